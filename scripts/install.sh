@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install lithiophilic into .venv/ (repo root) on a fresh Debian machine.
+#
+#   bash scripts/install.sh            # install everything the default run needs
+#   LITHIOPHILIC_EXTRAS=mlip,dev bash scripts/install.sh
+#
+# torch is pinned to the CPU build (2.13.0) and installed before any ML package,
+# so that sevenn/chgnet do not pull a multi-GB CUDA build.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+EXTRAS="${LITHIOPHILIC_EXTRAS:-mlip,dev}"
+TORCH_PIN="torch==2.13.0"
+
+# System packages (none are needed by the default run yet; later stages add
+# GPAW's and Slurm's here).  Only install what is missing, and only as root.
+APT_PKGS=()
+missing=()
+for p in "${APT_PKGS[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+PY="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+    "$PY" -m venv .venv
+fi
+VPY="$ROOT/.venv/bin/python"
+"$VPY" -m pip install -q --upgrade pip
+# CPU torch first (a file on local disk here; PyPI's CPU wheel elsewhere).
+if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
+    "$VPY" -m pip install -q "$TORCH_PIN" || \
+        "$VPY" -m pip install -q "$TORCH_PIN" --index-url https://download.pytorch.org/whl/cpu
+fi
+"$VPY" -m pip install -q -e ".[${EXTRAS}]" "$TORCH_PIN"
+echo "lithiophilic installed in $ROOT/.venv ($("$VPY" -c 'import lithiophilic; print(lithiophilic.__version__)'))"

@@ -1,0 +1,30 @@
+"""Calculator registry (MLIP, classical, and later DFT backends) and LAMMPS potentials."""
+
+from __future__ import annotations
+
+from lithiophilic.potentials import classical, mlip  # noqa: F401  (register backends)
+from lithiophilic.potentials.registry import (
+    DEFAULT_CALCULATOR,
+    REGISTRY,
+    CalculatorBackend,
+    CalculatorSpec,
+    as_spec,
+    available_calculators,
+    calculator_provenance,
+    check_elements,
+    get_calculator,
+    register_calculator,
+)
+
+__all__ = [
+    "DEFAULT_CALCULATOR",
+    "REGISTRY",
+    "CalculatorBackend",
+    "CalculatorSpec",
+    "as_spec",
+    "available_calculators",
+    "calculator_provenance",
+    "check_elements",
+    "get_calculator",
+    "register_calculator",
+]

@@ -1,0 +1,296 @@
+"""Calculator registry: a serialisable :class:`CalculatorSpec` in, a live ASE calculator out.
+
+Makers store a :class:`CalculatorSpec` (a name and keyword arguments), never a live
+calculator; the job builds the calculator with :func:`get_calculator` when it runs, so a
+flow can be serialised, stored and run in another process or on a cluster.
+
+Backends are registered by name in :data:`REGISTRY` (an explicit dict: models are never
+guessed from their names).  Users add their own with :func:`register_calculator`, or point
+the ``"python"`` backend at any importable factory (``module:function``) that returns an
+ASE calculator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Literal
+
+from monty.json import MSONable
+
+from lithiophilic.errors import CalculatorUnavailableError, ConfigurationError
+
+if TYPE_CHECKING:
+    from ase.calculators.calculator import Calculator
+
+__all__ = [
+    "REGISTRY",
+    "CalculatorBackend",
+    "CalculatorSpec",
+    "available_calculators",
+    "calculator_provenance",
+    "check_elements",
+    "get_calculator",
+    "register_calculator",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Name of the calculator used when none is given.
+DEFAULT_CALCULATOR = "sevenn"
+
+
+@dataclass
+class CalculatorSpec(MSONable):
+    """A serialisable description of a calculator: registry name plus keyword arguments.
+
+    Parameters
+    ----------
+    name
+        Key in :data:`REGISTRY` (``"sevenn"``, ``"chgnet"``, ``"emt"``, ``"python"``, ...).
+    kwargs
+        Keyword arguments passed to the backend's factory (e.g. ``{"model": "7net-0"}``).
+        Must be JSON-serialisable.
+    """
+
+    name: str = DEFAULT_CALCULATOR
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.name not in REGISTRY:
+            msg = (
+                f"calculator: unknown name {self.name!r}; registered calculators are "
+                f"{sorted(REGISTRY)}"
+            )
+            raise ConfigurationError(msg)
+        try:
+            json.dumps(self.kwargs, sort_keys=True)
+        except TypeError as exc:
+            msg = f"calculator kwargs must be JSON-serialisable, got {self.kwargs!r} ({exc})"
+            raise ConfigurationError(msg) from exc
+
+    @property
+    def backend(self) -> CalculatorBackend:
+        """Registered backend of this spec."""
+        return REGISTRY[self.name]
+
+    def settings(self) -> dict[str, Any]:
+        """Return the effective settings: the backend defaults updated by ``kwargs``."""
+        return {**self.backend.default_kwargs, **self.kwargs}
+
+    def key(self) -> str:
+        """Return a short hash identifying name, package version and settings."""
+        prov = calculator_provenance(self)
+        blob = json.dumps(
+            [prov["calculator_name"], prov["calculator_version"], prov["settings"]],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class CalculatorBackend:
+    """One registered calculator backend.
+
+    Parameters
+    ----------
+    name
+        Registry key.
+    factory
+        Callable taking the spec's keyword arguments and returning an ASE calculator.
+    package
+        Distribution name whose version is recorded as provenance.
+    kind
+        ``"mlip"``, ``"dft"``, ``"classical"`` or ``"user"``.
+    description
+        One line shown by ``lithiophilic calculators``.
+    default_kwargs
+        Settings applied when the spec does not give them (recorded in provenance).
+    elements
+        Elements the model is valid for; ``None`` means no restriction is known.
+    model_key
+        Name of the setting that identifies the model (for provenance), if any.
+    cacheable
+        Whether one live instance may be reused within a process for the same settings
+        (True for stateless ML potentials whose model load is expensive).
+    install_hint
+        What to install when the package is missing.
+    """
+
+    name: str
+    factory: Callable[..., Calculator]
+    package: str
+    kind: Literal["mlip", "dft", "classical", "user"]
+    description: str
+    default_kwargs: dict[str, Any] = field(default_factory=dict)
+    elements: frozenset[str] | None = None
+    model_key: str | None = None
+    cacheable: bool = False
+    install_hint: str = ""
+
+
+REGISTRY: dict[str, CalculatorBackend] = {}
+_CACHE: dict[str, Calculator] = {}
+
+
+def register_calculator(backend: CalculatorBackend, *, overwrite: bool = False) -> None:
+    """Add a backend to :data:`REGISTRY`.
+
+    Parameters
+    ----------
+    backend
+        The backend to register under ``backend.name``.
+    overwrite
+        Replace an existing backend of the same name.
+
+    Raises
+    ------
+    ConfigurationError
+        If the name is taken and ``overwrite`` is False.
+    """
+    if backend.name in REGISTRY and not overwrite:
+        msg = f"calculator: {backend.name!r} is already registered (pass overwrite=True)"
+        raise ConfigurationError(msg)
+    REGISTRY[backend.name] = backend
+
+
+def available_calculators() -> dict[str, str]:
+    """Return registry names mapped to their one-line descriptions."""
+    return {name: b.description for name, b in sorted(REGISTRY.items())}
+
+
+def _package_version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def calculator_provenance(spec: CalculatorSpec) -> dict[str, Any]:
+    """Return the provenance of a calculator spec (name, package, version, model, settings).
+
+    Parameters
+    ----------
+    spec
+        The calculator spec.
+
+    Returns
+    -------
+    dict
+        Keys ``calculator_name``, ``calculator_package``, ``calculator_version``,
+        ``calculator_model`` and ``settings``.
+    """
+    backend = spec.backend
+    settings = spec.settings()
+    model = settings.get(backend.model_key) if backend.model_key else None
+    return {
+        "calculator_name": spec.name,
+        "calculator_package": backend.package,
+        "calculator_version": _package_version(backend.package),
+        "calculator_model": None if model is None else str(model),
+        "settings": settings,
+    }
+
+
+def check_elements(spec: CalculatorSpec, elements: Iterable[str]) -> None:
+    """Raise if the calculator is not valid for some of ``elements``.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming the unsupported elements and the ones the calculator covers.
+    """
+    allowed = spec.backend.elements
+    if allowed is None:
+        return
+    bad = sorted(set(elements) - allowed)
+    if bad:
+        msg = (
+            f"calculator {spec.name!r} is not valid for element(s) {bad}; "
+            f"it covers {sorted(allowed)}"
+        )
+        raise ConfigurationError(msg)
+
+
+def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator:
+    """Build (or reuse) the live ASE calculator described by ``spec``.
+
+    Parameters
+    ----------
+    spec
+        A :class:`CalculatorSpec`, a registry name, or a dict with ``name`` and ``kwargs``.
+
+    Returns
+    -------
+    ase.calculators.calculator.Calculator
+        A calculator ready to attach to ``Atoms``.
+
+    Raises
+    ------
+    CalculatorUnavailableError
+        If the backend's package is not installed (the message says what to install).
+    """
+    spec = as_spec(spec)
+    backend = spec.backend
+    settings = spec.settings()
+    cache_key = json.dumps([spec.name, settings], sort_keys=True, default=str)
+    if backend.cacheable and cache_key in _CACHE:
+        return _CACHE[cache_key]
+    try:
+        calc = backend.factory(**settings)
+    except ImportError as exc:
+        msg = (
+            f"calculator {spec.name!r} needs the package {backend.package!r}, which is not "
+            f"importable ({exc}). {backend.install_hint}"
+        )
+        raise CalculatorUnavailableError(msg) from exc
+    logger.debug("built calculator %s with %s", spec.name, settings)
+    if backend.cacheable:
+        _CACHE[cache_key] = calc
+    return calc
+
+
+def as_spec(spec: CalculatorSpec | str | Mapping[str, Any]) -> CalculatorSpec:
+    """Coerce a name, dict or spec to a :class:`CalculatorSpec`."""
+    if isinstance(spec, CalculatorSpec):
+        return spec
+    if isinstance(spec, str):
+        return CalculatorSpec(name=spec)
+    if isinstance(spec, Mapping):
+        data = {k: v for k, v in spec.items() if not k.startswith("@")}
+        return CalculatorSpec(name=data.get("name", DEFAULT_CALCULATOR), kwargs=dict(data.get("kwargs", {})))
+    msg = f"calculator: expected a name, a dict or a CalculatorSpec, got {type(spec).__name__}"
+    raise ConfigurationError(msg)
+
+
+def _python_factory(*, factory: str, **kwargs: Any) -> Calculator:
+    """Import ``module:function`` and call it with ``kwargs``."""
+    module_name, _, attr = factory.partition(":")
+    if not module_name or not attr:
+        msg = f"calculator 'python': factory must look like 'module:function', got {factory!r}"
+        raise ConfigurationError(msg)
+    module = importlib.import_module(module_name)
+    try:
+        func = getattr(module, attr)
+    except AttributeError as exc:
+        msg = f"calculator 'python': module {module_name!r} has no attribute {attr!r}"
+        raise ConfigurationError(msg) from exc
+    return func(**kwargs)
+
+
+register_calculator(
+    CalculatorBackend(
+        name="python",
+        factory=_python_factory,
+        package="ase",
+        kind="user",
+        description="Any ASE calculator: kwargs={'factory': 'module:function', ...}",
+        model_key="factory",
+    )
+)
