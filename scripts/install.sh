@@ -30,11 +30,22 @@ if [[ ! -x .venv/bin/python ]]; then
     "$PY" -m venv .venv
 fi
 VPY="$ROOT/.venv/bin/python"
-"$VPY" -m pip install -q --upgrade pip
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+"$VPY" -m pip install -q --upgrade pip >/dev/null 2>&1 || echo "(pip upgrade skipped)"
 # CPU torch first (a file on local disk here; PyPI's CPU wheel elsewhere).
 if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
     "$VPY" -m pip install -q "$TORCH_PIN" || \
         "$VPY" -m pip install -q "$TORCH_PIN" --index-url https://download.pytorch.org/whl/cpu
 fi
-"$VPY" -m pip install -q -e ".[${EXTRAS}]" "$TORCH_PIN"
+# Reinstall only when pyproject.toml changed since the last successful install.
+STAMP=".venv/.lithiophilic-installed"
+WANT="$(sha256sum pyproject.toml | cut -c1-16) ${EXTRAS}"
+if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" ]]; then
+    LOG="$(mktemp)"
+    if ! "$VPY" -m pip install -q -e ".[${EXTRAS}]" "$TORCH_PIN" >"$LOG" 2>&1; then
+        grep -v "^WARNING: Location" "$LOG" >&2; echo "pip install failed" >&2; exit 1
+    fi
+    rm -f "$LOG"
+    echo "$WANT" > "$STAMP"
+fi
 echo "lithiophilic installed in $ROOT/.venv ($("$VPY" -c 'import lithiophilic; print(lithiophilic.__version__)'))"

@@ -74,6 +74,16 @@ class CalculatorSpec(MSONable):
             msg = f"calculator kwargs must be JSON-serialisable, got {self.kwargs!r} ({exc})"
             raise ConfigurationError(msg) from exc
 
+    def as_dict(self) -> dict[str, Any]:
+        """Return the MSONable dict (explicit: monty treats a ``kwargs`` attribute specially)."""
+        return {"@module": type(self).__module__, "@class": type(self).__name__,
+                "name": self.name, "kwargs": dict(self.kwargs)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CalculatorSpec:
+        """Rebuild a spec from :meth:`as_dict` output."""
+        return cls(name=d["name"], kwargs=dict(d.get("kwargs", {})))
+
     @property
     def backend(self) -> CalculatorBackend:
         """Registered backend of this spec."""

@@ -1,0 +1,339 @@
+"""Surface energies: the formulas, the chemical-potential dependence, tables and Fig. 5a.
+
+Definitions (printed with every result, see :data:`GAMMA_DEFINITION`):
+
+* symmetric, stoichiometric slab: γ = (E_slab − N·ε_bulk) / (2A);
+* slab relaxed on one face only (bottom layers fixed): γ_relaxed = γ_unrelaxed + (E_relaxed − E_unrelaxed)/A;
+* binary slab whose composition differs from the bulk's:
+  γ(Δμ_B) = [E_slab − N_A μ_A − N_B μ_B]/(2A) with x_A μ_A + x_B μ_B = ε_bulk and
+  μ_B = ε_B⁰ + Δμ_B, Δμ_B ∈ [ΔH_f/x_B, 0] (both elements no richer than their own bulk).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lithiophilic.errors import AnalysisError
+from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
+
+__all__ = [
+    "GAMMA_DEFINITION",
+    "GammaLine",
+    "formation_energy_per_atom_ev",
+    "gamma_vs_delta_mu",
+    "plot_surface_energies",
+    "relaxed_one_face_gamma_ev_per_a2",
+    "surface_energy_ev_per_a2",
+    "write_gamma_csv",
+]
+
+GAMMA_DEFINITION = (
+    "gamma = (E_slab - N*eps_bulk)/(2A) for stoichiometric slabs (eps_bulk: energy per atom of the "
+    "relaxed bulk with the same calculator and settings; for SQS slabs, of the periodic SQS cell the "
+    "slab was cut from, so gamma is the mean of its two differently decorated faces); one-face "
+    "relaxation: gamma_rel = gamma_unrel + (E_rel - E_unrel)/A; non-stoichiometric binary slabs: "
+    "gamma(dmu_B) = [E_slab - N_A mu_A - N_B mu_B]/(2A), x_A mu_A + x_B mu_B = eps_bulk, "
+    "dmu_B in [dH_f/x_B, 0]. 1 eV/A^2 = 16.0218 J/m^2."
+)
+
+
+def surface_energy_ev_per_a2(
+    slab_energy_ev: float,
+    n_atoms: int,
+    bulk_energy_per_atom_ev: float,
+    area_a2: float,
+    *,
+    n_faces: int = 2,
+) -> float:
+    """Return γ = (E_slab − N·ε_bulk)/(n_faces·A) in eV/Å².
+
+    Parameters
+    ----------
+    slab_energy_ev
+        Total energy of the slab, eV.
+    n_atoms
+        Number of atoms in the slab.
+    bulk_energy_per_atom_ev
+        Energy per atom of the bulk the slab was cut from (same calculator and settings), eV.
+    area_a2
+        In-plane area of the slab cell, Å² (one face).
+    n_faces
+        Number of created surfaces (2 for a slab).
+
+    Raises
+    ------
+    AnalysisError
+        If the area is not positive or the atom count is not positive.
+    """
+    if not area_a2 > 0:
+        msg = f"area_a2 must be positive, got {area_a2}"
+        raise AnalysisError(msg)
+    if n_atoms <= 0:
+        msg = f"n_atoms must be positive, got {n_atoms}"
+        raise AnalysisError(msg)
+    return (slab_energy_ev - n_atoms * bulk_energy_per_atom_ev) / (n_faces * area_a2)
+
+
+def relaxed_one_face_gamma_ev_per_a2(
+    gamma_unrelaxed_ev_per_a2: float,
+    relaxed_energy_ev: float,
+    unrelaxed_energy_ev: float,
+    area_a2: float,
+) -> float:
+    """Return γ of the relaxed face of a slab relaxed on one face only, eV/Å².
+
+    γ_rel = γ_unrel + (E_relaxed − E_unrelaxed)/A, for a slab whose bottom layers were
+    held at their bulk positions (the bottom face stays unrelaxed).
+    """
+    return gamma_unrelaxed_ev_per_a2 + (relaxed_energy_ev - unrelaxed_energy_ev) / area_a2
+
+
+def formation_energy_per_atom_ev(
+    bulk_energy_per_atom_ev: float,
+    composition: Mapping[str, float],
+    elemental_energy_per_atom_ev: Mapping[str, float],
+) -> float:
+    """Return ΔH_f = ε_bulk − Σ_i x_i ε_i⁰ in eV/atom (negative: stable against the elements).
+
+    Raises
+    ------
+    AnalysisError
+        If an elemental reference is missing.
+    """
+    missing = sorted(set(composition) - set(elemental_energy_per_atom_ev))
+    if missing:
+        msg = f"no elemental reference energy for {missing}"
+        raise AnalysisError(msg)
+    total = sum(composition.values())
+    return bulk_energy_per_atom_ev - sum(
+        x / total * elemental_energy_per_atom_ev[el] for el, x in composition.items()
+    )
+
+
+@dataclass
+class GammaLine:
+    """γ of a non-stoichiometric binary slab as a linear function of Δμ of one element.
+
+    γ(Δμ) = gamma_at_zero_ev_per_a2 + slope_per_a2 · Δμ, valid for
+    delta_mu_min_ev ≤ Δμ ≤ delta_mu_max_ev.
+    """
+
+    variable_element: str
+    dependent_element: str
+    delta_mu_min_ev: float
+    delta_mu_max_ev: float
+    gamma_at_zero_ev_per_a2: float
+    slope_per_a2: float
+    formation_energy_per_atom_ev: float
+    bulk_stable: bool
+    excess_atoms: float
+
+    def gamma_ev_per_a2(self, delta_mu_ev: float) -> float:
+        """Return γ in eV/Å² at Δμ of the variable element (eV)."""
+        return self.gamma_at_zero_ev_per_a2 + self.slope_per_a2 * delta_mu_ev
+
+    @property
+    def gamma_min_ev_per_a2(self) -> float:
+        """Smallest γ over the allowed Δμ range, eV/Å²."""
+        return min(self.gamma_ev_per_a2(self.delta_mu_min_ev), self.gamma_ev_per_a2(self.delta_mu_max_ev))
+
+    @property
+    def gamma_max_ev_per_a2(self) -> float:
+        """Largest γ over the allowed Δμ range, eV/Å²."""
+        return max(self.gamma_ev_per_a2(self.delta_mu_min_ev), self.gamma_ev_per_a2(self.delta_mu_max_ev))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the line and its γ range (eV/Å² and J/m²) as a plain dict."""
+        data = asdict(self)
+        data["gamma_min_ev_per_a2"] = self.gamma_min_ev_per_a2
+        data["gamma_max_ev_per_a2"] = self.gamma_max_ev_per_a2
+        data["gamma_min_j_per_m2"] = self.gamma_min_ev_per_a2 * EV_PER_A2_TO_J_PER_M2
+        data["gamma_max_j_per_m2"] = self.gamma_max_ev_per_a2 * EV_PER_A2_TO_J_PER_M2
+        return data
+
+
+def gamma_vs_delta_mu(
+    slab_energy_ev: float,
+    slab_counts: Mapping[str, int],
+    bulk_composition: Mapping[str, float],
+    bulk_energy_per_atom_ev: float,
+    elemental_energy_per_atom_ev: Mapping[str, float],
+    area_a2: float,
+    *,
+    variable_element: str | None = None,
+) -> GammaLine:
+    """Return γ(Δμ) of a binary slab whose composition may differ from the bulk's.
+
+    Parameters
+    ----------
+    slab_energy_ev
+        Total slab energy, eV.
+    slab_counts
+        Number of atoms of each element in the slab.
+    bulk_composition
+        Bulk composition (fractions or counts) of the two elements.
+    bulk_energy_per_atom_ev
+        ε_bulk of the alloy, eV/atom.
+    elemental_energy_per_atom_ev
+        ε⁰ of each element in its own bulk, eV/atom (same calculator and settings).
+    area_a2
+        Area of one face, Å².
+    variable_element
+        The element whose Δμ is the free variable (default: the second one alphabetically,
+        e.g. Zn in Cu–Zn).
+
+    Returns
+    -------
+    GammaLine
+        γ at Δμ = 0, the slope, and the allowed Δμ range [ΔH_f/x_B, 0].
+
+    Raises
+    ------
+    AnalysisError
+        If the system is not binary or elements of the slab are not in the bulk.
+    """
+    elements = sorted(bulk_composition)
+    if len(elements) != 2:
+        msg = f"gamma(delta mu) is implemented for binary alloys, got elements {elements}"
+        raise AnalysisError(msg)
+    extra = sorted(set(slab_counts) - set(elements))
+    if extra:
+        msg = f"slab contains elements {extra} that are not in the bulk {elements}"
+        raise AnalysisError(msg)
+    b = variable_element or elements[1]
+    if b not in elements:
+        msg = f"variable_element {b!r} is not one of {elements}"
+        raise AnalysisError(msg)
+    a = elements[0] if b == elements[1] else elements[1]
+    total = sum(bulk_composition.values())
+    x_a, x_b = bulk_composition[a] / total, bulk_composition[b] / total
+    n_a, n_b = slab_counts.get(a, 0), slab_counts.get(b, 0)
+    e_b0 = elemental_energy_per_atom_ev[b]
+    dh = formation_energy_per_atom_ev(bulk_energy_per_atom_ev, bulk_composition, elemental_energy_per_atom_ev)
+    # mu_a = (eps - x_b mu_b)/x_a ; gamma = [E - n_a mu_a - n_b mu_b]/(2A)
+    excess = n_b - n_a * x_b / x_a
+    gamma0 = (slab_energy_ev - n_a * bulk_energy_per_atom_ev / x_a - excess * e_b0) / (2 * area_a2)
+    slope = -excess / (2 * area_a2)
+    lo, hi = dh / x_b, 0.0
+    return GammaLine(
+        variable_element=b,
+        dependent_element=a,
+        delta_mu_min_ev=min(lo, hi),
+        delta_mu_max_ev=max(lo, hi),
+        gamma_at_zero_ev_per_a2=gamma0,
+        slope_per_a2=slope,
+        formation_energy_per_atom_ev=dh,
+        bulk_stable=dh < 0,
+        excess_atoms=excess,
+    )
+
+
+TABLE_COLUMNS = (
+    "material", "miller", "termination", "n_layers", "n_atoms", "method", "area_a2",
+    "gamma_unrelaxed_j_per_m2", "gamma_relaxed_j_per_m2", "gamma_relaxed_ev_per_a2",
+    "gamma_relaxed_min_j_per_m2", "gamma_relaxed_max_j_per_m2", "converged", "calculator",
+)
+
+
+def write_gamma_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
+    """Write surface-energy rows to CSV (one row per slab) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _fmt(row.get(k)) for k in TABLE_COLUMNS})
+    return path
+
+
+def _fmt(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return "".join(str(v) for v in value) if all(isinstance(v, int) for v in value) else str(value)
+    return value
+
+
+def plot_surface_energies(
+    rows: Sequence[Mapping[str, Any]],
+    path: str | Path,
+    *,
+    key: str = "gamma_relaxed_j_per_m2",
+    title: str | None = None,
+) -> Path:
+    """Draw a Fig. 5a-style grouped bar chart of γ (J/m²) for materials × facets.
+
+    Each bar is the lowest γ over terminations/samples of that material and facet; the
+    error bar spans all terminations/samples (and, for non-stoichiometric slabs, the
+    chemical-potential range).
+
+    Parameters
+    ----------
+    rows
+        Rows with ``material``, ``miller``, ``key`` and optionally
+        ``gamma_relaxed_min_j_per_m2``/``gamma_relaxed_max_j_per_m2``.
+    path
+        Output PNG path.
+    key
+        Column plotted.
+    title
+        Figure title.
+
+    Raises
+    ------
+    AnalysisError
+        If no row has a finite value.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: dict[str, dict[str, list[float]]] = {}
+    for row in rows:
+        val = row.get(key)
+        if val is None or not math.isfinite(val):
+            continue
+        miller = row["miller"]
+        facet = "(" + "".join(str(i) for i in miller) + ")"
+        lo = row.get("gamma_relaxed_min_j_per_m2", val) if key.startswith("gamma_relaxed") else val
+        hi = row.get("gamma_relaxed_max_j_per_m2", val) if key.startswith("gamma_relaxed") else val
+        vals = groups.setdefault(row["material"], {}).setdefault(facet, [])
+        vals.extend([val, lo if lo is not None else val, hi if hi is not None else val])
+    if not groups:
+        msg = f"no finite {key} values to plot"
+        raise AnalysisError(msg)
+    materials = list(groups)
+    facets = sorted({f for g in groups.values() for f in g})
+    width = 0.8 / len(facets)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(materials), 3.6))
+    for j, facet in enumerate(facets):
+        xs, ys, err = [], [], [[], []]
+        for i, mat in enumerate(materials):
+            vals = groups[mat].get(facet)
+            if not vals:
+                continue
+            best = min(vals[0::3])
+            xs.append(i + (j - (len(facets) - 1) / 2) * width)
+            ys.append(best)
+            err[0].append(best - min(vals))
+            err[1].append(max(vals) - best)
+        bars = ax.bar(xs, ys, width, yerr=err, capsize=3, label=facet)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
+    ax.set_xticks(range(len(materials)), materials)
+    ax.set_ylabel("surface energy γ (J/m²)")
+    ax.set_title(title or "Surface energies (lowest termination; bars span terminations/samples)", fontsize=9)
+    ax.legend(title="facet", fontsize=8)
+    ax.set_ylim(bottom=0)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path

@@ -1,0 +1,297 @@
+"""Command-line interface (argument parsing and logging set-up; no physics)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from lithiophilic import __version__, defaults
+from lithiophilic.errors import CalculationFailed, ConfigurationError, LithiophilicError
+
+logger = logging.getLogger("lithiophilic")
+
+app = typer.Typer(
+    help="lithiophilic: how lithiophilic is this surface? (Cu, Cu5Zn8, Cu0.64Zn0.36, any Cu-X skin)",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+structures_app = typer.Typer(help="Build and inspect structures.", no_args_is_help=True)
+app.add_typer(structures_app, name="structures")
+console = Console(stderr=True)
+out = Console()
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Embedded database directory (default $LITHIOPHILIC_DATA or ./lithiophilic-data)."),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="'embedded' (default), 'jobflow' (jobflow's JOB_STORE) or a JobStore YAML/JSON file (e.g. MongoDB)."),
+]
+
+
+def _setup_logging(verbose: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    handler = RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s", force=True)
+    for name in ("lithiophilic", "jobflow"):
+        logging.getLogger(name).setLevel(level)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def parse_miller(text: str) -> tuple[int, int, int]:
+    """Parse ``111``, ``1,1,1``, ``(1-10)`` or ``1 -1 0`` into a Miller index.
+
+    Raises
+    ------
+    ConfigurationError
+        If it is not three integers or is (0,0,0).
+    """
+    cleaned = text.strip().strip("()[]")
+    parts = re.findall(r"-?\d+", cleaned) if re.search(r"[,\s]", cleaned) else re.findall(r"-?\d", cleaned)
+    if len(parts) != 3 or re.sub(r"[-\d,\s]", "", cleaned):
+        msg = f"miller: {text!r} is not a Miller index; give three integers, e.g. 111, 100 or 1,-1,0"
+        raise ConfigurationError(msg)
+    miller = tuple(int(p) for p in parts)
+    if miller == (0, 0, 0):
+        msg = "miller: (0,0,0) is not a plane; give e.g. 111, 100 or 110"
+        raise ConfigurationError(msg)
+    return miller  # type: ignore[return-value]
+
+
+def _fail(exc: BaseException, code: int) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    _setup_logging(verbose)
+
+
+@app.command()
+def version() -> None:
+    """Print the lithiophilic version."""
+    out.print(__version__)
+
+
+@app.command()
+def calculators() -> None:
+    """List the registered calculators."""
+    from lithiophilic.potentials import available_calculators
+
+    table = Table("name", "description")
+    for name, desc in available_calculators().items():
+        table.add_row(name, desc)
+    out.print(table)
+
+
+@structures_app.command("build")
+def structures_build(
+    material: Annotated[str, typer.Argument(help="Cu, Cu5Zn8, Cu0.64Zn0.36, Li, Zn, an element or any formula (SQS).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Output file; .cif or .extxyz/.xyz by suffix.")],
+    seed: Annotated[int, typer.Option(help="SQS seed.")] = 0,
+    n_atoms: Annotated[int | None, typer.Option("--n-atoms", help="Atoms of an SQS cell.")] = None,
+    lattice: Annotated[str | None, typer.Option(help="fcc, bcc or hcp for solid solutions.")] = None,
+) -> None:
+    """Build a bulk structure and write it (CIF or extxyz); print its symmetry/SQS report."""
+    try:
+        from ase.io import write
+
+        from lithiophilic.structures import make_bulk, symmetry_report
+
+        suffix = out_file.suffix.lower()
+        fmt = {".cif": "cif", ".extxyz": "extxyz", ".xyz": "extxyz"}.get(suffix)
+        if fmt is None:
+            msg = f"--out: unsupported suffix {suffix!r}; use .cif, .extxyz or .xyz"
+            raise ConfigurationError(msg)
+        if lattice is not None and lattice not in ("fcc", "bcc", "hcp"):
+            msg = f"--lattice: {lattice!r} is not one of fcc, bcc, hcp"
+            raise ConfigurationError(msg)
+        atoms = make_bulk(material, seed=seed, n_atoms=n_atoms, lattice=lattice)  # type: ignore[arg-type]
+        report = {"material": material, "formula": atoms.get_chemical_formula(), "n_atoms": len(atoms),
+                  **symmetry_report(atoms)}
+        if "sqs" in atoms.info:
+            report["sqs"] = atoms.info["sqs"]
+        clean = atoms.copy()
+        clean.info = {}
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        write(out_file, clean, format=fmt)
+    except LithiophilicError as exc:
+        _fail(exc, 2)
+    out.print_json(json.dumps(report, default=str))
+    console.print(f"wrote {out_file}")
+
+
+def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, Any]:
+    """Run flows locally into the store; return per-material summaries or failure strings."""
+    from jobflow import run_locally
+
+    results: dict[str, Any] = {}
+    runs = data_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    for material, flow in flows.items():
+        t0 = time.perf_counter()
+        with console.status(f"running {material} …"):
+            run_locally(flow, store=store, create_folders=True, root_dir=runs, ensure_success=False)
+        try:
+            summary = store.get_output(flow.output.uuid, load=True)
+        except ValueError:
+            summary = None
+        if summary is None or isinstance(summary, dict) and "rows" not in summary:
+            results[material] = "failed: a job of this flow failed (see the log above)"
+        else:
+            results[material] = summary
+        logger.info("%s finished in %.0f s", material, time.perf_counter() - t0)
+    return results
+
+
+def _gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("material", "facet", "term.", "n_layers", "N", "method", "γ unrel (J/m²)",
+                "γ relaxed (J/m²)", "γ relaxed (eV/Å²)", "range (J/m²)", "conv."):
+        table.add_column(col)
+    for r in rows:
+        facet = "(" + "".join(str(i) for i in r["miller"]) + ")"
+        term = str(r["termination"]) + (f" s{r['sqs_seed']}" if r.get("sqs_seed") is not None else "")
+        g = r.get("gamma_relaxed_j_per_m2")
+        rng = ""
+        if r.get("method") == "chemical-potential" and g is not None:
+            rng = f"{r['gamma_relaxed_min_j_per_m2']:.3f}–{r['gamma_relaxed_max_j_per_m2']:.3f}"
+        table.add_row(
+            r["material"], facet, term, str(r["n_layers"]), str(r["n_atoms"]), r["method"],
+            f"{r['gamma_unrelaxed_j_per_m2']:.3f}", "—" if g is None else f"{g:.3f}",
+            "—" if g is None else f"{r['gamma_relaxed_ev_per_a2']:.4f}", rng,
+            "yes" if r["converged"] else "[red]NO[/]",
+        )
+    return table
+
+
+@app.command("surface-energy")
+def surface_energy(
+    material: Annotated[list[str] | None, typer.Option("--material", "-m", help="Material (repeatable); default Cu, Cu5Zn8, Cu0.64Zn0.36.")] = None,
+    miller: Annotated[list[str] | None, typer.Option("--miller", help="Facet (repeatable), e.g. 111, 100, 110; default 111 and 100.")] = None,
+    calculator: Annotated[str, typer.Option(help="Calculator registry name (see 'lithiophilic calculators').")] = "sevenn",
+    n_layers: Annotated[int, typer.Option("--n-layers", help="Atomic planes of simple-lattice slabs.")] = defaults.N_LAYERS,
+    min_thickness_a: Annotated[float, typer.Option("--min-thickness", help="Minimum thickness of complex slabs (γ-brass), Å.")] = defaults.MIN_THICKNESS_A,
+    thickness_series: Annotated[str | None, typer.Option("--thickness-series", help="Extra n_layers for a convergence series, e.g. 4,8.")] = None,
+    vacuum_a: Annotated[float, typer.Option("--vacuum", help="Vacuum between images, Å (>= 8).")] = defaults.VACUUM_A,
+    n_fixed_layers: Annotated[int, typer.Option("--n-fixed-layers", help="Fixed planes.")] = defaults.N_FIXED_LAYERS,
+    fix: Annotated[str, typer.Option(help="'center' (both faces relax) or 'bottom'.")] = "center",
+    fmax: Annotated[float, typer.Option("--fmax", help="Slab force threshold, eV/Å.")] = defaults.SLAB_FMAX_EV_PER_A,
+    max_terminations: Annotated[int | None, typer.Option("--max-terminations", help="Keep at most this many terminations per facet.")] = None,
+    sqs_samples: Annotated[int, typer.Option("--sqs-samples", help="SQS samples per facet (random alloys).")] = defaults.SQS_SAMPLES,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the CSV table and the Fig. 5a PNG (default DATA_DIR/reports).")] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Compute surface energies (Fig. 5a) and store them in the job database."""
+    from lithiophilic.analysis.surface import GAMMA_DEFINITION, plot_surface_energies, write_gamma_csv
+    from lithiophilic.db import describe_store, get_data_dir, get_store, surface_energy_rows
+    from lithiophilic.potentials import CalculatorSpec
+    from lithiophilic.workflows.base import AseRelaxMaker
+    from lithiophilic.workflows.surface import SurfaceEnergyMaker
+
+    materials = material or list(defaults.PAPER_MATERIALS)
+    try:
+        millers = [list(parse_miller(m)) for m in (miller or ["111", "100"])]
+        series = [int(x) for x in thickness_series.split(",")] if thickness_series else []
+        spec = CalculatorSpec(calculator)
+        base = SurfaceEnergyMaker(
+            millers=millers, n_layers=n_layers, min_thickness_a=min_thickness_a,
+            thickness_series=series, vacuum_a=vacuum_a, n_fixed_layers=n_fixed_layers,
+            fix=fix,  # type: ignore[arg-type]
+            max_terminations=max_terminations, sqs_samples=sqs_samples,
+            slab_relax_maker=AseRelaxMaker(name="slab relax", fmax_ev_per_a=fmax,
+                                           max_steps=defaults.SLAB_MAX_STEPS, allow_unconverged=True),
+        ).with_calculator(spec)
+        flows = {m: base.make(m) for m in materials}  # all inputs checked before any job runs
+        # the calculator must be importable before anything is stored
+        from lithiophilic.potentials import get_calculator
+
+        get_calculator(spec)
+    except (LithiophilicError, ValueError) as exc:
+        _fail(exc, 2)
+    ddir = get_data_dir(data_dir)
+    store = get_store(data_dir=ddir, store=store_opt)
+    logger.info("job store: %s", describe_store(store))
+    results = _run_flows(flows, store, ddir)
+    rows = surface_energy_rows(store, materials=materials, calculator=calculator)
+    rows = [r for r in rows if r["miller"] in millers]
+    out.print(_gamma_table(rows, f"Surface energies ({calculator})"))
+    out.print(f"[dim]{GAMMA_DEFINITION}[/]")
+    report_dir = out_dir or ddir / "reports"
+    if rows:
+        csv_path = write_gamma_csv(rows, report_dir / "surface_energies.csv")
+        png = plot_surface_energies(rows, report_dir / "fig5a_surface_energies.png")
+        out.print(f"table: {csv_path}\nfigure: {png}")
+    failed = {m: r for m, r in results.items() if isinstance(r, str)}
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"definition": GAMMA_DEFINITION, "rows": rows,
+                                         "failed": failed}, indent=1, default=str))
+    for m, why in failed.items():
+        console.print(f"[bold red]{m}:[/] {why}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def results(
+    json_file: Annotated[Path | None, typer.Option("--json", help="Export all documents to this JSON file.")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="Only this document type (e.g. surface_energy).")] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Show what is in the database (and optionally export it)."""
+    from lithiophilic.db import describe_store, export_results, get_store, list_results, surface_energy_rows
+
+    try:
+        store = get_store(data_dir=data_dir, store=store_opt)
+    except LithiophilicError as exc:
+        _fail(exc, 2)
+    console.print(f"store: {describe_store(store)}")
+    items = list_results(store, doc_type=doc_type)
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it["doc_type"]] = counts.get(it["doc_type"], 0) + 1
+    table = Table("document type", "count", title="Results in the database")
+    for k, v in sorted(counts.items()):
+        table.add_row(k, str(v))
+    out.print(table)
+    rows = surface_energy_rows(store)
+    if rows and doc_type in (None, "surface_energy"):
+        out.print(_gamma_table(rows, "Surface energies"))
+    if json_file:
+        export_results(store, json_file, doc_type=doc_type)
+        out.print(f"exported {len(items)} documents to {json_file}")
+
+
+def main() -> None:
+    """Entry point of the ``lithiophilic`` console script."""
+    try:
+        app()
+    except CalculationFailed as exc:
+        console.print(f"[bold red]calculation failed:[/] {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""Calculator jobs shared by every family: a static energy and a relaxation with an ASE calculator.
+
+Both Makers take a :class:`~lithiophilic.potentials.CalculatorSpec`, build the live
+calculator when the job runs, and return an :class:`AseCalcDoc`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from jobflow import Maker, job
+from pydantic import BaseModel, ConfigDict, Field
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from lithiophilic import defaults
+from lithiophilic.errors import CalculationFailed, ConfigurationError, NotConvergedError
+from lithiophilic.potentials import (
+    CalculatorSpec,
+    calculator_provenance,
+    check_elements,
+    get_calculator,
+)
+from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
+
+__all__ = ["AseCalcDoc", "AseRelaxMaker", "AseStaticMaker", "run_ase_calc"]
+
+logger = logging.getLogger(__name__)
+
+_OPTIMIZERS = ("FIRE", "BFGS", "LBFGS", "BFGSLineSearch")
+
+
+class AseCalcDoc(BaseModel):
+    """Result of one static or relaxation job with an ASE calculator."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    doc_type: Literal["ase_calc"] = Field("ase_calc", description="Document family.")
+    task: Literal["static", "relax"] = Field(description="What was run.")
+    label: str = Field("", description="Human-readable label (material, facet, termination).")
+    structure: Structure = Field(description="Final structure (relaxed for a relaxation).")
+    input_structure_hash: str = Field(description="Hash of the input structure (provenance.structure_hash).")
+    structure_hash: str = Field(description="Hash of the final structure.")
+    formula: str = Field(description="Reduced formula.")
+    n_atoms: int = Field(description="Number of atoms.")
+    energy_ev: float = Field(description="Total potential energy, eV.")
+    energy_per_atom_ev: float = Field(description="Energy per atom, eV/atom.")
+    max_force_ev_per_a: float = Field(description="Largest force on a free atom at the end, eV/Å.")
+    stress_ev_per_a3: list[float] | None = Field(None, description="Voigt stress at the end, eV/Å³ (if available).")
+    volume_a3: float = Field(description="Cell volume, Å³.")
+    converged: bool = Field(description="Relaxation reached fmax (and stress) within max_steps; True for statics.")
+    n_steps: int = Field(0, description="Optimizer steps taken.")
+    relax_cell: bool = Field(False, description="Whether the cell was relaxed.")
+    fmax_ev_per_a: float | None = Field(None, description="Force convergence threshold, eV/Å.")
+    max_steps: int | None = Field(None, description="Step limit.")
+    optimizer: str | None = Field(None, description="ASE optimizer class.")
+    calculator_name: str = Field(description="Registry name of the calculator.")
+    calculator_package: str = Field(description="Python package providing the calculator.")
+    calculator_version: str | None = Field(description="Version of that package.")
+    calculator_model: str | None = Field(description="Model identifier (e.g. 7net-0), if any.")
+    calculator_settings: dict[str, Any] = Field(description="Effective calculator settings.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+    dir_name: str = Field(description="Directory the job ran in.")
+    wall_time_s: float = Field(description="Wall time of the calculation, s.")
+
+
+def _max_free_force(atoms: Any) -> float:
+    forces = atoms.get_forces(apply_constraint=True)
+    return float(np.sqrt((forces**2).sum(axis=1)).max()) if len(forces) else 0.0
+
+
+def run_ase_calc(
+    structure: Structure,
+    *,
+    calculator: CalculatorSpec,
+    task: Literal["static", "relax"],
+    relax_cell: bool = False,
+    fmax_ev_per_a: float = defaults.SLAB_FMAX_EV_PER_A,
+    max_steps: int = defaults.SLAB_MAX_STEPS,
+    optimizer: str = defaults.OPTIMIZER,
+    allow_unconverged: bool = False,
+    label: str = "",
+) -> AseCalcDoc:
+    """Run a static or a relaxation of ``structure`` and return its document.
+
+    Fixed atoms are taken from the structure's ``selective_dynamics`` site property (as
+    written by pymatgen's ``AseAtomsAdaptor`` from an ASE ``FixAtoms`` constraint).
+
+    Raises
+    ------
+    ConfigurationError
+        If the calculator does not cover the structure's elements.
+    CalculationFailed
+        If the energy or forces are not finite.
+    NotConvergedError
+        If the relaxation did not converge and ``allow_unconverged`` is False.
+    """
+    from ase import optimize
+    from ase.filters import FrechetCellFilter
+
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    check_elements(calculator, set(atoms.get_chemical_symbols()))
+    input_hash = structure_hash(atoms)
+    atoms.calc = get_calculator(calculator)
+    t0 = time.perf_counter()
+    n_steps, converged = 0, True
+    if task == "relax":
+        target = FrechetCellFilter(atoms) if relax_cell else atoms
+        opt_cls = getattr(optimize, optimizer)
+        logfile = "opt.log" if os.access(".", os.W_OK) else None
+        opt = opt_cls(target, logfile=logfile)
+        converged = bool(opt.run(fmax=fmax_ev_per_a, steps=max_steps))
+        n_steps = int(opt.get_number_of_steps())
+    energy = float(atoms.get_potential_energy())
+    fmax_final = _max_free_force(atoms)
+    if not (math.isfinite(energy) and math.isfinite(fmax_final)):
+        msg = f"{label or structure.formula}: non-finite energy ({energy}) or forces from {calculator.name}"
+        raise CalculationFailed(msg)
+    stress = None
+    if atoms.pbc.all():
+        try:
+            stress = [float(s) for s in atoms.get_stress()]
+        except NotImplementedError:  # calculator without stress (e.g. some classical ones)
+            stress = None
+    wall = time.perf_counter() - t0
+    if not converged:
+        msg = (
+            f"{label or structure.formula}: relaxation not converged after {n_steps} steps "
+            f"(max force {fmax_final:.3f} eV/Å > fmax {fmax_ev_per_a} eV/Å)"
+        )
+        if not allow_unconverged:
+            raise NotConvergedError(msg)
+        logger.warning(msg)
+    logger.info("%s %s: E = %.5f eV (%d steps, %.1f s)", task, label or structure.formula, energy, n_steps, wall)
+    prov = calculator_provenance(calculator)
+    final = AseAtomsAdaptor.get_structure(atoms)
+    final.properties = dict(structure.properties)
+    return AseCalcDoc(
+        task=task,
+        label=label,
+        structure=final,
+        input_structure_hash=input_hash,
+        structure_hash=structure_hash(atoms),
+        formula=final.composition.reduced_formula,
+        n_atoms=len(atoms),
+        energy_ev=energy,
+        energy_per_atom_ev=energy / len(atoms),
+        max_force_ev_per_a=fmax_final,
+        stress_ev_per_a3=stress,
+        volume_a3=float(atoms.get_volume()) if atoms.pbc.all() else float("nan"),
+        converged=converged,
+        n_steps=n_steps,
+        relax_cell=relax_cell if task == "relax" else False,
+        fmax_ev_per_a=fmax_ev_per_a if task == "relax" else None,
+        max_steps=max_steps if task == "relax" else None,
+        optimizer=optimizer if task == "relax" else None,
+        calculator_name=prov["calculator_name"],
+        calculator_package=prov["calculator_package"],
+        calculator_version=prov["calculator_version"],
+        calculator_model=prov["calculator_model"],
+        calculator_settings=prov["settings"],
+        dir_name=str(Path.cwd()),
+        wall_time_s=wall,
+    )
+
+
+@dataclass
+class AseStaticMaker(Maker):
+    """Single-point energy and forces with a registry calculator.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    calculator
+        Calculator spec (registry name + kwargs); default SevenNet-0.
+    """
+
+    name: str = "static"
+    calculator: CalculatorSpec = field(default_factory=CalculatorSpec)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.calculator, CalculatorSpec):
+            msg = f"calculator must be a CalculatorSpec, got {type(self.calculator).__name__}"
+            raise ConfigurationError(msg)
+
+    @job(output_schema=AseCalcDoc)
+    def make(self, structure: Structure, label: str = "") -> AseCalcDoc:
+        """Compute the energy of ``structure``; returns an :class:`AseCalcDoc`."""
+        return run_ase_calc(structure, calculator=self.calculator, task="static", label=label)
+
+
+@dataclass
+class AseRelaxMaker(Maker):
+    """Relax positions (and optionally the cell) with a registry calculator.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    calculator
+        Calculator spec; default SevenNet-0.
+    relax_cell
+        Relax the cell too (ASE ``FrechetCellFilter``); use for bulk.
+    fmax_ev_per_a
+        Force threshold (and stress threshold, in eV/Å per unit volume scaling, with
+        ``relax_cell``), eV/Å.
+    max_steps
+        Step limit.
+    optimizer
+        ASE optimizer: ``"FIRE"``, ``"BFGS"``, ``"LBFGS"`` or ``"BFGSLineSearch"``.
+    allow_unconverged
+        Return the document with ``converged=False`` instead of raising
+        :class:`~lithiophilic.errors.NotConvergedError`. Downstream jobs must check it.
+    """
+
+    name: str = "relax"
+    calculator: CalculatorSpec = field(default_factory=CalculatorSpec)
+    relax_cell: bool = False
+    fmax_ev_per_a: float = defaults.SLAB_FMAX_EV_PER_A
+    max_steps: int = defaults.SLAB_MAX_STEPS
+    optimizer: str = defaults.OPTIMIZER
+    allow_unconverged: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.calculator, CalculatorSpec):
+            msg = f"calculator must be a CalculatorSpec, got {type(self.calculator).__name__}"
+            raise ConfigurationError(msg)
+        if self.optimizer not in _OPTIMIZERS:
+            msg = f"optimizer: {self.optimizer!r} is not one of {_OPTIMIZERS}"
+            raise ConfigurationError(msg)
+        if not self.fmax_ev_per_a > 0:
+            msg = f"fmax_ev_per_a must be > 0, got {self.fmax_ev_per_a}"
+            raise ConfigurationError(msg)
+        if self.max_steps < 1:
+            msg = f"max_steps must be >= 1, got {self.max_steps}"
+            raise ConfigurationError(msg)
+
+    @job(output_schema=AseCalcDoc)
+    def make(self, structure: Structure, label: str = "") -> AseCalcDoc:
+        """Relax ``structure``; returns an :class:`AseCalcDoc`."""
+        return run_ase_calc(
+            structure,
+            calculator=self.calculator,
+            task="relax",
+            relax_cell=self.relax_cell,
+            fmax_ev_per_a=self.fmax_ev_per_a,
+            max_steps=self.max_steps,
+            optimizer=self.optimizer,
+            allow_unconverged=self.allow_unconverged,
+            label=label,
+        )
