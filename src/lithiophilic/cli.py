@@ -143,6 +143,8 @@ def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, A
     """Run flows locally into the store; return per-material summaries or failure strings."""
     from jobflow import run_locally
 
+    from lithiophilic.db import get_output_dict
+
     results: dict[str, Any] = {}
     runs = data_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -150,11 +152,8 @@ def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, A
         t0 = time.perf_counter()
         with console.status(f"running {material} …"):
             run_locally(flow, store=store, create_folders=True, root_dir=runs, ensure_success=False)
-        try:
-            summary = store.get_output(flow.output.uuid, load=True)
-        except ValueError:
-            summary = None
-        if summary is None or isinstance(summary, dict) and "rows" not in summary:
+        summary = get_output_dict(store, flow.output.uuid)
+        if summary is None or "rows" not in summary:
             results[material] = "failed: a job of this flow failed (see the log above)"
         else:
             results[material] = summary

@@ -29,6 +29,7 @@ __all__ = [
     "describe_store",
     "export_results",
     "get_data_dir",
+    "get_output_dict",
     "get_store",
     "list_results",
     "surface_energy_rows",
@@ -168,3 +169,14 @@ def export_results(store: JobStore, path: str | Path, *, doc_type: str | None = 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(docs, indent=1, default=str))
     return path
+
+
+def get_output_dict(store: JobStore, uuid: str) -> dict[str, Any] | None:
+    """Return the (last) output of job ``uuid`` as a plain dict, or None if there is none."""
+    try:
+        out = store.get_output(uuid, load=True)
+    except ValueError:
+        return None
+    if hasattr(out, "model_dump"):
+        return out.model_dump()
+    return out if isinstance(out, dict) else None

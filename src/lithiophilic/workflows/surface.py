@@ -520,7 +520,9 @@ class SurfaceEnergyMaker(Maker):
             label = name or material.composition.reduced_formula
             kind = "ordered"
         else:
-            atoms = make_bulk(material, seed=self.sqs_seed, n_atoms=self.sqs_n_atoms)
+            atoms = make_bulk(material, seed=self.sqs_seed)
+            if "sqs" in atoms.info and len(atoms) != self.sqs_n_atoms:
+                atoms = make_bulk(material, seed=self.sqs_seed, n_atoms=self.sqs_n_atoms)
             label = name or material
             kind = "sqs" if "sqs" in atoms.info else "ordered"
         elements = sorted(set(atoms.get_chemical_symbols()))

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lithiophilic.cli import app, parse_miller
+from lithiophilic.errors import ConfigurationError
+
+runner = CliRunner()
+EXE = Path(sys.executable).parent / "lithiophilic"
+
+
+def _db_has_results(data_dir: Path) -> bool:
+    if not data_dir.exists():
+        return False
+    from lithiophilic.db import get_store, list_results
+
+    return bool(list_results(get_store(data_dir=data_dir)))
+
+
+@pytest.mark.parametrize(("text", "expected"), [("111", (1, 1, 1)), ("1,-1,0", (1, -1, 0)),
+                                                 ("(1-10)", (1, -1, 0)), ("2 1 1", (2, 1, 1))])
+def test_parse_miller(text, expected):
+    assert parse_miller(text) == expected
+
+
+@pytest.mark.parametrize("text", ["000", "11", "1a1", "1111"])
+def test_parse_miller_rejects(text):
+    with pytest.raises(ConfigurationError, match="miller"):
+        parse_miller(text)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["-m", "Unobtainium"], "Unobtainium"),
+        (["-m", "Cu0.5Zn0.4"], "sum"),
+        (["-m", "Cu0.6Xx0.4"], "Xx"),
+        (["-m", "Cu", "--miller", "000"], "miller"),
+        (["-m", "Cu", "--vacuum", "5"], "vacuum_a"),
+        (["-m", "Cu", "--n-layers", "3", "--n-fixed-layers", "3"], "n_layers"),
+        (["-m", "Cu", "--calculator", "nosuch"], "unknown name 'nosuch'"),
+        (["-m", "Cu", "--calculator", "mace"], "needs the package 'mace-torch'"),
+        (["-m", "Cu5Zn8", "--calculator", "emt"], "not valid for element"),
+    ],
+)
+def test_bad_input_exits_nonzero_and_stores_nothing(tmp_path, args, match):
+    data = tmp_path / "data"
+    res = runner.invoke(app, ["surface-energy", *args, "--data-dir", str(data)])
+    assert res.exit_code == 2, res.output
+    assert match in " ".join(res.output.split())
+    assert not _db_has_results(data)
+
+
+def test_structures_build(tmp_path):
+    res = runner.invoke(app, ["structures", "build", "Cu5Zn8", "--out", str(tmp_path / "g.cif")])
+    assert res.exit_code == 0, res.output
+    from ase.io import read
+
+    atoms = read(tmp_path / "g.cif")
+    assert len(atoms) == 52
+    assert "217" in res.output
+    res = runner.invoke(app, ["structures", "build", "Cu", "--out", str(tmp_path / "g.pdf")])
+    assert res.exit_code == 2 and "suffix" in res.output
+
+
+def test_results_persist_across_processes(tmp_path):
+    """A campaign run in one process is read back by another process and by this one."""
+    data = tmp_path / "data"
+    env = {**os.environ, "LITHIOPHILIC_DATA": str(data)}
+    env.pop("LITHIOPHILIC_STORE", None)
+    run = subprocess.run(
+        [str(EXE), "surface-energy", "-m", "Cu", "--miller", "111", "--calculator", "emt",
+         "--n-layers", "4", "--n-fixed-layers", "1", "--json", str(tmp_path / "se.json")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = json.loads((tmp_path / "se.json").read_text())["rows"]
+    assert len(rows) == 1 and 0.5 < rows[0]["gamma_relaxed_j_per_m2"] < 2.0
+    assert (data / "reports" / "fig5a_surface_energies.png").stat().st_size > 5000
+    shown = subprocess.run([str(EXE), "results", "--json", str(tmp_path / "all.json")],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert "surface_energy" in shown.stdout
+    exported = json.loads((tmp_path / "all.json").read_text())
+    types = {d["output"]["doc_type"] for d in exported}
+    assert {"surface_energy", "surface_energy_summary", "ase_calc"} <= types
+    from lithiophilic.db import get_store, surface_energy_rows
+
+    (row,) = surface_energy_rows(get_store(data_dir=data))
+    assert row["gamma_relaxed_j_per_m2"] == pytest.approx(rows[0]["gamma_relaxed_j_per_m2"])
