@@ -23,8 +23,19 @@ EXE = ROOT / ".venv" / "bin" / "lithiophilic"
 
 
 def run_one(material: str, calculator: str, extra: list[str], data_dir: Path) -> dict:
-    cmd = [str(EXE), "surface-energy", "-m", material, "--calculator", calculator,
-           "--data-dir", str(data_dir), "--json", str(data_dir / f"{material}.json"), *extra]
+    cmd = [
+        str(EXE),
+        "surface-energy",
+        "-m",
+        material,
+        "--calculator",
+        calculator,
+        "--data-dir",
+        str(data_dir),
+        "--json",
+        str(data_dir / f"{material}.json"),
+        *extra,
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -51,8 +62,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="thin slabs, one SQS sample")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "surface_energy.json"))
     args = parser.parse_args()
-    extra = ["--n-layers", "4", "--n-fixed-layers", "0", "--sqs-samples", "1",
-             "--max-terminations", "1"] if args.quick else []
+    extra = (
+        [
+            "--n-layers",
+            "4",
+            "--n-fixed-layers",
+            "0",
+            "--sqs-samples",
+            "1",
+            "--max-terminations",
+            "1",
+        ]
+        if args.quick
+        else []
+    )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for m in args.materials:
@@ -69,7 +92,9 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "per_material": results,
         "total_wall_s": round(total, 1),
-        "wall_fraction_per_material": {r["material"]: round(r["wall_s"] / total, 3) for r in results},
+        "wall_fraction_per_material": {
+            r["material"]: round(r["wall_s"] / total, 3) for r in results
+        },
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1))

@@ -1,4 +1,4 @@
-"""lithiophilic: how lithiophilic is this surface?"""
+"""lithiophilic: how lithiophilic is this surface? Surface energies, Li binding, PDOS and Li MD."""
 
 from __future__ import annotations
 

@@ -30,15 +30,21 @@ app = typer.Typer(
 structures_app = typer.Typer(help="Build and inspect structures.", no_args_is_help=True)
 app.add_typer(structures_app, name="structures")
 console = Console(stderr=True)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 DataDirOpt = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Embedded database directory (default $LITHIOPHILIC_DATA or ./lithiophilic-data)."),
+    typer.Option(
+        "--data-dir",
+        help="Embedded database directory (default $LITHIOPHILIC_DATA or ./lithiophilic-data).",
+    ),
 ]
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="'embedded' (default), 'jobflow' (jobflow's JOB_STORE) or a JobStore YAML/JSON file (e.g. MongoDB)."),
+    typer.Option(
+        "--store",
+        help="'embedded' (default), 'jobflow' (jobflow's JOB_STORE) or a JobStore YAML/JSON file (e.g. MongoDB).",
+    ),
 ]
 
 
@@ -51,6 +57,8 @@ def _setup_logging(verbose: bool) -> None:
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    # ASE's FrechetCellFilter calls scipy's logm on near-identity deformations
+    warnings.filterwarnings("ignore", message="logm result may be inaccurate")
 
 
 def parse_miller(text: str) -> tuple[int, int, int]:
@@ -62,9 +70,15 @@ def parse_miller(text: str) -> tuple[int, int, int]:
         If it is not three integers or is (0,0,0).
     """
     cleaned = text.strip().strip("()[]")
-    parts = re.findall(r"-?\d+", cleaned) if re.search(r"[,\s]", cleaned) else re.findall(r"-?\d", cleaned)
+    parts = (
+        re.findall(r"-?\d+", cleaned)
+        if re.search(r"[,\s]", cleaned)
+        else re.findall(r"-?\d", cleaned)
+    )
     if len(parts) != 3 or re.sub(r"[-\d,\s]", "", cleaned):
-        msg = f"miller: {text!r} is not a Miller index; give three integers, e.g. 111, 100 or 1,-1,0"
+        msg = (
+            f"miller: {text!r} is not a Miller index; give three integers, e.g. 111, 100 or 1,-1,0"
+        )
         raise ConfigurationError(msg)
     miller = tuple(int(p) for p in parts)
     if miller == (0, 0, 0):
@@ -104,11 +118,18 @@ def calculators() -> None:
 
 @structures_app.command("build")
 def structures_build(
-    material: Annotated[str, typer.Argument(help="Cu, Cu5Zn8, Cu0.64Zn0.36, Li, Zn, an element or any formula (SQS).")],
-    out_file: Annotated[Path, typer.Option("--out", help="Output file; .cif or .extxyz/.xyz by suffix.")],
+    material: Annotated[
+        str,
+        typer.Argument(help="Cu, Cu5Zn8, Cu0.64Zn0.36, Li, Zn, an element or any formula (SQS)."),
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Output file; .cif or .extxyz/.xyz by suffix.")
+    ],
     seed: Annotated[int, typer.Option(help="SQS seed.")] = 0,
     n_atoms: Annotated[int | None, typer.Option("--n-atoms", help="Atoms of an SQS cell.")] = None,
-    lattice: Annotated[str | None, typer.Option(help="fcc, bcc or hcp for solid solutions.")] = None,
+    lattice: Annotated[
+        str | None, typer.Option(help="fcc, bcc or hcp for solid solutions.")
+    ] = None,
 ) -> None:
     """Build a bulk structure and write it (CIF or extxyz); print its symmetry/SQS report."""
     try:
@@ -125,8 +146,12 @@ def structures_build(
             msg = f"--lattice: {lattice!r} is not one of fcc, bcc, hcp"
             raise ConfigurationError(msg)
         atoms = make_bulk(material, seed=seed, n_atoms=n_atoms, lattice=lattice)  # type: ignore[arg-type]
-        report = {"material": material, "formula": atoms.get_chemical_formula(), "n_atoms": len(atoms),
-                  **symmetry_report(atoms)}
+        report = {
+            "material": material,
+            "formula": atoms.get_chemical_formula(),
+            "n_atoms": len(atoms),
+            **symmetry_report(atoms),
+        }
         if "sqs" in atoms.info:
             report["sqs"] = atoms.info["sqs"]
         clean = atoms.copy()
@@ -151,7 +176,9 @@ def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, A
     for material, flow in flows.items():
         t0 = time.perf_counter()
         with console.status(f"running {material} …"):
-            run_locally(flow, store=store, create_folders=True, root_dir=runs, ensure_success=False)
+            run_locally(
+                flow, store=store, create_folders=True, root_dir=runs, ensure_success=False, log=False
+            )
         summary = get_output_dict(store, flow.output.uuid)
         if summary is None or "rows" not in summary:
             results[material] = "failed: a job of this flow failed (see the log above)"
@@ -163,20 +190,40 @@ def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, A
 
 def _gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
     table = Table(title=title)
-    for col in ("material", "facet", "term.", "n_layers", "N", "method", "γ unrel (J/m²)",
-                "γ relaxed (J/m²)", "γ relaxed (eV/Å²)", "range (J/m²)", "conv."):
+    for col in (
+        "material",
+        "facet",
+        "term.",
+        "n_layers",
+        "N",
+        "method",
+        "γ unrel (J/m²)",
+        "γ relaxed (J/m²)",
+        "γ relaxed (eV/Å²)",
+        "range (J/m²)",
+        "conv.",
+    ):
         table.add_column(col)
     for r in rows:
         facet = "(" + "".join(str(i) for i in r["miller"]) + ")"
-        term = str(r["termination"]) + (f" s{r['sqs_seed']}" if r.get("sqs_seed") is not None else "")
+        term = str(r["termination"]) + (
+            f" s{r['sqs_seed']}" if r.get("sqs_seed") is not None else ""
+        )
         g = r.get("gamma_relaxed_j_per_m2")
         rng = ""
         if r.get("method") == "chemical-potential" and g is not None:
             rng = f"{r['gamma_relaxed_min_j_per_m2']:.3f}–{r['gamma_relaxed_max_j_per_m2']:.3f}"
         table.add_row(
-            r["material"], facet, term, str(r["n_layers"]), str(r["n_atoms"]), r["method"],
-            f"{r['gamma_unrelaxed_j_per_m2']:.3f}", "—" if g is None else f"{g:.3f}",
-            "—" if g is None else f"{r['gamma_relaxed_ev_per_a2']:.4f}", rng,
+            r["material"],
+            facet,
+            term,
+            str(r["n_layers"]),
+            str(r["n_atoms"]),
+            r["method"],
+            f"{r['gamma_unrelaxed_j_per_m2']:.3f}",
+            "—" if g is None else f"{g:.3f}",
+            "—" if g is None else f"{r['gamma_relaxed_ev_per_a2']:.4f}",
+            rng,
             "yes" if r["converged"] else "[red]NO[/]",
         )
     return table
@@ -184,25 +231,70 @@ def _gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
 
 @app.command("surface-energy")
 def surface_energy(
-    material: Annotated[list[str] | None, typer.Option("--material", "-m", help="Material (repeatable); default Cu, Cu5Zn8, Cu0.64Zn0.36.")] = None,
-    miller: Annotated[list[str] | None, typer.Option("--miller", help="Facet (repeatable), e.g. 111, 100, 110; default 111 and 100.")] = None,
-    calculator: Annotated[str, typer.Option(help="Calculator registry name (see 'lithiophilic calculators').")] = "sevenn",
-    n_layers: Annotated[int, typer.Option("--n-layers", help="Atomic planes of simple-lattice slabs.")] = defaults.N_LAYERS,
-    min_thickness_a: Annotated[float, typer.Option("--min-thickness", help="Minimum thickness of complex slabs (γ-brass), Å.")] = defaults.MIN_THICKNESS_A,
-    thickness_series: Annotated[str | None, typer.Option("--thickness-series", help="Extra n_layers for a convergence series, e.g. 4,8.")] = None,
-    vacuum_a: Annotated[float, typer.Option("--vacuum", help="Vacuum between images, Å (>= 8).")] = defaults.VACUUM_A,
-    n_fixed_layers: Annotated[int, typer.Option("--n-fixed-layers", help="Fixed planes.")] = defaults.N_FIXED_LAYERS,
+    material: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--material", "-m", help="Material (repeatable); default Cu, Cu5Zn8, Cu0.64Zn0.36."
+        ),
+    ] = None,
+    miller: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--miller", help="Facet (repeatable), e.g. 111, 100, 110; default 111 and 100."
+        ),
+    ] = None,
+    calculator: Annotated[
+        str, typer.Option(help="Calculator registry name (see 'lithiophilic calculators').")
+    ] = "sevenn",
+    n_layers: Annotated[
+        int, typer.Option("--n-layers", help="Atomic planes of simple-lattice slabs.")
+    ] = defaults.N_LAYERS,
+    min_thickness_a: Annotated[
+        float,
+        typer.Option("--min-thickness", help="Minimum thickness of complex slabs (γ-brass), Å."),
+    ] = defaults.MIN_THICKNESS_A,
+    thickness_series: Annotated[
+        str | None,
+        typer.Option(
+            "--thickness-series", help="Extra n_layers for a convergence series, e.g. 4,8."
+        ),
+    ] = None,
+    vacuum_a: Annotated[
+        float, typer.Option("--vacuum", help="Vacuum between images, Å (>= 8).")
+    ] = defaults.VACUUM_A,
+    n_fixed_layers: Annotated[
+        int, typer.Option("--n-fixed-layers", help="Fixed planes.")
+    ] = defaults.N_FIXED_LAYERS,
     fix: Annotated[str, typer.Option(help="'center' (both faces relax) or 'bottom'.")] = "center",
-    fmax: Annotated[float, typer.Option("--fmax", help="Slab force threshold, eV/Å.")] = defaults.SLAB_FMAX_EV_PER_A,
-    max_terminations: Annotated[int | None, typer.Option("--max-terminations", help="Keep at most this many terminations per facet.")] = None,
-    sqs_samples: Annotated[int, typer.Option("--sqs-samples", help="SQS samples per facet (random alloys).")] = defaults.SQS_SAMPLES,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the CSV table and the Fig. 5a PNG (default DATA_DIR/reports).")] = None,
+    fmax: Annotated[
+        float, typer.Option("--fmax", help="Slab force threshold, eV/Å.")
+    ] = defaults.SLAB_FMAX_EV_PER_A,
+    max_terminations: Annotated[
+        int | None,
+        typer.Option("--max-terminations", help="Keep at most this many terminations per facet."),
+    ] = None,
+    sqs_samples: Annotated[
+        int, typer.Option("--sqs-samples", help="SQS samples per facet (random alloys).")
+    ] = defaults.SQS_SAMPLES,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Directory for the CSV table and the Fig. 5a PNG (default DATA_DIR/reports).",
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
 ) -> None:
     """Compute surface energies (Fig. 5a) and store them in the job database."""
-    from lithiophilic.analysis.surface import GAMMA_DEFINITION, plot_surface_energies, write_gamma_csv
+    from lithiophilic.analysis.surface import (
+        GAMMA_DEFINITION,
+        plot_surface_energies,
+        write_gamma_csv,
+    )
     from lithiophilic.db import describe_store, get_data_dir, get_store, surface_energy_rows
     from lithiophilic.potentials import CalculatorSpec
     from lithiophilic.workflows.base import AseRelaxMaker
@@ -214,12 +306,21 @@ def surface_energy(
         series = [int(x) for x in thickness_series.split(",")] if thickness_series else []
         spec = CalculatorSpec(calculator)
         base = SurfaceEnergyMaker(
-            millers=millers, n_layers=n_layers, min_thickness_a=min_thickness_a,
-            thickness_series=series, vacuum_a=vacuum_a, n_fixed_layers=n_fixed_layers,
+            millers=millers,
+            n_layers=n_layers,
+            min_thickness_a=min_thickness_a,
+            thickness_series=series,
+            vacuum_a=vacuum_a,
+            n_fixed_layers=n_fixed_layers,
             fix=fix,  # type: ignore[arg-type]
-            max_terminations=max_terminations, sqs_samples=sqs_samples,
-            slab_relax_maker=AseRelaxMaker(name="slab relax", fmax_ev_per_a=fmax,
-                                           max_steps=defaults.SLAB_MAX_STEPS, allow_unconverged=True),
+            max_terminations=max_terminations,
+            sqs_samples=sqs_samples,
+            slab_relax_maker=AseRelaxMaker(
+                name="slab relax",
+                fmax_ev_per_a=fmax,
+                max_steps=defaults.SLAB_MAX_STEPS,
+                allow_unconverged=True,
+            ),
         ).with_calculator(spec)
         flows = {m: base.make(m) for m in materials}  # all inputs checked before any job runs
         # the calculator must be importable before anything is stored
@@ -235,7 +336,7 @@ def surface_energy(
     rows = surface_energy_rows(store, materials=materials, calculator=calculator)
     rows = [r for r in rows if r["miller"] in millers]
     out.print(_gamma_table(rows, f"Surface energies ({calculator})"))
-    out.print(f"[dim]{GAMMA_DEFINITION}[/]")
+    out.print(GAMMA_DEFINITION, markup=False, style="dim")
     report_dir = out_dir or ddir / "reports"
     if rows:
         csv_path = write_gamma_csv(rows, report_dir / "surface_energies.csv")
@@ -244,8 +345,13 @@ def surface_energy(
     failed = {m: r for m, r in results.items() if isinstance(r, str)}
     if json_file:
         json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps({"definition": GAMMA_DEFINITION, "rows": rows,
-                                         "failed": failed}, indent=1, default=str))
+        json_file.write_text(
+            json.dumps(
+                {"definition": GAMMA_DEFINITION, "rows": rows, "failed": failed},
+                indent=1,
+                default=str,
+            )
+        )
     for m, why in failed.items():
         console.print(f"[bold red]{m}:[/] {why}")
     if failed:
@@ -254,13 +360,23 @@ def surface_energy(
 
 @app.command()
 def results(
-    json_file: Annotated[Path | None, typer.Option("--json", help="Export all documents to this JSON file.")] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="Only this document type (e.g. surface_energy).")] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Export all documents to this JSON file.")
+    ] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Only this document type (e.g. surface_energy).")
+    ] = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
 ) -> None:
     """Show what is in the database (and optionally export it)."""
-    from lithiophilic.db import describe_store, export_results, get_store, list_results, surface_energy_rows
+    from lithiophilic.db import (
+        describe_store,
+        export_results,
+        get_store,
+        list_results,
+        surface_energy_rows,
+    )
 
     try:
         store = get_store(data_dir=data_dir, store=store_opt)

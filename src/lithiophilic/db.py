@@ -73,10 +73,16 @@ def get_store(
     if choice == "embedded":
         path = get_data_dir(data_dir)
         path.mkdir(parents=True, exist_ok=True)
-        docs = MontyStore("outputs", database_path=str(path), database_name=_DB_NAME,
-                          storage="sqlite", key="uuid")
-        data = MontyStore("outputs_data", database_path=str(path), database_name=_DB_NAME,
-                          storage="sqlite", key="blob_uuid")
+        docs = MontyStore(
+            "outputs", database_path=str(path), database_name=_DB_NAME, storage="sqlite", key="uuid"
+        )
+        data = MontyStore(
+            "outputs_data",
+            database_path=str(path),
+            database_name=_DB_NAME,
+            storage="sqlite",
+            key="blob_uuid",
+        )
         js = JobStore(docs, additional_stores={"data": data})
     elif choice == "jobflow":
         from jobflow import SETTINGS
@@ -85,12 +91,14 @@ def get_store(
     else:
         file = Path(choice).expanduser()
         if not file.is_file():
-            msg = (f"store: {choice!r} is neither 'embedded', 'jobflow' nor an existing JobStore "
-                   "file (YAML/JSON in jobflow's format)")
+            msg = (
+                f"store: {choice!r} is neither 'embedded', 'jobflow' nor an existing JobStore "
+                "file (YAML/JSON in jobflow's format)"
+            )
             raise ConfigurationError(msg)
         try:
             js = JobStore.from_file(file)
-        except Exception as exc:  # noqa: BLE001  (re-raised with the file named, secrets not echoed)
+        except Exception as exc:
             msg = f"store: could not build a JobStore from {file} ({type(exc).__name__})"
             raise ConfigurationError(msg) from exc
     if connect:
@@ -106,33 +114,66 @@ def describe_store(store: JobStore) -> dict[str, Any]:
         val = getattr(docs, attr, None)
         if val is not None and not isinstance(val, Mapping):
             out[attr] = val
-    out["additional_stores"] = sorted(store.additional_stores)
+    out["additional_stores"] = sorted(getattr(store, "additional_stores", {}) or {})
     return out
 
 
 def list_results(store: JobStore, *, doc_type: str | None = None) -> list[dict[str, Any]]:
     """List completed job outputs that carry a lithiophilic ``doc_type``, newest last."""
-    criteria: dict[str, Any] = {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
-    props = ["uuid", "index", "name", "completed_at", "output.doc_type", "output.material",
-             "output.label", "output.calculator_name", "output.miller"]
+    criteria: dict[str, Any] = (
+        {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
+    )
+    props = [
+        "uuid",
+        "index",
+        "name",
+        "completed_at",
+        "output.doc_type",
+        "output.material",
+        "output.label",
+        "output.calculator_name",
+        "output.miller",
+    ]
     rows = []
     for doc in store.query(criteria=criteria, properties=props, sort={"completed_at": 1}):
         out = doc.get("output", {})
-        rows.append({
-            "uuid": doc["uuid"], "index": doc.get("index"), "name": doc.get("name"),
-            "completed_at": str(doc.get("completed_at")), "doc_type": out.get("doc_type"),
-            "material": out.get("material") or out.get("label"),
-            "calculator": out.get("calculator_name"),
-        })
+        rows.append(
+            {
+                "uuid": doc["uuid"],
+                "index": doc.get("index"),
+                "name": doc.get("name"),
+                "completed_at": str(doc.get("completed_at")),
+                "doc_type": out.get("doc_type"),
+                "material": out.get("material") or out.get("label"),
+                "calculator": out.get("calculator_name"),
+            }
+        )
     return rows
 
 
 _SE_KEYS = (
-    "material", "miller", "termination", "sqs_seed", "n_layers", "n_atoms", "method", "symmetric",
-    "stoichiometric", "area_a2", "gamma_unrelaxed_j_per_m2", "gamma_unrelaxed_ev_per_a2",
-    "gamma_relaxed_j_per_m2", "gamma_relaxed_ev_per_a2", "gamma_relaxed_min_j_per_m2",
-    "gamma_relaxed_max_j_per_m2", "converged", "calculator_name", "calculator_model",
-    "calculator_version", "bulk_reference", "faces_note",
+    "material",
+    "miller",
+    "termination",
+    "sqs_seed",
+    "n_layers",
+    "n_atoms",
+    "method",
+    "symmetric",
+    "stoichiometric",
+    "area_a2",
+    "gamma_unrelaxed_j_per_m2",
+    "gamma_unrelaxed_ev_per_a2",
+    "gamma_relaxed_j_per_m2",
+    "gamma_relaxed_ev_per_a2",
+    "gamma_relaxed_min_j_per_m2",
+    "gamma_relaxed_max_j_per_m2",
+    "converged",
+    "calculator_name",
+    "calculator_model",
+    "calculator_version",
+    "bulk_reference",
+    "faces_note",
 )
 
 
@@ -152,15 +193,26 @@ def surface_energy_rows(
         row = {k: out.get(k) for k in _SE_KEYS}
         row["calculator"] = row["calculator_name"]
         row["uuid"] = doc["uuid"]
-        key = json.dumps([row["material"], row["miller"], row["termination"], row["sqs_seed"],
-                          row["n_layers"], row["calculator_name"], row["calculator_model"]])
+        key = json.dumps(
+            [
+                row["material"],
+                row["miller"],
+                row["termination"],
+                row["sqs_seed"],
+                row["n_layers"],
+                row["calculator_name"],
+                row["calculator_model"],
+            ]
+        )
         latest[key] = row
     return list(latest.values())
 
 
 def export_results(store: JobStore, path: str | Path, *, doc_type: str | None = None) -> Path:
     """Export lithiophilic documents (outputs with a ``doc_type``) to a JSON file."""
-    criteria: dict[str, Any] = {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
+    criteria: dict[str, Any] = (
+        {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
+    )
     docs = []
     for doc in store.query(criteria=criteria, sort={"completed_at": 1}):
         doc.pop("_id", None)

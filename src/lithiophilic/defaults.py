@@ -19,7 +19,7 @@ MIN_VACUUM_A = 8.0
 #: Atomic planes of simple-lattice slabs (fcc/bcc/hcp elements and alloys).
 N_LAYERS = 6
 #: Minimum thickness of slabs of complex structures (γ-brass), Å.
-MIN_THICKNESS_A = 12.0
+MIN_THICKNESS_A = 10.0
 #: Fixed atomic planes (central planes for symmetric slabs).
 N_FIXED_LAYERS = 2
 #: Independent SQS samples per facet of a random alloy.

@@ -17,8 +17,8 @@ from lithiophilic.units import EV_PER_A2_TO_J_PER_M2, J_PER_M2_TO_EV_PER_A2
 
 
 def test_unit_constant_matches_codata():
-    assert EV_PER_A2_TO_J_PER_M2 == pytest.approx(16.0217663, rel=1e-6)
-    assert EV_PER_A2_TO_J_PER_M2 * J_PER_M2_TO_EV_PER_A2 == pytest.approx(1.0)
+    assert pytest.approx(16.0217663, rel=1e-6) == EV_PER_A2_TO_J_PER_M2
+    assert pytest.approx(1.0) == EV_PER_A2_TO_J_PER_M2 * J_PER_M2_TO_EV_PER_A2
 
 
 def test_symmetric_stoichiometric_gamma():
@@ -86,14 +86,36 @@ def test_gamma_line_needs_binary():
 
 def test_csv_and_plot(tmp_path):
     rows = [
-        {"material": "Cu", "miller": [1, 1, 1], "termination": 0, "n_layers": 6, "n_atoms": 6,
-         "method": "stoichiometric", "area_a2": 5.6, "gamma_unrelaxed_j_per_m2": 1.31,
-         "gamma_relaxed_j_per_m2": 1.30, "gamma_relaxed_ev_per_a2": 0.081,
-         "gamma_relaxed_min_j_per_m2": 1.30, "gamma_relaxed_max_j_per_m2": 1.30, "converged": True},
-        {"material": "Cu", "miller": [1, 0, 0], "termination": 0, "n_layers": 6, "n_atoms": 6,
-         "method": "stoichiometric", "area_a2": 6.5, "gamma_unrelaxed_j_per_m2": 1.5,
-         "gamma_relaxed_j_per_m2": 1.48, "gamma_relaxed_ev_per_a2": 0.092,
-         "gamma_relaxed_min_j_per_m2": 1.48, "gamma_relaxed_max_j_per_m2": 1.48, "converged": True},
+        {
+            "material": "Cu",
+            "miller": [1, 1, 1],
+            "termination": 0,
+            "n_layers": 6,
+            "n_atoms": 6,
+            "method": "stoichiometric",
+            "area_a2": 5.6,
+            "gamma_unrelaxed_j_per_m2": 1.31,
+            "gamma_relaxed_j_per_m2": 1.30,
+            "gamma_relaxed_ev_per_a2": 0.081,
+            "gamma_relaxed_min_j_per_m2": 1.30,
+            "gamma_relaxed_max_j_per_m2": 1.30,
+            "converged": True,
+        },
+        {
+            "material": "Cu",
+            "miller": [1, 0, 0],
+            "termination": 0,
+            "n_layers": 6,
+            "n_atoms": 6,
+            "method": "stoichiometric",
+            "area_a2": 6.5,
+            "gamma_unrelaxed_j_per_m2": 1.5,
+            "gamma_relaxed_j_per_m2": 1.48,
+            "gamma_relaxed_ev_per_a2": 0.092,
+            "gamma_relaxed_min_j_per_m2": 1.48,
+            "gamma_relaxed_max_j_per_m2": 1.48,
+            "converged": True,
+        },
         {"material": "X", "miller": [1, 0, 0], "gamma_relaxed_j_per_m2": None},
     ]
     csv_path = write_gamma_csv(rows, tmp_path / "g.csv")
@@ -103,5 +125,7 @@ def test_csv_and_plot(tmp_path):
     png = plot_surface_energies(rows, tmp_path / "g.png")
     assert png.stat().st_size > 5000
     with pytest.raises(AnalysisError, match="no finite"):
-        plot_surface_energies([{"material": "X", "miller": [1, 1, 1], "gamma_relaxed_j_per_m2": math.nan}],
-                              tmp_path / "h.png")
+        plot_surface_energies(
+            [{"material": "X", "miller": [1, 1, 1], "gamma_relaxed_j_per_m2": math.nan}],
+            tmp_path / "h.png",
+        )

@@ -24,8 +24,10 @@ def _db_has_results(data_dir: Path) -> bool:
     return bool(list_results(get_store(data_dir=data_dir)))
 
 
-@pytest.mark.parametrize(("text", "expected"), [("111", (1, 1, 1)), ("1,-1,0", (1, -1, 0)),
-                                                 ("(1-10)", (1, -1, 0)), ("2 1 1", (2, 1, 1))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("111", (1, 1, 1)), ("1,-1,0", (1, -1, 0)), ("(1-10)", (1, -1, 0)), ("2 1 1", (2, 1, 1))],
+)
 def test_parse_miller(text, expected):
     assert parse_miller(text) == expected
 
@@ -76,16 +78,40 @@ def test_results_persist_across_processes(tmp_path):
     env = {**os.environ, "LITHIOPHILIC_DATA": str(data)}
     env.pop("LITHIOPHILIC_STORE", None)
     run = subprocess.run(
-        [str(EXE), "surface-energy", "-m", "Cu", "--miller", "111", "--calculator", "emt",
-         "--n-layers", "4", "--n-fixed-layers", "1", "--json", str(tmp_path / "se.json")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+        [
+            str(EXE),
+            "surface-energy",
+            "-m",
+            "Cu",
+            "--miller",
+            "111",
+            "--calculator",
+            "emt",
+            "--n-layers",
+            "4",
+            "--n-fixed-layers",
+            "1",
+            "--json",
+            str(tmp_path / "se.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     rows = json.loads((tmp_path / "se.json").read_text())["rows"]
     assert len(rows) == 1 and 0.5 < rows[0]["gamma_relaxed_j_per_m2"] < 2.0
     assert (data / "reports" / "fig5a_surface_energies.png").stat().st_size > 5000
-    shown = subprocess.run([str(EXE), "results", "--json", str(tmp_path / "all.json")],
-                           capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    shown = subprocess.run(
+        [str(EXE), "results", "--json", str(tmp_path / "all.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
     assert shown.returncode == 0, shown.stderr
     assert "surface_energy" in shown.stdout
     exported = json.loads((tmp_path / "all.json").read_text())

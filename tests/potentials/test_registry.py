@@ -62,11 +62,21 @@ def test_missing_package_is_a_clear_error():
     def factory(**_):
         import lithiophilic_no_such_package  # noqa: F401
 
-    register_calculator(CalculatorBackend(name="_missing", factory=factory, package="nopkg",
-                                          kind="user", description="test", install_hint="pip install nopkg"),
-                        overwrite=True)
+    register_calculator(
+        CalculatorBackend(
+            name="_missing",
+            factory=factory,
+            package="nopkg",
+            kind="user",
+            description="test",
+            install_hint="pip install nopkg",
+        ),
+        overwrite=True,
+    )
     try:
-        with pytest.raises(CalculatorUnavailableError, match=r"needs the package 'nopkg'.*pip install nopkg"):
+        with pytest.raises(
+            CalculatorUnavailableError, match=r"needs the package 'nopkg'.*pip install nopkg"
+        ):
             get_calculator("_missing")
         with pytest.raises(ConfigurationError, match="already registered"):
             register_calculator(REGISTRY["_missing"])

@@ -30,7 +30,9 @@ def test_emt_cu_flow_end_to_end(in_tmp, embedded_store):
         assert r["symmetric"] and r["converged"]
         # relaxing can only lower the energy
         assert r["gamma_relaxed_j_per_m2"] <= r["gamma_unrelaxed_j_per_m2"] + 1e-9
-        assert r["gamma_relaxed_ev_per_a2"] * 16.0217663 == pytest.approx(r["gamma_relaxed_j_per_m2"], rel=1e-6)
+        assert r["gamma_relaxed_ev_per_a2"] * 16.0217663 == pytest.approx(
+            r["gamma_relaxed_j_per_m2"], rel=1e-6
+        )
     # the close-packed facet has the lower surface energy
     assert rows[(1, 1, 1)]["gamma_relaxed_j_per_m2"] < rows[(1, 0, 0)]["gamma_relaxed_j_per_m2"]
     docs = list(embedded_store.query({"output.doc_type": "surface_energy"}))
@@ -53,7 +55,9 @@ def test_thickness_series(in_tmp, memory_jobstore):
 
 def test_unconverged_slab_gets_no_relaxed_gamma(in_tmp, memory_jobstore):
     maker = SurfaceEnergyMaker(
-        millers=[[1, 0, 0]], n_layers=5, n_fixed_layers=1,
+        millers=[[1, 0, 0]],
+        n_layers=5,
+        n_fixed_layers=1,
         slab_relax_maker=AseRelaxMaker(fmax_ev_per_a=1e-6, max_steps=2, allow_unconverged=True),
     ).with_calculator(CalculatorSpec("emt"))
     flow = maker.make("Cu")
@@ -72,7 +76,9 @@ def test_unconverged_relax_raises_by_default(in_tmp):
     s = AseAtomsAdaptor.get_structure(make_fcc("Cu", cubic=True))
     s.perturb(0.1)
     with pytest.raises(NotConvergedError, match="not converged after 1 steps"):
-        run_ase_calc(s, calculator=CalculatorSpec("emt"), task="relax", fmax_ev_per_a=1e-6, max_steps=1)
+        run_ase_calc(
+            s, calculator=CalculatorSpec("emt"), task="relax", fmax_ev_per_a=1e-6, max_steps=1
+        )
 
 
 @pytest.mark.parametrize(

@@ -140,12 +140,16 @@ class GammaLine:
     @property
     def gamma_min_ev_per_a2(self) -> float:
         """Smallest γ over the allowed Δμ range, eV/Å²."""
-        return min(self.gamma_ev_per_a2(self.delta_mu_min_ev), self.gamma_ev_per_a2(self.delta_mu_max_ev))
+        return min(
+            self.gamma_ev_per_a2(self.delta_mu_min_ev), self.gamma_ev_per_a2(self.delta_mu_max_ev)
+        )
 
     @property
     def gamma_max_ev_per_a2(self) -> float:
         """Largest γ over the allowed Δμ range, eV/Å²."""
-        return max(self.gamma_ev_per_a2(self.delta_mu_min_ev), self.gamma_ev_per_a2(self.delta_mu_max_ev))
+        return max(
+            self.gamma_ev_per_a2(self.delta_mu_min_ev), self.gamma_ev_per_a2(self.delta_mu_max_ev)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the line and its γ range (eV/Å² and J/m²) as a plain dict."""
@@ -214,7 +218,9 @@ def gamma_vs_delta_mu(
     x_a, x_b = bulk_composition[a] / total, bulk_composition[b] / total
     n_a, n_b = slab_counts.get(a, 0), slab_counts.get(b, 0)
     e_b0 = elemental_energy_per_atom_ev[b]
-    dh = formation_energy_per_atom_ev(bulk_energy_per_atom_ev, bulk_composition, elemental_energy_per_atom_ev)
+    dh = formation_energy_per_atom_ev(
+        bulk_energy_per_atom_ev, bulk_composition, elemental_energy_per_atom_ev
+    )
     # mu_a = (eps - x_b mu_b)/x_a ; gamma = [E - n_a mu_a - n_b mu_b]/(2A)
     excess = n_b - n_a * x_b / x_a
     gamma0 = (slab_energy_ev - n_a * bulk_energy_per_atom_ev / x_a - excess * e_b0) / (2 * area_a2)
@@ -234,9 +240,20 @@ def gamma_vs_delta_mu(
 
 
 TABLE_COLUMNS = (
-    "material", "miller", "termination", "n_layers", "n_atoms", "method", "area_a2",
-    "gamma_unrelaxed_j_per_m2", "gamma_relaxed_j_per_m2", "gamma_relaxed_ev_per_a2",
-    "gamma_relaxed_min_j_per_m2", "gamma_relaxed_max_j_per_m2", "converged", "calculator",
+    "material",
+    "miller",
+    "termination",
+    "n_layers",
+    "n_atoms",
+    "method",
+    "area_a2",
+    "gamma_unrelaxed_j_per_m2",
+    "gamma_relaxed_j_per_m2",
+    "gamma_relaxed_ev_per_a2",
+    "gamma_relaxed_min_j_per_m2",
+    "gamma_relaxed_max_j_per_m2",
+    "converged",
+    "calculator",
 )
 
 
@@ -256,7 +273,9 @@ def _fmt(value: Any) -> Any:
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list | tuple):
-        return "".join(str(v) for v in value) if all(isinstance(v, int) for v in value) else str(value)
+        return (
+            "".join(str(v) for v in value) if all(isinstance(v, int) for v in value) else str(value)
+        )
     return value
 
 
@@ -314,11 +333,13 @@ def plot_surface_energies(
     width = 0.8 / len(facets)
     fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(materials), 3.6))
     for j, facet in enumerate(facets):
-        xs, ys, err = [], [], [[], []]
+        xs: list[float] = []
+        ys: list[float] = []
+        err: list[list[float]] = [[], []]
         for i, mat in enumerate(materials):
-            vals = groups[mat].get(facet)
-            if not vals:
+            if facet not in groups[mat]:
                 continue
+            vals = groups[mat][facet]
             best = min(vals[0::3])
             xs.append(i + (j - (len(facets) - 1) / 2) * width)
             ys.append(best)
@@ -328,7 +349,9 @@ def plot_surface_energies(
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
     ax.set_xticks(range(len(materials)), materials)
     ax.set_ylabel("surface energy γ (J/m²)")
-    ax.set_title(title or "Surface energies (lowest termination; bars span terminations/samples)", fontsize=9)
+    ax.set_title(
+        title or "Surface energies (lowest termination; bars span terminations/samples)", fontsize=9
+    )
     ax.legend(title="facet", fontsize=8)
     ax.set_ylim(bottom=0)
     fig.tight_layout()

@@ -27,7 +27,10 @@ def make_emt(**kwargs: Any) -> Calculator:
 
 register_calculator(
     CalculatorBackend(
-        name="emt", factory=make_emt, package="ase", kind="classical",
+        name="emt",
+        factory=make_emt,
+        package="ase",
+        kind="classical",
         description="ASE EMT (Cu, Al, Ag, Au, Ni, Pd, Pt only: fast tests, no Li/Zn)",
         elements=EMT_ELEMENTS,
     )

@@ -37,8 +37,11 @@ def make_chgnet(*, model: str = "0.3.0", device: str = "cpu", **kwargs: Any) -> 
     from chgnet.model import CHGNet
     from chgnet.model.dynamics import CHGNetCalculator
 
-    return CHGNetCalculator(model=CHGNet.load(model_name=model, use_device=device, verbose=False),
-                            use_device=device, **kwargs)
+    return CHGNetCalculator(
+        model=CHGNet.load(model_name=model, use_device=device, verbose=False),
+        use_device=device,
+        **kwargs,
+    )
 
 
 def make_mace(*, model: str = "medium", device: str = "cpu", **kwargs: Any) -> Calculator:
@@ -48,8 +51,9 @@ def make_mace(*, model: str = "medium", device: str = "cpu", **kwargs: Any) -> C
     return mace_mp(model=model, device=device, **kwargs)
 
 
-def make_mattersim(*, model: str = "MatterSim-v1.0.0-1M.pth", device: str = "cpu",
-                   **kwargs: Any) -> Calculator:
+def make_mattersim(
+    *, model: str = "MatterSim-v1.0.0-1M.pth", device: str = "cpu", **kwargs: Any
+) -> Calculator:
     """Return a MatterSim calculator (downloads weights at first use)."""
     from mattersim.forcefield import MatterSimCalculator
 
@@ -64,8 +68,9 @@ def make_matgl(*, model: str = "M3GNet-MP-2021.2.8-PES", **kwargs: Any) -> Calcu
     return PESCalculator(matgl.load_model(model), **kwargs)
 
 
-def make_orb(*, model: str = "orb_v3_conservative_inf_omat", device: str = "cpu",
-             **kwargs: Any) -> Calculator:
+def make_orb(
+    *, model: str = "orb_v3_conservative_inf_omat", device: str = "cpu", **kwargs: Any
+) -> Calculator:
     """Return an ORB calculator (downloads weights at first use)."""
     from orb_models.forcefield import pretrained
     from orb_models.forcefield.calculator import ORBCalculator
@@ -75,40 +80,69 @@ def make_orb(*, model: str = "orb_v3_conservative_inf_omat", device: str = "cpu"
 
 for _backend in (
     CalculatorBackend(
-        name="sevenn", factory=make_sevennet, package="sevenn", kind="mlip",
+        name="sevenn",
+        factory=make_sevennet,
+        package="sevenn",
+        kind="mlip",
         description="SevenNet-0 universal MLIP (default; offline; PBE(+U) MPtrj-trained)",
-        default_kwargs={"model": "7net-0", "device": "cpu"}, model_key="model",
-        cacheable=True, install_hint=_TORCH_HINT,
+        default_kwargs={"model": "7net-0", "device": "cpu"},
+        model_key="model",
+        cacheable=True,
+        install_hint=_TORCH_HINT,
     ),
     CalculatorBackend(
-        name="chgnet", factory=make_chgnet, package="chgnet", kind="mlip",
+        name="chgnet",
+        factory=make_chgnet,
+        package="chgnet",
+        kind="mlip",
         description="CHGNet universal MLIP (offline; softer surfaces than PBE)",
-        default_kwargs={"model": "0.3.0", "device": "cpu"}, model_key="model",
-        cacheable=True, install_hint=_TORCH_HINT,
+        default_kwargs={"model": "0.3.0", "device": "cpu"},
+        model_key="model",
+        cacheable=True,
+        install_hint=_TORCH_HINT,
     ),
     CalculatorBackend(
-        name="mace", factory=make_mace, package="mace-torch", kind="mlip",
+        name="mace",
+        factory=make_mace,
+        package="mace-torch",
+        kind="mlip",
         description="MACE-MP foundation model (downloads weights; needs internet)",
-        default_kwargs={"model": "medium", "device": "cpu"}, model_key="model",
-        cacheable=True, install_hint="pip install mace-torch (weights download at first use).",
+        default_kwargs={"model": "medium", "device": "cpu"},
+        model_key="model",
+        cacheable=True,
+        install_hint="pip install mace-torch (weights download at first use).",
     ),
     CalculatorBackend(
-        name="mattersim", factory=make_mattersim, package="mattersim", kind="mlip",
+        name="mattersim",
+        factory=make_mattersim,
+        package="mattersim",
+        kind="mlip",
         description="MatterSim (downloads weights; needs internet)",
-        default_kwargs={"model": "MatterSim-v1.0.0-1M.pth", "device": "cpu"}, model_key="model",
-        cacheable=True, install_hint="pip install mattersim (weights download at first use).",
+        default_kwargs={"model": "MatterSim-v1.0.0-1M.pth", "device": "cpu"},
+        model_key="model",
+        cacheable=True,
+        install_hint="pip install mattersim (weights download at first use).",
     ),
     CalculatorBackend(
-        name="matgl", factory=make_matgl, package="matgl", kind="mlip",
+        name="matgl",
+        factory=make_matgl,
+        package="matgl",
+        kind="mlip",
         description="matgl M3GNet/TensorNet (downloads weights; needs internet)",
-        default_kwargs={"model": "M3GNet-MP-2021.2.8-PES"}, model_key="model",
-        cacheable=True, install_hint="pip install matgl (weights download at first use).",
+        default_kwargs={"model": "M3GNet-MP-2021.2.8-PES"},
+        model_key="model",
+        cacheable=True,
+        install_hint="pip install matgl (weights download at first use).",
     ),
     CalculatorBackend(
-        name="orb", factory=make_orb, package="orb-models", kind="mlip",
+        name="orb",
+        factory=make_orb,
+        package="orb-models",
+        kind="mlip",
         description="ORB v3 (downloads weights; needs internet)",
         default_kwargs={"model": "orb_v3_conservative_inf_omat", "device": "cpu"},
-        model_key="model", cacheable=True,
+        model_key="model",
+        cacheable=True,
         install_hint="pip install orb-models (weights download at first use).",
     ),
 ):

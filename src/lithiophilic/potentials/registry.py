@@ -76,8 +76,12 @@ class CalculatorSpec(MSONable):
 
     def as_dict(self) -> dict[str, Any]:
         """Return the MSONable dict (explicit: monty treats a ``kwargs`` attribute specially)."""
-        return {"@module": type(self).__module__, "@class": type(self).__name__,
-                "name": self.name, "kwargs": dict(self.kwargs)}
+        return {
+            "@module": type(self).__module__,
+            "@class": type(self).__name__,
+            "name": self.name,
+            "kwargs": dict(self.kwargs),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CalculatorSpec:
@@ -274,7 +278,9 @@ def as_spec(spec: CalculatorSpec | str | Mapping[str, Any]) -> CalculatorSpec:
         return CalculatorSpec(name=spec)
     if isinstance(spec, Mapping):
         data = {k: v for k, v in spec.items() if not k.startswith("@")}
-        return CalculatorSpec(name=data.get("name", DEFAULT_CALCULATOR), kwargs=dict(data.get("kwargs", {})))
+        return CalculatorSpec(
+            name=data.get("name", DEFAULT_CALCULATOR), kwargs=dict(data.get("kwargs", {}))
+        )
     msg = f"calculator: expected a name, a dict or a CalculatorSpec, got {type(spec).__name__}"
     raise ConfigurationError(msg)
 

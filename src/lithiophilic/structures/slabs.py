@@ -340,6 +340,10 @@ def make_slabs(
     return slabs
 
 
+#: Largest |cos| between c and a or b accepted by make_slab_from_oriented_bulk (~1°).
+_MAX_TILT_COS = 0.02
+
+
 def make_slab_from_oriented_bulk(
     bulk_cell: Atoms,
     *,
@@ -380,7 +384,8 @@ def make_slab_from_oriented_bulk(
     Raises
     ------
     ConfigurationError
-        If ``c`` is not perpendicular to ``a`` and ``b``, ``vacuum_a`` < 8 Å or
+        If ``c`` is tilted from the normal of ``a`` and ``b`` by more than ~1° (small tilts,
+        e.g. from a cell relaxation, are projected out), ``vacuum_a`` < 8 Å or
         ``n_fixed_layers`` is too large.
     """
     vacuum_a = validate_vacuum(vacuum_a)
@@ -391,7 +396,10 @@ def make_slab_from_oriented_bulk(
     lengths = np.linalg.norm(cell, axis=1)
     cos_ac = abs(cell[0] @ cell[2]) / (lengths[0] * lengths[2])
     cos_bc = abs(cell[1] @ cell[2]) / (lengths[1] * lengths[2])
-    if max(cos_ac, cos_bc) > 1e-6:
+    # A cell-relaxed SQS cell may shear slightly: c is then replaced by its component along
+    # the normal (atoms keep their Cartesian positions; the tilt only shifts the planes
+    # in-plane, which the periodic slab does not see).  Large tilts are an input error.
+    if max(cos_ac, cos_bc) > _MAX_TILT_COS:
         msg = (
             f"bulk_cell: c is not perpendicular to a and b (|cos(a,c)|={cos_ac:.2e}, "
             f"|cos(b,c)|={cos_bc:.2e}); build it with make_oriented_sqs or orient c along the "

@@ -46,16 +46,22 @@ class AseCalcDoc(BaseModel):
     task: Literal["static", "relax"] = Field(description="What was run.")
     label: str = Field("", description="Human-readable label (material, facet, termination).")
     structure: Structure = Field(description="Final structure (relaxed for a relaxation).")
-    input_structure_hash: str = Field(description="Hash of the input structure (provenance.structure_hash).")
+    input_structure_hash: str = Field(
+        description="Hash of the input structure (provenance.structure_hash)."
+    )
     structure_hash: str = Field(description="Hash of the final structure.")
     formula: str = Field(description="Reduced formula.")
     n_atoms: int = Field(description="Number of atoms.")
     energy_ev: float = Field(description="Total potential energy, eV.")
     energy_per_atom_ev: float = Field(description="Energy per atom, eV/atom.")
     max_force_ev_per_a: float = Field(description="Largest force on a free atom at the end, eV/Å.")
-    stress_ev_per_a3: list[float] | None = Field(None, description="Voigt stress at the end, eV/Å³ (if available).")
+    stress_ev_per_a3: list[float] | None = Field(
+        None, description="Voigt stress at the end, eV/Å³ (if available)."
+    )
     volume_a3: float = Field(description="Cell volume, Å³.")
-    converged: bool = Field(description="Relaxation reached fmax (and stress) within max_steps; True for statics.")
+    converged: bool = Field(
+        description="Relaxation reached fmax (and stress) within max_steps; True for statics."
+    )
     n_steps: int = Field(0, description="Optimizer steps taken.")
     relax_cell: bool = Field(False, description="Whether the cell was relaxed.")
     fmax_ev_per_a: float | None = Field(None, description="Force convergence threshold, eV/Å.")
@@ -138,7 +144,14 @@ def run_ase_calc(
         if not allow_unconverged:
             raise NotConvergedError(msg)
         logger.warning(msg)
-    logger.info("%s %s: E = %.5f eV (%d steps, %.1f s)", task, label or structure.formula, energy, n_steps, wall)
+    logger.info(
+        "%s %s: E = %.5f eV (%d steps, %.1f s)",
+        task,
+        label or structure.formula,
+        energy,
+        n_steps,
+        wall,
+    )
     prov = calculator_provenance(calculator)
     final = AseAtomsAdaptor.get_structure(atoms)
     final.properties = dict(structure.properties)

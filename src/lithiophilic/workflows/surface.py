@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ase import Atoms
 from jobflow import Flow, Maker, Response, job
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
@@ -28,6 +29,7 @@ from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, check_elements
 from lithiophilic.provenance import LITHIOPHILIC_VERSION
 from lithiophilic.structures import (
+    get_primitive,
     make_bulk,
     make_oriented_sqs,
     make_slab_from_oriented_bulk,
@@ -53,7 +55,9 @@ class SurfaceEnergyDoc(BaseModel):
     material: str = Field(description="Material name as given (e.g. Cu0.64Zn0.36).")
     miller: list[int] = Field(description="Miller index of the conventional cell.")
     termination: int = Field(description="Termination index (0 for simple lattices).")
-    sqs_seed: int | None = Field(None, description="Seed of the SQS sample (random alloys), else None.")
+    sqs_seed: int | None = Field(
+        None, description="Seed of the SQS sample (random alloys), else None."
+    )
     n_layers: int = Field(description="Atomic planes in the slab.")
     n_atoms: int = Field(description="Atoms in the slab.")
     counts: dict[str, int] = Field(description="Atoms per element in the slab.")
@@ -62,24 +66,43 @@ class SurfaceEnergyDoc(BaseModel):
     slab_thickness_a: float = Field(description="Slab thickness (top minus bottom plane), Å.")
     symmetric: bool = Field(description="Top and bottom faces related by symmetry.")
     stoichiometric: bool = Field(description="Slab composition equals the bulk reference's.")
-    method: Method = Field(description="'stoichiometric': gamma=(E-N eps)/(2A); 'chemical-potential': gamma(dmu).")
+    method: Method = Field(
+        description="'stoichiometric': gamma=(E-N eps)/(2A); 'chemical-potential': gamma(dmu)."
+    )
     faces_note: str = Field(description="What the number means for the two faces.")
-    fix: str = Field(description="Which planes were fixed: 'center' (both faces relax) or 'bottom'.")
+    fix: str = Field(
+        description="Which planes were fixed: 'center' (both faces relax) or 'bottom'."
+    )
     n_fixed_layers: int = Field(description="Fixed planes.")
     bulk_reference: str = Field(description="Which relaxed cell eps_bulk comes from.")
     bulk_energy_per_atom_ev: float = Field(description="eps_bulk, eV/atom.")
     elemental_energy_per_atom_ev: dict[str, float] | None = Field(
-        None, description="Elemental bulk references used for gamma(dmu), eV/atom.")
-    slab_energy_unrelaxed_ev: float = Field(description="Energy of the slab cut from the relaxed bulk, eV.")
+        None, description="Elemental bulk references used for gamma(dmu), eV/atom."
+    )
+    slab_energy_unrelaxed_ev: float = Field(
+        description="Energy of the slab cut from the relaxed bulk, eV."
+    )
     slab_energy_relaxed_ev: float = Field(description="Energy of the relaxed slab, eV.")
-    gamma_unrelaxed_ev_per_a2: float = Field(description="gamma of the unrelaxed slab, eV/Å² (chemical-potential: mid-range).")
+    gamma_unrelaxed_ev_per_a2: float = Field(
+        description="gamma of the unrelaxed slab, eV/Å² (chemical-potential: mid-range)."
+    )
     gamma_unrelaxed_j_per_m2: float = Field(description="Same in J/m².")
-    gamma_relaxed_ev_per_a2: float | None = Field(description="gamma of the relaxed slab, eV/Å²; None if the relaxation did not converge.")
+    gamma_relaxed_ev_per_a2: float | None = Field(
+        description="gamma of the relaxed slab, eV/Å²; None if the relaxation did not converge."
+    )
     gamma_relaxed_j_per_m2: float | None = Field(description="Same in J/m².")
-    gamma_relaxed_min_j_per_m2: float | None = Field(description="Lowest relaxed gamma over the dmu range (= gamma_relaxed when stoichiometric), J/m².")
-    gamma_relaxed_max_j_per_m2: float | None = Field(description="Highest relaxed gamma over the dmu range, J/m².")
-    gamma_vs_delta_mu: dict[str, Any] | None = Field(None, description="Relaxed gamma(dmu) line and its range (chemical-potential method).")
-    converged: bool = Field(description="Slab relaxation converged (gamma_relaxed is None otherwise).")
+    gamma_relaxed_min_j_per_m2: float | None = Field(
+        description="Lowest relaxed gamma over the dmu range (= gamma_relaxed when stoichiometric), J/m²."
+    )
+    gamma_relaxed_max_j_per_m2: float | None = Field(
+        description="Highest relaxed gamma over the dmu range, J/m²."
+    )
+    gamma_vs_delta_mu: dict[str, Any] | None = Field(
+        None, description="Relaxed gamma(dmu) line and its range (chemical-potential method)."
+    )
+    converged: bool = Field(
+        description="Slab relaxation converged (gamma_relaxed is None otherwise)."
+    )
     relax_n_steps: int = Field(description="Optimizer steps of the slab relaxation.")
     relaxed_structure: Structure = Field(description="Relaxed slab.")
     structure_hash: str = Field(description="Hash of the unrelaxed slab.")
@@ -95,16 +118,25 @@ class SurfaceEnergyDoc(BaseModel):
 class SurfaceEnergySummaryDoc(BaseModel):
     """All surface energies of one material: one row per slab and the lowest γ per facet."""
 
-    doc_type: Literal["surface_energy_summary"] = Field("surface_energy_summary", description="Document family.")
+    doc_type: Literal["surface_energy_summary"] = Field(
+        "surface_energy_summary", description="Document family."
+    )
     material: str = Field(description="Material name.")
     bulk_energy_per_atom_ev: float = Field(description="eps of the relaxed bulk, eV/atom.")
     bulk_lattice_abc_a: list[float] = Field(description="Relaxed bulk lattice lengths, Å.")
     bulk_volume_per_atom_a3: float = Field(description="Relaxed bulk volume per atom, Å³.")
-    rows: list[dict[str, Any]] = Field(description="One row per slab (the SurfaceEnergyDoc numbers).")
-    lowest_gamma_relaxed_j_per_m2: dict[str, float] = Field(description="Lowest converged relaxed gamma per facet, J/m².")
+    rows: list[dict[str, Any]] = Field(
+        description="One row per slab (the SurfaceEnergyDoc numbers)."
+    )
+    lowest_gamma_relaxed_j_per_m2: dict[str, float] = Field(
+        description="Lowest converged relaxed gamma per facet, J/m²."
+    )
     thickness_convergence: dict[str, list[list[float]]] = Field(
-        description="Per facet/termination: [n_layers, gamma_unrelaxed_j_per_m2, gamma_relaxed_j_per_m2].")
-    n_unconverged: int = Field(description="Slabs whose relaxation did not converge (no relaxed gamma).")
+        description="Per facet/termination: [n_layers, gamma_unrelaxed_j_per_m2, gamma_relaxed_j_per_m2]."
+    )
+    n_unconverged: int = Field(
+        description="Slabs whose relaxation did not converge (no relaxed gamma)."
+    )
     definition: str = Field(GAMMA_DEFINITION, description="Formulas used.")
     calculator_name: str = Field(description="Calculator registry name.")
     calculator_version: str | None = Field(description="Calculator package version.")
@@ -113,9 +145,22 @@ class SurfaceEnergySummaryDoc(BaseModel):
 
 
 _ROW_KEYS = (
-    "material", "miller", "termination", "sqs_seed", "n_layers", "n_atoms", "method", "symmetric",
-    "stoichiometric", "area_a2", "gamma_unrelaxed_j_per_m2", "gamma_relaxed_j_per_m2",
-    "gamma_relaxed_ev_per_a2", "gamma_relaxed_min_j_per_m2", "gamma_relaxed_max_j_per_m2", "converged",
+    "material",
+    "miller",
+    "termination",
+    "sqs_seed",
+    "n_layers",
+    "n_atoms",
+    "method",
+    "symmetric",
+    "stoichiometric",
+    "area_a2",
+    "gamma_unrelaxed_j_per_m2",
+    "gamma_relaxed_j_per_m2",
+    "gamma_relaxed_ev_per_a2",
+    "gamma_relaxed_min_j_per_m2",
+    "gamma_relaxed_max_j_per_m2",
+    "converged",
 )
 
 
@@ -150,7 +195,9 @@ def compute_surface_energy(
         method: Method = "stoichiometric"
         g_unrel = surface_energy_ev_per_a2(static.energy_ev, n, bulk_energy_per_atom_ev, area)
         if one_face:
-            g_rel = relaxed_one_face_gamma_ev_per_a2(g_unrel, relaxed.energy_ev, static.energy_ev, area)
+            g_rel = relaxed_one_face_gamma_ev_per_a2(
+                g_unrel, relaxed.energy_ev, static.energy_ev, area
+            )
         else:
             g_rel = surface_energy_ev_per_a2(relaxed.energy_ev, n, bulk_energy_per_atom_ev, area)
         g_min = g_max = g_rel
@@ -159,14 +206,28 @@ def compute_surface_energy(
         if elemental_energy_per_atom_ev is None:
             msg = f"{material} {_facet(slab_info['miller'])}: non-stoichiometric slab without elemental references"
             raise ConfigurationError(msg)
-        line_u = gamma_vs_delta_mu(static.energy_ev, counts, bulk_composition, bulk_energy_per_atom_ev,
-                                   elemental_energy_per_atom_ev, area)
-        line_r = gamma_vs_delta_mu(relaxed.energy_ev, counts, bulk_composition, bulk_energy_per_atom_ev,
-                                   elemental_energy_per_atom_ev, area)
+        line_u = gamma_vs_delta_mu(
+            static.energy_ev,
+            counts,
+            bulk_composition,
+            bulk_energy_per_atom_ev,
+            elemental_energy_per_atom_ev,
+            area,
+        )
+        line_r = gamma_vs_delta_mu(
+            relaxed.energy_ev,
+            counts,
+            bulk_composition,
+            bulk_energy_per_atom_ev,
+            elemental_energy_per_atom_ev,
+            area,
+        )
         mid = 0.5 * (line_r.delta_mu_min_ev + line_r.delta_mu_max_ev)
         g_unrel = line_u.gamma_ev_per_a2(mid)
         if one_face:
-            shift = (relaxed.energy_ev - static.energy_ev) / area - (relaxed.energy_ev - static.energy_ev) / (2 * area)
+            shift = (relaxed.energy_ev - static.energy_ev) / area - (
+                relaxed.energy_ev - static.energy_ev
+            ) / (2 * area)
             line_r.gamma_at_zero_ev_per_a2 = line_u.gamma_at_zero_ev_per_a2 + 2 * shift
         g_rel = line_r.gamma_ev_per_a2(mid)
         g_min, g_max = line_r.gamma_min_ev_per_a2, line_r.gamma_max_ev_per_a2
@@ -177,7 +238,9 @@ def compute_surface_energy(
     elif slab_info.get("sqs_seed") is not None:
         faces = "SQS slab: the two faces differ in decoration; gamma is their mean"
     else:
-        faces = "asymmetric slab: gamma is the mean of the two different faces (cleavage energy / 2A)"
+        faces = (
+            "asymmetric slab: gamma is the mean of the two different faces (cleavage energy / 2A)"
+        )
     if one_face:
         faces += "; relaxed gamma assumes the fixed bottom face equals the unrelaxed top face"
     converged = relaxed.converged
@@ -224,8 +287,18 @@ def compute_surface_energy(
 
 
 def _slab_info(atoms: Any, **extra: Any) -> dict[str, Any]:
-    keys = ("miller", "termination", "n_layers", "symmetric", "stoichiometric", "area_a2",
-            "vacuum_a", "slab_thickness_a", "n_fixed_layers", "fix")
+    keys = (
+        "miller",
+        "termination",
+        "n_layers",
+        "symmetric",
+        "stoichiometric",
+        "area_a2",
+        "vacuum_a",
+        "slab_thickness_a",
+        "n_fixed_layers",
+        "fix",
+    )
     info = {k: atoms.info[k] for k in keys if k in atoms.info}
     info["miller"] = [int(i) for i in info["miller"]]
     info["symmetric"] = bool(info["symmetric"])
@@ -236,15 +309,24 @@ def _slab_info(atoms: Any, **extra: Any) -> dict[str, Any]:
 
 @job
 def cut_slab(
-    cell: AseCalcDoc, vacuum_a: float, n_fixed_layers: int, fix: str, sqs_seed: int | None = None
+    cell: AseCalcDoc,
+    vacuum_a: float,
+    n_fixed_layers: int,
+    fix: Literal["center", "bottom"],
+    sqs_seed: int | None = None,
 ) -> dict[str, Any]:
     """Add vacuum to a relaxed oriented bulk cell; returns ``{"structure", "info"}``."""
     cell = AseCalcDoc.model_validate(cell)
     atoms = AseAtomsAdaptor.get_atoms(cell.structure)
     atoms.info.clear()
     atoms.info.update(cell.structure.properties.get("oriented_info", {}))
-    slab = make_slab_from_oriented_bulk(atoms, vacuum_a=vacuum_a, n_fixed_layers=n_fixed_layers, fix=fix)
-    return {"structure": AseAtomsAdaptor.get_structure(slab), "info": _slab_info(slab, sqs_seed=sqs_seed)}
+    slab = make_slab_from_oriented_bulk(
+        atoms, vacuum_a=vacuum_a, n_fixed_layers=n_fixed_layers, fix=fix
+    )
+    return {
+        "structure": AseAtomsAdaptor.get_structure(slab),
+        "info": _slab_info(slab, sqs_seed=sqs_seed),
+    }
 
 
 @job(output_schema=SurfaceEnergySummaryDoc)
@@ -268,8 +350,13 @@ def summarize_surface_energies(
         elif d.gamma_relaxed_min_j_per_m2 is not None:
             lowest[facet] = min(lowest.get(facet, float("inf")), d.gamma_relaxed_min_j_per_m2)
         key = f"{facet} t{d.termination}" + (f" s{d.sqs_seed}" if d.sqs_seed is not None else "")
-        series[key].append([d.n_layers, d.gamma_unrelaxed_j_per_m2,
-                            d.gamma_relaxed_j_per_m2 if d.gamma_relaxed_j_per_m2 is not None else float("nan")])
+        series[key].append(
+            [
+                d.n_layers,
+                d.gamma_unrelaxed_j_per_m2,
+                d.gamma_relaxed_j_per_m2 if d.gamma_relaxed_j_per_m2 is not None else float("nan"),
+            ]
+        )
     conv = {k: sorted(v) for k, v in series.items() if len(v) > 1}
     return SurfaceEnergySummaryDoc(
         material=material,
@@ -303,13 +390,19 @@ def make_slab_jobs(
     bulk_atoms = AseAtomsAdaptor.get_atoms(bulk.structure)
     for miller in maker.millers:
         facet = _facet(miller)
-        for n_layers in maker._layer_series():
+        for n_layers, min_thickness_a in maker._thickness_plan(kind):
             if kind == "sqs":
                 a_eff = (4.0 * bulk.volume_a3 / bulk.n_atoms) ** (1.0 / 3.0)
                 for k in range(maker.sqs_samples):
                     seed = maker.sqs_seed + k
-                    cell = make_oriented_sqs(composition, tuple(miller), lattice="fcc", a_a=a_eff,
-                                             n_layers=n_layers or maker.sqs_n_layers, seed=seed)
+                    cell = make_oriented_sqs(
+                        composition,
+                        (miller[0], miller[1], miller[2]),
+                        lattice="fcc",
+                        a_a=a_eff,
+                        n_layers=n_layers or maker.sqs_n_layers,
+                        seed=seed,
+                    )
                     cell_struct = AseAtomsAdaptor.get_structure(cell)
                     cell_struct.properties = {"oriented_info": _jsonable(cell.info)}
                     label = f"{material} {facet} SQS s{seed} n{len(cell)}"
@@ -322,18 +415,30 @@ def make_slab_jobs(
                     rl = maker.slab_relax_maker.make(cut.output["structure"], label=label)
                     rl.append_name(f" {label}")
                     ge = compute_surface_energy(
-                        st.output, rl.output, rc.output.energy_per_atom_ev, composition,
-                        cut.output["info"], material,
-                        "relaxed oriented SQS cell (same atoms, no vacuum)", elemental_refs)
+                        st.output,
+                        rl.output,
+                        rc.output.energy_per_atom_ev,
+                        composition,
+                        cut.output["info"],
+                        material,
+                        "relaxed oriented SQS cell (same atoms, no vacuum)",
+                        elemental_refs,
+                    )
                     ge.append_name(f" {label}")
                     jobs += [rc, cut, st, rl, ge]
                     docs.append(ge.output)
                 continue
-            slabs = make_slabs(bulk_atoms, tuple(miller), n_layers=n_layers,
-                               min_thickness_a=maker.min_thickness_a if n_layers is None else None,
-                               vacuum_a=maker.vacuum_a, n_fixed_layers=maker.n_fixed_layers,
-                               fix=maker.fix, symmetric=maker.symmetric,
-                               max_terminations=maker.max_terminations)
+            slabs = make_slabs(
+                bulk_atoms,
+                (miller[0], miller[1], miller[2]),
+                n_layers=n_layers,
+                min_thickness_a=min_thickness_a,
+                vacuum_a=maker.vacuum_a,
+                n_fixed_layers=maker.n_fixed_layers,
+                fix=maker.fix,
+                symmetric=maker.symmetric,
+                max_terminations=maker.max_terminations,
+            )
             logger.info("%s %s: %d termination(s)", material, facet, len(slabs))
             for slab in slabs:
                 info = _slab_info(slab)
@@ -344,8 +449,16 @@ def make_slab_jobs(
                 st.append_name(f" {label}")
                 rl = maker.slab_relax_maker.make(struct, label=label)
                 rl.append_name(f" {label}")
-                ge = compute_surface_energy(st.output, rl.output, eps, composition, info, material,
-                                            "relaxed bulk", elemental_refs)
+                ge = compute_surface_energy(
+                    st.output,
+                    rl.output,
+                    eps,
+                    composition,
+                    info,
+                    material,
+                    "relaxed bulk",
+                    elemental_refs,
+                )
                 ge.append_name(f" {label}")
                 jobs += [st, rl, ge]
                 docs.append(ge.output)
@@ -420,11 +533,17 @@ class SurfaceEnergyMaker(Maker):
     millers
         Facets, Miller indices of the conventional cell.
     n_layers
-        Atomic planes of simple-lattice slabs; ``None`` uses ``min_thickness_a``.
+        Atomic planes of slabs of simple lattices (one atom per primitive cell: fcc/bcc
+        elements); ``None`` uses ``min_thickness_a`` for them too.
     min_thickness_a
-        Minimum thickness of complex-structure slabs (γ-brass), Å.
+        Minimum thickness of slabs of complex structures (more than one atom per primitive
+        cell, e.g. γ-brass), Å.
     thickness_series
-        Extra ``n_layers`` values for a thickness-convergence series (empty: none).
+        Extra ``n_layers`` values for a thickness-convergence series of simple-lattice and
+        SQS slabs (empty: none).
+    thickness_series_a
+        Extra ``min_thickness_a`` values (Å) for a convergence series of complex-structure
+        slabs (γ-brass).
     vacuum_a
         Vacuum between periodic images, Å (≥ 8).
     n_fixed_layers
@@ -438,7 +557,8 @@ class SurfaceEnergyMaker(Maker):
     sqs_samples
         Independent SQS samples per facet of a random alloy.
     sqs_n_layers
-        Planes of SQS slabs when ``n_layers`` does not fit the stacking period.
+        Planes of SQS slabs (a multiple of the stacking period: 3 for fcc (111), 2 for
+        (100)/(110); 6 fits both).
     sqs_seed
         Seed of the first SQS sample (sample k uses ``sqs_seed + k``).
     sqs_n_atoms
@@ -446,17 +566,30 @@ class SurfaceEnergyMaker(Maker):
     """
 
     name: str = "surface energy"
-    bulk_relax_maker: AseRelaxMaker = field(default_factory=lambda: AseRelaxMaker(
-        name="bulk relax", relax_cell=True, fmax_ev_per_a=defaults.BULK_FMAX_EV_PER_A,
-        max_steps=defaults.BULK_MAX_STEPS))
-    slab_static_maker: AseStaticMaker = field(default_factory=lambda: AseStaticMaker(name="slab static"))
-    slab_relax_maker: AseRelaxMaker = field(default_factory=lambda: AseRelaxMaker(
-        name="slab relax", fmax_ev_per_a=defaults.SLAB_FMAX_EV_PER_A,
-        max_steps=defaults.SLAB_MAX_STEPS, allow_unconverged=True))
+    bulk_relax_maker: AseRelaxMaker = field(
+        default_factory=lambda: AseRelaxMaker(
+            name="bulk relax",
+            relax_cell=True,
+            fmax_ev_per_a=defaults.BULK_FMAX_EV_PER_A,
+            max_steps=defaults.BULK_MAX_STEPS,
+        )
+    )
+    slab_static_maker: AseStaticMaker = field(
+        default_factory=lambda: AseStaticMaker(name="slab static")
+    )
+    slab_relax_maker: AseRelaxMaker = field(
+        default_factory=lambda: AseRelaxMaker(
+            name="slab relax",
+            fmax_ev_per_a=defaults.SLAB_FMAX_EV_PER_A,
+            max_steps=defaults.SLAB_MAX_STEPS,
+            allow_unconverged=True,
+        )
+    )
     millers: list[list[int]] = field(default_factory=lambda: [list(m) for m in defaults.MILLERS])
     n_layers: int | None = defaults.N_LAYERS
     min_thickness_a: float | None = defaults.MIN_THICKNESS_A
     thickness_series: list[int] = field(default_factory=list)
+    thickness_series_a: list[float] = field(default_factory=list)
     vacuum_a: float = defaults.VACUUM_A
     n_fixed_layers: int = defaults.N_FIXED_LAYERS
     fix: Literal["center", "bottom"] = "center"
@@ -484,19 +617,28 @@ class SurfaceEnergyMaker(Maker):
             raise ConfigurationError(msg)
         for n in [self.n_layers, *self.thickness_series]:
             if n is not None and n <= self.n_fixed_layers + (1 if self.fix == "bottom" else 2) - 1:
-                msg = (f"n_layers: {n} planes leave no free plane on each face with "
-                       f"n_fixed_layers={self.n_fixed_layers} and fix={self.fix!r}")
+                msg = (
+                    f"n_layers: {n} planes leave no free plane on each face with "
+                    f"n_fixed_layers={self.n_fixed_layers} and fix={self.fix!r}"
+                )
                 raise ConfigurationError(msg)
         if self.n_layers is None and self.min_thickness_a is None:
             msg = "n_layers and min_thickness_a cannot both be None"
+            raise ConfigurationError(msg)
+        if self.sqs_n_layers <= self.n_fixed_layers + 1:
+            msg = f"sqs_n_layers: {self.sqs_n_layers} planes leave no free plane with n_fixed_layers={self.n_fixed_layers}"
             raise ConfigurationError(msg)
         if self.sqs_samples < 1:
             msg = f"sqs_samples must be >= 1, got {self.sqs_samples}"
             raise ConfigurationError(msg)
 
-    def _layer_series(self) -> list[int | None]:
-        series = [self.n_layers, *self.thickness_series]
-        return list(dict.fromkeys(series))
+    def _thickness_plan(self, kind: str) -> list[tuple[int | None, float | None]]:
+        """Return (n_layers, min_thickness_a) pairs for ``kind`` ("simple", "complex", "sqs")."""
+        if kind == "sqs":
+            return [(n, None) for n in dict.fromkeys([self.sqs_n_layers, *self.thickness_series])]
+        if kind == "simple" and self.n_layers is not None:
+            return [(n, None) for n in dict.fromkeys([self.n_layers, *self.thickness_series])]
+        return [(None, t) for t in dict.fromkeys([self.min_thickness_a, *self.thickness_series_a])]
 
     def with_calculator(self, calculator: CalculatorSpec) -> SurfaceEnergyMaker:
         """Return a copy whose every sub-Maker uses ``calculator``."""
@@ -515,16 +657,20 @@ class SurfaceEnergyMaker(Maker):
         ConfigurationError
             For an unknown material/element, or elements the calculator does not cover.
         """
+        atoms: Atoms
         if isinstance(material, Structure):
             atoms = AseAtomsAdaptor.get_atoms(material)
             label = name or material.composition.reduced_formula
-            kind = "ordered"
+            kind = "simple" if len(get_primitive(atoms)) == 1 else "complex"
         else:
             atoms = make_bulk(material, seed=self.sqs_seed)
             if "sqs" in atoms.info and len(atoms) != self.sqs_n_atoms:
                 atoms = make_bulk(material, seed=self.sqs_seed, n_atoms=self.sqs_n_atoms)
             label = name or material
-            kind = "sqs" if "sqs" in atoms.info else "ordered"
+            if "sqs" in atoms.info:
+                kind = "sqs"
+            else:
+                kind = "simple" if len(get_primitive(atoms)) == 1 else "complex"
         elements = sorted(set(atoms.get_chemical_symbols()))
         for mk in (self.bulk_relax_maker, self.slab_static_maker, self.slab_relax_maker):
             check_elements(mk.calculator, elements)
@@ -550,6 +696,10 @@ class SurfaceEnergyMaker(Maker):
         fan = make_slab_jobs(self, label, bulk.output, composition, kind, refs)
         fan.append_name(f" {label}")
         jobs.append(fan)
-        logger.info("surface-energy flow for %s: facets %s, kind %s", label,
-                    [_facet(m) for m in self.millers], kind)
+        logger.info(
+            "surface-energy flow for %s: facets %s, kind %s",
+            label,
+            [_facet(m) for m in self.millers],
+            kind,
+        )
         return Flow(jobs, output=fan.output, name=f"{self.name} {label}")
