@@ -177,7 +177,12 @@ def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, A
         t0 = time.perf_counter()
         with console.status(f"running {material} …"):
             run_locally(
-                flow, store=store, create_folders=True, root_dir=runs, ensure_success=False, log=False
+                flow,
+                store=store,
+                create_folders=True,
+                root_dir=runs,
+                ensure_success=False,
+                log=False,
             )
         summary = get_output_dict(store, flow.output.uuid)
         if summary is None or "rows" not in summary:

@@ -99,3 +99,72 @@ def test_bad_settings(kwargs, match):
 def test_emt_refuses_zn():
     with pytest.raises(ConfigurationError, match="not valid for element"):
         _emt_maker().make("Cu5Zn8")
+
+
+def test_ordered_alloy_gets_gamma_vs_delta_mu(in_tmp, memory_jobstore):
+    """L1_2 Cu3Au (EMT): symmetric (100) slabs are Cu- or Au-rich -> gamma(dmu_Au) over a range."""
+    from ase.spacegroup import crystal
+
+    cu3au = crystal(["Au", "Cu"], basis=[(0, 0, 0), (0, 0.5, 0.5)], spacegroup=221, cellpar=3.75)
+    maker = _emt_maker(millers=[[1, 0, 0]], min_thickness_a=7.0, n_fixed_layers=1)
+    flow = maker.make(AseAtomsAdaptor.get_structure(cu3au), name="Cu3Au")
+    run_locally(flow, store=memory_jobstore, ensure_success=True)
+    summary = get_output_dict(memory_jobstore, flow.output.uuid)
+    rows = summary["rows"]
+    assert len(rows) == 2  # Au-containing and pure-Cu terminations
+    for r in rows:
+        assert r["symmetric"]
+        assert r["method"] == "chemical-potential"
+        assert r["gamma_relaxed_min_j_per_m2"] < r["gamma_relaxed_max_j_per_m2"]
+    docs = [d["output"] for d in memory_jobstore.query({"output.doc_type": "surface_energy"})]
+    line = docs[0]["gamma_vs_delta_mu"]
+    assert line["variable_element"] == "Cu" or line["variable_element"] == "Au"
+    assert line["bulk_stable"]  # EMT Cu3Au is stable against fcc Cu + fcc Au
+    assert line["delta_mu_min_ev"] == pytest.approx(
+        line["formation_energy_per_atom_ev"] / 0.25
+        if line["variable_element"] == "Au"
+        else line["formation_energy_per_atom_ev"] / 0.75
+    )
+    assert docs[0]["elemental_energy_per_atom_ev"].keys() == {"Au", "Cu"}
+
+
+@pytest.mark.mlip
+def test_sevenn_cu111_surface_energy(in_tmp, embedded_store):
+    """SevenNet-0 Cu(111): gamma in 1.0-1.6 J/m^2 (PBE ~1.3), below Cu(100)."""
+    maker = SurfaceEnergyMaker(millers=[[1, 1, 1], [1, 0, 0]], n_layers=4, n_fixed_layers=0)
+    flow = maker.make("Cu")
+    run_locally(flow, store=embedded_store, ensure_success=True)
+    summary = get_output_dict(embedded_store, flow.output.uuid)
+    rows = {tuple(r["miller"]): r for r in summary["rows"]}
+    g111 = rows[(1, 1, 1)]["gamma_relaxed_j_per_m2"]
+    assert 1.0 < g111 < 1.6
+    assert g111 < rows[(1, 0, 0)]["gamma_relaxed_j_per_m2"]
+    assert summary["calculator_model"] == "7net-0"
+    # relaxed bulk lattice constant of SevenNet-0 (PBE-like): 3.60-3.66 A
+    a = summary["bulk_volume_per_atom_a3"] ** (1 / 3) * 4 ** (1 / 3)
+    assert 3.60 < a < 3.66
+
+
+def test_random_alloy_uses_oriented_sqs_cells(in_tmp, memory_jobstore):
+    """Cu0.64Ni0.36 (EMT): one slab per SQS sample, each referenced to its own relaxed cell."""
+    maker = _emt_maker(
+        millers=[[1, 1, 1]], sqs_samples=2, sqs_n_layers=6, n_fixed_layers=2, sqs_n_atoms=25
+    )
+    flow = maker.make("Cu0.64Ni0.36")
+    run_locally(flow, store=memory_jobstore, ensure_success=True)
+    docs = sorted(
+        (d["output"] for d in memory_jobstore.query({"output.doc_type": "surface_energy"})),
+        key=lambda d: d["sqs_seed"],
+    )
+    assert [d["sqs_seed"] for d in docs] == [0, 1]
+    for d in docs:
+        assert d["method"] == "stoichiometric"
+        assert d["counts"] == {"Cu": 96, "Ni": 54}  # exact 64:36
+        assert d["bulk_reference"].startswith("relaxed oriented SQS cell")
+        assert "SQS" in d["faces_note"]
+        assert d["sqs_max_abs_delta_pair"] < 0.05
+        assert 0.8 < d["gamma_relaxed_j_per_m2"] < 2.0
+    # two decorations are two samples: their gammas differ
+    assert docs[0]["gamma_relaxed_j_per_m2"] != pytest.approx(
+        docs[1]["gamma_relaxed_j_per_m2"], abs=1e-4
+    )

@@ -331,7 +331,7 @@ def plot_surface_energies(
     materials = list(groups)
     facets = sorted({f for g in groups.values() for f in g})
     width = 0.8 / len(facets)
-    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(materials), 3.6))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.8 + 1.5 * len(materials)), 3.8))
     for j, facet in enumerate(facets):
         xs: list[float] = []
         ys: list[float] = []
@@ -350,8 +350,15 @@ def plot_surface_energies(
     ax.set_xticks(range(len(materials)), materials)
     ax.set_ylabel("surface energy γ (J/m²)")
     ax.set_title(
-        title or "Surface energies (lowest termination; bars span terminations/samples)", fontsize=9
+        title
+        or "Surface energies\n(bar: lowest termination/sample; whiskers: all, incl. Δμ range)",
+        fontsize=8,
     )
+    sec = ax.secondary_yaxis(
+        "right",
+        functions=(lambda j: j / EV_PER_A2_TO_J_PER_M2, lambda e: e * EV_PER_A2_TO_J_PER_M2),
+    )
+    sec.set_ylabel("γ (eV/Å²)")
     ax.legend(title="facet", fontsize=8)
     ax.set_ylim(bottom=0)
     fig.tight_layout()

@@ -55,6 +55,10 @@ class SurfaceEnergyDoc(BaseModel):
     material: str = Field(description="Material name as given (e.g. Cu0.64Zn0.36).")
     miller: list[int] = Field(description="Miller index of the conventional cell.")
     termination: int = Field(description="Termination index (0 for simple lattices).")
+    sqs_max_abs_delta_pair: float | None = Field(
+        None,
+        description="SQS samples: largest |pair correlation - random-alloy value| of the cell.",
+    )
     sqs_seed: int | None = Field(
         None, description="Seed of the SQS sample (random alloys), else None."
     )
@@ -250,6 +254,7 @@ def compute_surface_energy(
         miller=[int(i) for i in slab_info["miller"]],
         termination=int(slab_info.get("termination", 0)),
         sqs_seed=slab_info.get("sqs_seed"),
+        sqs_max_abs_delta_pair=slab_info.get("sqs_max_abs_delta_pair"),
         n_layers=int(slab_info["n_layers"]),
         n_atoms=n,
         counts=counts,
@@ -325,7 +330,11 @@ def cut_slab(
     )
     return {
         "structure": AseAtomsAdaptor.get_structure(slab),
-        "info": _slab_info(slab, sqs_seed=sqs_seed),
+        "info": _slab_info(
+            slab,
+            sqs_seed=sqs_seed,
+            sqs_max_abs_delta_pair=slab.info.get("sqs", {}).get("max_abs_delta_pair"),
+        ),
     }
 
 

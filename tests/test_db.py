@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from lithiophilic.db import describe_store, get_data_dir, get_store
+from lithiophilic.errors import ConfigurationError
+
+
+def test_data_dir_precedence(tmp_path, monkeypatch):
+    monkeypatch.setenv("LITHIOPHILIC_DATA", str(tmp_path / "env"))
+    assert get_data_dir() == (tmp_path / "env").resolve()
+    assert get_data_dir(tmp_path / "arg") == (tmp_path / "arg").resolve()
+    monkeypatch.delenv("LITHIOPHILIC_DATA")
+    monkeypatch.chdir(tmp_path)
+    assert get_data_dir() == (tmp_path / "lithiophilic-data").resolve()
+
+
+def test_embedded_store_is_a_sqlite_file_that_persists(tmp_path):
+    store = get_store(data_dir=tmp_path)
+    store.docs_store.update(
+        {"uuid": "u1", "index": 1, "output": {"doc_type": "x", "energy_ev": -1.5}}
+    )
+    store.close()
+    assert (
+        list(tmp_path.rglob("*.collection"))
+        or list(tmp_path.rglob("*.db"))
+        or any(tmp_path.iterdir())
+    )
+    again = get_store(data_dir=tmp_path)
+    doc = again.query_one({"uuid": "u1"})
+    assert doc["output"]["energy_ev"] == -1.5
+    desc = describe_store(again)
+    assert desc["type"] == "MontyStore"
+    assert desc["additional_stores"] == ["data"]
+
+
+def test_mongo_store_file_keeps_secrets_out_of_descriptions(tmp_path):
+    cfg = tmp_path / "store.yaml"
+    cfg.write_text(
+        "docs_store:\n  type: MongoStore\n  database: lith\n  collection_name: outputs\n"
+        "  host: db.example.org\n  port: 27017\n  username: alice\n  password: s3cret-pw\n"
+        "additional_stores:\n  data:\n    type: GridFSStore\n    database: lith\n"
+        "    collection_name: outputs_blobs\n    host: db.example.org\n    port: 27017\n"
+        "    username: alice\n    password: s3cret-pw\n"
+    )
+    store = get_store(store=cfg, connect=False)
+    desc = describe_store(store)
+    assert desc["type"] == "MongoStore"
+    assert desc["host"] == "db.example.org"
+    assert "s3cret-pw" not in repr(desc)
+    assert "alice" not in repr(desc)
+
+
+def test_bad_store_option(tmp_path):
+    with pytest.raises(ConfigurationError, match="neither 'embedded'"):
+        get_store(store=tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("docs_store: [1, 2\n")
+    with pytest.raises(ConfigurationError, match="could not build a JobStore"):
+        get_store(store=bad)
