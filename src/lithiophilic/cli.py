@@ -148,9 +148,9 @@ def structures_build(
         atoms = make_bulk(material, seed=seed, n_atoms=n_atoms, lattice=lattice)  # type: ignore[arg-type]
         report = {
             "material": material,
-            "formula": atoms.get_chemical_formula(),
-            "n_atoms": len(atoms),
             **symmetry_report(atoms),
+            "cell_formula": atoms.get_chemical_formula(),
+            "n_atoms": len(atoms),
         }
         if "sqs" in atoms.info:
             report["sqs"] = atoms.info["sqs"]

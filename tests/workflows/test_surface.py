@@ -168,3 +168,9 @@ def test_random_alloy_uses_oriented_sqs_cells(in_tmp, memory_jobstore):
     assert docs[0]["gamma_relaxed_j_per_m2"] != pytest.approx(
         docs[1]["gamma_relaxed_j_per_m2"], abs=1e-4
     )
+
+
+def test_sqs_plane_count_must_fit_stacking():
+    maker = SurfaceEnergyMaker(millers=[[1, 1, 1]], sqs_n_layers=4)
+    with pytest.raises(ConfigurationError, match="multiple of 3"):
+        maker.make("Cu0.64Zn0.36")

@@ -25,7 +25,7 @@ from lithiophilic.analysis.surface import (
     relaxed_one_face_gamma_ev_per_a2,
     surface_energy_ev_per_a2,
 )
-from lithiophilic.errors import ConfigurationError
+from lithiophilic.errors import AnalysisError, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, check_elements
 from lithiophilic.provenance import LITHIOPHILIC_VERSION
 from lithiophilic.structures import (
@@ -209,7 +209,7 @@ def compute_surface_energy(
         method = "chemical-potential"
         if elemental_energy_per_atom_ev is None:
             msg = f"{material} {_facet(slab_info['miller'])}: non-stoichiometric slab without elemental references"
-            raise ConfigurationError(msg)
+            raise AnalysisError(msg)
         line_u = gamma_vs_delta_mu(
             static.energy_ev,
             counts,
@@ -229,10 +229,10 @@ def compute_surface_energy(
         mid = 0.5 * (line_r.delta_mu_min_ev + line_r.delta_mu_max_ev)
         g_unrel = line_u.gamma_ev_per_a2(mid)
         if one_face:
-            shift = (relaxed.energy_ev - static.energy_ev) / area - (
-                relaxed.energy_ev - static.energy_ev
-            ) / (2 * area)
-            line_r.gamma_at_zero_ev_per_a2 = line_u.gamma_at_zero_ev_per_a2 + 2 * shift
+            # top face relaxed, bottom face held at bulk positions: gamma_rel = gamma_unrel + dE/A
+            line_r.gamma_at_zero_ev_per_a2 = (
+                line_u.gamma_at_zero_ev_per_a2 + (relaxed.energy_ev - static.energy_ev) / area
+            )
         g_rel = line_r.gamma_ev_per_a2(mid)
         g_min, g_max = line_r.gamma_min_ev_per_a2, line_r.gamma_max_ev_per_a2
         line_dict = line_r.as_dict()
@@ -649,6 +649,21 @@ class SurfaceEnergyMaker(Maker):
             return [(n, None) for n in dict.fromkeys([self.n_layers, *self.thickness_series])]
         return [(None, t) for t in dict.fromkeys([self.min_thickness_a, *self.thickness_series_a])]
 
+    def _check_sqs_layers(self) -> None:
+        """Check SQS plane counts against the fcc stacking period of common facets."""
+        for m in self.millers:
+            hkl = tuple(sorted(abs(i) for i in m))
+            period = {(1, 1, 1): 3, (0, 0, 1): 2, (0, 1, 1): 2}.get(hkl)
+            if period is None:
+                continue
+            for n in dict.fromkeys([self.sqs_n_layers, *self.thickness_series]):
+                if n % period:
+                    msg = (
+                        f"sqs_n_layers/thickness_series: {n} planes is not a whole number of "
+                        f"fcc stacking periods for {_facet(m)} (use a multiple of {period})"
+                    )
+                    raise ConfigurationError(msg)
+
     def with_calculator(self, calculator: CalculatorSpec) -> SurfaceEnergyMaker:
         """Return a copy whose every sub-Maker uses ``calculator``."""
         return replace(
@@ -680,6 +695,8 @@ class SurfaceEnergyMaker(Maker):
                 kind = "sqs"
             else:
                 kind = "simple" if len(get_primitive(atoms)) == 1 else "complex"
+        if kind == "sqs":
+            self._check_sqs_layers()
         elements = sorted(set(atoms.get_chemical_symbols()))
         for mk in (self.bulk_relax_maker, self.slab_static_maker, self.slab_relax_maker):
             check_elements(mk.calculator, elements)
