@@ -174,3 +174,25 @@ def test_sqs_plane_count_must_fit_stacking():
     maker = SurfaceEnergyMaker(millers=[[1, 1, 1]], sqs_n_layers=4)
     with pytest.raises(ConfigurationError, match="multiple of 3"):
         maker.make("Cu0.64Zn0.36")
+
+
+def test_rerun_reuses_every_calculation(in_tmp, embedded_store):
+    """A second identical campaign computes nothing new: every calc job returns the stored result."""
+    maker = _emt_maker(millers=[[1, 1, 1]], n_layers=5)
+    first = maker.make("Cu")
+    run_locally(first, store=embedded_store, ensure_success=True)
+    n_first = embedded_store.count({"output.doc_type": "ase_calc", "output.reused_from_uuid": None})
+    second = maker.make("Cu")
+    run_locally(second, store=embedded_store, ensure_success=True)
+    calc_docs = list(embedded_store.query({"output.doc_type": "ase_calc"}, properties=["output"]))
+    fresh = [d for d in calc_docs if d["output"].get("reused_from_uuid") is None]
+    assert len(fresh) == n_first == 3  # bulk relax, slab static, slab relax
+    assert len(calc_docs) == 6
+    a = get_output_dict(embedded_store, first.output.uuid)["rows"][0]
+    b = get_output_dict(embedded_store, second.output.uuid)["rows"][0]
+    assert a["gamma_relaxed_j_per_m2"] == b["gamma_relaxed_j_per_m2"]
+    # a changed setting is a different calculation
+    third = _emt_maker(millers=[[1, 1, 1]], n_layers=5, vacuum_a=16.0).make("Cu")
+    run_locally(third, store=embedded_store, ensure_success=True)
+    fresh = embedded_store.count({"output.doc_type": "ase_calc", "output.reused_from_uuid": None})
+    assert fresh == 5  # the bulk is reused; the new slab's static and relax are computed

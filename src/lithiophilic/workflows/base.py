@@ -6,6 +6,8 @@ calculator when the job runs, and return an :class:`AseCalcDoc`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import os
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from jobflow import Maker, job
+from jobflow import CURRENT_JOB, JobConfig, Maker, job
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -75,6 +77,43 @@ class AseCalcDoc(BaseModel):
     lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
     dir_name: str = Field(description="Directory the job ran in.")
     wall_time_s: float = Field(description="Wall time of the calculation, s.")
+    cache_key: str = Field(
+        description="Hash of what determines the result: input structure hash, calculator "
+        "(name, package version, settings), task and relaxation settings."
+    )
+    reused_from_uuid: str | None = Field(
+        None,
+        description="uuid of the stored job whose identical result was reused (no new calculation).",
+    )
+
+
+def calc_cache_key(
+    input_hash: str,
+    calculator: CalculatorSpec,
+    task: str,
+    relax_settings: dict[str, Any] | None = None,
+) -> str:
+    """Return the key under which a calculation's result is reused."""
+    blob = json.dumps([input_hash, calculator.key(), task, relax_settings or {}], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _find_reusable(cache_key: str) -> AseCalcDoc | None:
+    """Return a converged stored result with this key from the running job's store, if any."""
+    store = getattr(CURRENT_JOB, "store", None)
+    if store is None:
+        return None
+    doc = store.query_one(
+        {"output.doc_type": "ase_calc", "output.cache_key": cache_key, "output.converged": True},
+        properties=["uuid", "output"],
+        load=True,
+    )
+    if doc is None:
+        return None
+    out = dict(doc["output"])
+    out["structure"] = Structure.from_dict(out["structure"])
+    out["reused_from_uuid"] = out.get("reused_from_uuid") or doc["uuid"]
+    return AseCalcDoc.model_validate(out)
 
 
 def _max_free_force(atoms: Any) -> float:
@@ -93,11 +132,15 @@ def run_ase_calc(
     optimizer: str = defaults.OPTIMIZER,
     allow_unconverged: bool = False,
     label: str = "",
+    reuse: bool = True,
 ) -> AseCalcDoc:
     """Run a static or a relaxation of ``structure`` and return its document.
 
     Fixed atoms are taken from the structure's ``selective_dynamics`` site property (as
     written by pymatgen's ``AseAtomsAdaptor`` from an ASE ``FixAtoms`` constraint).
+
+    With ``reuse`` (and when run as a job with its store exposed), a converged result stored
+    under the same :func:`calc_cache_key` is returned instead of recomputing.
 
     Raises
     ------
@@ -114,6 +157,23 @@ def run_ase_calc(
     atoms = AseAtomsAdaptor.get_atoms(structure)
     check_elements(calculator, set(atoms.get_chemical_symbols()))
     input_hash = structure_hash(atoms)
+    relax_settings = (
+        {
+            "relax_cell": relax_cell,
+            "fmax_ev_per_a": fmax_ev_per_a,
+            "max_steps": max_steps,
+            "optimizer": optimizer,
+        }
+        if task == "relax"
+        else None
+    )
+    cache_key = calc_cache_key(input_hash, calculator, task, relax_settings)
+    if reuse:
+        found = _find_reusable(cache_key)
+        if found is not None:
+            logger.info("%s %s: reusing stored result %s", task, label, found.reused_from_uuid)
+            found.label = label
+            return found
     atoms.calc = get_calculator(calculator)
     t0 = time.perf_counter()
     n_steps, converged = 0, True
@@ -181,6 +241,7 @@ def run_ase_calc(
         calculator_settings=prov["settings"],
         dir_name=str(Path.cwd()),
         wall_time_s=wall,
+        cache_key=cache_key,
     )
 
 
@@ -194,20 +255,26 @@ class AseStaticMaker(Maker):
         Job name.
     calculator
         Calculator spec (registry name + kwargs); default SevenNet-0.
+    reuse
+        Return a stored converged result with the same input, calculator and settings
+        instead of recomputing.
     """
 
     name: str = "static"
     calculator: CalculatorSpec = field(default_factory=CalculatorSpec)
+    reuse: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.calculator, CalculatorSpec):
             msg = f"calculator must be a CalculatorSpec, got {type(self.calculator).__name__}"
             raise ConfigurationError(msg)
 
-    @job(output_schema=AseCalcDoc)
+    @job(output_schema=AseCalcDoc, config=JobConfig(expose_store=True))
     def make(self, structure: Structure, label: str = "") -> AseCalcDoc:
         """Compute the energy of ``structure``; returns an :class:`AseCalcDoc`."""
-        return run_ase_calc(structure, calculator=self.calculator, task="static", label=label)
+        return run_ase_calc(
+            structure, calculator=self.calculator, task="static", label=label, reuse=self.reuse
+        )
 
 
 @dataclass
@@ -232,6 +299,9 @@ class AseRelaxMaker(Maker):
     allow_unconverged
         Return the document with ``converged=False`` instead of raising
         :class:`~lithiophilic.errors.NotConvergedError`. Downstream jobs must check it.
+    reuse
+        Return a stored converged result with the same input, calculator and settings
+        instead of recomputing.
     """
 
     name: str = "relax"
@@ -241,6 +311,7 @@ class AseRelaxMaker(Maker):
     max_steps: int = defaults.SLAB_MAX_STEPS
     optimizer: str = defaults.OPTIMIZER
     allow_unconverged: bool = False
+    reuse: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.calculator, CalculatorSpec):
@@ -256,7 +327,7 @@ class AseRelaxMaker(Maker):
             msg = f"max_steps must be >= 1, got {self.max_steps}"
             raise ConfigurationError(msg)
 
-    @job(output_schema=AseCalcDoc)
+    @job(output_schema=AseCalcDoc, config=JobConfig(expose_store=True))
     def make(self, structure: Structure, label: str = "") -> AseCalcDoc:
         """Relax ``structure``; returns an :class:`AseCalcDoc`."""
         return run_ase_calc(
@@ -269,4 +340,5 @@ class AseRelaxMaker(Maker):
             optimizer=self.optimizer,
             allow_unconverged=self.allow_unconverged,
             label=label,
+            reuse=self.reuse,
         )
