@@ -34,8 +34,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VPY" -m pip install -q --upgrade pip >/dev/null 2>&1 || echo "(pip upgrade skipped)"
 # CPU torch first (a file on local disk here; PyPI's CPU wheel elsewhere).
 if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
-    "$VPY" -m pip install -q "$TORCH_PIN" || \
+    "$VPY" -m pip install -q "$TORCH_PIN" 2>&1 | grep -v "^WARNING: Location" || true
+    if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
+        # not on local disk: PyPI's CPU index (never the multi-GB CUDA build)
         "$VPY" -m pip install -q "$TORCH_PIN" --index-url https://download.pytorch.org/whl/cpu
+    fi
 fi
 # Reinstall only when pyproject.toml changed since the last successful install.
 STAMP=".venv/.lithiophilic-installed"

@@ -281,6 +281,13 @@ def surface_energy(
     sqs_samples: Annotated[
         int, typer.Option("--sqs-samples", help="SQS samples per facet (random alloys).")
     ] = defaults.SQS_SAMPLES,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="Small, fast settings (4 planes, 6 Å γ-brass slabs, ≤2 terminations, 1 thin SQS sample, no fixed planes): minutes, not converged values.",
+        ),
+    ] = False,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.")
     ] = None,
@@ -306,6 +313,10 @@ def surface_energy(
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
     materials = material or list(defaults.PAPER_MATERIALS)
+    if quick:
+        n_layers, min_thickness_a, n_fixed_layers = 4, 6.0, 0
+        max_terminations = max_terminations or 2
+        sqs_samples = 1
     try:
         millers = [list(parse_miller(m)) for m in (miller or ["111", "100"])]
         series = [int(x) for x in thickness_series.split(",")] if thickness_series else []
@@ -320,6 +331,7 @@ def surface_energy(
             fix=fix,  # type: ignore[arg-type]
             max_terminations=max_terminations,
             sqs_samples=sqs_samples,
+            sqs_periods=1 if quick else 2,
             slab_relax_maker=AseRelaxMaker(
                 name="slab relax",
                 fmax_ev_per_a=fmax,

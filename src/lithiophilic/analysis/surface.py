@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lithiophilic.errors import AnalysisError
 from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 
@@ -279,6 +281,14 @@ def _fmt(value: Any) -> Any:
     return value
 
 
+def _j_to_ev(values: Any) -> Any:
+    return np.asarray(values, dtype=float) / EV_PER_A2_TO_J_PER_M2
+
+
+def _ev_to_j(values: Any) -> Any:
+    return np.asarray(values, dtype=float) * EV_PER_A2_TO_J_PER_M2
+
+
 def plot_surface_energies(
     rows: Sequence[Mapping[str, Any]],
     path: str | Path,
@@ -356,7 +366,7 @@ def plot_surface_energies(
     )
     sec = ax.secondary_yaxis(
         "right",
-        functions=(lambda j: j / EV_PER_A2_TO_J_PER_M2, lambda e: e * EV_PER_A2_TO_J_PER_M2),
+        functions=(_j_to_ev, _ev_to_j),
     )
     sec.set_ylabel("γ (eV/Å²)")
     ax.legend(title="facet", fontsize=8)

@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 Method = Literal["stoichiometric", "chemical-potential"]
 
+#: fcc stacking period (atomic planes) per facet family.
+_FCC_PERIOD: dict[tuple[int, ...], int] = {(1, 1, 1): 3, (0, 0, 1): 2, (0, 1, 1): 2}
+
 
 # --------------------------------------------------------------------------- documents
 class SurfaceEnergyDoc(BaseModel):
@@ -399,7 +402,7 @@ def make_slab_jobs(
     bulk_atoms = AseAtomsAdaptor.get_atoms(bulk.structure)
     for miller in maker.millers:
         facet = _facet(miller)
-        for n_layers, min_thickness_a in maker._thickness_plan(kind):
+        for n_layers, min_thickness_a in maker._thickness_plan(kind, miller):
             if kind == "sqs":
                 a_eff = (4.0 * bulk.volume_a3 / bulk.n_atoms) ** (1.0 / 3.0)
                 for k in range(maker.sqs_samples):
@@ -409,7 +412,7 @@ def make_slab_jobs(
                         (miller[0], miller[1], miller[2]),
                         lattice="fcc",
                         a_a=a_eff,
-                        n_layers=n_layers or maker.sqs_n_layers,
+                        n_layers=n_layers or maker._sqs_layers(miller),
                         seed=seed,
                     )
                     cell_struct = AseAtomsAdaptor.get_structure(cell)
@@ -567,7 +570,10 @@ class SurfaceEnergyMaker(Maker):
         Independent SQS samples per facet of a random alloy.
     sqs_n_layers
         Planes of SQS slabs (a multiple of the stacking period: 3 for fcc (111), 2 for
-        (100)/(110); 6 fits both).
+        (100)/(110)); ``None`` uses ``sqs_periods``.
+    sqs_periods
+        Stacking periods of SQS slabs when ``sqs_n_layers`` is None: 2 gives 6 planes on (111)
+        (150 atoms at 64:36, 25 per plane) and 4 on (100)/(110) (100 atoms).
     sqs_seed
         Seed of the first SQS sample (sample k uses ``sqs_seed + k``).
     sqs_n_atoms
@@ -605,7 +611,8 @@ class SurfaceEnergyMaker(Maker):
     symmetric: bool = True
     max_terminations: int | None = None
     sqs_samples: int = defaults.SQS_SAMPLES
-    sqs_n_layers: int = 6
+    sqs_n_layers: int | None = None
+    sqs_periods: int = 2
     sqs_seed: int = 0
     sqs_n_atoms: int = defaults.SQS_N_ATOMS
 
@@ -634,17 +641,29 @@ class SurfaceEnergyMaker(Maker):
         if self.n_layers is None and self.min_thickness_a is None:
             msg = "n_layers and min_thickness_a cannot both be None"
             raise ConfigurationError(msg)
-        if self.sqs_n_layers <= self.n_fixed_layers + 1:
+        if self.sqs_n_layers is not None and self.sqs_n_layers <= self.n_fixed_layers + 1:
             msg = f"sqs_n_layers: {self.sqs_n_layers} planes leave no free plane with n_fixed_layers={self.n_fixed_layers}"
+            raise ConfigurationError(msg)
+        if self.sqs_periods < 1:
+            msg = f"sqs_periods must be >= 1, got {self.sqs_periods}"
             raise ConfigurationError(msg)
         if self.sqs_samples < 1:
             msg = f"sqs_samples must be >= 1, got {self.sqs_samples}"
             raise ConfigurationError(msg)
 
-    def _thickness_plan(self, kind: str) -> list[tuple[int | None, float | None]]:
+    def _sqs_layers(self, miller: Sequence[int]) -> int:
+        """Planes of an SQS slab of this facet: ``sqs_n_layers`` or the facet's default."""
+        if self.sqs_n_layers is not None:
+            return self.sqs_n_layers
+        return self.sqs_periods * _FCC_PERIOD.get(tuple(sorted(abs(i) for i in miller)), 3)
+
+    def _thickness_plan(
+        self, kind: str, miller: Sequence[int]
+    ) -> list[tuple[int | None, float | None]]:
         """Return (n_layers, min_thickness_a) pairs for ``kind`` ("simple", "complex", "sqs")."""
         if kind == "sqs":
-            return [(n, None) for n in dict.fromkeys([self.sqs_n_layers, *self.thickness_series])]
+            layers = [self._sqs_layers(miller), *self.thickness_series]
+            return [(n, None) for n in dict.fromkeys(layers)]
         if kind == "simple" and self.n_layers is not None:
             return [(n, None) for n in dict.fromkeys([self.n_layers, *self.thickness_series])]
         return [(None, t) for t in dict.fromkeys([self.min_thickness_a, *self.thickness_series_a])]
@@ -652,11 +671,10 @@ class SurfaceEnergyMaker(Maker):
     def _check_sqs_layers(self) -> None:
         """Check SQS plane counts against the fcc stacking period of common facets."""
         for m in self.millers:
-            hkl = tuple(sorted(abs(i) for i in m))
-            period = {(1, 1, 1): 3, (0, 0, 1): 2, (0, 1, 1): 2}.get(hkl)
+            period = _FCC_PERIOD.get(tuple(sorted(abs(i) for i in m)))
             if period is None:
                 continue
-            for n in dict.fromkeys([self.sqs_n_layers, *self.thickness_series]):
+            for n in dict.fromkeys([self._sqs_layers(m), *self.thickness_series]):
                 if n % period:
                     msg = (
                         f"sqs_n_layers/thickness_series: {n} planes is not a whole number of "
