@@ -308,7 +308,7 @@ def surface_energy(
         write_gamma_csv,
     )
     from lithiophilic.db import describe_store, get_data_dir, get_store, surface_energy_rows
-    from lithiophilic.potentials import CalculatorSpec
+    from lithiophilic.potentials import CalculatorSpec, ensure_available
     from lithiophilic.workflows.base import AseRelaxMaker
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
@@ -340,10 +340,8 @@ def surface_energy(
             ),
         ).with_calculator(spec)
         flows = {m: base.make(m) for m in materials}  # all inputs checked before any job runs
-        # the calculator must be importable before anything is stored
-        from lithiophilic.potentials import get_calculator
-
-        get_calculator(spec)
+        # the calculator's package must be importable before anything is stored
+        ensure_available(spec)
     except (LithiophilicError, ValueError) as exc:
         _fail(exc, 2)
     ddir = get_data_dir(data_dir)

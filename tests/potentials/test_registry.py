@@ -99,3 +99,15 @@ def test_chgnet_loads_offline():
     atoms = bulk("Cu", "fcc", a=3.63)
     atoms.calc = get_calculator("chgnet")
     assert atoms.get_potential_energy() == pytest.approx(-4.1, abs=0.2)
+
+
+def test_ensure_available_checks_without_loading():
+    from lithiophilic.potentials import ensure_available
+
+    ensure_available("sevenn")
+    ensure_available("emt")
+    ensure_available(CalculatorSpec("python", kwargs={"factory": "ase.calculators.emt:EMT"}))
+    with pytest.raises(CalculatorUnavailableError, match=r"'orb-models' \(module 'orb_models'\)"):
+        ensure_available("orb")
+    with pytest.raises(CalculatorUnavailableError, match="nosuchmod"):
+        ensure_available(CalculatorSpec("python", kwargs={"factory": "nosuchmod:make"}))

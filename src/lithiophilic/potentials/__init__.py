@@ -12,6 +12,7 @@ from lithiophilic.potentials.registry import (
     available_calculators,
     calculator_provenance,
     check_elements,
+    ensure_available,
     get_calculator,
     register_calculator,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "available_calculators",
     "calculator_provenance",
     "check_elements",
+    "ensure_available",
     "get_calculator",
     "register_calculator",
 ]

@@ -81,6 +81,7 @@ def make_orb(
 for _backend in (
     CalculatorBackend(
         name="sevenn",
+        module="sevenn",
         factory=make_sevennet,
         package="sevenn",
         kind="mlip",
@@ -92,6 +93,7 @@ for _backend in (
     ),
     CalculatorBackend(
         name="chgnet",
+        module="chgnet",
         factory=make_chgnet,
         package="chgnet",
         kind="mlip",
@@ -103,6 +105,7 @@ for _backend in (
     ),
     CalculatorBackend(
         name="mace",
+        module="mace",
         factory=make_mace,
         package="mace-torch",
         kind="mlip",
@@ -114,6 +117,7 @@ for _backend in (
     ),
     CalculatorBackend(
         name="mattersim",
+        module="mattersim",
         factory=make_mattersim,
         package="mattersim",
         kind="mlip",
@@ -125,6 +129,7 @@ for _backend in (
     ),
     CalculatorBackend(
         name="matgl",
+        module="matgl",
         factory=make_matgl,
         package="matgl",
         kind="mlip",
@@ -136,6 +141,7 @@ for _backend in (
     ),
     CalculatorBackend(
         name="orb",
+        module="orb_models",
         factory=make_orb,
         package="orb-models",
         kind="mlip",

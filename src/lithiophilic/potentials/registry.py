@@ -35,6 +35,7 @@ __all__ = [
     "available_calculators",
     "calculator_provenance",
     "check_elements",
+    "ensure_available",
     "get_calculator",
     "register_calculator",
 ]
@@ -135,6 +136,9 @@ class CalculatorBackend:
         (True for stateless ML potentials whose model load is expensive).
     install_hint
         What to install when the package is missing.
+    module
+        Importable module whose presence :func:`ensure_available` checks without building the
+        calculator (``None``: the factory's own module is enough).
     """
 
     name: str
@@ -147,6 +151,7 @@ class CalculatorBackend:
     model_key: str | None = None
     cacheable: bool = False
     install_hint: str = ""
+    module: str | None = None
 
 
 REGISTRY: dict[str, CalculatorBackend] = {}
@@ -268,6 +273,35 @@ def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator
     if backend.cacheable:
         _CACHE[cache_key] = calc
     return calc
+
+
+def ensure_available(spec: CalculatorSpec | str | Mapping[str, Any]) -> None:
+    """Check that the calculator's package is importable, without loading any model.
+
+    Raises
+    ------
+    CalculatorUnavailableError
+        If the backend's module cannot be found (the message says what to install).
+    """
+    import importlib.util
+
+    spec = as_spec(spec)
+    backend = spec.backend
+    module = backend.module
+    if spec.name == "python":
+        module = str(spec.settings().get("factory", "")).partition(":")[0] or None
+    if module is None:
+        return
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        msg = (
+            f"calculator {spec.name!r} needs the package {backend.package!r} (module {module!r}), "
+            f"which is not installed. {backend.install_hint}"
+        )
+        raise CalculatorUnavailableError(msg)
 
 
 def as_spec(spec: CalculatorSpec | str | Mapping[str, Any]) -> CalculatorSpec:
