@@ -1,0 +1,719 @@
+"""Multilayer Li on a slab: ideal Li overlayers for the layer-by-layer binding energy (Fig. 5d,e).
+
+Two constructions, both returning a new slab with whole Li layers on the top (+z) face:
+
+``"pseudomorphic"`` (fcc(111) substrates only)
+    One Li per surface atom in every layer; each Li layer occupies the three-fold hollows of
+    the layer below. ``stacking="continue"`` continues the substrate's ABC stacking (the first
+    Li layer on the fcc hollows, each Li above a hollow of the layer below with no atom under
+    it two layers down); ``stacking="hcp"`` stacks AB (first Li layer on the hcp hollows, above
+    the substrate's second plane). The Li layer carries the substrate's in-plane nearest-neighbour
+    distance d_sub, so its mismatch to bcc Li is d_sub/d_Li − 1 with d_Li = a√3/2 (Cu(111):
+    2.556 Å vs 2.979 Å for a = 3.44 Å, −14.2 %; Cu0.64Zn0.36(111), a = 3.69 Å: −12.4 %),
+    and it is ~1.5× denser than a bcc Li(110) plane.
+
+``"bcc110"``
+    A commensurate, strained bcc Li(110) layer (the densest bcc plane, quasi-hexagonal:
+    primitive vectors of length a√3/2 at 109.47°, a²/√2 per atom), stacked AB as in bcc
+    (each layer shifted by half the short diagonal a/2, spacing a/√2). The lateral cell is the
+    smallest supercell of the slab's in-plane cell (Hermite normal forms of index 1, 2, …,
+    ``max_cells``) holding a whole number of Li(110) cells with every principal in-plane strain
+    of the Li lattice at most ``max_strain``; among cells of the same size the least strained
+    wins. The registry (in-plane offset) of the first layer is the one that lets it sit lowest
+    without any Li closer than the Li–substrate distance below to a surface atom. Measured
+    with a_Li = 3.44 Å (``info["li_layers"]["strain"]`` has the numbers of any slab):
+
+    * Cu(111) 1×1 (d_sub = 2.556 Å), default ``max_strain`` 5 %: a 9-atom oblique supercell
+      (matrix [[1, 3], [−3, 0]]) with 6 Li per layer; principal strains −2.2 %, +3.7 % (areal
+      +1.4 %), imposed Li nn distances 3.07/2.98 Å, mismatch +1.6 %.
+    * fcc(111) 1×1 with a = 3.69 Å (Cu0.64Zn0.36): no cell up to 12 atoms within 5 %; with
+      ``max_strain=0.06`` the same 9-atom cell with 6 Li, strains −0.2 %, +5.9 % (areal
+      +5.7 %), nn 3.14/3.04 Å, mismatch +3.7 %.
+    * a 5×5 Cu0.64Zn0.36(111) SQS slab (a = 3.69 Å): 5 % needs a doubled cell (50 surface
+      atoms, 36 Li per layer, strains −3.0 %, +0.9 %); ``max_strain=0.11`` keeps the slab cell
+      with 21 Li per layer (strains −10.6 %, −6.2 %).
+
+Spacings (``spacing_a=None``): Li–Li distances are those of bcc Li (d_Li = a√3/2). The
+Li–substrate bond is d_LiM = (d_Li + d_sub)/2, the mean of the two metals' nearest-neighbour
+distances (additive metallic radii; Li–Cu 2.77 Å). Pseudomorphic: the first layer sits at
+√(d_LiM² − r²) above the top plane and each further layer √(d_Li² − r²) above the previous,
+r = d_sub/√3 the in-plane hollow–atom distance (Cu(111): 2.34 Å and 2.59 Å). bcc110: the
+first layer sits as low as allowed with all Li–surface distances ≥ d_LiM, the next ones
+a/√2 apart. ``spacing_a`` replaces all of these by one value.
+
+Bookkeeping: Li atoms are appended after the substrate atoms (layer by layer, bottom up) and
+tagged ``-k`` for Li layer k (k = 1 on the substrate); substrate tags are unchanged (top plane
+= 1). The total vacuum gap between the top Li layer and the periodic image of the slab bottom
+equals the input slab's (``c`` is enlarged).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from lithiophilic.errors import AnalysisError, ConfigurationError
+from lithiophilic.structures._common import (
+    DEFAULT_LAYER_TOL_A,
+    copy_atoms,
+    element_counts,
+    to_builtin,
+)
+from lithiophilic.structures._slab_tools import layer_indices, surface_area_a2
+from lithiophilic.structures.sites import (
+    check_surface_cell,
+    gauss_reduce_2d,
+    inplane_image_shifts,
+    inplane_mic,
+)
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CONSTRUCTIONS",
+    "DEFAULT_LI_BCC_A_A",
+    "MAX_LI_LAYERS",
+    "add_li_layers",
+    "bcc_li_nn_distance_a",
+    "lattice_mismatch",
+    "li_layer_distortion",
+]
+
+Construction = Literal["pseudomorphic", "bcc110"]
+Stacking = Literal["continue", "hcp"]
+#: Implemented constructions.
+CONSTRUCTIONS: tuple[str, ...] = ("pseudomorphic", "bcc110")
+#: Stacking options of the pseudomorphic construction.
+STACKINGS: tuple[str, ...] = ("continue", "hcp")
+#: Largest number of Li layers accepted by :func:`add_li_layers`.
+MAX_LI_LAYERS = 10
+#: Lattice constant of bcc Li used when none is given, Å (exp. 3.44–3.51 Å).
+DEFAULT_LI_BCC_A_A = 3.44
+#: Largest principal strain of the bcc110 overlayer accepted by default.
+DEFAULT_MAX_STRAIN = 0.05
+#: Largest supercell index (of the slab cell) searched by the bcc110 construction.
+DEFAULT_MAX_CELLS = 12
+#: Registry scan: grid points per Li lattice vector.
+_REGISTRY_GRID = 24
+
+
+def bcc_li_nn_distance_a(li_bcc_a_a: float = DEFAULT_LI_BCC_A_A) -> float:
+    """Return the nearest-neighbour distance a√3/2 of bcc Li, Å."""
+    return float(li_bcc_a_a) * math.sqrt(3.0) / 2.0
+
+
+def lattice_mismatch(substrate_nn_distance_a: float, li_nn_distance_a: float) -> float:
+    """Return the relative mismatch (d_sub − d_Li)/d_Li of a Li layer forced onto a substrate.
+
+    Negative: the substrate compresses the Li layer.
+
+    Parameters
+    ----------
+    substrate_nn_distance_a
+        Li in-plane nearest-neighbour distance imposed by the substrate (for a pseudomorphic
+        layer, the substrate's in-plane nearest-neighbour distance), Å.
+    li_nn_distance_a
+        Reference Li nearest-neighbour distance (bcc Li: a√3/2), Å.
+
+    Raises
+    ------
+    ConfigurationError
+        If a distance is not positive.
+    """
+    for name, value in (
+        ("substrate_nn_distance_a", substrate_nn_distance_a),
+        ("li_nn_distance_a", li_nn_distance_a),
+    ):
+        if not (np.isfinite(value) and value > 0):
+            msg = f"{name}={value!r} must be a positive distance in Å"
+            raise ConfigurationError(msg)
+    return (float(substrate_nn_distance_a) - float(li_nn_distance_a)) / float(li_nn_distance_a)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _hnf_2d(n: int) -> list[np.ndarray]:
+    """All 2×2 lower-triangular Hermite normal forms of determinant ``n`` (row sublattices)."""
+    out = []
+    for a in range(1, n + 1):
+        if n % a:
+            continue
+        c = n // a
+        for b in range(c):
+            out.append(np.array([[a, 0], [b, c]]))
+    return out
+
+
+def _nn_distances(points: np.ndarray, cell2d: np.ndarray) -> np.ndarray:
+    """Shortest in-plane distance from each point to another point or a periodic image."""
+    diffs = points[None, :, :] - points[:, None, :]
+    shifts = inplane_image_shifts(cell2d, float(np.linalg.norm(cell2d, axis=1).max()))
+    best = np.full(len(points), np.inf)
+    for shift in shifts:
+        d = np.linalg.norm(diffs + shift, axis=2)
+        if not np.any(shift):
+            np.fill_diagonal(d, np.inf)
+        best = np.minimum(best, d.min(axis=1))
+    return best
+
+
+def _neighbor_counts(points: np.ndarray, cell2d: np.ndarray, radius_a: float) -> np.ndarray:
+    """Count the in-plane neighbours (images included) within ``radius_a`` of each point."""
+    diffs = points[None, :, :] - points[:, None, :]
+    counts = np.zeros(len(points), dtype=int)
+    for shift in inplane_image_shifts(cell2d, radius_a):
+        d = np.linalg.norm(diffs + shift, axis=2)
+        if not np.any(shift):
+            np.fill_diagonal(d, np.inf)
+        counts += (d < radius_a).sum(axis=1)
+    return counts
+
+
+def _check_111(slab: Atoms, top: np.ndarray, cell2d: np.ndarray, d_sub: float) -> None:
+    miller = slab.info.get("miller")
+    if miller is not None:
+        hkl = [abs(int(v)) for v in miller]
+        if not (len(hkl) == 3 and hkl[0] > 0 and hkl[0] == hkl[1] == hkl[2]):
+            msg = (
+                f"construction='pseudomorphic' needs an fcc(111) slab; this slab has "
+                f"miller={list(miller)} (allowed: (1, 1, 1) and its equivalents); use "
+                "construction='bcc110' for other facets"
+            )
+            raise ConfigurationError(msg)
+    counts = _neighbor_counts(slab.positions[top, :2], cell2d, 1.15 * d_sub)
+    if not np.all(counts == 6):
+        msg = (
+            "construction='pseudomorphic' needs a close-packed (111) top plane with six in-plane "
+            f"neighbours per atom; found {sorted(set(counts.tolist()))} neighbours"
+        )
+        raise ConfigurationError(msg)
+
+
+def _stacking_vector(slab: Atoms, top: np.ndarray, second: np.ndarray, d_sub: float) -> np.ndarray:
+    """In-plane vector from a top-plane atom to the fcc hollow next to it (averaged)."""
+    cell2d = np.asarray(slab.cell, dtype=float)[:2, :2]
+    pos = slab.positions
+    ref: np.ndarray | None = None
+    vectors = []
+    for i in top:
+        u = inplane_mic(pos[second, :2] - pos[i, :2], cell2d)
+        if ref is None:
+            ref = u[int(np.argmin(np.linalg.norm(u, axis=1)))]
+        vectors.append(u[int(np.argmin(np.linalg.norm(u - ref, axis=1)))])
+    s = -np.mean(vectors, axis=0)
+    r = d_sub / math.sqrt(3.0)
+    if abs(np.linalg.norm(s) - r) > 0.2 * r:
+        msg = (
+            "construction='pseudomorphic': the two top planes are not fcc(111)-stacked (the "
+            f"second-plane atoms are {np.linalg.norm(s):.2f} Å from below a top atom in-plane, "
+            f"expected {r:.2f} Å)"
+        )
+        raise ConfigurationError(msg)
+    return s
+
+
+def _match_bcc110(lattice: np.ndarray, ideal: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Best correspondence of a 2D lattice with the ideal Li(110) basis.
+
+    Returns the largest |principal strain|, the principal strains and the matched basis (rows,
+    corresponding to the ideal rows).
+    """
+    red = gauss_reduce_2d(lattice)
+    options: list[tuple[float, int, np.ndarray, np.ndarray]] = []
+    for first, second in ((0, 1), (1, 0)):
+        for s1 in (1.0, -1.0):
+            for s2 in (1.0, -1.0):
+                basis = np.array([s1 * red[first], s2 * red[second]])
+                m = np.linalg.solve(ideal, basis)
+                strains = np.linalg.svd(m, compute_uv=False) - 1.0
+                options.append(
+                    (float(np.max(np.abs(strains))), len(options), np.sort(strains), basis)
+                )
+    worst, _, strains, basis = min(options, key=lambda o: (o[0], o[1]))
+    return worst, strains, basis
+
+
+def _search_bcc110(
+    cell2d: np.ndarray, d_li: float, a_li: float, max_strain: float, max_cells: int
+) -> dict[str, Any]:
+    """Smallest supercell of ``cell2d`` in which a strained Li(110) lattice fits."""
+    theta = math.acos(-1.0 / 3.0)
+    ideal = np.array([[d_li, 0.0], [d_li * math.cos(theta), d_li * math.sin(theta)]])
+    area_li = a_li**2 / math.sqrt(2.0)
+    area0 = abs(float(np.linalg.det(cell2d)))
+    overall: dict[str, Any] | None = None
+    for m in range(1, max_cells + 1):
+        best_m: dict[str, Any] | None = None
+        for hs in _hnf_2d(m):
+            t = hs @ cell2d
+            reduced = gauss_reduce_2d(t)
+            if np.linalg.det(reduced) < 0:
+                reduced[1] = -reduced[1]
+            lengths = np.linalg.norm(reduced, axis=1)
+            aniso = abs(math.log(lengths[1] / lengths[0]))
+            n_ideal = m * area0 / area_li
+            lo = max(1, math.floor(n_ideal / (1 + max_strain) ** 2))
+            hi = max(lo, math.ceil(n_ideal / (1 - min(max_strain, 0.5)) ** 2))
+            for n in range(lo, hi + 1):
+                for hl in _hnf_2d(n):
+                    worst, strains, basis = _match_bcc110(np.linalg.solve(hl, reduced), ideal)
+                    key = (round(worst, 6), round(aniso, 6), abs(n - n_ideal))
+                    if best_m is None or key < best_m["key"]:
+                        best_m = {
+                            "key": key,
+                            "m": m,
+                            "n": n,
+                            "cell2d": reduced,
+                            "li_basis": basis,
+                            "strains": strains,
+                            "max_strain": worst,
+                        }
+        if best_m is None:
+            continue
+        if overall is None or best_m["max_strain"] < overall["max_strain"]:
+            overall = best_m
+        if best_m["max_strain"] <= max_strain + 1e-9:
+            return best_m
+    best_txt = (
+        "none"
+        if overall is None
+        else f"{overall['max_strain']:.3f} with {overall['m']} cell(s) and {overall['n']} Li"
+    )
+    msg = (
+        f"construction='bcc110': no supercell of up to max_cells={max_cells} slab cells holds a "
+        f"Li(110) layer with principal strains ≤ max_strain={max_strain} (best: {best_txt}); "
+        "raise max_strain or max_cells"
+    )
+    raise ConfigurationError(msg)
+
+
+def _lattice_points_in_cell(basis: np.ndarray, cell2d: np.ndarray, n: int) -> np.ndarray:
+    """Return the ``n`` points of the lattice spanned by ``basis`` inside the cell ``cell2d``."""
+    frac_basis = np.linalg.solve(cell2d.T, basis.T).T
+    span = int(np.ceil(2 * n)) + 2
+    found: list[np.ndarray] = []
+    for i in range(-span, span + 1):
+        for j in range(-span, span + 1):
+            f = i * frac_basis[0] + j * frac_basis[1]
+            f = f - np.floor(f + 1e-8)
+            if not any(np.allclose(f, g, atol=1e-6) for g in found):
+                found.append(f)
+            if len(found) == n:
+                return np.array(found) @ cell2d
+    msg = f"internal: found {len(found)} of {n} Li lattice points in the cell"  # pragma: no cover
+    raise ConfigurationError(msg)  # pragma: no cover
+
+
+def _repeat_slab(slab: Atoms, matrix2d: np.ndarray) -> tuple[Atoms, np.ndarray]:
+    """Repeat a slab with an integer in-plane matrix, rotate ``a`` onto +x, keep constraints.
+
+    Returns the new slab and the 2×2 rotation applied to in-plane vectors (``v @ rot.T``).
+    """
+    from ase.build import make_supercell
+    from ase.constraints import FixAtoms
+
+    fixed: set[int] = set()
+    for constraint in slab.constraints:
+        if isinstance(constraint, FixAtoms):
+            fixed.update(int(i) for i in constraint.get_indices())
+    work = slab.copy()
+    work.set_constraint()
+    work.new_array("_orig_index", np.arange(len(work)))
+    p = np.eye(3, dtype=int)
+    p[:2, :2] = matrix2d
+    big = make_supercell(work, p, wrap=True, order="atom-major")
+    cell = np.asarray(big.cell, dtype=float)
+    angle = -math.atan2(cell[0, 1], cell[0, 0])
+    rot = np.array(
+        [[math.cos(angle), -math.sin(angle), 0], [math.sin(angle), math.cos(angle), 0], [0, 0, 1]]
+    )
+    big.set_cell(cell @ rot.T, scale_atoms=False)
+    big.positions = big.positions @ rot.T
+    frac = big.get_scaled_positions(wrap=False)
+    frac[:, :2] -= np.floor(frac[:, :2] + 1e-9)
+    big.set_scaled_positions(frac)
+    orig = big.arrays.pop("_orig_index")
+    if fixed:
+        big.set_constraint(FixAtoms(mask=np.isin(orig, sorted(fixed))))
+    big.info = copy_atoms(slab).info
+    return big, rot[:2, :2]
+
+
+# --------------------------------------------------------------------------- main builder
+
+
+def add_li_layers(
+    slab: Atoms,
+    n_layers_li: int,
+    *,
+    construction: Construction = "pseudomorphic",
+    spacing_a: float | None = None,
+    stacking: Stacking = "continue",
+    li_bcc_a_a: float = DEFAULT_LI_BCC_A_A,
+    max_strain: float = DEFAULT_MAX_STRAIN,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    layer_tol_a: float = DEFAULT_LAYER_TOL_A,
+) -> Atoms:
+    """Return a new slab with ``n_layers_li`` ideal Li layers on its top face.
+
+    See the module docstring for the two constructions, the spacings, tags and vacuum.
+    ``n_layers_li=0`` returns the bare substrate in the cell the construction uses (for
+    ``"bcc110"`` possibly a lateral supercell), i.e. the E(0) reference of the layer series.
+
+    Parameters
+    ----------
+    slab
+        Substrate slab (``a``, ``b`` in the xy plane); Li goes on the top (+z) face.
+    n_layers_li
+        Number of Li layers, 0–10.
+    construction
+        ``"pseudomorphic"`` (fcc(111) only) or ``"bcc110"``.
+    spacing_a
+        Vertical spacing between consecutive layers (substrate–Li and Li–Li), Å; ``None``:
+        from the nearest-neighbour distances (module docstring).
+    stacking
+        Pseudomorphic stacking: ``"continue"`` (ABC, fcc hollows) or ``"hcp"`` (AB, hcp
+        hollows). ``"bcc110"`` always stacks as bcc and accepts only ``"continue"``.
+    li_bcc_a_a
+        Lattice constant of bcc Li, Å (use the value relaxed with the calculator).
+    max_strain
+        ``"bcc110"``: largest accepted |principal strain| of the Li(110) layer.
+    max_cells
+        ``"bcc110"``: largest supercell index of the slab cell searched.
+    layer_tol_a
+        Plane clustering tolerance, Å.
+
+    Returns
+    -------
+    ase.Atoms
+        New slab. ``info["li_layers"]``: ``n_layers_li``, ``construction``, ``stacking``,
+        ``li_per_layer``, ``indices`` (Li atoms), ``layer_index`` (1…n per Li atom),
+        ``ideal_positions`` ([x, y, z] per Li atom), ``li_bcc_a_a``,
+        ``bcc_li_nn_distance_a``, ``substrate_nn_distance_a``, ``li_nn_distance_a``
+        (imposed in-plane Li–Li distance(s)), ``lattice_mismatch``, ``strain`` (bcc110:
+        principal and areal strain of the Li lattice, else ``None``),
+        ``area_per_li_a2``, ``density_vs_bcc110`` (Li per area relative to a bcc Li(110)
+        plane), ``spacing_substrate_li_a``, ``spacing_li_li_a``, ``n_atoms_substrate``,
+        ``substrate_supercell_matrix`` (2×2, rows in the input slab's cell). ``area_a2``,
+        ``element_counts`` and ``slab_thickness_a`` describe the new slab.
+
+    Raises
+    ------
+    ConfigurationError
+        For ``n_layers_li`` outside 0–10, an unknown ``construction`` or ``stacking``, a
+        non-(111) slab with ``"pseudomorphic"``, bad spacing/lattice constant, or no bcc110
+        cell within ``max_strain``/``max_cells``.
+    """
+    if (
+        isinstance(n_layers_li, bool)
+        or not isinstance(n_layers_li, int | np.integer)
+        or not 0 <= n_layers_li <= MAX_LI_LAYERS
+    ):
+        msg = f"n_layers_li={n_layers_li!r} must be an integer in the range 0–{MAX_LI_LAYERS}"
+        raise ConfigurationError(msg)
+    if construction not in CONSTRUCTIONS:
+        msg = f"construction={construction!r} is unknown; allowed: {', '.join(CONSTRUCTIONS)}"
+        raise ConfigurationError(msg)
+    if stacking not in STACKINGS:
+        msg = f"stacking={stacking!r} is unknown; allowed: {', '.join(STACKINGS)}"
+        raise ConfigurationError(msg)
+    if construction == "bcc110" and stacking != "continue":
+        msg = f"stacking={stacking!r} is not allowed with construction='bcc110' (bcc AB stacking); use 'continue'"
+        raise ConfigurationError(msg)
+    if not (np.isfinite(li_bcc_a_a) and 2.5 < li_bcc_a_a < 5.0):
+        msg = f"li_bcc_a_a={li_bcc_a_a!r} must be a bcc Li lattice constant in Å (2.5–5.0)"
+        raise ConfigurationError(msg)
+    if spacing_a is not None and not (np.isfinite(spacing_a) and spacing_a > 0.5):
+        msg = f"spacing_a={spacing_a!r} must be None or a layer spacing in Å (> 0.5)"
+        raise ConfigurationError(msg)
+    if not (np.isfinite(max_strain) and 0 < max_strain < 0.5):
+        msg = f"max_strain={max_strain!r} must be a strain between 0 and 0.5"
+        raise ConfigurationError(msg)
+    if not isinstance(max_cells, int | np.integer) or max_cells < 1:
+        msg = f"max_cells={max_cells!r} must be a positive integer"
+        raise ConfigurationError(msg)
+    check_surface_cell(slab)
+
+    d_li = bcc_li_nn_distance_a(li_bcc_a_a)
+    labels = layer_indices(slab, layer_tol_a)
+    top = np.flatnonzero(labels == labels.max())
+    cell2d = np.asarray(slab.cell, dtype=float)[:2, :2]
+    d_sub = float(np.median(_nn_distances(slab.positions[top, :2], cell2d)))
+    d_li_m = 0.5 * (d_li + d_sub)
+    matrix = np.eye(2, dtype=int)
+    strain_info: dict[str, Any] | None = None
+
+    if construction == "pseudomorphic":
+        _check_111(slab, top, cell2d, d_sub)
+        if labels.max() < 1:
+            msg = "construction='pseudomorphic' needs a slab with at least two atomic planes"
+            raise ConfigurationError(msg)
+        second = np.flatnonzero(labels == labels.max() - 1)
+        s = _stacking_vector(slab, top, second, d_sub)
+        substrate = copy_atoms(slab)
+        r = float(np.linalg.norm(s))
+        h1 = math.sqrt(d_li_m**2 - r**2) if spacing_a is None else float(spacing_a)
+        h = math.sqrt(d_li**2 - r**2) if spacing_a is None else float(spacing_a)
+        base_xy = substrate.positions[top, :2]
+        shifts = []
+        for k in range(1, n_layers_li + 1):
+            if stacking == "continue":
+                shifts.append(k * s)
+            else:
+                shifts.append(-s if k % 2 else np.zeros(2))
+        li_per_layer = len(top)
+        imposed = [d_sub]
+        mismatch = lattice_mismatch(d_sub, d_li)
+        area_per_li = surface_area_a2(slab) / li_per_layer
+        layer_xy = [base_xy + sh for sh in shifts]
+    else:
+        found = _search_bcc110(cell2d, d_li, li_bcc_a_a, max_strain, int(max_cells))
+        matrix = np.rint(np.linalg.solve(cell2d.T, found["cell2d"].T).T).astype(int)
+        if abs(round(float(np.linalg.det(matrix)))) == 1:
+            # Same lattice as the slab cell: keep the slab (and its frame) as it is.
+            substrate = copy_atoms(slab)
+            matrix = np.eye(2, dtype=int)
+            li_basis = found["li_basis"]
+        else:
+            substrate, rot2d = _repeat_slab(slab, matrix)
+            li_basis = found["li_basis"] @ rot2d.T
+        new_cell2d = np.asarray(substrate.cell, dtype=float)[:2, :2]
+        sub_labels = layer_indices(substrate, layer_tol_a)
+        top_new = np.flatnonzero(sub_labels == sub_labels.max())
+        li_per_layer = int(found["n"])
+        points = _lattice_points_in_cell(li_basis, new_cell2d, li_per_layer)
+        offset, h_reg = _best_registry(
+            points, li_basis, substrate.positions[top_new, :2], new_cell2d, d_li_m
+        )
+        h1 = h_reg if spacing_a is None else float(spacing_a)
+        h = li_bcc_a_a / math.sqrt(2.0) if spacing_a is None else float(spacing_a)
+        ab = 0.5 * (li_basis[0] + li_basis[1])
+        layer_xy = [
+            points + offset + (ab if k % 2 == 0 else 0.0) for k in range(1, n_layers_li + 1)
+        ]
+        imposed = [float(v) for v in np.linalg.norm(li_basis, axis=1)]
+        mismatch = lattice_mismatch(float(np.mean(imposed)), d_li)
+        area_per_li = surface_area_a2(substrate) / li_per_layer
+        strain_info = {
+            "principal": [float(v) for v in found["strains"]],
+            "max_abs": float(found["max_strain"]),
+            "areal": float(area_per_li / (li_bcc_a_a**2 / math.sqrt(2.0)) - 1.0),
+        }
+        top = top_new
+
+    return _assemble(
+        substrate,
+        slab,
+        layer_xy,
+        top,
+        h1,
+        h,
+        info={
+            "n_layers_li": int(n_layers_li),
+            "construction": construction,
+            "stacking": stacking,
+            "li_per_layer": int(li_per_layer),
+            "li_bcc_a_a": float(li_bcc_a_a),
+            "bcc_li_nn_distance_a": d_li,
+            "substrate_nn_distance_a": d_sub,
+            "li_nn_distance_a": imposed,
+            "lattice_mismatch": float(mismatch),
+            "strain": strain_info,
+            "area_per_li_a2": float(area_per_li),
+            "density_vs_bcc110": float((li_bcc_a_a**2 / math.sqrt(2.0)) / area_per_li),
+            "spacing_substrate_li_a": float(h1),
+            "spacing_li_li_a": float(h),
+            "substrate_supercell_matrix": matrix.tolist(),
+        },
+    )
+
+
+def _best_registry(
+    points: np.ndarray,
+    li_basis: np.ndarray,
+    surface_xy: np.ndarray,
+    cell2d: np.ndarray,
+    d_li_m: float,
+) -> tuple[np.ndarray, float]:
+    """Offset of the Li layer (within one Li cell) that lets it sit lowest; and that height."""
+    grid = np.arange(_REGISTRY_GRID) / _REGISTRY_GRID
+    options: list[tuple[tuple[float, float, int], np.ndarray, float]] = []
+    for f1 in grid:
+        for f2 in grid:
+            offset = f1 * li_basis[0] + f2 * li_basis[1]
+            diff = (points + offset)[:, None, :] - surface_xy[None, :, :]
+            r = np.linalg.norm(inplane_mic(diff.reshape(-1, 2), cell2d), axis=1)
+            r_min = r.reshape(len(points), len(surface_xy)).min(axis=1)
+            h = float(np.sqrt(np.clip(d_li_m**2 - r_min**2, 0.0, None)).max())
+            options.append(((round(h, 4), -round(float(r_min.mean()), 4), len(options)), offset, h))
+    _, offset, h = min(options, key=lambda o: o[0])
+    return offset, h
+
+
+def _assemble(
+    substrate: Atoms,
+    original: Atoms,
+    layer_xy: Sequence[np.ndarray],
+    top: np.ndarray,
+    h1: float,
+    h: float,
+    *,
+    info: dict[str, Any],
+) -> Atoms:
+    from ase import Atoms
+
+    new = copy_atoms(substrate)
+    n_sub = len(new)
+    z_top = float(new.positions[top, 2].mean())
+    z_bottom = float(new.positions[:, 2].min())
+    gap = float(
+        original.cell[2, 2] - (original.positions[:, 2].max() - original.positions[:, 2].min())
+    )
+    positions, layer_index = [], []
+    z = z_top
+    for k, xy in enumerate(layer_xy, start=1):
+        z += h1 if k == 1 else h
+        for p in xy:
+            positions.append([float(p[0]), float(p[1]), z])
+            layer_index.append(k)
+    tags = new.get_tags().tolist()
+    if positions:
+        new += Atoms(["Li"] * len(positions), positions=positions, cell=new.cell, pbc=new.pbc)
+        new.set_tags(tags + [-k for k in layer_index])
+        frac = new.get_scaled_positions(wrap=False)
+        frac[n_sub:, :2] -= np.floor(frac[n_sub:, :2] + 1e-9)
+        new.set_scaled_positions(frac)
+        positions = new.positions[n_sub:].tolist()
+    thickness = float(new.positions[:, 2].max() - z_bottom)
+    cell = np.asarray(new.cell, dtype=float)
+    if thickness + gap > cell[2, 2]:
+        cell[2, 2] = thickness + gap
+        new.set_cell(cell, scale_atoms=False)
+    info = dict(info)
+    info.update(
+        {
+            "indices": list(range(n_sub, len(new))),
+            "layer_index": layer_index,
+            "ideal_positions": positions,
+            "n_atoms_substrate": n_sub,
+        }
+    )
+    new.info["li_layers"] = to_builtin(info)
+    new.info["area_a2"] = surface_area_a2(new)
+    new.info["element_counts"] = element_counts(new)
+    new.info["slab_thickness_a"] = thickness
+    logger.info(
+        "%d %s Li layer(s) x %d Li on %s (mismatch %+.1f %%)",
+        info["n_layers_li"],
+        info["construction"],
+        info["li_per_layer"],
+        substrate.get_chemical_formula(),
+        100 * info["lattice_mismatch"],
+    )
+    return new
+
+
+# --------------------------------------------------------------------------- distortion
+
+
+def li_layer_distortion(
+    relaxed: Atoms,
+    *,
+    ideal_positions: Sequence[Sequence[float]],
+    layer_index: Sequence[int],
+    cell: Any,
+    indices: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """Measure how far relaxed Li atoms moved from their ideal layer sites.
+
+    Lateral displacements are minimum-image in the plane of ``cell``; vertical ones are plain
+    z differences. Use the ``ideal_positions``, ``layer_index`` and ``indices`` of
+    ``info["li_layers"]`` and the cell of the unrelaxed structure.
+
+    Parameters
+    ----------
+    relaxed
+        Relaxed slab with Li layers.
+    ideal_positions
+        Ideal Cartesian position of each Li atom, Å.
+    layer_index
+        Li layer (1 = on the substrate) of each Li atom.
+    cell
+        Cell (3×3 or 2×2 rows, or ``Atoms.cell``) defining in-plane periodicity.
+    indices
+        Indices of the Li atoms in ``relaxed``; ``None``: the last ``len(ideal_positions)``
+        atoms (where :func:`add_li_layers` puts them).
+
+    Returns
+    -------
+    dict
+        ``layers``: one dict per layer with ``layer``, ``n_atoms``, ``rms_lateral_a``,
+        ``max_lateral_a``, ``rms_vertical_a``, ``mean_vertical_a`` (mean height change) and
+        ``rms_lateral_internal_a`` (after removing the layer's mean lateral shift: internal
+        distortion rather than sliding); overall ``rms_a`` (3D), ``rms_lateral_a``,
+        ``rms_vertical_a`` and ``max_lateral_a``. All in Å.
+
+    Raises
+    ------
+    AnalysisError
+        If the lengths disagree, indices are out of range or there are no Li atoms.
+    """
+    ideal = np.asarray(ideal_positions, dtype=float).reshape(-1, 3)
+    layers = np.asarray(layer_index, dtype=int).ravel()
+    if len(ideal) == 0:
+        msg = "ideal_positions is empty: there are no Li atoms to compare"
+        raise AnalysisError(msg)
+    if len(layers) != len(ideal):
+        msg = (
+            f"layer_index has {len(layers)} entries but ideal_positions has {len(ideal)}; "
+            "give one layer per Li atom"
+        )
+        raise AnalysisError(msg)
+    if indices is None:
+        if len(relaxed) < len(ideal):
+            msg = f"relaxed has {len(relaxed)} atoms, fewer than the {len(ideal)} Li positions"
+            raise AnalysisError(msg)
+        idx = np.arange(len(relaxed) - len(ideal), len(relaxed))
+    else:
+        idx = np.asarray(indices, dtype=int).ravel()
+        if len(idx) != len(ideal) or idx.min() < 0 or idx.max() >= len(relaxed):
+            msg = (
+                f"indices ({len(idx)} entries) must give one valid atom index of relaxed "
+                f"({len(relaxed)} atoms) per ideal position ({len(ideal)})"
+            )
+            raise AnalysisError(msg)
+    cell2d = np.asarray(cell, dtype=float)[:2, :2]
+    disp = relaxed.positions[idx] - ideal
+    lateral = inplane_mic(disp[:, :2], cell2d)
+    lat_d = np.linalg.norm(lateral, axis=1)
+    vert = disp[:, 2]
+    rows = []
+    for k in sorted(set(layers.tolist())):
+        sel = layers == k
+        internal = lateral[sel] - lateral[sel].mean(axis=0)
+        rows.append(
+            {
+                "layer": int(k),
+                "n_atoms": int(sel.sum()),
+                "rms_lateral_a": float(np.sqrt(np.mean(lat_d[sel] ** 2))),
+                "max_lateral_a": float(lat_d[sel].max()),
+                "rms_vertical_a": float(np.sqrt(np.mean(vert[sel] ** 2))),
+                "mean_vertical_a": float(vert[sel].mean()),
+                "rms_lateral_internal_a": float(np.sqrt(np.mean(np.sum(internal**2, axis=1)))),
+            }
+        )
+    return {
+        "layers": rows,
+        "rms_a": float(np.sqrt(np.mean(lat_d**2 + vert**2))),
+        "rms_lateral_a": float(np.sqrt(np.mean(lat_d**2))),
+        "rms_vertical_a": float(np.sqrt(np.mean(vert**2))),
+        "max_lateral_a": float(lat_d.max()),
+    }
