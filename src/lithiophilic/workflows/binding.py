@@ -1,0 +1,529 @@
+"""Single Li atom binding on every adsorption site of a slab (Fig. 5c).
+
+Reads top to bottom: the result documents, the ``@job`` steps, then
+:class:`LiSiteBindingMaker`.  The clean slab is cut and relaxed with exactly the settings of
+:class:`~lithiophilic.workflows.surface.SurfaceEnergyMaker`, so a slab already relaxed by the
+surface-energy flow is reused from the database, not recomputed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from ase import Atoms
+from jobflow import Flow, Maker, Response, job
+from pydantic import BaseModel, ConfigDict, Field
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from lithiophilic import defaults
+from lithiophilic.analysis.binding import (
+    BINDING_DEFINITION,
+    adsorption_energy_ev,
+    binding_energy_ev,
+    li_cohesive_energy_ev,
+    summarize_sites,
+)
+from lithiophilic.errors import CalculationFailed, ConfigurationError
+from lithiophilic.potentials import CalculatorSpec, check_elements
+from lithiophilic.provenance import LITHIOPHILIC_VERSION
+from lithiophilic.structures import get_primitive, make_bulk, make_oriented_sqs, make_slabs
+from lithiophilic.structures.sites import (
+    classify_site_after_relaxation,
+    find_adsorption_sites,
+    lateral_supercell_for_spacing,
+    place_adsorbate,
+)
+from lithiophilic.workflows.base import AseCalcDoc, AseRelaxMaker, AseStaticMaker
+from lithiophilic.workflows.surface import SurfaceEnergyMaker, _facet, _jsonable, cut_slab
+
+__all__ = ["LiReferenceDoc", "LiSiteBindingDoc", "LiSiteBindingMaker", "LiSiteDoc"]
+
+logger = logging.getLogger(__name__)
+
+#: Edge of the cubic box of the isolated Li atom, Å.
+ATOM_BOX_A = 15.0
+
+
+# --------------------------------------------------------------------------- documents
+class LiReferenceDoc(BaseModel):
+    """Li chemical-potential references: bcc Li metal and the isolated atom."""
+
+    doc_type: Literal["li_reference"] = Field("li_reference", description="Document family.")
+    bcc_energy_per_atom_ev: float = Field(description="Energy per atom of relaxed bcc Li, eV.")
+    bcc_lattice_a_a: float = Field(description="Relaxed bcc Li lattice constant, Å.")
+    atom_energy_ev: float = Field(description="Energy of one Li atom in a box, eV.")
+    atom_spin_polarized: bool = Field(description="Whether the atom was computed spin-polarised.")
+    atom_reference_reliable: bool = Field(
+        description="False for ML potentials: an isolated atom lies outside their training data."
+    )
+    cohesive_energy_ev: float = Field(description="E_atom - eps_bcc (positive), eV/atom.")
+    calculator_name: str = Field(description="Calculator registry name.")
+    calculator_version: str | None = Field(description="Calculator package version.")
+    calculator_model: str | None = Field(description="Model identifier.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+
+
+class LiSiteDoc(BaseModel):
+    """One relaxed Li atom on one site."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    doc_type: Literal["li_site"] = Field("li_site", description="Document family.")
+    material: str = Field(description="Material name.")
+    miller: list[int] = Field(description="Facet, Miller index of the conventional cell.")
+    site_label: str = Field(description="Initial site label (e.g. fcc-0).")
+    site_kind: str = Field(description="Initial site kind (ontop, bridge, fcc, hcp, hollow4, ...).")
+    site_neighbors: list[str] = Field(description="Surface atoms defining the initial site.")
+    final_site_label: str = Field(description="Site the relaxed Li sits over.")
+    final_site_kind: str = Field(description="Kind of that site.")
+    moved: bool = Field(description="The Li relaxed to another site.")
+    subsurface: bool = Field(description="The Li went below the top layer (result not used).")
+    height_above_surface_a: float = Field(description="Relaxed Li height above the top layer, Å.")
+    energy_ev: float = Field(description="E(slab+Li), relaxed, eV.")
+    slab_energy_ev: float = Field(description="E(slab), same supercell, eV.")
+    adsorption_energy_bcc_ev: float = Field(
+        description="E(slab+Li) - E(slab) - eps_Li(bcc), eV; negative = favourable."
+    )
+    adsorption_energy_atom_ev: float = Field(description="E(slab+Li) - E(slab) - E(Li atom), eV.")
+    binding_energy_bcc_ev: float = Field(description="-adsorption_energy_bcc_ev (paper's E_b), eV.")
+    binding_energy_atom_ev: float = Field(description="-adsorption_energy_atom_ev, eV.")
+    supercell: list[int] = Field(description="Lateral repetition of the relaxed 1x1 slab.")
+    li_image_distance_a: float = Field(
+        description="Shortest in-plane distance between Li images, Å."
+    )
+    converged: bool = Field(description="The slab+Li relaxation converged.")
+    relaxed_structure: Structure = Field(description="Relaxed slab+Li.")
+    calculator_name: str = Field(description="Calculator registry name.")
+    calculator_version: str | None = Field(description="Calculator package version.")
+    calculator_model: str | None = Field(description="Model identifier.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+    dir_name: str = Field(description="Directory of the relaxation.")
+
+
+class LiSiteBindingDoc(BaseModel):
+    """All sites of one slab: the strongest binding is the answer, the spread is information."""
+
+    doc_type: Literal["li_binding"] = Field("li_binding", description="Document family.")
+    material: str = Field(description="Material name.")
+    miller: list[int] = Field(description="Facet.")
+    n_sites: int = Field(description="Sites relaxed.")
+    n_valid: int = Field(description="Sites used: converged and Li not subsurface.")
+    lowest_site_label: str = Field(description="Initial label of the lowest-energy valid site.")
+    lowest_final_site_kind: str = Field(description="Kind of site the lowest-energy Li sits over.")
+    binding_energy_bcc_ev: float = Field(description="Strongest E_b vs bcc Li, eV.")
+    binding_energy_atom_ev: float = Field(description="Strongest E_b vs the isolated atom, eV.")
+    adsorption_energy_bcc_ev: float = Field(description="Lowest E_ads vs bcc Li, eV.")
+    adsorption_energy_atom_ev: float = Field(description="Lowest E_ads vs the atom, eV.")
+    spread_ev: float = Field(description="max - min of E_b over valid sites, eV.")
+    cohesive_energy_ev: float = Field(
+        description="Li cohesive energy of this calculator, eV (difference of the two references)."
+    )
+    atom_reference_reliable: bool = Field(description="See LiReferenceDoc.")
+    rows: list[dict[str, Any]] = Field(description="Per-site numbers.")
+    definition: str = Field(BINDING_DEFINITION, description="Conventions.")
+    calculator_name: str = Field(description="Calculator registry name.")
+    calculator_version: str | None = Field(description="Calculator package version.")
+    calculator_model: str | None = Field(description="Model identifier.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+
+
+_SITE_ROW_KEYS = (
+    "site_label",
+    "site_kind",
+    "final_site_kind",
+    "moved",
+    "subsurface",
+    "converged",
+    "energy_ev",
+    "binding_energy_bcc_ev",
+    "binding_energy_atom_ev",
+    "height_above_surface_a",
+)
+
+
+# --------------------------------------------------------------------------- jobs
+@job(output_schema=LiReferenceDoc)
+def li_reference(
+    bcc: AseCalcDoc, atom: AseCalcDoc, spin_polarized: bool, kind: str
+) -> LiReferenceDoc:
+    """Combine the bcc-Li and isolated-atom calculations; returns a LiReferenceDoc."""
+    bcc = AseCalcDoc.model_validate(bcc)
+    atom = AseCalcDoc.model_validate(atom)
+    a_bcc = (2.0 * bcc.volume_a3 / bcc.n_atoms) ** (1.0 / 3.0)
+    return LiReferenceDoc(
+        bcc_energy_per_atom_ev=bcc.energy_per_atom_ev,
+        bcc_lattice_a_a=a_bcc,
+        atom_energy_ev=atom.energy_ev,
+        atom_spin_polarized=spin_polarized,
+        atom_reference_reliable=kind != "mlip",
+        cohesive_energy_ev=li_cohesive_energy_ev(atom.energy_ev, bcc.energy_per_atom_ev),
+        calculator_name=bcc.calculator_name,
+        calculator_version=bcc.calculator_version,
+        calculator_model=bcc.calculator_model,
+    )
+
+
+@job
+def cut_first_slab(
+    bulk: AseCalcDoc, maker: SurfaceEnergyMaker, miller: list[int], kind: str, termination: int
+) -> dict[str, Any]:
+    """Cut the clean slab exactly as the surface-energy flow does; returns its structure."""
+    bulk = AseCalcDoc.model_validate(bulk)
+    atoms = AseAtomsAdaptor.get_atoms(bulk.structure)
+    ((n_layers, min_t), *_) = maker._thickness_plan(kind, miller)
+    slabs = make_slabs(
+        atoms,
+        (miller[0], miller[1], miller[2]),
+        n_layers=n_layers,
+        min_thickness_a=min_t,
+        vacuum_a=maker.vacuum_a,
+        n_fixed_layers=maker.n_fixed_layers,
+        fix=maker.fix,
+        symmetric=maker.symmetric,
+        max_terminations=maker.max_terminations,
+    )
+    if termination >= len(slabs):
+        msg = f"termination: {termination} does not exist; {_facet(miller)} has {len(slabs)} (0-{len(slabs) - 1})"
+        raise ConfigurationError(msg)
+    struct = AseAtomsAdaptor.get_structure(slabs[termination])
+    struct.properties = {}
+    return {"structure": struct}
+
+
+@job
+def build_oriented_sqs(
+    bulk: AseCalcDoc, maker: SurfaceEnergyMaker, composition: dict[str, float], miller: list[int]
+) -> Structure:
+    """Build the oriented SQS cell of the first sample at the relaxed bulk density."""
+    bulk = AseCalcDoc.model_validate(bulk)
+    a_eff = (4.0 * bulk.volume_a3 / bulk.n_atoms) ** (1.0 / 3.0)
+    cell = make_oriented_sqs(
+        composition,
+        (miller[0], miller[1], miller[2]),
+        lattice="fcc",
+        a_a=a_eff,
+        n_layers=maker._sqs_layers(miller),
+        seed=maker.sqs_seed,
+    )
+    struct = AseAtomsAdaptor.get_structure(cell)
+    struct.properties = {"oriented_info": _jsonable(cell.info)}
+    return struct
+
+
+@job
+def make_site_jobs(
+    maker: LiSiteBindingMaker,
+    material: str,
+    miller: list[int],
+    relaxed_slab: AseCalcDoc,
+    reference: LiReferenceDoc,
+) -> Response:
+    """Repeat the relaxed slab to the Li-image spacing, enumerate sites, relax Li on each."""
+    relaxed_slab = AseCalcDoc.model_validate(relaxed_slab)
+    slab = AseAtomsAdaptor.get_atoms(relaxed_slab.structure)
+    n1, n2 = lateral_supercell_for_spacing(slab, min_image_distance_a=maker.min_li_distance_a)
+    sup = slab.repeat((n1, n2, 1))
+    sites = find_adsorption_sites(sup, reduce_by_environment=bool(maker.reduce_by_environment))
+    if maker.max_sites is not None:
+        sites = sites[: maker.max_sites]
+    logger.info("%s %s: %dx%d supercell, %d sites", material, _facet(miller), n1, n2, len(sites))
+    sup_struct = AseAtomsAdaptor.get_structure(sup)
+    sup_struct.properties = {}
+    label = f"{material} {_facet(miller)}"
+    clean = maker.slab_static_maker.make(sup_struct, label=f"{label} clean {n1}x{n2}")
+    clean.append_name(f" {label} clean {n1}x{n2}")
+    jobs: list[Any] = [clean]
+    docs = []
+    for site in sites:
+        with_li = place_adsorbate(sup, site, symbol="Li")
+        st = AseAtomsAdaptor.get_structure(with_li)
+        st.properties = {}
+        rl = maker.li_relax_maker.make(st, label=f"{label} Li@{site.label}")
+        rl.append_name(f" {label} Li@{site.label}")
+        res = li_site_result(
+            rl.output,
+            clean.output,
+            reference,
+            sup_struct,
+            site.label,
+            material,
+            miller,
+            [n1, n2],
+            maker.reduce_by_environment,
+        )
+        res.append_name(f" {label} Li@{site.label}")
+        jobs += [rl, res]
+        docs.append(res.output)
+    summary = summarize_li_sites(material, miller, docs, reference)
+    summary.append_name(f" {label}")
+    return Response(replace=Flow([*jobs, summary], output=summary.output, name=f"Li sites {label}"))
+
+
+@job(output_schema=LiSiteDoc)
+def li_site_result(
+    relaxed: AseCalcDoc,
+    clean: AseCalcDoc,
+    reference: LiReferenceDoc,
+    clean_structure: Structure,
+    site_label: str,
+    material: str,
+    miller: list[int],
+    supercell: list[int],
+    reduce_by_environment: bool,
+) -> LiSiteDoc:
+    """Classify the relaxed Li and compute E_ads/E_b against both references; returns a LiSiteDoc."""
+    from lithiophilic.structures.sites import shortest_inplane_vector_a
+
+    relaxed = AseCalcDoc.model_validate(relaxed)
+    clean = AseCalcDoc.model_validate(clean)
+    ref = LiReferenceDoc.model_validate(reference)
+    clean_atoms = AseAtomsAdaptor.get_atoms(clean_structure)
+    sites = find_adsorption_sites(clean_atoms, reduce_by_environment=reduce_by_environment)
+    by_label = {s.label: s for s in sites}
+    site = by_label[site_label]
+    atoms = AseAtomsAdaptor.get_atoms(relaxed.structure)
+    li_index = len(atoms) - 1
+    cls = classify_site_after_relaxation(
+        atoms, adsorbate_index=li_index, initial_site=site, sites=sites
+    )
+    e_bcc = adsorption_energy_ev(relaxed.energy_ev, clean.energy_ev, ref.bcc_energy_per_atom_ev)
+    e_atom = adsorption_energy_ev(relaxed.energy_ev, clean.energy_ev, ref.atom_energy_ev)
+    return LiSiteDoc(
+        material=material,
+        miller=list(miller),
+        site_label=site.label,
+        site_kind=site.kind,
+        site_neighbors=list(site.neighbors),
+        final_site_label=cls["final_site_label"],
+        final_site_kind=cls["final_site_kind"],
+        moved=bool(cls["moved"]),
+        subsurface=bool(cls["subsurface"]),
+        height_above_surface_a=float(cls["height_above_surface_a"]),
+        energy_ev=relaxed.energy_ev,
+        slab_energy_ev=clean.energy_ev,
+        adsorption_energy_bcc_ev=e_bcc,
+        adsorption_energy_atom_ev=e_atom,
+        binding_energy_bcc_ev=binding_energy_ev(
+            relaxed.energy_ev, clean.energy_ev, ref.bcc_energy_per_atom_ev
+        ),
+        binding_energy_atom_ev=binding_energy_ev(
+            relaxed.energy_ev, clean.energy_ev, ref.atom_energy_ev
+        ),
+        supercell=list(supercell),
+        li_image_distance_a=shortest_inplane_vector_a(clean_atoms.cell.array[:2, :2]),
+        converged=relaxed.converged,
+        relaxed_structure=relaxed.structure,
+        calculator_name=relaxed.calculator_name,
+        calculator_version=relaxed.calculator_version,
+        calculator_model=relaxed.calculator_model,
+        dir_name=relaxed.dir_name,
+    )
+
+
+@job(output_schema=LiSiteBindingDoc)
+def summarize_li_sites(
+    material: str, miller: list[int], docs: list[LiSiteDoc], reference: LiReferenceDoc
+) -> LiSiteBindingDoc:
+    """Pick the strongest valid site and the spread; returns a LiSiteBindingDoc."""
+    ref = LiReferenceDoc.model_validate(reference)
+    site_docs = [LiSiteDoc.model_validate(d) for d in docs]
+    rows = [{k: getattr(d, k) for k in _SITE_ROW_KEYS} for d in site_docs]
+    valid = [d for d in site_docs if d.converged and not d.subsurface]
+    if not valid:
+        msg = f"{material} {_facet(miller)}: no site relaxed to a valid result (unconverged or Li sank into the slab)"
+        raise CalculationFailed(msg)
+    summ = summarize_sites(
+        [
+            {
+                "site_label": d.site_label,
+                "site_kind": d.site_kind,
+                "energy_ev": d.energy_ev,
+                "final_site_kind": d.final_site_kind,
+                "moved": d.moved,
+            }
+            for d in valid
+        ]
+    )
+    best = next(d for d in valid if d.site_label == summ["lowest_site_label"])
+    return LiSiteBindingDoc(
+        material=material,
+        miller=list(miller),
+        n_sites=len(site_docs),
+        n_valid=len(valid),
+        lowest_site_label=best.site_label,
+        lowest_final_site_kind=best.final_site_kind,
+        binding_energy_bcc_ev=best.binding_energy_bcc_ev,
+        binding_energy_atom_ev=best.binding_energy_atom_ev,
+        adsorption_energy_bcc_ev=best.adsorption_energy_bcc_ev,
+        adsorption_energy_atom_ev=best.adsorption_energy_atom_ev,
+        spread_ev=summ["spread_ev"],
+        cohesive_energy_ev=ref.cohesive_energy_ev,
+        atom_reference_reliable=ref.atom_reference_reliable,
+        rows=rows,
+        calculator_name=best.calculator_name,
+        calculator_version=best.calculator_version,
+        calculator_model=best.calculator_model,
+    )
+
+
+# --------------------------------------------------------------------------- flow maker
+@dataclass
+class LiSiteBindingMaker(Maker):
+    """Binding energy of a single Li atom on every site of one facet (Fig. 5c).
+
+    Steps:
+
+    1. relax the bulk, bcc Li and an isolated Li atom (the two Li references);
+    2. cut and relax the clean slab exactly as :class:`SurfaceEnergyMaker` does (reused from
+       the database when the surface-energy flow already relaxed it);
+    3. repeat the relaxed slab laterally until Li images are ``min_li_distance_a`` apart and
+       compute the clean supercell;
+    4. place Li on every symmetry-distinct (and, on alloys, chemically distinct) site and relax;
+    5. per site :class:`LiSiteDoc` (E_ads and E_b vs bcc Li and vs the atom, where the Li ended
+       up), and :class:`LiSiteBindingDoc` (strongest valid site, spread), the flow's output.
+
+    Parameters
+    ----------
+    name
+        Flow name.
+    surface_maker
+        Supplies the bulk/slab Makers and the slab settings (thickness, vacuum, fixed planes).
+    li_relax_maker
+        Relaxes slab+Li.
+    slab_static_maker
+        Energy of the clean supercell.
+    atom_static_maker
+        Energy of the isolated Li atom (spin-polarised settings go in its calculator kwargs).
+    min_li_distance_a
+        Smallest distance between periodic Li images, Å.
+    termination
+        Termination index of the slab (complex structures have several).
+    reduce_by_environment
+        Merge sites with the same chemical environment (used on random alloys, where the
+        cell has no symmetry); ``None``: only for random alloys.
+    max_sites
+        Relax at most this many sites (``None``: all).
+    spin_polarized
+        Whether the atom calculation is spin-polarised (recorded; MLIPs have no spin).
+    """
+
+    name: str = "Li site binding"
+    surface_maker: SurfaceEnergyMaker = field(default_factory=SurfaceEnergyMaker)
+    li_relax_maker: AseRelaxMaker = field(
+        default_factory=lambda: AseRelaxMaker(
+            name="Li relax",
+            fmax_ev_per_a=defaults.SLAB_FMAX_EV_PER_A,
+            max_steps=defaults.SLAB_MAX_STEPS,
+            allow_unconverged=True,
+        )
+    )
+    slab_static_maker: AseStaticMaker = field(
+        default_factory=lambda: AseStaticMaker(name="clean supercell")
+    )
+    atom_static_maker: AseStaticMaker = field(
+        default_factory=lambda: AseStaticMaker(name="Li atom")
+    )
+    min_li_distance_a: float = 7.0
+    termination: int = 0
+    reduce_by_environment: bool | None = None
+    max_sites: int | None = None
+    spin_polarized: bool = False
+
+    def __post_init__(self) -> None:
+        if self.min_li_distance_a < 5.0:
+            msg = f"min_li_distance_a: {self.min_li_distance_a} Å lets Li images interact; use >= 5 Å (7 Å recommended)"
+            raise ConfigurationError(msg)
+        if self.max_sites is not None and self.max_sites < 1:
+            msg = f"max_sites must be >= 1 or None, got {self.max_sites}"
+            raise ConfigurationError(msg)
+
+    def with_calculator(self, calculator: CalculatorSpec) -> LiSiteBindingMaker:
+        """Return a copy whose every sub-Maker uses ``calculator``."""
+        return replace(
+            self,
+            surface_maker=self.surface_maker.with_calculator(calculator),
+            li_relax_maker=replace(self.li_relax_maker, calculator=calculator),
+            slab_static_maker=replace(self.slab_static_maker, calculator=calculator),
+            atom_static_maker=replace(self.atom_static_maker, calculator=calculator),
+        )
+
+    def make(self, material: str, miller: list[int] | tuple[int, int, int] = (1, 1, 1)) -> Flow:
+        """Build the flow for one material and facet.
+
+        Raises
+        ------
+        ConfigurationError
+            For an unknown material, a bad Miller index, or a calculator without Li.
+        """
+        sm = self.surface_maker
+        miller = [int(i) for i in miller]
+        if len(miller) != 3 or not any(miller):
+            msg = f"miller: {miller} is not a valid Miller index"
+            raise ConfigurationError(msg)
+        atoms = make_bulk(material, seed=sm.sqs_seed)
+        if "sqs" in atoms.info and len(atoms) != sm.sqs_n_atoms:
+            atoms = make_bulk(material, seed=sm.sqs_seed, n_atoms=sm.sqs_n_atoms)
+        kind = (
+            "sqs"
+            if "sqs" in atoms.info
+            else ("simple" if len(get_primitive(atoms)) == 1 else "complex")
+        )
+        elements = sorted({*atoms.get_chemical_symbols(), "Li"})
+        for mk in (
+            sm.bulk_relax_maker,
+            sm.slab_relax_maker,
+            self.li_relax_maker,
+            self.atom_static_maker,
+        ):
+            check_elements(mk.calculator, elements)
+        composition = {
+            el: atoms.get_chemical_symbols().count(el) / len(atoms)
+            for el in sorted(set(atoms.get_chemical_symbols()))
+        }
+        label = f"{material} {_facet(miller)}"
+        struct = AseAtomsAdaptor.get_structure(atoms)
+        struct.properties = {}
+        bulk = sm.bulk_relax_maker.make(struct, label=f"{material} bulk")
+        bulk.append_name(f" {material}")
+        li_bcc = AseAtomsAdaptor.get_structure(make_bulk("Li"))
+        li_bcc.properties = {}
+        bcc = sm.bulk_relax_maker.make(li_bcc, label="Li reference bulk")
+        bcc.append_name(" Li (reference)")
+        li_atom = AseAtomsAdaptor.get_structure(
+            Atoms("Li", positions=[[0, 0, 0]], cell=[ATOM_BOX_A] * 3, pbc=True)
+        )
+        atom = self.atom_static_maker.make(li_atom, label="Li atom")
+        atom.append_name(" (reference)")
+        ref = li_reference(
+            bcc.output,
+            atom.output,
+            self.spin_polarized,
+            self.atom_static_maker.calculator.backend.kind,
+        )
+        jobs: list[Any] = [bulk, bcc, atom, ref]
+        if kind == "sqs":
+            cell = build_oriented_sqs(bulk.output, sm, composition, miller)
+            rc = sm.bulk_relax_maker.make(cell.output, label=f"{label} SQS s{sm.sqs_seed} cell")
+            rc.append_name(f" {label} SQS cell")
+            cut = cut_slab(rc.output, sm.vacuum_a, sm.n_fixed_layers, sm.fix, sm.sqs_seed)
+            jobs += [cell, rc, cut]
+            slab_structure = cut.output["structure"]
+        else:
+            cut = cut_first_slab(bulk.output, sm, miller, kind, self.termination)
+            jobs.append(cut)
+            slab_structure = cut.output["structure"]
+        cut.append_name(f" {label}")
+        relax = sm.slab_relax_maker.make(slab_structure, label=f"{label} clean slab")
+        relax.append_name(f" {label} clean")
+        maker = (
+            self
+            if self.reduce_by_environment is not None
+            else replace(self, reduce_by_environment=kind == "sqs")
+        )
+        fan = make_site_jobs(maker, material, miller, relax.output, ref.output)
+        fan.append_name(f" {label}")
+        jobs += [relax, fan]
+        return Flow(jobs, output=fan.output, name=f"{self.name} {label}")

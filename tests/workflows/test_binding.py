@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+from jobflow import run_locally
+
+from lithiophilic.db import get_output_dict
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials import CalculatorSpec
+from lithiophilic.workflows.binding import LiSiteBindingMaker
+from lithiophilic.workflows.surface import SurfaceEnergyMaker
+
+
+def test_bad_inputs():
+    with pytest.raises(ConfigurationError, match="min_li_distance_a"):
+        LiSiteBindingMaker(min_li_distance_a=3.0)
+    with pytest.raises(ConfigurationError, match="not valid for element"):
+        LiSiteBindingMaker().with_calculator(CalculatorSpec("emt")).make("Cu", [1, 1, 1])
+    with pytest.raises(ConfigurationError, match="miller"):
+        LiSiteBindingMaker().make("Cu", [0, 0, 0])
+
+
+@pytest.mark.mlip
+def test_sevenn_li_on_cu111(in_tmp, embedded_store):
+    """SevenNet-0: Li prefers a hollow over top on Cu(111); the two references differ by E_coh."""
+    surface = SurfaceEnergyMaker(millers=[[1, 1, 1]], n_layers=4, n_fixed_layers=2)
+    # the surface-energy flow relaxes the clean slab first; the binding flow must reuse it
+    sflow = surface.make("Cu")
+    run_locally(sflow, store=embedded_store, ensure_success=True)
+    flow = LiSiteBindingMaker(surface_maker=surface).make("Cu", [1, 1, 1])
+    run_locally(flow, store=embedded_store, ensure_success=True)
+    out = get_output_dict(embedded_store, flow.output.uuid)
+    rows = {r["site_kind"]: r for r in out["rows"]}
+    assert set(rows) == {"ontop", "bridge", "fcc", "hcp"}
+    assert out["lowest_final_site_kind"] in ("fcc", "hcp")
+    assert rows["fcc"]["binding_energy_bcc_ev"] > rows["ontop"]["binding_energy_bcc_ev"]
+    for r in out["rows"]:
+        assert r["binding_energy_atom_ev"] - r["binding_energy_bcc_ev"] == pytest.approx(
+            out["cohesive_energy_ev"], abs=1e-9
+        )
+    assert 1.0 < out["cohesive_energy_ev"] < 2.0  # exp. 1.63 eV
+    assert out["atom_reference_reliable"] is False
+    # clean 1x1 slab relaxation reused from the surface-energy flow
+    relaxes = [
+        d["output"]
+        for d in embedded_store.query(
+            {"output.doc_type": "ase_calc", "output.task": "relax", "output.n_atoms": 4}
+        )
+    ]
+    assert len(relaxes) == 2
+    assert sum(r["reused_from_uuid"] is not None for r in relaxes) == 1
+    sites = [d["output"] for d in embedded_store.query({"output.doc_type": "li_site"})]
+    assert all(s["supercell"] == [3, 3] and s["li_image_distance_a"] >= 7.0 for s in sites)
