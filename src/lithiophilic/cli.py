@@ -373,6 +373,138 @@ def surface_energy(
         raise typer.Exit(1)
 
 
+@app.command("binding")
+def binding(
+    material: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--material", "-m", help="Material (repeatable); default Cu, Cu5Zn8, Cu0.64Zn0.36."
+        ),
+    ] = None,
+    miller: Annotated[
+        list[str] | None, typer.Option("--miller", help="Facet (repeatable); default 111.")
+    ] = None,
+    calculator: Annotated[str, typer.Option(help="Calculator registry name.")] = "sevenn",
+    max_sites: Annotated[
+        int | None, typer.Option("--max-sites", help="Relax at most this many sites per slab.")
+    ] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="4-plane slabs, thin SQS cells: minutes, not converged values."
+        ),
+    ] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Directory for the Fig. 5c PNG (default DATA_DIR/reports)."),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Single Li atom on every site of each facet (Fig. 5c); E_b vs bcc Li and vs the atom."""
+    from lithiophilic.analysis.binding import BINDING_DEFINITION, plot_site_binding
+    from lithiophilic.db import (
+        describe_store,
+        get_data_dir,
+        get_output_dict,
+        get_store,
+        li_site_rows,
+    )
+    from lithiophilic.potentials import CalculatorSpec, ensure_available
+    from lithiophilic.workflows.binding import LiSiteBindingMaker
+    from lithiophilic.workflows.surface import SurfaceEnergyMaker
+
+    materials = material or list(defaults.PAPER_MATERIALS)
+    try:
+        millers = [list(parse_miller(m)) for m in (miller or ["111"])]
+        spec = CalculatorSpec(calculator)
+        surface = (
+            SurfaceEnergyMaker(n_layers=4, min_thickness_a=6.0, n_fixed_layers=0, sqs_periods=1)
+            if quick
+            else SurfaceEnergyMaker()
+        )
+        maker = LiSiteBindingMaker(surface_maker=surface, max_sites=max_sites).with_calculator(spec)
+        flows = {
+            f"{m} {''.join(map(str, h))}": maker.make(m, h) for m in materials for h in millers
+        }
+        ensure_available(spec)
+    except (LithiophilicError, ValueError) as exc:
+        _fail(exc, 2)
+    ddir = get_data_dir(data_dir)
+    store = get_store(data_dir=ddir, store=store_opt)
+    logger.info("job store: %s", describe_store(store))
+    from jobflow import run_locally
+
+    failed: dict[str, str] = {}
+    summaries = []
+    for key, flow in flows.items():
+        with console.status(f"running {key} …"):
+            run_locally(
+                flow,
+                store=store,
+                create_folders=True,
+                root_dir=ddir / "runs",
+                ensure_success=False,
+                log=False,
+            )
+        out_doc = get_output_dict(store, flow.output.uuid)
+        if out_doc is None or "rows" not in out_doc:
+            failed[key] = "failed: a job of this flow failed (see the log above)"
+        else:
+            summaries.append(out_doc)
+    table = Table(title=f"Single-Li binding ({calculator}); E_b = -E_ads, larger = stronger")
+    for col in (
+        "material",
+        "facet",
+        "strongest site",
+        "Li ends over",
+        "E_b vs bcc Li (eV)",
+        "E_b vs atom (eV)",
+        "spread (eV)",
+        "valid/sites",
+    ):
+        table.add_column(col)
+    for s in summaries:
+        table.add_row(
+            s["material"],
+            "(" + "".join(map(str, s["miller"])) + ")",
+            s["lowest_site_label"],
+            s["lowest_final_site_kind"],
+            f"{s['binding_energy_bcc_ev']:.3f}",
+            f"{s['binding_energy_atom_ev']:.3f}",
+            f"{s['spread_ev']:.3f}",
+            f"{s['n_valid']}/{s['n_sites']}",
+        )
+    out.print(table)
+    out.print(BINDING_DEFINITION, markup=False, style="dim")
+    rows = [
+        r
+        for r in li_site_rows(store, materials=materials, calculator=calculator)
+        if r["miller"] in millers and r["converged"] and not r["subsurface"]
+    ]
+    if rows:
+        png = plot_site_binding(
+            rows, (out_dir or ddir / "reports") / "fig5c_li_binding.png", reference="both"
+        )
+        out.print(f"figure: {png}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(
+            json.dumps(
+                {"definition": BINDING_DEFINITION, "summaries": summaries, "failed": failed},
+                indent=1,
+                default=str,
+            )
+        )
+    for k, why in failed.items():
+        console.print(f"[bold red]{k}:[/] {why}")
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def results(
     json_file: Annotated[

@@ -31,6 +31,7 @@ __all__ = [
     "get_data_dir",
     "get_output_dict",
     "get_store",
+    "li_site_rows",
     "list_results",
     "surface_energy_rows",
 ]
@@ -232,3 +233,48 @@ def get_output_dict(store: JobStore, uuid: str) -> dict[str, Any] | None:
     if hasattr(out, "model_dump"):
         return out.model_dump()
     return out if isinstance(out, dict) else None
+
+
+_SITE_KEYS = (
+    "material",
+    "miller",
+    "site_label",
+    "site_kind",
+    "final_site_kind",
+    "moved",
+    "subsurface",
+    "converged",
+    "binding_energy_bcc_ev",
+    "binding_energy_atom_ev",
+    "adsorption_energy_bcc_ev",
+    "adsorption_energy_atom_ev",
+    "calculator_name",
+    "calculator_model",
+)
+
+
+def li_site_rows(
+    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
+) -> list[dict[str, Any]]:
+    """Return one row per stored single-Li site result (the newest per site and calculator)."""
+    criteria: dict[str, Any] = {"output.doc_type": "li_site"}
+    if calculator:
+        criteria["output.calculator_name"] = calculator
+    props = ["uuid", "completed_at", *[f"output.{k}" for k in _SITE_KEYS]]
+    latest: dict[str, dict[str, Any]] = {}
+    for doc in store.query(criteria=criteria, properties=props, sort={"completed_at": 1}):
+        out = doc["output"]
+        if materials and out.get("material") not in materials:
+            continue
+        row = {k: out.get(k) for k in _SITE_KEYS}
+        key = json.dumps(
+            [
+                row["material"],
+                row["miller"],
+                row["site_label"],
+                row["calculator_name"],
+                row["calculator_model"],
+            ]
+        )
+        latest[key] = row
+    return list(latest.values())

@@ -121,3 +121,19 @@ def test_results_persist_across_processes(tmp_path):
 
     (row,) = surface_energy_rows(get_store(data_dir=data))
     assert row["gamma_relaxed_j_per_m2"] == pytest.approx(rows[0]["gamma_relaxed_j_per_m2"])
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["-m", "Cu", "--miller", "000"], "miller"),
+        (["-m", "Cu", "--calculator", "emt"], "not valid for element"),
+        (["-m", "Nope"], "Nope"),
+    ],
+)
+def test_binding_bad_input(tmp_path, args, match):
+    data = tmp_path / "data"
+    res = runner.invoke(app, ["binding", *args, "--data-dir", str(data)])
+    assert res.exit_code == 2, res.output
+    assert match in " ".join(res.output.split())
+    assert not _db_has_results(data)
