@@ -227,8 +227,24 @@ def make_site_jobs(
     n1, n2 = lateral_supercell_for_spacing(slab, min_image_distance_a=maker.min_li_distance_a)
     sup = slab.repeat((n1, n2, 1))
     sites = find_adsorption_sites(sup, reduce_by_environment=bool(maker.reduce_by_environment))
-    if maker.max_sites is not None:
-        sites = sites[: maker.max_sites]
+    if maker.max_sites is not None and len(sites) > maker.max_sites:
+        # keep every kind represented: take sites round-robin over kinds
+        by_kind: dict[str, list[Any]] = {}
+        for site in sites:
+            by_kind.setdefault(site.kind, []).append(site)
+        picked: list[Any] = []
+        while len(picked) < maker.max_sites:
+            for group in by_kind.values():
+                if group and len(picked) < maker.max_sites:
+                    picked.append(group.pop(0))
+        logger.warning(
+            "%s %s: relaxing %d of %d sites (max_sites)",
+            material,
+            _facet(miller),
+            len(picked),
+            len(sites),
+        )
+        sites = picked
     logger.info("%s %s: %dx%d supercell, %d sites", material, _facet(miller), n1, n2, len(sites))
     sup_struct = AseAtomsAdaptor.get_structure(sup)
     sup_struct.properties = {}
@@ -405,7 +421,8 @@ class LiSiteBindingMaker(Maker):
         Merge sites with the same chemical environment (used on random alloys, where the
         cell has no symmetry); ``None``: only for random alloys.
     max_sites
-        Relax at most this many sites (``None``: all).
+        Relax at most this many sites, taken round-robin over site kinds (``None``: all; a
+        cap may miss the strongest site, and the summary counts the sites relaxed).
     spin_polarized
         Whether the atom calculation is spin-polarised (recorded; MLIPs have no spin).
     """
