@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from lithiophilic import __version__, defaults
@@ -88,7 +89,7 @@ def parse_miller(text: str) -> tuple[int, int, int]:
 
 
 def _fail(exc: BaseException, code: int) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    console.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(code)
 
 
@@ -368,7 +369,7 @@ def surface_energy(
             )
         )
     for m, why in failed.items():
-        console.print(f"[bold red]{m}:[/] {why}")
+        console.print(f"[bold red]{escape(m)}:[/] {escape(why)}")
     if failed:
         raise typer.Exit(1)
 
@@ -500,7 +501,7 @@ def binding(
             )
         )
     for k, why in failed.items():
-        console.print(f"[bold red]{k}:[/] {why}")
+        console.print(f"[bold red]{escape(k)}:[/] {escape(why)}")
     if failed:
         raise typer.Exit(1)
 
@@ -551,7 +552,7 @@ def main() -> None:
     try:
         app()
     except CalculationFailed as exc:
-        console.print(f"[bold red]calculation failed:[/] {exc}")
+        console.print(f"[bold red]calculation failed:[/] {escape(str(exc))}")
         sys.exit(1)
 
 
