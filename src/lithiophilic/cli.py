@@ -194,6 +194,17 @@ def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, A
     return results
 
 
+def _finish(json_file: Path | None, payload: dict[str, Any], failed: dict[str, str]) -> None:
+    """Write the JSON output, report failed flows and exit 1 if any failed."""
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({**payload, "failed": failed}, indent=1, default=str))
+    for name, why in failed.items():
+        console.print(f"[bold red]{escape(name)}:[/] {escape(why)}")
+    if failed:
+        raise typer.Exit(1)
+
+
 def _gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
     table = Table(title=title)
     for col in (
@@ -359,19 +370,7 @@ def surface_energy(
         png = plot_surface_energies(rows, report_dir / "fig5a_surface_energies.png")
         out.print(f"table: {csv_path}\nfigure: {png}")
     failed = {m: r for m, r in results.items() if isinstance(r, str)}
-    if json_file:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(
-            json.dumps(
-                {"definition": GAMMA_DEFINITION, "rows": rows, "failed": failed},
-                indent=1,
-                default=str,
-            )
-        )
-    for m, why in failed.items():
-        console.print(f"[bold red]{escape(m)}:[/] {escape(why)}")
-    if failed:
-        raise typer.Exit(1)
+    _finish(json_file, {"definition": GAMMA_DEFINITION, "rows": rows}, failed)
 
 
 @app.command("binding")
@@ -410,7 +409,6 @@ def binding(
     from lithiophilic.db import (
         describe_store,
         get_data_dir,
-        get_output_dict,
         get_store,
         li_site_rows,
     )
@@ -437,25 +435,9 @@ def binding(
     ddir = get_data_dir(data_dir)
     store = get_store(data_dir=ddir, store=store_opt)
     logger.info("job store: %s", describe_store(store))
-    from jobflow import run_locally
-
-    failed: dict[str, str] = {}
-    summaries = []
-    for key, flow in flows.items():
-        with console.status(f"running {key} …"):
-            run_locally(
-                flow,
-                store=store,
-                create_folders=True,
-                root_dir=ddir / "runs",
-                ensure_success=False,
-                log=False,
-            )
-        out_doc = get_output_dict(store, flow.output.uuid)
-        if out_doc is None or "rows" not in out_doc:
-            failed[key] = "failed: a job of this flow failed (see the log above)"
-        else:
-            summaries.append(out_doc)
+    results = _run_flows(flows, store, ddir)
+    failed = {k: r for k, r in results.items() if isinstance(r, str)}
+    summaries = [r for r in results.values() if not isinstance(r, str)]
     table = Table(title=f"Single-Li binding ({calculator}); E_b = -E_ads, larger = stronger")
     for col in (
         "material",
@@ -491,19 +473,7 @@ def binding(
             rows, (out_dir or ddir / "reports") / "fig5c_li_binding.png", reference="both"
         )
         out.print(f"figure: {png}")
-    if json_file:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(
-            json.dumps(
-                {"definition": BINDING_DEFINITION, "summaries": summaries, "failed": failed},
-                indent=1,
-                default=str,
-            )
-        )
-    for k, why in failed.items():
-        console.print(f"[bold red]{escape(k)}:[/] {escape(why)}")
-    if failed:
-        raise typer.Exit(1)
+    _finish(json_file, {"definition": BINDING_DEFINITION, "summaries": summaries}, failed)
 
 
 @app.command()

@@ -178,35 +178,45 @@ _SE_KEYS = (
 )
 
 
-def surface_energy_rows(
-    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
+def _latest_rows(
+    store: JobStore,
+    doc_type: str,
+    keys: tuple[str, ...],
+    identity: tuple[str, ...],
+    materials: list[str] | None,
+    calculator: str | None,
 ) -> list[dict[str, Any]]:
-    """Return one row per stored slab surface energy (the newest per slab and calculator)."""
-    criteria: dict[str, Any] = {"output.doc_type": "surface_energy"}
+    """Return rows of ``keys`` for stored ``doc_type`` outputs, the newest per ``identity``."""
+    criteria: dict[str, Any] = {"output.doc_type": doc_type}
     if calculator:
         criteria["output.calculator_name"] = calculator
-    props = ["uuid", "completed_at", *[f"output.{k}" for k in _SE_KEYS]]
+    props = ["uuid", "completed_at", *[f"output.{k}" for k in keys]]
     latest: dict[str, dict[str, Any]] = {}
     for doc in store.query(criteria=criteria, properties=props, sort={"completed_at": 1}):
         out = doc["output"]
         if materials and out.get("material") not in materials:
             continue
-        row = {k: out.get(k) for k in _SE_KEYS}
-        row["calculator"] = row["calculator_name"]
+        row = {k: out.get(k) for k in keys}
+        row["calculator"] = row.get("calculator_name")
         row["uuid"] = doc["uuid"]
-        key = json.dumps(
-            [
-                row["material"],
-                row["miller"],
-                row["termination"],
-                row["sqs_seed"],
-                row["n_layers"],
-                row["calculator_name"],
-                row["calculator_model"],
-            ]
-        )
-        latest[key] = row
+        latest[json.dumps([row.get(k) for k in identity])] = row
     return list(latest.values())
+
+
+def surface_energy_rows(
+    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
+) -> list[dict[str, Any]]:
+    """Return one row per stored slab surface energy (the newest per slab and calculator)."""
+    identity = (
+        "material",
+        "miller",
+        "termination",
+        "sqs_seed",
+        "n_layers",
+        "calculator_name",
+        "calculator_model",
+    )
+    return _latest_rows(store, "surface_energy", _SE_KEYS, identity, materials, calculator)
 
 
 def export_results(store: JobStore, path: str | Path, *, doc_type: str | None = None) -> Path:
@@ -257,24 +267,5 @@ def li_site_rows(
     store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
 ) -> list[dict[str, Any]]:
     """Return one row per stored single-Li site result (the newest per site and calculator)."""
-    criteria: dict[str, Any] = {"output.doc_type": "li_site"}
-    if calculator:
-        criteria["output.calculator_name"] = calculator
-    props = ["uuid", "completed_at", *[f"output.{k}" for k in _SITE_KEYS]]
-    latest: dict[str, dict[str, Any]] = {}
-    for doc in store.query(criteria=criteria, properties=props, sort={"completed_at": 1}):
-        out = doc["output"]
-        if materials and out.get("material") not in materials:
-            continue
-        row = {k: out.get(k) for k in _SITE_KEYS}
-        key = json.dumps(
-            [
-                row["material"],
-                row["miller"],
-                row["site_label"],
-                row["calculator_name"],
-                row["calculator_model"],
-            ]
-        )
-        latest[key] = row
-    return list(latest.values())
+    identity = ("material", "miller", "site_label", "calculator_name", "calculator_model")
+    return _latest_rows(store, "li_site", _SITE_KEYS, identity, materials, calculator)
