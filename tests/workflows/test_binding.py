@@ -50,3 +50,39 @@ def test_sevenn_li_on_cu111(in_tmp, embedded_store):
     assert sum(r["reused_from_uuid"] is not None for r in relaxes) == 1
     sites = [d["output"] for d in embedded_store.query({"output.doc_type": "li_site"})]
     assert all(s["supercell"] == [3, 3] and s["li_image_distance_a"] >= 7.0 for s in sites)
+
+
+def test_multilayer_bad_inputs():
+    from lithiophilic.workflows.binding import LiMultilayerMaker
+
+    with pytest.raises(ConfigurationError, match="max_layers"):
+        LiMultilayerMaker(max_layers=11)
+    with pytest.raises(ConfigurationError, match="max_layers"):
+        LiMultilayerMaker(max_layers=0)
+    with pytest.raises(ConfigurationError, match="construction"):
+        LiMultilayerMaker(construction="random")
+    with pytest.raises(ConfigurationError, match=r"\(111\) facet"):
+        LiMultilayerMaker().make("Cu", [1, 0, 0])
+
+
+@pytest.mark.mlip
+def test_sevenn_li_layers_on_cu111(in_tmp, memory_jobstore):
+    """SevenNet-0: 3 pseudomorphic Li layers on Cu(111); increments sum to the total."""
+    from lithiophilic.workflows.binding import LiMultilayerMaker
+
+    surface = SurfaceEnergyMaker(millers=[[1, 1, 1]], n_layers=4, n_fixed_layers=2)
+    maker = LiMultilayerMaker(site_maker=LiSiteBindingMaker(surface_maker=surface), max_layers=3)
+    flow = maker.make("Cu", [1, 1, 1])
+    run_locally(flow, store=memory_jobstore, ensure_success=True)
+    out = get_output_dict(memory_jobstore, flow.output.uuid)
+    assert out["li_per_layer"] == 1
+    assert out["n_layers"] == [0, 1, 2, 3]
+    inc, avg = out["incremental_binding_energy_ev"], out["average_binding_energy_ev"]
+    e, n1, eps = out["energies_ev"], out["li_per_layer"], out["bcc_energy_per_atom_ev"]
+    total = -(e[3] - e[0] - 3 * n1 * eps) / n1
+    assert sum(inc) == pytest.approx(total, abs=1e-9)
+    assert avg[2] == pytest.approx(total / 3, abs=1e-9)
+    assert inc[0] > 0  # the first Li layer binds to Cu more strongly than Li to bcc Li
+    assert -0.2 < out["lattice_mismatch"] < -0.08  # Cu nn 2.57 A vs bcc-Li nn ~2.98 A
+    assert all(out["converged"])
+    assert len(out["distortion"]) == 3

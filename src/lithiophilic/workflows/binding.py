@@ -467,8 +467,10 @@ class LiSiteBindingMaker(Maker):
             atom_static_maker=replace(self.atom_static_maker, calculator=calculator),
         )
 
-    def make(self, material: str, miller: list[int] | tuple[int, int, int] = (1, 1, 1)) -> Flow:
-        """Build the flow for one material and facet.
+    def clean_slab_jobs(
+        self, material: str, miller: list[int] | tuple[int, int, int]
+    ) -> tuple[list[Any], Any, Any, str]:
+        """Return the jobs shared by the Li flows, the clean-slab relax job, the Li reference job and the material kind.
 
         Raises
         ------
@@ -535,6 +537,20 @@ class LiSiteBindingMaker(Maker):
         cut.append_name(f" {label}")
         relax = sm.slab_relax_maker.make(slab_structure, label=f"{label} clean slab")
         relax.append_name(f" {label} clean")
+        jobs.append(relax)
+        return jobs, relax, ref, kind
+
+    def make(self, material: str, miller: list[int] | tuple[int, int, int] = (1, 1, 1)) -> Flow:
+        """Build the flow for one material and facet.
+
+        Raises
+        ------
+        ConfigurationError
+            For an unknown material, a bad Miller index, or a calculator without Li.
+        """
+        jobs, relax, ref, kind = self.clean_slab_jobs(material, miller)
+        miller = [int(i) for i in miller]
+        label = f"{material} {_facet(miller)}"
         maker = (
             self
             if self.reduce_by_environment is not None
@@ -542,5 +558,197 @@ class LiSiteBindingMaker(Maker):
         )
         fan = make_site_jobs(maker, material, miller, relax.output, ref.output)
         fan.append_name(f" {label}")
-        jobs += [relax, fan]
-        return Flow(jobs, output=fan.output, name=f"{self.name} {label}")
+        return Flow([*jobs, fan], output=fan.output, name=f"{self.name} {label}")
+
+
+# --------------------------------------------------------------------------- multilayer Li
+class LiMultilayerDoc(BaseModel):
+    """n = 1…N Li layers on a (111) slab (Fig. 5d, 5e)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    doc_type: Literal["li_multilayer"] = Field("li_multilayer", description="Document family.")
+    material: str = Field(description="Material name.")
+    miller: list[int] = Field(description="Facet.")
+    construction: str = Field(
+        description="How the ideal Li layers were built (see structures.li_layers)."
+    )
+    li_per_layer: int = Field(description="Li atoms per layer (N_layer).")
+    lattice_mismatch: float = Field(
+        description="(d_substrate - d_Li,bcc)/d_Li,bcc of the imposed in-plane Li-Li distance."
+    )
+    n_layers: list[int] = Field(description="Layer counts n = 0…N.")
+    energies_ev: list[float] = Field(
+        description="E(n), relaxed, eV (n = 0 is the bare slab in the same cell)."
+    )
+    incremental_binding_energy_ev: list[float] = Field(
+        description="E_b(n) = -[E(n) - E(n-1) - N_layer eps_Li(bcc)]/N_layer, eV/Li, n = 1…N."
+    )
+    average_binding_energy_ev: list[float] = Field(
+        description="E_b,avg(n) = -[E(n) - E(0) - n N_layer eps_Li(bcc)]/(n N_layer), eV/Li."
+    )
+    distortion: list[dict[str, Any]] = Field(
+        description="Per n: displacement of the relaxed Li from the ideal sites (Å)."
+    )
+    converged: list[bool] = Field(description="Per n: relaxation converged.")
+    relaxed_structures: list[Structure] = Field(description="Relaxed slab + n Li layers, n = 0…N.")
+    bcc_energy_per_atom_ev: float = Field(description="eps_Li(bcc), eV/atom.")
+    definition: str = Field(BINDING_DEFINITION, description="Conventions.")
+    calculator_name: str = Field(description="Calculator registry name.")
+    calculator_version: str | None = Field(description="Calculator package version.")
+    calculator_model: str | None = Field(description="Model identifier.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+
+
+@job
+def make_layer_jobs(
+    maker: LiMultilayerMaker,
+    material: str,
+    miller: list[int],
+    relaxed_slab: AseCalcDoc,
+    reference: LiReferenceDoc,
+) -> Response:
+    """Build and relax 0…N ideal Li layers on the relaxed clean slab."""
+    from lithiophilic.structures.li_layers import add_li_layers
+
+    relaxed_slab = AseCalcDoc.model_validate(relaxed_slab)
+    ref = LiReferenceDoc.model_validate(reference)
+    slab = AseAtomsAdaptor.get_atoms(relaxed_slab.structure)
+    label = f"{material} {_facet(miller)}"
+    jobs: list[Any] = []
+    docs, infos = [], []
+    for n in range(maker.max_layers + 1):
+        built = add_li_layers(
+            slab, n, construction=maker.construction, li_bcc_a_a=ref.bcc_lattice_a_a
+        )
+        infos.append(_jsonable(built.info.get("li_layers", {})))
+        struct = AseAtomsAdaptor.get_structure(built)
+        struct.properties = {}
+        rl = maker.li_relax_maker.make(struct, label=f"{label} {n} Li layers")
+        rl.append_name(f" {label} {n} Li layers")
+        jobs.append(rl)
+        docs.append(rl.output)
+    res = li_multilayer_result(docs, infos, reference, material, miller, maker.construction)
+    res.append_name(f" {label}")
+    return Response(replace=Flow([*jobs, res], output=res.output, name=f"Li layers {label}"))
+
+
+@job(output_schema=LiMultilayerDoc)
+def li_multilayer_result(
+    docs: list[AseCalcDoc],
+    infos: list[dict[str, Any]],
+    reference: LiReferenceDoc,
+    material: str,
+    miller: list[int],
+    construction: str,
+) -> LiMultilayerDoc:
+    """Incremental and average binding per layer, mismatch and distortion; returns a LiMultilayerDoc."""
+    from lithiophilic.analysis.binding import (
+        average_binding_energies_ev,
+        incremental_binding_energies_ev,
+    )
+    from lithiophilic.structures.li_layers import li_layer_distortion
+
+    calcs = [AseCalcDoc.model_validate(d) for d in docs]
+    ref = LiReferenceDoc.model_validate(reference)
+    n_per = int(infos[-1]["li_per_layer"])
+    energies = [c.energy_ev for c in calcs]
+    distortion = []
+    for c, info in zip(calcs[1:], infos[1:], strict=True):
+        atoms = AseAtomsAdaptor.get_atoms(c.structure)
+        distortion.append(
+            li_layer_distortion(
+                atoms,
+                ideal_positions=info["ideal_positions"],
+                layer_index=info["layer_index"],
+                cell=atoms.cell.array,
+            )
+        )
+    return LiMultilayerDoc(
+        material=material,
+        miller=list(miller),
+        construction=construction,
+        li_per_layer=n_per,
+        lattice_mismatch=float(infos[-1]["lattice_mismatch"]),
+        n_layers=list(range(len(calcs))),
+        energies_ev=energies,
+        incremental_binding_energy_ev=incremental_binding_energies_ev(
+            energies, n_per, ref.bcc_energy_per_atom_ev
+        ),
+        average_binding_energy_ev=average_binding_energies_ev(
+            energies, n_per, ref.bcc_energy_per_atom_ev
+        ),
+        distortion=_jsonable({"d": distortion})["d"],
+        converged=[c.converged for c in calcs],
+        relaxed_structures=[c.structure for c in calcs],
+        bcc_energy_per_atom_ev=ref.bcc_energy_per_atom_ev,
+        calculator_name=calcs[0].calculator_name,
+        calculator_version=calcs[0].calculator_version,
+        calculator_model=calcs[0].calculator_model,
+    )
+
+
+@dataclass
+class LiMultilayerMaker(Maker):
+    """Binding of 1…N Li layers on a (111) slab (Fig. 5d) and their relaxed structures (Fig. 5e).
+
+    Steps: the references and the clean slab as in :class:`LiSiteBindingMaker` (reused from
+    the database), then ideal Li layers (``construction``) n = 0…``max_layers`` on the relaxed
+    slab, each relaxed, then :class:`LiMultilayerDoc`.
+
+    Parameters
+    ----------
+    name
+        Flow name.
+    site_maker
+        Supplies the slab and reference settings (its ``surface_maker``) and Makers.
+    li_relax_maker
+        Relaxes slab + Li layers.
+    max_layers
+        N, 1–10.
+    construction
+        ``"pseudomorphic"`` (one Li per surface atom in the hollows, ABC stacking; strained
+        by the substrate) or ``"bcc110"`` (commensurate, nearly unstrained Li(110) layers).
+    """
+
+    name: str = "Li multilayer"
+    site_maker: LiSiteBindingMaker = field(default_factory=LiSiteBindingMaker)
+    li_relax_maker: AseRelaxMaker = field(
+        default_factory=lambda: AseRelaxMaker(
+            name="Li layers relax",
+            fmax_ev_per_a=defaults.SLAB_FMAX_EV_PER_A,
+            max_steps=defaults.SLAB_MAX_STEPS,
+            allow_unconverged=True,
+        )
+    )
+    max_layers: int = 5
+    construction: Literal["pseudomorphic", "bcc110"] = "pseudomorphic"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_layers <= 10:
+            msg = f"max_layers: {self.max_layers} is outside the allowed range 1–10"
+            raise ConfigurationError(msg)
+        if self.construction not in ("pseudomorphic", "bcc110"):
+            msg = f"construction: {self.construction!r} is not one of 'pseudomorphic', 'bcc110'"
+            raise ConfigurationError(msg)
+
+    def with_calculator(self, calculator: CalculatorSpec) -> LiMultilayerMaker:
+        """Return a copy whose every sub-Maker uses ``calculator``."""
+        return replace(
+            self,
+            site_maker=self.site_maker.with_calculator(calculator),
+            li_relax_maker=replace(self.li_relax_maker, calculator=calculator),
+        )
+
+    def make(self, material: str, miller: list[int] | tuple[int, int, int] = (1, 1, 1)) -> Flow:
+        """Build the flow for one material (facet (111) for the pseudomorphic construction)."""
+        miller = [int(i) for i in miller]
+        if self.construction == "pseudomorphic" and sorted(abs(i) for i in miller) != [1, 1, 1]:
+            msg = f"miller: {miller}; the pseudomorphic Li-layer construction needs an fcc (111) facet"
+            raise ConfigurationError(msg)
+        jobs, relax, ref, _ = self.site_maker.clean_slab_jobs(material, miller)
+        fan = make_layer_jobs(self, material, miller, relax.output, ref.output)
+        fan.append_name(f" {material} {_facet(miller)}")
+        return Flow(
+            [*jobs, fan], output=fan.output, name=f"{self.name} {material} {_facet(miller)}"
+        )
