@@ -165,7 +165,9 @@ def structures_build(
     console.print(f"wrote {out_file}")
 
 
-def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, Any]:
+def _run_flows(
+    flows: dict[str, Any], store: Any, data_dir: Path, *, output_key: str = "rows"
+) -> dict[str, Any]:
     """Run flows locally into the store; return per-material summaries or failure strings."""
     from jobflow import run_locally
 
@@ -186,12 +188,54 @@ def _run_flows(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, A
                 log=False,
             )
         summary = get_output_dict(store, flow.output.uuid)
-        if summary is None or "rows" not in summary:
+        if summary is None or output_key not in summary:
             results[material] = "failed: a job of this flow failed (see the log above)"
         else:
             results[material] = summary
         logger.info("%s finished in %.0f s", material, time.perf_counter() - t0)
     return results
+
+
+def _report_layers(multilayers: list[dict[str, Any]], report_dir: Path) -> None:
+    """Print the layer-binding table and draw Fig. 5d and 5e."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.analysis.binding import plot_layer_binding, plot_multilayer_structures
+
+    table = Table(title="Li layers on (111): E_b per layer vs bcc Li (eV/Li)")
+    for col in (
+        "material",
+        "mismatch",
+        "n",
+        "incremental E_b",
+        "average E_b",
+        "Li RMS shift (Å)",
+        "conv.",
+    ):
+        table.add_column(col)
+    data, structures = {}, {}
+    for m in multilayers:
+        for i, n in enumerate(m["n_layers"][1:]):
+            table.add_row(
+                m["material"],
+                f"{m['lattice_mismatch']:+.1%}",
+                str(n),
+                f"{m['incremental_binding_energy_ev'][i]:.3f}",
+                f"{m['average_binding_energy_ev'][i]:.3f}",
+                f"{m['distortion'][i]['rms_a']:.2f}",
+                "yes" if m["converged"][i + 1] else "[red]NO[/]",
+            )
+        data[f"{m['material']}(111)"] = {
+            "incremental_binding_energy_ev": m["incremental_binding_energy_ev"],
+            "average_binding_energy_ev": m["average_binding_energy_ev"],
+        }
+        structures[m["material"]] = AseAtomsAdaptor.get_atoms(m["relaxed_structures"][-1])
+    out.print(table)
+    if data:
+        out.print(f"figure: {plot_layer_binding(data, report_dir / 'fig5d_li_layers.png')}")
+        out.print(
+            f"figure: {plot_multilayer_structures(structures, report_dir / 'fig5e_li_layers.png')}"
+        )
 
 
 def _finish(json_file: Path | None, payload: dict[str, Any], failed: dict[str, str]) -> None:
@@ -388,6 +432,13 @@ def binding(
     max_sites: Annotated[
         int | None, typer.Option("--max-sites", help="Relax at most this many sites per slab.")
     ] = None,
+    layers: Annotated[
+        int,
+        typer.Option(
+            "--layers",
+            help="Also relax 1…N pseudomorphic Li layers on (111) (Fig. 5d/5e); 0: single Li only.",
+        ),
+    ] = 0,
     quick: Annotated[
         bool,
         typer.Option(
@@ -413,7 +464,7 @@ def binding(
         li_site_rows,
     )
     from lithiophilic.potentials import CalculatorSpec, ensure_available
-    from lithiophilic.workflows.binding import LiSiteBindingMaker
+    from lithiophilic.workflows.binding import LiMultilayerMaker, LiSiteBindingMaker
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
     materials = material or list(defaults.PAPER_MATERIALS)
@@ -429,6 +480,13 @@ def binding(
         flows = {
             f"{m} {''.join(map(str, h))}": maker.make(m, h) for m in materials for h in millers
         }
+        if layers < 0 or layers > 10:
+            msg = f"--layers: {layers} is outside the allowed range 0–10"
+            raise ConfigurationError(msg)
+        layer_flows = {}
+        if layers:
+            lm = LiMultilayerMaker(site_maker=maker, max_layers=layers)
+            layer_flows = {f"{m} layers": lm.make(m, [1, 1, 1]) for m in materials}
         ensure_available(spec)
     except (LithiophilicError, ValueError) as exc:
         _fail(exc, 2)
@@ -473,7 +531,23 @@ def binding(
             rows, (out_dir or ddir / "reports") / "fig5c_li_binding.png", reference="both"
         )
         out.print(f"figure: {png}")
-    _finish(json_file, {"definition": BINDING_DEFINITION, "summaries": summaries}, failed)
+    multilayers = []
+    if layer_flows:
+        layer_results = _run_flows(layer_flows, store, ddir, output_key="energies_ev")
+        failed.update({k: r for k, r in layer_results.items() if isinstance(r, str)})
+        multilayers = [r for r in layer_results.values() if not isinstance(r, str)]
+        _report_layers(multilayers, out_dir or ddir / "reports")
+    _finish(
+        json_file,
+        {
+            "definition": BINDING_DEFINITION,
+            "summaries": summaries,
+            "multilayers": [
+                {k: v for k, v in m.items() if k != "relaxed_structures"} for m in multilayers
+            ],
+        },
+        failed,
+    )
 
 
 @app.command()

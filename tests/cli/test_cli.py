@@ -129,6 +129,8 @@ def test_results_persist_across_processes(tmp_path):
         (["-m", "Cu", "--miller", "000"], "miller"),
         (["-m", "Cu", "--calculator", "emt"], "not valid for element"),
         (["-m", "Nope"], "Nope"),
+        (["-m", "Cu", "--layers", "11"], "--layers: 11 is outside the allowed range 0–10"),
+        (["-m", "Cu", "--layers", "-1"], "--layers: -1 is outside"),
     ],
 )
 def test_binding_bad_input(tmp_path, args, match):
