@@ -1,0 +1,118 @@
+"""Benchmark the Li binding campaign: wall time, relaxations and peak memory per material.
+
+Runs ``lithiophilic binding`` once per material in a fresh process and a fresh embedded
+database and writes the figures to ``bench/results/binding[_quick].json``.
+
+    .venv/bin/python bench/bench_binding.py [--quick] [--layers 5] [--max-sites N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = ROOT / ".venv" / "bin" / "lithiophilic"
+
+
+def count_relaxations(data_dir: Path) -> dict[str, int]:
+    import sys
+
+    code = (
+        "from lithiophilic.db import get_store;"
+        f"s=get_store(data_dir={str(data_dir)!r});"
+        "print(s.count({'output.doc_type':'ase_calc','output.task':'relax','output.reused_from_uuid':None}),"
+        "s.count({'output.doc_type':'ase_calc','output.task':'static','output.reused_from_uuid':None}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    n_relax, n_static = (int(x) for x in out.stdout.split())
+    return {"n_relaxations": n_relax, "n_statics": n_static}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--materials", nargs="*", default=["Cu", "Cu5Zn8", "Cu0.64Zn0.36"])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--layers", type=int, default=0)
+    parser.add_argument("--max-sites", type=int, default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    out_path = Path(
+        args.out or ROOT / "bench" / "results" / f"binding{'_quick' if args.quick else ''}.json"
+    )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in args.materials:
+            ddir = Path(tmp) / m
+            cmd = [
+                str(EXE),
+                "binding",
+                "-m",
+                m,
+                "--data-dir",
+                str(ddir),
+                "--json",
+                str(ddir / "b.json"),
+            ]
+            if args.quick:
+                cmd.append("--quick")
+            if args.layers:
+                cmd += ["--layers", str(args.layers)]
+            if args.max_sites:
+                cmd += ["--max-sites", str(args.max_sites)]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            wall = time.perf_counter() - t0
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            res = {
+                "material": m,
+                "returncode": proc.returncode,
+                "wall_s": round(wall, 1),
+                "peak_rss_mib_max_so_far": round(usage.ru_maxrss / 1024, 1),
+                **(count_relaxations(ddir) if ddir.exists() else {}),
+            }
+            if proc.returncode == 0:
+                doc = json.loads((ddir / "b.json").read_text())
+                res["summaries"] = [
+                    {
+                        k: s[k]
+                        for k in (
+                            "miller",
+                            "lowest_final_site_kind",
+                            "binding_energy_bcc_ev",
+                            "binding_energy_atom_ev",
+                            "spread_ev",
+                            "n_valid",
+                            "n_sites",
+                        )
+                    }
+                    for s in doc["summaries"]
+                ]
+                res["multilayers"] = [
+                    {k: s[k] for k in ("lattice_mismatch", "incremental_binding_energy_ev")}
+                    for s in doc.get("multilayers", [])
+                ]
+            else:
+                res["stderr_tail"] = proc.stderr[-600:]
+            print(json.dumps(res), flush=True)
+            results.append(res)
+    doc = {
+        "benchmark": "Li binding campaign",
+        "quick": args.quick,
+        "layers": args.layers,
+        "max_sites": args.max_sites,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "per_material": results,
+        "total_wall_s": round(sum(r["wall_s"] for r in results), 1),
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(doc, indent=1))
+
+
+if __name__ == "__main__":
+    main()
