@@ -8,6 +8,7 @@ import re
 import sys
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -483,10 +484,18 @@ def binding(
         if layers < 0 or layers > 10:
             msg = f"--layers: {layers} is outside the allowed range 0–10"
             raise ConfigurationError(msg)
-        layer_flows = {}
+        layer_flows: dict[str, Any] = {}
         if layers:
-            lm = LiMultilayerMaker(site_maker=maker, max_layers=layers)
-            layer_flows = {f"{m} layers": lm.make(m, [1, 1, 1]) for m in materials}
+            for m in materials:
+                lm = LiMultilayerMaker(site_maker=maker, max_layers=layers)
+                try:
+                    layer_flows[f"{m} layers"] = lm.make(m, [1, 1, 1])
+                except ConfigurationError as exc:
+                    if "needs an fcc substrate" not in str(exc):
+                        raise
+                    logger.info("%s: not fcc, Li layers built as commensurate bcc Li(110)", m)
+                    lm = replace(lm, construction="bcc110")
+                    layer_flows[f"{m} layers"] = lm.make(m, [1, 1, 1])
         ensure_available(spec)
     except (LithiophilicError, ValueError) as exc:
         _fail(exc, 2)

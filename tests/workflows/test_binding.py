@@ -86,3 +86,11 @@ def test_sevenn_li_layers_on_cu111(in_tmp, memory_jobstore):
     assert -0.2 < out["lattice_mismatch"] < -0.08  # Cu nn 2.57 A vs bcc-Li nn ~2.98 A
     assert all(out["converged"])
     assert len(out["distortion"]) == 3
+
+
+def test_pseudomorphic_layers_need_fcc():
+    from lithiophilic.workflows.binding import LiMultilayerMaker
+
+    with pytest.raises(ConfigurationError, match="needs an fcc substrate"):
+        LiMultilayerMaker().make("Cu5Zn8", [1, 1, 1])
+    assert LiMultilayerMaker(construction="bcc110").make("Cu5Zn8", [1, 1, 1]).jobs

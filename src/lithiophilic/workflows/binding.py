@@ -746,7 +746,13 @@ class LiMultilayerMaker(Maker):
         if self.construction == "pseudomorphic" and sorted(abs(i) for i in miller) != [1, 1, 1]:
             msg = f"miller: {miller}; the pseudomorphic Li-layer construction needs an fcc (111) facet"
             raise ConfigurationError(msg)
-        jobs, relax, ref, _ = self.site_maker.clean_slab_jobs(material, miller)
+        jobs, relax, ref, kind = self.site_maker.clean_slab_jobs(material, miller)
+        if kind == "complex" and self.construction == "pseudomorphic":
+            msg = (
+                f"construction: 'pseudomorphic' needs an fcc substrate; {material} is a complex "
+                "structure, use construction='bcc110'"
+            )
+            raise ConfigurationError(msg)
         fan = make_layer_jobs(self, material, miller, relax.output, ref.output)
         fan.append_name(f" {material} {_facet(miller)}")
         return Flow(
