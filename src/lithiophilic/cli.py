@@ -440,6 +440,13 @@ def binding(
             help="Also relax 1…N pseudomorphic Li layers on (111) (Fig. 5d/5e); 0: single Li only.",
         ),
     ] = 0,
+    construction: Annotated[
+        str,
+        typer.Option(
+            "--construction",
+            help="Li layers: 'pseudomorphic' (hollow sites, fcc only) or 'bcc110' (commensurate bcc Li(110)).",
+        ),
+    ] = "pseudomorphic",
     quick: Annotated[
         bool,
         typer.Option(
@@ -481,13 +488,20 @@ def binding(
         flows = {
             f"{m} {''.join(map(str, h))}": maker.make(m, h) for m in materials for h in millers
         }
+        if construction not in ("pseudomorphic", "bcc110"):
+            msg = f"--construction: {construction!r} is not one of 'pseudomorphic', 'bcc110'"
+            raise ConfigurationError(msg)
         if layers < 0 or layers > 10:
             msg = f"--layers: {layers} is outside the allowed range 0–10"
             raise ConfigurationError(msg)
         layer_flows: dict[str, Any] = {}
         if layers:
             for m in materials:
-                lm = LiMultilayerMaker(site_maker=maker, max_layers=layers)
+                lm = LiMultilayerMaker(
+                    site_maker=maker,
+                    max_layers=layers,
+                    construction=construction,  # type: ignore[arg-type]
+                )
                 try:
                     layer_flows[f"{m} layers"] = lm.make(m, [1, 1, 1])
                 except ConfigurationError as exc:

@@ -131,6 +131,7 @@ def test_results_persist_across_processes(tmp_path):
         (["-m", "Nope"], "Nope"),
         (["-m", "Cu", "--layers", "11"], "--layers: 11 is outside the allowed range 0–10"),
         (["-m", "Cu", "--layers", "-1"], "--layers: -1 is outside"),
+        (["-m", "Cu", "--construction", "fcc"], "--construction: 'fcc' is not one of"),
     ],
 )
 def test_binding_bad_input(tmp_path, args, match):
