@@ -437,16 +437,16 @@ def binding(
         int,
         typer.Option(
             "--layers",
-            help="Also relax 1…N pseudomorphic Li layers on (111) (Fig. 5d/5e); 0: single Li only.",
+            help="Also relax 1…N Li layers on (111) (Fig. 5d/5e); 0: single Li only.",
         ),
     ] = 0,
     construction: Annotated[
         str,
         typer.Option(
             "--construction",
-            help="Li layers: 'pseudomorphic' (hollow sites, fcc only) or 'bcc110' (commensurate bcc Li(110)).",
+            help="Li layers: 'bcc110' (commensurate bcc Li(110), default) or 'pseudomorphic' (hollow sites, fcc only).",
         ),
-    ] = "pseudomorphic",
+    ] = "bcc110",
     quick: Annotated[
         bool,
         typer.Option(

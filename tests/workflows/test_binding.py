@@ -62,7 +62,7 @@ def test_multilayer_bad_inputs():
     with pytest.raises(ConfigurationError, match="construction"):
         LiMultilayerMaker(construction="random")
     with pytest.raises(ConfigurationError, match=r"\(111\) facet"):
-        LiMultilayerMaker().make("Cu", [1, 0, 0])
+        LiMultilayerMaker(construction="pseudomorphic").make("Cu", [1, 0, 0])
 
 
 @pytest.mark.mlip
@@ -71,7 +71,11 @@ def test_sevenn_li_layers_on_cu111(in_tmp, memory_jobstore):
     from lithiophilic.workflows.binding import LiMultilayerMaker
 
     surface = SurfaceEnergyMaker(millers=[[1, 1, 1]], n_layers=4, n_fixed_layers=2)
-    maker = LiMultilayerMaker(site_maker=LiSiteBindingMaker(surface_maker=surface), max_layers=3)
+    maker = LiMultilayerMaker(
+        site_maker=LiSiteBindingMaker(surface_maker=surface),
+        max_layers=3,
+        construction="pseudomorphic",
+    )
     flow = maker.make("Cu", [1, 1, 1])
     run_locally(flow, store=memory_jobstore, ensure_success=True)
     out = get_output_dict(memory_jobstore, flow.output.uuid)
@@ -92,5 +96,5 @@ def test_pseudomorphic_layers_need_fcc():
     from lithiophilic.workflows.binding import LiMultilayerMaker
 
     with pytest.raises(ConfigurationError, match="needs an fcc substrate"):
-        LiMultilayerMaker().make("Cu5Zn8", [1, 1, 1])
-    assert LiMultilayerMaker(construction="bcc110").make("Cu5Zn8", [1, 1, 1]).jobs
+        LiMultilayerMaker(construction="pseudomorphic").make("Cu5Zn8", [1, 1, 1])
+    assert LiMultilayerMaker().make("Cu5Zn8", [1, 1, 1]).jobs

@@ -707,8 +707,11 @@ class LiMultilayerMaker(Maker):
     max_layers
         N, 1–10.
     construction
-        ``"pseudomorphic"`` (one Li per surface atom in the hollows, ABC stacking; strained
-        by the substrate) or ``"bcc110"`` (commensurate, nearly unstrained Li(110) layers).
+        ``"bcc110"`` (default: commensurate, nearly unstrained Li(110) layers) or
+        ``"pseudomorphic"`` (one Li per surface atom in the hollows, ABC stacking; fcc only).
+        Why bcc110 (SevenNet-0, Cu(111), 4 planes): its incremental E_b falls to
+        0.00 eV/Li by n = 3–5, the bulk-Li limit it must reach, while the pseudomorphic film
+        is 14 % compressed and its increments go to −0.16 eV/Li (strain, not binding).
     """
 
     name: str = "Li multilayer"
@@ -722,7 +725,7 @@ class LiMultilayerMaker(Maker):
         )
     )
     max_layers: int = 5
-    construction: Literal["pseudomorphic", "bcc110"] = "pseudomorphic"
+    construction: Literal["pseudomorphic", "bcc110"] = "bcc110"
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_layers <= 10:
