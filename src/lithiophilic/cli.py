@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lithiophilic import __version__, defaults
+from lithiophilic.analysis.surface import facet_label
 from lithiophilic.errors import CalculationFailed, ConfigurationError, LithiophilicError
 
 logger = logging.getLogger("lithiophilic")
@@ -267,7 +268,7 @@ def _gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
     ):
         table.add_column(col)
     for r in rows:
-        facet = "(" + "".join(str(i) for i in r["miller"]) + ")"
+        facet = facet_label(r["miller"])
         term = str(r["termination"]) + (
             f" s{r['sqs_seed']}" if r.get("sqs_seed") is not None else ""
         )
@@ -534,7 +535,7 @@ def binding(
     for s in summaries:
         table.add_row(
             s["material"],
-            "(" + "".join(map(str, s["miller"])) + ")",
+            facet_label(s["miller"]),
             s["lowest_site_label"],
             s["lowest_final_site_kind"],
             f"{s['binding_energy_bcc_ev']:.3f}",

@@ -22,6 +22,7 @@ from typing import Any
 from jobflow import JobStore
 from maggma.stores import MontyStore
 
+from lithiophilic.analysis.surface import SURFACE_ROW_KEYS
 from lithiophilic.errors import ConfigurationError
 
 __all__ = [
@@ -153,23 +154,8 @@ def list_results(store: JobStore, *, doc_type: str | None = None) -> list[dict[s
 
 
 _SE_KEYS = (
-    "material",
-    "miller",
-    "termination",
-    "sqs_seed",
-    "n_layers",
-    "n_atoms",
-    "method",
-    "symmetric",
-    "stoichiometric",
-    "area_a2",
-    "gamma_unrelaxed_j_per_m2",
+    *SURFACE_ROW_KEYS,
     "gamma_unrelaxed_ev_per_a2",
-    "gamma_relaxed_j_per_m2",
-    "gamma_relaxed_ev_per_a2",
-    "gamma_relaxed_min_j_per_m2",
-    "gamma_relaxed_max_j_per_m2",
-    "converged",
     "calculator_name",
     "calculator_model",
     "calculator_version",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from lithiophilic.analysis.surface import facet_label
 from lithiophilic.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -337,7 +338,7 @@ def _facet(row: Mapping[str, Any]) -> str:
     miller = row.get("miller")
     if miller is None:
         return "?"
-    return "(" + "".join(str(int(i)) for i in miller) + ")"
+    return facet_label(miller)
 
 
 def plot_site_binding(

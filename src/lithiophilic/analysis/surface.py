@@ -25,7 +25,9 @@ from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 
 __all__ = [
     "GAMMA_DEFINITION",
+    "SURFACE_ROW_KEYS",
     "GammaLine",
+    "facet_label",
     "formation_energy_per_atom_ev",
     "gamma_vs_delta_mu",
     "plot_surface_energies",
@@ -241,6 +243,31 @@ def gamma_vs_delta_mu(
     )
 
 
+def facet_label(miller: Sequence[int]) -> str:
+    """Return the facet label of a Miller index, e.g. ``(111)``."""
+    return "(" + "".join(str(int(i)) for i in miller) + ")"
+
+
+#: Keys of one surface-energy row (per slab) in summaries, tables and database queries.
+SURFACE_ROW_KEYS = (
+    "material",
+    "miller",
+    "termination",
+    "sqs_seed",
+    "n_layers",
+    "n_atoms",
+    "method",
+    "symmetric",
+    "stoichiometric",
+    "area_a2",
+    "gamma_unrelaxed_j_per_m2",
+    "gamma_relaxed_j_per_m2",
+    "gamma_relaxed_ev_per_a2",
+    "gamma_relaxed_min_j_per_m2",
+    "gamma_relaxed_max_j_per_m2",
+    "converged",
+)
+
 TABLE_COLUMNS = (
     "material",
     "miller",
@@ -330,7 +357,7 @@ def plot_surface_energies(
         if val is None or not math.isfinite(val):
             continue
         miller = row["miller"]
-        facet = "(" + "".join(str(i) for i in miller) + ")"
+        facet = facet_label(miller)
         lo = row.get("gamma_relaxed_min_j_per_m2", val) if key.startswith("gamma_relaxed") else val
         hi = row.get("gamma_relaxed_max_j_per_m2", val) if key.startswith("gamma_relaxed") else val
         vals = groups.setdefault(row["material"], {}).setdefault(facet, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lithiophilic.structures._common import to_builtin
 from lithiophilic.structures.bulk import (
     get_primitive,
     make_fcc,
@@ -43,5 +44,6 @@ __all__ = [
     "sqs_correlation_report",
     "surface_area_a2",
     "symmetry_report",
+    "to_builtin",
     "validate_gamma_brass",
 ]

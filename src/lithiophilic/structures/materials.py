@@ -177,17 +177,20 @@ def reference_volume_per_atom_a3(element: str) -> float:
     ConfigurationError
         If ASE has no bulk reference structure for the element.
     """
+    atoms = _reference_bulk(element, advice="pass a_a explicitly")
+    return float(atoms.get_volume() / len(atoms))
+
+
+def _reference_bulk(element: str, *, advice: str) -> Atoms:
+    """Build ``element`` in ASE's reference structure, or raise naming what to pass instead."""
     from ase.build import bulk
 
     try:
-        atoms = bulk(element)
+        return bulk(element)
+    # ASE raises these for elements without a usable reference crystal (e.g. molecular ones)
     except (ValueError, KeyError, RuntimeError, NotImplementedError) as exc:
-        msg = (
-            f"material: element {element} has no bulk reference structure in ASE ({exc}); "
-            "pass a_a explicitly"
-        )
+        msg = f"material {element!r}: ASE cannot build its reference structure ({exc}); {advice}"
         raise ConfigurationError(msg) from exc
-    return float(atoms.get_volume() / len(atoms))
 
 
 def lattice_constant_from_volume_a(
@@ -265,14 +268,7 @@ def _make_element(
     ref_lattice = ref.get("symmetry")
     if lattice is None or lattice == ref_lattice:
         if a_a is None:
-            try:
-                atoms = bulk(element)
-            except (ValueError, KeyError, RuntimeError, NotImplementedError) as exc:
-                msg = (
-                    f"material {element!r}: ASE cannot build its reference structure ({exc}); "
-                    "pass lattice='fcc'/'bcc'/'hcp' and a_a"
-                )
-                raise ConfigurationError(msg) from exc
+            atoms = _reference_bulk(element, advice="pass lattice='fcc'/'bcc'/'hcp' and a_a")
             return atoms, str(ref_lattice), float(ref["a"]) if "a" in ref else None
         if ref_lattice not in ("fcc", "bcc", "hcp") and lattice is None:
             msg = (

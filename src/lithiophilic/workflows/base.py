@@ -152,6 +152,7 @@ def run_ase_calc(
         If the relaxation did not converge and ``allow_unconverged`` is False.
     """
     from ase import optimize
+    from ase.calculators.calculator import PropertyNotImplementedError
     from ase.filters import FrechetCellFilter
 
     atoms = AseAtomsAdaptor.get_atoms(structure)
@@ -193,7 +194,7 @@ def run_ase_calc(
     if atoms.pbc.all():
         try:
             stress = [float(s) for s in atoms.get_stress()]
-        except NotImplementedError:  # calculator without stress (e.g. some classical ones)
+        except PropertyNotImplementedError:  # calculator that does not compute stress
             stress = None
     wall = time.perf_counter() - t0
     if not converged:
@@ -245,6 +246,12 @@ def run_ase_calc(
     )
 
 
+def _check_spec(calculator: object) -> None:
+    if not isinstance(calculator, CalculatorSpec):
+        msg = f"calculator must be a CalculatorSpec, got {type(calculator).__name__}"
+        raise ConfigurationError(msg)
+
+
 @dataclass
 class AseStaticMaker(Maker):
     """Single-point energy and forces with a registry calculator.
@@ -265,9 +272,7 @@ class AseStaticMaker(Maker):
     reuse: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.calculator, CalculatorSpec):
-            msg = f"calculator must be a CalculatorSpec, got {type(self.calculator).__name__}"
-            raise ConfigurationError(msg)
+        _check_spec(self.calculator)
 
     @job(output_schema=AseCalcDoc, config=JobConfig(expose_store=True))
     def make(self, structure: Structure, label: str = "") -> AseCalcDoc:
@@ -314,9 +319,7 @@ class AseRelaxMaker(Maker):
     reuse: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.calculator, CalculatorSpec):
-            msg = f"calculator must be a CalculatorSpec, got {type(self.calculator).__name__}"
-            raise ConfigurationError(msg)
+        _check_spec(self.calculator)
         if self.optimizer not in _OPTIMIZERS:
             msg = f"optimizer: {self.optimizer!r} is not one of {_OPTIMIZERS}"
             raise ConfigurationError(msg)

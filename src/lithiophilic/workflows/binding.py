@@ -26,10 +26,17 @@ from lithiophilic.analysis.binding import (
     li_cohesive_energy_ev,
     summarize_sites,
 )
+from lithiophilic.analysis.surface import facet_label
 from lithiophilic.errors import CalculationFailed, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, check_elements
 from lithiophilic.provenance import LITHIOPHILIC_VERSION
-from lithiophilic.structures import get_primitive, make_bulk, make_oriented_sqs, make_slabs
+from lithiophilic.structures import (
+    get_primitive,
+    make_bulk,
+    make_oriented_sqs,
+    make_slabs,
+    to_builtin,
+)
 from lithiophilic.structures.sites import (
     classify_site_after_relaxation,
     find_adsorption_sites,
@@ -37,7 +44,7 @@ from lithiophilic.structures.sites import (
     place_adsorbate,
 )
 from lithiophilic.workflows.base import AseCalcDoc, AseRelaxMaker, AseStaticMaker
-from lithiophilic.workflows.surface import SurfaceEnergyMaker, _facet, _jsonable, cut_slab
+from lithiophilic.workflows.surface import SurfaceEnergyMaker, _jsonable, cut_slab
 
 __all__ = ["LiReferenceDoc", "LiSiteBindingDoc", "LiSiteBindingMaker", "LiSiteDoc"]
 
@@ -186,7 +193,7 @@ def cut_first_slab(
         max_terminations=maker.max_terminations,
     )
     if termination >= len(slabs):
-        msg = f"termination: {termination} does not exist; {_facet(miller)} has {len(slabs)} (0-{len(slabs) - 1})"
+        msg = f"termination: {termination} does not exist; {facet_label(miller)} has {len(slabs)} (0-{len(slabs) - 1})"
         raise ConfigurationError(msg)
     struct = AseAtomsAdaptor.get_structure(slabs[termination])
     struct.properties = {}
@@ -240,15 +247,17 @@ def make_site_jobs(
         logger.warning(
             "%s %s: relaxing %d of %d sites (max_sites)",
             material,
-            _facet(miller),
+            facet_label(miller),
             len(picked),
             len(sites),
         )
         sites = picked
-    logger.info("%s %s: %dx%d supercell, %d sites", material, _facet(miller), n1, n2, len(sites))
+    logger.info(
+        "%s %s: %dx%d supercell, %d sites", material, facet_label(miller), n1, n2, len(sites)
+    )
     sup_struct = AseAtomsAdaptor.get_structure(sup)
     sup_struct.properties = {}
-    label = f"{material} {_facet(miller)}"
+    label = f"{material} {facet_label(miller)}"
     clean = maker.slab_static_maker.make(sup_struct, label=f"{label} clean {n1}x{n2}")
     clean.append_name(f" {label} clean {n1}x{n2}")
     jobs: list[Any] = [clean]
@@ -349,7 +358,7 @@ def summarize_li_sites(
     rows = [{k: getattr(d, k) for k in _SITE_ROW_KEYS} for d in site_docs]
     valid = [d for d in site_docs if d.converged and not d.subsurface]
     if not valid:
-        msg = f"{material} {_facet(miller)}: no site relaxed to a valid result (unconverged or Li sank into the slab)"
+        msg = f"{material} {facet_label(miller)}: no site relaxed to a valid result (unconverged or Li sank into the slab)"
         raise CalculationFailed(msg)
     summ = summarize_sites(
         [
@@ -502,7 +511,7 @@ class LiSiteBindingMaker(Maker):
             el: atoms.get_chemical_symbols().count(el) / len(atoms)
             for el in sorted(set(atoms.get_chemical_symbols()))
         }
-        label = f"{material} {_facet(miller)}"
+        label = f"{material} {facet_label(miller)}"
         struct = AseAtomsAdaptor.get_structure(atoms)
         struct.properties = {}
         bulk = sm.bulk_relax_maker.make(struct, label=f"{material} bulk")
@@ -550,7 +559,7 @@ class LiSiteBindingMaker(Maker):
         """
         jobs, relax, ref, kind = self.clean_slab_jobs(material, miller)
         miller = [int(i) for i in miller]
-        label = f"{material} {_facet(miller)}"
+        label = f"{material} {facet_label(miller)}"
         maker = (
             self
             if self.reduce_by_environment is not None
@@ -614,7 +623,7 @@ def make_layer_jobs(
     relaxed_slab = AseCalcDoc.model_validate(relaxed_slab)
     ref = LiReferenceDoc.model_validate(reference)
     slab = AseAtomsAdaptor.get_atoms(relaxed_slab.structure)
-    label = f"{material} {_facet(miller)}"
+    label = f"{material} {facet_label(miller)}"
     jobs: list[Any] = []
     docs, infos = [], []
     for n in range(maker.max_layers + 1):
@@ -678,7 +687,7 @@ def li_multilayer_result(
         average_binding_energy_ev=average_binding_energies_ev(
             energies, n_per, ref.bcc_energy_per_atom_ev
         ),
-        distortion=_jsonable({"d": distortion})["d"],
+        distortion=to_builtin(distortion),
         converged=[c.converged for c in calcs],
         relaxed_structures=[c.structure for c in calcs],
         bcc_energy_per_atom_ev=ref.bcc_energy_per_atom_ev,
@@ -757,7 +766,7 @@ class LiMultilayerMaker(Maker):
             )
             raise ConfigurationError(msg)
         fan = make_layer_jobs(self, material, miller, relax.output, ref.output)
-        fan.append_name(f" {material} {_facet(miller)}")
+        fan.append_name(f" {material} {facet_label(miller)}")
         return Flow(
-            [*jobs, fan], output=fan.output, name=f"{self.name} {material} {_facet(miller)}"
+            [*jobs, fan], output=fan.output, name=f"{self.name} {material} {facet_label(miller)}"
         )

@@ -10,7 +10,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ase import Atoms
 from jobflow import Flow, Maker, Response, job
@@ -21,6 +21,8 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from lithiophilic import defaults
 from lithiophilic.analysis.surface import (
     GAMMA_DEFINITION,
+    SURFACE_ROW_KEYS,
+    facet_label,
     gamma_vs_delta_mu,
     relaxed_one_face_gamma_ev_per_a2,
     surface_energy_ev_per_a2,
@@ -34,6 +36,7 @@ from lithiophilic.structures import (
     make_oriented_sqs,
     make_slab_from_oriented_bulk,
     make_slabs,
+    to_builtin,
 )
 from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 from lithiophilic.workflows.base import AseCalcDoc, AseRelaxMaker, AseStaticMaker
@@ -151,31 +154,10 @@ class SurfaceEnergySummaryDoc(BaseModel):
     lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
 
 
-_ROW_KEYS = (
-    "material",
-    "miller",
-    "termination",
-    "sqs_seed",
-    "n_layers",
-    "n_atoms",
-    "method",
-    "symmetric",
-    "stoichiometric",
-    "area_a2",
-    "gamma_unrelaxed_j_per_m2",
-    "gamma_relaxed_j_per_m2",
-    "gamma_relaxed_ev_per_a2",
-    "gamma_relaxed_min_j_per_m2",
-    "gamma_relaxed_max_j_per_m2",
-    "converged",
-)
+_ROW_KEYS = SURFACE_ROW_KEYS
 
 
 # --------------------------------------------------------------------------- jobs
-def _facet(miller: Sequence[int]) -> str:
-    return "(" + "".join(str(int(i)) for i in miller) + ")"
-
-
 @job(output_schema=SurfaceEnergyDoc)
 def compute_surface_energy(
     static: AseCalcDoc,
@@ -211,7 +193,7 @@ def compute_surface_energy(
     else:
         method = "chemical-potential"
         if elemental_energy_per_atom_ev is None:
-            msg = f"{material} {_facet(slab_info['miller'])}: non-stoichiometric slab without elemental references"
+            msg = f"{material} {facet_label(slab_info['miller'])}: non-stoichiometric slab without elemental references"
             raise AnalysisError(msg)
         line_u = gamma_vs_delta_mu(
             static.energy_ev,
@@ -356,7 +338,7 @@ def summarize_surface_energies(
         row = {k: getattr(d, k) for k in _ROW_KEYS}
         row["calculator"] = d.calculator_name
         rows.append(row)
-        facet = _facet(d.miller)
+        facet = facet_label(d.miller)
         if not d.converged:
             n_unconv += 1
         elif d.gamma_relaxed_min_j_per_m2 is not None:
@@ -401,7 +383,7 @@ def make_slab_jobs(
     eps = bulk.energy_per_atom_ev
     bulk_atoms = AseAtomsAdaptor.get_atoms(bulk.structure)
     for miller in maker.millers:
-        facet = _facet(miller)
+        facet = facet_label(miller)
         for n_layers, min_thickness_a in maker._thickness_plan(kind, miller):
             if kind == "sqs":
                 a_eff = (4.0 * bulk.volume_a3 / bulk.n_atoms) ** (1.0 / 3.0)
@@ -482,29 +464,17 @@ def make_slab_jobs(
 
 
 def _jsonable(info: dict[str, Any]) -> dict[str, Any]:
+    """Return ``info`` as plain Python types, without the entries JSON cannot hold."""
     import json
 
-    import numpy as np
-
-    def conv(v: Any) -> Any:
-        if isinstance(v, np.ndarray):
-            return v.tolist()
-        if isinstance(v, np.integer | np.floating | np.bool_):
-            return v.item()
-        if isinstance(v, dict):
-            return {str(k): conv(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [conv(x) for x in v]
-        return v
-
+    plain = cast("dict[str, Any]", to_builtin(info))
     out = {}
-    for k, v in info.items():
-        cv = conv(v)
+    for k, v in plain.items():
         try:
-            json.dumps(cv)
+            json.dumps(v)
         except TypeError:
             continue
-        out[k] = cv
+        out[k] = v
     return out
 
 
@@ -678,7 +648,7 @@ class SurfaceEnergyMaker(Maker):
                 if n % period:
                     msg = (
                         f"sqs_n_layers/thickness_series: {n} planes is not a whole number of "
-                        f"fcc stacking periods for {_facet(m)} (use a multiple of {period})"
+                        f"fcc stacking periods for {facet_label(m)} (use a multiple of {period})"
                     )
                     raise ConfigurationError(msg)
 
@@ -743,7 +713,7 @@ class SurfaceEnergyMaker(Maker):
         logger.info(
             "surface-energy flow for %s: facets %s, kind %s",
             label,
-            [_facet(m) for m in self.millers],
+            [facet_label(m) for m in self.millers],
             kind,
         )
         return Flow(jobs, output=fan.output, name=f"{self.name} {label}")
