@@ -32,14 +32,23 @@ from lithiophilic.potentials import (
 )
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
 
-__all__ = ["AseCalcDoc", "AseRelaxMaker", "AseStaticMaker", "run_ase_calc"]
+__all__ = ["AseCalcDoc", "AseRelaxMaker", "AseStaticMaker", "CalculatorProvenance", "run_ase_calc"]
 
 logger = logging.getLogger(__name__)
 
 _OPTIMIZERS = ("FIRE", "BFGS", "LBFGS", "BFGSLineSearch")
 
 
-class AseCalcDoc(BaseModel):
+class CalculatorProvenance(BaseModel):
+    """Provenance fields every result document carries."""
+
+    calculator_name: str = Field(description="Registry name of the calculator.")
+    calculator_version: str | None = Field(description="Version of the calculator's package.")
+    calculator_model: str | None = Field(description="Model identifier (e.g. 7net-0), if any.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+
+
+class AseCalcDoc(CalculatorProvenance):
     """Result of one static or relaxation job with an ASE calculator."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -69,12 +78,8 @@ class AseCalcDoc(BaseModel):
     fmax_ev_per_a: float | None = Field(None, description="Force convergence threshold, eV/Å.")
     max_steps: int | None = Field(None, description="Step limit.")
     optimizer: str | None = Field(None, description="ASE optimizer class.")
-    calculator_name: str = Field(description="Registry name of the calculator.")
     calculator_package: str = Field(description="Python package providing the calculator.")
-    calculator_version: str | None = Field(description="Version of that package.")
-    calculator_model: str | None = Field(description="Model identifier (e.g. 7net-0), if any.")
     calculator_settings: dict[str, Any] = Field(description="Effective calculator settings.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
     dir_name: str = Field(description="Directory the job ran in.")
     wall_time_s: float = Field(description="Wall time of the calculation, s.")
     cache_key: str = Field(

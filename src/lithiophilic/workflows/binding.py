@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ase import Atoms
 from jobflow import Flow, Maker, Response, job
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -29,7 +29,6 @@ from lithiophilic.analysis.binding import (
 from lithiophilic.analysis.surface import facet_label
 from lithiophilic.errors import CalculationFailed, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, check_elements
-from lithiophilic.provenance import LITHIOPHILIC_VERSION
 from lithiophilic.structures import (
     get_primitive,
     make_bulk,
@@ -43,10 +42,22 @@ from lithiophilic.structures.sites import (
     lateral_supercell_for_spacing,
     place_adsorbate,
 )
-from lithiophilic.workflows.base import AseCalcDoc, AseRelaxMaker, AseStaticMaker
+from lithiophilic.workflows.base import (
+    AseCalcDoc,
+    AseRelaxMaker,
+    AseStaticMaker,
+    CalculatorProvenance,
+)
 from lithiophilic.workflows.surface import SurfaceEnergyMaker, _jsonable, cut_slab
 
-__all__ = ["LiReferenceDoc", "LiSiteBindingDoc", "LiSiteBindingMaker", "LiSiteDoc"]
+__all__ = [
+    "LiMultilayerDoc",
+    "LiMultilayerMaker",
+    "LiReferenceDoc",
+    "LiSiteBindingDoc",
+    "LiSiteBindingMaker",
+    "LiSiteDoc",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +66,7 @@ ATOM_BOX_A = 15.0
 
 
 # --------------------------------------------------------------------------- documents
-class LiReferenceDoc(BaseModel):
+class LiReferenceDoc(CalculatorProvenance):
     """Li chemical-potential references: bcc Li metal and the isolated atom."""
 
     doc_type: Literal["li_reference"] = Field("li_reference", description="Document family.")
@@ -67,13 +78,9 @@ class LiReferenceDoc(BaseModel):
         description="False for ML potentials: an isolated atom lies outside their training data."
     )
     cohesive_energy_ev: float = Field(description="E_atom - eps_bcc (positive), eV/atom.")
-    calculator_name: str = Field(description="Calculator registry name.")
-    calculator_version: str | None = Field(description="Calculator package version.")
-    calculator_model: str | None = Field(description="Model identifier.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
 
 
-class LiSiteDoc(BaseModel):
+class LiSiteDoc(CalculatorProvenance):
     """One relaxed Li atom on one site."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -103,14 +110,10 @@ class LiSiteDoc(BaseModel):
     )
     converged: bool = Field(description="The slab+Li relaxation converged.")
     relaxed_structure: Structure = Field(description="Relaxed slab+Li.")
-    calculator_name: str = Field(description="Calculator registry name.")
-    calculator_version: str | None = Field(description="Calculator package version.")
-    calculator_model: str | None = Field(description="Model identifier.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
     dir_name: str = Field(description="Directory of the relaxation.")
 
 
-class LiSiteBindingDoc(BaseModel):
+class LiSiteBindingDoc(CalculatorProvenance):
     """All sites of one slab: the strongest binding is the answer, the spread is information."""
 
     doc_type: Literal["li_binding"] = Field("li_binding", description="Document family.")
@@ -131,10 +134,6 @@ class LiSiteBindingDoc(BaseModel):
     atom_reference_reliable: bool = Field(description="See LiReferenceDoc.")
     rows: list[dict[str, Any]] = Field(description="Per-site numbers.")
     definition: str = Field(BINDING_DEFINITION, description="Conventions.")
-    calculator_name: str = Field(description="Calculator registry name.")
-    calculator_version: str | None = Field(description="Calculator package version.")
-    calculator_model: str | None = Field(description="Model identifier.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
 
 
 _SITE_ROW_KEYS = (
@@ -571,7 +570,7 @@ class LiSiteBindingMaker(Maker):
 
 
 # --------------------------------------------------------------------------- multilayer Li
-class LiMultilayerDoc(BaseModel):
+class LiMultilayerDoc(CalculatorProvenance):
     """n = 1…N Li layers on a (111) slab (Fig. 5d, 5e)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -603,10 +602,6 @@ class LiMultilayerDoc(BaseModel):
     relaxed_structures: list[Structure] = Field(description="Relaxed slab + n Li layers, n = 0…N.")
     bcc_energy_per_atom_ev: float = Field(description="eps_Li(bcc), eV/atom.")
     definition: str = Field(BINDING_DEFINITION, description="Conventions.")
-    calculator_name: str = Field(description="Calculator registry name.")
-    calculator_version: str | None = Field(description="Calculator package version.")
-    calculator_model: str | None = Field(description="Model identifier.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
 
 
 @job

@@ -14,7 +14,7 @@ from typing import Any, Literal, cast
 
 from ase import Atoms
 from jobflow import Flow, Maker, Response, job
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -29,7 +29,6 @@ from lithiophilic.analysis.surface import (
 )
 from lithiophilic.errors import AnalysisError, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, check_elements
-from lithiophilic.provenance import LITHIOPHILIC_VERSION
 from lithiophilic.structures import (
     get_primitive,
     make_bulk,
@@ -39,7 +38,12 @@ from lithiophilic.structures import (
     to_builtin,
 )
 from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
-from lithiophilic.workflows.base import AseCalcDoc, AseRelaxMaker, AseStaticMaker
+from lithiophilic.workflows.base import (
+    AseCalcDoc,
+    AseRelaxMaker,
+    AseStaticMaker,
+    CalculatorProvenance,
+)
 
 __all__ = ["SurfaceEnergyDoc", "SurfaceEnergyMaker", "SurfaceEnergySummaryDoc"]
 
@@ -52,7 +56,7 @@ _FCC_PERIOD: dict[tuple[int, ...], int] = {(1, 1, 1): 3, (0, 0, 1): 2, (0, 1, 1)
 
 
 # --------------------------------------------------------------------------- documents
-class SurfaceEnergyDoc(BaseModel):
+class SurfaceEnergyDoc(CalculatorProvenance):
     """Surface energy of one slab (one material, facet, termination or SQS sample, thickness)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -117,15 +121,11 @@ class SurfaceEnergyDoc(BaseModel):
     relaxed_structure: Structure = Field(description="Relaxed slab.")
     structure_hash: str = Field(description="Hash of the unrelaxed slab.")
     definition: str = Field(GAMMA_DEFINITION, description="Formulas used.")
-    calculator_name: str = Field(description="Calculator registry name.")
-    calculator_version: str | None = Field(description="Calculator package version.")
-    calculator_model: str | None = Field(description="Model identifier.")
     calculator_settings: dict[str, Any] = Field(description="Calculator settings.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
     dir_name: str = Field(description="Directory of the slab relaxation.")
 
 
-class SurfaceEnergySummaryDoc(BaseModel):
+class SurfaceEnergySummaryDoc(CalculatorProvenance):
     """All surface energies of one material: one row per slab and the lowest γ per facet."""
 
     doc_type: Literal["surface_energy_summary"] = Field(
@@ -148,10 +148,6 @@ class SurfaceEnergySummaryDoc(BaseModel):
         description="Slabs whose relaxation did not converge (no relaxed gamma)."
     )
     definition: str = Field(GAMMA_DEFINITION, description="Formulas used.")
-    calculator_name: str = Field(description="Calculator registry name.")
-    calculator_version: str | None = Field(description="Calculator package version.")
-    calculator_model: str | None = Field(description="Model identifier.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
 
 
 _ROW_KEYS = SURFACE_ROW_KEYS
