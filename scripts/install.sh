@@ -9,12 +9,14 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-EXTRAS="${LITHIOPHILIC_EXTRAS:-mlip,dev}"
+EXTRAS="${LITHIOPHILIC_EXTRAS:-mlip,dft,md,hpc,dev}"
 TORCH_PIN="torch==2.13.0"
 
-# System packages (none are needed by the default run yet; later stages add
-# GPAW's and Slurm's here).  Only install what is missing, and only as root.
-APT_PKGS=()
+# System packages: GPAW's build dependencies (libxc, BLAS, FFTW, OpenMPI, ScaLAPACK)
+# and a local Slurm (slurm-wlm + munge, for the scheduler tests).  Only what is
+# missing is installed.
+APT_PKGS=(build-essential libxc-dev libopenblas-dev libfftw3-dev libopenmpi-dev
+          libscalapack-openmpi-dev openmpi-bin slurm-wlm munge)
 missing=()
 for p in "${APT_PKGS[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lithiophilic.potentials import classical, mlip  # noqa: F401  (register backends)
+from lithiophilic.potentials import classical, lammps, mlip  # noqa: F401  (register backends)
 from lithiophilic.potentials.registry import (
     DEFAULT_CALCULATOR,
     REGISTRY,

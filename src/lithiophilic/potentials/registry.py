@@ -139,6 +139,9 @@ class CalculatorBackend:
     module
         Importable module whose presence :func:`ensure_available` checks without building the
         calculator (``None``: the factory's own module is enough).
+    elements_from_settings
+        For backends whose valid elements depend on the settings (a LAMMPS potential, a
+        fitted model): a function of the effective settings returning those elements.
     """
 
     name: str
@@ -152,6 +155,7 @@ class CalculatorBackend:
     cacheable: bool = False
     install_hint: str = ""
     module: str | None = None
+    elements_from_settings: Callable[[dict[str, Any]], frozenset[str] | None] | None = None
 
 
 REGISTRY: dict[str, CalculatorBackend] = {}
@@ -226,6 +230,8 @@ def check_elements(spec: CalculatorSpec, elements: Iterable[str]) -> None:
         Naming the unsupported elements and the ones the calculator covers.
     """
     allowed = spec.backend.elements
+    if spec.backend.elements_from_settings is not None:
+        allowed = spec.backend.elements_from_settings(spec.settings())
     if allowed is None:
         return
     bad = sorted(set(elements) - allowed)
