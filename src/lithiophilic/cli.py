@@ -419,6 +419,66 @@ def surface_energy(
     _finish(json_file, {"definition": GAMMA_DEFINITION, "rows": rows}, failed)
 
 
+def _refine_atom_settings(spec: Any) -> dict[str, Any]:
+    """Spin-polarise the refined isolated Li atom when the refining backend is a DFT code."""
+    if spec is None or spec.backend.kind != "dft":
+        return {}
+    key = {"gpaw": "spinpol", "vasp": "ispin"}.get(spec.name)
+    if key is None:
+        return {}
+    value: Any = True if key == "spinpol" else 2
+    return {"refine_atom_kwargs": {key: value}, "refine_spin_polarized": True}
+
+
+def _prescreen_docs(
+    store: Any, summaries: list[dict[str, Any]], refine_calculator: str | None
+) -> list[dict[str, Any]]:
+    """Newest prescreen document of each (material, facet) run here."""
+    docs: dict[tuple[str, str], dict[str, Any]] = {}
+    for s in summaries:
+        for d in store.query(
+            {
+                "output.doc_type": "li_prescreen",
+                "output.material": s["material"],
+                "output.miller": s["miller"],
+                "output.calculator_name": refine_calculator,
+            },
+            sort={"completed_at": -1},
+            limit=1,
+        ):
+            docs[(s["material"], facet_label(s["miller"]))] = d["output"]
+    return list(docs.values())
+
+
+def _prescreen_table(docs: list[dict[str, Any]], screen: str, refine: str) -> Table:
+    table = Table(title=f"Prescreen: sites ranked with {screen}, refined with {refine}")
+    for col in (
+        "material",
+        "facet",
+        "refined sites",
+        f"strongest ({refine})",
+        "E_b vs bcc (eV)",
+        f"= {screen} strongest",
+        "in top k",
+        "Spearman rho",
+    ):
+        table.add_column(col)
+    for d in docs:
+        in_top = d["refined_lowest_in_top_k"]
+        rho = d["spearman_rho"]
+        table.add_row(
+            d["material"],
+            facet_label(d["miller"]),
+            f"{len(d['refined_sites'])}/{d['n_screened']}",
+            d["refined_lowest_label"],
+            f"{d['binding_energy_bcc_ev']:.3f}",
+            "yes" if d["refined_lowest_is_screen_lowest"] else "no",
+            "unknown (use --refine-all)" if in_top is None else ("yes" if in_top else "no"),
+            "-" if rho is None else f"{rho:.2f}",
+        )
+    return table
+
+
 @app.command("binding")
 def binding(
     material: Annotated[
@@ -454,6 +514,23 @@ def binding(
             "--quick", help="4-plane slabs, thin SQS cells: minutes, not converged values."
         ),
     ] = False,
+    refine_calculator: Annotated[
+        str | None,
+        typer.Option(
+            "--refine-calculator",
+            help="Prescreen mode: rank sites with --calculator, refine the best with this one (e.g. gpaw).",
+        ),
+    ] = None,
+    refine_top_k: Annotated[
+        int, typer.Option("--refine-top-k", help="Sites refined in prescreen mode.")
+    ] = 3,
+    refine_all: Annotated[
+        bool,
+        typer.Option(
+            "--refine-all",
+            help="Refine every site too, to check the refined-lowest site was in the top k.",
+        ),
+    ] = False,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.")
     ] = None,
@@ -485,7 +562,14 @@ def binding(
             if quick
             else SurfaceEnergyMaker()
         )
-        maker = LiSiteBindingMaker(surface_maker=surface, max_sites=max_sites).with_calculator(spec)
+        refine_spec = CalculatorSpec(refine_calculator) if refine_calculator else None
+        maker = replace(
+            LiSiteBindingMaker(surface_maker=surface, max_sites=max_sites).with_calculator(spec),
+            refine_calculator=refine_spec,
+            refine_top_k=refine_top_k,
+            refine_all=refine_all,
+            **_refine_atom_settings(refine_spec),
+        )
         flows = {
             f"{m} {''.join(map(str, h))}": maker.make(m, h) for m in materials for h in millers
         }
@@ -512,6 +596,8 @@ def binding(
                     lm = replace(lm, construction="bcc110")
                     layer_flows[f"{m} layers"] = lm.make(m, [1, 1, 1])
         ensure_available(spec)
+        if refine_spec is not None:
+            ensure_available(refine_spec)
     except (LithiophilicError, ValueError) as exc:
         _fail(exc, 2)
     ddir = get_data_dir(data_dir)
@@ -520,6 +606,7 @@ def binding(
     results = _run_flows(flows, store, ddir)
     failed = {k: r for k, r in results.items() if isinstance(r, str)}
     summaries = [r for r in results.values() if not isinstance(r, str)]
+    prescreens = _prescreen_docs(store, summaries, refine_calculator) if refine_spec else []
     table = Table(title=f"Single-Li binding ({calculator}); E_b = -E_ads, larger = stronger")
     for col in (
         "material",
@@ -544,6 +631,8 @@ def binding(
             f"{s['n_valid']}/{s['n_sites']}",
         )
     out.print(table)
+    if prescreens:
+        out.print(_prescreen_table(prescreens, calculator, refine_calculator or ""))
     out.print(BINDING_DEFINITION, markup=False, style="dim")
     rows = [
         r
@@ -566,6 +655,7 @@ def binding(
         {
             "definition": BINDING_DEFINITION,
             "summaries": summaries,
+            "prescreens": prescreens,
             "multilayers": [
                 {k: v for k, v in m.items() if k != "relaxed_structures"} for m in multilayers
             ],

@@ -98,3 +98,46 @@ def test_pseudomorphic_layers_need_fcc():
     with pytest.raises(ConfigurationError, match="needs an fcc substrate"):
         LiMultilayerMaker(construction="pseudomorphic").make("Cu5Zn8", [1, 1, 1])
     assert LiMultilayerMaker().make("Cu5Zn8", [1, 1, 1]).jobs
+
+
+@pytest.mark.mlip
+@pytest.mark.slow
+def test_prescreen_refines_top_sites_with_second_calculator(in_tmp, memory_jobstore):
+    """Prescreen mode: SevenNet-0 ranks the sites, CHGNet (standing in for DFT) refines them."""
+    surface = SurfaceEnergyMaker(millers=[[1, 1, 1]], n_layers=3, n_fixed_layers=1)
+    maker = LiSiteBindingMaker(
+        surface_maker=surface,
+        max_sites=3,
+        refine_calculator=CalculatorSpec("chgnet"),
+        refine_top_k=1,
+        refine_all=True,
+    )
+    flow = maker.make("Cu", [1, 1, 1])
+    run_locally(flow, store=memory_jobstore, ensure_success=True)
+    screen = get_output_dict(memory_jobstore, flow.output.uuid)
+    doc = next(memory_jobstore.query({"output.doc_type": "li_prescreen"}))["output"]
+    assert doc["screen_calculator_name"] == "sevenn"
+    assert doc["calculator_name"] == "chgnet"
+    assert doc["top_k_labels"] == doc["screened_order"][:1]
+    assert doc["screened_order"][0] == screen["lowest_site_label"]
+    # every valid screened site was refined, so the verification answer is known
+    assert sorted(doc["refined_sites"]) == sorted(doc["screened_order"])
+    assert isinstance(doc["refined_lowest_in_top_k"], bool)
+    assert doc["refined_lowest_in_top_k"] == (doc["refined_lowest_label"] in doc["top_k_labels"])
+    for row in doc["rows"]:
+        # refined numbers are CHGNet's, not copies of the screen's
+        assert row["refined_binding_energy_bcc_ev"] != pytest.approx(
+            row["screen_binding_energy_bcc_ev"], abs=1e-6
+        )
+    refined_sites = [
+        d["output"]
+        for d in memory_jobstore.query(
+            {"output.doc_type": "li_site", "output.calculator_name": "chgnet"}
+        )
+    ]
+    assert len(refined_sites) == len(doc["refined_sites"])
+
+
+def test_prescreen_bad_top_k():
+    with pytest.raises(ConfigurationError, match="refine_top_k"):
+        LiSiteBindingMaker(refine_calculator=CalculatorSpec("chgnet"), refine_top_k=0)

@@ -36,6 +36,7 @@ __all__ = [
     "adsorption_energy_ev",
     "average_binding_energies_ev",
     "binding_energy_ev",
+    "compare_prescreen",
     "incremental_binding_energies_ev",
     "li_cohesive_energy_ev",
     "plot_layer_binding",
@@ -548,3 +549,67 @@ def plot_multilayer_structures(
     fig.suptitle(title or "Li multilayers, side view (Li purple)", fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def compare_prescreen(
+    screen_eb_ev: Mapping[str, float],
+    refined_eb_ev: Mapping[str, float],
+    top_k: int,
+) -> dict[str, Any]:
+    """Compare an MLIP site ranking with the refined (e.g. DFT) binding energies.
+
+    Parameters
+    ----------
+    screen_eb_ev
+        Site label -> E_b from the screening calculator (eV; larger = stronger), valid sites.
+    refined_eb_ev
+        Site label -> E_b from the refining calculator for the sites refined (eV).
+    top_k
+        Number of best-screened sites that the refinement was asked for.
+
+    Returns
+    -------
+    dict
+        ``screened_order`` (labels, strongest first), ``top_k_labels``, ``refined_lowest_label``
+        (strongest refined site), ``refined_lowest_is_screen_lowest``,
+        ``refined_lowest_in_top_k`` (``None`` unless every screened site was refined: only
+        then is the refined-lowest site known), ``spearman_rho`` (rank correlation of the
+        two E_b over the refined sites, ``None`` with fewer than three), ``max_abs_diff_ev``.
+
+    Raises
+    ------
+    AnalysisError
+        If nothing was refined, a refined label was not screened, or top_k < 1.
+    """
+    from scipy.stats import spearmanr
+
+    if top_k < 1:
+        msg = f"top_k must be >= 1, got {top_k}"
+        raise AnalysisError(msg)
+    if not refined_eb_ev:
+        msg = "no refined site energies to compare"
+        raise AnalysisError(msg)
+    unknown = sorted(set(refined_eb_ev) - set(screen_eb_ev))
+    if unknown:
+        msg = f"refined sites {unknown} were not screened"
+        raise AnalysisError(msg)
+    order = sorted(screen_eb_ev, key=lambda k: -screen_eb_ev[k])
+    top = order[:top_k]
+    best = max(refined_eb_ev, key=lambda k: refined_eb_ev[k])
+    labels = sorted(refined_eb_ev, key=order.index)
+    rho = None
+    if len(labels) >= 3:
+        rho = float(
+            spearmanr(
+                [screen_eb_ev[k] for k in labels], [refined_eb_ev[k] for k in labels]
+            ).statistic
+        )
+    return {
+        "screened_order": order,
+        "top_k_labels": top,
+        "refined_lowest_label": best,
+        "refined_lowest_is_screen_lowest": best == order[0],
+        "refined_lowest_in_top_k": (best in top) if set(refined_eb_ev) >= set(order) else None,
+        "spearman_rho": rho,
+        "max_abs_diff_ev": float(max(abs(refined_eb_ev[k] - screen_eb_ev[k]) for k in labels)),
+    }

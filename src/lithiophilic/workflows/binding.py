@@ -23,6 +23,7 @@ from lithiophilic.analysis.binding import (
     BINDING_DEFINITION,
     adsorption_energy_ev,
     binding_energy_ev,
+    compare_prescreen,
     li_cohesive_energy_ev,
     summarize_sites,
 )
@@ -53,6 +54,7 @@ from lithiophilic.workflows.surface import SurfaceEnergyMaker, _jsonable, cut_sl
 __all__ = [
     "LiMultilayerDoc",
     "LiMultilayerMaker",
+    "LiPrescreenDoc",
     "LiReferenceDoc",
     "LiSiteBindingDoc",
     "LiSiteBindingMaker",
@@ -136,6 +138,36 @@ class LiSiteBindingDoc(CalculatorProvenance):
     definition: str = Field(BINDING_DEFINITION, description="Conventions.")
 
 
+class LiPrescreenDoc(CalculatorProvenance):
+    """MLIP prescreen + refinement of the best sites (provenance fields: the refining calculator)."""
+
+    doc_type: Literal["li_prescreen"] = Field("li_prescreen", description="Document family.")
+    material: str = Field(description="Material name.")
+    miller: list[int] = Field(description="Facet.")
+    screen_calculator_name: str = Field(description="Calculator that ranked the sites.")
+    screen_calculator_model: str | None = Field(description="Its model.")
+    top_k: int = Field(description="Best-screened sites requested for refinement.")
+    refine_all: bool = Field(description="Every valid screened site was refined (verification).")
+    n_screened: int = Field(description="Valid screened sites.")
+    refined_sites: list[str] = Field(description="Site labels refined.")
+    screened_order: list[str] = Field(description="Valid sites, strongest screened E_b first.")
+    top_k_labels: list[str] = Field(description="The top_k best-screened sites.")
+    refined_lowest_label: str = Field(description="Strongest site after refinement.")
+    refined_lowest_final_site_kind: str = Field(description="Where Li sits in that site.")
+    binding_energy_bcc_ev: float = Field(description="Refined strongest E_b vs bcc Li, eV.")
+    binding_energy_atom_ev: float = Field(description="Refined strongest E_b vs the atom, eV.")
+    refined_lowest_is_screen_lowest: bool = Field(
+        description="The refined strongest site is the screen's strongest."
+    )
+    refined_lowest_in_top_k: bool | None = Field(
+        description="The refined strongest site was among the top_k (None: unknown, not all sites refined)."
+    )
+    spearman_rho: float | None = Field(description="Rank correlation of E_b over refined sites.")
+    max_abs_diff_ev: float = Field(description="Largest |E_b(refined) - E_b(screen)|, eV.")
+    rows: list[dict[str, Any]] = Field(description="Per refined site: screen and refined numbers.")
+    definition: str = Field(BINDING_DEFINITION, description="Conventions.")
+
+
 _SITE_ROW_KEYS = (
     "site_label",
     "site_kind",
@@ -151,6 +183,18 @@ _SITE_ROW_KEYS = (
 
 
 # --------------------------------------------------------------------------- jobs
+def _li_bcc_structure() -> Structure:
+    st = AseAtomsAdaptor.get_structure(make_bulk("Li"))
+    st.properties = {}
+    return st
+
+
+def _li_atom_structure() -> Structure:
+    return AseAtomsAdaptor.get_structure(
+        Atoms("Li", positions=[[0, 0, 0]], cell=[ATOM_BOX_A] * 3, pbc=True)
+    )
+
+
 @job(output_schema=LiReferenceDoc)
 def li_reference(
     bcc: AseCalcDoc, atom: AseCalcDoc, spin_polarized: bool, kind: str
@@ -283,7 +327,143 @@ def make_site_jobs(
         docs.append(res.output)
     summary = summarize_li_sites(material, miller, docs, reference)
     summary.append_name(f" {label}")
-    return Response(replace=Flow([*jobs, summary], output=summary.output, name=f"Li sites {label}"))
+    jobs.append(summary)
+    if maker.refine_calculator is not None:
+        refine = refine_li_sites(maker, material, miller, docs, sup_struct, [n1, n2])
+        refine.append_name(f" {label}")
+        jobs.append(refine)
+    return Response(replace=Flow(jobs, output=summary.output, name=f"Li sites {label}"))
+
+
+@job
+def refine_li_sites(
+    maker: LiSiteBindingMaker,
+    material: str,
+    miller: list[int],
+    site_docs: list[LiSiteDoc],
+    clean_structure: Structure,
+    supercell: list[int],
+) -> Response:
+    """Refine the best-screened sites with ``maker.refine_calculator`` (prescreen mode).
+
+    Relaxes, with the refining calculator: bcc Li and the isolated atom (its references),
+    the clean supercell (starting from the screen's relaxed geometry) and slab+Li for the
+    ``refine_top_k`` strongest valid screened sites (all of them with ``refine_all``),
+    each starting from the screen's relaxed structure; then :func:`summarize_prescreen`.
+    """
+    assert maker.refine_calculator is not None
+    docs = [LiSiteDoc.model_validate(d) for d in site_docs]
+    valid = sorted((d for d in docs if d.converged and not d.subsurface), key=lambda d: d.energy_ev)
+    if not valid:
+        msg = f"{material} {facet_label(miller)}: no valid screened site to refine"
+        raise CalculationFailed(msg)
+    chosen = valid if maker.refine_all else valid[: maker.refine_top_k]
+    spec = maker.refine_calculator
+    relax = replace(maker.li_relax_maker, name="Li relax (refine)", calculator=spec)
+    bulk_relax = replace(maker.surface_maker.bulk_relax_maker, calculator=spec)
+    atom_spec = CalculatorSpec(spec.name, {**spec.kwargs, **maker.refine_atom_kwargs})
+    atom_static = replace(maker.atom_static_maker, calculator=atom_spec)
+    label = f"{material} {facet_label(miller)}"
+    bcc = bulk_relax.make(_li_bcc_structure(), label="Li reference bulk")
+    bcc.append_name(" Li (reference, refine)")
+    atom = atom_static.make(_li_atom_structure(), label="Li atom")
+    atom.append_name(" (reference, refine)")
+    ref = li_reference(bcc.output, atom.output, maker.refine_spin_polarized, spec.backend.kind)
+    clean = replace(relax, name="clean supercell (refine)").make(
+        clean_structure, label=f"{label} clean (refine)"
+    )
+    clean.append_name(f" {label}")
+    jobs: list[Any] = [bcc, atom, ref, clean]
+    refined = []
+    for d in chosen:
+        rl = relax.make(d.relaxed_structure, label=f"{label} Li@{d.site_label} (refine)")
+        rl.append_name(f" {label} Li@{d.site_label}")
+        res = li_site_result(
+            rl.output,
+            clean.output,
+            ref.output,
+            clean_structure,
+            d.site_label,
+            material,
+            miller,
+            supercell,
+            bool(maker.reduce_by_environment),
+        )
+        res.append_name(f" {label} Li@{d.site_label} (refine)")
+        jobs += [rl, res]
+        refined.append(res.output)
+    summ = summarize_prescreen(
+        material,
+        miller,
+        [d.model_dump() for d in valid],
+        refined,
+        maker.refine_top_k,
+        maker.refine_all,
+    )
+    summ.append_name(f" {label}")
+    return Response(replace=Flow([*jobs, summ], output=summ.output, name=f"refine {label}"))
+
+
+@job(output_schema=LiPrescreenDoc)
+def summarize_prescreen(
+    material: str,
+    miller: list[int],
+    screened: list[LiSiteDoc],
+    refined: list[LiSiteDoc],
+    top_k: int,
+    refine_all: bool,
+) -> LiPrescreenDoc:
+    """Compare screened and refined sites; returns a LiPrescreenDoc."""
+    scr = [LiSiteDoc.model_validate(d) for d in screened]
+    ref = [LiSiteDoc.model_validate(d) for d in refined]
+    ok = [d for d in ref if d.converged and not d.subsurface]
+    if not ok:
+        msg = f"{material} {facet_label(miller)}: no refined site is valid (unconverged or subsurface)"
+        raise CalculationFailed(msg)
+    cmp = compare_prescreen(
+        {d.site_label: d.binding_energy_bcc_ev for d in scr},
+        {d.site_label: d.binding_energy_bcc_ev for d in ok},
+        top_k,
+    )
+    by_label = {d.site_label: d for d in scr}
+    best = next(d for d in ok if d.site_label == cmp["refined_lowest_label"])
+    rows = [
+        {
+            "site_label": d.site_label,
+            "site_kind": d.site_kind,
+            "screen_binding_energy_bcc_ev": by_label[d.site_label].binding_energy_bcc_ev,
+            "refined_binding_energy_bcc_ev": d.binding_energy_bcc_ev,
+            "refined_binding_energy_atom_ev": d.binding_energy_atom_ev,
+            "refined_final_site_kind": d.final_site_kind,
+            "refined_converged": d.converged,
+            "refined_subsurface": d.subsurface,
+        }
+        for d in ref
+    ]
+    return LiPrescreenDoc(
+        material=material,
+        miller=list(miller),
+        screen_calculator_name=scr[0].calculator_name,
+        screen_calculator_model=scr[0].calculator_model,
+        top_k=top_k,
+        refine_all=refine_all,
+        n_screened=len(scr),
+        refined_sites=[d.site_label for d in ref],
+        screened_order=cmp["screened_order"],
+        top_k_labels=cmp["top_k_labels"],
+        refined_lowest_label=best.site_label,
+        refined_lowest_final_site_kind=best.final_site_kind,
+        binding_energy_bcc_ev=best.binding_energy_bcc_ev,
+        binding_energy_atom_ev=best.binding_energy_atom_ev,
+        refined_lowest_is_screen_lowest=cmp["refined_lowest_is_screen_lowest"],
+        refined_lowest_in_top_k=cmp["refined_lowest_in_top_k"],
+        spearman_rho=cmp["spearman_rho"],
+        max_abs_diff_ev=cmp["max_abs_diff_ev"],
+        rows=rows,
+        calculator_name=best.calculator_name,
+        calculator_version=best.calculator_version,
+        calculator_model=best.calculator_model,
+    )
 
 
 @job(output_schema=LiSiteDoc)
@@ -433,6 +613,21 @@ class LiSiteBindingMaker(Maker):
         cap may miss the strongest site, and the summary counts the sites relaxed).
     spin_polarized
         Whether the atom calculation is spin-polarised (recorded; MLIPs have no spin).
+    refine_calculator
+        Prescreen mode: rank the sites with this Maker's calculator (an MLIP), then relax the
+        ``refine_top_k`` strongest with ``refine_calculator`` (a DFT code), its own Li
+        references and clean supercell included; a :class:`LiPrescreenDoc` records whether
+        the ranking held.  ``None``: no refinement.
+    refine_top_k
+        Sites refined.
+    refine_all
+        Refine every valid site (verification: only then is it known whether the refined
+        strongest site was among the top k).
+    refine_atom_kwargs
+        Extra calculator settings for the refined isolated-atom reference (e.g. spin
+        polarisation for a DFT code).
+    refine_spin_polarized
+        Whether those settings make the refined atom spin-polarised (recorded).
     """
 
     name: str = "Li site binding"
@@ -456,8 +651,16 @@ class LiSiteBindingMaker(Maker):
     reduce_by_environment: bool | None = None
     max_sites: int | None = None
     spin_polarized: bool = False
+    refine_calculator: CalculatorSpec | None = None
+    refine_top_k: int = 3
+    refine_all: bool = False
+    refine_atom_kwargs: dict[str, Any] = field(default_factory=dict)
+    refine_spin_polarized: bool = False
 
     def __post_init__(self) -> None:
+        if self.refine_top_k < 1:
+            msg = f"refine_top_k must be >= 1, got {self.refine_top_k}"
+            raise ConfigurationError(msg)
         if self.min_li_distance_a < 5.0:
             msg = f"min_li_distance_a: {self.min_li_distance_a} Å lets Li images interact; use >= 5 Å (7 Å recommended)"
             raise ConfigurationError(msg)
@@ -506,6 +709,8 @@ class LiSiteBindingMaker(Maker):
             self.atom_static_maker,
         ):
             check_elements(mk.calculator, elements)
+        if self.refine_calculator is not None:
+            check_elements(self.refine_calculator, elements)
         composition = {
             el: atoms.get_chemical_symbols().count(el) / len(atoms)
             for el in sorted(set(atoms.get_chemical_symbols()))
@@ -515,14 +720,9 @@ class LiSiteBindingMaker(Maker):
         struct.properties = {}
         bulk = sm.bulk_relax_maker.make(struct, label=f"{material} bulk")
         bulk.append_name(f" {material}")
-        li_bcc = AseAtomsAdaptor.get_structure(make_bulk("Li"))
-        li_bcc.properties = {}
-        bcc = sm.bulk_relax_maker.make(li_bcc, label="Li reference bulk")
+        bcc = sm.bulk_relax_maker.make(_li_bcc_structure(), label="Li reference bulk")
         bcc.append_name(" Li (reference)")
-        li_atom = AseAtomsAdaptor.get_structure(
-            Atoms("Li", positions=[[0, 0, 0]], cell=[ATOM_BOX_A] * 3, pbc=True)
-        )
-        atom = self.atom_static_maker.make(li_atom, label="Li atom")
+        atom = self.atom_static_maker.make(_li_atom_structure(), label="Li atom")
         atom.append_name(" (reference)")
         ref = li_reference(
             bcc.output,
