@@ -705,6 +705,86 @@ def results(
         out.print(f"exported {len(items)} documents to {json_file}")
 
 
+# --- issue 8: the paper campaign ---
+@app.command("paper")
+def paper(
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Small cells, few samples, short MD: every stage in minutes."),
+    ] = False,
+    calculator: Annotated[
+        str, typer.Option(help="Calculator for surface energies and Li binding.")
+    ] = "sevenn",
+    dft: Annotated[str, typer.Option("--dft", help="DFT calculator for the PDOS (5b).")] = "gpaw",
+    md_potential: Annotated[
+        str, typer.Option("--md-potential", help="LAMMPS potential for the aggregation MD.")
+    ] = "licuzn-pod",
+    stage: Annotated[
+        list[str] | None,
+        typer.Option("--stage", help="Run only these stages (surface, pdos, binding, md)."),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path(
+        "lithiophilic-report"
+    ),
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """All of Fig. 5 for Cu, Cu5Zn8 and Cu0.64Zn0.36, tracked and reused; a report with verdicts."""
+    import os
+
+    from lithiophilic.db import describe_store, get_data_dir, get_store
+    from lithiophilic.potentials import CalculatorSpec, calculator_provenance
+    from lithiophilic.workflows.paper import PAPER_STAGES, PaperCampaign, build_report
+
+    try:
+        campaign = PaperCampaign(
+            out_dir=out_dir,
+            quick=quick,
+            calculator=calculator,
+            dft=dft,
+            md_potential=md_potential,
+            data_dir=get_data_dir(data_dir),
+            store=store_opt,
+            stages=stage or list(PAPER_STAGES),
+        )
+        specs = {"energies": CalculatorSpec(calculator)}
+        if "pdos" in campaign.stages:
+            specs["PDOS"] = CalculatorSpec(dft)
+    except (LithiophilicError, ValueError) as exc:
+        _fail(exc, 2)
+    ddir = get_data_dir(data_dir)
+    store = get_store(data_dir=ddir, store=store_opt)
+    settings: dict[str, Any] = {
+        "job database": describe_store(store),
+        **{k: json.dumps(calculator_provenance(v), default=str) for k, v in specs.items()},
+        **({"MD potential": md_potential} if "md" in campaign.stages else {}),
+        "cores": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+    def show(res: Any) -> None:
+        style = "green" if res.status == "ok" else "red"
+        console.print(
+            f"[{style}]{res.name}[/] ({', '.join(res.panels)}): {escape(res.status)}, "
+            f"{res.wall_s:.0f} s, {res.peak_rss_mib:.0f} MiB — log {escape(res.log)}"
+        )
+
+    t0 = time.perf_counter()
+    results = campaign.run(on_stage=show)
+    settings["total wall time (s)"] = round(time.perf_counter() - t0, 1)
+    paths = build_report(campaign, results, settings)
+    claims = json.loads(paths["claims"].read_text())["claims"]
+    table = Table(title="Fig. 5: the paper's claims and ours")
+    for col in ("panel", "claim", "verdict"):
+        table.add_column(col)
+    for c in claims:
+        table.add_row(c["panel"], c["claim"], c["verdict"])
+    out.print(table)
+    console.print(f"report: {paths['html'].resolve()}\n        {paths['markdown'].resolve()}")
+    if any(r.returncode != 0 for r in results):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the ``lithiophilic`` console script."""
     try:

@@ -255,3 +255,22 @@ def li_site_rows(
     """Return one row per stored single-Li site result (the newest per site and calculator)."""
     identity = ("material", "miller", "site_label", "calculator_name", "calculator_model")
     return _latest_rows(store, "li_site", _SITE_KEYS, identity, materials, calculator)
+
+
+def multilayer_docs(
+    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
+) -> list[dict[str, Any]]:
+    """Return the newest multilayer-Li document per material, facet, construction and calculator."""
+    criteria: dict[str, Any] = {"output.doc_type": "li_multilayer"}
+    if calculator:
+        criteria["output.calculator_name"] = calculator
+    latest: dict[str, dict[str, Any]] = {}
+    for doc in store.query(criteria=criteria, sort={"completed_at": 1}):
+        out = doc["output"]
+        if materials and out.get("material") not in materials:
+            continue
+        key = json.dumps(
+            [out.get(k) for k in ("material", "miller", "construction", "calculator_name")]
+        )
+        latest[key] = {**out, "uuid": doc["uuid"]}
+    return list(latest.values())

@@ -143,3 +143,36 @@ def test_binding_bad_input(tmp_path, args, match):
     assert res.exit_code == 2, res.output
     assert match in " ".join(res.output.split())
     assert not _db_has_results(data)
+
+
+def test_paper_bad_stage_exits_2(tmp_path):
+    res = runner.invoke(app, ["paper", "--stage", "nope", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2
+    assert "stages" in res.output and "nope" in res.output
+
+
+def test_paper_failed_stage_still_writes_report(tmp_path):
+    """A stage that fails (EMT has no Zn) is reported; the report is written; exit 1."""
+    out_dir = tmp_path / "report"
+    res = runner.invoke(
+        app,
+        [
+            "paper",
+            "--stage",
+            "surface",
+            "--calculator",
+            "emt",
+            "--out",
+            str(out_dir),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+    )
+    assert res.exit_code == 1, res.output
+    text = (out_dir / "report.md").read_text()
+    assert "failed (exit 2" in text
+    assert "not run" in text
+    assert (out_dir / "report.html").is_file()
+    log = (out_dir / "logs" / "surface.log").read_text()
+    assert "not valid for element" in " ".join(log.split())
+    assert not _db_has_results(tmp_path / "data")

@@ -1,0 +1,7 @@
+"""``python -m lithiophilic``: the command-line interface."""
+
+from __future__ import annotations
+
+from lithiophilic.cli import main
+
+main()
