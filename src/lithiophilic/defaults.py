@@ -30,3 +30,34 @@ SQS_N_ATOMS = 50
 MILLERS = ((1, 1, 1), (1, 0, 0))
 #: Materials of the paper.
 PAPER_MATERIALS = ("Cu", "Cu5Zn8", "Cu0.64Zn0.36")
+
+# --- Li aggregation MD (issue 6) ---
+#: LAMMPS potential of the aggregation MD (the distilled Li-Cu-Zn potential; register it first).
+MD_POTENTIAL = "licuzn-pod"
+#: MD temperature, K (the paper's room-temperature plating).
+MD_TEMPERATURE_K = 300.0
+#: MD time step, fs (Li is the lightest atom; 1 fs resolves its ~10 THz vibrations).
+MD_TIMESTEP_FS = 1.0
+#: MD length, ps.
+MD_TIME_PS = 100.0
+#: Steps between trajectory frames (1 ps at 1 fs).
+MD_DUMP_EVERY = 1000
+#: Steps between run-time checks.
+MD_CHECK_EVERY = 1000
+#: Independent replicas per surface (Li placement and velocities from seed + replica).
+MD_REPLICAS = 3
+#: Li coverage, Li per top-plane substrate atom (0.15 ML: ~34 Li on a 15x15 (111) cell).
+MD_COVERAGE = 0.15
+#: Lateral size of the MD slab in surface primitive cells (15x15x6 fcc(111) = 1350 atoms).
+MD_LATERAL_SIZE = (15, 15)
+#: Atomic planes of the MD slab and fixed bottom planes.
+MD_N_LAYERS = 6
+MD_N_FIXED_LAYERS = 2
+#: SQS tile (surface cells) repeated laterally for random alloys (5x5x6 = 150 atoms, 64:36 exact).
+MD_SQS_TILE = (5, 5)
+#: Smallest initial in-plane Li-Li distance, Å (> the ~3.3 Å cluster cutoff: all Li start isolated).
+MD_LI_MIN_SPACING_A = 4.0
+#: Initial Li height above the top plane, Å.
+MD_LI_HEIGHT_A = 2.2
+#: Vacuum of the MD slab, Å (boundary is non-periodic along z; atoms leaving it are lost).
+MD_VACUUM_A = 30.0
