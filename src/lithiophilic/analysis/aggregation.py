@@ -412,8 +412,9 @@ def li_li_cutoff_a(
     """Return the Li–Li bond cutoff: the first minimum of the pair-distance distribution.
 
     The histogram of Li–Li distances (all given frames) is divided by r (a surface layer is
-    two-dimensional, so an uncorrelated gas gives a flat g(r)), smoothed over 0.15 Å, and the
-    first minimum after the first peak is taken.  If there are fewer than
+    two-dimensional, so an uncorrelated gas gives a flat g(r)), smoothed over 0.15 Å; the first
+    minimum is the first point past the first peak (below half its height) where the
+    distribution stops decreasing (the start of the gap between the first two shells).  If there are fewer than
     :data:`RDF_MIN_PAIRS` pairs, no peak, or the minimum lies outside :data:`CUTOFF_WINDOW_A`,
     :data:`FALLBACK_CUTOFF_A` is returned.
 
@@ -439,7 +440,8 @@ def li_li_cutoff_a(
     smooth = np.convolve(g, np.ones(width) / width, mode="same")
     peak = int(np.argmax(smooth[centres < CUTOFF_WINDOW_A[1]]))
     after = smooth[peak:]
-    rising = np.flatnonzero(np.diff(after) > 0)
+    # first point past the peak's half height where the distribution stops decreasing
+    rising = np.flatnonzero((np.diff(after) >= 0) & (after[:-1] < 0.5 * smooth[peak]))
     if smooth[peak] <= 0 or len(rising) == 0:
         return FALLBACK_CUTOFF_A, f"fallback {FALLBACK_CUTOFF_A} Å: no first peak/minimum"
     r_min = float(centres[peak + int(rising[0])])
