@@ -86,7 +86,7 @@ def _write_dump(path, frames_pos, cell, types_elements, *, opener=open):
 
 
 def test_lammps_dump_gz_triclinic_roundtrip_and_metrics(tmp_path):
-    pos, exp = _known_configuration()
+    pos, _exp = _known_configuration()
     path = tmp_path / "traj.lammpstrj.gz"
     _write_dump(path, [pos, pos], HEX, ["Li"] * len(pos), opener=gzip.open)
     frames = list(iter_frames(path, timestep_fs=1.0))

@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 __all__ = [
     "add_dispersed_li",
     "coverage_to_n_li",
+    "fcc111_area_a2",
     "make_md_bulk",
     "make_md_slab",
+    "max_dispersed_li",
     "scale_lattice",
 ]
 
@@ -210,6 +212,19 @@ def coverage_to_n_li(slab: Atoms, coverage: float) -> int:
     return max(1, round(coverage * int(slab.info["n_top_atoms"])))
 
 
+def max_dispersed_li(area_a2: float, min_spacing_a: float) -> int:
+    """Return how many Li random sequential addition fits on ``area_a2`` with ``min_spacing_a``.
+
+    Random sequential addition of discs of diameter d jams at a covered fraction of 0.547.
+    """
+    return int(0.547 * area_a2 / (math.pi * (min_spacing_a / 2) ** 2))
+
+
+def fcc111_area_a2(a_a: float, lateral_size: tuple[int, int]) -> float:
+    """Return the area of ``lateral_size`` fcc(111) surface primitive cells, Å²."""
+    return lateral_size[0] * lateral_size[1] * math.sqrt(3) / 4 * a_a**2
+
+
 def add_dispersed_li(
     slab: Atoms,
     n_li: int,
@@ -243,8 +258,7 @@ def add_dispersed_li(
         raise ConfigurationError(msg)
     cell2d = np.asarray(slab.cell)[:2, :2]
     area = surface_area_a2(slab)
-    # random sequential addition jams at ~55 % of the plane covered by discs of diameter d
-    jam = int(0.547 * area / (math.pi * (min_spacing_a / 2) ** 2))
+    jam = max_dispersed_li(area, min_spacing_a)
     if n_li > jam:
         msg = (
             f"n_li={n_li} Li cannot be dispersed with min_spacing_a={min_spacing_a} Å on "

@@ -44,8 +44,10 @@ from lithiophilic.structures import parse_composition, to_builtin
 from lithiophilic.structures.md_slab import (
     add_dispersed_li,
     coverage_to_n_li,
+    fcc111_area_a2,
     make_md_bulk,
     make_md_slab,
+    max_dispersed_li,
     scale_lattice,
 )
 from lithiophilic.workflows.base import CalculatorProvenance
@@ -689,6 +691,30 @@ class LiAggregationMaker(Maker):
             )
             raise ConfigurationError(msg)
 
+    def _check_li_fits(self, material: str) -> None:
+        """Refuse, before any job, a Li count that cannot fit (fcc (111): area from the registry a)."""
+        from lithiophilic.structures import MATERIALS
+
+        spec = MATERIALS.get(material.strip())
+        sub = self.substrate_maker
+        if spec is None or spec.lattice != "fcc" or tuple(sub.miller) != (1, 1, 1):
+            return
+        lateral = (int(sub.lateral_size[0]), int(sub.lateral_size[1]))
+        a_a = sub.lattice_constant_a or spec.a_a
+        n_li = self.md_maker.n_li
+        if n_li is None:
+            n_li = max(1, round(self.md_maker.coverage * lateral[0] * lateral[1]))
+        area = fcc111_area_a2(a_a, lateral)
+        fit = max_dispersed_li(area, self.md_maker.li_min_spacing_a)
+        if n_li > fit:
+            msg = (
+                f"n_li={n_li} Li cannot be dispersed with li_min_spacing_a="
+                f"{self.md_maker.li_min_spacing_a} Å on {material}(111) {lateral[0]}x{lateral[1]} "
+                f"(~{area:.0f} Å2; random placement fits at most ~{fit}); lower n_li/coverage or "
+                "the spacing, or enlarge the slab"
+            )
+            raise ConfigurationError(msg)
+
     @classmethod
     def with_potential(cls, potential: str, **kwargs: Any) -> LiAggregationMaker:
         """Return a maker whose substrate and MD use ``potential``.
@@ -710,9 +736,11 @@ class LiAggregationMaker(Maker):
         Raises
         ------
         ConfigurationError
-            If the potential is not registered or does not cover the material's elements + Li.
+            If the potential is not registered or does not cover the material's elements + Li,
+            or (fcc (111) slabs) ``n_li`` Li cannot be dispersed with the minimum spacing.
         """
         resolve_md_potential(self.md_maker.potential, material_elements(material))
+        self._check_li_fits(material)
         sub = self.substrate_maker.make(material)
         sub.append_name(f" {material}")
         mds = []
