@@ -10,6 +10,7 @@ from ase import Atoms
 from ase.io import write
 
 from lithiophilic.analysis.aggregation import (
+    _components,
     FALLBACK_CUTOFF_A,
     Frame,
     analyze_trajectory,
@@ -58,19 +59,34 @@ def test_clusters_across_periodic_boundaries_of_a_hexagonal_cell():
     assert open_res.n_clusters > exp["n_clusters"]
 
 
-def test_pairs_match_ase_neighbor_list_on_random_triclinic_frames():
+@pytest.mark.parametrize("cutoff_a", [4.5, 9.5])  # 9.5 Å: the cell is thinner, images ±2
+def test_pairs_match_ase_neighbor_list_on_random_triclinic_frames(cutoff_a):
     from ase.neighborlist import neighbor_list
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
     rng = np.random.default_rng(4)
-    cell = np.array([[9.0, 0, 0], [-4.0, 8.0, 0], [0, 0, 25.0]])  # small: images beyond ±1
+    cell = np.array([[9.0, 0, 0], [-4.0, 8.0, 0], [0, 0, 25.0]])
     for _ in range(3):
-        pos = rng.random((60, 3)) @ cell
-        i, j, d = li_pairs(pos, cell, PBC, 4.5)
-        ai, aj, ad = neighbor_list("ijd", Atoms("Li60", positions=pos, cell=cell, pbc=PBC), 4.5)
+        pos = rng.random((40, 3)) @ cell - [3.0, 2.0, 0.0]  # some atoms outside the cell
+        i, j, d = li_pairs(pos, cell, PBC, cutoff_a)
+        atoms = Atoms("Li40", positions=pos, cell=cell, pbc=PBC)
+        ai, aj, ad = neighbor_list("ijd", atoms, cutoff_a)
         assert len(i) * 2 == len(ai)
-        assert np.sort(d) == pytest.approx(np.sort(ad[ai <= aj]), abs=1e-9)
-        coord = np.bincount(i, minlength=60) + np.bincount(j, minlength=60)
-        assert coord.tolist() == np.bincount(ai, minlength=60).tolist()
+        assert np.sort(np.concatenate([d, d])) == pytest.approx(np.sort(ad), abs=1e-9)
+        coord = np.bincount(i, minlength=40) + np.bincount(j, minlength=40)
+        assert coord.tolist() == np.bincount(ai, minlength=40).tolist()
+    # components against scipy's csgraph on random sparse graphs
+    for seed in range(5):
+        g = np.random.default_rng(seed)
+        n = 300
+        i, j = g.integers(0, n, 250), g.integers(0, n, 250)
+        k_ref, lab_ref = connected_components(
+            coo_matrix((np.ones(250), (i, j)), shape=(n, n)), directed=False
+        )
+        k, lab = _components(n, i, j)
+        assert k == k_ref
+        assert len(set(zip(lab.tolist(), lab_ref.tolist(), strict=True))) == k
 
 
 def _write_dump(path, frames_pos, cell, types_elements, *, opener=open):

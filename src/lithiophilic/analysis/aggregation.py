@@ -5,8 +5,10 @@ Pure numerics (numpy/scipy, ASE readers); no jobflow.  Everything works frame by
 
 Definitions (printed with the results, see :data:`RATE_DEFINITION`):
 
-* Two Li atoms are *bonded* if their minimum-image distance is ≤ ``cutoff_a``; a *cluster* is a
-  connected component of that graph (periodic boundaries of any triclinic cell handled exactly).
+* Two Li atoms are *bonded* if their distance (any periodic image) is ≤ ``cutoff_a``; a
+  *cluster* is a connected component of that graph (periodic boundaries of any triclinic cell
+  handled exactly: k-d trees on the wrapped positions and on the images near the cell faces;
+  components by vectorised label propagation, checked against scipy's csgraph in the tests).
 * Per frame: number of clusters, largest cluster, mean cluster size (N_Li / N_clusters),
   isolated fraction φ (Li with no Li neighbour / N_Li) and mean Li–Li coordination.
 * Default ``cutoff_a``: the first minimum of the Li–Li pair-distance distribution computed from
@@ -21,6 +23,7 @@ Definitions (printed with the results, see :data:`RATE_DEFINITION`):
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import math
@@ -271,20 +274,56 @@ def iter_frames(
 # --------------------------------------------------------------------------- neighbours, clusters
 
 
-def _image_shifts(cell: np.ndarray, pbc: np.ndarray, cutoff_a: float) -> np.ndarray:
-    """Lattice translations that can bring a wrapped point within ``cutoff_a`` of another."""
+@functools.lru_cache(maxsize=64)
+def _shift_table(
+    cell_key: tuple[float, ...], pbc_key: tuple[bool, ...], cutoff_a: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Half of the lattice translations that can bring an image within ``cutoff_a``.
+
+    Returns the translations (Cartesian, Å) with their integer coefficients, taking only one of
+    each ±n pair (first non-zero coefficient positive), the inverse cell and ``cutoff_a / h``
+    per axis (h: distance between opposite cell faces).
+    """
+    cell = np.asarray(cell_key, dtype=float).reshape(3, 3)
     volume = abs(np.linalg.det(cell))
+    reach = np.zeros(3)
     ranges = []
     for i in range(3):
-        if not pbc[i]:
-            ranges.append(np.zeros(1, int))
-            continue
         j, k = (i + 1) % 3, (i + 2) % 3
-        height = volume / np.linalg.norm(np.cross(cell[j], cell[k]))
-        n = math.ceil(cutoff_a / height)
+        reach[i] = cutoff_a * np.linalg.norm(np.cross(cell[j], cell[k])) / volume
+        n = math.ceil(reach[i]) if pbc_key[i] else 0
         ranges.append(np.arange(-n, n + 1))
     grid = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, 3)
-    return grid @ cell
+    first = np.array([row[np.flatnonzero(row)[0]] if row.any() else 0 for row in grid])
+    half = grid[first > 0]
+    return half @ cell, half, np.linalg.inv(cell), reach
+
+
+def _components(n: int, i: np.ndarray, j: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of an undirected graph (edge arrays), labels 0..k-1.
+
+    Vectorised min-label hooking with pointer jumping (a Shiloach–Vishkin-type scheme):
+    no per-edge Python loop, O(log n) sweeps in practice.
+    """
+    lab = np.arange(n)
+    if len(i) == 0:
+        return n, lab
+    while True:
+        li, lj = lab[i], lab[j]
+        low = np.minimum(li, lj)
+        new = lab.copy()
+        np.minimum.at(new, li, low)
+        np.minimum.at(new, lj, low)
+        while True:
+            jumped = new[new]
+            if np.array_equal(jumped, new):
+                break
+            new = jumped
+        if np.array_equal(new, lab):
+            break
+        lab = new
+    roots, labels = np.unique(lab, return_inverse=True)
+    return len(roots), labels
 
 
 def li_pairs(
@@ -292,9 +331,11 @@ def li_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return all pairs (i, j, distance) within ``cutoff_a`` under periodic boundaries.
 
-    Works for any (triclinic) cell: positions are wrapped into the cell along periodic axes
-    and compared (k-d tree) with every lattice image that can lie within the cutoff.  Each
-    unordered pair appears once per image, as (i, j) with i < j or as a self-image (i == j).
+    Works for any (triclinic) cell: positions are wrapped into the cell along periodic axes;
+    pairs inside the cell come from a k-d tree, pairs across the boundary from a second tree
+    holding only the images (half of the ± translations) of atoms close enough to a face.
+    Each unordered pair appears once per image, as (i, j) with i < j, or as i == j for an
+    atom's own periodic image (only in cells thinner than the cutoff).
 
     Returns
     -------
@@ -304,27 +345,41 @@ def li_pairs(
     from scipy.spatial import cKDTree
 
     pos = np.asarray(positions, dtype=float)
-    n = len(pos)
-    if n == 0:
+    if len(pos) == 0:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    cell = np.asarray(cell, dtype=float)
-    pbc_arr = np.asarray(pbc, dtype=bool)
-    if pbc_arr.any():
-        frac = np.linalg.solve(cell.T, pos.T).T
-        frac[:, pbc_arr] -= np.floor(frac[:, pbc_arr])
-        pos = frac @ cell
-    shifts = _image_shifts(cell, pbc_arr, cutoff_a)
-    images = (pos[None, :, :] + shifts[:, None, :]).reshape(-1, 3)
-    dist = cKDTree(pos).sparse_distance_matrix(cKDTree(images), cutoff_a, output_type="ndarray")
-    i = dist["i"].astype(int)
-    j_img = dist["j"].astype(int)
-    j = j_img % n
-    zero = int(np.flatnonzero(~shifts.any(axis=1))[0])
-    is_zero_shift = (j_img // n) == zero
-    # keep each unordered pair once: i < j for any image; self-images (i == j, shift != 0) once
-    # per ± shift pair (keep the one whose shift index is larger than the zero shift's).
-    keep = (i < j) | ((i == j) & ~is_zero_shift & ((j_img // n) > zero))
-    return i[keep], j[keep], dist["v"][keep]
+    pbc_t = tuple(bool(p) for p in pbc)
+    shifts, coeffs, inv, reach = _shift_table(
+        tuple(np.asarray(cell, dtype=float).ravel().tolist()), pbc_t, float(cutoff_a)
+    )
+    frac = pos @ inv
+    periodic = np.array(pbc_t)
+    frac[:, periodic] -= np.floor(frac[:, periodic])
+    pos = frac @ np.asarray(cell, dtype=float)
+    tree = cKDTree(pos)
+    pairs = tree.query_pairs(cutoff_a, output_type="ndarray")
+    i0, j0 = pairs[:, 0], pairs[:, 1]
+    d0 = np.linalg.norm(pos[i0] - pos[j0], axis=1)
+    if len(shifts) == 0:
+        return i0, j0, d0
+    # image of atom p under translation n can be within the cutoff of the cell only if, along
+    # every axis with n_k != 0, it lies within reach_k (fractional) of the face it crossed
+    c = coeffs[:, None, :]
+    near = np.where(
+        c > 0,
+        frac[None] <= reach - (c - 1),
+        np.where(c < 0, 1.0 - frac[None] <= reach - (-c - 1), True),
+    ).all(axis=2)
+    shift_idx, atom_idx = np.nonzero(near)
+    if len(atom_idx) == 0:
+        return i0, j0, d0
+    images = pos[atom_idx] + shifts[shift_idx]
+    cross = tree.sparse_distance_matrix(cKDTree(images), cutoff_a, output_type="ndarray")
+    i1, k1, d1 = cross["i"].astype(int), cross["j"].astype(int), cross["v"]
+    return (
+        np.concatenate([i0, i1]),
+        np.concatenate([j0, atom_idx[k1]]),
+        np.concatenate([d0, d1]),
+    )
 
 
 @dataclass(frozen=True)
@@ -374,9 +429,6 @@ def cluster_frame(
     AnalysisError
         If there are no Li positions or the cutoff is not positive.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = len(positions)
     if n == 0:
         msg = f"frame {index}: no Li atoms"
@@ -385,8 +437,7 @@ def cluster_frame(
         msg = f"cutoff_a={cutoff_a!r} must be > 0 Å"
         raise AnalysisError(msg)
     i, j, _ = li_pairs(positions, cell, pbc, cutoff_a)
-    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
-    n_clusters, labels = connected_components(graph, directed=False)
+    n_clusters, labels = _components(n, i, j)
     sizes = np.bincount(labels)
     coordination = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
     return ClusterFrame(
