@@ -123,7 +123,7 @@ def main() -> None:
             "source": f"LAMMPS NVT 300 K, Li on hexagonal Cu(111) 15x15x3, potential {POTENTIAL} "
             "(MEAM plumbing potential; the bench does not depend on the production potential)",
             "n_frames": n,
-            "n_li": int(len(frames[0][0])),
+            "n_li": len(frames[0][0]),
             "gzip_mib": round(size_mib, 3),
             "md_wall_s": round(md_s, 1),
         },

@@ -300,7 +300,7 @@ def _shift_table(
 
 
 def _components(n: int, i: np.ndarray, j: np.ndarray) -> tuple[int, np.ndarray]:
-    """Connected components of an undirected graph (edge arrays), labels 0..k-1.
+    """Return the connected components of an undirected graph (edge arrays), labels 0..k-1.
 
     Vectorised min-label hooking with pointer jumping (a Shiloach–Vishkin-type scheme):
     no per-edge Python loop, O(log n) sweeps in practice.
