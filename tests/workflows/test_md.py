@@ -131,3 +131,20 @@ def test_li_that_cannot_fit_is_rejected():
     li = atoms.positions[atoms.numbers == 3]
     assert len(li) == 3
     assert np.allclose(li[:, 2], slab.info["z_top_a"] + 2.2)
+
+
+def test_mpi_run_with_nose_hoover(tmp_path):
+    from lithiophilic.workflows.md_engine import run_md_mpi
+
+    slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(6, 6), n_layers=3)
+    atoms = add_dispersed_li(slab, 4, seed=5)
+    settings = MdSettings(
+        potential=POT, n_steps=200, dump_every=100, check_every=100, thermostat="nose-hoover"
+    )
+    result = run_md_mpi(atoms, settings, tmp_path / "mpi", n_mpi=2)
+    assert result["status"] == "completed", result["failure_reason"]
+    assert result["n_mpi"] == 2
+    frames = list(iter_frames(result["trajectory"]))
+    assert len(frames) == 3
+    assert all(len(f.select("Li")) == 4 for f in frames)
+    assert "fix integrate mobile nvt" in (tmp_path / "mpi" / "in.lammps").read_text()
