@@ -61,3 +61,13 @@ MD_LI_MIN_SPACING_A = 4.0
 MD_LI_HEIGHT_A = 2.2
 #: Vacuum of the MD slab, Å (boundary is non-periodic along z; atoms leaving it are lost).
 MD_VACUUM_A = 30.0
+#: Thermostat of the aggregation MD ("langevin" or "nose-hoover") and its damping time, ps.
+MD_THERMOSTAT = "langevin"
+MD_DAMPING_PS = 0.1
+#: Run-time checks: stop if T(mobile atoms) > factor x target, a Li is higher than this above the
+#: top plane (desorbed), or deeper than this below it (sunk into the slab), Å.
+MD_MAX_TEMPERATURE_FACTOR = 3.0
+MD_LI_MAX_HEIGHT_A = 8.0
+MD_LI_MAX_DEPTH_A = 1.5
+#: Steps between thermo lines of the LAMMPS log.
+MD_THERMO_EVERY = 100

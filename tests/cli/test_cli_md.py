@@ -118,3 +118,46 @@ def test_md_aggregation_quick_run(in_tmp):
     assert len(doc["replicas"]["Cu"][0]["frames"]) == 4
     assert (in_tmp / "figs" / "fig5f_li_aggregation.png").stat().st_size > 10_000
     assert (in_tmp / "figs" / "fig5g_li_snapshots.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_md_aggregation_blow_up_exits_1_and_keeps_failed_doc(in_tmp):
+    from lithiophilic.db import get_store
+
+    ddir = in_tmp / "db"
+    res = runner.invoke(
+        app,
+        [
+            "md-aggregation",
+            "-m",
+            "Cu",
+            "--quick",
+            "--potential",
+            POT,
+            "--lateral",
+            "5x5",
+            "--n-li",
+            "4",
+            "--time-ps",
+            "2",
+            "--replicas",
+            "1",
+            "--temperature-k",
+            "20000",
+            "--data-dir",
+            str(ddir),
+        ],
+    )
+    assert res.exit_code == 1, res.output
+    assert "MD failed" in res.output
+    store = get_store(data_dir=ddir)
+    doc = store.query_one({"output.doc_type": "md_aggregation"})
+    assert doc["output"]["status"] == "failed"
+    assert doc["output"]["converged"] is False
+    assert doc["output"]["frames"] == []
+    assert doc["output"]["n_steps_done"] < 2000
+    full = store.get_output(doc["uuid"], load=True)
+    assert len(full["trajectory"]["content"]) > 100  # the partial trajectory is kept
+    summary = store.query_one({"output.doc_type": "aggregation_rate"})["output"]
+    assert summary["status"] == "failed"
+    assert summary["k_per_ps"] is None

@@ -51,7 +51,7 @@ from lithiophilic.structures.md_slab import (
     scale_lattice,
 )
 from lithiophilic.workflows.base import CalculatorProvenance
-from lithiophilic.workflows.md_engine import MdSettings, run_md, run_md_mpi
+from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS, MdSettings, run_md, run_md_mpi
 
 __all__ = [
     "AggregationRateDoc",
@@ -430,17 +430,17 @@ class LiAggregationMdMaker(Maker):
     time_ps: float = defaults.MD_TIME_PS
     dump_every: int = defaults.MD_DUMP_EVERY
     check_every: int = defaults.MD_CHECK_EVERY
-    thermo_every: int = 100
+    thermo_every: int = defaults.MD_THERMO_EVERY
     n_li: int | None = None
     coverage: float = defaults.MD_COVERAGE
     li_min_spacing_a: float = defaults.MD_LI_MIN_SPACING_A
     li_height_a: float = defaults.MD_LI_HEIGHT_A
     seed: int = 1
-    thermostat: Literal["langevin", "nose-hoover"] = "langevin"
-    damping_ps: float = 0.1
-    max_temperature_factor: float = 3.0
-    li_max_height_a: float = 8.0
-    li_max_depth_a: float = 1.5
+    thermostat: Literal["langevin", "nose-hoover"] = defaults.MD_THERMOSTAT  # type: ignore[assignment]
+    damping_ps: float = defaults.MD_DAMPING_PS
+    max_temperature_factor: float = defaults.MD_MAX_TEMPERATURE_FACTOR
+    li_max_height_a: float = defaults.MD_LI_MAX_HEIGHT_A
+    li_max_depth_a: float = defaults.MD_LI_MAX_DEPTH_A
     minimize: bool = True
     dump_all: bool = False
     cutoff_a: float | None = None
@@ -472,8 +472,8 @@ class LiAggregationMdMaker(Maker):
         if not self.time_ps > 0:
             msg = f"time_ps={self.time_ps} must be > 0 ps"
             raise ConfigurationError(msg)
-        if not 0 < self.timestep_fs <= 5.0:
-            msg = f"timestep_fs={self.timestep_fs} must be in (0, 5] fs"
+        if not 0 < self.timestep_fs <= MAX_TIMESTEP_FS:
+            msg = f"timestep_fs={self.timestep_fs} must be in (0, {MAX_TIMESTEP_FS}] fs"
             raise ConfigurationError(msg)
         n_steps = round(self.time_ps * 1000.0 / self.timestep_fs)
         return MdSettings(

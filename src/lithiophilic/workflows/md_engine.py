@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from lithiophilic import defaults
 from lithiophilic.errors import CalculationFailed, ConfigurationError
 from lithiophilic.potentials.lammps import get_lammps_potential, import_lammps
 
@@ -96,18 +97,18 @@ class MdSettings:
     """
 
     potential: str
-    temperature_k: float = 300.0
-    timestep_fs: float = 1.0
+    temperature_k: float = defaults.MD_TEMPERATURE_K
+    timestep_fs: float = defaults.MD_TIMESTEP_FS
     n_steps: int = 100_000
-    dump_every: int = 1000
-    check_every: int = 1000
-    thermo_every: int = 100
+    dump_every: int = defaults.MD_DUMP_EVERY
+    check_every: int = defaults.MD_CHECK_EVERY
+    thermo_every: int = defaults.MD_THERMO_EVERY
     seed: int = 1
-    thermostat: Thermostat = "langevin"
-    damping_ps: float = 0.1
-    max_temperature_factor: float = 3.0
-    li_max_height_a: float = 8.0
-    li_max_depth_a: float = 1.5
+    thermostat: Thermostat = defaults.MD_THERMOSTAT  # type: ignore[assignment]
+    damping_ps: float = defaults.MD_DAMPING_PS
+    max_temperature_factor: float = defaults.MD_MAX_TEMPERATURE_FACTOR
+    li_max_height_a: float = defaults.MD_LI_MAX_HEIGHT_A
+    li_max_depth_a: float = defaults.MD_LI_MAX_DEPTH_A
     minimize: bool = True
     dump_all: bool = False
 
