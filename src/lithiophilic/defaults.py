@@ -32,6 +32,11 @@ MILLERS = ((1, 1, 1), (1, 0, 0))
 PAPER_MATERIALS = ("Cu", "Cu5Zn8", "Cu0.64Zn0.36")
 
 # --- Li aggregation MD (issue 6) ---
+# Why these defaults should show aggregation where it happens: Li adatoms on close-packed Cu
+# hop over barriers of order 0.1 eV, i.e. ~1e10-1e11 hops/s at 300 K, so in 100 ps each Li
+# makes tens to hundreds of hops (several Å to nm of travel); at 0.15 ML the Li start >= 4 Å
+# apart (all isolated) with ~6 Å mean spacing, so a surface on which Li-Li bonding beats
+# Li-substrate bonding clusters within the run, and one that keeps Li dispersed does not.
 #: LAMMPS potential of the aggregation MD (the distilled Li-Cu-Zn potential; register it first).
 MD_POTENTIAL = "licuzn-pod"
 #: MD temperature, K (the paper's room-temperature plating).

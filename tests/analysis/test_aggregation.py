@@ -60,8 +60,13 @@ def test_clusters_across_periodic_boundaries_of_a_hexagonal_cell():
 
 
 @pytest.mark.parametrize("cutoff_a", [4.5, 9.5])  # 9.5 Å: the cell is thinner, images ±2
-def test_pairs_match_ase_neighbor_list_on_random_triclinic_frames(cutoff_a):
+@pytest.mark.parametrize("dense_max", [256, 0])  # dense distances and k-d trees
+def test_pairs_match_ase_neighbor_list_on_random_triclinic_frames(cutoff_a, dense_max, monkeypatch):
     from ase.neighborlist import neighbor_list
+
+    import lithiophilic.analysis.aggregation as agg
+
+    monkeypatch.setattr(agg, "_DENSE_MAX", dense_max)
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 

@@ -63,6 +63,8 @@ CUTOFF_WINDOW_A = (2.7, 4.2)
 RDF_RMAX_A = 6.0
 #: Histogram bin of the cutoff search, Å.
 RDF_BIN_A = 0.05
+#: Frames with at most this many atoms use dense (scipy cdist) distances instead of k-d trees.
+_DENSE_MAX = 256
 #: Fewest Li–Li pairs below RDF_RMAX_A needed to trust a computed minimum.
 RDF_MIN_PAIRS = 50
 
@@ -322,8 +324,9 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> tuple[int, np.ndarray]:
         if np.array_equal(new, lab):
             break
         lab = new
-    roots, labels = np.unique(lab, return_inverse=True)
-    return len(roots), labels
+    is_root = lab == np.arange(n)  # every label is now the smallest index of its component
+    new_index = np.cumsum(is_root) - 1
+    return int(is_root.sum()), new_index[lab]
 
 
 def li_pairs(
@@ -333,7 +336,8 @@ def li_pairs(
 
     Works for any (triclinic) cell: positions are wrapped into the cell along periodic axes;
     pairs inside the cell come from a k-d tree, pairs across the boundary from a second tree
-    holding only the images (half of the ± translations) of atoms close enough to a face.
+    holding only the images (half of the ± translations) of atoms close enough to a face (for
+    ≤ 256 atoms, dense C-level distance matrices replace the trees: cheaper at that size).
     Each unordered pair appears once per image, as (i, j) with i < j, or as i == j for an
     atom's own periodic image (only in cells thinner than the cutoff).
 
@@ -343,6 +347,7 @@ def li_pairs(
         ``i``, ``j`` (int) and distances (Å).
     """
     from scipy.spatial import cKDTree
+    from scipy.spatial.distance import cdist
 
     pos = np.asarray(positions, dtype=float)
     if len(pos) == 0:
@@ -355,10 +360,16 @@ def li_pairs(
     periodic = np.array(pbc_t)
     frac[:, periodic] -= np.floor(frac[:, periodic])
     pos = frac @ np.asarray(cell, dtype=float)
-    tree = cKDTree(pos)
-    pairs = tree.query_pairs(cutoff_a, output_type="ndarray")
-    i0, j0 = pairs[:, 0], pairs[:, 1]
-    d0 = np.linalg.norm(pos[i0] - pos[j0], axis=1)
+    small = len(pos) <= _DENSE_MAX
+    if small:  # few atoms: one C-level distance matrix is cheaper than building k-d trees
+        dist = cdist(pos, pos)
+        i0, j0 = np.nonzero(np.triu(dist <= cutoff_a, k=1))
+        d0 = dist[i0, j0]
+    else:
+        tree = cKDTree(pos)
+        pairs = tree.query_pairs(cutoff_a, output_type="ndarray")
+        i0, j0 = pairs[:, 0], pairs[:, 1]
+        d0 = np.linalg.norm(pos[i0] - pos[j0], axis=1)
     if len(shifts) == 0:
         return i0, j0, d0
     # image of atom p under translation n can be within the cutoff of the cell only if, along
@@ -373,8 +384,13 @@ def li_pairs(
     if len(atom_idx) == 0:
         return i0, j0, d0
     images = pos[atom_idx] + shifts[shift_idx]
-    cross = tree.sparse_distance_matrix(cKDTree(images), cutoff_a, output_type="ndarray")
-    i1, k1, d1 = cross["i"].astype(int), cross["j"].astype(int), cross["v"]
+    if small:
+        dist = cdist(pos, images)
+        i1, k1 = np.nonzero(dist <= cutoff_a)
+        d1 = dist[i1, k1]
+    else:
+        cross = tree.sparse_distance_matrix(cKDTree(images), cutoff_a, output_type="ndarray")
+        i1, k1, d1 = cross["i"].astype(int), cross["j"].astype(int), cross["v"]
     return (
         np.concatenate([i0, i1]),
         np.concatenate([j0, atom_idx[k1]]),
