@@ -192,8 +192,6 @@ def iter_lammps_dump(
                 yield Frame(index, step, time_ps, cell, pbc, symbols, positions)
                 index += 1
     except (EOFError, gzip.BadGzipFile, ValueError, IndexError, OSError) as exc:
-        if isinstance(exc, AnalysisError):
-            raise
         raise _truncated(path, index, f"{type(exc).__name__}: {exc}") from exc
 
 
