@@ -276,15 +276,16 @@ def iter_frames(
 
 @functools.lru_cache(maxsize=64)
 def _shift_table(
-    cell_key: tuple[float, ...], pbc_key: tuple[bool, ...], cutoff_a: float
+    cell_key: bytes, pbc_key: tuple[bool, ...], cutoff_a: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Half of the lattice translations that can bring an image within ``cutoff_a``.
 
-    Returns the translations (Cartesian, Å) with their integer coefficients, taking only one of
-    each ±n pair (first non-zero coefficient positive), the inverse cell and ``cutoff_a / h``
+    Returns the translations (Cartesian, Å; one of each ±n pair, first non-zero coefficient
+    positive), the fractional-coordinate window (lower, upper bounds per translation and axis)
+    of the atoms whose images can matter, and the inverse cell.  ``reach`` = ``cutoff_a / h``
     per axis (h: distance between opposite cell faces).
     """
-    cell = np.asarray(cell_key, dtype=float).reshape(3, 3)
+    cell = np.frombuffer(cell_key, dtype=float).reshape(3, 3)
     volume = abs(np.linalg.det(cell))
     reach = np.zeros(3)
     ranges = []
@@ -296,7 +297,12 @@ def _shift_table(
     grid = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, 3)
     first = np.array([row[np.flatnonzero(row)[0]] if row.any() else 0 for row in grid])
     half = grid[first > 0]
-    return half @ cell, half, np.linalg.inv(cell), reach
+    # the image of an atom with fractional s under translation n can lie within the cutoff of
+    # the cell only if, along every axis k with n_k != 0, it is within reach_k of the face it
+    # crossed: n_k > 0: s_k <= reach_k - (n_k - 1); n_k < 0: s_k >= -reach_k - n_k
+    lo = np.where(half < 0, -reach - half, -np.inf)
+    hi = np.where(half > 0, reach - half + 1, np.inf)
+    return half @ cell, lo[:, None, :], hi[:, None, :], np.linalg.inv(cell)
 
 
 def _components(n: int, i: np.ndarray, j: np.ndarray) -> tuple[int, np.ndarray]:
@@ -316,10 +322,10 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> tuple[int, np.ndarray]:
         np.minimum.at(new, lj, low)
         while True:
             jumped = new[new]
-            if np.array_equal(jumped, new):
+            if not (jumped != new).any():
                 break
             new = jumped
-        if np.array_equal(new, lab):
+        if not (new != lab).any():
             break
         lab = new
     is_root = lab == np.arange(n)  # every label is now the smallest index of its component
@@ -350,49 +356,37 @@ def li_pairs(
     pos = np.asarray(positions, dtype=float)
     if len(pos) == 0:
         return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    cell_arr = np.ascontiguousarray(cell, dtype=float)
     pbc_t = tuple(bool(p) for p in pbc)
-    shifts, coeffs, inv, reach = _shift_table(
-        tuple(np.asarray(cell, dtype=float).ravel().tolist()), pbc_t, float(cutoff_a)
-    )
+    shifts, lo, hi, inv = _shift_table(cell_arr.tobytes(), pbc_t, float(cutoff_a))
     frac = pos @ inv
     periodic = np.array(pbc_t)
     frac[:, periodic] -= np.floor(frac[:, periodic])
-    pos = frac @ np.asarray(cell, dtype=float)
-    small = len(pos) <= _DENSE_MAX
-    if small:  # few atoms: one C-level distance matrix is cheaper than building k-d trees
-        dist = cdist(pos, pos)
-        i0, j0 = np.nonzero(np.triu(dist <= cutoff_a, k=1))
-        d0 = dist[i0, j0]
-    else:
-        tree = cKDTree(pos)
-        pairs = tree.query_pairs(cutoff_a, output_type="ndarray")
-        i0, j0 = pairs[:, 0], pairs[:, 1]
-        d0 = np.linalg.norm(pos[i0] - pos[j0], axis=1)
-    if len(shifts) == 0:
+    pos = frac @ cell_arr
+    n = len(pos)
+    atom_idx = np.zeros(0, int)
+    images = np.zeros((0, 3))
+    if len(shifts):
+        near = ((frac[None] >= lo) & (frac[None] <= hi)).all(axis=2)
+        shift_idx, atom_idx = np.nonzero(near)
+        images = pos[atom_idx] + shifts[shift_idx]
+    if n <= _DENSE_MAX:  # few atoms: one C-level distance matrix is cheaper than k-d trees
+        dist = cdist(pos, np.concatenate([pos, images]))
+        i, k = np.nonzero(dist <= cutoff_a)
+        keep = (k >= n) | (i < k)
+        i, k = i[keep], k[keep]
+        return i, np.concatenate([np.arange(n), atom_idx])[k], dist[i, k]
+    tree = cKDTree(pos)
+    pairs = tree.query_pairs(cutoff_a, output_type="ndarray")
+    i0, j0 = pairs[:, 0], pairs[:, 1]
+    d0 = np.linalg.norm(pos[i0] - pos[j0], axis=1)
+    if len(images) == 0:
         return i0, j0, d0
-    # image of atom p under translation n can be within the cutoff of the cell only if, along
-    # every axis with n_k != 0, it lies within reach_k (fractional) of the face it crossed
-    c = coeffs[:, None, :]
-    near = np.where(
-        c > 0,
-        frac[None] <= reach - (c - 1),
-        np.where(c < 0, 1.0 - frac[None] <= reach - (-c - 1), True),
-    ).all(axis=2)
-    shift_idx, atom_idx = np.nonzero(near)
-    if len(atom_idx) == 0:
-        return i0, j0, d0
-    images = pos[atom_idx] + shifts[shift_idx]
-    if small:
-        dist = cdist(pos, images)
-        i1, k1 = np.nonzero(dist <= cutoff_a)
-        d1 = dist[i1, k1]
-    else:
-        cross = tree.sparse_distance_matrix(cKDTree(images), cutoff_a, output_type="ndarray")
-        i1, k1, d1 = cross["i"].astype(int), cross["j"].astype(int), cross["v"]
+    cross = tree.sparse_distance_matrix(cKDTree(images), cutoff_a, output_type="ndarray")
     return (
-        np.concatenate([i0, i1]),
-        np.concatenate([j0, atom_idx[k1]]),
-        np.concatenate([d0, d1]),
+        np.concatenate([i0, cross["i"].astype(int)]),
+        np.concatenate([j0, atom_idx[cross["j"].astype(int)]]),
+        np.concatenate([d0, cross["v"]]),
     )
 
 
@@ -452,17 +446,18 @@ def cluster_frame(
         raise AnalysisError(msg)
     i, j, _ = li_pairs(positions, cell, pbc, cutoff_a)
     n_clusters, labels = _components(n, i, j)
-    sizes = np.bincount(labels)
-    coordination = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
+    bonded = np.zeros(n, bool)
+    bonded[i] = True
+    bonded[j] = True
     return ClusterFrame(
         index=index,
         time_ps=time_ps,
         n_li=n,
         n_clusters=int(n_clusters),
-        largest_cluster=int(sizes.max()),
+        largest_cluster=int(np.bincount(labels).max()),
         mean_cluster_size=n / n_clusters,
-        isolated_fraction=float(np.count_nonzero(coordination == 0) / n),
-        mean_coordination=float(coordination.mean()),
+        isolated_fraction=1.0 - np.count_nonzero(bonded) / n,
+        mean_coordination=2.0 * len(i) / n,  # each pair (per periodic image) bonds two Li
         labels=labels,
     )
 
