@@ -334,7 +334,7 @@ def _components(n: int, i: np.ndarray, j: np.ndarray) -> tuple[int, np.ndarray]:
 
 
 def li_pairs(
-    positions: np.ndarray, cell: np.ndarray, pbc: Sequence[bool], cutoff_a: float
+    positions: np.ndarray, cell: np.ndarray, pbc: Sequence[bool] | np.ndarray, cutoff_a: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return all pairs (i, j, distance) within ``cutoff_a`` under periodic boundaries.
 
@@ -424,7 +424,7 @@ class ClusterFrame:
 def cluster_frame(
     positions: np.ndarray,
     cell: np.ndarray,
-    pbc: Sequence[bool],
+    pbc: Sequence[bool] | np.ndarray,
     cutoff_a: float,
     *,
     index: int = 0,
