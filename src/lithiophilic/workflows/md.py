@@ -674,7 +674,9 @@ class LiAggregationMaker(Maker):
     md_maker
         One MD replica.
     replicas
-        Independent replicas (seeds ``md_maker.seed + r``).
+        Independent replicas (seeds ``md_maker.seed + r``: Li placement, velocities and
+        thermostat noise differ; all replicas of a material share one substrate, i.e. one SQS
+        decoration for an alloy — vary ``substrate_maker.sqs_seed`` to sample others).
     """
 
     name: str = "li aggregation"
