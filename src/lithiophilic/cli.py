@@ -757,7 +757,7 @@ def md_aggregation(
     for m, s in summaries.items():
         docs = _md_replica_docs(store, s["replica_uuids"])
         ok = [d for d in docs if d["status"] == "completed"]
-        frames[m] = [d["frames"] for d in ok]
+        frames[m] = s["replica_frames"]  # metrics with the surface's common cutoff
         if ok and ok[0].get("snapshots"):
             snaps[m] = ok[0]["snapshots"]
         replica_rows[m] = [
@@ -778,7 +778,7 @@ def md_aggregation(
             "-" if k is None else f"{k:.4f}",
             ci,
             "-" if s["cluster_growth_per_ps"] is None else f"{s['cluster_growth_per_ps']:.4f}",
-            ", ".join(f"{c:.2f}" for c in s["cutoffs_a"]) or "-",
+            "-" if s["cutoff_a"] is None else f"{s['cutoff_a']:.2f}",
             s["potential"] + ("" if s["validated_for_science"] else " [red](not validated)[/]"),
         )
     out.print(table)

@@ -63,6 +63,8 @@ def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
     assert summary["n_completed"] == 2
     assert summary["k_per_ps"] >= 0
     assert "first-order rate constant" in summary["definition"]
+    assert "pooled over 2 replicas" in summary["cutoff_source"]  # one cutoff for all replicas
+    assert [len(f) for f in summary["replica_frames"]] == [9, 9]
     sub = embedded_store.query_one({"output.doc_type": "md_substrate"})["output"]
     assert 3.55 < sub["lattice_constant_a"] < 3.7  # MEAM Cu
     assert sub["n_atoms"] == 6 * 6 * 4

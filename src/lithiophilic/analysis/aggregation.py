@@ -50,6 +50,7 @@ __all__ = [
     "li_li_cutoff_a",
     "li_pairs",
     "rate_over_replicas",
+    "sample_frames",
 ]
 
 logger = logging.getLogger(__name__)
@@ -513,6 +514,17 @@ def li_li_cutoff_a(
     return r_min, f"first minimum of the Li-Li pair distribution ({n_pairs} pairs)"
 
 
+def sample_frames(path: str | Path, n_frames: int = 20, **kwargs: Any) -> Iterator[Frame]:
+    """Yield up to about ``n_frames`` evenly spaced frames from the second half of a trajectory.
+
+    Two streaming passes (count, then pick); ``kwargs`` go to :func:`iter_frames`.
+    """
+    total = sum(1 for _ in iter_frames(path, **kwargs))
+    first = total // 2
+    stride = max(1, (total - first) // max(1, n_frames))
+    return (f for f in iter_frames(path, **kwargs) if f.index >= first and f.index % stride == 0)
+
+
 def analyze_trajectory(
     path: str | Path,
     *,
@@ -553,13 +565,9 @@ def analyze_trajectory(
     kwargs: dict[str, Any] = {"type_map": type_map, "timestep_fs": timestep_fs}
     source = "given"
     if cutoff_a is None:
-        n_frames = sum(1 for _ in iter_frames(path, **kwargs))
-        first = n_frames // 2
-        stride = max(1, (n_frames - first) // rdf_frames)
-        picked = (
-            f for f in iter_frames(path, **kwargs) if f.index >= first and f.index % stride == 0
+        cutoff_a, source = li_li_cutoff_a(
+            sample_frames(path, rdf_frames, **kwargs), element=element
         )
-        cutoff_a, source = li_li_cutoff_a(picked, element=element)
     rows: list[dict[str, Any]] = []
     n_li = None
     for frame in iter_frames(path, **kwargs):

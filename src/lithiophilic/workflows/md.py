@@ -35,7 +35,9 @@ from lithiophilic.analysis.aggregation import (
     analyze_trajectory,
     cluster_frame,
     iter_frames,
+    li_li_cutoff_a,
     rate_over_replicas,
+    sample_frames,
 )
 from lithiophilic.errors import CalculationFailed, ConfigurationError
 from lithiophilic.potentials.lammps import LAMMPS_POTENTIALS, LammpsPotential, get_lammps_potential
@@ -220,7 +222,18 @@ class AggregationRateDoc(BaseModel):
         None, description="Mean slope of the mean cluster size, 1/ps."
     )
     statistics: dict[str, Any] | None = Field(None, description="rate_over_replicas output.")
-    cutoffs_a: list[float] = Field(default_factory=list, description="Cluster cutoff per replica.")
+    cutoff_a: float | None = Field(
+        None, description="Li-Li cluster cutoff of the rate (common to all replicas), Å."
+    )
+    cutoff_source: str | None = Field(None, description="How cutoff_a was obtained.")
+    cutoffs_a: list[float] = Field(
+        default_factory=list,
+        description="Each replica's own cutoff (its MD document); information only.",
+    )
+    replica_frames: list[list[dict[str, Any]]] = Field(
+        default_factory=list,
+        description="Per completed replica, per-frame cluster metrics with cutoff_a.",
+    )
     definition: str = Field(RATE_DEFINITION, description="Definition of the rate.")
     potential: str = Field(description="LAMMPS potential.")
     validated_for_science: bool = Field(description="The potential's validated_for_science.")
@@ -611,11 +624,42 @@ def _snapshots(
 # --------------------------------------------------------------------------- summary
 
 
+def _common_cutoff_frames(
+    done: list[dict[str, Any]], cutoff_a: float | None
+) -> tuple[float, str, list[list[dict[str, Any]]]]:
+    """One cutoff for all replicas (pooled Li-Li distribution unless given) and their metrics."""
+    import itertools
+    import tempfile
+
+    if cutoff_a is not None:
+        return cutoff_a, "given", [d["frames"] for d in done]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for d in done:
+            path = Path(tmp) / f"r{d['replica']}.lammpstrj.gz"
+            path.write_bytes(base64.b64decode(d["trajectory"]["content"]))
+            paths.append(path)
+        cutoff, source = li_li_cutoff_a(itertools.chain(*(sample_frames(p) for p in paths)))
+        frames = [
+            analyze_trajectory(p, cutoff_a=cutoff, timestep_fs=d["timestep_fs"])["frames"]
+            for p, d in zip(paths, done, strict=True)
+        ]
+    return cutoff, f"{source}, pooled over {len(done)} replicas", frames
+
+
 @job(output_schema=AggregationRateDoc)
 def aggregation_rate(
-    material: str, docs: list[dict[str, Any]], uuids: list[str] | None = None
+    material: str,
+    docs: list[dict[str, Any]],
+    uuids: list[str] | None = None,
+    cutoff_a: float | None = None,
 ) -> AggregationRateDoc:
-    """Fit the aggregation rate of each completed replica; mean and t-interval over replicas."""
+    """Fit the aggregation rate of each completed replica; mean and t-interval over replicas.
+
+    All replicas use one Li-Li cutoff: ``cutoff_a`` if given, else the first minimum of the
+    Li-Li distribution pooled over the replicas' trajectories (each MD document keeps the
+    metrics with its own cutoff).
+    """
     docs = [d.model_dump() if isinstance(d, BaseModel) else dict(d) for d in docs]
     done = [d for d in docs if d["status"] == "completed"]
     failed = {
@@ -634,19 +678,15 @@ def aggregation_rate(
     }
     if not done:
         return AggregationRateDoc(status="failed", **common)
+    cutoff, source, replica_frames = _common_cutoff_frames(done, cutoff_a)
     replicas = [
         {
-            key: [f[key] for f in d["frames"]]
+            key: [f[key] for f in frames]
             for key in ("time_ps", "isolated_fraction", "mean_cluster_size")
         }
-        for d in done
+        for frames in replica_frames
     ]
     stats = rate_over_replicas(replicas)
-    cutoffs = [float(d["cutoff_a"]) for d in done]
-    if max(cutoffs) - min(cutoffs) > 0.2:
-        common["warnings"].append(
-            f"replicas used different cluster cutoffs {cutoffs} Å; give cutoff_a to fix one"
-        )
     k = stats["k_per_ps"]
     return AggregationRateDoc(
         status="completed",
@@ -656,7 +696,10 @@ def aggregation_rate(
         k_per_ps_replicas=stats["k_per_ps_replicas"],
         cluster_growth_per_ps=stats["cluster_growth_per_ps"]["mean"],
         statistics=to_builtin(stats),  # type: ignore[arg-type]
-        cutoffs_a=cutoffs,
+        cutoff_a=cutoff,
+        cutoff_source=source,
+        cutoffs_a=[float(d["cutoff_a"]) for d in done],
+        replica_frames=replica_frames,
         **common,
     )
 
@@ -752,6 +795,11 @@ class LiAggregationMaker(Maker):
             md = self.md_maker.make(sub.output, replica=r)
             md.append_name(f" {material} r{r}")
             mds.append(md)
-        summary = aggregation_rate(material, [m.output for m in mds], uuids=[m.uuid for m in mds])
+        summary = aggregation_rate(
+            material,
+            [m.output for m in mds],
+            uuids=[m.uuid for m in mds],
+            cutoff_a=self.md_maker.cutoff_a,
+        )
         summary.name = f"aggregation rate {material}"
         return Flow([sub, *mds, summary], output=summary.output, name=f"{self.name} {material}")
