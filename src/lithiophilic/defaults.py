@@ -30,3 +30,49 @@ SQS_N_ATOMS = 50
 MILLERS = ((1, 1, 1), (1, 0, 0))
 #: Materials of the paper.
 PAPER_MATERIALS = ("Cu", "Cu5Zn8", "Cu0.64Zn0.36")
+
+# --- Li aggregation MD (issue 6) ---
+# Why these defaults should show aggregation where it happens: Li adatoms on close-packed Cu
+# hop over barriers of order 0.1 eV, i.e. ~1e10-1e11 hops/s at 300 K, so in 100 ps each Li
+# makes tens to hundreds of hops (several Å to nm of travel); at 0.15 ML the Li start >= 4 Å
+# apart (all isolated) with ~6 Å mean spacing, so a surface on which Li-Li bonding beats
+# Li-substrate bonding clusters within the run, and one that keeps Li dispersed does not.
+#: LAMMPS potential of the aggregation MD (the distilled Li-Cu-Zn potential; register it first).
+MD_POTENTIAL = "licuzn-pod"
+#: MD temperature, K (the paper's room-temperature plating).
+MD_TEMPERATURE_K = 300.0
+#: MD time step, fs (Li is the lightest atom; 1 fs resolves its ~10 THz vibrations).
+MD_TIMESTEP_FS = 1.0
+#: MD length, ps.
+MD_TIME_PS = 100.0
+#: Steps between trajectory frames (1 ps at 1 fs).
+MD_DUMP_EVERY = 1000
+#: Steps between run-time checks.
+MD_CHECK_EVERY = 1000
+#: Independent replicas per surface (Li placement and velocities from seed + replica).
+MD_REPLICAS = 3
+#: Li coverage, Li per top-plane substrate atom (0.15 ML: ~34 Li on a 15x15 (111) cell).
+MD_COVERAGE = 0.15
+#: Lateral size of the MD slab in surface primitive cells (15x15x6 fcc(111) = 1350 atoms).
+MD_LATERAL_SIZE = (15, 15)
+#: Atomic planes of the MD slab and fixed bottom planes.
+MD_N_LAYERS = 6
+MD_N_FIXED_LAYERS = 2
+#: SQS tile (surface cells) repeated laterally for random alloys (5x5x6 = 150 atoms, 64:36 exact).
+MD_SQS_TILE = (5, 5)
+#: Smallest initial in-plane Li-Li distance, Å (> the ~3.3 Å cluster cutoff: all Li start isolated).
+MD_LI_MIN_SPACING_A = 4.0
+#: Initial Li height above the top plane, Å.
+MD_LI_HEIGHT_A = 2.2
+#: Vacuum of the MD slab, Å (boundary is non-periodic along z; atoms leaving it are lost).
+MD_VACUUM_A = 30.0
+#: Thermostat of the aggregation MD ("langevin" or "nose-hoover") and its damping time, ps.
+MD_THERMOSTAT = "langevin"
+MD_DAMPING_PS = 0.1
+#: Run-time checks: stop if T(mobile atoms) > factor x target, a Li is higher than this above the
+#: top plane (desorbed), or deeper than this below it (sunk into the slab), Å.
+MD_MAX_TEMPERATURE_FACTOR = 3.0
+MD_LI_MAX_HEIGHT_A = 8.0
+MD_LI_MAX_DEPTH_A = 1.5
+#: Steps between thermo lines of the LAMMPS log.
+MD_THERMO_EVERY = 100

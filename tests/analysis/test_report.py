@@ -143,20 +143,28 @@ def test_pdos_and_md_claims():
             },
         ]
     }
+
+    def summ(k):
+        return {
+            "k_per_ps": k,
+            "k_ci_low_per_ps": k - 0.01,
+            "k_ci_high_per_ps": k + 0.01,
+            "n_completed": 3,
+            "n_replicas": 3,
+            "potential": "licuzn-pod",
+            "validated_for_science": True,
+        }
+
     md = {
-        "rates": {
-            "Cu": {"rate_per_ps": 0.05, "ci95_half_width": 0.01, "n_replicas": 3},
-            "Cu0.64Zn0.36": {"rate_per_ps": 0.01, "ci95_half_width": 0.01, "n_replicas": 3},
-        },
-        "comparison": {"p_value": 0.01},
-        "potential": {"validated_for_science": True},
+        "summaries": {"Cu": summ(0.05), "Cu0.64Zn0.36": summ(0.01)},
+        "comparisons": [{"a": "Cu", "b": "Cu0.64Zn0.36", "p_value": 0.01}],
     }
     claims = evaluate_claims({"pdos": pdos, "md": md})
     v = {(c.panel, c.claim[:10]): c.verdict for c in claims}
     assert v[("5b", "Zn in Cu5Z")] == "agree"
     assert v[("5b", "Zn in Cu0.")] == "agree"
     assert v[("5f/g", "Li aggrega")] == "agree"
-    md["potential"]["validated_for_science"] = False
+    md["summaries"]["Cu"]["validated_for_science"] = False
     (c,) = [c for c in evaluate_claims({"md": md}) if c.panel == "5f/g"]
     assert c.verdict == "inconclusive" and "not validated" in c.reason
 

@@ -18,10 +18,12 @@ nbformat = pytest.importorskip("nbformat")
 
 @pytest.fixture(scope="module")
 def small_database(tmp_path_factory):
-    """A database from a miniature campaign: EMT Cu surface energy, SevenNet-0 Li on Cu(111)."""
+    """A database from a miniature campaign: EMT Cu surface energy, SevenNet-0 Li on Cu(111),
+    a short MD of Li on Cu(111) (MEAM plumbing potential, two replicas)."""
     from lithiophilic.db import get_store
     from lithiophilic.potentials import CalculatorSpec
     from lithiophilic.workflows.binding import LiMultilayerMaker, LiSiteBindingMaker
+    from lithiophilic.workflows.md import LiAggregationMaker
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
     data = tmp_path_factory.mktemp("nbdb")
@@ -34,6 +36,18 @@ def small_database(tmp_path_factory):
     sites = LiSiteBindingMaker(surface_maker=small, max_sites=2)
     flows.append(sites.make("Cu", [1, 1, 1]))
     flows.append(LiMultilayerMaker(site_maker=sites, max_layers=2).make("Cu", [1, 1, 1]))
+    md = LiAggregationMaker.with_potential(
+        "meam-library-licu",
+        replicas=2,
+        substrate_lateral_size=(6, 6),
+        substrate_n_layers=4,
+        substrate_vacuum_a=20.0,
+        md_time_ps=0.4,
+        md_dump_every=50,
+        md_check_every=100,
+        md_n_li=6,
+    )
+    flows.append(md.make("Cu"))
     for flow in flows:
         run_locally(flow, store=store, ensure_success=True, root_dir=runs, create_folders=True)
     return data

@@ -12,7 +12,6 @@ Reference: Wang et al., Energy Environ. Sci. 18, 2622 (2025), doi:10.1039/d4ee05
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -353,37 +352,61 @@ def _claims_5e(binding: Mapping[str, Any] | None) -> list[Claim]:
 
 
 # --------------------------------------------------------------------------- 5f/g
+def _md_rates(md: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Material -> ``k_per_ps``, ``ci`` (low, high), ``n``, potential info, from the MD stage JSON."""
+    out = {}
+    for m, s in (md.get("summaries") or {}).items():
+        if s.get("k_per_ps") is None:
+            continue
+        out[m] = {
+            "k_per_ps": float(s["k_per_ps"]),
+            "ci": (s.get("k_ci_low_per_ps"), s.get("k_ci_high_per_ps")),
+            "n": s.get("n_completed"),
+            "n_replicas": s.get("n_replicas"),
+            "potential": s.get("potential"),
+            "validated_for_science": s.get("validated_for_science", True),
+        }
+    return out
+
+
+def _fmt_ci(ci: tuple[Any, Any]) -> str:
+    lo, hi = ci
+    return "—" if lo is None or hi is None else f"[{lo:.3g}, {hi:.3g}]"
+
+
 def _claims_5fg(md: Mapping[str, Any] | None) -> list[Claim]:
     claim = "Li aggregates markedly faster on Cu (111) than on Cu0.64Zn0.36 (111)"
     if not md:
         return [Claim("5f/g", claim, "—", "not run", "MD stage did not run")]
-    comp = md.get("comparison") or {}
-    rates = md.get("rates") or {}
-    cu = rates.get(CU) or {}
-    al = rates.get(ALLOY) or {}
-    if not cu or not al:
-        return [Claim("5f/g", claim, "—", "not run", "MD results for Cu and the alloy missing")]
-    k_cu, k_al = cu.get("rate_per_ps"), al.get("rate_per_ps")
-    if k_cu is None or k_al is None:
-        return [Claim("5f/g", claim, "—", "not run", "no fitted aggregation rates")]
-    p = comp.get("p_value")
-    unit = md.get("rate_unit", "1/ps")
-    ours = f"rate Cu {k_cu:.3g} ± {cu.get('ci95_half_width', math.nan):.2g}, alloy {k_al:.3g} ± {al.get('ci95_half_width', math.nan):.2g} {unit}"
+    rates = _md_rates(md)
+    if CU not in rates or ALLOY not in rates:
+        return [
+            Claim("5f/g", claim, "—", "not run", "no fitted aggregation rate for Cu and the alloy")
+        ]
+    cu, al = rates[CU], rates[ALLOY]
+    cmp = next(
+        (c for c in md.get("comparisons", []) if {c.get("a"), c.get("b")} == {CU, ALLOY}), {}
+    )
+    p = cmp.get("p_value")
+    ours = (
+        f"k: Cu {cu['k_per_ps']:.3g} {_fmt_ci(cu['ci'])}, alloy {al['k_per_ps']:.3g} "
+        f"{_fmt_ci(al['ci'])} 1/ps (95% CI, {cu['n']} and {al['n']} replicas)"
+    )
     if p is not None:
-        ours += f"; p = {p:.3g}"
+        ours += f"; Welch p = {p:.3g}"
     alpha = THRESHOLDS["alpha"]
     if p is None or p >= alpha:
         v: Verdict = "inconclusive"
-        reason = f"difference not significant at α = {alpha}" if p is not None else "no test"
-    elif k_cu > k_al:
+        reason = (
+            f"difference not significant at α = {alpha}"
+            if p is not None
+            else "no t-test (< 2 replicas)"
+        )
+    elif cu["k_per_ps"] > al["k_per_ps"]:
         v, reason = "agree", f"Cu faster, significant at α = {alpha}"
     else:
         v, reason = "disagree", f"alloy faster, significant at α = {alpha}"
-    definition = md.get("rate_definition")
-    if definition:
-        reason += f". Rate: {definition}"
-    potential = md.get("potential") or {}
-    if potential and not potential.get("validated_for_science", True):
+    if not (cu["validated_for_science"] and al["validated_for_science"]):
         v, reason = "inconclusive", reason + "; the MD potential is not validated for science"
     return [Claim("5f/g", claim, ours, v, reason)]
 
@@ -672,22 +695,19 @@ def panel_tables(
             [[m, *[f"{x['rms_a']:.2f}" for x in d["distortion"]]] for m, d in lay.items()],
         )
     md = stages.get("md")
-    if md and md.get("rates"):
+    rates = _md_rates(md) if md else {}
+    if rates:
         tables["5f"] = (
-            [
-                "material",
-                f"aggregation rate ({md.get('rate_unit', '1/ps')})",
-                "95% CI half-width",
-                "replicas",
-            ],
+            ["material", "aggregation rate k (1/ps)", "95% CI", "replicas", "potential"],
             [
                 [
                     m,
-                    f"{r.get('rate_per_ps', math.nan):.3g}",
-                    f"{r.get('ci95_half_width', math.nan):.2g}",
-                    r.get("n_replicas", ""),
+                    f"{r['k_per_ps']:.3g}",
+                    _fmt_ci(r["ci"]),
+                    f"{r['n']}/{r['n_replicas']}",
+                    r["potential"],
                 ]
-                for m, r in md["rates"].items()
+                for m, r in rates.items()
             ],
         )
     return tables

@@ -1,0 +1,805 @@
+"""Li aggregation MD (Fig. 5f, 5g): Li adatoms dispersed on a large (111) slab, NVT in LAMMPS.
+
+Flow of :class:`LiAggregationMaker` for one material:
+
+1. :class:`MdSubstrateMaker` — bulk (an oriented SQS tile for random alloys), lattice constant
+   of the chosen LAMMPS potential (energy–volume scan), large slab with the bottom planes
+   fixed (structure in the ``data`` store);
+2. ``replicas`` × :class:`LiAggregationMdMaker` — N Li placed at random with a minimum spacing
+   (seed + replica), NVT (Langevin or Nosé–Hoover) through the ``lammps`` Python module with
+   run-time checks, per-frame Li–Li cluster metrics; trajectory (gzip LAMMPS dump), thermo log,
+   initial structure and snapshots go to the ``data`` store.  A run that fails a check returns a
+   document with ``status="failed"`` and the reason, keeping its partial trajectory;
+3. :func:`aggregation_rate` — the aggregation rate over the completed replicas with a Student-t
+   confidence interval (definition in :data:`lithiophilic.analysis.aggregation.RATE_DEFINITION`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from jobflow import Flow, Maker, job
+from pydantic import BaseModel, ConfigDict, Field
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from lithiophilic import defaults
+from lithiophilic.analysis.aggregation import (
+    RATE_DEFINITION,
+    analyze_trajectory,
+    cluster_frame,
+    iter_frames,
+    li_li_cutoff_a,
+    rate_over_replicas,
+    sample_frames,
+)
+from lithiophilic.errors import CalculationFailed, ConfigurationError
+from lithiophilic.potentials.lammps import LAMMPS_POTENTIALS, LammpsPotential, get_lammps_potential
+from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
+from lithiophilic.structures import parse_composition, to_builtin
+from lithiophilic.structures.md_slab import (
+    add_dispersed_li,
+    coverage_to_n_li,
+    fcc111_area_a2,
+    make_md_bulk,
+    make_md_slab,
+    max_dispersed_li,
+    scale_lattice,
+)
+from lithiophilic.workflows.base import CalculatorProvenance
+from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS, MdSettings, run_md, run_md_mpi
+
+__all__ = [
+    "AggregationRateDoc",
+    "LiAggregationDoc",
+    "LiAggregationMaker",
+    "LiAggregationMdMaker",
+    "MdSubstrateDoc",
+    "MdSubstrateMaker",
+    "aggregation_rate",
+    "resolve_md_potential",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Relative lattice-constant range of the energy–volume scan.
+_SCAN = np.linspace(0.96, 1.04, 9)
+
+
+def resolve_md_potential(name: str, elements: set[str] | None = None) -> LammpsPotential:
+    """Return the registered LAMMPS potential ``name``, checking it covers ``elements`` + Li.
+
+    Raises
+    ------
+    ConfigurationError
+        If the potential is not registered (the message lists the registered ones) or does not
+        cover an element.
+    """
+    if name not in LAMMPS_POTENTIALS:
+        hint = ""
+        if name == defaults.MD_POTENTIAL:
+            hint = (
+                " (it is the distilled Li-Cu-Zn potential, registered once it is fitted; "
+                "pass potential='meam-library-licu' for a plumbing run on Cu)"
+            )
+        msg = (
+            f"potential: LAMMPS potential {name!r} is not registered; registered: "
+            f"{sorted(LAMMPS_POTENTIALS)}{hint}"
+        )
+        raise ConfigurationError(msg)
+    pot = get_lammps_potential(name)
+    if elements is not None:
+        pot.check_elements({*elements, "Li"})
+    return pot
+
+
+def material_elements(material: str) -> set[str]:
+    """Return the elements of a named material or formula."""
+    from lithiophilic.structures import MATERIALS
+
+    spec = MATERIALS.get(material.strip())
+    if spec is not None:
+        return set(spec.composition)
+    return set(parse_composition(material))
+
+
+def _potential_warnings(pot: LammpsPotential) -> list[str]:
+    if pot.validated_for_science:
+        return []
+    text = (
+        f"LAMMPS potential {pot.name!r} is not validated for science "
+        f"(validated_for_science=False: {pot.description}); use the numbers for plumbing only"
+    )
+    logger.warning(text)
+    return [text]
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class MdSubstrateDoc(BaseModel):
+    """Clean MD slab: the structure (``data`` store) and what was needed to build it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    doc_type: Literal["md_substrate"] = Field("md_substrate", description="Document family.")
+    material: str = Field(description="Material name or formula.")
+    miller: list[int] = Field(description="Surface Miller index (conventional cell).")
+    structure: Structure = Field(description="Clean slab (stored in the data store).")
+    fixed_indices: list[int] = Field(description="Indices of the fixed (bottom-plane) atoms.")
+    z_top_a: float = Field(description="Mean height of the top plane, Å.")
+    n_top_atoms: int = Field(description="Substrate atoms in the top plane.")
+    lateral_size: list[int] = Field(description="Surface primitive cells along a and b.")
+    n_layers: int = Field(description="Atomic planes.")
+    n_fixed_layers: int = Field(description="Fixed bottom planes.")
+    area_a2: float = Field(description="Surface area of the cell, Å².")
+    n_atoms: int = Field(description="Atoms in the slab.")
+    formula: str = Field(description="Chemical formula of the slab.")
+    lattice_constant_a: float = Field(description="Lattice constant used, Å.")
+    lattice_constant_source: str = Field(description="'given' or 'E(V) scan with <potential>'.")
+    lattice_scan: dict[str, list[float]] | None = Field(
+        None, description="a_a (Å) and energy per atom (eV/atom) of the scan."
+    )
+    potential: str = Field(description="LAMMPS potential of the lattice-constant scan.")
+    sqs: dict[str, Any] | None = Field(None, description="SQS tile report (random alloys).")
+    structure_hash: str = Field(description="Hash of the clean slab.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+
+
+class LiAggregationDoc(CalculatorProvenance):
+    """One Li-aggregation MD replica (trajectory, log, structure, snapshots in the data store)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    doc_type: Literal["md_aggregation"] = Field("md_aggregation", description="Document family.")
+    material: str = Field(description="Substrate material.")
+    replica: int = Field(description="Replica number (0-based).")
+    seed: int = Field(description="Seed of Li placement, velocities and thermostat noise.")
+    status: Literal["completed", "failed"] = Field(description="'failed': a check stopped it.")
+    converged: bool = Field(description="True if every step ran and every check passed.")
+    failure_reason: str | None = Field(None, description="Why the run stopped (failed only).")
+    potential_info: dict[str, Any] = Field(description="LammpsPotential.info() of the potential.")
+    validated_for_science: bool = Field(description="The potential's validated_for_science.")
+    warnings: list[str] = Field(default_factory=list, description="Problems the run survived.")
+    settings: dict[str, Any] = Field(description="MdSettings (LAMMPS run settings).")
+    temperature_k: float = Field(description="Thermostat temperature, K.")
+    timestep_fs: float = Field(description="Time step, fs.")
+    time_ps: float = Field(description="Requested MD length, ps.")
+    time_ps_done: float = Field(description="MD length actually run, ps.")
+    n_steps_done: int = Field(description="MD steps actually run.")
+    n_mpi: int = Field(description="MPI ranks.")
+    wall_time_s: float = Field(description="Wall time of the LAMMPS driver, s.")
+    md_wall_time_s: float = Field(description="Wall time inside LAMMPS 'run' commands, s.")
+    n_atoms: int = Field(description="Atoms (substrate + Li).")
+    n_li: int = Field(description="Li atoms.")
+    coverage: float = Field(description="Li per top-plane substrate atom (monolayers).")
+    li_min_spacing_a: float = Field(description="Minimum initial in-plane Li-Li distance, Å.")
+    li_height_a: float = Field(description="Initial Li height above the top plane, Å.")
+    lattice_constant_a: float = Field(description="Substrate lattice constant, Å.")
+    area_a2: float = Field(description="Surface area, Å².")
+    substrate_structure_hash: str = Field(description="Hash of the clean slab.")
+    input_structure_hash: str = Field(description="Hash of the slab with Li (MD input).")
+    structure: Structure = Field(description="MD input structure (data store).")
+    trajectory: dict[str, Any] = Field(
+        description="gzip LAMMPS dump (id type element x y z; Li only unless dump_all), base64 "
+        "(data store): format, compression, encoding, content."
+    )
+    thermo_log: str = Field(description="LAMMPS log with the thermo output (data store).")
+    cutoff_a: float | None = Field(None, description="Li-Li cluster cutoff, Å (completed runs).")
+    cutoff_source: str | None = Field(None, description="How the cutoff was obtained.")
+    frames: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Per-frame cluster metrics (time_ps, n_clusters, largest_cluster, "
+        "mean_cluster_size, isolated_fraction, mean_coordination); empty for failed runs.",
+    )
+    snapshots: dict[str, Any] | None = Field(
+        None,
+        description="Li xy and cluster labels at a few times + substrate top plane (data store).",
+    )
+    dir_name: str = Field(description="Directory the job ran in.")
+
+
+class AggregationRateDoc(BaseModel):
+    """Aggregation rate of one surface over its completed replicas."""
+
+    doc_type: Literal["aggregation_rate"] = Field("aggregation_rate", description="Family.")
+    material: str = Field(description="Substrate material.")
+    status: Literal["completed", "failed"] = Field(description="'failed': no completed replica.")
+    n_replicas: int = Field(description="Replicas run.")
+    n_completed: int = Field(description="Replicas that completed (used in the statistics).")
+    failed_replicas: dict[str, str] = Field(description="Replica number → failure reason.")
+    k_per_ps: float | None = Field(None, description="Mean aggregation rate k, 1/ps.")
+    k_ci_low_per_ps: float | None = Field(None, description="Lower 95 % t-interval bound, 1/ps.")
+    k_ci_high_per_ps: float | None = Field(None, description="Upper 95 % t-interval bound, 1/ps.")
+    k_per_ps_replicas: list[float] = Field(default_factory=list, description="k per replica.")
+    cluster_growth_per_ps: float | None = Field(
+        None, description="Mean slope of the mean cluster size, 1/ps."
+    )
+    statistics: dict[str, Any] | None = Field(None, description="rate_over_replicas output.")
+    cutoff_a: float | None = Field(
+        None, description="Li-Li cluster cutoff of the rate (common to all replicas), Å."
+    )
+    cutoff_source: str | None = Field(None, description="How cutoff_a was obtained.")
+    cutoffs_a: list[float] = Field(
+        default_factory=list,
+        description="Each replica's own cutoff (its MD document); information only.",
+    )
+    replica_frames: list[list[dict[str, Any]]] = Field(
+        default_factory=list,
+        description="Per completed replica, per-frame cluster metrics with cutoff_a.",
+    )
+    definition: str = Field(RATE_DEFINITION, description="Definition of the rate.")
+    potential: str = Field(description="LAMMPS potential.")
+    validated_for_science: bool = Field(description="The potential's validated_for_science.")
+    warnings: list[str] = Field(default_factory=list, description="Warnings.")
+    replica_uuids: list[str] = Field(default_factory=list, description="uuids of the MD jobs.")
+    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
+
+
+# --------------------------------------------------------------------------- substrate
+
+
+def fit_lattice_constant_a(bulk: Any, potential: str) -> tuple[float, dict[str, list[float]]]:
+    """Return the lattice constant minimising the potential energy of ``bulk`` (scaled uniformly).
+
+    Nine energies between 0.96 and 1.04 × ``bulk.info["a_a"]``, quadratic fit around the
+    lowest point.
+
+    Raises
+    ------
+    CalculationFailed
+        If the minimum lies at the edge of the scan.
+    """
+    from lithiophilic.potentials import CalculatorSpec, get_calculator
+
+    calc = get_calculator(CalculatorSpec("lammps", {"potential": potential}))
+    a0 = float(bulk.info["a_a"])
+    cell = bulk.copy()
+    widths = abs(np.linalg.det(cell.cell)) / np.linalg.norm(
+        np.cross(cell.cell[[1, 2, 0]], cell.cell[[2, 0, 1]]), axis=1
+    )
+    cell = cell.repeat(tuple(math.ceil(9.0 / w) for w in widths))
+    a_values = a0 * _SCAN
+    energies = []
+    for a in a_values:
+        atoms = scale_lattice(cell, float(a))
+        atoms.calc = calc
+        energies.append(atoms.get_potential_energy() / len(atoms))
+    e = np.asarray(energies)
+    i = int(np.argmin(e))
+    if i in (0, len(e) - 1):
+        msg = (
+            f"lattice constant: the energy minimum of {potential!r} lies outside "
+            f"{a_values[0]:.3f}-{a_values[-1]:.3f} Å; give lattice_constant_a"
+        )
+        raise CalculationFailed(msg)
+    c2, c1, _ = np.polyfit(a_values[i - 1 : i + 2], e[i - 1 : i + 2], 2)
+    return float(-c1 / (2 * c2)), {"a_a": a_values.tolist(), "energy_per_atom_ev": e.tolist()}
+
+
+@dataclass
+class MdSubstrateMaker(Maker):
+    """Build the clean MD slab of a material.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    potential
+        LAMMPS potential of the lattice-constant scan (the MD's potential).
+    miller
+        Surface.
+    lateral_size
+        Surface primitive cells along a and b.
+    n_layers, n_fixed_layers
+        Atomic planes; fixed bottom planes.
+    sqs_tile
+        Surface cells of the SQS tile repeated laterally (random alloys).
+    sqs_seed
+        SQS seed.
+    vacuum_a
+        Vacuum, Å.
+    lattice_constant_a
+        Lattice constant, Å; ``None``: energy–volume scan with ``potential``.
+    """
+
+    name: str = "md substrate"
+    potential: str = defaults.MD_POTENTIAL
+    miller: tuple[int, int, int] = (1, 1, 1)
+    lateral_size: tuple[int, int] = defaults.MD_LATERAL_SIZE
+    n_layers: int = defaults.MD_N_LAYERS
+    n_fixed_layers: int = defaults.MD_N_FIXED_LAYERS
+    sqs_tile: tuple[int, int] = defaults.MD_SQS_TILE
+    sqs_seed: int = 0
+    vacuum_a: float = defaults.MD_VACUUM_A
+    lattice_constant_a: float | None = None
+
+    @job(output_schema=MdSubstrateDoc, data=["structure"])
+    def make(self, material: str) -> MdSubstrateDoc:
+        """Build the slab of ``material`` (see the class docstring)."""
+        from ase.constraints import FixAtoms
+
+        from lithiophilic.structures import surface_area_a2
+
+        resolve_md_potential(self.potential, material_elements(material))
+        bulk = make_md_bulk(
+            material,
+            miller=self.miller,
+            n_layers=self.n_layers,
+            sqs_tile=self.sqs_tile,
+            seed=self.sqs_seed,
+        )
+        scan = None
+        if self.lattice_constant_a is None:
+            a_a, scan = fit_lattice_constant_a(bulk, self.potential)
+            source = f"E(V) scan with {self.potential}"
+        else:
+            a_a, source = float(self.lattice_constant_a), "given"
+        bulk = scale_lattice(bulk, a_a)
+        slab = make_md_slab(
+            bulk,
+            miller=self.miller,
+            lateral_size=self.lateral_size,
+            n_layers=self.n_layers,
+            n_fixed_layers=self.n_fixed_layers,
+            vacuum_a=self.vacuum_a,
+        )
+        fixed: list[int] = []
+        for c in slab.constraints:
+            if isinstance(c, FixAtoms):
+                fixed.extend(int(i) for i in c.get_indices())
+        sqs = bulk.info.get("sqs")
+        return MdSubstrateDoc(
+            material=material,
+            miller=list(self.miller),
+            structure=AseAtomsAdaptor.get_structure(_plain(slab)),
+            fixed_indices=sorted(fixed),
+            z_top_a=float(slab.info["z_top_a"]),
+            n_top_atoms=int(slab.info["n_top_atoms"]),
+            lateral_size=[int(v) for v in self.lateral_size],
+            n_layers=self.n_layers,
+            n_fixed_layers=self.n_fixed_layers,
+            area_a2=surface_area_a2(slab),
+            n_atoms=len(slab),
+            formula=slab.get_chemical_formula(),
+            lattice_constant_a=a_a,
+            lattice_constant_source=source,
+            lattice_scan=scan,
+            potential=self.potential,
+            sqs=to_builtin(sqs) if sqs else None,  # type: ignore[arg-type]
+            structure_hash=structure_hash(slab),
+        )
+
+
+def _plain(atoms: Any) -> Any:
+    out = atoms.copy()
+    out.set_constraint()
+    out.info = {}
+    return out
+
+
+def _substrate_atoms(substrate: MdSubstrateDoc | dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    from ase.constraints import FixAtoms
+
+    doc = substrate.model_dump() if isinstance(substrate, BaseModel) else dict(substrate)
+    structure = doc["structure"]
+    if isinstance(structure, dict):
+        structure = Structure.from_dict(structure)
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.set_constraint(FixAtoms(indices=doc["fixed_indices"]))
+    atoms.info = {"z_top_a": doc["z_top_a"], "n_top_atoms": doc["n_top_atoms"]}
+    return atoms, doc
+
+
+# --------------------------------------------------------------------------- MD replica
+
+
+@dataclass
+class LiAggregationMdMaker(Maker):
+    """One Li-aggregation MD replica on a clean slab (NVT through the ``lammps`` module).
+
+    Parameters
+    ----------
+    name
+        Job name.
+    potential
+        Registered LAMMPS potential (must cover Li and the substrate's elements).
+    temperature_k, timestep_fs, time_ps
+        NVT temperature (K), time step (fs, ≤ 5), length (ps).
+    dump_every, check_every, thermo_every
+        Steps between trajectory frames, run-time checks, thermo lines.
+    n_li
+        Li atoms; ``None``: ``coverage`` × top-plane atoms.
+    coverage
+        Li per top-plane substrate atom (used when ``n_li`` is ``None``).
+    li_min_spacing_a, li_height_a
+        Minimum initial in-plane Li–Li distance and initial height above the top plane, Å.
+    seed
+        Base seed; replica r uses ``seed + r`` for placement, velocities and noise.
+    thermostat, damping_ps
+        "langevin" or "nose-hoover"; damping time, ps.
+    max_temperature_factor, li_max_height_a, li_max_depth_a
+        Run-time check limits (see :class:`~lithiophilic.workflows.md_engine.MdSettings`).
+    minimize
+        Relax positions before the MD.
+    dump_all
+        Dump all atoms (default: Li only).
+    cutoff_a
+        Li–Li cluster cutoff, Å; ``None``: first minimum of this run's Li–Li distribution.
+    n_mpi
+        MPI ranks (> 1 runs under the environment's ``mpirun``).
+    """
+
+    name: str = "li aggregation md"
+    potential: str = defaults.MD_POTENTIAL
+    temperature_k: float = defaults.MD_TEMPERATURE_K
+    timestep_fs: float = defaults.MD_TIMESTEP_FS
+    time_ps: float = defaults.MD_TIME_PS
+    dump_every: int = defaults.MD_DUMP_EVERY
+    check_every: int = defaults.MD_CHECK_EVERY
+    thermo_every: int = defaults.MD_THERMO_EVERY
+    n_li: int | None = None
+    coverage: float = defaults.MD_COVERAGE
+    li_min_spacing_a: float = defaults.MD_LI_MIN_SPACING_A
+    li_height_a: float = defaults.MD_LI_HEIGHT_A
+    seed: int = 1
+    thermostat: Literal["langevin", "nose-hoover"] = defaults.MD_THERMOSTAT  # type: ignore[assignment]
+    damping_ps: float = defaults.MD_DAMPING_PS
+    max_temperature_factor: float = defaults.MD_MAX_TEMPERATURE_FACTOR
+    li_max_height_a: float = defaults.MD_LI_MAX_HEIGHT_A
+    li_max_depth_a: float = defaults.MD_LI_MAX_DEPTH_A
+    minimize: bool = True
+    dump_all: bool = False
+    cutoff_a: float | None = None
+    n_mpi: int = 1
+
+    def __post_init__(self) -> None:
+        self.settings(0)
+        if self.n_li is not None and (not isinstance(self.n_li, int) or self.n_li < 1):
+            msg = f"n_li={self.n_li!r} must be a positive integer"
+            raise ConfigurationError(msg)
+        if not 0 < self.coverage <= 1:
+            msg = f"coverage={self.coverage} must be in (0, 1] monolayer"
+            raise ConfigurationError(msg)
+        if self.n_mpi < 1:
+            msg = f"n_mpi={self.n_mpi} must be ≥ 1"
+            raise ConfigurationError(msg)
+        if self.cutoff_a is not None and not self.cutoff_a > 0:
+            msg = f"cutoff_a={self.cutoff_a} must be > 0 Å"
+            raise ConfigurationError(msg)
+
+    def settings(self, replica: int) -> MdSettings:
+        """Return the LAMMPS run settings of ``replica``.
+
+        Raises
+        ------
+        ConfigurationError
+            For a time step outside (0, 5] fs, a non-positive length or temperature, etc.
+        """
+        if not self.time_ps > 0:
+            msg = f"time_ps={self.time_ps} must be > 0 ps"
+            raise ConfigurationError(msg)
+        if not 0 < self.timestep_fs <= MAX_TIMESTEP_FS:
+            msg = f"timestep_fs={self.timestep_fs} must be in (0, {MAX_TIMESTEP_FS}] fs"
+            raise ConfigurationError(msg)
+        n_steps = round(self.time_ps * 1000.0 / self.timestep_fs)
+        return MdSettings(
+            potential=self.potential,
+            temperature_k=self.temperature_k,
+            timestep_fs=self.timestep_fs,
+            n_steps=max(1, n_steps),
+            dump_every=self.dump_every,
+            check_every=self.check_every,
+            thermo_every=self.thermo_every,
+            seed=self.seed + replica,
+            thermostat=self.thermostat,
+            damping_ps=self.damping_ps,
+            max_temperature_factor=self.max_temperature_factor,
+            li_max_height_a=self.li_max_height_a,
+            li_max_depth_a=self.li_max_depth_a,
+            minimize=self.minimize,
+            dump_all=self.dump_all,
+        )
+
+    @job(
+        output_schema=LiAggregationDoc,
+        data=["structure", "trajectory", "thermo_log", "snapshots"],
+    )
+    def make(
+        self, substrate: MdSubstrateDoc | dict[str, Any], replica: int = 0
+    ) -> LiAggregationDoc:
+        """Place Li on ``substrate``, run the MD, analyse the clusters (see the class docstring)."""
+        slab, sub = _substrate_atoms(substrate)
+        pot = resolve_md_potential(self.potential, set(slab.get_chemical_symbols()))
+        warns = _potential_warnings(pot)
+        settings = self.settings(replica)
+        n_li = self.n_li if self.n_li is not None else coverage_to_n_li(slab, self.coverage)
+        atoms = add_dispersed_li(
+            slab,
+            n_li,
+            min_spacing_a=self.li_min_spacing_a,
+            height_a=self.li_height_a,
+            seed=settings.seed,
+        )
+        workdir = Path.cwd() / f"lammps-{sub['material']}-r{replica}"
+        if self.n_mpi > 1:
+            result = run_md_mpi(atoms, settings, workdir, n_mpi=self.n_mpi)
+        else:
+            result = run_md(atoms, settings, workdir)
+        traj = Path(result["trajectory"])
+        cutoff, source, frames, snapshots = None, None, [], None
+        if result["status"] == "completed":
+            analysis = analyze_trajectory(
+                traj, cutoff_a=self.cutoff_a, timestep_fs=settings.timestep_fs
+            )
+            cutoff, source = analysis["cutoff_a"], analysis["cutoff_source"]
+            frames = analysis["frames"]
+            snapshots = _snapshots(traj, slab, cutoff, settings.timestep_fs, len(frames))
+        return LiAggregationDoc(
+            calculator_name="lammps",
+            calculator_version=str(result["lammps_version"]),
+            calculator_model=pot.name,
+            material=sub["material"],
+            replica=replica,
+            seed=settings.seed,
+            status=result["status"],
+            converged=result["status"] == "completed",
+            failure_reason=result["failure_reason"],
+            potential_info=pot.info() | {"directory": str(pot.directory)},
+            validated_for_science=pot.validated_for_science,
+            warnings=warns,
+            settings=asdict(settings),
+            temperature_k=settings.temperature_k,
+            timestep_fs=settings.timestep_fs,
+            time_ps=self.time_ps,
+            time_ps_done=result["time_ps_done"],
+            n_steps_done=result["n_steps_done"],
+            n_mpi=result["n_mpi"],
+            wall_time_s=result["wall_time_s"],
+            md_wall_time_s=result["md_wall_time_s"],
+            n_atoms=len(atoms),
+            n_li=n_li,
+            coverage=n_li / int(sub["n_top_atoms"]),
+            li_min_spacing_a=self.li_min_spacing_a,
+            li_height_a=self.li_height_a,
+            lattice_constant_a=sub["lattice_constant_a"],
+            area_a2=sub["area_a2"],
+            substrate_structure_hash=sub["structure_hash"],
+            input_structure_hash=structure_hash(atoms),
+            structure=AseAtomsAdaptor.get_structure(_plain(atoms)),
+            trajectory={
+                "format": "lammps-dump",
+                "compression": "gzip",
+                "encoding": "base64",
+                "columns": "id type element x y z",
+                "dump_every": settings.dump_every,
+                "timestep_fs": settings.timestep_fs,
+                "content": base64.b64encode(traj.read_bytes() if traj.is_file() else b"").decode(
+                    "ascii"
+                ),
+            },
+            thermo_log=Path(result["log"]).read_text(),
+            cutoff_a=cutoff,
+            cutoff_source=source,
+            frames=frames,
+            snapshots=snapshots,
+            dir_name=str(Path.cwd()),
+        )
+
+
+def _snapshots(
+    traj: Path, slab: Any, cutoff_a: float, timestep_fs: float, n_frames: int, n_shots: int = 4
+) -> dict[str, Any]:
+    """Li xy and cluster labels at ``n_shots`` evenly spaced frames, plus the top plane."""
+    wanted = set(np.linspace(0, n_frames - 1, n_shots).round().astype(int).tolist())
+    shots = []
+    for frame in iter_frames(traj, timestep_fs=timestep_fs):
+        if frame.index in wanted:
+            li = frame.select("Li")
+            res = cluster_frame(li, frame.cell, frame.pbc, cutoff_a, index=frame.index)
+            shots.append(
+                {
+                    "frame": frame.index,
+                    "time_ps": frame.time_ps,
+                    "li_xy": li[:, :2].round(3).tolist(),
+                    "labels": res.labels.tolist(),
+                }
+            )
+    z = slab.positions[:, 2]
+    top = z > float(slab.info["z_top_a"]) - 1.0
+    return {
+        "cell2d": np.asarray(slab.cell)[:2, :2].tolist(),
+        "substrate_xy": slab.positions[top, :2].round(3).tolist(),
+        "substrate_symbols": np.asarray(slab.get_chemical_symbols())[top].tolist(),
+        "frames": shots,
+    }
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _common_cutoff_frames(
+    done: list[dict[str, Any]], cutoff_a: float | None
+) -> tuple[float, str, list[list[dict[str, Any]]]]:
+    """One cutoff for all replicas (pooled Li-Li distribution unless given) and their metrics."""
+    import itertools
+    import tempfile
+
+    if cutoff_a is not None:
+        return cutoff_a, "given", [d["frames"] for d in done]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for d in done:
+            path = Path(tmp) / f"r{d['replica']}.lammpstrj.gz"
+            path.write_bytes(base64.b64decode(d["trajectory"]["content"]))
+            paths.append(path)
+        cutoff, source = li_li_cutoff_a(itertools.chain(*(sample_frames(p) for p in paths)))
+        frames = [
+            analyze_trajectory(p, cutoff_a=cutoff, timestep_fs=d["timestep_fs"])["frames"]
+            for p, d in zip(paths, done, strict=True)
+        ]
+    return cutoff, f"{source}, pooled over {len(done)} replicas", frames
+
+
+@job(output_schema=AggregationRateDoc)
+def aggregation_rate(
+    material: str,
+    docs: list[dict[str, Any]],
+    uuids: list[str] | None = None,
+    cutoff_a: float | None = None,
+) -> AggregationRateDoc:
+    """Fit the aggregation rate of each completed replica; mean and t-interval over replicas.
+
+    All replicas use one Li-Li cutoff: ``cutoff_a`` if given, else the first minimum of the
+    Li-Li distribution pooled over the replicas' trajectories (each MD document keeps the
+    metrics with its own cutoff).
+    """
+    docs = [d.model_dump() if isinstance(d, BaseModel) else dict(d) for d in docs]
+    done = [d for d in docs if d["status"] == "completed"]
+    failed = {
+        str(d["replica"]): str(d["failure_reason"]) for d in docs if d["status"] != "completed"
+    }
+    first = docs[0]
+    common = {
+        "material": material,
+        "n_replicas": len(docs),
+        "n_completed": len(done),
+        "failed_replicas": failed,
+        "potential": first["calculator_model"],
+        "validated_for_science": first["validated_for_science"],
+        "warnings": sorted({w for d in docs for w in d.get("warnings", [])}),
+        "replica_uuids": list(uuids or []),
+    }
+    if not done:
+        return AggregationRateDoc(status="failed", **common)
+    cutoff, source, replica_frames = _common_cutoff_frames(done, cutoff_a)
+    replicas = [
+        {
+            key: [f[key] for f in frames]
+            for key in ("time_ps", "isolated_fraction", "mean_cluster_size")
+        }
+        for frames in replica_frames
+    ]
+    stats = rate_over_replicas(replicas)
+    k = stats["k_per_ps"]
+    return AggregationRateDoc(
+        status="completed",
+        k_per_ps=k["mean"],
+        k_ci_low_per_ps=k["ci_low"],
+        k_ci_high_per_ps=k["ci_high"],
+        k_per_ps_replicas=stats["k_per_ps_replicas"],
+        cluster_growth_per_ps=stats["cluster_growth_per_ps"]["mean"],
+        statistics=to_builtin(stats),  # type: ignore[arg-type]
+        cutoff_a=cutoff,
+        cutoff_source=source,
+        cutoffs_a=[float(d["cutoff_a"]) for d in done],
+        replica_frames=replica_frames,
+        **common,
+    )
+
+
+@dataclass
+class LiAggregationMaker(Maker):
+    """Li aggregation on one material: substrate → replicas × MD → aggregation rate.
+
+    Parameters
+    ----------
+    name
+        Flow name.
+    substrate_maker
+        Builds the clean slab.
+    md_maker
+        One MD replica.
+    replicas
+        Independent replicas (seeds ``md_maker.seed + r``: Li placement, velocities and
+        thermostat noise differ; all replicas of a material share one substrate, i.e. one SQS
+        decoration for an alloy — vary ``substrate_maker.sqs_seed`` to sample others).
+    """
+
+    name: str = "li aggregation"
+    substrate_maker: MdSubstrateMaker = field(default_factory=MdSubstrateMaker)
+    md_maker: LiAggregationMdMaker = field(default_factory=LiAggregationMdMaker)
+    replicas: int = defaults.MD_REPLICAS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.replicas, int) or self.replicas < 1:
+            msg = f"replicas={self.replicas!r} must be a positive integer"
+            raise ConfigurationError(msg)
+        if self.substrate_maker.potential != self.md_maker.potential:
+            msg = (
+                f"potential: substrate ({self.substrate_maker.potential!r}) and MD "
+                f"({self.md_maker.potential!r}) must use the same potential"
+            )
+            raise ConfigurationError(msg)
+
+    def _check_li_fits(self, material: str) -> None:
+        """Refuse, before any job, a Li count that cannot fit (fcc (111): area from the registry a)."""
+        from lithiophilic.structures import MATERIALS
+
+        spec = MATERIALS.get(material.strip())
+        sub = self.substrate_maker
+        if spec is None or spec.lattice != "fcc" or tuple(sub.miller) != (1, 1, 1):
+            return
+        lateral = (int(sub.lateral_size[0]), int(sub.lateral_size[1]))
+        a_a = sub.lattice_constant_a or spec.a_a
+        n_li = self.md_maker.n_li
+        if n_li is None:
+            n_li = max(1, round(self.md_maker.coverage * lateral[0] * lateral[1]))
+        area = fcc111_area_a2(a_a, lateral)
+        fit = max_dispersed_li(area, self.md_maker.li_min_spacing_a)
+        if n_li > fit:
+            msg = (
+                f"n_li={n_li} Li cannot be dispersed with li_min_spacing_a="
+                f"{self.md_maker.li_min_spacing_a} Å on {material}(111) {lateral[0]}x{lateral[1]} "
+                f"(~{area:.0f} Å2; random placement fits at most ~{fit}); lower n_li/coverage or "
+                "the spacing, or enlarge the slab"
+            )
+            raise ConfigurationError(msg)
+
+    @classmethod
+    def with_potential(cls, potential: str, **kwargs: Any) -> LiAggregationMaker:
+        """Return a maker whose substrate and MD use ``potential``.
+
+        ``kwargs`` prefixed ``substrate_`` / ``md_`` go to the sub-makers; others to this one.
+        """
+        sub = {k[10:]: v for k, v in kwargs.items() if k.startswith("substrate_")}
+        md = {k[3:]: v for k, v in kwargs.items() if k.startswith("md_")}
+        rest = {k: v for k, v in kwargs.items() if not k.startswith(("substrate_", "md_"))}
+        return cls(
+            substrate_maker=MdSubstrateMaker(potential=potential, **sub),
+            md_maker=LiAggregationMdMaker(potential=potential, **md),
+            **rest,
+        )
+
+    def make(self, material: str) -> Flow:
+        """Return the flow for ``material``.
+
+        Raises
+        ------
+        ConfigurationError
+            If the potential is not registered or does not cover the material's elements + Li,
+            or (fcc (111) slabs) ``n_li`` Li cannot be dispersed with the minimum spacing.
+        """
+        resolve_md_potential(self.md_maker.potential, material_elements(material))
+        self._check_li_fits(material)
+        sub = self.substrate_maker.make(material)
+        sub.append_name(f" {material}")
+        mds = []
+        for r in range(self.replicas):
+            md = self.md_maker.make(sub.output, replica=r)
+            md.append_name(f" {material} r{r}")
+            mds.append(md)
+        summary = aggregation_rate(
+            material,
+            [m.output for m in mds],
+            uuids=[m.uuid for m in mds],
+            cutoff_a=self.md_maker.cutoff_a,
+        )
+        summary.name = f"aggregation rate {material}"
+        return Flow([sub, *mds, summary], output=summary.output, name=f"{self.name} {material}")

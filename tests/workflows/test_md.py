@@ -1,0 +1,166 @@
+"""Li-aggregation MD flow with real LAMMPS (MEAM plumbing potential on Cu(111))."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+
+import numpy as np
+import pytest
+from jobflow import run_locally
+
+from lithiophilic import defaults
+from lithiophilic.analysis.aggregation import iter_frames
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.structures.md_slab import add_dispersed_li, make_md_bulk, make_md_slab
+from lithiophilic.workflows.md import LiAggregationMaker, LiAggregationMdMaker
+from lithiophilic.workflows.md_engine import MdSettings, run_md
+
+POT = "meam-library-licu"
+
+
+def _small_maker(**md):
+    kwargs = {
+        "md_time_ps": 0.4,
+        "md_dump_every": 50,
+        "md_check_every": 100,
+        "md_n_li": 6,
+        **{f"md_{k}": v for k, v in md.items()},
+    }
+    return LiAggregationMaker.with_potential(
+        POT,
+        replicas=2,
+        substrate_lateral_size=(6, 6),
+        substrate_n_layers=4,
+        substrate_vacuum_a=20.0,
+        **kwargs,
+    )
+
+
+@pytest.mark.slow
+def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
+    flow = _small_maker().make("Cu")
+    run_locally(flow, store=embedded_store, create_folders=True, ensure_success=True)
+    md_docs = list(embedded_store.query({"output.doc_type": "md_aggregation"}))
+    assert len(md_docs) == 2
+    main = md_docs[0]["output"]
+    # large fields are references into the data store, not inline
+    assert "blob_uuid" in main["trajectory"]
+    assert main["status"] == "completed"
+    assert main["validated_for_science"] is False
+    assert any("not validated" in w for w in main["warnings"])
+    assert main["potential_info"]["name"] == POT
+    assert main["calculator_version"].startswith("20")
+    assert len(main["frames"]) == 9  # 0.4 ps / 50 fs + initial frame
+    assert all(f["n_li"] == 6 for f in main["frames"])
+    seeds = {d["output"]["seed"] for d in md_docs}
+    assert seeds == {1, 2}
+    full = embedded_store.get_output(md_docs[0]["uuid"], load=True)
+    raw = gzip.decompress(base64.b64decode(full["trajectory"]["content"]))
+    assert raw.count(b"ITEM: TIMESTEP") == 9
+    assert "Step" in full["thermo_log"]
+    summary = embedded_store.query_one({"output.doc_type": "aggregation_rate"})["output"]
+    assert summary["n_completed"] == 2
+    assert summary["k_per_ps"] >= 0
+    assert "first-order rate constant" in summary["definition"]
+    assert "pooled over 2 replicas" in summary["cutoff_source"]  # one cutoff for all replicas
+    assert [len(f) for f in summary["replica_frames"]] == [9, 9]
+    sub = embedded_store.query_one({"output.doc_type": "md_substrate"})["output"]
+    assert 3.55 < sub["lattice_constant_a"] < 3.7  # MEAM Cu
+    assert sub["n_atoms"] == 6 * 6 * 4
+
+
+def test_default_potential_not_registered_message():
+    with pytest.raises(ConfigurationError, match="'licuzn-pod' is not registered; registered: "):
+        LiAggregationMaker().make("Cu")
+    assert defaults.MD_POTENTIAL == "licuzn-pod"
+
+
+def test_unknown_element_for_potential():
+    with pytest.raises(ConfigurationError, match="Zn"):
+        LiAggregationMaker.with_potential(POT).make("Cu0.64Zn0.36")
+
+
+def test_timestep_above_5fs_rejected():
+    with pytest.raises(ConfigurationError, match="timestep_fs"):
+        LiAggregationMdMaker(potential=POT, timestep_fs=6.0)
+
+
+def test_blow_up_is_marked_failed_and_keeps_partial_trajectory(tmp_path):
+    slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(5, 5), n_layers=3)
+    atoms = add_dispersed_li(slab, 4, seed=3)
+    # absurd temperature: the Li leave the surface / the thermostat cannot hold it
+    settings = MdSettings(
+        potential=POT,
+        temperature_k=20000.0,
+        n_steps=2000,
+        dump_every=20,
+        check_every=20,
+        minimize=False,
+    )
+    result = run_md(atoms, settings, tmp_path / "blow")
+    assert result["status"] == "failed"
+    assert result["n_steps_done"] < 2000
+    assert any(
+        k in result["failure_reason"] for k in ("Li left", "lost atoms", "runaway", "LAMMPS")
+    )
+    frames = list(iter_frames(result["trajectory"], timestep_fs=1.0))
+    assert 1 <= len(frames) <= result["n_steps_done"] // 20 + 1
+    assert np.all(np.isfinite(frames[-1].positions))
+
+
+def test_alloy_slab_construction_and_element_check():
+    bulk = make_md_bulk("Cu0.64Zn0.36", n_layers=3, sqs_tile=(5, 5))
+    assert len(bulk) == 75
+    slab = make_md_slab(bulk, lateral_size=(10, 5), n_fixed_layers=1)
+    assert len(slab) == 150
+    counts = dict(zip(*np.unique(slab.get_chemical_symbols(), return_counts=True), strict=True))
+    assert counts == {"Cu": 96, "Zn": 54}
+    assert slab.info["n_top_atoms"] == 50
+    with pytest.raises(ConfigurationError, match="multiple of the SQS tile"):
+        make_md_slab(bulk, lateral_size=(7, 5))
+    from lithiophilic.potentials.lammps import get_lammps_potential
+
+    with pytest.raises(ConfigurationError, match="Zn"):
+        get_lammps_potential(POT).check_elements(set(slab.get_chemical_symbols()) | {"Li"})
+
+
+def test_li_that_cannot_fit_is_rejected():
+    slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(4, 4), n_layers=3)
+    with pytest.raises(ConfigurationError, match="n_li=40"):
+        add_dispersed_li(slab, 40)
+    atoms = add_dispersed_li(slab, 3, min_spacing_a=4.0, seed=1)
+    li = atoms.positions[atoms.numbers == 3]
+    assert len(li) == 3
+    assert np.allclose(li[:, 2], slab.info["z_top_a"] + 2.2)
+
+
+def test_mpi_run_with_nose_hoover(tmp_path):
+    from lithiophilic.workflows.md_engine import run_md_mpi
+
+    slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(6, 6), n_layers=3)
+    atoms = add_dispersed_li(slab, 4, seed=5)
+    settings = MdSettings(
+        potential=POT, n_steps=200, dump_every=100, check_every=100, thermostat="nose-hoover"
+    )
+    result = run_md_mpi(atoms, settings, tmp_path / "mpi", n_mpi=2)
+    assert result["status"] == "completed", result["failure_reason"]
+    assert result["n_mpi"] == 2
+    frames = list(iter_frames(result["trajectory"]))
+    assert len(frames) == 3
+    assert all(len(f.select("Li")) == 4 for f in frames)
+    assert "fix integrate mobile nvt" in (tmp_path / "mpi" / "in.lammps").read_text()
+
+
+def test_overlapping_atoms_fail_cleanly(tmp_path):
+    slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(5, 5), n_layers=3)
+    atoms = add_dispersed_li(slab, 2, seed=3)
+    top_cu = int(np.argmax(np.where(atoms.numbers == 29, atoms.positions[:, 2], -1)))
+    atoms.positions[-1] = atoms.positions[top_cu] + [0.05, 0.0, 0.1]  # Li inside a Cu atom
+    # without the initial minimisation (which would push the Li out) the forces explode
+    settings = MdSettings(potential=POT, n_steps=500, dump_every=50, check_every=50, minimize=False)
+    result = run_md(atoms, settings, tmp_path / "overlap")
+    assert result["status"] == "failed"
+    assert result["failure_reason"]
+    assert result["n_steps_done"] < 500
+    assert len(list(iter_frames(result["trajectory"]))) >= 1  # partial trajectory readable
