@@ -64,6 +64,9 @@ _SLURM_FAILED = {
 }
 
 
+_TERMINATED = "terminated by Slurm"
+
+
 class SlurmError(LithiophilicError, RuntimeError):
     """Raised when Slurm refuses a submission (bad partition, account, time, ...)."""
 
@@ -340,12 +343,19 @@ def refresh_states(tracking: Any) -> int:
     from lithiophilic.db import FINAL_STATES, record_jobs
 
     changed = 0
-    for rec in tracking.query({"scheduler": "slurm", "state": {"$nin": list(FINAL_STATES)}}):
+    for rec in tracking.query({"scheduler": "slurm"}):
         rec.pop("_id", None)
+        # final states are kept, except a self-reported SIGTERM whose cause Slurm can name
+        if rec.get("state") in FINAL_STATES and not str(rec.get("reason") or "").startswith(
+            _TERMINATED
+        ):
+            continue
         info = _scontrol_state(str(rec.get("slurm_job_id")))
         if info is None:
             continue
         state = info.get("JobState", "")
+        if rec.get("state") in FINAL_STATES and state not in _SLURM_FAILED:
+            continue  # still winding down after the SIGTERM
         new = rec["state"]
         reason = rec.get("reason")
         if state == "PENDING":
@@ -377,15 +387,13 @@ def run_job(job_file: str | Path) -> int:
 
     payload = json.loads(Path(job_file).read_text(), cls=MontyDecoder)
     job = payload["job"]
+    job.hosts = []  # run alone: the flow it came from is not rebuilt here
     store = get_store(**payload["store"])
     tracking = get_tracking_store(store)
 
     def on_term(signum: int, frame: Any) -> None:
         set_job_state(
-            tracking,
-            job.uuid,
-            "FAILED",
-            f"terminated by Slurm (signal {signum}: time limit reached or scancel)",
+            tracking, job.uuid, "FAILED", f"{_TERMINATED} (signal {signum}: time limit or scancel)"
         )
         os._exit(128 + signum)
 
