@@ -1,4 +1,4 @@
-"""A throw-away single-node Slurm cluster (slurmctld + slurmd + munged) under one directory.
+"""Throw-away local services: a single-node Slurm cluster and a Mongo-wire server.
 
 For tests and benchmarks on one machine (Debian ``slurm-wlm`` + ``munge``, run as root):
 
@@ -7,7 +7,8 @@ For tests and benchmarks on one machine (Debian ``slurm-wlm`` + ``munge``, run a
         ...
 
 Everything (keys, sockets, state, logs, jobcomp file) lives under ``tmpdir``; the daemons
-are started in the background and stopped by their PIDs. Also a script:
+are started in the background and stopped by their PIDs. :class:`LocalMongo` does the same
+for a ``secantusd-py`` Mongo-wire server. Also a script:
 ``python slurm/localslurm.py DIR`` starts a cluster and prints ``export SLURM_CONF=...``;
 Ctrl-C stops it.
 """
@@ -190,6 +191,71 @@ PartitionName={self.partition} Nodes=localhost Default=YES MaxTime=INFINITE Stat
         self.procs.clear()
 
     def __enter__(self) -> LocalSlurm:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LocalMongo:
+    """A Mongo-wire server (``secantusd-py`` from the secantusdb package) on loopback.
+
+    Parameters
+    ----------
+    root
+        Storage directory (created).
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.port = _free_port()
+        self.host = "127.0.0.1"
+        self.proc: subprocess.Popen | None = None
+
+    @staticmethod
+    def executable() -> str | None:
+        """Return the path of ``secantusd-py`` (next to this Python, or on PATH), or None."""
+        local = Path(sys.executable).parent / "secantusd-py"
+        return str(local) if local.exists() else shutil.which("secantusd-py")
+
+    def start(self) -> LocalMongo:
+        """Start the server and return once it accepts connections."""
+        exe = self.executable()
+        if exe is None:
+            msg = "secantusd-py not installed (pip install --pre secantusdb)"
+            raise FileNotFoundError(msg)
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = (self.root / "server.log").open("w")
+        self.proc = subprocess.Popen(
+            [exe, "--host", self.host, "--port", str(self.port), "--storage-path",
+             str(self.root / "data"), "--standalone"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        t0 = time.monotonic()
+        while True:
+            try:
+                socket.create_connection((self.host, self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() - t0 > 30:
+                    self.stop()
+                    msg = f"secantusd-py did not start; see {self.root / 'server.log'}"
+                    raise RuntimeError(msg) from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the server by its PID."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None
+
+    def __enter__(self) -> LocalMongo:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

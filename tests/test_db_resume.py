@@ -108,7 +108,7 @@ for i in range(n):
 @pytest.mark.slow
 def test_two_processes_writing_the_embedded_store_at_once_lose_nothing(tmp_path):
     data = tmp_path / "fresh"  # created by the writers themselves: the creation race too
-    n = 120
+    n = 60
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _WRITER, str(data), tag, str(n)],

@@ -82,7 +82,8 @@ class SlurmResources:
     time
         Wall-time limit, Slurm format (``MM``, ``HH:MM:SS``, ``D-HH:MM``).
     ntasks
-        MPI tasks (GPAW runs with ``srun`` on them; MLIP jobs use 1).
+        MPI tasks; with more than 1 the job runs under ``srun`` (one rank per task, e.g.
+        GPAW; every rank writes the same upserts, only rank 0 reports the state).
     cpus_per_task
         CPU cores per task (``OMP_NUM_THREADS`` is set to it).
     nodes
@@ -188,7 +189,7 @@ def render_job_script(
         flow=flow_name,
         pre_run=resources.pre_run,
         env=exports,
-        launcher="",
+        launcher="srun " if resources.ntasks > 1 else "",  # MPI (GPAW): one rank per task
         python=shlex.quote(python or sys.executable),
         job_file=shlex.quote(str(job_file)),
     )
@@ -378,6 +379,16 @@ def refresh_states(tracking: Any) -> int:
 
 
 # --------------------------------------------------------------------------- worker side
+class _NoTracking:
+    """Stand-in tracking store for MPI ranks other than 0."""
+
+    def query_one(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def run_job(job_file: str | Path) -> int:
     """Run one serialized job into its store (inside a Slurm job); return the exit code."""
     from jobflow import run_locally
@@ -385,11 +396,14 @@ def run_job(job_file: str | Path) -> int:
 
     from lithiophilic.db import get_store, get_tracking_store, set_job_state
 
+    rank = int(os.environ.get("SLURM_PROCID", os.environ.get("OMPI_COMM_WORLD_RANK", "0")))
     payload = json.loads(Path(job_file).read_text(), cls=MontyDecoder)
     job = payload["job"]
     job.hosts = []  # run alone: the flow it came from is not rebuilt here
     store = get_store(**payload["store"])
     tracking = get_tracking_store(store)
+    if rank != 0:  # MPI: every rank runs the job, only rank 0 reports its state
+        tracking = _NoTracking()
 
     def on_term(signum: int, frame: Any) -> None:
         set_job_state(

@@ -6,9 +6,7 @@ that needs them is skipped (with the reason) only when the daemon binaries are m
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "slurm"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from localslurm import LocalSlurm, missing_binaries  # noqa: E402
+from localslurm import LocalMongo, LocalSlurm, missing_binaries  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,48 +33,43 @@ def local_slurm(tmp_path_factory):
     cluster.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory):
+    if LocalMongo.executable() is None:
+        pytest.skip("secantusd-py (Mongo-wire server, pip install --pre secantusdb) not installed")
+    server = LocalMongo(tmp_path_factory.mktemp("mongo")).start()
+    yield {"host": server.host, "port": server.port}
+    server.stop()
 
 
 @pytest.fixture(scope="session")
-def mongo_server(tmp_path_factory):
-    exe = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
-    if not Path(exe).exists():
-        pytest.skip("secantusd-py (Mongo-wire server, pip install --pre secantusdb) not installed")
-    root = tmp_path_factory.mktemp("mongo")
-    port = _free_port()
-    log = (root / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            exe,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--storage-path",
-            str(root / "data"),
-            "--standalone",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    t0 = time.monotonic()
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() - t0 > 30:
-                proc.kill()
-                pytest.fail(f"secantusd-py did not start; see {root / 'server.log'}")
-            time.sleep(0.2)
-    yield {"host": "127.0.0.1", "port": port}
-    proc.terminate()
+def sleeper(local_slurm, tmp_path_factory):
+    from hpc_helpers import cli_env
+
+    """A job that outlives its 1-minute time limit, submitted by the first Slurm test.
+
+    Slurm needs 60-90 s to kill it; the other Slurm tests run meanwhile (on the second CPU).
+    """
+    from jobflow import Flow, job
+
+    from lithiophilic.db import get_store, get_tracking_store
+    from lithiophilic.slurm import SlurmResources, submit_flows
+
+    data_dir = tmp_path_factory.mktemp("sleeper")
+    store = get_store(data_dir=data_dir)
+    tracking = get_tracking_store(store)
+    old = dict(os.environ)
+    os.environ.update(cli_env(**local_slurm.env()))
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+        flow = Flow([job(time.sleep)(600)], name="sleeper")
+        records = submit_flows(
+            {"sleeper": flow},
+            store_spec={"data_dir": str(data_dir), "store": None},
+            tracking=tracking,
+            work_dir=data_dir / "slurm",
+            resources=SlurmResources(partition="debug", time="1"),
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return data_dir, records

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,34 +25,6 @@ def _wait_final(data_dir: Path, env: dict[str, str], timeout_s: float) -> list[d
         if time.monotonic() - t0 > timeout_s:
             pytest.fail(f"Slurm jobs not finished after {timeout_s} s: {jobs}")
         time.sleep(2)
-
-
-@pytest.fixture(scope="module")
-def sleeper(local_slurm, tmp_path_factory):
-    """A job that outlives its 1-minute time limit, submitted before the other tests run."""
-    from jobflow import Flow, job
-
-    from lithiophilic.db import get_store, get_tracking_store
-    from lithiophilic.slurm import SlurmResources, submit_flows
-
-    data_dir = tmp_path_factory.mktemp("sleeper")
-    store = get_store(data_dir=data_dir)
-    tracking = get_tracking_store(store)
-    old = dict(os.environ)
-    os.environ.update(cli_env(**local_slurm.env()))
-    try:
-        flow = Flow([job(time.sleep)(600)], name="sleeper")
-        records = submit_flows(
-            {"sleeper": flow},
-            store_spec={"data_dir": str(data_dir), "store": None},
-            tracking=tracking,
-            work_dir=data_dir / "slurm",
-            resources=SlurmResources(partition="debug", time="1"),
-        )
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    return data_dir, records
 
 
 def test_submitted_flow_completes_and_its_results_are_in_the_database(
