@@ -172,12 +172,19 @@ def structures_build(
 _flow_sink: Any = None
 
 
+#: $LITHIOPHILIC_SQS_CACHE as the user set it (None: each command uses DATA_DIR/sqs-cache).
+_USER_SQS_CACHE = os.environ.get("LITHIOPHILIC_SQS_CACHE")
+
+
 def _use_sqs_cache(data_dir: Path | None) -> None:
-    """Cache SQS searches in DATA_DIR/sqs-cache unless $LITHIOPHILIC_SQS_CACHE says otherwise."""
+    """Cache SQS searches in DATA_DIR/sqs-cache unless $LITHIOPHILIC_SQS_CACHE says otherwise.
+
+    Set in the environment so that Slurm jobs submitted from here inherit it.
+    """
     from lithiophilic.db import get_data_dir
     from lithiophilic.structures._sqs_cache import SQS_CACHE_ENV
 
-    if SQS_CACHE_ENV not in os.environ:
+    if _USER_SQS_CACHE is None:
         os.environ[SQS_CACHE_ENV] = str(get_data_dir(data_dir) / "sqs-cache")
 
 
@@ -671,6 +678,13 @@ def db_status(
     store = _open_store(data_dir, store_opt)
     tracking = get_tracking_store(store)
     refresh_states(tracking)
+    if tracking.count({"scheduler": {"$regex": "^jobflow-remote:"}}):
+        from lithiophilic.remote import refresh_remote_states
+
+        try:
+            refresh_remote_states(tracking)
+        except Exception as exc:  # queue database unreachable: show the stored states
+            logger.warning("jobflow-remote states not refreshed: %s", type(exc).__name__)
     summary = status_summary(store)
     jobs = tracked_jobs(tracking, submission=submission)
     console.print(f"store: {describe_store(store)}")

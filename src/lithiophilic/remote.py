@@ -175,3 +175,47 @@ def remote_job_states(project: str, flow_uuids: list[str] | None = None) -> dict
             continue
         counts[info.state.value] = counts.get(info.state.value, 0) + 1
     return counts
+
+
+def refresh_remote_states(tracking: Any) -> int:
+    """Update unfinished jobflow-remote flow records from their projects; return how many changed.
+
+    A flow is ``COMPLETED`` when all its jobs are, ``FAILED`` when one failed (reason: the
+    counts per state and how to inspect and rerun it), else ``RUNNING``/``SUBMITTED``.
+    """
+    from lithiophilic.db import FINAL_STATES, record_jobs
+
+    changed = 0
+    for rec in tracking.query({"scheduler": {"$regex": "^jobflow-remote:"}}):
+        if rec.get("state") in FINAL_STATES:
+            continue
+        rec.pop("_id", None)
+        project = rec["scheduler"].split(":", 1)[1]
+        counts = remote_job_states(project, [rec["uuid"]])
+        if not counts:
+            continue
+        bad = {s: n for s, n in counts.items() if s in ("FAILED", "REMOTE_ERROR", "CANCELLED")}
+        if bad:
+            new = "FAILED"
+            reason = (
+                f"jobflow-remote {counts}; inspect: jf -p {project} job list -fid {rec['uuid']}; "
+                f"rerun: jf -p {project} job retry / job rerun"
+            )
+        elif set(counts) == {"COMPLETED"}:
+            new, reason = "COMPLETED", None
+        else:
+            running = {
+                "RUNNING",
+                "SUBMITTED",
+                "UPLOADED",
+                "CHECKED_OUT",
+                "RUN_FINISHED",
+                "DOWNLOADED",
+            }
+            new = "RUNNING" if running & set(counts) else "SUBMITTED"
+            reason = f"jobflow-remote {counts}"
+        if new != rec.get("state") or reason != rec.get("reason"):
+            rec["state"], rec["reason"] = new, reason
+            record_jobs(tracking, [rec])
+            changed += 1
+    return changed

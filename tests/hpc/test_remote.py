@@ -138,5 +138,9 @@ def test_flow_submitted_with_jobflow_remote_runs_on_slurm(
         shown = run_cli("db", "status", "--data-dir", str(data), "--remote", "lith", env=env)
         assert shown.returncode == 0, shown.stderr
         assert "COMPLETED" in shown.stdout
+        run_cli("db", "status", "--data-dir", str(data), "--json", str(status), env=env)
+        record = json.loads(status.read_text())["jobs"][0]
+        assert record["scheduler"] == "jobflow-remote:lith"
+        assert record["state"] == "COMPLETED"
     finally:
         os.environ.pop("JFREMOTE_PROJECTS_FOLDER", None)
