@@ -867,17 +867,15 @@ def submit(
         if remote:
             from lithiophilic.remote import submit_remote
 
-            slurm_res = {
-                k: v
-                for k, v in {
-                    "partition": partition,
-                    "time": time_limit,
-                    "ntasks": ntasks,
-                    "cpus_per_task": cpus_per_task,
-                    "account": account,
-                }.items()
-                if v is not None
+            # only what was given explicitly overrides the worker's resources
+            given = {
+                "partition": partition,
+                "time": time_limit if time_limit != "01:00:00" else None,
+                "ntasks": ntasks if ntasks != 1 else None,
+                "cpus_per_task": cpus_per_task if cpus_per_task != 1 else None,
+                "account": account,
             }
+            slurm_res = {k: v for k, v in given.items() if v is not None}
             recs = submit_remote(flows, project=remote, worker=worker, resources=slurm_res)
             now = time.strftime("%Y-%m-%dT%H:%M:%S")
             record_jobs(
