@@ -15,6 +15,7 @@ Ctrl-C stops it.
 
 from __future__ import annotations
 
+import getpass
 import os
 import secrets
 import shutil
@@ -75,6 +76,7 @@ class LocalSlurm:
 
     def _write_conf(self) -> None:
         r = self.root
+        user = getpass.getuser()  # root in CI; slurmd as another user runs only its own jobs
         (r / "state").mkdir(parents=True, exist_ok=True)
         (r / "spool").mkdir(parents=True, exist_ok=True)
         self.conf.write_text(
@@ -83,8 +85,8 @@ SlurmctldHost=localhost
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={r}/munge/munge.socket.2
-SlurmUser=root
-SlurmdUser=root
+SlurmUser={user}
+SlurmdUser={user}
 SlurmctldPort={_free_port()}
 SlurmdPort={_free_port()}
 StateSaveLocation={r}/state
