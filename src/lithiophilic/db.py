@@ -196,6 +196,21 @@ def _connect(js: JobStore) -> None:
             why = f"{type(exc).__name__}"
         msg = f"store: cannot connect to {where}: {why}"
         raise ConfigurationError(msg) from exc
+    _ensure_indexes(js)
+
+
+def _ensure_indexes(js: JobStore) -> None:
+    """Index the fields the cache look-up and the listings query (MongoDB; montydb has none)."""
+    docs = js.docs_store
+    if isinstance(docs, MontyStore) or not hasattr(docs, "ensure_index"):
+        return
+    from pymongo.errors import PyMongoError
+
+    for key in ("output.cache_key", "output.doc_type"):
+        try:
+            docs.ensure_index(key)
+        except PyMongoError as exc:  # e.g. a read-only user: queries still work, unindexed
+            logger.debug("could not index %s: %s", key, type(exc).__name__)
 
 
 def describe_store(store: JobStore) -> dict[str, Any]:
