@@ -89,3 +89,12 @@ def test_db_command_errors(tmp_path):
     res = runner.invoke(app, ["db", "list", "--store", str(tmp_path / "missing.yaml")])
     assert res.exit_code == 2
     assert "nor an existing JobStore file" in " ".join(res.output.split())
+
+
+def test_unknown_remote_project_store(tmp_path, monkeypatch):
+    from lithiophilic.errors import ConfigurationError
+
+    monkeypatch.setenv("JFREMOTE_PROJECTS_FOLDER", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigurationError, match="jobflow-remote project 'nope'"):
+        get_store(store="remote:nope")

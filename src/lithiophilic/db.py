@@ -92,7 +92,7 @@ class LockedMontyStore(MontyStore):
             return
         with _file_lock(self.database_path):
             super().connect(force_reset=force_reset)
-            db = self._coll.database
+            db = self._collection.database
             if self.collection_name not in db.list_collection_names():
                 db.create_collection(self.collection_name)
 
@@ -169,14 +169,19 @@ def _remote_jobstore(project: str) -> JobStore:
     """Return the job store of the jobflow-remote project ``project``."""
     try:
         from jobflow_remote import ConfigManager
+        from jobflow_remote.config.base import ConfigError
     except ImportError as exc:  # the hpc extra is not installed
         msg = "store: 'remote:PROJECT' needs jobflow-remote (pip install 'lithiophilic[hpc]')"
         raise ConfigurationError(msg) from exc
     try:
-        return ConfigManager().get_project(project).get_jobstore()
-    except Exception as exc:  # jobflow-remote raises its own ConfigError for unknown projects
-        msg = f"store: jobflow-remote project {project!r} not found or invalid ({type(exc).__name__}: {exc})"
+        js = ConfigManager().get_project(project).get_jobstore()
+    except ConfigError as exc:
+        msg = f"store: jobflow-remote project {project!r} not found or invalid ({exc})"
         raise ConfigurationError(msg) from exc
+    if js is None:
+        msg = f"store: jobflow-remote project {project!r} defines no job store"
+        raise ConfigurationError(msg)
+    return js
 
 
 def _connect(js: JobStore) -> None:
