@@ -82,8 +82,10 @@ class SlurmResources:
     time
         Wall-time limit, Slurm format (``MM``, ``HH:MM:SS``, ``D-HH:MM``).
     ntasks
-        MPI tasks; with more than 1 the job runs under ``srun`` (one rank per task, e.g.
-        GPAW; every rank writes the same upserts, only rank 0 reports the state).
+        Tasks of the allocation. The job runs as one driver process; lithiophilic's GPAW
+        calculator starts its own MPI ranks on them (``--nprocs`` defaults to
+        ``$SLURM_NTASKS``). Should the job itself be started under ``srun``/``mpirun``, only
+        rank 0 writes outputs and states.
     cpus_per_task
         CPU cores per task (``OMP_NUM_THREADS`` is set to it).
     nodes
@@ -189,7 +191,7 @@ def render_job_script(
         flow=flow_name,
         pre_run=resources.pre_run,
         env=exports,
-        launcher="srun " if resources.ntasks > 1 else "",  # MPI (GPAW): one rank per task
+        launcher="",  # one driver process; GPAW starts its own MPI ranks ($SLURM_NTASKS)
         python=shlex.quote(python or sys.executable),
         job_file=shlex.quote(str(job_file)),
     )
@@ -402,8 +404,10 @@ def run_job(job_file: str | Path) -> int:
     job.hosts = []  # run alone: the flow it came from is not rebuilt here
     store = get_store(**payload["store"])
     tracking = get_tracking_store(store)
-    if rank != 0:  # MPI: every rank runs the job, only rank 0 reports its state
+    if rank != 0:  # MPI: every rank runs the job; only rank 0 writes results and states
         tracking = _NoTracking()
+        for st in (store.docs_store, *getattr(store, "additional_stores", {}).values()):
+            st.update = _NoTracking.update.__get__(st)  # type: ignore[method-assign]
 
     def on_term(signum: int, frame: Any) -> None:
         set_job_state(
