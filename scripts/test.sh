@@ -4,6 +4,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-LITHIOPHILIC_EXTRAS="${LITHIOPHILIC_EXTRAS:-mlip,dev}" bash scripts/install.sh
+bash scripts/install.sh  # all extras (mlip, dft, md, hpc, dev) unless LITHIOPHILIC_EXTRAS says otherwise
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 exec .venv/bin/python -m pytest "$@"

@@ -31,6 +31,8 @@ def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LITHIOPHILIC_DATA", str(tmp_path / "lithiophilic-data"))
     monkeypatch.delenv("LITHIOPHILIC_STORE", raising=False)
+    # the CLI sets this for the process; pin it so it never leaks between tests
+    monkeypatch.setenv("LITHIOPHILIC_SQS_CACHE", str(tmp_path / "lithiophilic-data" / "sqs-cache"))
     return tmp_path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -30,6 +31,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
 structures_app = typer.Typer(help="Build and inspect structures.", no_args_is_help=True)
 app.add_typer(structures_app, name="structures")
 console = Console(stderr=True)
@@ -167,10 +170,32 @@ def structures_build(
     console.print(f"wrote {out_file}")
 
 
+#: Set by `lithiophilic submit` (issue 7): receives the flows instead of running them locally.
+_flow_sink: Any = None
+
+
+#: $LITHIOPHILIC_SQS_CACHE as the user set it (None: each command uses DATA_DIR/sqs-cache).
+_USER_SQS_CACHE = os.environ.get("LITHIOPHILIC_SQS_CACHE")
+
+
+def _use_sqs_cache(data_dir: Path | None) -> None:
+    """Cache SQS searches in DATA_DIR/sqs-cache unless $LITHIOPHILIC_SQS_CACHE says otherwise.
+
+    Set in the environment so that Slurm jobs submitted from here inherit it.
+    """
+    from lithiophilic.db import get_data_dir
+    from lithiophilic.structures._sqs_cache import SQS_CACHE_ENV
+
+    if _USER_SQS_CACHE is None:
+        os.environ[SQS_CACHE_ENV] = str(get_data_dir(data_dir) / "sqs-cache")
+
+
 def _run_flows(
     flows: dict[str, Any], store: Any, data_dir: Path, *, output_key: str = "rows"
 ) -> dict[str, Any]:
     """Run flows locally into the store; return per-material summaries or failure strings."""
+    if _flow_sink is not None:  # `lithiophilic submit`: hand the flows to a scheduler instead
+        return _flow_sink(flows, store, data_dir)
     from jobflow import run_locally
 
     from lithiophilic.db import get_output_dict
@@ -371,6 +396,7 @@ def surface_energy(
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
     materials = material or list(defaults.PAPER_MATERIALS)
+    _use_sqs_cache(data_dir)
     if quick:
         n_layers, min_thickness_a, n_fixed_layers = 4, 6.0, 0
         max_terminations = max_terminations or 2
@@ -554,6 +580,7 @@ def binding(
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
     materials = material or list(defaults.PAPER_MATERIALS)
+    _use_sqs_cache(data_dir)
     try:
         millers = [list(parse_miller(m)) for m in (miller or ["111"])]
         spec = CalculatorSpec(calculator)
@@ -895,6 +922,7 @@ def md_aggregation(
             "cutoff_a": cutoff,
             "n_mpi": n_mpi,
         }
+        _use_sqs_cache(data_dir)
         maker = LiAggregationMaker.with_potential(
             potential,
             replicas=replicas,
@@ -1063,6 +1091,387 @@ def aggregation_analyze(
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(res, indent=1, default=str))
         console.print(f"wrote {json_file}")
+
+
+# --- issue 7: job database, Slurm and jobflow-remote ---
+db_app = typer.Typer(help="Inspect and export the job database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+remote_app = typer.Typer(help="jobflow-remote projects.", no_args_is_help=True)
+app.add_typer(remote_app, name="remote")
+
+
+def _open_store(data_dir: Path | None, store_opt: str | None) -> Any:
+    from lithiophilic.db import get_store
+
+    try:
+        return get_store(data_dir=data_dir, store=store_opt)
+    except LithiophilicError as exc:
+        _fail(exc, 2)
+
+
+@db_app.command("status")
+def db_status(
+    submission: Annotated[
+        str | None, typer.Option("--submission", help="Only jobs of this submission id.")
+    ] = None,
+    remote: Annotated[
+        str | None,
+        typer.Option("--remote", help="Also count the jobs of this jobflow-remote project."),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the status as JSON.")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Show stored outputs per type and submitted jobs (Slurm, jobflow-remote) per state."""
+    from lithiophilic.db import describe_store, get_tracking_store, status_summary, tracked_jobs
+    from lithiophilic.slurm import refresh_states
+
+    store = _open_store(data_dir, store_opt)
+    tracking = get_tracking_store(store)
+    refresh_states(tracking)
+    if tracking.count({"scheduler": {"$regex": "^jobflow-remote:"}}):
+        from lithiophilic.remote import refresh_remote_states
+
+        try:
+            refresh_remote_states(tracking)
+        except Exception as exc:  # queue database unreachable: show the stored states
+            logger.warning("jobflow-remote states not refreshed: %s", type(exc).__name__)
+    summary = status_summary(store)
+    jobs = tracked_jobs(tracking, submission=submission)
+    console.print(f"store: {describe_store(store)}")
+    table = Table("document type", "count", title="Stored outputs")
+    for k, v in sorted(summary["outputs"].items()):
+        table.add_row(k, str(v))
+    out.print(table)
+    out.print(f"calculations reused from the store: {summary['reused_calculations']}")
+    if jobs:
+        jt = Table("submission", "job", "slurm id", "state", "reason", title="Submitted jobs")
+        for j in jobs:
+            color = {"COMPLETED": "green", "FAILED": "red", "CANCELLED": "red"}.get(j["state"])
+            state = f"[{color}]{j['state']}[/]" if color else j["state"]
+            jt.add_row(
+                j.get("submission", ""),
+                escape(j.get("name", "")),
+                str(j.get("slurm_job_id", "")),
+                state,
+                escape(j.get("reason") or ""),
+            )
+        out.print(jt)
+    payload: dict[str, Any] = {**summary, "jobs": jobs}
+    if remote:
+        from lithiophilic.remote import remote_job_states
+
+        try:
+            payload["remote_jobs"] = remote_job_states(remote)
+        except Exception as exc:  # unknown project, unreachable queue database
+            _fail(ConfigurationError(f"--remote {remote}: {type(exc).__name__}: {exc}"), 2)
+        out.print(f"jobflow-remote {remote}: {payload['remote_jobs']}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(payload, indent=1, default=str))
+
+
+@db_app.command("list")
+def db_list(
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Only this document type (e.g. surface_energy).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most the newest N.")] = 50,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """List stored lithiophilic documents (uuid, type, material, calculator), newest last."""
+    from lithiophilic.db import list_results
+
+    store = _open_store(data_dir, store_opt)
+    items = list_results(store, doc_type=doc_type)
+    table = Table("uuid", "completed", "type", "material", "calculator", "job")
+    for it in items[-limit:] if limit > 0 else items:
+        table.add_row(
+            it["uuid"],
+            it["completed_at"][:19],
+            str(it["doc_type"]),
+            str(it["material"] or ""),
+            str(it["calculator"] or ""),
+            escape(str(it["name"])),
+        )
+    out.print(table)
+    out.print(f"{len(items)} documents")
+
+
+@db_app.command("show")
+def db_show(
+    uuid: Annotated[str, typer.Argument(help="Job uuid (see 'lithiophilic db list').")],
+    load: Annotated[
+        bool, typer.Option("--load", help="Also load large arrays from the additional store.")
+    ] = False,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Print one stored document as JSON."""
+    from lithiophilic.db import show_document
+
+    store = _open_store(data_dir, store_opt)
+    doc = show_document(store, uuid, load=load)
+    if doc is None:
+        _fail(ConfigurationError(f"uuid: no stored document with uuid {uuid!r}"), 2)
+    out.print_json(json.dumps(doc, default=str))
+
+
+@db_app.command("export")
+def db_export(
+    out_file: Annotated[Path, typer.Argument(help="Output file: .json or .csv.")],
+    doc_type: Annotated[str | None, typer.Option("--type", help="Only this document type.")] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Export lithiophilic documents to JSON (complete) or CSV (scalar fields, one row each)."""
+    from lithiophilic.db import export_results, export_results_csv
+
+    suffix = out_file.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        _fail(ConfigurationError(f"export: unsupported suffix {suffix!r}; use .json or .csv"), 2)
+    store = _open_store(data_dir, store_opt)
+    if suffix == ".csv":
+        export_results_csv(store, out_file, doc_type=doc_type)
+    else:
+        export_results(store, out_file, doc_type=doc_type)
+    out.print(f"exported to {out_file}")
+
+
+@app.command(
+    "submit",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def submit(
+    ctx: typer.Context,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="'slurm' (sbatch with dependencies).")
+    ] = None,
+    remote: Annotated[
+        str | None, typer.Option("--remote", help="jobflow-remote project to submit to.")
+    ] = None,
+    worker: Annotated[
+        str | None, typer.Option("--worker", help="jobflow-remote worker (default: first).")
+    ] = None,
+    partition: Annotated[str | None, typer.Option("--partition", help="Slurm partition.")] = None,
+    time_limit: Annotated[
+        str, typer.Option("--time", help="Wall-time limit per job (HH:MM:SS).")
+    ] = "01:00:00",
+    ntasks: Annotated[int, typer.Option("--ntasks", help="MPI tasks per job.")] = 1,
+    cpus_per_task: Annotated[
+        int, typer.Option("--cpus-per-task", help="Cores per task (OMP_NUM_THREADS).")
+    ] = 1,
+    account: Annotated[str | None, typer.Option("--account", help="Slurm account.")] = None,
+    pre_run: Annotated[
+        str, typer.Option("--pre-run", help="Shell lines run before each job (module load ...).")
+    ] = "",
+) -> None:
+    """Submit the flows of another command to Slurm or jobflow-remote instead of running them.
+
+    Give the options of submit first, then the command with its own options, e.g.
+    `lithiophilic submit --scheduler slurm --partition debug surface-energy -m Cu --quick`
+    or `lithiophilic submit --remote myproject binding -m Cu`. The command's --data-dir /
+    --store choose the job store the jobs write to; `lithiophilic db status` shows their
+    states. To rerun failed jobs, submit the same command again (stored calculations are
+    reused).
+    """
+    global _flow_sink
+    from lithiophilic.db import get_tracking_store, record_jobs
+    from lithiophilic.slurm import SlurmError, SlurmResources, check_sbatch, submit_flows
+
+    args = list(ctx.args)
+    if (scheduler is None) == (remote is None):
+        _fail(
+            ConfigurationError("submit: give exactly one of --scheduler slurm or --remote PROJECT"),
+            2,
+        )
+    if scheduler is not None and scheduler != "slurm":
+        _fail(
+            ConfigurationError(f"--scheduler: {scheduler!r} is not supported (allowed: slurm)"), 2
+        )
+    if not args or args[0] in ("submit", "db", "remote") or args[0].startswith("-"):
+        _fail(
+            ConfigurationError(
+                "submit: name the command whose flows to submit, e.g. surface-energy -m Cu"
+            ),
+            2,
+        )
+    try:
+        resources = SlurmResources(
+            partition=partition,
+            time=time_limit,
+            ntasks=ntasks,
+            cpus_per_task=cpus_per_task,
+            account=account,
+            pre_run=pre_run,
+        )
+        if scheduler:
+            check_sbatch()
+    except LithiophilicError as exc:
+        _fail(exc, 2)
+    command = "lithiophilic " + " ".join(args)
+    submitted: list[dict[str, Any]] = []
+
+    def sink(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, Any]:
+        tracking = get_tracking_store(store)
+        if remote:
+            from lithiophilic.remote import submit_remote
+
+            # only what was given explicitly overrides the worker's resources
+            given = {
+                "partition": partition,
+                "time": time_limit if time_limit != "01:00:00" else None,
+                "ntasks": ntasks if ntasks != 1 else None,
+                "cpus_per_task": cpus_per_task if cpus_per_task != 1 else None,
+                "account": account,
+            }
+            slurm_res = {k: v for k, v in given.items() if v is not None}
+            recs = submit_remote(flows, project=remote, worker=worker, resources=slurm_res)
+            now = time.strftime("%Y-%m-%dT%H:%M:%S")
+            record_jobs(
+                tracking,
+                [
+                    {
+                        "uuid": r["flow_uuid"],
+                        "name": f"flow {r['flow']}",
+                        "flow": r["flow"],
+                        "scheduler": f"jobflow-remote:{remote}",
+                        "state": "SUBMITTED",
+                        "submitted_at": now,
+                        "command": command,
+                    }
+                    for r in recs
+                ],
+            )
+            submitted.extend(recs)
+        else:
+            store_spec = {"data_dir": str(data_dir), "store": store_opt_of(args)}
+            submitted.extend(
+                submit_flows(
+                    flows,
+                    store_spec=store_spec,
+                    tracking=tracking,
+                    work_dir=data_dir / "slurm",
+                    resources=resources,
+                    command=command,
+                )
+            )
+        return {}
+
+    _flow_sink = sink
+    quiet = out.quiet
+    out.quiet = True
+    try:
+        code = app(args=args, standalone_mode=False)
+    except SlurmError as exc:
+        out.quiet = quiet
+        _fail(exc, 2)
+    except LithiophilicError as exc:
+        out.quiet = quiet
+        _fail(exc, 2)
+    finally:
+        _flow_sink = None
+        out.quiet = quiet
+    if code:
+        raise typer.Exit(code)
+    table = Table("flow", "job", "id", title="Submitted")
+    for r in submitted:
+        if "slurm_job_id" in r:
+            table.add_row(r["flow"], escape(r["name"]), r["slurm_job_id"])
+        else:
+            table.add_row(r["flow"], r["flow_uuid"], f"{len(r['db_ids'])} jobs")
+    out.print(table)
+    out.print("track with: lithiophilic db status" + (f" --remote {remote}" if remote else ""))
+
+
+def store_opt_of(args: list[str]) -> str | None:
+    """Return the --store value among a command's arguments (None: the default store)."""
+    for i, a in enumerate(args):
+        if a == "--store" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--store="):
+            return a.split("=", 1)[1]
+    return None
+
+
+@remote_app.command("init")
+def remote_init(
+    name: Annotated[str, typer.Argument(help="Project name (file NAME.yaml).")],
+    mongo_host: Annotated[str, typer.Option("--mongo-host", help="MongoDB host.")] = "127.0.0.1",
+    mongo_port: Annotated[int, typer.Option("--mongo-port", help="MongoDB port.")] = 27017,
+    database: Annotated[str, typer.Option("--database", help="Database name.")] = "lithiophilic",
+    username: Annotated[
+        str | None, typer.Option("--username", help="MongoDB user (password from --password-env).")
+    ] = None,
+    password_env: Annotated[
+        str,
+        typer.Option("--password-env", help="Environment variable holding the MongoDB password."),
+    ] = "LITHIOPHILIC_MONGO_PASSWORD",
+    worker: Annotated[str, typer.Option("--worker", help="'local' or 'remote' (SSH).")] = "local",
+    scheduler: Annotated[str, typer.Option("--scheduler", help="'slurm' or 'shell'.")] = "slurm",
+    ssh_host: Annotated[str | None, typer.Option("--ssh-host", help="Remote worker host.")] = None,
+    ssh_user: Annotated[str | None, typer.Option("--ssh-user", help="Remote worker user.")] = None,
+    work_dir: Annotated[
+        str | None, typer.Option("--work-dir", help="Where jobs run (default ~/jfr-NAME).")
+    ] = None,
+    partition: Annotated[str | None, typer.Option("--partition", help="Slurm partition.")] = None,
+    time_limit: Annotated[str, typer.Option("--time", help="Slurm time per job.")] = "01:00:00",
+    ntasks: Annotated[int, typer.Option("--ntasks", help="Tasks per job.")] = 1,
+    pre_run: Annotated[
+        str | None,
+        typer.Option(
+            "--pre-run", help="Shell lines before each job (default: activate this venv)."
+        ),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--folder", help="Projects folder (default $JFREMOTE_PROJECTS_FOLDER or ~/.jfremote)."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a jobflow-remote project: Slurm/shell worker, MongoDB queue + job store, GridFS data."""
+    from lithiophilic.remote import project_dict, write_project
+    from lithiophilic.slurm import SlurmResources
+
+    password = os.environ.get(password_env) or None
+    try:
+        SlurmResources(partition=partition, time=time_limit, ntasks=ntasks)
+        resources: dict[str, Any] = {"time": time_limit, "ntasks": ntasks}
+        if partition:
+            resources["partition"] = partition
+        venv = Path(sys.executable).parent / "activate"
+        project = project_dict(
+            name,
+            mongo_host=mongo_host,
+            mongo_port=mongo_port,
+            database=database,
+            username=username,
+            password=password,
+            worker=worker,  # type: ignore[arg-type]
+            scheduler=scheduler,  # type: ignore[arg-type]
+            work_dir=work_dir or str(Path.home() / f"jfr-{name}"),
+            resources=resources,
+            pre_run=pre_run if pre_run is not None else (f"source {venv}" if venv.exists() else ""),
+            ssh_host=ssh_host,
+            ssh_user=ssh_user,
+        )
+        path = write_project(project, folder=folder, force=force)
+    except LithiophilicError as exc:
+        _fail(exc, 2)
+    out.print(f"wrote {path} (mode 600)")
+    if password:
+        out.print(
+            f"the password from ${password_env} is stored only in {path} (readable by you alone); "
+            "it is not printed or logged"
+        )
+    out.print(f"next: jf -p {name} project check --errors; jf -p {name} runner start")
 
 
 def main() -> None:

@@ -12,10 +12,12 @@ those files; :func:`describe_store` never shows them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +29,22 @@ from lithiophilic.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "LockedMontyStore",
     "describe_store",
     "export_results",
+    "export_results_csv",
     "get_data_dir",
     "get_output_dict",
     "get_store",
+    "get_tracking_store",
     "li_site_rows",
     "list_results",
+    "record_jobs",
+    "set_job_state",
+    "show_document",
+    "status_summary",
     "surface_energy_rows",
+    "tracked_jobs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +61,58 @@ def get_data_dir(data_dir: str | Path | None = None) -> Path:
     return path.resolve()
 
 
+@contextlib.contextmanager
+def _file_lock(directory: str | Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``directory/.lithiophilic.lock`` (POSIX ``flock``)."""
+    import fcntl
+
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    with (path / ".lithiophilic.lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class LockedMontyStore(MontyStore):
+    """maggma ``MontyStore`` (sqlite) that several processes can write at once.
+
+    montydb writes its storage configuration on every connect, creates a collection's table
+    lazily, and upserts as find-then-write; two processes doing this at the same time lose
+    documents ("no such table", an empty configuration, duplicated upserts). Connecting,
+    ``update`` and ``remove_docs`` therefore hold an exclusive file lock on the database
+    directory; reads need none (sqlite keeps them consistent).
+    """
+
+    def connect(self, force_reset: bool = False) -> None:
+        """Connect under the directory lock and make sure the collection's table exists."""
+        if self._coll and not force_reset:
+            return
+        with _file_lock(self.database_path):
+            super().connect(force_reset=force_reset)
+            db = self._collection.database
+            if self.collection_name not in db.list_collection_names():
+                db.create_collection(self.collection_name)
+
+    def update(self, docs: list[dict] | dict, key: list | str | None = None) -> None:
+        """Upsert ``docs`` under the directory lock (see ``MontyStore.update``)."""
+        with _file_lock(self.database_path):
+            super().update(docs, key=key)
+
+    def remove_docs(self, criteria: dict) -> None:
+        """Remove documents matching ``criteria`` under the directory lock."""
+        with _file_lock(self.database_path):
+            super().remove_docs(criteria)
+
+
+def _embedded_store(path: Path, collection: str, key: str) -> LockedMontyStore:
+    return LockedMontyStore(
+        collection, database_path=str(path), database_name=_DB_NAME, storage="sqlite", key=key
+    )
+
+
 def get_store(
     *, data_dir: str | Path | None = None, store: str | Path | None = None, connect: bool = True
 ) -> JobStore:
@@ -62,7 +124,8 @@ def get_store(
         Directory of the embedded store (see :func:`get_data_dir`).
     store
         ``None`` (use ``$LITHIOPHILIC_STORE`` if set, else the embedded store), ``"embedded"``,
-        ``"jobflow"`` (jobflow's configured ``JOB_STORE``), or a path to a JobStore file.
+        ``"jobflow"`` (jobflow's configured ``JOB_STORE``), ``"remote:PROJECT"`` (the job
+        store of a jobflow-remote project), or a path to a JobStore file.
     connect
         Connect the store before returning it.
 
@@ -75,27 +138,21 @@ def get_store(
     if choice == "embedded":
         path = get_data_dir(data_dir)
         path.mkdir(parents=True, exist_ok=True)
-        docs = MontyStore(
-            "outputs", database_path=str(path), database_name=_DB_NAME, storage="sqlite", key="uuid"
-        )
-        data = MontyStore(
-            "outputs_data",
-            database_path=str(path),
-            database_name=_DB_NAME,
-            storage="sqlite",
-            key="blob_uuid",
-        )
+        docs = _embedded_store(path, "outputs", "uuid")
+        data = _embedded_store(path, "outputs_data", "blob_uuid")
         js = JobStore(docs, additional_stores={"data": data})
     elif choice == "jobflow":
         from jobflow import SETTINGS
 
         js = SETTINGS.JOB_STORE
+    elif choice.startswith("remote:"):
+        js = _remote_jobstore(choice.removeprefix("remote:"))
     else:
         file = Path(choice).expanduser()
         if not file.is_file():
             msg = (
-                f"store: {choice!r} is neither 'embedded', 'jobflow' nor an existing JobStore "
-                "file (YAML/JSON in jobflow's format)"
+                f"store: {choice!r} is neither 'embedded', 'jobflow', 'remote:PROJECT' nor an "
+                "existing JobStore file (YAML/JSON in jobflow's format)"
             )
             raise ConfigurationError(msg)
         try:
@@ -104,8 +161,61 @@ def get_store(
             msg = f"store: could not build a JobStore from {file} ({type(exc).__name__})"
             raise ConfigurationError(msg) from exc
     if connect:
-        js.connect()
+        _connect(js)
     return js
+
+
+def _remote_jobstore(project: str) -> JobStore:
+    """Return the job store of the jobflow-remote project ``project``."""
+    try:
+        from jobflow_remote import ConfigManager
+        from jobflow_remote.config.base import ConfigError
+    except ImportError as exc:  # the hpc extra is not installed
+        msg = "store: 'remote:PROJECT' needs jobflow-remote (pip install 'lithiophilic[hpc]')"
+        raise ConfigurationError(msg) from exc
+    try:
+        js = ConfigManager().get_project(project).get_jobstore()
+    except ConfigError as exc:
+        msg = f"store: jobflow-remote project {project!r} not found or invalid ({exc})"
+        raise ConfigurationError(msg) from exc
+    if js is None:
+        msg = f"store: jobflow-remote project {project!r} defines no job store"
+        raise ConfigurationError(msg)
+    return js
+
+
+def _connect(js: JobStore) -> None:
+    """Connect the store; turn an unreachable server or refused credentials into a clear error."""
+    try:
+        js.connect()
+        # Mongo clients connect lazily: one cheap query proves the server and the credentials
+        js.docs_store.count({"uuid": "__lithiophilic_ping__"})
+    except Exception as exc:
+        where = describe_store(js)
+        text = str(exc).lower()
+        if "auth" in text or "credential" in text or "unauthorized" in text:
+            why = "the server refused the credentials (check username/password in the store file)"
+        elif "timeout" in text or "refused" in text or "unreachable" in text or "resolve" in text:
+            why = "the database server is unreachable (is it running? host/port right?)"
+        else:
+            why = f"{type(exc).__name__}"
+        msg = f"store: cannot connect to {where}: {why}"
+        raise ConfigurationError(msg) from exc
+    _ensure_indexes(js)
+
+
+def _ensure_indexes(js: JobStore) -> None:
+    """Index the fields the cache look-up and the listings query (MongoDB; montydb has none)."""
+    docs = js.docs_store
+    if isinstance(docs, MontyStore) or not hasattr(docs, "ensure_index"):
+        return
+    from pymongo.errors import PyMongoError
+
+    for key in ("output.cache_key", "output.doc_type"):
+        try:
+            docs.ensure_index(key)
+        except PyMongoError as exc:  # e.g. a read-only user: queries still work, unindexed
+            logger.debug("could not index %s: %s", key, type(exc).__name__)
 
 
 def describe_store(store: JobStore) -> dict[str, Any]:
@@ -274,3 +384,131 @@ def multilayer_docs(
         )
         latest[key] = {**out, "uuid": doc["uuid"]}
     return list(latest.values())
+
+
+# --------------------------------------------------------------------------- job tracking
+#: Collection (next to the outputs) holding one document per submitted job.
+TRACKING_COLLECTION = "lithiophilic_jobs"
+#: Tracked job states: waiting in the scheduler, running, finished well, or not.
+FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+def get_tracking_store(store: JobStore) -> Any:
+    """Return the (connected) store of submitted-job records next to ``store``'s outputs.
+
+    Embedded store: a third sqlite collection in the data directory. Any other maggma store
+    (MongoDB, memory): the same store type and database, collection ``lithiophilic_jobs``.
+    """
+    from maggma.core import Store
+
+    docs = store.docs_store
+    if isinstance(docs, LockedMontyStore):
+        tracking: Any = _embedded_store(Path(docs.database_path), TRACKING_COLLECTION, "uuid")
+    else:
+        spec = docs.as_dict()
+        spec["collection_name"] = TRACKING_COLLECTION
+        spec["key"] = "uuid"
+        tracking = Store.from_dict(spec) if "@module" in spec else type(docs)(**spec)
+    tracking.connect()
+    return tracking
+
+
+def record_jobs(tracking: Any, records: list[dict[str, Any]]) -> None:
+    """Insert or update submitted-job records (each needs ``uuid``; ``updated_at`` is set)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    docs = [{**r, "updated_at": now} for r in records]
+    if docs:
+        tracking.update(docs, key="uuid")
+
+
+def set_job_state(tracking: Any, uuid: str, state: str, reason: str | None = None) -> None:
+    """Set the state (and the reason, for failures) of one tracked job."""
+    doc = tracking.query_one({"uuid": uuid}) or {"uuid": uuid}
+    doc.pop("_id", None)
+    doc["state"] = state
+    if reason is not None:
+        doc["reason"] = reason
+    record_jobs(tracking, [doc])
+
+
+def tracked_jobs(tracking: Any, *, submission: str | None = None) -> list[dict[str, Any]]:
+    """Return the tracked job records (optionally of one submission), oldest first."""
+    criteria = {"submission": submission} if submission else {}
+    out = []
+    for doc in tracking.query(criteria=criteria, sort={"submitted_at": 1}):
+        doc.pop("_id", None)
+        out.append(doc)
+    return out
+
+
+def status_summary(store: JobStore) -> dict[str, Any]:
+    """Count stored outputs (per ``doc_type``) and tracked jobs (per state)."""
+    outputs: dict[str, int] = {}
+    for doc in store.query(criteria={}, properties=["output.doc_type"]):
+        kind = (doc.get("output") or {}).get("doc_type") or "other"
+        outputs[kind] = outputs.get(kind, 0) + 1
+    reused = store.count({"output.reused_from_uuid": {"$ne": None}, "output.doc_type": "ase_calc"})
+    states: dict[str, int] = {}
+    for rec in tracked_jobs(get_tracking_store(store)):
+        states[rec.get("state", "?")] = states.get(rec.get("state", "?"), 0) + 1
+    return {"outputs": outputs, "reused_calculations": reused, "tracked_jobs": states}
+
+
+def show_document(store: JobStore, uuid: str, *, load: bool = False) -> dict[str, Any] | None:
+    """Return the newest stored document of job ``uuid`` (``load``: resolve additional-store blobs)."""
+    docs = list(store.query({"uuid": uuid}, sort={"index": -1}, limit=1, load=load))
+    if not docs:
+        return None
+    doc = docs[0]
+    doc.pop("_id", None)
+    return doc
+
+
+def _flatten(prefix: str, value: Any, row: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        if prefix and "@class" in value and "@module" in value:
+            return  # a serialized object (structure, ...): JSON export only
+        for k, v in value.items():
+            if not str(k).startswith("@"):
+                _flatten(f"{prefix}.{k}" if prefix else str(k), v, row)
+    elif isinstance(value, str | int | float | bool) or value is None:
+        row[prefix] = value
+    elif (
+        isinstance(value, list)
+        and all(isinstance(v, int | float) for v in value)
+        and len(value) <= 9
+    ):
+        row[prefix] = json.dumps(value)
+
+
+def export_results_csv(store: JobStore, path: str | Path, *, doc_type: str | None = None) -> Path:
+    """Export lithiophilic documents to CSV: one row per document, scalar output fields only.
+
+    Nested fields become dotted columns (``gamma_vs_delta_mu.slope``); structures, arrays
+    longer than 9 and additional-store references are left out (use JSON for them).
+    """
+    import csv
+
+    criteria: dict[str, Any] = (
+        {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
+    )
+    rows = []
+    for doc in store.query(criteria=criteria, sort={"completed_at": 1}):
+        row: dict[str, Any] = {
+            "uuid": doc["uuid"],
+            "index": doc.get("index"),
+            "name": doc.get("name"),
+            "completed_at": str(doc.get("completed_at")),
+        }
+        _flatten("", doc.get("output", {}), row)
+        rows.append(row)
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

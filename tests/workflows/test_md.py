@@ -68,6 +68,15 @@ def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
     sub = embedded_store.query_one({"output.doc_type": "md_substrate"})["output"]
     assert 3.55 < sub["lattice_constant_a"] < 3.7  # MEAM Cu
     assert sub["n_atoms"] == 6 * 6 * 4
+    # the same campaign again: both replicas are reused by cache key, no new MD
+    again = _small_maker().make("Cu")
+    run_locally(again, store=embedded_store, create_folders=True, ensure_success=True)
+    docs = [d["output"] for d in embedded_store.query({"output.doc_type": "md_aggregation"})]
+    assert len(docs) == 4
+    reused = [d for d in docs if d["reused_from_uuid"]]
+    assert len(reused) == 2
+    assert {d["reused_from_uuid"] for d in reused} == {d["uuid"] for d in md_docs}
+    assert len({d["cache_key"] for d in docs}) == 2
 
 
 def test_default_potential_not_registered_message():

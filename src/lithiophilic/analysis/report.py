@@ -384,7 +384,7 @@ def _claims_5fg(md: Mapping[str, Any] | None) -> list[Claim]:
             Claim("5f/g", claim, "—", "not run", "no fitted aggregation rate for Cu and the alloy")
         ]
     cu, al = rates[CU], rates[ALLOY]
-    cmp = next(
+    cmp: dict[str, Any] = next(
         (c for c in md.get("comparisons", []) if {c.get("a"), c.get("b")} == {CU, ALLOY}), {}
     )
     p = cmp.get("p_value")

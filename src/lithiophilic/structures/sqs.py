@@ -25,6 +25,7 @@ import numpy as np
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.structures._common import to_builtin
 from lithiophilic.structures._lattice import shortest_vector_a
+from lithiophilic.structures._sqs_cache import cached_annealing, sqs_cache_key
 from lithiophilic.structures._sqs_cells import (
     check_composition,
     compact_supercells,
@@ -264,25 +265,35 @@ def run_annealing(
     seed: int,
     n_steps: int,
 ) -> Atoms:
-    """Run icet's SQS annealing on the candidate supercells and log the time taken."""
-    from icet.tools.structure_generation import generate_sqs_from_supercells
+    """Run icet's SQS annealing on the candidate supercells and log the time taken.
 
-    start = time.perf_counter()
-    best = generate_sqs_from_supercells(
-        cs,
-        supercells,
-        dict(comp),
-        n_steps=n_steps,
-        random_seed=int(seed),
-    )
-    logger.info(
-        "SQS annealing: %d atoms, %d candidate cells, %d steps, %.2f s",
-        len(best),
-        len(supercells),
-        n_steps,
-        time.perf_counter() - start,
-    )
-    return best
+    With ``$LITHIOPHILIC_SQS_CACHE`` set, the result is cached under the hash of every input
+    (cluster space, candidate cells, composition, seed, steps, icet version), so a re-run
+    performs no search.
+    """
+
+    def anneal() -> Atoms:
+        from icet.tools.structure_generation import generate_sqs_from_supercells
+
+        start = time.perf_counter()
+        best = generate_sqs_from_supercells(
+            cs,
+            supercells,
+            dict(comp),
+            n_steps=n_steps,
+            random_seed=int(seed),
+        )
+        logger.info(
+            "SQS annealing: %d atoms, %d candidate cells, %d steps, %.2f s",
+            len(best),
+            len(supercells),
+            n_steps,
+            time.perf_counter() - start,
+        )
+        return best
+
+    key = sqs_cache_key(cs, supercells, comp, seed=seed, n_steps=n_steps)
+    return cached_annealing(key, anneal)
 
 
 def make_sqs(

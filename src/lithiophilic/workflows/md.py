@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from jobflow import Flow, Maker, job
+from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, job
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -158,6 +158,14 @@ class LiAggregationDoc(CalculatorProvenance):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     doc_type: Literal["md_aggregation"] = Field("md_aggregation", description="Document family.")
+    cache_key: str = Field(
+        "",
+        description="Hash of the input structure, potential (name and file contents), LAMMPS "
+        "version and MD settings; a completed run with the same key is reused.",
+    )
+    reused_from_uuid: str | None = Field(
+        None, description="uuid of the stored identical run that was reused (no new MD)."
+    )
     material: str = Field(description="Substrate material.")
     replica: int = Field(description="Replica number (0-based).")
     seed: int = Field(description="Seed of Li placement, velocities and thermostat noise.")
@@ -510,6 +518,7 @@ class LiAggregationMdMaker(Maker):
     @job(
         output_schema=LiAggregationDoc,
         data=["structure", "trajectory", "thermo_log", "snapshots"],
+        config=JobConfig(expose_store=True),
     )
     def make(
         self, substrate: MdSubstrateDoc | dict[str, Any], replica: int = 0
@@ -527,6 +536,10 @@ class LiAggregationMdMaker(Maker):
             height_a=self.li_height_a,
             seed=settings.seed,
         )
+        key = md_cache_key(atoms, pot, asdict(settings), self.time_ps, self.cutoff_a)
+        reused = _find_reusable_md(key)
+        if reused is not None:
+            return reused
         workdir = Path.cwd() / f"lammps-{sub['material']}-r{replica}"
         if self.n_mpi > 1:
             result = run_md_mpi(atoms, settings, workdir, n_mpi=self.n_mpi)
@@ -542,6 +555,7 @@ class LiAggregationMdMaker(Maker):
             frames = analysis["frames"]
             snapshots = _snapshots(traj, slab, cutoff, settings.timestep_fs, len(frames))
         return LiAggregationDoc(
+            cache_key=key,
             calculator_name="lammps",
             calculator_version=str(result["lammps_version"]),
             calculator_model=pot.name,
@@ -591,6 +605,74 @@ class LiAggregationMdMaker(Maker):
             snapshots=snapshots,
             dir_name=str(Path.cwd()),
         )
+
+
+def md_cache_key(
+    atoms: Any,
+    pot: LammpsPotential,
+    settings: dict[str, Any],
+    time_ps: float,
+    cutoff_a: float | None,
+) -> str:
+    """Return the key under which an MD replica's result is reused.
+
+    Covers what determines the result: the starting structure (with its fixed atoms),
+    the potential's commands and the contents of its files, the LAMMPS version, every MD
+    setting (seed included), the length and the analysis cutoff.  The MPI rank count is
+    left out: it changes round-off, not the statistics.
+    """
+    import hashlib
+    import json
+
+    from lithiophilic.potentials.lammps import import_lammps
+
+    files = {
+        name: hashlib.sha256((pot.directory / name).read_bytes()).hexdigest()[:16]
+        for name in pot.files
+    }
+    fixed = sorted(
+        int(i) for c in atoms.constraints if hasattr(c, "get_indices") for i in c.get_indices()
+    )
+    lmp = import_lammps().lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    version = lmp.version()
+    lmp.close()
+    blob = json.dumps(
+        [
+            structure_hash(atoms),
+            fixed,
+            pot.commands(),
+            files,
+            version,
+            {k: v for k, v in settings.items() if k != "n_mpi"},
+            time_ps,
+            cutoff_a,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _find_reusable_md(cache_key: str) -> LiAggregationDoc | None:
+    """Return a completed stored MD replica with this key from the running job's store."""
+    store = getattr(CURRENT_JOB, "store", None)
+    if store is None:
+        return None
+    doc = store.query_one(
+        {
+            "output.doc_type": "md_aggregation",
+            "output.cache_key": cache_key,
+            "output.status": "completed",
+        },
+        properties=["uuid", "output"],
+        load=True,
+    )
+    if doc is None:
+        return None
+    out = dict(doc["output"])
+    out["reused_from_uuid"] = out.get("reused_from_uuid") or doc["uuid"]
+    logger.info("MD replica reused from job %s (cache key %s)", doc["uuid"], cache_key)
+    return LiAggregationDoc.model_validate(out)
 
 
 def _snapshots(

@@ -1,0 +1,111 @@
+"""`lithiophilic submit --scheduler slurm` on a real single-node Slurm cluster."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hpc_helpers import cli_env, run_cli
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+
+
+def _wait_final(data_dir: Path, env: dict[str, str], timeout_s: float) -> list[dict]:
+    t0 = time.monotonic()
+    status = data_dir / "status.json"
+    while True:
+        proc = run_cli("db", "status", "--data-dir", str(data_dir), "--json", str(status), env=env)
+        assert proc.returncode == 0, proc.stderr
+        jobs = json.loads(status.read_text())["jobs"]
+        if jobs and all(j["state"] in ("COMPLETED", "FAILED", "CANCELLED") for j in jobs):
+            return jobs
+        if time.monotonic() - t0 > timeout_s:
+            pytest.fail(f"Slurm jobs not finished after {timeout_s} s: {jobs}")
+        time.sleep(2)
+
+
+def test_submitted_flow_completes_and_its_results_are_in_the_database(
+    local_slurm, sleeper, tmp_path
+):
+    env = cli_env(**local_slurm.env())
+    data_dir = tmp_path / "data"
+    proc = run_cli(
+        "submit",
+        "--scheduler",
+        "slurm",
+        "--partition",
+        "debug",
+        "--time",
+        "00:10:00",
+        "surface-energy",
+        "-m",
+        "Cu",
+        "--quick",
+        "--calculator",
+        "emt",
+        "--miller",
+        "111",
+        "--data-dir",
+        str(data_dir),
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "make_slab_jobs Cu" in proc.stdout
+    jobs = _wait_final(data_dir, env, 240)
+    assert [j["state"] for j in jobs] == ["COMPLETED", "COMPLETED"], jobs
+    bulk, fan = jobs
+    assert fan["depends_on"] == [bulk["slurm_job_id"]]  # --dependency=afterok:<bulk>
+    from lithiophilic.db import get_store, surface_energy_rows
+
+    rows = surface_energy_rows(get_store(data_dir=data_dir))
+    assert len(rows) == 1
+    assert rows[0]["calculator"] == "emt"
+    assert 0.5 < rows[0]["gamma_relaxed_j_per_m2"] < 2.5  # EMT Cu(111)
+    listing = run_cli("db", "list", "--type", "surface_energy", "--data-dir", str(data_dir))
+    assert rows[0]["uuid"] in listing.stdout
+
+
+def test_missing_sbatch_is_a_clear_error_and_submits_nothing(tmp_path):
+    env = cli_env(PATH=str(Path(sys.executable).parent))
+    data_dir = tmp_path / "data"
+    proc = run_cli(
+        "submit", "--scheduler", "slurm", "surface-energy", "-m", "Cu", "--calculator", "emt",
+        "--data-dir", str(data_dir), env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "'sbatch' was not found on PATH" in proc.stderr
+    assert not (data_dir / "slurm").exists()
+
+
+def test_unknown_partition_is_a_clear_error(local_slurm, tmp_path):
+    env = cli_env(**local_slurm.env())
+    proc = run_cli(
+        "submit", "--scheduler", "slurm", "--partition", "nosuchpart", "surface-energy", "-m",
+        "Cu", "--calculator", "emt", "--quick", "--data-dir", str(tmp_path / "d"), env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "sbatch refused" in proc.stderr
+    assert "partition" in proc.stderr.lower()
+
+
+def test_bad_submit_options(tmp_path):
+    proc = run_cli("submit", "surface-energy", "-m", "Cu")
+    assert proc.returncode == 2
+    assert "exactly one of --scheduler slurm or --remote" in proc.stderr
+    proc = run_cli("submit", "--scheduler", "slurm", "--time", "soon", "surface-energy")
+    assert proc.returncode == 2
+    assert "--time: 'soon' is not a Slurm time" in proc.stderr
+
+
+def test_job_killed_at_the_time_limit_is_marked_failed_with_the_reason(local_slurm, sleeper):
+    data_dir, records = sleeper
+    env = cli_env(**local_slurm.env())
+    jobs = _wait_final(data_dir, env, 180)
+    assert len(jobs) == 1
+    assert jobs[0]["state"] == "FAILED"
+    assert "TIMEOUT" in jobs[0]["reason"]
+    assert "time limit" in jobs[0]["reason"]
+    assert jobs[0]["slurm_job_id"] == records[0]["slurm_job_id"]
