@@ -540,6 +540,13 @@ def binding(
             "--quick", help="4-plane slabs, thin SQS cells: minutes, not converged values."
         ),
     ] = False,
+    li_fmax: Annotated[
+        float | None,
+        typer.Option(
+            "--li-fmax",
+            help="Force threshold of the Li relaxations, eV/Å (default 0.05; 0.1 with --quick).",
+        ),
+    ] = None,
     refine_calculator: Annotated[
         str | None,
         typer.Option(
@@ -590,8 +597,16 @@ def binding(
             else SurfaceEnergyMaker()
         )
         refine_spec = CalculatorSpec(refine_calculator) if refine_calculator else None
+        fmax = li_fmax if li_fmax is not None else (0.1 if quick else defaults.SLAB_FMAX_EV_PER_A)
+        if not 0.001 <= fmax <= 0.5:
+            msg = f"--li-fmax: {fmax} eV/Å is outside the allowed range 0.001–0.5"
+            raise ConfigurationError(msg)
+        base_maker = LiSiteBindingMaker(surface_maker=surface, max_sites=max_sites)
+        base_maker = replace(
+            base_maker, li_relax_maker=replace(base_maker.li_relax_maker, fmax_ev_per_a=fmax)
+        )
         maker = replace(
-            LiSiteBindingMaker(surface_maker=surface, max_sites=max_sites).with_calculator(spec),
+            base_maker.with_calculator(spec),
             refine_calculator=refine_spec,
             refine_top_k=refine_top_k,
             refine_all=refine_all,
@@ -613,6 +628,10 @@ def binding(
                     site_maker=maker,
                     max_layers=layers,
                     construction=construction,  # type: ignore[arg-type]
+                )
+                lm = replace(
+                    lm,
+                    li_relax_maker=replace(lm.li_relax_maker, fmax_ev_per_a=fmax, calculator=spec),
                 )
                 try:
                     layer_flows[f"{m} layers"] = lm.make(m, [1, 1, 1])

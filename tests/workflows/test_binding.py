@@ -141,3 +141,12 @@ def test_prescreen_refines_top_sites_with_second_calculator(in_tmp, memory_jobst
 def test_prescreen_bad_top_k():
     with pytest.raises(ConfigurationError, match="refine_top_k"):
         LiSiteBindingMaker(refine_calculator=CalculatorSpec("chgnet"), refine_top_k=0)
+
+
+def test_multilayer_refuses_mixed_calculators():
+    from lithiophilic.workflows.binding import LiMultilayerMaker
+
+    sites = LiSiteBindingMaker().with_calculator(CalculatorSpec("chgnet"))
+    with pytest.raises(ConfigurationError, match="cannot be combined"):
+        LiMultilayerMaker(site_maker=sites).make("Cu", [1, 1, 1])
+    LiMultilayerMaker(site_maker=sites).with_calculator(CalculatorSpec("chgnet")).make("Cu")

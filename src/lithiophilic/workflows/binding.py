@@ -953,6 +953,14 @@ class LiMultilayerMaker(Maker):
         if self.construction == "pseudomorphic" and sorted(abs(i) for i in miller) != [1, 1, 1]:
             msg = f"miller: {miller}; the pseudomorphic Li-layer construction needs an fcc (111) facet"
             raise ConfigurationError(msg)
+        mine, theirs = self.li_relax_maker.calculator, self.site_maker.li_relax_maker.calculator
+        if mine.key() != theirs.key():
+            msg = (
+                f"calculator: Li layers would be relaxed with {mine.name!r} {mine.kwargs} but the "
+                f"slab and Li references with {theirs.name!r} {theirs.kwargs}; energies of "
+                "different calculators cannot be combined (use with_calculator)"
+            )
+            raise ConfigurationError(msg)
         jobs, relax, ref, kind = self.site_maker.clean_slab_jobs(material, miller)
         if kind == "complex" and self.construction == "pseudomorphic":
             msg = (
