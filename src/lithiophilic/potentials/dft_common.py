@@ -1,0 +1,107 @@
+"""Geometry helpers shared by the DFT backends: vacuum direction, k-point mesh, slab symmetry.
+
+Pure functions of an ASE ``Atoms`` (no DFT code imported), so the GPAW and VASP backends
+choose the same k-point mesh, the same vacuum axis and the same dipole-correction rule.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from lithiophilic.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+__all__ = [
+    "MIN_VACUUM_GAP_A",
+    "SystemKind",
+    "is_mirror_symmetric_slab",
+    "kpts_from_density",
+    "largest_gap_a",
+    "system_kind",
+    "vacuum_axes",
+]
+
+#: An empty stretch at least this long (Å) along a cell axis makes that axis a vacuum axis.
+MIN_VACUUM_GAP_A = 5.0
+
+SystemKind = Literal["bulk", "slab", "wire", "molecule"]
+
+
+def largest_gap_a(atoms: Atoms, axis: int) -> tuple[float, float]:
+    """Return the largest empty stretch along cell ``axis`` (Å) and its centre (fractional).
+
+    The length is measured perpendicular to the two other cell vectors (the interplanar
+    spacing of the axis times the fractional gap), so it is the real vacuum thickness.
+    """
+    if len(atoms) == 0:
+        return math.inf, 0.5
+    frac = np.sort(np.mod(atoms.get_scaled_positions(wrap=False)[:, axis], 1.0))
+    gaps = np.diff(np.concatenate([frac, [frac[0] + 1.0]]))
+    i = int(np.argmax(gaps))
+    recip = np.linalg.inv(atoms.cell.array).T  # rows: reciprocal vectors without 2*pi
+    spacing = 1.0 / float(np.linalg.norm(recip[axis]))
+    centre = float(np.mod(frac[i] + gaps[i] / 2.0, 1.0))
+    return float(gaps[i]) * spacing, centre
+
+
+def vacuum_axes(atoms: Atoms, *, min_gap_a: float = MIN_VACUUM_GAP_A) -> list[int]:
+    """Return the cell axes along which the atoms leave a gap of at least ``min_gap_a`` Å.
+
+    Non-periodic axes (``atoms.pbc`` False) always count as vacuum axes.
+    """
+    axes = []
+    for i in range(3):
+        if not atoms.pbc[i] or largest_gap_a(atoms, i)[0] >= min_gap_a:
+            axes.append(i)
+    return axes
+
+
+def system_kind(atoms: Atoms, *, min_gap_a: float = MIN_VACUUM_GAP_A) -> SystemKind:
+    """Classify ``atoms`` by the number of vacuum axes: bulk, slab, wire or molecule (atom)."""
+    n = len(vacuum_axes(atoms, min_gap_a=min_gap_a))
+    return ("bulk", "slab", "wire", "molecule")[n]  # type: ignore[return-value]
+
+
+def kpts_from_density(
+    atoms: Atoms, kpt_density_a: float, *, min_gap_a: float = MIN_VACUUM_GAP_A
+) -> list[int]:
+    """Return a Monkhorst-Pack mesh with at least ``kpt_density_a`` points per Å⁻¹.
+
+    n_i = max(1, ceil(kpt_density_a · |b_i|)), |b_i| the reciprocal-vector length including
+    2π (ASE's ``kptdensity`` convention); 1 along vacuum axes.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``kpt_density_a`` is not positive.
+    """
+    if not kpt_density_a > 0:
+        msg = f"kpt_density_a must be > 0 (k-points per Å⁻¹), got {kpt_density_a}"
+        raise ConfigurationError(msg)
+    recip = 2 * math.pi * np.linalg.inv(atoms.cell.array).T
+    vac = set(vacuum_axes(atoms, min_gap_a=min_gap_a))
+    return [
+        1 if i in vac else max(1, math.ceil(kpt_density_a * float(np.linalg.norm(recip[i])) - 1e-9))
+        for i in range(3)
+    ]
+
+
+def is_mirror_symmetric_slab(atoms: Atoms, axis: int = 2, *, symprec: float = 1e-3) -> bool:
+    """Return True if a symmetry operation of the slab maps its top face onto its bottom face.
+
+    Looks for a space-group operation (spglib) that reverses ``axis`` (mirror, inversion or
+    two-fold axis in the surface plane).  Slabs without one (an adsorbate on one face, an
+    asymmetric termination) have a net dipole and need a dipole correction.
+    """
+    import spglib
+
+    cell = (atoms.cell.array, atoms.get_scaled_positions(), atoms.numbers)
+    sym = spglib.get_symmetry(cell, symprec=symprec)
+    if sym is None:
+        return False
+    return any(int(r[axis, axis]) == -1 for r in sym["rotations"])
