@@ -832,6 +832,57 @@ def pdos(
     _finish(json_file, payload, failed)
 
 
+@app.command("dft-converge")
+def dft_converge(
+    material: Annotated[
+        str, typer.Option("--material", "-m", help="Bulk material (e.g. Cu).")
+    ] = "Cu",
+    parameter: Annotated[
+        str,
+        typer.Option(
+            "--parameter", help="ecut (eV), kpts (k-point density, per Å⁻¹) or smearing (eV)."
+        ),
+    ] = "ecut",
+    values: Annotated[
+        str, typer.Option("--values", help="Comma-separated values, e.g. 300,350,400,450.")
+    ] = "300,350,400,450,500",
+    preset: Annotated[str, typer.Option(help="GPAW preset for the other settings.")] = "fast",
+    nprocs: Annotated[int | None, typer.Option("--nprocs", help="MPI ranks.")] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the rows as JSON.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Run directory (GPAW logs).")] = Path(
+        "gpaw-convergence"
+    ),
+) -> None:
+    """GPAW convergence scan (cutoff, k-points or smearing): energy change per step, meV/atom."""
+    from lithiophilic.potentials.gpaw import gpaw_convergence
+    from lithiophilic.structures import make_bulk
+
+    try:
+        vals = [float(v) for v in values.split(",") if v.strip()]
+        settings = _gpaw_settings(
+            preset=preset, ecut=None, kpt_density=None, smearing=None, nprocs=nprocs
+        )
+        atoms = make_bulk(material)
+        rows = gpaw_convergence(atoms, parameter, vals, settings=settings, directory=out_dir)
+    except (LithiophilicError, ValueError) as exc:
+        _fail(exc, 2)
+    table = Table(title=f"GPAW convergence: {material}, {parameter}")
+    for col in ("value", "k-points", "E (eV/atom)", "ΔE (meV/atom)"):
+        table.add_column(col)
+    for r in rows:
+        d = r["delta_per_atom_mev"]
+        table.add_row(
+            f"{r['value']:g}",
+            "x".join(map(str, r["kpts"] or [])),
+            f"{r['energy_per_atom_ev']:.5f}",
+            "—" if d is None else f"{d:+.2f}",
+        )
+    out.print(table)
+    _finish(json_file, {"material": material, "rows": rows}, {})
+
+
 def main() -> None:
     """Entry point of the ``lithiophilic`` console script."""
     try:

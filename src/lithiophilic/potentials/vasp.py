@@ -236,7 +236,7 @@ def _incar(
     if task == "relax":
         incar["EDIFFG"] = -abs(float(fmax_ev_per_a))
     if spinpol:
-        incar["MAGMOM"] = [1.0] * len(atoms)
+        incar["MAGMOM"] = dict.fromkeys(atoms.get_chemical_symbols(), 1.0)  # per species
     if dipole:
         centre = atoms.get_scaled_positions(wrap=False)[:, 2].mean()
         incar.update({"LDIPOL": True, "IDIPOL": 3, "DIPOL": [0.5, 0.5, round(float(centre), 4)]})
