@@ -39,6 +39,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     import gpaw
+    from ase import units
     from ase.build import bulk, fcc111
 
     from lithiophilic.analysis.pdos import pdos_summary
@@ -62,6 +63,29 @@ def main() -> None:
             "settings": BULK,
             "n_atoms": 1,
             "energy_ev": e,
+            "wall_s": wall,
+            "cpu_s": cpu,
+        }
+
+        from ase.eos import EquationOfState
+
+        def _eos():
+            calc = GpawCalculator(directory=Path(tmp) / "eos", ecut_ev=350.0, kpts=[8, 8, 8])
+            vols, ens = [], []
+            for a in (3.55, 3.59, 3.63, 3.67, 3.71):
+                c = bulk("Cu", "fcc", a=a)
+                c.calc = calc
+                ens.append(c.get_potential_energy())
+                vols.append(c.get_volume())
+            v0, _, b = EquationOfState(vols, ens, eos="birchmurnaghan").fit()
+            return (4 * v0) ** (1 / 3), b
+
+        (a0, b0), wall, cpu = _timed(_eos)
+        cases["cu_lattice_constant_eos"] = {
+            "settings": {"ecut_ev": 350.0, "kpts": [8, 8, 8], "points": 5},
+            "a0_a": a0,
+            "deviation_from_3.63_percent": (a0 / 3.63 - 1) * 100,
+            "bulk_modulus_gpa": b0 / units.GPa,
             "wall_s": wall,
             "cpu_s": cpu,
         }

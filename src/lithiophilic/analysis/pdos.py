@@ -246,11 +246,9 @@ def plot_pdos(
     AnalysisError
         If ``data`` is empty.
     """
-    import matplotlib
+    from lithiophilic.analysis.binding import _pyplot, _save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     if not data:
         msg = "plot_pdos: no materials to plot"
         raise AnalysisError(msg)
@@ -273,8 +271,4 @@ def plot_pdos(
         ax.legend(fontsize=7, frameon=False)
     axes[-1, 0].set_xlabel("E − E$_F$ (eV)")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

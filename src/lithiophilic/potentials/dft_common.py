@@ -7,7 +7,8 @@ choose the same k-point mesh, the same vacuum axis and the same dipole-correctio
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -19,9 +20,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MIN_VACUUM_GAP_A",
     "SystemKind",
+    "dft_choices",
     "is_mirror_symmetric_slab",
     "kpts_from_density",
     "largest_gap_a",
+    "resolve_dft_settings",
+    "start_calculation",
     "system_kind",
     "vacuum_axes",
 ]
@@ -105,3 +109,124 @@ def is_mirror_symmetric_slab(atoms: Atoms, axis: int = 2, *, symprec: float = 1e
     if sym is None:
         return False
     return any(int(r[axis, axis]) == -1 for r in sym["rotations"])
+
+
+def resolve_dft_settings(
+    code: str,
+    settings: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    presets: Mapping[str, Mapping[str, Any]],
+    checks: Sequence[tuple[str, Callable[[Any], bool], str]],
+) -> dict[str, Any]:
+    """Return complete, checked settings: ``defaults``, then the preset, then ``settings``.
+
+    Parameters
+    ----------
+    code
+        Backend name used in messages (``"gpaw"``, ``"vasp"``).
+    settings
+        Given settings (may name a ``preset``).
+    defaults, presets
+        The backend's defaults and presets.
+    checks
+        ``(key, predicate, allowed)`` triples; a value failing its predicate is rejected.
+
+    Raises
+    ------
+    ConfigurationError
+        For an unknown key or preset, or a value outside its allowed range.
+    """
+    unknown = sorted(set(settings) - set(defaults))
+    if unknown:
+        msg = f"calculator {code!r}: unknown setting(s) {unknown}; allowed: {sorted(defaults)}"
+        raise ConfigurationError(msg)
+    preset = settings.get("preset", defaults["preset"])
+    if preset not in presets:
+        msg = f"calculator {code!r}: unknown preset {preset!r}; presets are {sorted(presets)}"
+        raise ConfigurationError(msg)
+    out = {**defaults, **presets[preset], **settings}
+    common = [
+        ("kpt_density_a", lambda v: v > 0, "> 0 k-points per Å⁻¹"),
+        ("spinpol", lambda v: v in ("auto", True, False), "'auto', true or false"),
+        ("dipole_correction", lambda v: v in ("auto", True, False), "'auto', true or false"),
+    ]
+    for key, ok, allowed in [*common, *checks]:
+        if not ok(out[key]):
+            msg = f"calculator {code!r}: {key}={out[key]!r} is not allowed; must be {allowed}"
+            raise ConfigurationError(msg)
+    k = out.get("kpts")
+    if k is not None and (len(k) != 3 or not all(isinstance(n, int) and n >= 1 for n in k)):
+        msg = f"calculator {code!r}: kpts={k!r} must be three integers >= 1 (or null)"
+        raise ConfigurationError(msg)
+    return out
+
+
+def dft_choices(atoms: Atoms, settings: Mapping[str, Any], code: str) -> dict[str, Any]:
+    """Return the system-dependent choices both DFT backends make from the settings.
+
+    Returns
+    -------
+    dict
+        ``system_kind``; ``kpts`` (explicit ``kpts``, else from ``kpt_density_a``, Γ only for
+        a molecule/atom); ``spinpol`` (``auto``: only for a single isolated atom);
+        ``isolated_atom``; ``dipole_correction`` (``auto``: slabs without a symmetry mapping
+        top onto bottom face).
+
+    Raises
+    ------
+    ConfigurationError
+        If a dipole correction is asked for a cell that is not a slab with vacuum along c.
+    """
+    kind = system_kind(atoms)
+    if settings.get("kpts") is not None:
+        kpts = [int(n) for n in settings["kpts"]]
+    elif kind == "molecule":
+        kpts = [1, 1, 1]
+    else:
+        kpts = kpts_from_density(atoms, float(settings["kpt_density_a"]))
+    isolated_atom = kind == "molecule" and len(atoms) == 1
+    spin = settings["spinpol"]
+    spinpol = isolated_atom if spin == "auto" else bool(spin)
+    dip = settings["dipole_correction"]
+    dipole = False
+    if dip is True or (dip == "auto" and kind == "slab"):
+        vac = vacuum_axes(atoms)
+        if kind != "slab" or vac != [2]:
+            msg = (
+                f"calculator {code!r}: the dipole correction needs a slab with vacuum along "
+                f"the third cell vector (c); got a {kind} cell with vacuum axes {vac}"
+            )
+            raise ConfigurationError(msg)
+        dipole = dip is True or not is_mirror_symmetric_slab(atoms, 2)
+    return {
+        "system_kind": kind,
+        "kpts": kpts,
+        "spinpol": spinpol,
+        "isolated_atom": isolated_atom,
+        "dipole_correction": dipole,
+    }
+
+
+def start_calculation(
+    calc: Any,
+    atoms: Atoms | None,
+    properties: Sequence[str],
+    system_changes: Sequence[str],
+    code: str,
+) -> SystemKind:
+    """Do ASE's bookkeeping for ``calc.calculate`` and return the system kind.
+
+    Raises
+    ------
+    ase.calculators.calculator.PropertyNotImplementedError
+        If the stress is asked for a cell that is not bulk (a slab's stress is not
+        meaningful; :func:`lithiophilic.workflows.base.run_ase_calc` then skips it).
+    """
+    from ase.calculators.calculator import Calculator, PropertyNotImplementedError
+
+    Calculator.calculate(calc, atoms, list(properties), list(system_changes))
+    kind = system_kind(calc.atoms)
+    if "stress" in properties and kind != "bulk":
+        msg = f"{code} stress is only computed for bulk cells (this is a {kind})"
+        raise PropertyNotImplementedError(msg)
+    return kind

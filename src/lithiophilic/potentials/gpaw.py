@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
+from ase.calculators.calculator import Calculator, all_changes
 
 from lithiophilic.errors import (
     CalculationFailed,
@@ -48,11 +48,11 @@ from lithiophilic.errors import (
     NotConvergedError,
 )
 from lithiophilic.potentials.dft_common import (
-    is_mirror_symmetric_slab,
+    dft_choices,
     kpts_from_density,
     largest_gap_a,
-    system_kind,
-    vacuum_axes,
+    resolve_dft_settings,
+    start_calculation,
 )
 from lithiophilic.potentials.registry import CalculatorBackend, register_calculator
 
@@ -122,40 +122,13 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     ConfigurationError
         For an unknown key or preset, or a value outside its allowed range.
     """
-    unknown = sorted(set(settings) - set(GPAW_DEFAULTS))
-    if unknown:
-        msg = f"calculator 'gpaw': unknown setting(s) {unknown}; allowed: {sorted(GPAW_DEFAULTS)}"
-        raise ConfigurationError(msg)
-    preset = settings.get("preset", GPAW_DEFAULTS["preset"])
-    if preset not in GPAW_PRESETS:
-        msg = f"calculator 'gpaw': unknown preset {preset!r}; presets are {sorted(GPAW_PRESETS)}"
-        raise ConfigurationError(msg)
-    out = {**GPAW_DEFAULTS, **GPAW_PRESETS[preset], **settings}
     checks = [
-        ("ecut_ev", out["ecut_ev"] > 0, "> 0 eV"),
-        ("kpt_density_a", out["kpt_density_a"] > 0, "> 0 k-points per Å⁻¹"),
-        ("smearing_ev", out["smearing_ev"] >= 0, ">= 0 eV"),
-        ("maxiter", int(out["maxiter"]) >= 1, ">= 1"),
-        ("spinpol", out["spinpol"] in ("auto", True, False), "'auto', true or false"),
-        (
-            "dipole_correction",
-            out["dipole_correction"] in ("auto", True, False),
-            "'auto', true or false",
-        ),
+        ("ecut_ev", lambda v: v > 0, "> 0 eV"),
+        ("smearing_ev", lambda v: v >= 0, ">= 0 eV"),
+        ("maxiter", lambda v: int(v) >= 1, ">= 1"),
+        ("nprocs", lambda v: v is None or int(v) >= 1, ">= 1 (or null: $SLURM_NTASKS or 1)"),
     ]
-    for key, ok, allowed in checks:
-        if not ok:
-            msg = f"calculator 'gpaw': {key}={out[key]!r} is not allowed; must be {allowed}"
-            raise ConfigurationError(msg)
-    if out["kpts"] is not None:
-        k = out["kpts"]
-        if len(k) != 3 or not all(isinstance(n, int) and n >= 1 for n in k):
-            msg = f"calculator 'gpaw': kpts={k!r} must be three integers >= 1 (or null)"
-            raise ConfigurationError(msg)
-    if out["nprocs"] is not None and int(out["nprocs"]) < 1:
-        msg = f"calculator 'gpaw': nprocs={out['nprocs']!r} must be >= 1"
-        raise ConfigurationError(msg)
-    return out
+    return resolve_dft_settings("gpaw", settings, GPAW_DEFAULTS, GPAW_PRESETS, checks)
 
 
 def default_nprocs() -> int:
@@ -258,35 +231,12 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
     so the vacuum gap sits at the cell boundary (a rigid translation: energies and forces
     are unchanged).
     """
-    from ase.calculators.calculator import kpts2sizeandoffsets  # noqa: F401  (ASE present)
-
     calc_atoms = atoms.copy()
     calc_atoms.calc = None
     calc_atoms.constraints = []
-    kind = system_kind(atoms)
-    vac = vacuum_axes(atoms)
-    if settings["kpts"] is not None:
-        kpts = [int(n) for n in settings["kpts"]]
-    elif kind == "molecule":
-        kpts = [1, 1, 1]
-    else:
-        kpts = kpts_from_density(atoms, float(settings["kpt_density_a"]))
-    spin = settings["spinpol"]
-    isolated_atom = kind == "molecule" and len(atoms) == 1
-    spinpol = isolated_atom if spin == "auto" else bool(spin)
-    dip = settings["dipole_correction"]
-    dipole = False
-    if dip is True or (dip == "auto" and kind == "slab"):
-        if kind != "slab":
-            msg = f"calculator 'gpaw': dipole_correction needs a slab, got a {kind} cell"
-            raise ConfigurationError(msg)
-        if vac != [2]:
-            msg = (
-                f"calculator 'gpaw': the dipole correction needs the vacuum along the third "
-                f"cell vector (c); this slab has vacuum along axis {vac}"
-            )
-            raise ConfigurationError(msg)
-        dipole = dip is True or not is_mirror_symmetric_slab(atoms, 2)
+    choices = dft_choices(atoms, settings, "gpaw")
+    kpts, spinpol, dipole = choices["kpts"], choices["spinpol"], choices["dipole_correction"]
+    isolated_atom = choices["isolated_atom"]
     if dipole:
         _, centre = largest_gap_a(atoms, 2)
         scaled = calc_atoms.get_scaled_positions(wrap=False)
@@ -314,10 +264,7 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
     if dipole:
         kwargs["poissonsolver"] = {"dipolelayer": "xy"}
     summary = {
-        "system_kind": kind,
-        "kpts": kpts,
-        "spinpol": spinpol,
-        "dipole_correction": dipole,
+        **{k: v for k, v in choices.items() if k != "isolated_atom"},
         "hund": bool(kwargs.get("hund", False)),
     }
     return calc_atoms, {"kwargs": kwargs, "summary": summary}
@@ -486,12 +433,8 @@ class GpawCalculator(Calculator):
         system_changes: Sequence[str] = tuple(all_changes),
     ) -> None:
         """Compute energy and forces (and the stress of bulk cells) of ``atoms``."""
-        super().calculate(atoms, list(properties), list(system_changes))
+        kind = start_calculation(self, atoms, properties, system_changes, "GPAW")
         assert self.atoms is not None
-        kind = system_kind(self.atoms)
-        if "stress" in properties and kind != "bulk":
-            msg = f"GPAW stress is only computed for bulk cells (this is a {kind})"
-            raise PropertyNotImplementedError(msg)
         wanted = ["energy", "forces"] + (["stress"] if kind == "bulk" else [])
         run_dir = Path(self.directory)
         if self.nprocs > 1:

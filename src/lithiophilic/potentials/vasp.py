@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
+from ase.calculators.calculator import Calculator, all_changes
 
 from lithiophilic.errors import (
     CalculationFailed,
@@ -41,10 +41,9 @@ from lithiophilic.errors import (
     NotConvergedError,
 )
 from lithiophilic.potentials.dft_common import (
-    is_mirror_symmetric_slab,
-    kpts_from_density,
-    system_kind,
-    vacuum_axes,
+    dft_choices,
+    resolve_dft_settings,
+    start_calculation,
 )
 from lithiophilic.potentials.registry import CalculatorBackend, register_calculator
 
@@ -108,32 +107,12 @@ def resolve_vasp_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     ConfigurationError
         For an unknown key or preset, or a value outside its allowed range.
     """
-    unknown = sorted(set(settings) - set(VASP_DEFAULTS))
-    if unknown:
-        msg = f"calculator 'vasp': unknown setting(s) {unknown}; allowed: {sorted(VASP_DEFAULTS)}"
-        raise ConfigurationError(msg)
-    preset = settings.get("preset", VASP_DEFAULTS["preset"])
-    if preset not in VASP_PRESETS:
-        msg = f"calculator 'vasp': unknown preset {preset!r}; presets are {sorted(VASP_PRESETS)}"
-        raise ConfigurationError(msg)
-    out = {**VASP_DEFAULTS, **VASP_PRESETS[preset], **settings}
     checks = [
-        ("encut_ev", out["encut_ev"] > 0, "> 0 eV"),
-        ("kpt_density_a", out["kpt_density_a"] > 0, "> 0 k-points per Å⁻¹"),
-        ("sigma_ev", out["sigma_ev"] > 0, "> 0 eV"),
-        ("ismear", out["ismear"] in (-5, -1, 0, 1, 2), "one of -5, -1, 0, 1, 2"),
-        ("spinpol", out["spinpol"] in ("auto", True, False), "'auto', true or false"),
-        (
-            "dipole_correction",
-            out["dipole_correction"] in ("auto", True, False),
-            "'auto', true or false",
-        ),
+        ("encut_ev", lambda v: v > 0, "> 0 eV"),
+        ("sigma_ev", lambda v: v > 0, "> 0 eV"),
+        ("ismear", lambda v: v in (-5, -1, 0, 1, 2), "one of -5, -1, 0, 1, 2"),
     ]
-    for key, ok, allowed in checks:
-        if not ok:
-            msg = f"calculator 'vasp': {key}={out[key]!r} is not allowed; must be {allowed}"
-            raise ConfigurationError(msg)
-    return out
+    return resolve_dft_settings("vasp", settings, VASP_DEFAULTS, VASP_PRESETS, checks)
 
 
 def find_vasp_command(explicit: str | None = None) -> str:
@@ -200,23 +179,8 @@ def _incar(
     nsw: int,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the INCAR overrides and a summary (system kind, kpts, spin, dipole)."""
-    kind = system_kind(atoms)
-    if settings["kpts"] is not None:
-        kpts = [int(n) for n in settings["kpts"]]
-    elif kind == "molecule":
-        kpts = [1, 1, 1]
-    else:
-        kpts = kpts_from_density(atoms, float(settings["kpt_density_a"]))
-    spin = settings["spinpol"]
-    spinpol = (kind == "molecule" and len(atoms) == 1) if spin == "auto" else bool(spin)
-    dip = settings["dipole_correction"]
-    dipole = False
-    if dip is True or (dip == "auto" and kind == "slab"):
-        vac = vacuum_axes(atoms)
-        if kind != "slab" or vac != [2]:
-            msg = f"calculator 'vasp': dipole_correction needs a slab with vacuum along c, got a {kind} (vacuum axes {vac})"
-            raise ConfigurationError(msg)
-        dipole = dip is True or not is_mirror_symmetric_slab(atoms, 2)
+    choices = dft_choices(atoms, settings, "vasp")
+    kind, spinpol, dipole = choices["system_kind"], choices["spinpol"], choices["dipole_correction"]
     incar: dict[str, Any] = {
         "ENCUT": float(settings["encut_ev"]),
         "ISMEAR": int(settings["ismear"]),
@@ -241,7 +205,7 @@ def _incar(
         centre = atoms.get_scaled_positions(wrap=False)[:, 2].mean()
         incar.update({"LDIPOL": True, "IDIPOL": 3, "DIPOL": [0.5, 0.5, round(float(centre), 4)]})
     incar.update(settings["incar"])
-    summary = {"system_kind": kind, "kpts": kpts, "spinpol": spinpol, "dipole_correction": dipole}
+    summary = {k: v for k, v in choices.items() if k != "isolated_atom"}
     return incar, summary
 
 
@@ -415,12 +379,8 @@ class VaspSetCalculator(Calculator):
         system_changes: Sequence[str] = tuple(all_changes),
     ) -> None:
         """Run one VASP single point of ``atoms`` (energy, forces; stress of bulk cells)."""
-        super().calculate(atoms, list(properties), list(system_changes))
+        kind = start_calculation(self, atoms, properties, system_changes, "VASP")
         assert self.atoms is not None
-        kind = system_kind(self.atoms)
-        if "stress" in properties and kind != "bulk":
-            msg = f"VASP stress is only returned for bulk cells (this is a {kind})"
-            raise PropertyNotImplementedError(msg)
         self._step += 1
         run_dir = Path(self.directory) / f"vasp-{self._step:03d}"
         summary = write_vasp_inputs(self.atoms, run_dir, self.settings, task="static")
