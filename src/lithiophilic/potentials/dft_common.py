@@ -21,6 +21,7 @@ __all__ = [
     "MIN_VACUUM_GAP_A",
     "SystemKind",
     "dft_choices",
+    "frozen_mesh_settings",
     "is_mirror_symmetric_slab",
     "kpts_from_density",
     "largest_gap_a",
@@ -230,3 +231,22 @@ def start_calculation(
         msg = f"{code} stress is only computed for bulk cells (this is a {kind})"
         raise PropertyNotImplementedError(msg)
     return kind
+
+
+def frozen_mesh_settings(
+    calc: Any, atoms: Atoms, settings: Mapping[str, Any], code: str
+) -> dict[str, Any]:
+    """Return ``settings`` with the k-mesh fixed at the first evaluation of these atoms.
+
+    A cell relaxation then keeps one mesh (as VASP keeps its KPOINTS), instead of jumping
+    between meshes, and with them energies, when the cell shrinks or grows.  The mesh is
+    stored on ``calc`` (``_frozen_kpts``) and recomputed when the atoms change identity.
+    """
+    if settings.get("kpts") is not None:
+        return dict(settings)
+    key = tuple(int(z) for z in atoms.numbers)
+    frozen = getattr(calc, "_frozen_kpts", None)
+    if frozen is None or frozen[0] != key:
+        frozen = (key, dft_choices(atoms, settings, code)["kpts"])
+        calc._frozen_kpts = frozen
+    return {**settings, "kpts": list(frozen[1])}

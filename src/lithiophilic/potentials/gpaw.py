@@ -49,6 +49,7 @@ from lithiophilic.errors import (
 )
 from lithiophilic.potentials.dft_common import (
     dft_choices,
+    frozen_mesh_settings,
     kpts_from_density,
     largest_gap_a,
     resolve_dft_settings,
@@ -442,7 +443,10 @@ class GpawCalculator(Calculator):
             res, arrays = _run_mpi(
                 "static",
                 self.atoms,
-                {**self.settings, "nprocs": self.nprocs},
+                {
+                    **frozen_mesh_settings(self, self.atoms, self.settings, "gpaw"),
+                    "nprocs": self.nprocs,
+                },
                 run_dir / "gpaw-mpi",
                 {"properties": wanted, "txt": f"step-{self._step:03d}.txt"},
             )
@@ -460,7 +464,9 @@ class GpawCalculator(Calculator):
 
     def _serial(self, wanted: list[str], run_dir: Path) -> dict[str, Any]:
         assert self.atoms is not None
-        calc_atoms, prep = _prepare(self.atoms, self.settings)
+        calc_atoms, prep = _prepare(
+            self.atoms, frozen_mesh_settings(self, self.atoms, self.settings, "gpaw")
+        )
         key = (tuple(calc_atoms.numbers), json.dumps(prep["kwargs"], sort_keys=True))
         txt = run_dir / str(self.settings["txt"])
         if self._gpaw is None or key != self._key:

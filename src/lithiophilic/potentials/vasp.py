@@ -42,6 +42,7 @@ from lithiophilic.errors import (
 )
 from lithiophilic.potentials.dft_common import (
     dft_choices,
+    frozen_mesh_settings,
     resolve_dft_settings,
     start_calculation,
 )
@@ -383,7 +384,8 @@ class VaspSetCalculator(Calculator):
         assert self.atoms is not None
         self._step += 1
         run_dir = Path(self.directory) / f"vasp-{self._step:03d}"
-        summary = write_vasp_inputs(self.atoms, run_dir, self.settings, task="static")
+        settings = frozen_mesh_settings(self, self.atoms, self.settings, "vasp")
+        summary = write_vasp_inputs(self.atoms, run_dir, settings, task="static")
         self.last_summary = summary
         self.run_vasp(run_dir)
         res = parse_vasprun(run_dir / "vasprun.xml")
