@@ -814,7 +814,11 @@ def pdos(
         csv_path = write_pdos_csv(rows, report_dir / "pdos.csv")
         png = plot_pdos(
             {
-                m: {"energies_ev": d["energies_ev"], "element_pdos": d["element_pdos"]}
+                m: {
+                    "energies_ev": d["energies_ev"],
+                    "element_pdos": d["element_pdos"],
+                    "converged_up_to_ev": d["dos_converged_up_to_ev"],
+                }
                 for m, d in done.items()
             },
             report_dir / "fig5b_pdos.png",

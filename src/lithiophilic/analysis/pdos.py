@@ -232,7 +232,8 @@ def plot_pdos(
     Parameters
     ----------
     data
-        material → ``{"energies_ev": [...], "element_pdos": {el: [[s], [p], [d]]}}``.
+        material → ``{"energies_ev": [...], "element_pdos": {el: [[s], [p], [d]]}}`` and
+        optionally ``converged_up_to_ev`` (the x-axis stops there).
     path
         PNG file to write.
     elements
@@ -264,7 +265,8 @@ def plot_pdos(
             ax.plot(e, arr.sum(axis=0), color=colour, lw=1.2, label=f"{el} (s+p+d)")
             ax.plot(e, arr[2], color=colour, lw=0.8, ls="--", label=f"{el} d")
         ax.axvline(0.0, color="k", lw=0.6, ls=":")
-        ax.set_xlim(*energy_range_ev)
+        top = min(energy_range_ev[1], float(d.get("converged_up_to_ev", np.inf)))
+        ax.set_xlim(energy_range_ev[0], top)  # no unconverged bands on the plot
         ax.set_ylim(bottom=0)
         ax.set_ylabel("PDOS (states/eV/atom)", fontsize=8)
         ax.set_title(material, fontsize=9, loc="left")

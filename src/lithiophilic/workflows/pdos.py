@@ -69,6 +69,10 @@ class PdosDoc(CalculatorProvenance):
     dos_kpts: list[int] = Field(description="Mesh of the fixed-density DOS run.")
     dos_kpt_density_a: float = Field(description="k-point density of the DOS run, per Å⁻¹.")
     width_ev: float = Field(description="Gaussian broadening w of the DOS, eV.")
+    dos_converged_up_to_ev: float = Field(
+        description="Bands are converged up to this energy above E_F (lowest eigenvalue of the "
+        "first unconverged band), eV; the DOS above it is not reliable."
+    )
     energy_window_ev: list[float] = Field(description="Energy grid range relative to E_F, eV.")
     n_points: int = Field(description="Energy grid points.")
     dos_at_fermi_window_ev: float = Field(
@@ -212,6 +216,7 @@ class PdosCalcMaker(Maker):
             dos_kpts=[int(k) for k in results["dos_kpts"]],
             dos_kpt_density_a=self.dos_kpt_density_a,
             width_ev=self.width_ev,
+            dos_converged_up_to_ev=float(results["dos_converged_up_to_ev"]),
             energy_window_ev=[float(x) for x in self.energy_window_ev],
             n_points=self.n_points,
             elements=summary,
