@@ -149,6 +149,18 @@ def test_mpi_two_ranks_matches_serial_within_1_mev(tmp_path):
     assert (tmp_path / "n2" / "gpaw-mpi" / "result.json").is_file()
 
 
+def test_failing_mpiexec_raises_with_log(tmp_path, monkeypatch):
+    from lithiophilic.errors import CalculationFailed
+
+    monkeypatch.setenv("LITHIOPHILIC_MPIEXEC", "/bin/false")
+    cu = bulk("Cu", "fcc", a=A_CU)
+    cu.calc = _calc(tmp_path, nprocs=2)
+    with pytest.raises(
+        CalculationFailed, match=r"GPAW under /bin/false .* failed \(exit status 1\)"
+    ):
+        cu.get_potential_energy()
+
+
 def test_unconverged_scf_raises(tmp_path):
     cu = bulk("Cu", "fcc", a=A_CU)
     cu.calc = _calc(tmp_path, ecut_ev=250.0, kpts=[4, 4, 4], maxiter=2)
