@@ -70,7 +70,7 @@ def main() -> None:
         from ase.eos import EquationOfState
 
         def _eos():
-            calc = GpawCalculator(directory=Path(tmp) / "eos", ecut_ev=350.0, kpts=[8, 8, 8])
+            calc = GpawCalculator(directory=Path(tmp) / "eos", ecut_ev=450.0, kpts=[8, 8, 8])
             vols, ens = [], []
             for a in (3.55, 3.59, 3.63, 3.67, 3.71):
                 c = bulk("Cu", "fcc", a=a)
@@ -82,7 +82,7 @@ def main() -> None:
 
         (a0, b0), wall, cpu = _timed(_eos)
         cases["cu_lattice_constant_eos"] = {
-            "settings": {"ecut_ev": 350.0, "kpts": [8, 8, 8], "points": 5},
+            "settings": {"ecut_ev": 450.0, "kpts": [8, 8, 8], "points": 5},
             "a0_a": a0,
             "deviation_from_3.63_percent": (a0 / 3.63 - 1) * 100,
             "bulk_modulus_gpa": b0 / units.GPa,
