@@ -172,14 +172,16 @@ def find_mpiexec(explicit: str | None = None) -> str:
     raise CalculatorUnavailableError(msg)
 
 
-def check_gpaw_installation(*, nprocs: int = 1, mpiexec: str | None = None) -> dict[str, str]:
+def check_gpaw_installation(
+    *, nprocs: int = 1, mpiexec: str | None = None, launcher: bool = False
+) -> dict[str, str]:
     """Check that GPAW, its PAW datasets and (for ``nprocs`` > 1) the launcher are present.
 
     Returns
     -------
     dict
-        ``gpaw`` (module path), ``setups`` (dataset directory) and, with MPI, ``mpiexec``
-        and ``gpaw_script``.
+        ``gpaw`` (module path), ``setups`` (dataset directory) and, with MPI (``nprocs`` > 1
+        or ``launcher``), ``mpiexec`` and ``gpaw_script``.
 
     Raises
     ------
@@ -207,7 +209,7 @@ def check_gpaw_installation(*, nprocs: int = 1, mpiexec: str | None = None) -> d
         )
         raise CalculatorUnavailableError(msg)
     info = {"gpaw": str(importlib.util.find_spec("gpaw").origin), "setups": str(setups)}
-    if nprocs > 1:
+    if nprocs > 1 or launcher:
         info["mpiexec"] = find_mpiexec(mpiexec)
         info["gpaw_script"] = _gpaw_script()
     return info
@@ -359,7 +361,7 @@ def _run_mpi(
     from ase.io import write
 
     nprocs = int(settings["nprocs"] or default_nprocs())
-    info = check_gpaw_installation(nprocs=nprocs, mpiexec=settings["mpiexec"])
+    info = check_gpaw_installation(nprocs=nprocs, mpiexec=settings["mpiexec"], launcher=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     for name in ("result.json", "arrays.npz"):
         (run_dir / name).unlink(missing_ok=True)
