@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -28,6 +28,9 @@ __all__ = [
     "plot_pdos",
     "write_pdos_csv",
 ]
+
+#: A 1-D grid or DOS: a sequence of floats or a NumPy array.
+FloatArray: TypeAlias = Sequence[float] | np.ndarray
 
 #: Angular momenta of the projections (index 0, 1, 2).
 L_LABELS = ("s", "p", "d")
@@ -59,9 +62,7 @@ def _check_grid(energies_ev: np.ndarray, values: np.ndarray) -> None:
         raise AnalysisError(msg)
 
 
-def gaussian_broaden(
-    energies_ev: Sequence[float], dos: Sequence[float], width_ev: float
-) -> np.ndarray:
+def gaussian_broaden(energies_ev: FloatArray, dos: FloatArray, width_ev: float) -> np.ndarray:
     """Convolve a DOS on a uniform grid with exp(-x²/w²)/(√π w) (extra broadening, eV).
 
     Raises
@@ -86,7 +87,7 @@ def gaussian_broaden(
 
 
 def dos_at_fermi(
-    energies_ev: Sequence[float], dos: Sequence[float], *, window_ev: float = DOS_AT_FERMI_WINDOW_EV
+    energies_ev: FloatArray, dos: FloatArray, *, window_ev: float = DOS_AT_FERMI_WINDOW_EV
 ) -> float:
     """Return the mean DOS over E_F ± ``window_ev`` (energies relative to E_F), same unit as ``dos``.
 
@@ -106,8 +107,8 @@ def dos_at_fermi(
 
 
 def d_band_centre_ev(
-    energies_ev: Sequence[float],
-    d_dos: Sequence[float],
+    energies_ev: FloatArray,
+    d_dos: FloatArray,
     *,
     window_ev: tuple[float, float] = D_BAND_WINDOW_EV,
 ) -> float:
@@ -156,7 +157,7 @@ def element_pdos(pdos: np.ndarray, symbols: Sequence[str]) -> dict[str, np.ndarr
 
 
 def pdos_summary(
-    energies_ev: Sequence[float], pdos: np.ndarray, symbols: Sequence[str]
+    energies_ev: FloatArray, pdos: np.ndarray, symbols: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """Return per element: DOS at E_F (total and per l), d-band centre, number of atoms.
 

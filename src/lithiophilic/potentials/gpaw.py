@@ -208,7 +208,8 @@ def check_gpaw_installation(
             "'gpaw install-data DIR' and set GPAW_SETUP_PATH=DIR"
         )
         raise CalculatorUnavailableError(msg)
-    info = {"gpaw": str(importlib.util.find_spec("gpaw").origin), "setups": str(setups)}
+    spec = importlib.util.find_spec("gpaw")
+    info = {"gpaw": str(spec.origin if spec else "?"), "setups": str(setups)}
     if nprocs > 1 or launcher:
         info["mpiexec"] = find_mpiexec(mpiexec)
         info["gpaw_script"] = _gpaw_script()
@@ -414,7 +415,9 @@ def run_worker_task(
         txt = run_dir / str(options.get("txt", settings["txt"]))
         gpaw = _new_gpaw(prep["kwargs"], txt)
         results = _compute(calc_atoms, gpaw, options["properties"], settings, txt)
-        arrays = {k: results.pop(k) for k in ("forces", "stress") if k in results}
+        arrays: dict[str, np.ndarray] = {
+            k: results.pop(k) for k in ("forces", "stress") if k in results
+        }
         return {**results, **prep["summary"]}, arrays
     if task == "pdos":
         return _pdos_inprocess(atoms, settings, options, run_dir)

@@ -217,7 +217,7 @@ def _static_set(struct: Any, incar: dict[str, Any], kpoints: Any, functional: st
         struct,
         user_incar_settings=incar,
         user_kpoints_settings=kpoints,
-        user_potcar_functional=functional,
+        user_potcar_functional=functional,  # type: ignore[arg-type]
         sort_structure=False,
         lcalcpol=False,
         reciprocal_density=100,

@@ -182,7 +182,7 @@ class PdosCalcMaker(Maker):
             settings={k: v for k, v in settings.items()},
             dos_kpt_density_a=self.dos_kpt_density_a,
             width_ev=self.width_ev,
-            energy_window_ev=tuple(self.energy_window_ev),
+            energy_window_ev=(float(self.energy_window_ev[0]), float(self.energy_window_ev[1])),
             n_points=self.n_points,
             directory=".",
         )
