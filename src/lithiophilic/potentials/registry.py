@@ -69,6 +69,14 @@ class CalculatorSpec(MSONable):
                 f"{sorted(REGISTRY)}"
             )
             raise ConfigurationError(msg)
+        presets = REGISTRY[self.name].presets
+        preset = self.kwargs.get("preset")
+        if preset is not None and preset not in presets:
+            msg = (
+                f"calculator {self.name!r}: unknown preset {preset!r}; "
+                f"presets are {sorted(presets) or 'none'}"
+            )
+            raise ConfigurationError(msg)
         try:
             json.dumps(self.kwargs, sort_keys=True)
         except TypeError as exc:
@@ -95,14 +103,18 @@ class CalculatorSpec(MSONable):
         return REGISTRY[self.name]
 
     def settings(self) -> dict[str, Any]:
-        """Return the effective settings: the backend defaults updated by ``kwargs``."""
-        return {**self.backend.default_kwargs, **self.kwargs}
+        """Return the effective settings: backend defaults, then the preset's values, then ``kwargs``."""
+        backend = self.backend
+        merged = {**backend.default_kwargs, **self.kwargs}
+        preset = backend.presets.get(str(merged.get("preset")), {})
+        return {**backend.default_kwargs, **preset, **self.kwargs}
 
     def key(self) -> str:
         """Return a short hash identifying name, package version and settings."""
         prov = calculator_provenance(self)
+        settings = {k: v for k, v in prov["settings"].items() if k not in self.backend.runtime_keys}
         blob = json.dumps(
-            [prov["calculator_name"], prov["calculator_version"], prov["settings"]],
+            [prov["calculator_name"], prov["calculator_version"], settings],
             sort_keys=True,
             default=str,
         )
@@ -142,6 +154,12 @@ class CalculatorBackend:
     elements_from_settings
         For backends whose valid elements depend on the settings (a LAMMPS potential, a
         fitted model): a function of the effective settings returning those elements.
+    presets
+        Named groups of settings selected with the ``preset`` setting (e.g. DFT ``fast`` /
+        ``accurate``); explicit ``kwargs`` override the preset's values.
+    runtime_keys
+        Settings that change how a calculation runs but not its result (MPI ranks, launcher,
+        log file); left out of :meth:`CalculatorSpec.key`, so results are reused across them.
     """
 
     name: str
@@ -156,6 +174,8 @@ class CalculatorBackend:
     install_hint: str = ""
     module: str | None = None
     elements_from_settings: Callable[[dict[str, Any]], frozenset[str] | None] | None = None
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runtime_keys: frozenset[str] = frozenset()
 
 
 REGISTRY: dict[str, CalculatorBackend] = {}

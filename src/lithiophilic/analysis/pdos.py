@@ -1,0 +1,277 @@
+"""Projected-DOS analysis (Fig. 5b): per-element PDOS, DOS at E_F, d-band centre, plot, CSV.
+
+Pure numerics on arrays: energies relative to E_F (eV) and an l-projected DOS per atom
+(states/eV, spin-summed), as returned by :func:`lithiophilic.potentials.gpaw.gpaw_pdos`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import numpy as np
+
+from lithiophilic.errors import AnalysisError
+
+__all__ = [
+    "DOS_AT_FERMI_WINDOW_EV",
+    "D_BAND_WINDOW_EV",
+    "L_LABELS",
+    "PDOS_DEFINITION",
+    "d_band_centre_ev",
+    "dos_at_fermi",
+    "element_pdos",
+    "gaussian_broaden",
+    "pdos_summary",
+    "plot_pdos",
+    "write_pdos_csv",
+]
+
+#: A 1-D grid or DOS: a sequence of floats or a NumPy array.
+FloatArray: TypeAlias = Sequence[float] | np.ndarray
+
+#: Angular momenta of the projections (index 0, 1, 2).
+L_LABELS = ("s", "p", "d")
+#: DOS at E_F is the mean of the broadened DOS over E_F ± this, eV.
+DOS_AT_FERMI_WINDOW_EV = 0.1
+#: Energy window (relative to E_F, eV) of the d-band centre's first moment.
+D_BAND_WINDOW_EV = (-10.0, 2.0)
+
+PDOS_DEFINITION = (
+    "PDOS: l-projected (s, p, d) DOS of each atom on its bound PAW partial waves, spin-summed, "
+    "Gaussian-broadened (exp(-(E-e)^2/w^2)/(sqrt(pi) w)), energies relative to E_F; per element = "
+    "mean over the element's atoms (states/eV/atom). DOS at E_F = mean of the element's s+p+d PDOS "
+    f"over E_F +/- {DOS_AT_FERMI_WINDOW_EV} eV (states/eV/atom). d-band centre = first moment "
+    f"int E rho_d dE / int rho_d dE over E - E_F in [{D_BAND_WINDOW_EV[0]}, {D_BAND_WINDOW_EV[1]}] eV."
+)
+
+
+def _check_grid(energies_ev: np.ndarray, values: np.ndarray) -> None:
+    if energies_ev.ndim != 1 or len(energies_ev) < 3:
+        msg = f"energies_ev must be a 1-D grid of >= 3 points, got shape {energies_ev.shape}"
+        raise AnalysisError(msg)
+    if values.shape[-1] != len(energies_ev):
+        msg = (
+            f"DOS array last axis ({values.shape[-1]}) does not match the grid ({len(energies_ev)})"
+        )
+        raise AnalysisError(msg)
+    if np.any(np.diff(energies_ev) <= 0):
+        msg = "energies_ev must increase strictly"
+        raise AnalysisError(msg)
+
+
+def gaussian_broaden(energies_ev: FloatArray, dos: FloatArray, width_ev: float) -> np.ndarray:
+    """Convolve a DOS on a uniform grid with exp(-x²/w²)/(√π w) (extra broadening, eV).
+
+    Raises
+    ------
+    AnalysisError
+        If the grid is not uniform or ``width_ev`` is not positive.
+    """
+    e = np.asarray(energies_ev, dtype=float)
+    d = np.asarray(dos, dtype=float)
+    _check_grid(e, d)
+    if not width_ev > 0:
+        msg = f"width_ev must be > 0, got {width_ev}"
+        raise AnalysisError(msg)
+    step = np.diff(e)
+    if not np.allclose(step, step[0], rtol=1e-6):
+        msg = "gaussian_broaden needs a uniform energy grid"
+        raise AnalysisError(msg)
+    n = int(np.ceil(4 * width_ev / step[0]))
+    x = np.arange(-n, n + 1) * step[0]
+    kernel = np.exp(-((x / width_ev) ** 2)) / (np.sqrt(np.pi) * width_ev) * step[0]
+    return np.convolve(d, kernel, mode="same")
+
+
+def dos_at_fermi(
+    energies_ev: FloatArray, dos: FloatArray, *, window_ev: float = DOS_AT_FERMI_WINDOW_EV
+) -> float:
+    """Return the mean DOS over E_F ± ``window_ev`` (energies relative to E_F), same unit as ``dos``.
+
+    Raises
+    ------
+    AnalysisError
+        If the grid does not cover the window.
+    """
+    e = np.asarray(energies_ev, dtype=float)
+    d = np.asarray(dos, dtype=float)
+    _check_grid(e, d)
+    if e[0] > -window_ev or e[-1] < window_ev:
+        msg = f"energy grid [{e[0]}, {e[-1]}] eV does not cover E_F ± {window_ev} eV"
+        raise AnalysisError(msg)
+    mask = (e >= -window_ev) & (e <= window_ev)
+    return float(np.trapezoid(d[mask], e[mask]) / (e[mask][-1] - e[mask][0]))
+
+
+def d_band_centre_ev(
+    energies_ev: FloatArray,
+    d_dos: FloatArray,
+    *,
+    window_ev: tuple[float, float] = D_BAND_WINDOW_EV,
+) -> float:
+    """Return the d-band centre ε_d = ∫E ρ_d dE / ∫ρ_d dE over ``window_ev`` (relative to E_F), eV.
+
+    Raises
+    ------
+    AnalysisError
+        If there is no d weight in the window.
+    """
+    e = np.asarray(energies_ev, dtype=float)
+    d = np.asarray(d_dos, dtype=float)
+    _check_grid(e, d)
+    mask = (e >= window_ev[0]) & (e <= window_ev[1])
+    weight = float(np.trapezoid(d[mask], e[mask])) if mask.sum() > 1 else 0.0
+    if not weight > 1e-8:
+        msg = f"no d states in the window {window_ev} eV; the d-band centre is undefined"
+        raise AnalysisError(msg)
+    return float(np.trapezoid(e[mask] * d[mask], e[mask]) / weight)
+
+
+def element_pdos(pdos: np.ndarray, symbols: Sequence[str]) -> dict[str, np.ndarray]:
+    """Return element → (3, n_points) array: the s, p, d PDOS averaged over that element's atoms.
+
+    Parameters
+    ----------
+    pdos
+        Per-atom PDOS, shape (n_atoms, 3, n_points), states/eV.
+    symbols
+        Chemical symbol of each atom.
+
+    Returns
+    -------
+    dict
+        states/eV/atom for each element (in order of first appearance).
+    """
+    arr = np.asarray(pdos, dtype=float)
+    if arr.ndim != 3 or arr.shape[0] != len(symbols) or arr.shape[1] != len(L_LABELS):
+        msg = f"pdos must have shape (n_atoms={len(symbols)}, 3, n_points), got {arr.shape}"
+        raise AnalysisError(msg)
+    out: dict[str, np.ndarray] = {}
+    for el in dict.fromkeys(symbols):
+        idx = [i for i, s in enumerate(symbols) if s == el]
+        out[el] = arr[idx].mean(axis=0)
+    return out
+
+
+def pdos_summary(
+    energies_ev: FloatArray, pdos: np.ndarray, symbols: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Return per element: DOS at E_F (total and per l), d-band centre, number of atoms.
+
+    Returns
+    -------
+    dict
+        element → ``n_atoms``, ``dos_at_fermi_states_per_ev_atom`` (s+p+d),
+        ``dos_at_fermi_by_l_states_per_ev_atom`` (s, p, d), ``d_band_centre_ev``
+        (None if no d projector), ``d_band_width_ev`` (second-moment width, None likewise).
+    """
+    e = np.asarray(energies_ev, dtype=float)
+    out: dict[str, dict[str, Any]] = {}
+    for el, arr in element_pdos(pdos, symbols).items():
+        by_l = {lab: dos_at_fermi(e, arr[i]) for i, lab in enumerate(L_LABELS)}
+        centre: float | None
+        width: float | None
+        try:
+            centre = d_band_centre_ev(e, arr[2])
+            mask = (e >= D_BAND_WINDOW_EV[0]) & (e <= D_BAND_WINDOW_EV[1])
+            w = np.trapezoid(arr[2][mask], e[mask])
+            width = float(
+                np.sqrt(np.trapezoid((e[mask] - centre) ** 2 * arr[2][mask], e[mask]) / w)
+            )
+        except AnalysisError:
+            centre = width = None
+        out[el] = {
+            "n_atoms": sum(1 for s in symbols if s == el),
+            "dos_at_fermi_states_per_ev_atom": float(sum(by_l.values())),
+            "dos_at_fermi_by_l_states_per_ev_atom": by_l,
+            "d_band_centre_ev": centre,
+            "d_band_width_ev": width,
+        }
+    return out
+
+
+def write_pdos_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
+    """Write one row per material and element (DOS at E_F, d-band centre) as CSV."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols = [
+        "material",
+        "element",
+        "n_atoms",
+        "dos_at_fermi_states_per_ev_atom",
+        "dos_at_fermi_s",
+        "dos_at_fermi_p",
+        "dos_at_fermi_d",
+        "d_band_centre_ev",
+        "d_band_width_ev",
+        "calculator",
+    ]
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({c: r.get(c) for c in cols})
+    return path
+
+
+#: Colours of the element projections in :func:`plot_pdos`.
+_COLOURS = {"Cu": "tab:orange", "Zn": "tab:blue", "Li": "tab:green"}
+
+
+def plot_pdos(
+    data: Mapping[str, Mapping[str, Any]],
+    path: str | Path,
+    *,
+    elements: Sequence[str] = ("Cu", "Zn"),
+    energy_range_ev: tuple[float, float] = (-8.0, 3.0),
+) -> Path:
+    """Draw Fig. 5b: one panel per material, element PDOS (states/eV/atom) vs E − E_F.
+
+    Parameters
+    ----------
+    data
+        material → ``{"energies_ev": [...], "element_pdos": {el: [[s], [p], [d]]}}`` and
+        optionally ``converged_up_to_ev`` (the x-axis stops there).
+    path
+        PNG file to write.
+    elements
+        Elements to draw (those absent from a material are skipped); total s+p+d solid,
+        d dashed.
+    energy_range_ev
+        x-axis range, eV.
+
+    Raises
+    ------
+    AnalysisError
+        If ``data`` is empty.
+    """
+    from lithiophilic.analysis.binding import _pyplot, _save
+
+    plt = _pyplot()
+    if not data:
+        msg = "plot_pdos: no materials to plot"
+        raise AnalysisError(msg)
+    n = len(data)
+    fig, axes = plt.subplots(n, 1, figsize=(5.0, 2.2 * n + 0.6), sharex=True, squeeze=False)
+    for ax, (material, d) in zip(axes[:, 0], data.items(), strict=True):
+        e = np.asarray(d["energies_ev"], dtype=float)
+        for el in elements:
+            if el not in d["element_pdos"]:
+                continue
+            arr = np.asarray(d["element_pdos"][el], dtype=float)
+            colour = _COLOURS.get(el)
+            ax.plot(e, arr.sum(axis=0), color=colour, lw=1.2, label=f"{el} (s+p+d)")
+            ax.plot(e, arr[2], color=colour, lw=0.8, ls="--", label=f"{el} d")
+        ax.axvline(0.0, color="k", lw=0.6, ls=":")
+        top = min(energy_range_ev[1], float(d.get("converged_up_to_ev", np.inf)))
+        ax.set_xlim(energy_range_ev[0], top)  # no unconverged bands on the plot
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("PDOS (states/eV/atom)", fontsize=8)
+        ax.set_title(material, fontsize=9, loc="left")
+        ax.legend(fontsize=7, frameon=False)
+    axes[-1, 0].set_xlabel("E − E$_F$ (eV)")
+    fig.tight_layout()
+    return _save(fig, path)

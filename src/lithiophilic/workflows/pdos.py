@@ -1,0 +1,360 @@
+"""PDOS flow (Fig. 5b): [relax the lattice] → SCF → DOS on a denser k-mesh → per-element PDOS.
+
+Reads top to bottom: the result document, the PDOS job Maker, then :class:`PdosMaker`.
+Needs a DFT calculator with electrons (``gpaw``); MLIPs have none.  The energy grid and
+the PDOS arrays go to the job store's additional ``data`` store, the numbers to the
+document.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from jobflow import Flow, Maker, job
+from pydantic import ConfigDict, Field
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from lithiophilic import defaults
+from lithiophilic.analysis.pdos import (
+    D_BAND_WINDOW_EV,
+    DOS_AT_FERMI_WINDOW_EV,
+    PDOS_DEFINITION,
+    element_pdos,
+    pdos_summary,
+)
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials import CalculatorSpec, calculator_provenance, check_elements
+from lithiophilic.provenance import structure_hash
+from lithiophilic.structures import make_bulk, primitive_gamma_brass
+from lithiophilic.workflows.base import AseRelaxMaker, CalculatorProvenance
+
+__all__ = ["PDOS_DATA_KEYS", "PdosCalcMaker", "PdosDoc", "PdosMaker", "pdos_input_structure"]
+
+logger = logging.getLogger(__name__)
+
+#: Backends that can compute a PDOS.
+PDOS_CALCULATORS = ("gpaw",)
+#: Document keys stored in the additional ``data`` store (large arrays).
+PDOS_DATA_KEYS = ["energies_ev", "total_dos", "element_pdos", "atom_pdos"]
+#: SQS cell of α-brass for the PDOS: 25 atoms hold Cu16Zn9 = 64:36 exactly.
+PDOS_SQS_N_ATOMS = 25
+
+
+# --------------------------------------------------------------------------- document
+class PdosDoc(CalculatorProvenance):
+    """Projected DOS of one structure: per-element numbers here, arrays in the data store."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    doc_type: Literal["pdos"] = Field("pdos", description="Document family.")
+    material: str = Field(description="Material name as given.")
+    structure_note: str = Field(description="What the cell is (primitive cell, SQS size, slab).")
+    lattice_source: str = Field(
+        description="Where the lattice comes from: relaxed with this calculator, or the input."
+    )
+    structure: Structure = Field(description="Structure of the DOS calculation.")
+    structure_hash: str = Field(description="provenance.structure_hash of the structure.")
+    formula: str = Field(description="Reduced formula.")
+    n_atoms: int = Field(description="Atoms in the cell.")
+    counts: dict[str, int] = Field(description="Atoms per element.")
+    energy_ev: float = Field(description="SCF total energy, eV.")
+    fermi_level_ev: float = Field(description="Fermi level of the SCF (absolute), eV.")
+    scf_kpts: list[int] = Field(description="Monkhorst-Pack (Γ-centred) mesh of the SCF.")
+    dos_kpts: list[int] = Field(description="Mesh of the fixed-density DOS run.")
+    dos_kpt_density_a: float = Field(description="k-point density of the DOS run, per Å⁻¹.")
+    width_ev: float = Field(description="Gaussian broadening w of the DOS, eV.")
+    dos_converged_up_to_ev: float = Field(
+        description="Bands are converged up to this energy above E_F (lowest eigenvalue of the "
+        "first unconverged band), eV; the DOS above it is not reliable."
+    )
+    energy_window_ev: list[float] = Field(description="Energy grid range relative to E_F, eV.")
+    n_points: int = Field(description="Energy grid points.")
+    dos_at_fermi_window_ev: float = Field(
+        DOS_AT_FERMI_WINDOW_EV, description="DOS at E_F = mean over E_F ± this, eV."
+    )
+    d_band_window_ev: list[float] = Field(
+        list(D_BAND_WINDOW_EV), description="Window of the d-band centre, relative to E_F, eV."
+    )
+    elements: dict[str, dict[str, Any]] = Field(
+        description="Per element: n_atoms, dos_at_fermi_states_per_ev_atom (s+p+d), by l, "
+        "d_band_centre_ev, d_band_width_ev."
+    )
+    definition: str = Field(PDOS_DEFINITION, description="Definitions used.")
+    spinpol: bool = Field(description="Spin-polarised calculation.")
+    calculator_package: str = Field(description="Python package providing the calculator.")
+    calculator_settings: dict[str, Any] = Field(description="Effective calculator settings.")
+    nprocs: int = Field(description="MPI ranks used.")
+    converged: bool = Field(True, description="SCF and DOS run converged (they raise otherwise).")
+    dir_name: str = Field(description="Run directory (GPAW logs gpaw-scf.txt, gpaw-dos.txt).")
+    wall_time_s: float = Field(description="Wall time of SCF + DOS, s.")
+    energies_ev: list[float] = Field(description="Energy grid relative to E_F, eV (data store).")
+    total_dos: list[float] = Field(description="Total DOS, states/eV/cell (data store).")
+    element_pdos: dict[str, list[list[float]]] = Field(
+        description="Per element [s, p, d] PDOS, states/eV/atom (data store)."
+    )
+    atom_pdos: list[list[list[float]]] = Field(
+        description="Per atom [s, p, d] PDOS, states/eV (data store)."
+    )
+
+
+# --------------------------------------------------------------------------- job
+@dataclass
+class PdosCalcMaker(Maker):
+    """SCF, then a fixed-density DOS run on a denser mesh, then per-element PDOS numbers.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    calculator
+        DFT calculator spec (``gpaw``); its settings drive the SCF.
+    dos_kpt_density_a
+        k-point density of the DOS run, per Å⁻¹ (1 along vacuum axes).
+    width_ev
+        Gaussian broadening w, eV.
+    energy_window_ev
+        Energy grid relative to E_F, eV.
+    n_points
+        Energy grid points.
+    """
+
+    name: str = "pdos"
+    calculator: CalculatorSpec = field(default_factory=lambda: CalculatorSpec("gpaw"))
+    dos_kpt_density_a: float = 8.0
+    width_ev: float = 0.1
+    energy_window_ev: tuple[float, float] = (-10.0, 5.0)
+    n_points: int = 1501
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.calculator, CalculatorSpec):
+            msg = f"calculator must be a CalculatorSpec, got {type(self.calculator).__name__}"
+            raise ConfigurationError(msg)
+        if self.calculator.name not in PDOS_CALCULATORS:
+            msg = (
+                f"calculator: {self.calculator.name!r} has no electrons; the PDOS needs one of "
+                f"{list(PDOS_CALCULATORS)}"
+            )
+            raise ConfigurationError(msg)
+        if not self.dos_kpt_density_a > 0:
+            msg = f"dos_kpt_density_a must be > 0 (k-points per Å⁻¹), got {self.dos_kpt_density_a}"
+            raise ConfigurationError(msg)
+        if not self.width_ev > 0:
+            msg = f"width_ev must be > 0 eV, got {self.width_ev}"
+            raise ConfigurationError(msg)
+        lo, hi = self.energy_window_ev
+        if not (
+            lo < -D_BAND_WINDOW_EV[1] and lo <= D_BAND_WINDOW_EV[0] and hi >= D_BAND_WINDOW_EV[1]
+        ):
+            msg = (
+                f"energy_window_ev {self.energy_window_ev} must cover the d-band window "
+                f"{D_BAND_WINDOW_EV} eV"
+            )
+            raise ConfigurationError(msg)
+        if self.n_points < 100:
+            msg = f"n_points must be >= 100, got {self.n_points}"
+            raise ConfigurationError(msg)
+
+    @job(output_schema=PdosDoc, data=PDOS_DATA_KEYS)
+    def make(
+        self,
+        structure: Structure,
+        material: str = "",
+        structure_note: str = "",
+        lattice_source: str = "input",
+    ) -> PdosDoc:
+        """Compute the PDOS of ``structure``; returns a :class:`PdosDoc`."""
+        from lithiophilic.potentials.gpaw import default_nprocs, gpaw_pdos
+
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.constraints = []
+        symbols = atoms.get_chemical_symbols()
+        check_elements(self.calculator, set(symbols))
+        settings = self.calculator.settings()
+        t0 = time.perf_counter()
+        results, arrays = gpaw_pdos(
+            atoms,
+            settings={k: v for k, v in settings.items()},
+            dos_kpt_density_a=self.dos_kpt_density_a,
+            width_ev=self.width_ev,
+            energy_window_ev=(float(self.energy_window_ev[0]), float(self.energy_window_ev[1])),
+            n_points=self.n_points,
+            directory=".",
+        )
+        wall = time.perf_counter() - t0
+        energies = np.asarray(arrays["energies_ev"])
+        pdos = np.asarray(arrays["pdos"])
+        per_el = element_pdos(pdos, symbols)
+        summary = pdos_summary(energies, pdos, symbols)
+        for el, s in summary.items():
+            logger.info(
+                "%s %s: DOS(E_F) = %.3f states/eV/atom, d-band centre = %s eV",
+                material,
+                el,
+                s["dos_at_fermi_states_per_ev_atom"],
+                "n/a" if s["d_band_centre_ev"] is None else f"{s['d_band_centre_ev']:.3f}",
+            )
+        prov = calculator_provenance(self.calculator)
+        struct = AseAtomsAdaptor.get_structure(atoms)
+        return PdosDoc(
+            material=material or struct.composition.reduced_formula,
+            structure_note=structure_note,
+            lattice_source=lattice_source,
+            structure=struct,
+            structure_hash=structure_hash(atoms),
+            formula=struct.composition.reduced_formula,
+            n_atoms=len(atoms),
+            counts={el: symbols.count(el) for el in dict.fromkeys(symbols)},
+            energy_ev=float(results["energy_ev"]),
+            fermi_level_ev=float(results["fermi_level_ev"]),
+            scf_kpts=[int(k) for k in results["scf_kpts"]],
+            dos_kpts=[int(k) for k in results["dos_kpts"]],
+            dos_kpt_density_a=self.dos_kpt_density_a,
+            width_ev=self.width_ev,
+            dos_converged_up_to_ev=float(results["dos_converged_up_to_ev"]),
+            energy_window_ev=[float(x) for x in self.energy_window_ev],
+            n_points=self.n_points,
+            elements=summary,
+            spinpol=bool(results["spinpol"]),
+            calculator_name=prov["calculator_name"],
+            calculator_package=prov["calculator_package"],
+            calculator_version=prov["calculator_version"],
+            calculator_model=prov["calculator_model"],
+            calculator_settings=prov["settings"],
+            nprocs=int(settings.get("nprocs") or default_nprocs()),
+            dir_name=str(Path.cwd()),
+            wall_time_s=wall,
+            energies_ev=energies.tolist(),
+            total_dos=np.asarray(arrays["total_dos"]).tolist(),
+            element_pdos={el: arr.tolist() for el, arr in per_el.items()},
+            atom_pdos=pdos.tolist(),
+        )
+
+
+# --------------------------------------------------------------------------- flow
+def pdos_input_structure(
+    material: str, *, sqs_n_atoms: int = PDOS_SQS_N_ATOMS, seed: int = 0
+) -> tuple[Structure, str]:
+    """Return the bulk cell used for the PDOS of ``material`` and a note describing it.
+
+    Cu5Zn8 uses its 26-atom primitive cell; random alloys a ``sqs_n_atoms``-atom SQS
+    (25 atoms hold 64:36 exactly); elements their primitive cell.
+
+    Raises
+    ------
+    ConfigurationError
+        For an unknown material or an SQS size that cannot hold the composition.
+    """
+    atoms = make_bulk(material, seed=seed)
+    if "sqs" in atoms.info:
+        atoms = make_bulk(material, seed=seed, n_atoms=sqs_n_atoms)
+        note = f"{len(atoms)}-atom SQS (seed {seed}): {atoms.info['description']}"
+    elif atoms.info.get("material") == "Cu5Zn8":
+        a_a = float(atoms.info["a_a"])
+        atoms = primitive_gamma_brass(a_a=a_a)
+        note = f"Cu5Zn8 26-atom primitive (bcc) cell of the I-43m structure, a = {a_a:.4f} Å"
+    else:
+        note = f"{len(atoms)}-atom cell: {atoms.info.get('description', material)}"
+    counts = {
+        el: atoms.get_chemical_symbols().count(el)
+        for el in dict.fromkeys(atoms.get_chemical_symbols())
+    }
+    note += f"; composition {counts}"
+    struct = AseAtomsAdaptor.get_structure(atoms)
+    struct.properties = {}
+    return struct, note
+
+
+@dataclass
+class PdosMaker(Maker):
+    """PDOS of a material (Fig. 5b).
+
+    Steps:
+
+    1. build the bulk cell (:func:`pdos_input_structure`) or take a given structure (a slab);
+    2. with ``relax_maker``: relax cell and positions with the same calculator; else keep the
+       input lattice (stated in the document's ``lattice_source``);
+    3. SCF and fixed-density DOS run, per-element PDOS, DOS at E_F and d-band centre
+       (``pdos_maker``, :class:`PdosDoc`).
+
+    Parameters
+    ----------
+    name
+        Flow name.
+    pdos_maker
+        The PDOS job (calculator and DOS settings).
+    relax_maker
+        Relaxation of the bulk cell before the DOS (``None``: use the input lattice).
+    sqs_n_atoms
+        Size of the SQS cell of random alloys.
+    sqs_seed
+        SQS seed.
+    """
+
+    name: str = "pdos"
+    pdos_maker: PdosCalcMaker = field(default_factory=PdosCalcMaker)
+    relax_maker: AseRelaxMaker | None = field(
+        default_factory=lambda: AseRelaxMaker(
+            name="bulk relax",
+            calculator=CalculatorSpec("gpaw"),
+            relax_cell=True,
+            fmax_ev_per_a=0.02,
+            max_steps=defaults.BULK_MAX_STEPS,
+        )
+    )
+    sqs_n_atoms: int = PDOS_SQS_N_ATOMS
+    sqs_seed: int = 0
+
+    def with_calculator(self, calculator: CalculatorSpec) -> PdosMaker:
+        """Return a copy whose PDOS job and relaxation use ``calculator``."""
+        return replace(
+            self,
+            pdos_maker=replace(self.pdos_maker, calculator=calculator),
+            relax_maker=None
+            if self.relax_maker is None
+            else replace(self.relax_maker, calculator=calculator),
+        )
+
+    def make(self, material: str | Structure, *, name: str | None = None) -> Flow:
+        """Build the flow for a named material/formula or a given ``Structure`` (e.g. a slab).
+
+        Raises
+        ------
+        ConfigurationError
+            For an unknown material or elements the calculator does not cover.
+        """
+        if isinstance(material, Structure):
+            struct = material.copy()
+            label = name or struct.composition.reduced_formula
+            note = f"given structure {struct.composition.formula} ({len(struct)} atoms)"
+        else:
+            struct, note = pdos_input_structure(
+                material, sqs_n_atoms=self.sqs_n_atoms, seed=self.sqs_seed
+            )
+            label = name or material
+        elements = sorted({site.specie.symbol for site in struct})
+        check_elements(self.pdos_maker.calculator, elements)
+        jobs: list[Any] = []
+        source: Any = struct
+        lattice = "input lattice (not relaxed with this calculator)"
+        if self.relax_maker is not None:
+            relax = self.relax_maker.make(struct, label=f"{label} bulk")
+            relax.append_name(f" {label}")
+            jobs.append(relax)
+            source = relax.output.structure
+            lattice = (
+                f"cell and positions relaxed with {self.relax_maker.calculator.name} "
+                f"(fmax {self.relax_maker.fmax_ev_per_a} eV/Å)"
+            )
+        pj = self.pdos_maker.make(
+            source, material=label, structure_note=note, lattice_source=lattice
+        )
+        pj.append_name(f" {label}")
+        jobs.append(pj)
+        logger.info("PDOS flow for %s: %s; %s", label, note, lattice)
+        return Flow(jobs, output=pj.output, name=f"{self.name} {label}")
