@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from lithiophilic.potentials import classical, lammps, mlip  # noqa: F401  (register backends)
+from lithiophilic.potentials import (  # noqa: F401  (register backends)
+    classical,
+    distilled,
+    lammps,
+    mlip,
+)
 from lithiophilic.potentials.registry import (
     DEFAULT_CALCULATOR,
     REGISTRY,
