@@ -96,3 +96,31 @@ def test_install_refuses_files_that_do_not_load(tiny_model, tmp_path):
     with pytest.raises(CalculationFailed, match="does not load"):
         install_potential(bad, dest)
     assert (dest / COEFF_FILE).read_text() == before
+
+
+@pytest.mark.mlip
+def test_shipped_licuzn_pod_loads_and_matches_teacher_lattice(sevenn_spec):
+    from ase.build import bulk
+
+    from lithiophilic.potentials import CalculatorSpec, get_calculator
+    from lithiophilic.potentials.distilled import LICUZN_POD
+    from lithiophilic.potentials.lammps import get_lammps_potential
+
+    pot = get_lammps_potential(LICUZN_POD)
+    assert pot.elements == ELEMENTS
+    assert pot.provenance["teacher"]["calculator_name"] == "sevenn"
+    model = get_calculator(CalculatorSpec("lammps", {"potential": LICUZN_POD}))
+    teacher = get_calculator(sevenn_spec)
+    grid = np.linspace(3.5, 3.75, 11)
+
+    def a0(calc):
+        e = []
+        for a in grid:
+            atoms = bulk("Cu", "fcc", a=a, cubic=True)
+            atoms.calc = calc
+            e.append(atoms.get_potential_energy())
+        c = np.polyfit(grid, e, 4)
+        fine = np.linspace(grid[0], grid[-1], 2001)
+        return fine[np.argmin(np.polyval(c, fine))]
+
+    assert a0(model) == pytest.approx(a0(teacher), rel=0.02)
