@@ -47,7 +47,7 @@ def teacher_speed(n_atoms_target: int = 400, n_steps: int = 3) -> dict[str, floa
     }
 
 
-def compare_models(train_file: Path, test_file: Path, system) -> dict:
+def compare_models(train_files: list[Path], test_files: list[Path], system) -> dict:
     from lithiophilic.potentials.pod import (
         PodSettings,
         evaluate_potential,
@@ -57,8 +57,11 @@ def compare_models(train_file: Path, test_file: Path, system) -> dict:
     from lithiophilic.potentials.training import read_frames, split_frames
     from lithiophilic.potentials.validation import family_errors
 
-    train, _ = split_frames(read_frames(train_file))
-    _, test = split_frames(read_frames(test_file))
+    train, test = [], []
+    for f in train_files:
+        train += split_frames(read_frames(f))[0]
+    for f in test_files:
+        test += split_frames(read_frames(f))[1]
     variants = {
         "pod-2body (pair)": PodSettings(threebody_nrbf=0, regularization=1e-6),
         "pod-2+3body": PodSettings(regularization=1e-6),
@@ -84,16 +87,16 @@ def compare_models(train_file: Path, test_file: Path, system) -> dict:
     return {
         "n_train_frames": len(train),
         "n_test_frames": len(test),
-        "train_file": str(train_file),
-        "test_file": str(test_file),
+        "train_files": [str(f) for f in train_files],
+        "test_files": [str(f) for f in test_files],
         "models": out,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--train", type=Path)
-    parser.add_argument("--test", type=Path)
+    parser.add_argument("--train", type=Path, nargs="+")
+    parser.add_argument("--test", type=Path, nargs="+")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--no-teacher", action="store_true")
     args = parser.parse_args()

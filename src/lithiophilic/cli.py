@@ -764,7 +764,7 @@ def potentials_fit(
         model_dir, final_train, records = distill(
             train,
             test,
-            get_calculator(spec),
+            lambda: get_calculator(spec),
             out_dir,
             elements=DEFAULT_ELEMENTS,
             settings=settings,

@@ -107,6 +107,16 @@ def committee_disagreement(predictions: Sequence[Sequence[tuple[float, np.ndarra
     return np.array(out)
 
 
+#: AL frames with two atoms closer than this (Å) are not labelled.
+MIN_LABEL_DISTANCE_A = 1.5
+
+
+def _min_distance_a(atoms: Atoms) -> float:
+    d = atoms.get_all_distances(mic=True)
+    np.fill_diagonal(d, np.inf)
+    return float(d.min())
+
+
 def read_frames_if(path: Path) -> list[Atoms]:
     """Return the frames in ``path``, or an empty list if it does not exist."""
     return read_frames(path) if path.is_file() else []
@@ -121,7 +131,7 @@ def _prepare_frame(frame: Atoms) -> Atoms:
 def distill(
     train: Sequence[Atoms],
     test: Sequence[Atoms],
-    teacher: Calculator,
+    teacher: Calculator | Callable[[], Calculator],
     out_root: str | Path,
     *,
     elements: Sequence[str],
@@ -137,7 +147,8 @@ def distill(
     train, test
         Teacher-labelled training and held-out frames (held out by whole MD run or group).
     teacher
-        Calculator that labels the new frames (raw results, constraint-free).
+        Calculator that labels the new frames (raw results, constraint-free), or a
+        zero-argument factory called on first use (so a failing fit never loads the teacher).
     out_root
         Directory receiving ``round-K/`` model directories and ``rounds.json``.
     elements
@@ -165,6 +176,14 @@ def distill(
     rng = np.random.default_rng(al.seed)
     rounds: list[dict[str, Any]] = []
     model_dir = root / "round-0"
+    teacher_calc: list[Calculator] = []
+
+    def get_teacher() -> Calculator:
+        if not teacher_calc:
+            is_factory = callable(teacher) and not hasattr(teacher, "calculate")
+            teacher_calc.append(teacher() if is_factory else teacher)  # type: ignore[operator]
+        return teacher_calc[0]
+
     for k in range(al.max_rounds + 1):
         model_dir = root / f"round-{k}"
         if model_dir.exists():
@@ -228,8 +247,11 @@ def distill(
                     picked += [i for i in order if i not in picked]
                 picked = picked[: al.max_new_per_run] if k < al.max_rounds else []
                 family = "al_cu111_li" if substrate == "Cu" else "al_cuzn111_li"
+                # frames of a blown-up run with atoms closer than MIN_LABEL_DISTANCE_A are
+                # beyond what the teacher itself describes; they are not labelled
+                picked = [i for i in picked if _min_distance_a(frames[i]) >= MIN_LABEL_DISTANCE_A]
                 for i in picked:
-                    labelled = label_atoms(_prepare_frame(frames[i]), teacher)
+                    labelled = label_atoms(_prepare_frame(frames[i]), get_teacher())
                     labelled.info.update(
                         {
                             "family": family,

@@ -238,10 +238,14 @@ def physical_checks(model: Calculator, teacher: Calculator, *, seed: int = 0) ->
 def make_stability_system(
     substrate: str, *, size: tuple[int, int, int], n_li: int, seed: int
 ) -> Atoms:
-    """Return a (111) slab (Cu or random Cu0.64Zn0.36) with ``n_li`` dispersed Li on top."""
+    """Return a (111) slab (Cu or random Cu0.64Zn0.36) with ``n_li`` dispersed Li on top.
+
+    Li starts 2.3–2.5 Å above the top plane at random lateral positions (≥ 3 Å apart): at or
+    slightly above the on-top bond length, so no start is inside the repulsive wall.
+    """
     rng = np.random.default_rng(seed)
     slab = make_slab_111(substrate, size=size, vacuum_a=10.0, rng=rng)  # type: ignore[arg-type]
-    return make_li_on_slab(slab, n_li, rng, height_range_a=(1.8, 2.2), min_li_li_a=3.0)
+    return make_li_on_slab(slab, n_li, rng, height_range_a=(2.3, 2.5), min_li_li_a=3.0)
 
 
 def _lammps_md_setup(lmp: Any, atoms: Atoms, pot: LammpsPotential, workdir: Path) -> None:
