@@ -65,6 +65,13 @@ def compare_models(train_files: list[Path], test_files: list[Path], system) -> d
     variants = {
         "pod-2body (pair)": PodSettings(threebody_nrbf=0, regularization=1e-6),
         "pod-2+3body": PodSettings(regularization=1e-6),
+        "pod-2+3body-small (rcut 4.5, 4/3/2)": PodSettings(
+            rcut_a=4.5,
+            twobody_nrbf=4,
+            threebody_nrbf=3,
+            threebody_angular_degree=2,
+            regularization=1e-6,
+        ),
         "pod-2+3+4body": PodSettings(
             fourbody_nrbf=4, fourbody_angular_degree=2, regularization=1e-6
         ),
@@ -73,7 +80,7 @@ def compare_models(train_files: list[Path], test_files: list[Path], system) -> d
     with tempfile.TemporaryDirectory() as tmp:
         for name, settings in variants.items():
             d = fit_pod(
-                train, Path(tmp) / name.split()[0], elements=("Li", "Cu", "Zn"), settings=settings
+                train, Path(tmp) / f"m{len(out)}", elements=("Li", "Cu", "Zn"), settings=settings
             )
             pot = load_pod_potential(d, name=name)
             errors = family_errors(test, evaluate_potential(pot, test))

@@ -882,6 +882,7 @@ def potentials_validate(
         physical_checks,
         run_stability,
         spot_check,
+        summarize_targets,
         write_parity_plot,
     )
 
@@ -935,9 +936,7 @@ def potentials_validate(
                 )
                 frames = res.pop("frames")
                 if frames:
-                    res["teacher_spot_check"] = spot_check(
-                        [frames[len(frames) // 2], frames[-1]], pot, teacher_calc
-                    )
+                    res["teacher_spot_check"] = spot_check([frames[-1]], pot, teacher_calc)
                 res["substrate"] = substrate
                 runs.append(res)
                 out.print(
@@ -946,6 +945,7 @@ def potentials_validate(
                     f"drift={res['nve_drift_mev_per_atom_per_ps']} meV/atom/ps"
                 )
         report["stability"] = runs
+    report["targets"] = summarize_targets(report)
     payload = json.dumps(report, indent=1, default=float)
     (out_dir / "potential_validation.json").write_text(payload)
     if json_file:

@@ -91,7 +91,7 @@ class PodSettings:
     fourbody_angular_degree: int = 0
     energy_weight: float = 100.0
     force_weight: float = 1.0
-    regularization: float = 1e-10
+    regularization: float = 1e-6
 
     def __post_init__(self) -> None:
         if not 0.0 < self.rin_a < self.rcut_a:
