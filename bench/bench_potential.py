@@ -33,7 +33,7 @@ def teacher_speed(n_atoms_target: int = 400, n_steps: int = 3) -> dict[str, floa
 
     from lithiophilic.potentials import CalculatorSpec, get_calculator
 
-    atoms = make_stability_system("Cu", size=(6, 6, 10), n_li=40, seed=5)[:n_atoms_target]
+    atoms = make_stability_system("Cu", size=(6, 6, 10), n_li=10, seed=5)[-n_atoms_target:]
     atoms.calc = get_calculator(CalculatorSpec("sevenn"))
     atoms.get_potential_energy()  # warm-up
     dyn = VelocityVerlet(atoms, timestep=2.0 * units.fs)
