@@ -864,7 +864,7 @@ def potentials_validate(
     stability_ps: Annotated[
         float, typer.Option(help="NVT stability run length, ps (0: skip).")
     ] = 20.0,
-    slab_size: Annotated[str, typer.Option(help="Stability slab: NXxNYxLAYERS.")] = "10x10x10",
+    slab_size: Annotated[str, typer.Option(help="Stability slab: NXxNYxLAYERS.")] = "12x12x7",
     n_li: Annotated[int, typer.Option(help="Li atoms in the stability runs.")] = 50,
     physics: Annotated[bool, typer.Option(help="Run the physical checks vs the teacher.")] = True,
     json_file: Annotated[
@@ -900,6 +900,10 @@ def potentials_validate(
         if data:
             _, test = split_frames(check_training_frames(_read_training(data), pot.elements))
         spec = CalculatorSpec(teacher)
+        systems = {
+            substrate: make_stability_system(substrate, size=size, n_li=n_li, seed=11)  # type: ignore[arg-type]
+            for substrate in ("Cu", "CuZn")
+        }
     except (ConfigurationError, ValueError) as exc:
         _fail(exc, 2)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -943,9 +947,8 @@ def potentials_validate(
         runs = []
         for substrate in ("Cu", "CuZn"):
             for t_k in (300.0, 600.0):
-                system = make_stability_system(substrate, size=size, n_li=n_li, seed=11)  # type: ignore[arg-type]
                 res = run_stability(
-                    system, pot, temperature_k=t_k, time_ps=stability_ps, nve_ps=2.0
+                    systems[substrate], pot, temperature_k=t_k, time_ps=stability_ps, nve_ps=2.0
                 )
                 frames = res.pop("frames")
                 if frames:
