@@ -41,6 +41,7 @@ from lithiophilic.potentials.validation import (
     make_stability_system,
     run_stability,
 )
+from lithiophilic.structures._common import min_distance_a
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -109,12 +110,6 @@ def committee_disagreement(predictions: Sequence[Sequence[tuple[float, np.ndarra
 
 #: AL frames with two atoms closer than this (Å) are not labelled.
 MIN_LABEL_DISTANCE_A = 1.5
-
-
-def _min_distance_a(atoms: Atoms) -> float:
-    d = atoms.get_all_distances(mic=True)
-    np.fill_diagonal(d, np.inf)
-    return float(d.min())
 
 
 def read_frames_if(path: Path) -> list[Atoms]:
@@ -249,7 +244,7 @@ def distill(
                 family = "al_cu111_li" if substrate == "Cu" else "al_cuzn111_li"
                 # frames of a blown-up run with atoms closer than MIN_LABEL_DISTANCE_A are
                 # beyond what the teacher itself describes; they are not labelled
-                picked = [i for i in picked if _min_distance_a(frames[i]) >= MIN_LABEL_DISTANCE_A]
+                picked = [i for i in picked if min_distance_a(frames[i]) >= MIN_LABEL_DISTANCE_A]
                 for i in picked:
                     labelled = label_atoms(_prepare_frame(frames[i]), get_teacher())
                     labelled.info.update(

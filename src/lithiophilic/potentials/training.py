@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from lithiophilic.errors import ConfigurationError
+from lithiophilic.structures._common import min_distance_a
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -84,11 +85,6 @@ Split = Literal["train", "test"]
 
 #: Generated configurations with two atoms closer than this (Å) are dropped.
 MIN_DISTANCE_A = 1.7
-
-
-def _min_distance_a(atoms: Atoms) -> float:
-    d = atoms.get_all_distances(mic=True)
-    return float(d[np.triu_indices(len(atoms), 1)].min())
 
 
 def _tag(atoms: Atoms, family: str, group: str, split: Split) -> Atoms:
@@ -368,7 +364,7 @@ def make_static_configs(
     for family, atoms in pairs:
         if family not in wanted:
             continue
-        if len(atoms) > 1 and _min_distance_a(atoms) < MIN_DISTANCE_A:
+        if len(atoms) > 1 and min_distance_a(atoms) < MIN_DISTANCE_A:
             logger.debug(
                 "dropping a %s configuration with atoms closer than %s Å", family, MIN_DISTANCE_A
             )
