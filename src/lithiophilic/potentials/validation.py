@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
 
 __all__ = [
+    "compare_physics",
     "family_errors",
     "make_stability_system",
     "measure_speed",
@@ -213,26 +214,44 @@ def physical_checks(model: Calculator, teacher: Calculator, *, seed: int = 0) ->
             "li_cluster_energy_per_atom_ev": clusters,
             "time_s": round(time.perf_counter() - t0, 1),
         }
-    m, t = out["model"], out["teacher"]
+    out["comparison"] = compare_physics(out["model"], out["teacher"])
+    return out
+
+
+def compare_physics(m: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    """Compare the model's physical checks ``m`` with the teacher's ``t`` (see :func:`physical_checks`).
+
+    Site ordering is reported twice: the full top/fcc/hcp order, and whether the hollow sites
+    (the lower of fcc and hcp) bind more strongly than the top site for both calculators.
+    """
 
     def order(d: dict[str, float]) -> list[str]:
         return sorted(d, key=d.get)  # type: ignore[arg-type]
 
-    out["comparison"] = {
+    def hollow_below_top(d: dict[str, float]) -> bool:
+        return min(d["fcc"], d["hcp"]) < d["top"]
+
+    out: dict[str, Any] = {
         "a_cu_rel_error": m["a_cu_fcc_a"] / t["a_cu_fcc_a"] - 1.0,
         "a_li_rel_error": m["a_li_bcc_a"] / t["a_li_bcc_a"] - 1.0,
         "gamma_cu111_rel_error": m["gamma_cu111_j_per_m2"] / t["gamma_cu111_j_per_m2"] - 1.0,
-        "li_site_order_cu111_same": order(m["li_ads_cu111_ev"]) == order(t["li_ads_cu111_ev"]),
-        "li_site_order_cuzn111_same": order(m["li_ads_cuzn111_ev"])
-        == order(t["li_ads_cuzn111_ev"]),
-        "li2_curve_rmse_ev": float(
-            np.sqrt(np.mean(np.square(np.subtract(m["li2_binding_ev"], t["li2_binding_ev"]))))
-        ),
-        "li_cluster_max_abs_error_ev_per_atom": max(
-            abs(m["li_cluster_energy_per_atom_ev"][k] - t["li_cluster_energy_per_atom_ev"][k])
-            for k in t["li_cluster_energy_per_atom_ev"]
-        ),
     }
+    for surf in ("cu111", "cuzn111"):
+        mm, tt = m[f"li_ads_{surf}_ev"], t[f"li_ads_{surf}_ev"]
+        out[f"li_site_order_{surf}_same"] = order(mm) == order(tt)
+        out[f"li_hollow_vs_top_{surf}_same"] = hollow_below_top(mm) == hollow_below_top(tt)
+        out[f"li_ads_{surf}_max_abs_error_ev"] = max(abs(mm[k] - tt[k]) for k in tt)
+        out[f"li_hollow_minus_top_{surf}_ev"] = {
+            "model": min(mm["fcc"], mm["hcp"]) - mm["top"],
+            "teacher": min(tt["fcc"], tt["hcp"]) - tt["top"],
+        }
+    out["li2_curve_rmse_ev"] = float(
+        np.sqrt(np.mean(np.square(np.subtract(m["li2_binding_ev"], t["li2_binding_ev"]))))
+    )
+    out["li_cluster_max_abs_error_ev_per_atom"] = max(
+        abs(m["li_cluster_energy_per_atom_ev"][k] - t["li_cluster_energy_per_atom_ev"][k])
+        for k in t["li_cluster_energy_per_atom_ev"]
+    )
     return out
 
 
