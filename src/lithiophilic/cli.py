@@ -866,6 +866,12 @@ def potentials_validate(
     ] = 20.0,
     slab_size: Annotated[str, typer.Option(help="Stability slab: NXxNYxLAYERS.")] = "12x12x7",
     n_li: Annotated[int, typer.Option(help="Li atoms in the stability runs.")] = 50,
+    temperatures: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--temperature", help="Stability-run temperature, K (repeat; default 300 and 600)."
+        ),
+    ] = None,
     physics: Annotated[bool, typer.Option(help="Run the physical checks vs the teacher.")] = True,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the report here.")
@@ -946,7 +952,7 @@ def potentials_validate(
     if stability_ps > 0:
         runs = []
         for substrate in ("Cu", "CuZn"):
-            for t_k in (300.0, 600.0):
+            for t_k in temperatures or (300.0, 600.0):
                 res = run_stability(
                     systems[substrate], pot, temperature_k=t_k, time_ps=stability_ps, nve_ps=2.0
                 )
