@@ -866,6 +866,12 @@ def potentials_validate(
     ] = 20.0,
     slab_size: Annotated[str, typer.Option(help="Stability slab: NXxNYxLAYERS.")] = "12x12x7",
     n_li: Annotated[int, typer.Option(help="Li atoms in the stability runs.")] = 50,
+    substrates: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--substrate", help="Stability-run surface: Cu or CuZn (repeat; default both)."
+        ),
+    ] = None,
     temperatures: Annotated[
         list[float] | None,
         typer.Option(
@@ -898,6 +904,10 @@ def potentials_validate(
             if model_dir
             else get_lammps_potential(name)
         )
+        bad = sorted(set(substrates or ()) - {"Cu", "CuZn"})
+        if bad:
+            msg = f"--substrate: {bad} not allowed; choose Cu or CuZn"
+            raise ConfigurationError(msg)
         size = tuple(int(x) for x in slab_size.lower().split("x"))
         if len(size) != 3 or min(size) < 1:
             msg = f"--slab-size: {slab_size!r} is not NXxNYxLAYERS (e.g. 10x10x10)"
@@ -908,7 +918,7 @@ def potentials_validate(
         spec = CalculatorSpec(teacher)
         systems = {
             substrate: make_stability_system(substrate, size=size, n_li=n_li, seed=11)  # type: ignore[arg-type]
-            for substrate in ("Cu", "CuZn")
+            for substrate in substrates or ("Cu", "CuZn")
         }
     except (ConfigurationError, ValueError) as exc:
         _fail(exc, 2)
@@ -951,7 +961,7 @@ def potentials_validate(
         out.print_json(json.dumps(report["physical_checks"]["comparison"], default=float))
     if stability_ps > 0:
         runs = []
-        for substrate in ("Cu", "CuZn"):
+        for substrate in systems:
             for t_k in temperatures or (300.0, 600.0):
                 res = run_stability(
                     systems[substrate], pot, temperature_k=t_k, time_ps=stability_ps, nve_ps=2.0
