@@ -197,9 +197,7 @@ def get_lammps_potential(name: str) -> LammpsPotential:
         If ``name`` is not registered (the message lists the registered names).
     """
     if name not in LAMMPS_POTENTIALS:
-        msg = (
-            f"potential: unknown LAMMPS potential {name!r}; registered: {sorted(LAMMPS_POTENTIALS)}"
-        )
+        msg = f"potential: unknown LAMMPS potential {name!r}; registered: {sorted(LAMMPS_POTENTIALS)}"
         raise ConfigurationError(msg)
     return LAMMPS_POTENTIALS[name]()
 
