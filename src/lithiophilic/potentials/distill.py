@@ -176,7 +176,7 @@ def distill(
     def get_teacher() -> Calculator:
         if not teacher_calc:
             is_factory = callable(teacher) and not hasattr(teacher, "calculate")
-            teacher_calc.append(teacher() if is_factory else teacher)  # type: ignore[operator]
+            teacher_calc.append(teacher() if is_factory else teacher)  # type: ignore[operator,arg-type]
         return teacher_calc[0]
 
     for k in range(al.max_rounds + 1):

@@ -14,6 +14,7 @@ The files live in ``lithiophilic/potentials/data/<name>/`` (``param.pod``,
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from lithiophilic.potentials.lammps import LammpsPotential, register_lammps_potential
@@ -45,4 +46,4 @@ def _loader(name: str) -> LammpsPotential:
 
 
 for _name in SHIPPED_POTENTIALS:
-    register_lammps_potential(_name, lambda _n=_name: _loader(_n))
+    register_lammps_potential(_name, functools.partial(_loader, _name))

@@ -591,7 +591,8 @@ def dataset_hash(frames: Iterable[Atoms]) -> str:
 
 def split_frames(frames: Iterable[Atoms]) -> tuple[list[Atoms], list[Atoms]]:
     """Return (train, test) by each frame's ``info["split"]`` (missing means train)."""
-    train, test = [], []
+    train: list[Atoms] = []
+    test: list[Atoms] = []
     for a in frames:
         (test if a.info.get("split") == "test" else train).append(a)
     return train, test

@@ -447,7 +447,7 @@ def measure_speed(
     n_steps: int = 200,
     timestep_fs: float = 2.0,
     temperature_k: float = 300.0,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Return atom-steps per CPU-second (and per wall-second) of NVE MD with ``pot`` on ``atoms``.
 
     One MPI rank, one thread (``OMP_NUM_THREADS`` should be 1).  A 20-step warm-up is run first.

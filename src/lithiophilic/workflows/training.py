@@ -195,7 +195,7 @@ class TrainingDataMaker(Maker):
 
     def make(self) -> Flow:
         """Return the flow (one job per family and per MD run)."""
-        jobs = []
+        jobs: list[Any] = []
         for family in self.families:
             j = label_static_family(
                 self.calculator,
