@@ -99,17 +99,17 @@ def test_install_refuses_files_that_do_not_load(tiny_model, tmp_path):
 
 
 @pytest.mark.mlip
-def test_shipped_licuzn_pod_loads_and_matches_teacher_lattice(sevenn_spec):
+@pytest.mark.parametrize("name", ["licuzn-pod", "licuzn-pod-fast"])
+def test_shipped_potential_loads_and_matches_teacher_lattice(sevenn_spec, name):
     from ase.build import bulk
 
     from lithiophilic.potentials import CalculatorSpec, get_calculator
-    from lithiophilic.potentials.distilled import LICUZN_POD
     from lithiophilic.potentials.lammps import get_lammps_potential
 
-    pot = get_lammps_potential(LICUZN_POD)
+    pot = get_lammps_potential(name)
     assert pot.elements == ELEMENTS
     assert pot.provenance["teacher"]["calculator_name"] == "sevenn"
-    model = get_calculator(CalculatorSpec("lammps", {"potential": LICUZN_POD}))
+    model = get_calculator(CalculatorSpec("lammps", {"potential": name}))
     teacher = get_calculator(sevenn_spec)
     grid = np.linspace(3.5, 3.75, 11)
 
