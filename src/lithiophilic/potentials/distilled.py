@@ -1,10 +1,5 @@
 """Distilled LAMMPS potentials shipped as package data, registered in the LAMMPS-potential registry.
 
-``licuzn-pod-fast``
-    A smaller POD (rcut 4.5 Å, 201 coefficients) fitted to the same data with its own
-    active learning: about 2.7x faster, held-out energies about 2x worse.  For long or
-    large exploratory runs; conclusions should be checked with ``licuzn-pod``.
-
 ``licuzn-pod``
     POD potential for Li–Cu–Zn (types Li, Cu, Zn) distilled from SevenNet-0 with active
     learning on Li-on-(111) MD; the production potential of the Li-aggregation MD.  Its
@@ -32,10 +27,6 @@ LICUZN_POD = "licuzn-pod"
 #: Shipped distilled potentials: name -> one-line description.
 SHIPPED_POTENTIALS: dict[str, str] = {
     LICUZN_POD: "POD (2+3-body, rcut 5 Å) distilled from SevenNet-0 for Li on Cu and Cu-Zn surfaces",
-    "licuzn-pod-fast": (
-        "smaller POD (2+3-body, rcut 4.5 Å, 201 coefficients), ~2.7x faster than licuzn-pod, "
-        "energies ~2x less accurate; same teacher, data and active learning"
-    ),
 }
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
