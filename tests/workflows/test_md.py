@@ -79,10 +79,15 @@ def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
     assert len({d["cache_key"] for d in docs}) == 2
 
 
-def test_default_potential_not_registered_message():
-    with pytest.raises(ConfigurationError, match="'licuzn-pod' is not registered; registered: "):
-        LiAggregationMaker().make("Cu")
+def test_default_potential_is_the_shipped_distilled_one():
+    from lithiophilic.potentials.lammps import get_lammps_potential
+
     assert defaults.MD_POTENTIAL == "licuzn-pod"
+    pot = get_lammps_potential(defaults.MD_POTENTIAL)
+    assert set(pot.elements) == {"Li", "Cu", "Zn"}
+    LiAggregationMaker().make("Cu0.64Zn0.36")  # alloy elements are covered
+    with pytest.raises(ConfigurationError, match="'nope' is not registered; registered: "):
+        LiAggregationMaker.with_potential("nope").make("Cu")
 
 
 def test_unknown_element_for_potential():

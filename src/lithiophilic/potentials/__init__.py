@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from lithiophilic.potentials import classical, gpaw, lammps, mlip, vasp  # noqa: F401  (register backends)
+from lithiophilic.potentials import (  # noqa: F401  (register backends)
+    classical,
+    distilled,
+    gpaw,
+    lammps,
+    mlip,
+    vasp,
+)
 from lithiophilic.potentials.registry import (
     DEFAULT_CALCULATOR,
     REGISTRY,

@@ -1,0 +1,283 @@
+"""Distil a LAMMPS POD potential from a teacher calculator, with active learning.
+
+One round: fit a POD model and a small bootstrap committee on the training frames, run
+LAMMPS Langevin MD of Li on Cu(111) and Cu0.64Zn0.36(111) slabs with the model, pick the
+frames where the run failed (lost atoms, Li in the slab, atoms too close, temperature
+blow-up) and the frames where the committee disagrees most on the forces, label them with
+the teacher, add them to the training set, refit.  Every round is recorded.
+
+Pure functions (no jobflow); the CLI calls :func:`distill` and
+:mod:`lithiophilic.workflows.training` makes the teacher labelling a tracked flow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials.pod import (
+    PodSettings,
+    evaluate_potential,
+    fit_pod,
+    load_pod_potential,
+)
+from lithiophilic.potentials.training import (
+    check_training_frames,
+    label_atoms,
+    read_frames,
+    write_frames,
+)
+from lithiophilic.potentials.validation import (
+    family_errors,
+    make_stability_system,
+    run_stability,
+)
+from lithiophilic.structures._common import min_distance_a
+
+if TYPE_CHECKING:
+    from ase import Atoms
+    from ase.calculators.calculator import Calculator
+
+__all__ = ["ActiveLearningSettings", "committee_disagreement", "distill"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActiveLearningSettings:
+    """Settings of the active-learning loop.
+
+    Parameters
+    ----------
+    max_rounds
+        Maximum number of MD/label/refit rounds after the initial fit.
+    substrates
+        Slab materials explored by MD (``"Cu"``, ``"CuZn"``).
+    temperatures_k
+        MD temperatures, K.
+    slab_size
+        Lateral repeats and layers of the exploration slab.
+    n_li
+        Li atoms on the exploration slab.
+    time_ps, timestep_fs, sample_every
+        Length of each exploration run, time step (fs) and sampling interval (steps).
+    n_committee
+        Bootstrap committee members besides the main model (0 = failures only).
+    max_new_per_run
+        Frames labelled per exploration run.
+    force_std_threshold_ev_per_a
+        Committee force disagreement above which a frame is worth labelling.
+    seed
+        Random seed.
+    """
+
+    max_rounds: int = 3
+    substrates: tuple[str, ...] = ("Cu", "CuZn")
+    temperatures_k: tuple[float, ...] = (300.0, 600.0)
+    slab_size: tuple[int, int, int] = (6, 6, 5)
+    n_li: int = 12
+    time_ps: float = 4.0
+    timestep_fs: float = 2.0
+    sample_every: int = 25
+    n_committee: int = 2
+    max_new_per_run: int = 6
+    force_std_threshold_ev_per_a: float = 0.1
+    seed: int = 0
+
+
+def committee_disagreement(predictions: Sequence[Sequence[tuple[float, np.ndarray]]]) -> np.ndarray:
+    """Return, per frame, the maximum over atoms of the committee's force standard deviation (eV/Å).
+
+    ``predictions[m][i]`` is model ``m``'s ``(energy, forces)`` for frame ``i``.
+    """
+    n_frames = len(predictions[0])
+    out = []
+    for i in range(n_frames):
+        stack = np.stack([np.asarray(p[i][1], dtype=float) for p in predictions])  # (m, n, 3)
+        std = np.sqrt(np.sum(np.var(stack, axis=0), axis=1))
+        out.append(float(std.max()))
+    return np.array(out)
+
+
+#: AL frames with two atoms closer than this (Å) are not labelled.
+MIN_LABEL_DISTANCE_A = 1.5
+
+
+def read_frames_if(path: Path) -> list[Atoms]:
+    """Return the frames in ``path``, or an empty list if it does not exist."""
+    return read_frames(path) if path.is_file() else []
+
+
+def _prepare_frame(frame: Atoms) -> Atoms:
+    a = frame.copy()
+    a.pbc = True  # slab with vacuum: POD and the teacher see a periodic cell
+    return a
+
+
+def distill(
+    train: Sequence[Atoms],
+    test: Sequence[Atoms],
+    teacher: Calculator | Callable[[], Calculator],
+    out_root: str | Path,
+    *,
+    elements: Sequence[str],
+    settings: PodSettings | None = None,
+    al: ActiveLearningSettings | None = None,
+    provenance: dict[str, Any] | None = None,
+    on_round: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[Path, list[Atoms], list[dict[str, Any]]]:
+    """Fit, explore with MD, label failures and uncertain frames, refit; return the last model.
+
+    Parameters
+    ----------
+    train, test
+        Teacher-labelled training and held-out frames (held out by whole MD run or group).
+    teacher
+        Calculator that labels the new frames (raw results, constraint-free), or a
+        zero-argument factory called on first use (so a failing fit never loads the teacher).
+    out_root
+        Directory receiving ``round-K/`` model directories and ``rounds.json``.
+    elements
+        Species in LAMMPS type order.
+    settings
+        POD settings.
+    al
+        Active-learning settings.
+    provenance
+        Extra metadata for each model's ``provenance.json``.
+    on_round
+        Called with each round's record (e.g. to log or store it).
+
+    Returns
+    -------
+    tuple
+        (directory of the last model, the final training frames, the round records).
+    """
+    settings = settings or PodSettings()
+    al = al or ActiveLearningSettings()
+    train = check_training_frames(train, elements)
+    test = check_training_frames(test, elements) if test else []
+    root = Path(out_root)
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(al.seed)
+    rounds: list[dict[str, Any]] = []
+    model_dir = root / "round-0"
+    teacher_calc: list[Calculator] = []
+
+    def get_teacher() -> Calculator:
+        if not teacher_calc:
+            is_factory = callable(teacher) and not hasattr(teacher, "calculate")
+            teacher_calc.append(teacher() if is_factory else teacher)  # type: ignore[operator,arg-type]
+        return teacher_calc[0]
+
+    for k in range(al.max_rounds + 1):
+        model_dir = root / f"round-{k}"
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        t0 = time.perf_counter()
+        fit_pod(
+            train,
+            model_dir,
+            elements=elements,
+            settings=settings,
+            provenance={**(provenance or {}), "active_learning_round": k},
+        )
+        pot = load_pod_potential(model_dir, name=f"round-{k}")
+        record: dict[str, Any] = {
+            "round": k,
+            "n_train_configs": len(train),
+            "n_train_atoms": int(sum(len(a) for a in train)),
+            "fit_s": round(time.perf_counter() - t0, 1),
+        }
+        if test:
+            record["test_errors"] = family_errors(test, evaluate_potential(pot, test))
+        committee = []
+        for m in range(al.n_committee):
+            idx = rng.integers(0, len(train), len(train))
+            cdir = root / f"round-{k}-committee-{m}"
+            if cdir.exists():
+                shutil.rmtree(cdir)
+            fit_pod([train[i] for i in idx], cdir, elements=elements, settings=settings)
+            committee.append(load_pod_potential(cdir, name=f"committee-{m}"))
+        runs = []
+        new: list[Atoms] = []
+        for substrate in al.substrates:
+            for t_k in al.temperatures_k:
+                seed = int(rng.integers(1, 10_000))
+                system = make_stability_system(
+                    substrate, size=al.slab_size, n_li=al.n_li, seed=seed
+                )
+                res = run_stability(
+                    system,
+                    pot,
+                    temperature_k=t_k,
+                    time_ps=al.time_ps,
+                    timestep_fs=al.timestep_fs,
+                    sample_every=al.sample_every,
+                    seed=seed,
+                )
+                frames = res.pop("frames")
+                picked: list[int] = []
+                if res["failure"] or not res["stable"]:
+                    picked += list(range(max(0, len(frames) - 3), len(frames)))
+                if committee and frames:
+                    preds = [evaluate_potential(p, frames) for p in [pot, *committee]]
+                    dis = committee_disagreement(preds)
+                    res["committee_force_std_max_ev_per_a"] = float(dis.max())
+                    res["committee_force_std_median_ev_per_a"] = float(np.median(dis))
+                    order = [
+                        int(i)
+                        for i in np.argsort(dis)[::-1]
+                        if dis[i] > al.force_std_threshold_ev_per_a
+                    ]
+                    picked += [i for i in order if i not in picked]
+                picked = picked[: al.max_new_per_run] if k < al.max_rounds else []
+                family = "al_cu111_li" if substrate == "Cu" else "al_cuzn111_li"
+                # frames of a blown-up run with atoms closer than MIN_LABEL_DISTANCE_A are
+                # beyond what the teacher itself describes; they are not labelled
+                picked = [i for i in picked if min_distance_a(frames[i]) >= MIN_LABEL_DISTANCE_A]
+                for i in picked:
+                    labelled = label_atoms(_prepare_frame(frames[i]), get_teacher())
+                    labelled.info.update(
+                        {
+                            "family": family,
+                            "group": f"al-r{k}-{substrate}-{t_k:.0f}K",
+                            "split": "train",
+                        }
+                    )
+                    new.append(labelled)
+                res.update({"substrate": substrate, "n_labelled": len(picked)})
+                runs.append(res)
+        record["md_runs"] = runs
+        if new:  # checkpoint: labelled frames survive an interrupted loop
+            write_frames([*read_frames_if(root / "al_frames.xyz"), *new], root / "al_frames.xyz")
+        record["n_new_frames"] = len(new)
+        record["all_stable"] = all(r["stable"] for r in runs)
+        rounds.append(record)
+        if on_round is not None:
+            on_round(record)
+        (root / "rounds.json").write_text(json.dumps(rounds, indent=2, default=float) + "\n")
+        logger.info(
+            "active learning round %d: stable=%s, %d new frames", k, record["all_stable"], len(new)
+        )
+        if not new or k == al.max_rounds:
+            break
+        train = [*train, *new]
+    if not rounds:
+        msg = "active learning ran no round"
+        raise ConfigurationError(msg)
+    return model_dir, list(train), rounds
+
+
+def settings_dict(settings: PodSettings, al: ActiveLearningSettings) -> dict[str, Any]:
+    """Return both settings objects as one JSON-serialisable dict."""
+    return {"pod": asdict(settings), "active_learning": asdict(al)}

@@ -1,0 +1,100 @@
+"""CLI: lithiophilic potentials fit|validate|info (bad input exits non-zero, nothing installed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from ase.build import bulk
+from ase.calculators.singlepoint import SinglePointCalculator
+from typer.testing import CliRunner
+
+from lithiophilic.cli import app
+from lithiophilic.potentials.distilled import shipped_potential_dir
+from lithiophilic.potentials.training import read_frames, write_frames
+
+runner = CliRunner()
+TINY = Path(__file__).parents[1] / "data" / "potentials" / "tiny_licuzn_sevennet0.xyz"
+
+
+def _shipped_state() -> dict[str, bytes]:
+    d = shipped_potential_dir("licuzn-pod")
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+def test_info_lists_and_shows_the_shipped_potential():
+    res = runner.invoke(app, ["potentials", "info"])
+    assert res.exit_code == 0, res.output
+    assert "licuzn-pod" in res.output
+    res = runner.invoke(app, ["potentials", "info", "licuzn-pod"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["elements"] == ["Li", "Cu", "Zn"]
+    assert info["commands"][0] == "pair_style pod"
+    assert info["provenance"]["teacher"]["calculator_name"] == "sevenn"
+
+
+def test_info_unknown_potential_exits_2():
+    res = runner.invoke(app, ["potentials", "info", "no-such-pot"])
+    assert res.exit_code == 2
+    assert "licuzn-pod" in res.output
+
+
+def test_fit_rejects_data_without_forces(tmp_path):
+    before = _shipped_state()
+    a = bulk("Cu", "fcc", a=3.6)
+    a.calc = SinglePointCalculator(a, energy=-3.7)
+    bad = tmp_path / "noforces.xyz"
+    write_frames([a], bad)
+    res = runner.invoke(
+        app,
+        ["potentials", "fit", str(bad), "--out", str(tmp_path / "o"), "--install", "licuzn-pod"],
+    )
+    assert res.exit_code == 2
+    assert "no forces" in res.output
+    assert _shipped_state() == before
+
+
+def test_fit_rejects_unknown_species(tmp_path):
+    a = bulk("Al", "fcc", a=4.05)
+    a.calc = SinglePointCalculator(a, energy=-3.7, forces=np.zeros((1, 3)))
+    bad = tmp_path / "al.xyz"
+    write_frames([a], bad)
+    res = runner.invoke(app, ["potentials", "fit", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "Al" in res.output
+
+
+def test_fit_rejects_unknown_install_target(tmp_path):
+    res = runner.invoke(
+        app, ["potentials", "fit", str(TINY), "--out", str(tmp_path / "o"), "--install", "nope"]
+    )
+    assert res.exit_code == 2
+    assert "licuzn-pod" in res.output
+
+
+def test_fit_diverging_exits_1_and_leaves_shipped_potential(tmp_path):
+    before = _shipped_state()
+    frames = read_frames(TINY)
+    rng = np.random.default_rng(1)
+    for f in frames:
+        f.calc.results["forces"] = rng.normal(0.0, 50.0, (len(f), 3))
+    noisy = tmp_path / "noisy.xyz"
+    write_frames(frames, noisy)
+    res = runner.invoke(
+        app,
+        [
+            "potentials",
+            "fit",
+            str(noisy),
+            "--out",
+            str(tmp_path / "o"),
+            "--rounds",
+            "0",
+            "--install",
+            "licuzn-pod",
+        ],
+    )
+    assert res.exit_code == 1
+    assert _shipped_state() == before
