@@ -1,0 +1,86 @@
+"""Benchmark the paper campaign: wall time and peak memory per stage, and the re-run time.
+
+Runs ``lithiophilic paper [--quick]`` in a fresh database, then again against the same
+database (every job reused), and writes ``bench/results/paper[_quick].json`` with the
+per-stage figures the campaign records (wall time, peak RSS of each stage's process), the
+total wall time, the re-run time and their ratio, and the verdict table.
+
+    .venv/bin/python bench/bench_paper.py [--quick] [--work DIR]
+
+Targets (issue 8): ``paper --quick`` ≤ 3 min and the full default campaign ≤ 20 min on
+2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_once(work: Path, quick: bool, extra: list[str]) -> dict[str, object]:
+    out = work / "report"
+    cmd = [sys.executable, "-m", "lithiophilic", "paper", "--out", str(out)]
+    cmd += ["--data-dir", str(work / "data"), *(["--quick"] if quick else []), *extra]
+    t0 = time.perf_counter()
+    with open(work / f"paper-{int(t0)}.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    claims = json.loads((out / "claims.json").read_text())
+    return {
+        "returncode": os.waitstatus_to_exitcode(status),
+        "wall_s": round(wall, 1),
+        "driver_peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "stages": [
+            {k: s[k] for k in ("name", "panels", "status", "wall_s", "peak_rss_mib")}
+            for s in claims["stages"]
+        ],
+        "verdicts": [
+            {k: c[k] for k in ("panel", "claim", "ours", "verdict", "reason")}
+            for c in claims["claims"]
+        ],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--work", default=None, help="working directory (kept)")
+    parser.add_argument("--out", default=None)
+    parser.add_argument("extra", nargs="*", help="more paper options (after --)")
+    args = parser.parse_args()
+    out_path = Path(
+        args.out or ROOT / "bench" / "results" / f"paper{'_quick' if args.quick else ''}.json"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.work or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        first = run_once(work, args.quick, args.extra)
+        print(json.dumps(first), flush=True)
+        rerun = run_once(work, args.quick, args.extra)
+        print(json.dumps(rerun), flush=True)
+    doc = {
+        "benchmark": f"lithiophilic paper{' --quick' if args.quick else ''}",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "cores": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "target_wall_s": 180 if args.quick else 1200,
+        "first_run": first,
+        "rerun": rerun,
+        "rerun_ratio": round(float(rerun["wall_s"]) / float(first["wall_s"]), 4),  # type: ignore[arg-type]
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(doc, indent=1))
+    print(f"wrote {out_path}")
+
+
+if __name__ == "__main__":
+    main()
