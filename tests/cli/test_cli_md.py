@@ -70,7 +70,7 @@ def test_analyze_bad_trajectories_exit_2(tmp_path):
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        ([], "'licuzn-pod' is not registered"),
+        (["--potential", "nope"], "'nope' is not registered"),
         (["--potential", POT, "--timestep-fs", "6"], "timestep_fs"),
         (["--potential", POT, "--n-li", "500"], "n_li=500"),
         (["--potential", POT, "-m", "Cu0.64Zn0.36"], "Zn"),
