@@ -166,8 +166,9 @@ def test_unconverged_scf_raises(tmp_path):
     cu.calc = _calc(tmp_path, ecut_ev=250.0, kpts=[4, 4, 4], maxiter=2)
     with pytest.raises(NotConvergedError, match="did not converge within maxiter=2"):
         cu.get_potential_energy()
-    # the GPAW text log is kept (in the MPI run directory when GPAW ran under mpiexec)
-    assert list(tmp_path.rglob("gpaw.txt"))
+    # the GPAW text log is kept (gpaw-mpi/step-NNN.txt when GPAW ran under mpiexec)
+    logs = [*tmp_path.glob("gpaw.txt"), *tmp_path.glob("gpaw-mpi/step-*.txt")]
+    assert logs and "Converged" not in logs[0].read_text()
 
 
 def test_convergence_helper_reports_change_per_step(tmp_path):
