@@ -32,7 +32,14 @@ from lithiophilic.potentials import (
 )
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
 
-__all__ = ["AseCalcDoc", "AseRelaxMaker", "AseStaticMaker", "CalculatorProvenance", "run_ase_calc"]
+__all__ = [
+    "AseCalcDoc",
+    "AseRelaxMaker",
+    "AseStaticMaker",
+    "CalculatorProvenance",
+    "find_reusable_output",
+    "run_ase_calc",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -103,21 +110,31 @@ def calc_cache_key(
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def _find_reusable(cache_key: str) -> AseCalcDoc | None:
-    """Return a converged stored result with this key from the running job's store, if any."""
+def find_reusable_output(criteria: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the stored output matching ``criteria`` in the running job's store, if any.
+
+    The output comes back as a dict with ``reused_from_uuid`` set to the job that computed
+    it (kept through chains of reuse); every job family's cache-key look-up goes through here.
+    """
     store = getattr(CURRENT_JOB, "store", None)
     if store is None:
         return None
-    doc = store.query_one(
-        {"output.doc_type": "ase_calc", "output.cache_key": cache_key, "output.converged": True},
-        properties=["uuid", "output"],
-        load=True,
-    )
+    doc = store.query_one(criteria, properties=["uuid", "output"], load=True)
     if doc is None:
         return None
     out = dict(doc["output"])
-    out["structure"] = Structure.from_dict(out["structure"])
     out["reused_from_uuid"] = out.get("reused_from_uuid") or doc["uuid"]
+    return out
+
+
+def _find_reusable(cache_key: str) -> AseCalcDoc | None:
+    """Return a converged stored result with this key from the running job's store, if any."""
+    out = find_reusable_output(
+        {"output.doc_type": "ase_calc", "output.cache_key": cache_key, "output.converged": True}
+    )
+    if out is None:
+        return None
+    out["structure"] = Structure.from_dict(out["structure"])
     return AseCalcDoc.model_validate(out)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, job
+from jobflow import Flow, JobConfig, Maker, job
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -52,7 +52,7 @@ from lithiophilic.structures.md_slab import (
     max_dispersed_li,
     scale_lattice,
 )
-from lithiophilic.workflows.base import CalculatorProvenance
+from lithiophilic.workflows.base import CalculatorProvenance, find_reusable_output
 from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS, MdSettings, run_md, run_md_mpi
 
 __all__ = [
@@ -655,23 +655,16 @@ def md_cache_key(
 
 def _find_reusable_md(cache_key: str) -> LiAggregationDoc | None:
     """Return a completed stored MD replica with this key from the running job's store."""
-    store = getattr(CURRENT_JOB, "store", None)
-    if store is None:
-        return None
-    doc = store.query_one(
+    out = find_reusable_output(
         {
             "output.doc_type": "md_aggregation",
             "output.cache_key": cache_key,
             "output.status": "completed",
-        },
-        properties=["uuid", "output"],
-        load=True,
+        }
     )
-    if doc is None:
+    if out is None:
         return None
-    out = dict(doc["output"])
-    out["reused_from_uuid"] = out.get("reused_from_uuid") or doc["uuid"]
-    logger.info("MD replica reused from job %s (cache key %s)", doc["uuid"], cache_key)
+    logger.info("MD replica reused from job %s (cache key %s)", out["reused_from_uuid"], cache_key)
     return LiAggregationDoc.model_validate(out)
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jobflow import CURRENT_JOB, Flow, JobConfig, Maker, job
+from jobflow import Flow, JobConfig, Maker, job
 from pydantic import Field
 
 from lithiophilic.errors import ConfigurationError
@@ -34,7 +34,7 @@ from lithiophilic.potentials.training import (
     run_teacher_md,
 )
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
-from lithiophilic.workflows.base import CalculatorProvenance
+from lithiophilic.workflows.base import CalculatorProvenance, find_reusable_output
 
 __all__ = ["TrainingDataMaker", "TrainingSetDoc", "frames_from_docs"]
 
@@ -77,19 +77,8 @@ def _training_cache_key(inputs: Any, calculator: CalculatorSpec) -> str:
 
 def _find_reusable_set(cache_key: str) -> TrainingSetDoc | None:
     """Return a stored training set with this key from the running job's store, if any."""
-    store = getattr(CURRENT_JOB, "store", None)
-    if store is None:
-        return None
-    doc = store.query_one(
-        {"output.doc_type": "training_set", "output.cache_key": cache_key},
-        properties=["uuid", "output"],
-        load=True,
-    )
-    if doc is None:
-        return None
-    out = dict(doc["output"])
-    out["reused_from_uuid"] = out.get("reused_from_uuid") or doc["uuid"]
-    return TrainingSetDoc.model_validate(out)
+    out = find_reusable_output({"output.doc_type": "training_set", "output.cache_key": cache_key})
+    return None if out is None else TrainingSetDoc.model_validate(out)
 
 
 def _doc(
