@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -16,16 +15,36 @@ from lithiophilic.db import get_store, surface_energy_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).parent / "lithiophilic"
-#: Cu with EMT on two facets and a thickness series: 6 slabs x (static + relax), ~15 s.
+#: Cu with EMT on three facets and a thickness series: 12 slabs x (static + relax) + bulk,
+#: 25 calculation jobs and ~35 EMT evaluations in about a second of compute.
 CAMPAIGN = [
     "surface-energy", "-m", "Cu", "--calculator", "emt", "--miller", "111", "--miller", "100",
-    "--n-layers", "8", "--thickness-series", "12,16", "--n-fixed-layers", "2",
+    "--miller", "110", "--n-layers", "8", "--thickness-series", "12,16,20", "--n-fixed-layers", "2",
 ]  # fmt: skip
+N_SLABS = 12
+#: EMT is so fast that a kill sent by a poller lands after the campaign's last calculation (CI
+#: saw it). The campaign therefore SIGKILLs itself from inside its 15th EMT evaluation: the same
+#: kill -9, delivered in the middle of a calculation at a point that does not depend on speed.
+_KILL_HOOK = """
+import os, signal
+from ase.calculators.emt import EMT
+_calculate, _calls = EMT.calculate, [0]
+def calculate(self, *args, **kwargs):
+    _calls[0] += 1
+    if _calls[0] == int(os.environ["LITHIOPHILIC_TEST_KILL_AT"]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _calculate(self, *args, **kwargs)
+EMT.calculate = calculate
+"""
 
 
-def _env() -> dict[str, str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
+def _env(hook_dir: Path | None = None) -> dict[str, str]:
+    path = [str(ROOT / "src")] if hook_dir is None else [str(hook_dir), str(ROOT / "src")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(path)}
     env.pop("LITHIOPHILIC_STORE", None)
+    env.pop("LITHIOPHILIC_TEST_KILL_AT", None)
+    if hook_dir is not None:
+        env["LITHIOPHILIC_TEST_KILL_AT"] = "15"
     return env
 
 
@@ -44,23 +63,15 @@ def _calcs(data_dir: Path) -> list[dict]:
 @pytest.mark.slow
 def test_kill_9_mid_campaign_then_rerun_reuses_finished_work(tmp_path):
     data = tmp_path / "data"
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_KILL_HOOK)
     cmd = [str(EXE), *CAMPAIGN, "--data-dir", str(data)]
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t0 = time.monotonic()
-    done: list[dict] = []
-    while time.monotonic() - t0 < 300:
-        time.sleep(0.2)
-        assert proc.poll() is None, "campaign finished before it could be killed"
-        if (data / "lithiophilic").exists():
-            done = _calcs(data)
-            if len(done) >= 5:
-                break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    killed = subprocess.run(cmd, env=_env(hook), capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     # the database is readable after the kill, and holds only complete documents
     first = _calcs(data)
-    assert len(first) >= 5
+    assert 1 <= len(first) < 2 * N_SLABS + 1
     assert all(d["output"]["cache_key"] for d in first)
     n_first = len(first)
 
@@ -77,10 +88,10 @@ def test_kill_9_mid_campaign_then_rerun_reuses_finished_work(tmp_path):
     first_keys = {d["output"]["cache_key"] for d in first}
     assert {d["output"]["cache_key"] for d in reused} >= first_keys
     assert len(computed) > n_first  # the rest of the campaign ran in the second run
-    # one surface energy per slab (2 facets x 3 thicknesses), none duplicated
+    # one surface energy per slab (3 facets x 4 thicknesses), none duplicated
     rows = surface_energy_rows(get_store(data_dir=data))
-    assert len(rows) == 6
-    assert len({(tuple(r["miller"]), r["n_layers"]) for r in rows}) == 6
+    assert len(rows) == N_SLABS
+    assert len({(tuple(r["miller"]), r["n_layers"]) for r in rows}) == N_SLABS
 
     # a third run of the finished campaign computes nothing
     again = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
