@@ -769,6 +769,12 @@ def paper(
         list[str] | None,
         typer.Option("--stage", help="Run only these stages (surface, pdos, binding, md)."),
     ] = None,
+    nprocs: Annotated[
+        int | None,
+        typer.Option(
+            "--nprocs", help="MPI ranks of the DFT runs (default $SLURM_NTASKS, else all cores)."
+        ),
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path(
         "lithiophilic-report"
     ),
@@ -789,6 +795,7 @@ def paper(
             calculator=calculator,
             dft=dft,
             md_potential=md_potential,
+            nprocs=nprocs,
             data_dir=get_data_dir(data_dir),
             store=store_opt,
             stages=stage or list(PAPER_STAGES),

@@ -176,3 +176,22 @@ def test_paper_failed_stage_still_writes_report(tmp_path):
     log = (out_dir / "logs" / "surface.log").read_text()
     assert "not valid for element" in " ".join(log.split())
     assert not _db_has_results(tmp_path / "data")
+
+
+def test_paper_dft_ranks_from_option_slurm_or_cores(tmp_path, monkeypatch):
+    from lithiophilic.workflows.paper import PaperCampaign
+
+    def pdos_args(**kw: object) -> list[str]:
+        (stage,) = PaperCampaign(out_dir=tmp_path, quick=True, stages=["pdos"], **kw).stage_list()  # type: ignore[arg-type]
+        return stage.args
+
+    monkeypatch.delenv("SLURM_NTASKS", raising=False)
+    args = pdos_args()
+    assert args[args.index("--nprocs") + 1] == str(os.cpu_count())
+    assert args[args.index("--relax-max-atoms") + 1] == "1"
+    monkeypatch.setenv("SLURM_NTASKS", "8")
+    assert pdos_args()[pdos_args().index("--nprocs") + 1] == "8"
+    assert pdos_args(nprocs=3)[pdos_args(nprocs=3).index("--nprocs") + 1] == "3"
+    res = runner.invoke(app, ["paper", "--nprocs", "0", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2
+    assert "nprocs" in res.output

@@ -9,7 +9,7 @@ import lithiophilic.workflows as wf
 
 #: What starts a calculation in a job (an ASE calculator, a LAMMPS or GPAW run).
 _RUNS_CALC = re.compile(
-    r"get_calculator\(|\.calc\s*=|lammps\(|GPAW\(|\.get_potential_energy\(|run_md(_mpi)?\("
+    r"get_calculator\(|\.calc\s*=|lammps\(|GPAW\(|gpaw_\w+\(|\.get_potential_energy\(|run_md(_mpi)?\("
 )
 
 

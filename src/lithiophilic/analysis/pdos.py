@@ -40,7 +40,9 @@ DOS_AT_FERMI_WINDOW_EV = 0.1
 D_BAND_WINDOW_EV = (-10.0, 2.0)
 
 PDOS_DEFINITION = (
-    "PDOS: l-projected (s, p, d) DOS of each atom on its bound PAW partial waves, spin-summed, "
+    "PDOS: l-projected (s, p, d) DOS of each atom = each state's charge of that l inside the "
+    "atom's PAW augmentation sphere (all-electron partial waves, as VASP's LORBIT projections; "
+    "the interstitial remainder of the total DOS is not assigned), spin-summed, "
     "Gaussian-broadened (exp(-(E-e)^2/w^2)/(sqrt(pi) w)), energies relative to E_F; per element = "
     "mean over the element's atoms (states/eV/atom). DOS at E_F = mean of the element's s+p+d PDOS "
     f"over E_F +/- {DOS_AT_FERMI_WINDOW_EV} eV (states/eV/atom). d-band centre = first moment "

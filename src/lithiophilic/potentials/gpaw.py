@@ -540,7 +540,6 @@ def _pdos_inprocess(
     run_dir: Path,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     from gpaw import KohnShamConvergenceError
-    from gpaw.dos import get_projector_numbers
 
     calc_atoms, prep = _prepare(atoms, settings)
     txt = run_dir / "gpaw-scf.txt"
@@ -583,10 +582,11 @@ def _pdos_inprocess(
     width = float(options["width_ev"])
     total = np.asarray(dos.raw_dos(energies, width=width), dtype=float)
     pdos = np.zeros((len(atoms), len(L_LABELS), len(energies)))
+    sphere_radius_a: dict[str, float] = {}
     for a in range(len(atoms)):
+        sphere_radius_a[atoms[a].symbol] = _sphere_radius_bohr(dos.setups[a]) * BOHR_A
         for ell in range(len(L_LABELS)):
-            if get_projector_numbers(dos.setups[a], ell):
-                pdos[a, ell] = dos.raw_pdos(energies, a=a, l=ell, width=width)
+            pdos[a, ell] = _sphere_pdos(dos, a, ell, energies, width)
     results = {
         "energy_ev": scf["energy"],
         "fermi_level_ev": scf["fermi_level_ev"],
@@ -597,9 +597,63 @@ def _pdos_inprocess(
         "dos_converged_up_to_ev": first_unconverged - fermi,
         "n_valence_electrons": nval,
         "width_ev": width,
+        "sphere_radius_a": sphere_radius_a,
         **{k: v for k, v in prep["summary"].items() if k != "kpts"},
     }
     return results, {"energies_ev": energies, "total_dos": total, "pdos": pdos}
+
+
+#: Bohr radius, Å (the unit of GPAW's setup radial grids).
+BOHR_A = 0.52917721067
+
+
+def _sphere_radius_bohr(setup: Any) -> float:
+    """Augmentation-sphere radius of a PAW setup (largest partial-wave cutoff), Bohr."""
+    return float(max(setup.data.rcut_j))
+
+
+def _sphere_pdos(dos: Any, a: int, ell: int, energies: np.ndarray, width: float) -> np.ndarray:
+    """l-resolved DOS of atom ``a``: each state's charge in channel ``ell`` inside the sphere.
+
+    The weight of state n is sum_m sum_jj' conj(P_n,jm) O_jj' P_n,j'm with
+    O_jj' = int_0^r_c phi_j phi_j' r^2 dr over the all-electron partial waves (bound and
+    unbound) of angular momentum ``ell``, r_c the augmentation-sphere radius: the state's
+    charge of that l inside the sphere, between 0 and 1 (as VASP's LORBIT projections inside
+    a Wigner-Seitz radius).  GPAW's own ``raw_pdos`` sums |P|^2 over the bound projectors
+    only; for diffuse, barely bound partial waves (Cu and Zn 4p) that weight is not a charge:
+    it gave a Cu p-DOS at E_F twice the total DOS.
+    """
+    setup = dos.setups[a]
+    data = setup.data
+    rgd = data.rgd
+    gc = int(rgd.ceil(_sphere_radius_bohr(setup)))
+    r2dr = rgd.r_g[:gc] ** 2 * rgd.dr_g[:gc]
+    js = [j for j, lj in enumerate(setup.l_j) if lj == ell]
+    if not js:
+        return np.zeros(len(energies))
+    phi = np.array([data.phi_jg[j][:gc] for j in js])
+    overlap = (phi * r2dr) @ phi.T
+    offsets = np.cumsum([0] + [2 * lj + 1 for lj in setup.l_j])
+    calc = dos.wfs.calc
+    kd, bd = calc.wfs.kd, calc.wfs.bd
+    weight_kns = np.zeros((kd.nibzkpts, bd.nbands, kd.nspins))
+    bands = bd.get_slice()
+    for wf in calc.wfs.kpt_u:
+        p_ani = wf.projections
+        if a not in p_ani:
+            continue
+        p_ni = np.asarray(p_ani[a])
+        w_n = np.zeros(p_ni.shape[0])
+        for m in range(2 * ell + 1):
+            p_nj = p_ni[:, [offsets[j] + m for j in js]]
+            w_n += np.einsum("ni,ij,nj->n", p_nj.conj(), overlap, p_nj).real
+        weight_kns[wf.k, bands, wf.s] = w_n
+    calc.world.sum(weight_kns)
+    out = sum(
+        dos.calculate(energies, eig_kn, weight_nk.T, width=width)
+        for eig_kn, weight_nk in zip(dos.eig_skn, weight_kns.T, strict=True)
+    )
+    return np.asarray(out, dtype=float) * dos.degeneracy
 
 
 def gpaw_pdos(
@@ -640,8 +694,8 @@ def gpaw_pdos(
         ``(results, arrays)``: results has ``energy_ev``, ``fermi_level_ev`` (absolute),
         ``scf_kpts``, ``dos_kpts``, ...; arrays has ``energies_ev`` (relative to E_F),
         ``total_dos`` (states/eV/cell, spin-summed) and ``pdos`` with shape
-        (n_atoms, 3, n_points) for l = s, p, d (states/eV, spin-summed; projections on the
-        bound PAW partial waves).
+        (n_atoms, 3, n_points) for l = s, p, d (states/eV, spin-summed; each state's charge
+        of that l inside the atom's augmentation sphere, see :func:`_sphere_pdos`).
 
     Raises
     ------

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from jobflow import Flow, Maker, job
+from jobflow import Flow, JobConfig, Maker, job
 from pydantic import ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -32,7 +32,12 @@ from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, calculator_provenance, check_elements
 from lithiophilic.provenance import structure_hash
 from lithiophilic.structures import make_bulk, primitive_gamma_brass
-from lithiophilic.workflows.base import AseRelaxMaker, CalculatorProvenance
+from lithiophilic.workflows.base import (
+    AseRelaxMaker,
+    CalculatorProvenance,
+    calc_cache_key,
+    find_reusable_output,
+)
 
 __all__ = ["PDOS_DATA_KEYS", "PdosCalcMaker", "PdosDoc", "PdosMaker", "pdos_input_structure"]
 
@@ -42,6 +47,10 @@ logger = logging.getLogger(__name__)
 PDOS_CALCULATORS = ("gpaw",)
 #: Document keys stored in the additional ``data`` store (large arrays).
 PDOS_DATA_KEYS = ["energies_ev", "total_dos", "element_pdos", "atom_pdos"]
+#: Version of the PDOS projection (part of the cache key: results of an older definition are
+#: recomputed, never reused). 2: charge inside the augmentation sphere (was |P|^2 on bound
+#: projectors).
+PDOS_DEFINITION_VERSION = 2
 #: SQS cell of α-brass for the PDOS: 25 atoms hold Cu16Zn9 = 64:36 exactly.
 PDOS_SQS_N_ATOMS = 25
 
@@ -53,6 +62,14 @@ class PdosDoc(CalculatorProvenance):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     doc_type: Literal["pdos"] = Field("pdos", description="Document family.")
+    cache_key: str = Field(
+        "",
+        description="Hash of the structure, calculator (name, version, settings), DOS options "
+        "and PDOS definition version; a stored result with the same key is reused.",
+    )
+    reused_from_uuid: str | None = Field(
+        None, description="uuid of the stored identical calculation that was reused."
+    )
     material: str = Field(description="Material name as given.")
     structure_note: str = Field(description="What the cell is (primitive cell, SQS size, slab).")
     lattice_source: str = Field(
@@ -160,7 +177,7 @@ class PdosCalcMaker(Maker):
             msg = f"n_points must be >= 100, got {self.n_points}"
             raise ConfigurationError(msg)
 
-    @job(output_schema=PdosDoc, data=PDOS_DATA_KEYS)
+    @job(output_schema=PdosDoc, data=PDOS_DATA_KEYS, config=JobConfig(expose_store=True))
     def make(
         self,
         structure: Structure,
@@ -176,6 +193,21 @@ class PdosCalcMaker(Maker):
         symbols = atoms.get_chemical_symbols()
         check_elements(self.calculator, set(symbols))
         settings = self.calculator.settings()
+        options = {
+            "dos_kpt_density_a": self.dos_kpt_density_a,
+            "width_ev": self.width_ev,
+            "energy_window_ev": [float(x) for x in self.energy_window_ev],
+            "n_points": self.n_points,
+            "definition_version": PDOS_DEFINITION_VERSION,
+        }
+        key = calc_cache_key(structure_hash(atoms), self.calculator, "pdos", options)
+        reused = find_reusable_output({"output.doc_type": "pdos", "output.cache_key": key})
+        if reused is not None:
+            logger.info("pdos %s: reusing stored result %s", material, reused["reused_from_uuid"])
+            reused.update(material=material or reused["material"], structure_note=structure_note)
+            reused["lattice_source"] = lattice_source
+            reused["structure"] = Structure.from_dict(reused["structure"])
+            return PdosDoc.model_validate(reused)
         t0 = time.perf_counter()
         results, arrays = gpaw_pdos(
             atoms,
@@ -202,6 +234,7 @@ class PdosCalcMaker(Maker):
         prov = calculator_provenance(self.calculator)
         struct = AseAtomsAdaptor.get_structure(atoms)
         return PdosDoc(
+            cache_key=key,
             material=material or struct.composition.reduced_formula,
             structure_note=structure_note,
             lattice_source=lattice_source,
