@@ -40,6 +40,7 @@ def test_cu_pdos_d_band_below_fermi_and_arrays_in_data_store(embedded_store, in_
     assert (s + p + d)[at_ef].mean() <= total[at_ef].mean()
     assert p[at_ef].mean() < 0.5 * total[at_ef].mean()  # the diffuse 4p is not over-counted
     assert doc["elements"]["Cu"]["d_band_centre_ev"] < -2.0
+    assert 0.9 < doc["sphere_radius_a"]["Cu"] < 1.4  # GPAW's Cu setup: r_c = 2.2 Bohr
     assert doc["lattice_source"].startswith("cell and positions relaxed with gpaw")
     assert doc["calculator_settings"]["preset"] == "fast"
     # large arrays live in the additional data store, not in the main document

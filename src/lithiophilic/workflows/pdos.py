@@ -103,6 +103,11 @@ class PdosDoc(CalculatorProvenance):
         "d_band_centre_ev, d_band_width_ev."
     )
     definition: str = Field(PDOS_DEFINITION, description="Definitions used.")
+    sphere_radius_a: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per element: radius of the PAW augmentation sphere the l-projections "
+        "integrate over, Å.",
+    )
     spinpol: bool = Field(description="Spin-polarised calculation.")
     calculator_package: str = Field(description="Python package providing the calculator.")
     calculator_settings: dict[str, Any] = Field(description="Effective calculator settings.")
@@ -204,7 +209,8 @@ class PdosCalcMaker(Maker):
         reused = find_reusable_output({"output.doc_type": "pdos", "output.cache_key": key})
         if reused is not None:
             logger.info("pdos %s: reusing stored result %s", material, reused["reused_from_uuid"])
-            reused.update(material=material or reused["material"], structure_note=structure_note)
+            reused["material"] = material or reused["material"]
+            reused["structure_note"] = structure_note or reused["structure_note"]
             reused["lattice_source"] = lattice_source
             reused["structure"] = Structure.from_dict(reused["structure"])
             return PdosDoc.model_validate(reused)
@@ -235,6 +241,7 @@ class PdosCalcMaker(Maker):
         struct = AseAtomsAdaptor.get_structure(atoms)
         return PdosDoc(
             cache_key=key,
+            sphere_radius_a=dict(results.get("sphere_radius_a", {})),
             material=material or struct.composition.reduced_formula,
             structure_note=structure_note,
             lattice_source=lattice_source,
