@@ -132,10 +132,10 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return resolve_dft_settings("gpaw", settings, GPAW_DEFAULTS, GPAW_PRESETS, checks)
 
 
-def default_nprocs() -> int:
-    """Return ``$SLURM_NTASKS`` if set, else 1."""
+def default_nprocs(fallback: int = 1) -> int:
+    """Return ``$SLURM_NTASKS`` if set, else ``fallback``."""
     value = os.environ.get("SLURM_NTASKS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return int(value) if value.isdigit() and int(value) > 0 else fallback
 
 
 def find_mpiexec(explicit: str | None = None) -> str:

@@ -124,10 +124,11 @@ class PaperCampaign:
     @property
     def dft_nprocs(self) -> int:
         """MPI ranks of the DFT runs: ``nprocs``, else ``$SLURM_NTASKS``, else all cores."""
+        from lithiophilic.potentials.gpaw import default_nprocs
+
         if self.nprocs is not None:
             return self.nprocs
-        slurm = os.environ.get("SLURM_NTASKS", "")
-        return int(slurm) if slurm.isdigit() and int(slurm) > 0 else os.cpu_count() or 1
+        return default_nprocs(fallback=os.cpu_count() or 1)
 
     @property
     def figures_dir(self) -> Path:
