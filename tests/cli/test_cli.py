@@ -185,13 +185,15 @@ def test_paper_dft_ranks_from_option_slurm_or_cores(tmp_path, monkeypatch):
         (stage,) = PaperCampaign(out_dir=tmp_path, quick=True, stages=["pdos"], **kw).stage_list()  # type: ignore[arg-type]
         return stage.args
 
+    def value(args: list[str], option: str) -> str:
+        return args[args.index(option) + 1]
+
     monkeypatch.delenv("SLURM_NTASKS", raising=False)
-    args = pdos_args()
-    assert args[args.index("--nprocs") + 1] == str(os.cpu_count())
-    assert args[args.index("--relax-max-atoms") + 1] == "1"
+    assert value(pdos_args(), "--nprocs") == str(os.cpu_count())
+    assert value(pdos_args(), "--relax-max-atoms") == "1"
     monkeypatch.setenv("SLURM_NTASKS", "8")
-    assert pdos_args()[pdos_args().index("--nprocs") + 1] == "8"
-    assert pdos_args(nprocs=3)[pdos_args(nprocs=3).index("--nprocs") + 1] == "3"
+    assert value(pdos_args(), "--nprocs") == "8"
+    assert value(pdos_args(nprocs=3), "--nprocs") == "3"
     res = runner.invoke(app, ["paper", "--nprocs", "0", "--out", str(tmp_path / "r")])
     assert res.exit_code == 2
     assert "nprocs" in res.output
