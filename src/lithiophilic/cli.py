@@ -6,9 +6,11 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -778,16 +780,63 @@ def paper(
     out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path(
         "lithiophilic-report"
     ),
+    material: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--material",
+            "-m",
+            help="Material (repeatable); default Cu, Cu5Zn8, Cu0.64Zn0.36 (MD: Cu, Cu0.64Zn0.36).",
+        ),
+    ] = None,
+    submit_to: Annotated[
+        str | None,
+        typer.Option(
+            "--submit",
+            help="Submit instead of running here: 'slurm' (each stage's jobs with dependencies, "
+            "then a report job) or 'remote:PROJECT' (jobflow-remote).",
+        ),
+    ] = None,
+    partition: Annotated[
+        str | None, typer.Option("--partition", help="With --submit slurm: partition.")
+    ] = None,
+    time_limit: Annotated[
+        str, typer.Option("--time", help="With --submit: wall-time limit per job.")
+    ] = "04:00:00",
+    ntasks: Annotated[
+        int, typer.Option("--ntasks", help="With --submit: MPI tasks per job (GPAW ranks).")
+    ] = 1,
+    account: Annotated[
+        str | None, typer.Option("--account", help="With --submit slurm: account.")
+    ] = None,
+    pre_run: Annotated[
+        str, typer.Option("--pre-run", help="With --submit slurm: shell lines run before each job.")
+    ] = "",
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
 ) -> None:
-    """All of Fig. 5 for Cu, Cu5Zn8 and Cu0.64Zn0.36, tracked and reused; a report with verdicts."""
+    """All of Fig. 5 for Cu, Cu5Zn8 and Cu0.64Zn0.36, tracked and reused; a report with verdicts.
+
+    With --submit slurm every stage's jobs go to Slurm (the binding stage after the surface
+    stage, whose relaxed slabs it reuses), followed by a report job that runs this command
+    again without --submit: every calculation is then reused from the database, so it only
+    writes the figures, numbers and report. If a job fails, the report job is cancelled;
+    `lithiophilic db status` names the reason, and submitting again reuses finished work.
+    """
     import os
 
     from lithiophilic.db import describe_store, get_data_dir, get_store
     from lithiophilic.potentials import CalculatorSpec, calculator_provenance
     from lithiophilic.workflows.paper import PAPER_STAGES, PaperCampaign, build_report
 
+    if submit_to is not None and submit_to != "slurm" and not submit_to.startswith("remote:"):
+        _fail(
+            ConfigurationError(
+                f"--submit: {submit_to!r} is not allowed; use 'slurm' or 'remote:PROJECT'"
+            ),
+            2,
+        )
+    if submit_to is not None and nprocs is None:
+        nprocs = ntasks  # the DFT ranks are the job's tasks, not this machine's cores
     try:
         campaign = PaperCampaign(
             out_dir=out_dir,
@@ -799,6 +848,7 @@ def paper(
             data_dir=get_data_dir(data_dir),
             store=store_opt,
             stages=stage or list(PAPER_STAGES),
+            materials=material or (),
         )
         specs = {"energies": CalculatorSpec(calculator)}
         if "pdos" in campaign.stages:
@@ -806,6 +856,32 @@ def paper(
     except (LithiophilicError, ValueError) as exc:
         _fail(exc, 2)
     ddir = get_data_dir(data_dir)
+    if submit_to is not None:
+        report_argv = [
+            "paper",
+            *(["--quick"] if quick else []),
+            *("--calculator", calculator, "--dft", dft, "--md-potential", md_potential),
+            *("--nprocs", str(campaign.dft_nprocs), "--out", str(out_dir.resolve())),
+            *[a for st in campaign.stages for a in ("--stage", st)],
+            *[a for m in campaign.materials for a in ("--material", m)],
+            *("--data-dir", str(ddir.resolve())),
+            *(["--store", store_opt] if store_opt else []),
+        ]
+        _submit_paper(
+            campaign,
+            report_argv,
+            submit_to=submit_to,
+            resources={
+                "partition": partition,
+                "time": time_limit,
+                "ntasks": ntasks,
+                "account": account,
+                "pre_run": pre_run,
+            },
+            data_dir=ddir,
+            store_opt=store_opt,
+        )
+        return
     store = get_store(data_dir=ddir, store=store_opt)
     settings: dict[str, Any] = {
         "job database": describe_store(store),
@@ -836,6 +912,77 @@ def paper(
     console.print(f"report: {paths['html'].resolve()}\n        {paths['markdown'].resolve()}")
     if any(r.returncode != 0 for r in results):
         raise typer.Exit(1)
+
+
+def _submit_paper(
+    campaign: Any,
+    report_argv: list[str],
+    *,
+    submit_to: str,
+    resources: dict[str, Any],
+    data_dir: Path,
+    store_opt: str | None,
+) -> None:
+    """Submit every stage of ``campaign`` (and, on Slurm, the report job); print the jobs."""
+    from lithiophilic.db import get_store, get_tracking_store
+    from lithiophilic.slurm import SlurmError, SlurmResources, check_sbatch, submit_command
+
+    remote = submit_to.removeprefix("remote:") if submit_to.startswith("remote:") else None
+    try:
+        res = SlurmResources(**resources)
+        if remote is None:
+            check_sbatch()
+    except LithiophilicError as exc:
+        _fail(exc, 2)
+    explicit = {
+        "partition": res.partition,
+        "time": res.time,
+        "ntasks": res.ntasks if res.ntasks != 1 else None,
+        "account": res.account,
+    }
+    table = Table("stage", "panels", "jobs", "Slurm ids / flows", title="Submitted")
+    ids: dict[str, list[str]] = {}
+    for st in campaign.stage_list():
+        # binding reuses the relaxed bulk and clean slabs of the surface stage: wait for them
+        after = ids.get("surface", []) if st.name == "binding" else []
+        try:
+            recs = _submit_flows_of(
+                st.args, resources=res, remote=remote, worker=None, explicit=explicit, after=after
+            )
+        except SubmitExit as exc:
+            console.print(f"[red]stage {st.name}: its command failed (exit {exc.code})[/]")
+            raise typer.Exit(exc.code) from None
+        ids[st.name] = [r["slurm_job_id"] for r in recs if "slurm_job_id" in r]
+        shown = ids[st.name] or [r.get("flow_uuid", "") for r in recs]
+        table.add_row(st.name, ", ".join(st.panels), str(len(recs)), " ".join(shown))
+    report_cmd = shlex.join(["lithiophilic", *report_argv])
+    if remote is None:
+        tracking = get_tracking_store(get_store(data_dir=data_dir, store=store_opt))
+        try:
+            rec = submit_command(
+                report_argv,
+                name="paper-report",
+                store_spec={"data_dir": str(data_dir.resolve()), "store": store_opt},
+                tracking=tracking,
+                work_dir=data_dir / "slurm",
+                resources=res,
+                after=[i for v in ids.values() for i in v],
+            )
+        except SlurmError as exc:
+            _fail(exc, 2)
+        table.add_row("report", "all", "1", rec["slurm_job_id"])
+    out.print(table)
+    if remote is None:
+        out.print(
+            f"the report job runs after every stage job: {report_cmd}\n"
+            f"report: {campaign.out_dir.resolve() / 'report.html'} when it has finished; "
+            "track with: lithiophilic db status"
+        )
+    else:
+        out.print(
+            f"track with: lithiophilic db status --remote {remote}; when every flow has "
+            f"completed, run here (every calculation is reused): {report_cmd}"
+        )
 
 
 # --- issue 6: Li aggregation MD ---
@@ -1269,6 +1416,92 @@ def db_export(
     out.print(f"exported to {out_file}")
 
 
+class SubmitExit(Exception):
+    """The submitted command exited with a non-zero code (it printed why)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"exit {code}")
+        self.code = code
+
+
+def _submit_flows_of(
+    args: list[str],
+    *,
+    resources: Any,
+    remote: str | None,
+    worker: str | None,
+    explicit: dict[str, Any],
+    after: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Run the command ``args`` with its flows handed to Slurm or jobflow-remote.
+
+    ``explicit`` holds the resources given on the command line (jobflow-remote overrides
+    only those of its worker); ``after`` are Slurm job ids every job waits for. Returns
+    the submission records; raises :class:`SubmitExit` if the command failed, and exits
+    with code 2 for a Slurm or configuration error.
+    """
+    global _flow_sink
+    from lithiophilic.db import get_tracking_store, record_jobs
+    from lithiophilic.slurm import SlurmError, submit_flows
+
+    command = "lithiophilic " + " ".join(args)
+    submitted: list[dict[str, Any]] = []
+
+    def sink(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, Any]:
+        tracking = get_tracking_store(store)
+        if remote:
+            from lithiophilic.remote import submit_remote
+
+            slurm_res = {k: v for k, v in explicit.items() if v is not None}
+            recs = submit_remote(flows, project=remote, worker=worker, resources=slurm_res)
+            now = time.strftime("%Y-%m-%dT%H:%M:%S")
+            record_jobs(
+                tracking,
+                [
+                    {
+                        "uuid": r["flow_uuid"],
+                        "name": f"flow {r['flow']}",
+                        "flow": r["flow"],
+                        "scheduler": f"jobflow-remote:{remote}",
+                        "state": "SUBMITTED",
+                        "submitted_at": now,
+                        "command": command,
+                    }
+                    for r in recs
+                ],
+            )
+            submitted.extend(recs)
+        else:
+            store_spec = {"data_dir": str(data_dir), "store": store_opt_of(args)}
+            submitted.extend(
+                submit_flows(
+                    flows,
+                    store_spec=store_spec,
+                    tracking=tracking,
+                    work_dir=data_dir / "slurm",
+                    resources=resources,
+                    command=command,
+                    after=after,
+                )
+            )
+        return {}
+
+    _flow_sink = sink
+    quiet = out.quiet
+    out.quiet = True
+    try:
+        code = app(args=args, standalone_mode=False)
+    except (SlurmError, LithiophilicError) as exc:
+        out.quiet = quiet
+        _fail(exc, 2)
+    finally:
+        _flow_sink = None
+        out.quiet = quiet
+    if code:
+        raise SubmitExit(int(code))
+    return submitted
+
+
 @app.command(
     "submit",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -1306,9 +1539,7 @@ def submit(
     states. To rerun failed jobs, submit the same command again (stored calculations are
     reused).
     """
-    global _flow_sink
-    from lithiophilic.db import get_tracking_store, record_jobs
-    from lithiophilic.slurm import SlurmError, SlurmResources, check_sbatch, submit_flows
+    from lithiophilic.slurm import SlurmResources, check_sbatch
 
     args = list(ctx.args)
     if (scheduler is None) == (remote is None):
@@ -1340,71 +1571,20 @@ def submit(
             check_sbatch()
     except LithiophilicError as exc:
         _fail(exc, 2)
-    command = "lithiophilic " + " ".join(args)
-    submitted: list[dict[str, Any]] = []
-
-    def sink(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, Any]:
-        tracking = get_tracking_store(store)
-        if remote:
-            from lithiophilic.remote import submit_remote
-
-            # only what was given explicitly overrides the worker's resources
-            given = {
-                "partition": partition,
-                "time": time_limit if time_limit != "01:00:00" else None,
-                "ntasks": ntasks if ntasks != 1 else None,
-                "cpus_per_task": cpus_per_task if cpus_per_task != 1 else None,
-                "account": account,
-            }
-            slurm_res = {k: v for k, v in given.items() if v is not None}
-            recs = submit_remote(flows, project=remote, worker=worker, resources=slurm_res)
-            now = time.strftime("%Y-%m-%dT%H:%M:%S")
-            record_jobs(
-                tracking,
-                [
-                    {
-                        "uuid": r["flow_uuid"],
-                        "name": f"flow {r['flow']}",
-                        "flow": r["flow"],
-                        "scheduler": f"jobflow-remote:{remote}",
-                        "state": "SUBMITTED",
-                        "submitted_at": now,
-                        "command": command,
-                    }
-                    for r in recs
-                ],
-            )
-            submitted.extend(recs)
-        else:
-            store_spec = {"data_dir": str(data_dir), "store": store_opt_of(args)}
-            submitted.extend(
-                submit_flows(
-                    flows,
-                    store_spec=store_spec,
-                    tracking=tracking,
-                    work_dir=data_dir / "slurm",
-                    resources=resources,
-                    command=command,
-                )
-            )
-        return {}
-
-    _flow_sink = sink
-    quiet = out.quiet
-    out.quiet = True
+    # only what was given explicitly overrides a jobflow-remote worker's resources
+    explicit = {
+        "partition": partition,
+        "time": time_limit if time_limit != "01:00:00" else None,
+        "ntasks": ntasks if ntasks != 1 else None,
+        "cpus_per_task": cpus_per_task if cpus_per_task != 1 else None,
+        "account": account,
+    }
     try:
-        code = app(args=args, standalone_mode=False)
-    except SlurmError as exc:
-        out.quiet = quiet
-        _fail(exc, 2)
-    except LithiophilicError as exc:
-        out.quiet = quiet
-        _fail(exc, 2)
-    finally:
-        _flow_sink = None
-        out.quiet = quiet
-    if code:
-        raise typer.Exit(code)
+        submitted = _submit_flows_of(
+            args, resources=resources, remote=remote, worker=worker, explicit=explicit
+        )
+    except SubmitExit as exc:
+        raise typer.Exit(exc.code) from None
     table = Table("flow", "job", "id", title="Submitted")
     for r in submitted:
         if "slurm_job_id" in r:

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import uuid as uuidlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ __all__ = [
     "check_sbatch",
     "refresh_states",
     "render_job_script",
+    "submit_command",
     "submit_flows",
 ]
 
@@ -164,7 +166,7 @@ set -e
 {pre_run}
 export OMP_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-1}}
 {env}
-{launcher}{python} -m lithiophilic.slurm run {job_file}
+{launcher}{python} -m lithiophilic.slurm {mode} {job_file}
 """
 
 
@@ -178,8 +180,13 @@ def render_job_script(
     resources: SlurmResources,
     env: dict[str, str],
     python: str | None = None,
+    mode: str = "run",
 ) -> str:
-    """Return the sbatch script that runs one serialized job."""
+    """Return the sbatch script that runs one serialized job.
+
+    ``mode`` is ``run`` (a jobflow job) or ``command`` (a ``lithiophilic`` command line,
+    see :func:`submit_command`).
+    """
     safe = re.sub(r"[^\w.-]+", "_", name)[:40] or "job"
     exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in sorted(env.items()))
     return _SCRIPT.format(
@@ -193,6 +200,7 @@ def render_job_script(
         env=exports,
         launcher="",  # one driver process; GPAW starts its own MPI ranks ($SLURM_NTASKS)
         python=shlex.quote(python or sys.executable),
+        mode=mode,
         job_file=shlex.quote(str(job_file)),
     )
 
@@ -216,6 +224,91 @@ def _scancel(ids: list[str]) -> None:
         subprocess.run([exe, *ids], capture_output=True, check=False, timeout=60)
 
 
+def _new_submission(work_dir: Path) -> tuple[str, Path]:
+    """Return a new submission id and its directory (created)."""
+    submission = time.strftime("%Y%m%d-%H%M%S-") + uuidlib.uuid4().hex[:6]
+    sub_dir = (work_dir / submission).resolve()
+    sub_dir.mkdir(parents=True, exist_ok=True)
+    return submission, sub_dir
+
+
+def _job_env() -> dict[str, str]:
+    """Environment variables the jobs inherit from the submitting process."""
+    keep = ("LITHIOPHILIC_SQS_CACHE", "PYTHONPATH", "JOBFLOW_CONFIG_FILE")
+    return {k: v for k, v in os.environ.items() if k in keep}
+
+
+def submit_command(
+    argv: Sequence[str],
+    *,
+    name: str,
+    store_spec: dict[str, str | None],
+    tracking: Any,
+    work_dir: Path,
+    resources: SlurmResources,
+    after: Sequence[str] = (),
+    command: str = "",
+) -> dict[str, Any]:
+    """Submit one ``lithiophilic ARGV`` command line as a tracked Slurm job.
+
+    The job waits for ``after`` (``afterok``: it is cancelled if one of them fails), runs
+    ``python -m lithiophilic ARGV`` and records ``RUNNING`` and then ``COMPLETED`` or
+    ``FAILED`` (with the exit code) in the tracking store, like the jobs of
+    :func:`submit_flows`.
+
+    Returns
+    -------
+    dict
+        The job record.
+
+    Raises
+    ------
+    SlurmError
+        If Slurm refuses the job.
+    """
+    from lithiophilic.db import record_jobs
+
+    check_sbatch()
+    submission, sub_dir = _new_submission(work_dir)
+    uuid = str(uuidlib.uuid4())
+    job_file = sub_dir / f"{uuid}.json"
+    job_file.write_text(json.dumps({"uuid": uuid, "argv": list(argv), "store": store_spec}))
+    log = sub_dir / f"{uuid}.out"
+    script = sub_dir / f"{uuid}.sbatch"
+    script.write_text(
+        render_job_script(
+            job_file=job_file,
+            log=log,
+            uuid=uuid,
+            name=name,
+            flow_name=name,
+            resources=resources,
+            env=_job_env(),
+            mode="command",
+        )
+    )
+    deps = list(dict.fromkeys(after))
+    sid = _sbatch(script, deps)
+    rec = {
+        "uuid": uuid,
+        "name": name,
+        "flow": name,
+        "submission": submission,
+        "scheduler": "slurm",
+        "slurm_job_id": sid,
+        "depends_on": deps,
+        "state": "SUBMITTED",
+        "reason": None,
+        "script": str(script),
+        "log": str(log),
+        "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "command": command or shlex.join(["lithiophilic", *argv]),
+    }
+    record_jobs(tracking, [rec])
+    logger.info("submitted %s as Slurm job %s (after %s)", name, sid, deps or "-")
+    return rec
+
+
 def submit_flows(
     flows: dict[str, Any],
     *,
@@ -224,6 +317,7 @@ def submit_flows(
     work_dir: Path,
     resources: SlurmResources,
     command: str = "",
+    after: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Submit every job of ``flows`` to Slurm (parents first) and record them.
 
@@ -243,6 +337,9 @@ def submit_flows(
         Resources of every job.
     command
         The command line that made the flows (recorded, to rerun).
+    after
+        Slurm job ids every job also waits for (``afterok``), e.g. an earlier stage whose
+        stored results the flows reuse.
 
     Returns
     -------
@@ -262,14 +359,8 @@ def submit_flows(
     from lithiophilic.db import record_jobs
 
     check_sbatch()
-    submission = time.strftime("%Y%m%d-%H%M%S-") + uuidlib.uuid4().hex[:6]
-    sub_dir = (work_dir / submission).resolve()
-    sub_dir.mkdir(parents=True, exist_ok=True)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in ("LITHIOPHILIC_SQS_CACHE", "PYTHONPATH", "JOBFLOW_CONFIG_FILE")
-    }
+    submission, sub_dir = _new_submission(work_dir)
+    env = _job_env()
     records: list[dict[str, Any]] = []
     slurm_ids: dict[str, str] = {}
     now = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -293,6 +384,7 @@ def submit_flows(
                     )
                 )
                 deps = [slurm_ids[p] for p in parents if p in slurm_ids]
+                deps += [a for a in after if a not in deps]
                 sid = _sbatch(script, deps)
                 slurm_ids[job.uuid] = sid
                 rec = {
@@ -438,14 +530,42 @@ def run_job(job_file: str | Path) -> int:
     return 0
 
 
+def run_command(job_file: str | Path) -> int:
+    """Run one submitted ``lithiophilic`` command line (inside a Slurm job); return its code."""
+    from lithiophilic.db import get_store, get_tracking_store, set_job_state
+
+    payload = json.loads(Path(job_file).read_text())
+    uuid = payload["uuid"]
+    tracking = get_tracking_store(get_store(**payload["store"]))
+    proc: subprocess.Popen[bytes] | None = None
+
+    def on_term(signum: int, frame: Any) -> None:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+        set_job_state(
+            tracking, uuid, "FAILED", f"{_TERMINATED} (signal {signum}: time limit or scancel)"
+        )
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    set_job_state(tracking, uuid, "RUNNING")
+    proc = subprocess.Popen([sys.executable, "-m", "lithiophilic", *payload["argv"]])
+    code = proc.wait()
+    if code == 0:
+        set_job_state(tracking, uuid, "COMPLETED")
+    else:
+        set_job_state(tracking, uuid, "FAILED", f"command exited with code {code}; see the log")
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: ``python -m lithiophilic.slurm run JOB.json``."""
+    """Worker entry point: ``python -m lithiophilic.slurm run|command JOB.json``."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] != "run":
-        sys.stderr.write("usage: python -m lithiophilic.slurm run JOB.json\n")
+    if len(args) != 2 or args[0] not in ("run", "command"):
+        sys.stderr.write("usage: python -m lithiophilic.slurm run|command JOB.json\n")
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return run_job(args[1])
+    return run_job(args[1]) if args[0] == "run" else run_command(args[1])
 
 
 if __name__ == "__main__":

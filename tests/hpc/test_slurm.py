@@ -109,3 +109,41 @@ def test_job_killed_at_the_time_limit_is_marked_failed_with_the_reason(local_slu
     assert "TIMEOUT" in jobs[0]["reason"]
     assert "time limit" in jobs[0]["reason"]
     assert jobs[0]["slurm_job_id"] == records[0]["slurm_job_id"]
+
+
+def test_paper_submitted_to_slurm_runs_its_stage_then_a_report_job(local_slurm, tmp_path):
+    """`paper --submit slurm`: the stage's jobs, then a report job that reuses their results."""
+    env = cli_env(**local_slurm.env())
+    data_dir, out_dir = tmp_path / "data", tmp_path / "report"
+    proc = run_cli(
+        "paper", "--submit", "slurm", "--partition", "debug", "--time", "00:10:00",
+        "--stage", "surface", "--material", "Cu", "--calculator", "emt", "--quick",
+        "--out", str(out_dir), "--data-dir", str(data_dir), env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "report job runs after every stage job" in proc.stdout
+    assert not (out_dir / "report.md").exists()  # nothing was run here
+    jobs = _wait_final(data_dir, env, 300)
+    states = {j["name"]: j["state"] for j in jobs}
+    assert set(states.values()) == {"COMPLETED"}, jobs
+    report = next(j for j in jobs if j["name"] == "paper-report")
+    stage_ids = {j["slurm_job_id"] for j in jobs if j["name"] != "paper-report"}
+    assert len(stage_ids) == 2  # bulk relaxation, then the slab fan-out (afterok on it)
+    assert set(report["depends_on"]) == stage_ids
+    assert "--stage surface" in report["command"] and "--submit" not in report["command"]
+    # the report job ran `paper` without --submit: the stage reused the stored results
+    log = (out_dir / "logs" / "surface.log").read_text()
+    assert "relax Cu bulk: reusing stored result" in log
+    summary = json.loads((out_dir / "data" / "surface.json").read_text())
+    rows = summary["rows"] if isinstance(summary, dict) else summary
+    assert {r["material"] for r in rows} == {"Cu"}
+    assert all(r["calculator"] == "emt" for r in rows)
+    text = (out_dir / "report.md").read_text()
+    assert "fig5a" in text
+    assert "pdos" not in json.loads((out_dir / "claims.json").read_text()).get("stages", {})
+
+
+def test_paper_submit_rejects_an_unknown_target(tmp_path):
+    proc = run_cli("paper", "--submit", "pbs", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 2
+    assert "--submit: 'pbs' is not allowed; use 'slurm' or 'remote:PROJECT'" in proc.stderr

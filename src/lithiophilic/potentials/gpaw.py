@@ -99,6 +99,8 @@ GPAW_DEFAULTS: dict[str, Any] = {
     "maxiter": 300,
     "energy_tol_ev_per_electron": 5e-4,
     "density_tol": 1e-4,
+    # GPAW's eigenstate residual criterion, eV²/electron (GPAW's own default 4e-8)
+    "eigenstates_tol_ev2_per_electron": 4e-8,
     "nprocs": None,
     "mpiexec": None,
     "txt": "gpaw.txt",
@@ -127,6 +129,7 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         ("ecut_ev", lambda v: v > 0, "> 0 eV"),
         ("smearing_ev", lambda v: v >= 0, ">= 0 eV"),
         ("maxiter", lambda v: int(v) >= 1, ">= 1"),
+        ("eigenstates_tol_ev2_per_electron", lambda v: 0 < v <= 1e-3, "in (0, 1e-3] eV²/electron"),
         ("nprocs", lambda v: v is None or int(v) >= 1, ">= 1 (or null: $SLURM_NTASKS or 1)"),
     ]
     return resolve_dft_settings("gpaw", settings, GPAW_DEFAULTS, GPAW_PRESETS, checks)
@@ -259,6 +262,7 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
         "convergence": {
             "energy": float(settings["energy_tol_ev_per_electron"]),
             "density": float(settings["density_tol"]),
+            "eigenstates": float(settings["eigenstates_tol_ev2_per_electron"]),
         },
     }
     if isolated_atom and spinpol:
@@ -543,34 +547,52 @@ def _pdos_inprocess(
 
     calc_atoms, prep = _prepare(atoms, settings)
     txt = run_dir / "gpaw-scf.txt"
-    gpaw = _new_gpaw(prep["kwargs"], txt)
-    scf = _compute(calc_atoms, gpaw, [], settings, txt)
     dos_kpts = options.get("dos_kpts") or kpts_from_density(
         atoms, float(options["dos_kpt_density_a"])
     )
     if prep["summary"]["system_kind"] == "molecule":
         dos_kpts = [1, 1, 1]
-    nscf_txt = run_dir / "gpaw-dos.txt"
-    nval = float(gpaw.get_number_of_electrons())
     # converge every occupied band plus about one band per atom above them (E_F + ~2 eV in a
-    # metal); the few extra bands only help the eigensolver.  Eigenvalue residuals of 1e-6
-    # eV^2/electron are far below the 0.1 eV broadening and take ~3x fewer iterations than
-    # GPAW's SCF default (4e-8), which dominated the cost in 26-atom cells.
-    n_conv = math.ceil(nval / 2) + max(4, len(atoms))
-    nbands = n_conv + max(4, len(atoms) // 2)
-    try:
-        nscf = gpaw.fixed_density(
-            kpts={"size": list(dos_kpts), "gamma": True},
-            nbands=nbands,
-            convergence={
-                "bands": n_conv,
-                "eigenstates": float(options.get("eigenstates_tol", 1e-6)),
-            },
-            txt=str(nscf_txt),
-        )
-        nscf.get_potential_energy()
-    except KohnShamConvergenceError as exc:
-        raise _not_converged(exc, settings, nscf_txt) from exc
+    # metal); the few extra bands only help the eigensolver.
+    n_extra_conv = max(4, len(atoms))
+    n_pad = max(4, len(atoms) // 2)
+    same_mesh = [int(n) for n in dos_kpts] == [int(n) for n in prep["summary"]["kpts"]]
+    if same_mesh:
+        # the DOS mesh is the SCF mesh: converge the extra bands in the SCF itself and take
+        # the DOS from it (a fixed-density run on the same mesh would repeat the SCF's work)
+        kwargs = dict(prep["kwargs"])
+        kwargs["nbands"] = -(n_extra_conv + n_pad)  # GPAW: <= 0 means occupied + |n|
+        kwargs["convergence"] = {**kwargs["convergence"], "bands": -n_pad}
+        gpaw = _new_gpaw(kwargs, txt)
+        scf = _compute(calc_atoms, gpaw, [], settings, txt)
+        nval = float(gpaw.get_number_of_electrons())
+        nscf, dos_run = gpaw, "scf"
+        nbands = int(gpaw.get_number_of_bands())
+        n_conv = nbands - n_pad
+    else:
+        gpaw = _new_gpaw(prep["kwargs"], txt)
+        scf = _compute(calc_atoms, gpaw, [], settings, txt)
+        nscf_txt = run_dir / "gpaw-dos.txt"
+        nval = float(gpaw.get_number_of_electrons())
+        # Eigenvalue residuals of 1e-6 eV^2/electron are far below the 0.1 eV broadening and
+        # take ~3x fewer iterations than GPAW's SCF default (4e-8), which dominated the cost
+        # in 26-atom cells.
+        n_conv = math.ceil(nval / 2) + n_extra_conv
+        nbands = n_conv + n_pad
+        try:
+            nscf = gpaw.fixed_density(
+                kpts={"size": list(dos_kpts), "gamma": True},
+                nbands=nbands,
+                convergence={
+                    "bands": n_conv,
+                    "eigenstates": float(options.get("eigenstates_tol", 1e-6)),
+                },
+                txt=str(nscf_txt),
+            )
+            nscf.get_potential_energy()
+        except KohnShamConvergenceError as exc:
+            raise _not_converged(exc, settings, nscf_txt) from exc
+        dos_run = "fixed-density"
     fermi = float(nscf.get_fermi_level())
     n_k, n_s = len(nscf.get_ibz_k_points()), nscf.get_number_of_spins()
     first_unconverged = min(
@@ -594,6 +616,7 @@ def _pdos_inprocess(
         "dos_kpts": [int(n) for n in dos_kpts],
         "nbands": nbands,
         "n_converged_bands": n_conv,
+        "dos_run": dos_run,
         "dos_converged_up_to_ev": first_unconverged - fermi,
         "n_valence_electrons": nval,
         "width_ev": width,

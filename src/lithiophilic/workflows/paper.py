@@ -99,6 +99,9 @@ class PaperCampaign:
         Campaign database (``--data-dir``/``--store`` of every command).
     stages
         Stages to run (default all of :data:`PAPER_STAGES`).
+    materials
+        Materials of every stage (default: each command's own, i.e. Cu, Cu5Zn8 and
+        Cu0.64Zn0.36; the MD: Cu and Cu0.64Zn0.36).
     """
 
     out_dir: Path
@@ -110,6 +113,7 @@ class PaperCampaign:
     data_dir: Path | None = None
     store: str | None = None
     stages: Sequence[str] = field(default_factory=lambda: list(PAPER_STAGES))
+    materials: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.stages) - set(PAPER_STAGES))
@@ -217,6 +221,13 @@ class PaperCampaign:
             ),
         }
         for st in every.values():
+            if self.materials:
+                if st.name == "md":  # replace the MD's default pair of surfaces
+                    for m in ("Cu", "Cu0.64Zn0.36"):
+                        i = st.args.index(m)
+                        del st.args[i - 1 : i + 1]
+                for m in self.materials:
+                    st.args += ["--material", m]
             st.args += self._common()
         return [every[name] for name in PAPER_STAGES if name in self.stages]
 

@@ -83,7 +83,12 @@ class PdosDoc(CalculatorProvenance):
     energy_ev: float = Field(description="SCF total energy, eV.")
     fermi_level_ev: float = Field(description="Fermi level of the SCF (absolute), eV.")
     scf_kpts: list[int] = Field(description="Monkhorst-Pack (Γ-centred) mesh of the SCF.")
-    dos_kpts: list[int] = Field(description="Mesh of the fixed-density DOS run.")
+    dos_kpts: list[int] = Field(description="k-point mesh of the DOS.")
+    dos_run: str = Field(
+        "fixed-density",
+        description="'fixed-density': a non-self-consistent run on the denser DOS mesh; 'scf': "
+        "the DOS mesh is the SCF mesh, so the DOS comes from the SCF (extra bands converged).",
+    )
     dos_kpt_density_a: float = Field(description="k-point density of the DOS run, per Å⁻¹.")
     width_ev: float = Field(description="Gaussian broadening w of the DOS, eV.")
     dos_converged_up_to_ev: float = Field(
@@ -254,6 +259,7 @@ class PdosCalcMaker(Maker):
             fermi_level_ev=float(results["fermi_level_ev"]),
             scf_kpts=[int(k) for k in results["scf_kpts"]],
             dos_kpts=[int(k) for k in results["dos_kpts"]],
+            dos_run=str(results.get("dos_run", "fixed-density")),
             dos_kpt_density_a=self.dos_kpt_density_a,
             width_ev=self.width_ev,
             dos_converged_up_to_ev=float(results["dos_converged_up_to_ev"]),
