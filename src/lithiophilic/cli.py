@@ -1755,7 +1755,7 @@ def pdos(
         bool,
         typer.Option(
             "--quick",
-            help="300 eV, SCF k-density 2.0, DOS k-density 3.0, 751 grid points: minutes, not converged values.",
+            help="300 eV, k-density 2.0, DOS on the SCF mesh, eigenstate residuals 1e-5 eV²/electron, 751 grid points: minutes, not converged values.",
         ),
     ] = False,
     json_file: Annotated[
@@ -1781,7 +1781,10 @@ def pdos(
 
     materials = material or ([] if structure_file else list(defaults.PAPER_MATERIALS))
     if quick:
-        ecut, kpt_density, dos_kpt_density = ecut or 300.0, kpt_density or 2.0, 3.0
+        # the DOS on the SCF mesh (no fixed-density run) and looser eigenstate residuals:
+        # 26-atom Cu5Zn8 in ~1 min on 2 ranks instead of 3
+        ecut, kpt_density = ecut or 300.0, kpt_density or 2.0
+        dos_kpt_density = kpt_density
     _use_sqs_cache(data_dir)
     try:
         if calculator not in _PDOS_CALCULATORS:
@@ -1793,6 +1796,8 @@ def pdos(
         settings = _gpaw_settings(
             preset=preset, ecut=ecut, kpt_density=kpt_density, smearing=smearing, nprocs=nprocs
         )
+        if quick:
+            settings["eigenstates_tol_ev2_per_electron"] = 1e-5
         spec = CalculatorSpec(calculator, settings)
         base = PdosMaker(
             pdos_maker=PdosCalcMaker(

@@ -183,3 +183,38 @@ def test_convergence_helper_reports_change_per_step(tmp_path):
     )
     with pytest.raises(ConfigurationError, match="parameter: 'cutoff' is not one of"):
         gpaw_convergence(cu, "cutoff", [1, 2])
+
+
+@pytest.mark.slow
+def test_pdos_on_the_scf_mesh_skips_the_fixed_density_run_and_agrees_with_it(tmp_path):
+    """DOS mesh == SCF mesh: the DOS comes from the SCF (extra bands converged there)."""
+    from lithiophilic.analysis.pdos import pdos_summary
+    from lithiophilic.potentials.gpaw import _pdos_inprocess
+
+    atoms = bulk("Cu", "fcc", a=3.63)
+    settings = resolve_gpaw_settings({"ecut_ev": 300.0, "kpt_density_a": 2.5, "nprocs": 1})
+    opts = {"dos_kpts": None, "width_ev": 0.2, "energy_window_ev": [-10.0, 5.0], "n_points": 301}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    same, same_arr = _pdos_inprocess(
+        atoms, settings, {**opts, "dos_kpt_density_a": 2.5}, tmp_path / "a"
+    )
+    assert same["dos_run"] == "scf" and same["dos_kpts"] == same["scf_kpts"] == [8, 8, 8]
+    assert not (tmp_path / "a" / "gpaw-dos.txt").exists()
+    assert same["dos_converged_up_to_ev"] > 1.0  # the extra bands are converged above E_F
+    # against a fixed-density run on a denser mesh: the same d band and the same count of
+    # occupied states
+    dense, dense_arr = _pdos_inprocess(
+        atoms, settings, {**opts, "dos_kpt_density_a": 3.5}, tmp_path / "b"
+    )
+    assert dense["dos_run"] == "fixed-density" and dense["dos_kpts"][0] > 8
+    e = same_arr["energies_ev"]
+    occ = (e > -8.0) & (e < 0.0)
+    n_same = np.trapezoid(same_arr["total_dos"][occ], e[occ])
+    n_dense = np.trapezoid(dense_arr["total_dos"][occ], e[occ])
+    assert abs(n_same / n_dense - 1) < 0.02
+    centre = [
+        pdos_summary(arr["energies_ev"], arr["pdos"], ["Cu"])["Cu"]["d_band_centre_ev"]
+        for arr in (same_arr, dense_arr)
+    ]
+    assert abs(centre[0] - centre[1]) < 0.1

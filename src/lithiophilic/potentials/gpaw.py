@@ -692,6 +692,9 @@ def gpaw_pdos(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Return the l-projected DOS of every atom: SCF, then a fixed-density run on a denser mesh.
 
+    If the DOS mesh is the SCF mesh, the SCF converges the extra bands and gives the DOS
+    itself (``results["dos_run"] == "scf"``); otherwise ``"fixed-density"``.
+
     Parameters
     ----------
     atoms

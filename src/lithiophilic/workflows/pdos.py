@@ -135,6 +135,9 @@ class PdosDoc(CalculatorProvenance):
 class PdosCalcMaker(Maker):
     """SCF, then a fixed-density DOS run on a denser mesh, then per-element PDOS numbers.
 
+    When the DOS mesh equals the SCF mesh the DOS is taken from the SCF itself (its extra
+    bands converged), with no fixed-density run (``PdosDoc.dos_run``).
+
     Parameters
     ----------
     name
