@@ -15,6 +15,10 @@ outputs (``SUBMITTED`` → ``RUNNING`` → ``COMPLETED``/``FAILED``/``CANCELLED`
 reason); :func:`refresh_states` asks Slurm (``scontrol show job``) about jobs that have not
 reported back (killed at the time limit, cancelled, node failure).
 
+:func:`submit_command` submits a whole ``lithiophilic`` command line as one tracked job
+(``python -m lithiophilic.slurm command JOB.json``): ``paper --submit slurm`` uses it for the
+report job that runs after every stage's jobs.
+
 Rerun a failed or killed submission by submitting the same command again (with more
 ``--time`` if the time limit killed it): every converged calculation is reused through its
 cache key, so only the unfinished work runs again.
