@@ -914,6 +914,33 @@ def paper(
         raise typer.Exit(1)
 
 
+def _cancel_submitted(
+    records: list[dict[str, Any]], reason: str, data_dir: Path, store_opt: str | None
+) -> None:
+    """Cancel the Slurm jobs of ``records`` and mark them ``CANCELLED`` with ``reason``.
+
+    jobflow-remote flows cannot be withdrawn from here; they are named instead.
+    """
+    from lithiophilic.db import get_store, get_tracking_store, set_job_state
+    from lithiophilic.slurm import cancel_jobs
+
+    slurm = [r for r in records if "slurm_job_id" in r]
+    if slurm:
+        cancel_jobs([r["slurm_job_id"] for r in slurm])
+        tracking = get_tracking_store(get_store(data_dir=data_dir, store=store_opt))
+        for r in slurm:
+            now = tracking.query_one({"uuid": r["uuid"]}) or {}
+            if now.get("state") != "COMPLETED":  # a finished job's results stay valid
+                set_job_state(tracking, r["uuid"], "CANCELLED", reason)
+        console.print(f"cancelled the {len(slurm)} Slurm job(s) already submitted")
+    flows = [r["flow_uuid"] for r in records if "flow_uuid" in r]
+    if flows:
+        console.print(
+            "jobflow-remote flows already submitted (delete them with jf flow delete if "
+            f"unwanted): {' '.join(flows)}"
+        )
+
+
 def _submit_paper(
     campaign: Any,
     report_argv: list[str],
@@ -942,6 +969,7 @@ def _submit_paper(
     }
     table = Table("stage", "panels", "jobs", "Slurm ids / flows", title="Submitted")
     ids: dict[str, list[str]] = {}
+    submitted: list[dict[str, Any]] = []
     for st in campaign.stage_list():
         # binding reuses the relaxed bulk and clean slabs of the surface stage: wait for them
         after = ids.get("surface", []) if st.name == "binding" else []
@@ -949,9 +977,13 @@ def _submit_paper(
             recs = _submit_flows_of(
                 st.args, resources=res, remote=remote, worker=None, explicit=explicit, after=after
             )
-        except SubmitExit as exc:
-            console.print(f"[red]stage {st.name}: its command failed (exit {exc.code})[/]")
-            raise typer.Exit(exc.code) from None
+        except (SubmitExit, typer.Exit) as exc:
+            code = int(getattr(exc, "code", None) or getattr(exc, "exit_code", None) or 2)
+            why = f"paper submission aborted: stage {st.name} could not be submitted"
+            console.print(f"[red]{why} (exit {code})[/]")
+            _cancel_submitted(submitted, why, data_dir, store_opt)
+            raise typer.Exit(code) from None
+        submitted += recs
         ids[st.name] = [r["slurm_job_id"] for r in recs if "slurm_job_id" in r]
         shown = ids[st.name] or [r.get("flow_uuid", "") for r in recs]
         table.add_row(st.name, ", ".join(st.panels), str(len(recs)), " ".join(shown))
@@ -969,6 +1001,7 @@ def _submit_paper(
                 after=[i for v in ids.values() for i in v],
             )
         except SlurmError as exc:
+            _cancel_submitted(submitted, f"paper submission aborted: {exc}", data_dir, store_opt)
             _fail(exc, 2)
         table.add_row("report", "all", "1", rec["slurm_job_id"])
     out.print(table)

@@ -47,6 +47,7 @@ from lithiophilic.errors import ConfigurationError, LithiophilicError
 __all__ = [
     "SlurmError",
     "SlurmResources",
+    "cancel_jobs",
     "check_sbatch",
     "refresh_states",
     "render_job_script",
@@ -222,7 +223,8 @@ def _sbatch(script: Path, dependencies: list[str]) -> str:
     return proc.stdout.strip().split(";")[0]
 
 
-def _scancel(ids: list[str]) -> None:
+def cancel_jobs(ids: list[str]) -> None:
+    """``scancel`` these Slurm job ids (no-op without ``scancel``)."""
     exe = shutil.which("scancel")
     if exe and ids:
         subprocess.run([exe, *ids], capture_output=True, check=False, timeout=60)
@@ -411,7 +413,7 @@ def submit_flows(
                 records.append(rec)
                 logger.info("submitted %s as Slurm job %s (after %s)", job.name, sid, deps or "-")
     except SlurmError as exc:
-        _scancel(list(slurm_ids.values()))
+        cancel_jobs(list(slurm_ids.values()))
         for rec in records:
             rec["state"], rec["reason"] = "CANCELLED", f"submission aborted: {exc}"
         record_jobs(tracking, records)

@@ -147,3 +147,23 @@ def test_paper_submit_rejects_an_unknown_target(tmp_path):
     proc = run_cli("paper", "--submit", "pbs", "--out", str(tmp_path / "r"))
     assert proc.returncode == 2
     assert "--submit: 'pbs' is not allowed; use 'slurm' or 'remote:PROJECT'" in proc.stderr
+
+
+def test_paper_submission_that_fails_at_a_later_stage_cancels_what_it_submitted(
+    local_slurm, tmp_path
+):
+    env = cli_env(**local_slurm.env())
+    data_dir = tmp_path / "data"
+    proc = run_cli(
+        "paper", "--submit", "slurm", "--partition", "debug", "--time", "00:10:00",
+        "--stage", "surface", "--stage", "binding", "--material", "Cu", "--calculator", "emt",
+        "--quick", "--out", str(tmp_path / "r"), "--data-dir", str(data_dir),
+        "--pre-run", "sleep 20",  # the surface jobs cannot finish before they are cancelled
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "paper submission aborted: stage binding" in proc.stdout + proc.stderr
+    jobs = _wait_final(data_dir, env, 120)
+    assert jobs and {j["state"] for j in jobs} == {"CANCELLED"}, jobs
+    assert "paper-report" not in {j["name"] for j in jobs}
+    assert all("stage binding" in j["reason"] for j in jobs)
