@@ -197,3 +197,21 @@ def test_paper_dft_ranks_from_option_slurm_or_cores(tmp_path, monkeypatch):
     res = runner.invoke(app, ["paper", "--nprocs", "0", "--out", str(tmp_path / "r")])
     assert res.exit_code == 2
     assert "nprocs" in res.output
+
+
+def test_paper_stage_commands_full_pdos_settings_and_materials(tmp_path):
+    from lithiophilic.workflows.paper import PAPER_PDOS_SETTINGS, PaperCampaign
+
+    def args(**kw: object) -> dict[str, list[str]]:
+        return {s.name: s.args for s in PaperCampaign(out_dir=tmp_path, **kw).stage_list()}  # type: ignore[arg-type]
+
+    full, quick = args(), args(quick=True)
+    pdos = " ".join(full["pdos"])
+    assert " ".join(PAPER_PDOS_SETTINGS) in pdos and "--quick" not in pdos
+    assert "--dos-kpt-density" not in quick["pdos"] and "--quick" in quick["pdos"]
+    assert "--material" not in full["surface"]  # each command's default materials
+    assert full["md"].count("--material") == 2
+    chosen = args(materials=["Cu", "CuAg"], stages=["surface", "md"])
+    for st in ("surface", "md"):
+        given = [chosen[st][i + 1] for i, a in enumerate(chosen[st]) if a == "--material"]
+        assert given == ["Cu", "CuAg"]  # the MD's default pair is replaced, not added to
