@@ -189,23 +189,23 @@ def test_convergence_helper_reports_change_per_step(tmp_path):
 def test_pdos_on_the_scf_mesh_skips_the_fixed_density_run_and_agrees_with_it(tmp_path):
     """DOS mesh == SCF mesh: the DOS comes from the SCF (extra bands converged there)."""
     from lithiophilic.analysis.pdos import pdos_summary
-    from lithiophilic.potentials.gpaw import _pdos_inprocess
+    from lithiophilic.potentials.gpaw import gpaw_pdos
 
     atoms = bulk("Cu", "fcc", a=3.63)
-    settings = resolve_gpaw_settings({"ecut_ev": 300.0, "kpt_density_a": 2.5, "nprocs": 1})
-    opts = {"dos_kpts": None, "width_ev": 0.2, "energy_window_ev": [-10.0, 5.0], "n_points": 301}
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    same, same_arr = _pdos_inprocess(
-        atoms, settings, {**opts, "dos_kpt_density_a": 2.5}, tmp_path / "a"
+    settings = {"ecut_ev": 300.0, "kpt_density_a": 2.5, "nprocs": 1}
+    opts = {"width_ev": 0.2, "n_points": 301}
+    # through gpaw_pdos: in a process that has loaded LAMMPS (MPICH) it runs GPAW (OpenMPI)
+    # in a subprocess; calling the in-process worker directly would abort such a process
+    same, same_arr = gpaw_pdos(
+        atoms, settings=settings, dos_kpt_density_a=2.5, directory=tmp_path / "a", **opts
     )
     assert same["dos_run"] == "scf" and same["dos_kpts"] == same["scf_kpts"] == [8, 8, 8]
-    assert not (tmp_path / "a" / "gpaw-dos.txt").exists()
+    assert not list((tmp_path / "a").rglob("gpaw-dos.txt"))
     assert same["dos_converged_up_to_ev"] > 1.0  # the extra bands are converged above E_F
     # against a fixed-density run on a denser mesh: the same d band and the same count of
     # occupied states
-    dense, dense_arr = _pdos_inprocess(
-        atoms, settings, {**opts, "dos_kpt_density_a": 3.5}, tmp_path / "b"
+    dense, dense_arr = gpaw_pdos(
+        atoms, settings=settings, dos_kpt_density_a=3.5, directory=tmp_path / "b", **opts
     )
     assert dense["dos_run"] == "fixed-density" and dense["dos_kpts"][0] > 8
     e = same_arr["energies_ev"]
