@@ -754,6 +754,11 @@ def results(
 
 
 # --- issue 8: the paper campaign ---
+#: Default wall-time limit per job of ``paper --submit`` (a jobflow-remote worker keeps its own
+#: unless --time is given).
+PAPER_SUBMIT_TIME = "04:00:00"
+
+
 @app.command("paper")
 def paper(
     quick: Annotated[
@@ -801,7 +806,7 @@ def paper(
     ] = None,
     time_limit: Annotated[
         str, typer.Option("--time", help="With --submit: wall-time limit per job.")
-    ] = "04:00:00",
+    ] = PAPER_SUBMIT_TIME,
     ntasks: Annotated[
         int, typer.Option("--ntasks", help="With --submit: MPI tasks per job (GPAW ranks).")
     ] = 1,
@@ -963,7 +968,7 @@ def _submit_paper(
         _fail(exc, 2)
     explicit = {
         "partition": res.partition,
-        "time": res.time,
+        "time": res.time if res.time != PAPER_SUBMIT_TIME else None,
         "ntasks": res.ntasks if res.ntasks != 1 else None,
         "account": res.account,
     }
