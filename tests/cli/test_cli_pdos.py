@@ -53,3 +53,21 @@ def test_dft_converge_runs_and_rejects_bad_parameter(tmp_path):
     assert res.exit_code == 0, res.output
     rows = json.loads(out.read_text())["rows"]
     assert [r["value"] for r in rows] == [1.0, 1.5] and rows[1]["delta_per_atom_mev"] is not None
+
+
+@pytest.mark.slow
+def test_quick_pdos_of_bulk_cu_uses_a_dense_dos_mesh(tmp_path):
+    """--quick: a 1-atom cell still gets a fixed-density DOS run on a dense mesh."""
+    out = tmp_path / "pdos.json"
+    res = runner.invoke(
+        app,
+        ["pdos", "-m", "Cu", "--quick", "--nprocs", "1", "--json", str(out),
+         "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())["materials"]["Cu"]
+    assert doc["dos_run"] == "fixed-density"
+    assert doc["dos_kpt_density_a"] == 6.0 and min(doc["dos_kpts"]) > 2 * min(doc["scf_kpts"])
+    cu = doc["elements"]["Cu"]
+    assert 0.15 < cu["dos_at_fermi_states_per_ev_atom"] < 0.35  # s+p+d in the sphere; ~0.25
+    assert -3.0 < cu["d_band_centre_ev"] < -2.0
