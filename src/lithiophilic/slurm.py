@@ -244,6 +244,55 @@ def _job_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in keep}
 
 
+def _submit_one(
+    sub_dir: Path,
+    *,
+    uuid: str,
+    name: str,
+    flow_name: str,
+    payload: str,
+    resources: SlurmResources,
+    env: dict[str, str],
+    deps: list[str],
+    mode: str,
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    """Write one job's payload and sbatch script, submit it, return its tracking record.
+
+    ``record`` holds the fields that differ between jobflow jobs and command jobs
+    (``flow``, ``submission``, ``command``, ...); the Slurm fields are added here.
+    """
+    job_file = sub_dir / f"{uuid}.json"
+    job_file.write_text(payload)
+    log = sub_dir / f"{uuid}.out"
+    script = sub_dir / f"{uuid}.sbatch"
+    script.write_text(
+        render_job_script(
+            job_file=job_file,
+            log=log,
+            uuid=uuid,
+            name=name,
+            flow_name=flow_name,
+            resources=resources,
+            env=env,
+            mode=mode,
+        )
+    )
+    sid = _sbatch(script, deps)
+    return {
+        "uuid": uuid,
+        "name": name,
+        **record,
+        "scheduler": "slurm",
+        "slurm_job_id": sid,
+        "depends_on": deps,
+        "state": "SUBMITTED",
+        "reason": None,
+        "script": str(script),
+        "log": str(log),
+    }
+
+
 def submit_command(
     argv: Sequence[str],
     *,
@@ -277,41 +326,26 @@ def submit_command(
     check_sbatch()
     submission, sub_dir = _new_submission(work_dir)
     uuid = str(uuidlib.uuid4())
-    job_file = sub_dir / f"{uuid}.json"
-    job_file.write_text(json.dumps({"uuid": uuid, "argv": list(argv), "store": store_spec}))
-    log = sub_dir / f"{uuid}.out"
-    script = sub_dir / f"{uuid}.sbatch"
-    script.write_text(
-        render_job_script(
-            job_file=job_file,
-            log=log,
-            uuid=uuid,
-            name=name,
-            flow_name=name,
-            resources=resources,
-            env=_job_env(),
-            mode="command",
-        )
-    )
     deps = list(dict.fromkeys(after))
-    sid = _sbatch(script, deps)
-    rec = {
-        "uuid": uuid,
-        "name": name,
-        "flow": name,
-        "submission": submission,
-        "scheduler": "slurm",
-        "slurm_job_id": sid,
-        "depends_on": deps,
-        "state": "SUBMITTED",
-        "reason": None,
-        "script": str(script),
-        "log": str(log),
-        "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "command": command or shlex.join(["lithiophilic", *argv]),
-    }
+    rec = _submit_one(
+        sub_dir,
+        uuid=uuid,
+        name=name,
+        flow_name=name,
+        payload=json.dumps({"uuid": uuid, "argv": list(argv), "store": store_spec}),
+        resources=resources,
+        env=_job_env(),
+        deps=deps,
+        mode="command",
+        record={
+            "flow": name,
+            "submission": submission,
+            "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "command": command or shlex.join(["lithiophilic", *argv]),
+        },
+    )
     record_jobs(tracking, [rec])
-    logger.info("submitted %s as Slurm job %s (after %s)", name, sid, deps or "-")
+    logger.info("submitted %s as Slurm job %s (after %s)", name, rec["slurm_job_id"], deps or "-")
     return rec
 
 
@@ -373,42 +407,29 @@ def submit_flows(
     try:
         for label, flow in flows.items():
             for job, parents in flow.iterflow():
-                job_file = sub_dir / f"{job.uuid}.json"
                 payload = {"job": job, "store": store_spec, "run_dir": str(sub_dir / "runs")}
-                job_file.write_text(json.dumps(payload, cls=MontyEncoder))
-                log = sub_dir / f"{job.uuid}.out"
-                script = sub_dir / f"{job.uuid}.sbatch"
-                script.write_text(
-                    render_job_script(
-                        job_file=job_file,
-                        log=log,
-                        uuid=job.uuid,
-                        name=job.name,
-                        flow_name=label,
-                        resources=resources,
-                        env=env,
-                    )
-                )
                 deps = [slurm_ids[p] for p in parents if p in slurm_ids]
                 deps += [a for a in after if a not in deps]
-                sid = _sbatch(script, deps)
+                rec = _submit_one(
+                    sub_dir,
+                    uuid=job.uuid,
+                    name=job.name,
+                    flow_name=label,
+                    payload=json.dumps(payload, cls=MontyEncoder),
+                    resources=resources,
+                    env=env,
+                    deps=deps,
+                    mode="run",
+                    record={
+                        "flow": label,
+                        "flow_uuid": flow.uuid,
+                        "submission": submission,
+                        "submitted_at": now,
+                        "command": command,
+                    },
+                )
+                sid = rec["slurm_job_id"]
                 slurm_ids[job.uuid] = sid
-                rec = {
-                    "uuid": job.uuid,
-                    "name": job.name,
-                    "flow": label,
-                    "flow_uuid": flow.uuid,
-                    "submission": submission,
-                    "scheduler": "slurm",
-                    "slurm_job_id": sid,
-                    "depends_on": deps,
-                    "state": "SUBMITTED",
-                    "reason": None,
-                    "script": str(script),
-                    "log": str(log),
-                    "submitted_at": now,
-                    "command": command,
-                }
                 record_jobs(tracking, [rec])
                 records.append(rec)
                 logger.info("submitted %s as Slurm job %s (after %s)", job.name, sid, deps or "-")
