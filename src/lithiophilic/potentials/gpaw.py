@@ -557,23 +557,21 @@ def _pdos_inprocess(
     n_extra_conv = max(4, len(atoms))
     n_pad = max(4, len(atoms) // 2)
     same_mesh = [int(n) for n in dos_kpts] == [int(n) for n in prep["summary"]["kpts"]]
+    kwargs = dict(prep["kwargs"])
     if same_mesh:
         # the DOS mesh is the SCF mesh: converge the extra bands in the SCF itself and take
         # the DOS from it (a fixed-density run on the same mesh would repeat the SCF's work)
-        kwargs = dict(prep["kwargs"])
         kwargs["nbands"] = -(n_extra_conv + n_pad)  # GPAW: <= 0 means occupied + |n|
         kwargs["convergence"] = {**kwargs["convergence"], "bands": -n_pad}
-        gpaw = _new_gpaw(kwargs, txt)
-        scf = _compute(calc_atoms, gpaw, [], settings, txt)
-        nval = float(gpaw.get_number_of_electrons())
+    gpaw = _new_gpaw(kwargs, txt)
+    scf = _compute(calc_atoms, gpaw, [], settings, txt)
+    nval = float(gpaw.get_number_of_electrons())
+    if same_mesh:
         nscf, dos_run = gpaw, "scf"
         nbands = int(gpaw.get_number_of_bands())
         n_conv = nbands - n_pad
     else:
-        gpaw = _new_gpaw(prep["kwargs"], txt)
-        scf = _compute(calc_atoms, gpaw, [], settings, txt)
         nscf_txt = run_dir / "gpaw-dos.txt"
-        nval = float(gpaw.get_number_of_electrons())
         # Eigenvalue residuals of 1e-6 eV^2/electron are far below the 0.1 eV broadening and
         # take ~3x fewer iterations than GPAW's SCF default (4e-8), which dominated the cost
         # in 26-atom cells.
