@@ -21,22 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from lithiophilic.workflows.paper import PAPER_PDOS_SETTINGS
+
 ROOT = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).parent / "lithiophilic"
-SETTINGS = [
-    "--nprocs",
-    "2",
-    "--ecut",
-    "300",
-    "--kpt-density",
-    "2.5",
-    "--dos-kpt-density",
-    "4.0",
-    "--width",
-    "0.2",
-    "--relax-max-atoms",
-    "1",
-]
+# the full paper campaign's Fig. 5b settings (one definition, in workflows.paper)
+SETTINGS = ["--nprocs", "2", *PAPER_PDOS_SETTINGS, "--relax-max-atoms", "1"]
 
 
 def summarise(payload: dict, log_text: str, wall_s: float | None) -> dict:
