@@ -2023,13 +2023,18 @@ def _read_training(files: list[Path]) -> list[Any]:
     return frames
 
 
-def _pod_settings(rcut_a: float, body_order: int) -> Any:
-    from lithiophilic.potentials.pod import PodSettings
+def _model_settings(family: str, rcut_a: float, body_order: int) -> Any:
+    from lithiophilic.potentials.fitted import model_settings
 
+    if family == "eam":
+        return model_settings("eam", rcut_a=rcut_a)
+    if family != "pod":
+        return model_settings(family)  # raises, naming the allowed families
     if body_order not in (2, 3, 4):
         msg = f"--body-order must be 2, 3 or 4, got {body_order}"
         raise ConfigurationError(msg)
-    return PodSettings(
+    return model_settings(
+        "pod",
         rcut_a=rcut_a,
         threebody_nrbf=0 if body_order == 2 else 5,
         fourbody_nrbf=4 if body_order == 4 else 0,
@@ -2109,7 +2114,10 @@ def potentials_fit(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the rounds' models.")],
     teacher: Annotated[str, typer.Option(help="Teacher for active learning.")] = "sevenn",
     rounds: Annotated[int, typer.Option(help="Active-learning rounds after the first fit.")] = 3,
-    rcut: Annotated[float, typer.Option(help="POD cutoff radius, Å.")] = 5.0,
+    model: Annotated[
+        str, typer.Option(help="Model family: pod (accurate) or eam (fast, eam/alloy).")
+    ] = "pod",
+    rcut: Annotated[float, typer.Option(help="Cutoff radius, Å.")] = 5.0,
     body_order: Annotated[int, typer.Option(help="Highest POD body order: 2, 3 or 4.")] = 3,
     md_time_ps: Annotated[float, typer.Option(help="Length of each exploration MD run, ps.")] = 4.0,
     install: Annotated[
@@ -2118,7 +2126,7 @@ def potentials_fit(
     ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the rounds here.")] = None,
 ) -> None:
-    """Fit a POD potential with active learning; optionally install it as a shipped potential."""
+    """Fit a POD or EAM potential with active learning; optionally install it as a shipped potential."""
     from lithiophilic.potentials import CalculatorSpec, calculator_provenance, get_calculator
     from lithiophilic.potentials.distill import ActiveLearningSettings, distill
     from lithiophilic.potentials.distilled import SHIPPED_POTENTIALS, shipped_potential_dir
@@ -2135,7 +2143,7 @@ def potentials_fit(
         if install is not None and install not in SHIPPED_POTENTIALS:
             msg = f"--install: {install!r} is not a shipped potential; allowed: {sorted(SHIPPED_POTENTIALS)}"
             raise ConfigurationError(msg)
-        settings = _pod_settings(rcut, body_order)
+        settings = _model_settings(model, rcut, body_order)
         frames = check_training_frames(_read_training(data), DEFAULT_ELEMENTS)
         train, test = split_frames(frames)
         spec = CalculatorSpec(teacher)
@@ -2247,7 +2255,8 @@ def potentials_validate(
         typer.Option("--data", help="Teacher-labelled extxyz with held-out frames."),
     ] = None,
     model_dir: Annotated[
-        Path | None, typer.Option("--dir", help="Validate a fitted POD directory instead of NAME.")
+        Path | None,
+        typer.Option("--dir", help="Validate a fitted directory (POD or EAM) instead of NAME."),
     ] = None,
     teacher: Annotated[str, typer.Option(help="Teacher calculator.")] = "sevenn",
     out_dir: Annotated[Path, typer.Option("--out", help="Report directory (JSON + PNG).")] = Path(
@@ -2277,8 +2286,9 @@ def potentials_validate(
 ) -> None:
     """Validate a LAMMPS potential against the teacher: held-out errors, physics, MD stability."""
     from lithiophilic.potentials import CalculatorSpec, get_calculator
+    from lithiophilic.potentials.fitted import load_fitted_potential
     from lithiophilic.potentials.lammps import get_lammps_potential
-    from lithiophilic.potentials.pod import _lammps_calc, evaluate_potential, load_pod_potential
+    from lithiophilic.potentials.pod import _lammps_calc, evaluate_potential
     from lithiophilic.potentials.training import check_training_frames, split_frames
     from lithiophilic.potentials.validation import (
         family_errors,
@@ -2292,7 +2302,7 @@ def potentials_validate(
 
     try:
         pot = (
-            load_pod_potential(model_dir, name=str(model_dir))
+            load_fitted_potential(model_dir, name=str(model_dir))
             if model_dir
             else get_lammps_potential(name)
         )

@@ -1,6 +1,6 @@
-"""Distil a LAMMPS POD potential from a teacher calculator, with active learning.
+"""Distil a LAMMPS potential (POD or EAM) from a teacher calculator, with active learning.
 
-One round: fit a POD model and a small bootstrap committee on the training frames, run
+One round: fit the model (its family is given by the settings) and a small bootstrap committee on the training frames, run
 LAMMPS Langevin MD of Li on Cu(111) and Cu0.64Zn0.36(111) slabs with the model, pick the
 frames where the run failed (lost atoms, Li in the slab, atoms too close, temperature
 blow-up) and the frames where the committee disagrees most on the forces, label them with
@@ -24,12 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.potentials.pod import (
-    PodSettings,
-    evaluate_potential,
-    fit_pod,
-    load_pod_potential,
-)
+from lithiophilic.potentials.fitted import ModelSettings, fit_model, load_fitted_potential
+from lithiophilic.potentials.pod import PodSettings, evaluate_potential
 from lithiophilic.potentials.training import (
     check_training_frames,
     label_atoms,
@@ -130,7 +126,7 @@ def distill(
     out_root: str | Path,
     *,
     elements: Sequence[str],
-    settings: PodSettings | None = None,
+    settings: ModelSettings | None = None,
     al: ActiveLearningSettings | None = None,
     provenance: dict[str, Any] | None = None,
     on_round: Callable[[dict[str, Any]], None] | None = None,
@@ -149,7 +145,8 @@ def distill(
     elements
         Species in LAMMPS type order.
     settings
-        POD settings.
+        Model settings: :class:`~lithiophilic.potentials.pod.PodSettings` (default) or
+        :class:`~lithiophilic.potentials.eam.EamSettings`.
     al
         Active-learning settings.
     provenance
@@ -184,14 +181,14 @@ def distill(
         if model_dir.exists():
             shutil.rmtree(model_dir)
         t0 = time.perf_counter()
-        fit_pod(
+        fit_model(
             train,
             model_dir,
             elements=elements,
             settings=settings,
             provenance={**(provenance or {}), "active_learning_round": k},
         )
-        pot = load_pod_potential(model_dir, name=f"round-{k}")
+        pot = load_fitted_potential(model_dir, name=f"round-{k}")
         record: dict[str, Any] = {
             "round": k,
             "n_train_configs": len(train),
@@ -206,8 +203,8 @@ def distill(
             cdir = root / f"round-{k}-committee-{m}"
             if cdir.exists():
                 shutil.rmtree(cdir)
-            fit_pod([train[i] for i in idx], cdir, elements=elements, settings=settings)
-            committee.append(load_pod_potential(cdir, name=f"committee-{m}"))
+            fit_model([train[i] for i in idx], cdir, elements=elements, settings=settings)
+            committee.append(load_fitted_potential(cdir, name=f"committee-{m}"))
         runs = []
         new: list[Atoms] = []
         for substrate in al.substrates:
@@ -278,6 +275,7 @@ def distill(
     return model_dir, list(train), rounds
 
 
-def settings_dict(settings: PodSettings, al: ActiveLearningSettings) -> dict[str, Any]:
+def settings_dict(settings: ModelSettings, al: ActiveLearningSettings) -> dict[str, Any]:
     """Return both settings objects as one JSON-serialisable dict."""
-    return {"pod": asdict(settings), "active_learning": asdict(al)}
+    family = "pod" if isinstance(settings, PodSettings) else "eam"
+    return {family: asdict(settings), "active_learning": asdict(al)}

@@ -407,8 +407,10 @@ def install_potential(src_dir: str | Path, dest_dir: str | Path) -> Path:
     CalculationFailed
         If the potential does not load (``dest_dir`` is then untouched).
     """
+    from lithiophilic.potentials.fitted import load_fitted_potential
+
     src, dest = Path(src_dir), Path(dest_dir)
-    check_potential_loads(load_pod_potential(src, name="candidate"))
+    check_potential_loads(load_fitted_potential(src, name="candidate"))
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))
     shutil.rmtree(staging)

@@ -1,0 +1,94 @@
+"""One interface to the fitted LAMMPS model families (POD and EAM).
+
+:func:`fit_model` dispatches on the settings type (:class:`~lithiophilic.potentials.pod.PodSettings`
+or :class:`~lithiophilic.potentials.eam.EamSettings`); :func:`load_fitted_potential` recognises a
+fitted directory by its files.  Active learning (:mod:`lithiophilic.potentials.distill`),
+installation and the shipped-potential registry go through these two functions, so every family
+is fitted, explored, validated and shipped the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials.eam import EAM_FILE, EamSettings, fit_eam, load_eam_potential
+from lithiophilic.potentials.pod import PARAM_FILE, PodSettings, fit_pod, load_pod_potential
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+    from lithiophilic.potentials.lammps import LammpsPotential
+
+__all__ = [
+    "MODEL_FAMILIES",
+    "ModelSettings",
+    "fit_model",
+    "load_fitted_potential",
+    "model_settings",
+]
+
+ModelSettings = PodSettings | EamSettings
+
+#: Model families of ``lithiophilic potentials fit --model``.
+MODEL_FAMILIES: tuple[str, ...] = ("pod", "eam")
+
+
+def model_settings(family: str, **kwargs: Any) -> ModelSettings:
+    """Return the settings object of ``family`` (``"pod"`` or ``"eam"``) built from ``kwargs``.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``family`` is not one of :data:`MODEL_FAMILIES`.
+    """
+    if family == "pod":
+        return PodSettings(**kwargs)
+    if family == "eam":
+        return EamSettings(**kwargs)
+    msg = f"model: unknown family {family!r}; allowed: {list(MODEL_FAMILIES)}"
+    raise ConfigurationError(msg)
+
+
+def fit_model(
+    train: Sequence[Atoms],
+    out_dir: str | Path,
+    *,
+    elements: Sequence[str],
+    settings: ModelSettings,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Fit the model family that ``settings`` belongs to; return ``out_dir``."""
+    if isinstance(settings, EamSettings):
+        return fit_eam(train, out_dir, elements=elements, settings=settings, provenance=provenance)
+    return fit_pod(train, out_dir, elements=elements, settings=settings, provenance=provenance)
+
+
+def load_fitted_potential(
+    directory: str | Path,
+    *,
+    name: str,
+    description: str = "",
+    validated_for_science: bool = True,
+) -> LammpsPotential:
+    """Return the :class:`LammpsPotential` of a fitted directory (EAM setfl or POD files).
+
+    Raises
+    ------
+    ConfigurationError
+        If the directory holds neither an EAM nor a POD potential.
+    """
+    d = Path(directory)
+    kwargs = {
+        "name": name,
+        "description": description,
+        "validated_for_science": validated_for_science,
+    }
+    if (d / EAM_FILE).is_file():
+        return load_eam_potential(d, **kwargs)
+    if (d / PARAM_FILE).is_file():
+        return load_pod_potential(d, **kwargs)
+    msg = f"potential directory {d}: neither an EAM ({EAM_FILE}) nor a POD ({PARAM_FILE}) potential"
+    raise ConfigurationError(msg)
