@@ -771,7 +771,7 @@ def paper(
     dft: Annotated[str, typer.Option("--dft", help="DFT calculator for the PDOS (5b).")] = "gpaw",
     md_potential: Annotated[
         str, typer.Option("--md-potential", help="LAMMPS potential for the aggregation MD.")
-    ] = "licuzn-pod",
+    ] = defaults.MD_POTENTIAL,
     stage: Annotated[
         list[str] | None,
         typer.Option("--stage", help="Run only these stages (surface, pdos, binding, md)."),

@@ -99,7 +99,7 @@ def test_install_refuses_files_that_do_not_load(tiny_model, tmp_path):
 
 
 @pytest.mark.mlip
-@pytest.mark.parametrize("name", ["licuzn-pod"])
+@pytest.mark.parametrize("name", ["licuzn-pod", "licuzn-eam"])
 def test_shipped_potential_loads_and_matches_teacher_lattice(sevenn_spec, name):
     from ase.build import bulk
 

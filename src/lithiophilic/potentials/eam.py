@@ -28,7 +28,7 @@ with, for each element ``a`` (``eam/alloy``: the density depends on the neighbou
 For fixed density parameters, energies and forces are linear in the ``c`` and ``d``
 coefficients, so they are one weighted least-squares solve (energies per atom and force
 components, with a second-difference smoothness penalty on each pair spline); the five
-density parameters are optimised around it (Nelder–Mead on the training loss).  The result
+density parameters are optimised around it (Powell's method on the training loss).  The result
 is tabulated as a LAMMPS ``setfl`` file (``eam/alloy``), which runs at ~10^6 atom-steps per
 CPU-second, and the same model is evaluated in numpy (:meth:`EamModel.predict`) so the file
 can be checked against it.
@@ -115,22 +115,22 @@ class EamSettings:
     density_beta_init_per_a
         Starting decay constant of every density function, 1/Å.
     max_density_evals
-        Nelder–Mead evaluations of the density parameters (0 = keep the starting values).
+        Powell-search evaluations of the density parameters (0 = keep the starting values).
     n_rho, n_r
         Points of the tabulated embedding and radial functions in the setfl file.
     """
 
     rcut_a: float = 5.0
     pair_r_min_a: float = 1.4
-    pair_knot_spacing_a: float = 0.3
+    pair_knot_spacing_a: float = 0.2
     zbl_inner_a: float = 0.8
     zbl_outer_a: float = 1.6
     density_saturation_a: float = 1.6
     embedding_degree: int = 4
-    energy_weight: float = 10.0
-    smoothness: float = 1e-2
-    density_beta_init_per_a: float = 2.0
-    max_density_evals: int = 200
+    energy_weight: float = 20.0
+    smoothness: float = 5.0
+    density_beta_init_per_a: float = 0.5
+    max_density_evals: int = 600
     n_rho: int = 2000
     n_r: int = 2000
 
@@ -683,8 +683,9 @@ def fit_eam_model(
         res = minimize(
             objective,
             p0,
-            method="Nelder-Mead",
-            options={"maxfev": settings.max_density_evals, "xatol": 1e-3, "fatol": 1e-8},
+            method="Powell",
+            bounds=[(-3.0, 3.0)] * (n - 1) + [(0.3, 6.0)] * n,
+            options={"maxfev": settings.max_density_evals, "xtol": 1e-3, "ftol": 1e-6},
         )
         p0 = res.x
     _, model = problem.solve(*unpack(p0))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lithiophilic import __version__
+from lithiophilic import __version__, defaults
 from lithiophilic.errors import ConfigurationError
 
 __all__ = [
@@ -123,7 +123,7 @@ class PaperCampaign:
     quick: bool = False
     calculator: str = "sevenn"
     dft: str = "gpaw"
-    md_potential: str = "licuzn-pod"
+    md_potential: str = defaults.MD_POTENTIAL
     nprocs: int | None = None
     data_dir: Path | None = None
     store: str | None = None
