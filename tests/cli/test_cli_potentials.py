@@ -98,3 +98,53 @@ def test_fit_diverging_exits_1_and_leaves_shipped_potential(tmp_path):
     )
     assert res.exit_code == 1
     assert _shipped_state() == before
+
+
+def test_info_shows_the_shipped_eam_with_its_pair_style():
+    res = runner.invoke(app, ["potentials", "info", "licuzn-eam"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["commands"][0] == "pair_style eam/alloy"
+    assert info["commands"][1].endswith("potential.eam.alloy Li Cu Zn")
+    assert info["provenance"]["model_family"] == "eam"
+    assert info["provenance"]["teacher"]["calculator_name"] == "sevenn"
+    assert info["provenance"]["held_out_errors"]["md_cu111_li"]["n_frames"] > 0
+
+
+def test_fit_unknown_model_family_exits_2(tmp_path):
+    res = runner.invoke(
+        app, ["potentials", "fit", str(TINY), "--out", str(tmp_path / "o"), "--model", "snap"]
+    )
+    assert res.exit_code == 2
+    assert "unknown family 'snap'" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_fit_eam_diverging_exits_1_and_leaves_shipped_eam(tmp_path):
+    d = shipped_potential_dir("licuzn-eam")
+    before = {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+    frames = read_frames(TINY)
+    rng = np.random.default_rng(2)
+    for f in frames:
+        f.calc.results["forces"] = rng.normal(0.0, 50.0, (len(f), 3))
+    noisy = tmp_path / "noisy.xyz"
+    write_frames(frames, noisy)
+    res = runner.invoke(
+        app,
+        [
+            "potentials",
+            "fit",
+            str(noisy),
+            "--model",
+            "eam",
+            "--out",
+            str(tmp_path / "o"),
+            "--rounds",
+            "0",
+            "--install",
+            "licuzn-eam",
+        ],
+    )
+    assert res.exit_code == 1
+    assert "diverged" in str(res.exception)  # main() prints it as "calculation failed: ..."
+    assert {p.name: p.read_bytes() for p in sorted(d.iterdir())} == before
