@@ -1086,7 +1086,10 @@ def md_aggregation(
     n_mpi: Annotated[int, typer.Option("--n-mpi", help="MPI ranks per MD (mpirun).")] = 1,
     quick: Annotated[
         bool,
-        typer.Option("--quick", help="10x10x3 slab, 2 ps, 2 replicas: a smoke run, not science."),
+        typer.Option(
+            "--quick",
+            help="10x10x3 slab, at most 5 ps and 3 replicas: a smoke run, not science.",
+        ),
     ] = False,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.")
@@ -1114,8 +1117,8 @@ def md_aggregation(
         if quick:
             sub = {"lateral_size": (10, 10), "n_layers": 3, "n_fixed_layers": 1, "vacuum_a": 20.0}
             time_ps, replicas, dump_every = (
-                min(time_ps, 2.0),
-                min(replicas, 2),
+                min(time_ps, defaults.MD_QUICK_TIME_PS),
+                min(replicas, defaults.MD_QUICK_REPLICAS),
                 min(dump_every, 100),
             )
         if size:

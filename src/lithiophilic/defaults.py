@@ -37,8 +37,14 @@ PAPER_MATERIALS = ("Cu", "Cu5Zn8", "Cu0.64Zn0.36")
 # makes tens to hundreds of hops (several Å to nm of travel); at 0.15 ML the Li start >= 4 Å
 # apart (all isolated) with ~6 Å mean spacing, so a surface on which Li-Li bonding beats
 # Li-substrate bonding clusters within the run, and one that keeps Li dispersed does not.
-#: LAMMPS potential of the aggregation MD (the distilled Li-Cu-Zn potential; register it first).
-MD_POTENTIAL = "licuzn-pod"
+#: LAMMPS potential of the aggregation MD: the fast distilled Li-Cu-Zn EAM (~1.4e6 atom-steps per
+#: CPU-second, 100 ps NVT stable on both surfaces at 300/600 K; the same aggregation MD with the
+#: more accurate but 60x slower ``licuzn-pod`` is the cross-check, bench/results/
+#: potential_aggregation.json).
+MD_POTENTIAL = "licuzn-eam"
+#: Quick MD (``--quick``): 10x10x3 slab, at most this long (ps) and this many replicas.
+MD_QUICK_TIME_PS = 5.0
+MD_QUICK_REPLICAS = 3
 #: MD temperature, K (the paper's room-temperature plating).
 MD_TEMPERATURE_K = 300.0
 #: MD time step, fs (Li is the lightest atom; 1 fs resolves its ~10 THz vibrations).

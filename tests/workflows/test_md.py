@@ -82,7 +82,7 @@ def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
 def test_default_potential_is_the_shipped_distilled_one():
     from lithiophilic.potentials.lammps import get_lammps_potential
 
-    assert defaults.MD_POTENTIAL == "licuzn-pod"
+    assert defaults.MD_POTENTIAL == "licuzn-eam"
     pot = get_lammps_potential(defaults.MD_POTENTIAL)
     assert set(pot.elements) == {"Li", "Cu", "Zn"}
     LiAggregationMaker().make("Cu0.64Zn0.36")  # alloy elements are covered
