@@ -2295,6 +2295,7 @@ def potentials_validate(
     from lithiophilic.potentials.training import check_training_frames, split_frames
     from lithiophilic.potentials.validation import (
         family_errors,
+        li_pairing_errors,
         make_stability_system,
         physical_checks,
         run_stability,
@@ -2346,6 +2347,14 @@ def potentials_validate(
         report["held_out_errors_without_md_start_frames"] = family_errors(
             [test[i] for i in keep], [preds[i] for i in keep]
         )
+        pairing = li_pairing_errors(test, preds)
+        if pairing["samples"]:
+            report["held_out_li_pairing"] = pairing
+            out.print(
+                "held-out Li pairing on (111) (model - teacher): "
+                f"E_pair RMSE {pairing['pair_rmse_ev']:.3f} eV, "
+                f"E_trimer RMSE {pairing['trimer_rmse_ev']:.3f} eV"
+            )
         png = write_parity_plot(
             test, preds, out_dir / "parity.png", title=f"{pot.name}: held-out parity"
         )

@@ -87,3 +87,42 @@ def test_check_rejects_missing_forces_and_unknown_species():
         check_training_frames([b], ("Li", "Cu", "Zn"))
     with pytest.raises(ConfigurationError, match="no configurations"):
         check_training_frames([], ("Li",))
+
+
+def test_li_pair_family_holds_out_whole_slab_samples():
+    from lithiophilic.potentials.training import LI_PAIR_ARRANGEMENTS, make_static_configs
+
+    frames = make_static_configs(seed=3, n_per_family=20, families=["li_pairs_111"])
+    by_group: dict[str, list] = {}
+    for a in frames:
+        by_group.setdefault(a.info["group"], []).append(a)
+    assert len(by_group) == 10  # 5 slab samples per substrate
+    for group in by_group.values():
+        # every arrangement on the same slab, all on one side of the split
+        assert sorted(a.info["arrangement"] for a in group) == sorted(LI_PAIR_ARRANGEMENTS)
+        assert len({a.info["split"] for a in group}) == 1
+        n_sub = [sum(s != "Li" for s in a.get_chemical_symbols()) for a in group]
+        assert len(set(n_sub)) == 1
+        subs = {tuple(s for s in a.get_chemical_symbols() if s != "Li") for a in group}
+        assert len(subs) == 1  # the same decoration under every arrangement
+    assert Counter(g[0].info["split"] for g in by_group.values()) == {"train": 8, "test": 2}
+
+
+def test_li_pairing_errors_are_energy_differences_on_one_slab():
+    from lithiophilic.potentials.training import make_static_configs
+    from lithiophilic.potentials.validation import li_pairing_errors
+
+    frames = make_static_configs(seed=4, n_per_family=8, families=["li_pairs_111"])
+    teacher = {"li1": -1.0, "pair": -2.3, "apart": -2.2, "trimer": -3.5, "apart3": -3.3}
+    preds = []
+    for a in frames:
+        e = teacher[a.info["arrangement"]]
+        a.calc = SinglePointCalculator(a, energy=e, forces=np.zeros((len(a), 3)))
+        shift = 0.05 if a.info["arrangement"] in ("pair", "trimer") else 0.0  # model binds less
+        preds.append((e + 7.0 + shift, np.zeros((len(a), 3))))  # a constant offset cancels
+    res = li_pairing_errors(frames, preds)
+    assert len(res["samples"]) == 4
+    assert res["samples"][0]["pair_teacher_ev"] == pytest.approx(-0.1)
+    assert res["samples"][0]["trimer_teacher_ev"] == pytest.approx(-0.2)
+    assert res["pair_mean_error_ev"] == pytest.approx(0.05)
+    assert res["trimer_rmse_ev"] == pytest.approx(0.05)

@@ -110,6 +110,10 @@ class EamSettings:
         Highest power of ``sqrt(rho)`` in the embedding polynomial.
     energy_weight
         Weight of a per-atom energy residual (eV/atom) relative to a force component (eV/Å).
+    family_energy_weights
+        ``(family, factor)`` pairs multiplying ``energy_weight`` for frames of that family.
+        Default: ``li_pairs_111`` x 100, whose energy differences (Li pairing on the surface,
+        ~0.1 eV on 65 atoms) are the aggregation driving force but ~1 meV/atom each.
     smoothness
         Second-difference penalty on the pair-spline coefficients (eV).
     density_beta_init_per_a
@@ -128,6 +132,7 @@ class EamSettings:
     density_saturation_a: float = 1.6
     embedding_degree: int = 4
     energy_weight: float = 20.0
+    family_energy_weights: tuple[tuple[str, float], ...] = (("li_pairs_111", 100.0),)
     smoothness: float = 5.0
     density_beta_init_per_a: float = 0.5
     max_density_evals: int = 600
@@ -361,7 +366,15 @@ class EamModel:
         """Rebuild a model written by :meth:`to_dict`."""
         return cls(
             elements=tuple(d["elements"]),
-            settings=EamSettings(**d["settings"]),
+            settings=EamSettings(
+                **{
+                    **d["settings"],
+                    "family_energy_weights": tuple(
+                        (str(f), float(w))
+                        for f, w in d["settings"].get("family_energy_weights", ())
+                    ),
+                }
+            ),
             density_amplitude=list(d["density_amplitude"]),
             density_beta_per_a=list(d["density_beta_per_a"]),
             embedding_scale=list(d["embedding_scale"]),
@@ -567,6 +580,7 @@ class _Problem:
     y_f: np.ndarray  # force targets minus the ZBL baseline
     ata_pp: np.ndarray
     aty_p: np.ndarray
+    energy_row_weight: np.ndarray  # per frame: energy_weight x family factor / n_atoms
 
     @classmethod
     def build(
@@ -583,7 +597,9 @@ class _Problem:
         pe, pf, be, bf = geom.pair_columns(template)
         energies = np.array([float(a.calc.results["energy"]) for a in frames])
         forces = np.concatenate([np.asarray(a.calc.results["forces"], dtype=float) for a in frames])
-        w = settings.energy_weight / geom.n_atoms.astype(float)
+        factors = dict(settings.family_energy_weights)
+        fam = np.array([factors.get(a.info.get("family", ""), 1.0) for a in frames])
+        w = settings.energy_weight * fam / geom.n_atoms.astype(float)
         pe_w = pe * w[:, None]
         y_e = (energies - be) * w
         y_f = forces.ravel() - bf
@@ -593,7 +609,7 @@ class _Problem:
         )
         ata_pp = pe_w.T @ pe_w + pf.T @ pf + reg.T @ reg
         aty_p = pe_w.T @ y_e + pf.T @ y_f
-        return cls(geom, energies, forces, template, pe_w, pf, y_e, y_f, ata_pp, aty_p)
+        return cls(geom, energies, forces, template, pe_w, pf, y_e, y_f, ata_pp, aty_p, w)
 
     def solve(self, amplitude: Sequence[float], beta: Sequence[float]) -> tuple[float, EamModel]:
         """Fit the linear coefficients for these density parameters; return (loss, model)."""
@@ -612,7 +628,7 @@ class _Problem:
         model.embedding_scale = scale
         model.density_max = float(rho.max())
         emb_e, emb_f = self.geom.embedding_columns(model, rho, dg)
-        emb_e = emb_e * (s.energy_weight / self.geom.n_atoms.astype(float))[:, None]
+        emb_e = emb_e * self.energy_row_weight[:, None]
         n_p = self.pair_e.shape[1]
         ata = np.empty((n_p + emb_e.shape[1],) * 2)
         ata[:n_p, :n_p] = self.ata_pp

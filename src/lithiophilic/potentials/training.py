@@ -78,6 +78,7 @@ STATIC_FAMILIES: tuple[str, ...] = (
     "li_clusters",
     "slab_cu111_li",
     "slab_cuzn111_li",
+    "li_pairs_111",
 )
 MD_FAMILIES: tuple[str, ...] = ("md_cu111_li", "md_cuzn111_li")
 
@@ -287,6 +288,39 @@ def _slab_configs(rng: np.random.Generator, n: int) -> list[tuple[str, Atoms]]:
     return out
 
 
+#: Li arrangements of the ``li_pairs_111`` family: fcc-hollow offsets on a 4x4 (111) cell
+#: (a lone Li, a nearest-neighbour pair and a pair two hollows apart, a compact trimer and three
+#: Li spread out).  Every slab sample carries all of them, so their energy differences are the
+#: effective Li–Li interaction on that surface: the driving force of aggregation.
+LI_PAIR_ARRANGEMENTS: dict[str, tuple[tuple[int, int], ...]] = {
+    "li1": ((0, 0),),
+    "pair": ((0, 0), (1, 0)),
+    "apart": ((0, 0), (2, 2)),
+    "trimer": ((0, 0), (1, 0), (0, 1)),
+    "apart3": ((0, 0), (2, 0), (1, 2)),
+}
+#: Height of the Li above the top plane in ``li_pairs_111``, Å (SevenNet-0's hollow height).
+LI_HOLLOW_HEIGHT_A = 2.0
+
+
+def _li_pair_configs(rng: np.random.Generator, n: int) -> list[tuple[str, Atoms]]:
+    from ase.build import add_adsorbate
+
+    out: list[tuple[str, Atoms]] = []
+    n_samples = max(2, n // 4)
+    for substrate in ("Cu", "CuZn"):
+        for sample in range(n_samples):
+            slab = make_slab_111(substrate, size=(4, 4, 4), rng=rng)  # type: ignore[arg-type]
+            for name, offsets in LI_PAIR_ARRANGEMENTS.items():
+                atoms = slab.copy()
+                for off in offsets:
+                    add_adsorbate(atoms, "Li", LI_HOLLOW_HEIGHT_A, "fcc", offset=off)
+                atoms = _rattle(atoms, rng, 0.02)
+                atoms.info.update({"sample": f"{substrate}-{sample}", "arrangement": name})
+                out.append(("li_pairs_111", atoms))
+    return out
+
+
 def _defect_configs(rng: np.random.Generator, n: int) -> list[tuple[str, Atoms]]:
     from ase import Atom
     from ase.build import bulk
@@ -324,8 +358,11 @@ def make_static_configs(
     Families: rattled/strained bulk fcc Cu, bcc Li, hcp Zn and random fcc Cu–Zn (x_Zn 0.2–0.5);
     rattled gamma brass Cu5Zn8; vacancies, substitutions and Cu/Zn adatoms; Li dimers
     (1.9–5 Å), Li3–Li12 clusters and isolated Li, Cu, Zn atoms; Cu(111) and Cu0.64Zn0.36(111) slabs with 0–6 Li
-    (dispersed or clustered, some pushed close to the surface).  Each configuration is its
-    own group; a deterministic ``test_fraction`` of each family is held out.
+    (dispersed or clustered, some pushed close to the surface); ``li_pairs_111``: 4x4x4 Cu(111)
+    and Cu0.64Zn0.36(111) slabs each carrying every arrangement of
+    :data:`LI_PAIR_ARRANGEMENTS` (one slab sample = one group, held out as a whole, so the
+    held-out Li pairing energies can be computed).  Each other configuration is its own group; a
+    deterministic ``test_fraction`` of each family is held out.
 
     Parameters
     ----------
@@ -358,10 +395,18 @@ def make_static_configs(
     pairs += _defect_configs(rng, n_per_family)
     pairs += _cluster_configs(rng, n_per_family)
     pairs += _slab_configs(rng, n_per_family)
+    pairs += _li_pair_configs(rng, n_per_family)
     out: list[Atoms] = []
     counts: dict[str, int] = {}
     period = round(1.0 / test_fraction) if test_fraction > 0 else 0
+    samples: dict[str, int] = {}  # li_pairs_111: a slab sample is held out as a whole
     for family, atoms in pairs:
+        if "sample" in atoms.info:
+            sample = atoms.info["sample"]
+            k = samples.setdefault(sample, len(samples))
+            split_s: Split = "test" if period and k % period == period - 1 else "train"
+            out.append(_tag(atoms, family, f"{family}-s{seed}-{sample}", split_s))
+            continue
         if family not in wanted:
             continue
         if len(atoms) > 1 and min_distance_a(atoms) < MIN_DISTANCE_A:

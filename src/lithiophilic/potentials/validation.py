@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "compare_physics",
     "family_errors",
+    "li_pairing_errors",
     "make_stability_system",
     "measure_speed",
     "physical_checks",
@@ -75,6 +76,42 @@ def family_errors(
             "force_rmse_ev_per_a": float(np.sqrt(np.mean(np.square(fe)))),
             "force_max_abs_error_ev_per_a": float(np.abs(fe).max()),
         }
+    return out
+
+
+def li_pairing_errors(
+    frames: Sequence[Atoms], predictions: Sequence[tuple[float, np.ndarray]]
+) -> dict[str, Any]:
+    """Return model-vs-teacher Li pairing energies of the ``li_pairs_111`` slab samples.
+
+    Per slab sample (same slab, every arrangement of
+    :data:`~lithiophilic.potentials.training.LI_PAIR_ARRANGEMENTS`):
+    ``E_pair = E(pair) - E(apart)`` and ``E_trimer = E(trimer) - E(apart3)`` in eV (negative:
+    the Li gain energy by sitting in neighbouring hollows, the driving force of aggregation).
+    Returns the per-sample values and the RMSE and mean signed error (model - teacher), eV.
+    """
+    by_sample: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
+    for atoms, (e, _) in zip(frames, predictions, strict=True):
+        if atoms.info.get("family") != "li_pairs_111":
+            continue
+        by_sample[atoms.info["sample"]][atoms.info["arrangement"]] = (
+            float(atoms.calc.results["energy"]),
+            float(e),
+        )
+    rows = []
+    for sample, arr in sorted(by_sample.items()):
+        row: dict[str, Any] = {"sample": sample}
+        for key, (a, b) in (("pair", ("pair", "apart")), ("trimer", ("trimer", "apart3"))):
+            if a in arr and b in arr:
+                row[f"{key}_teacher_ev"] = arr[a][0] - arr[b][0]
+                row[f"{key}_model_ev"] = arr[a][1] - arr[b][1]
+        rows.append(row)
+    out: dict[str, Any] = {"samples": rows}
+    for key in ("pair", "trimer"):
+        d = [r[f"{key}_model_ev"] - r[f"{key}_teacher_ev"] for r in rows if f"{key}_model_ev" in r]
+        if d:
+            out[f"{key}_rmse_ev"] = float(np.sqrt(np.mean(np.square(d))))
+            out[f"{key}_mean_error_ev"] = float(np.mean(d))
     return out
 
 
