@@ -2125,7 +2125,9 @@ def potentials_fit(
     md_time_ps: Annotated[float, typer.Option(help="Length of each exploration MD run, ps.")] = 4.0,
     install: Annotated[
         str | None,
-        typer.Option(help="Install the final model as this shipped potential (e.g. licuzn-pod)."),
+        typer.Option(
+            help="Install the final model as this shipped potential (licuzn-eam, licuzn-pod)."
+        ),
     ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the rounds here.")] = None,
 ) -> None:
@@ -2252,7 +2254,9 @@ def _update_provenance(model_dir: Path, train: list[Any], records: list[dict[str
 
 @potentials_app.command("validate")
 def potentials_validate(
-    name: Annotated[str, typer.Argument(help="Registered LAMMPS potential.")] = "licuzn-pod",
+    name: Annotated[
+        str, typer.Argument(help="Registered LAMMPS potential (default: the MD default).")
+    ] = defaults.MD_POTENTIAL,
     data: Annotated[
         list[Path] | None,
         typer.Option("--data", help="Teacher-labelled extxyz with held-out frames."),
