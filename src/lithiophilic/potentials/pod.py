@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lithiophilic.errors import CalculationFailed, ConfigurationError
-from lithiophilic.potentials.lammps import LammpsPotential, import_lammps
+from lithiophilic.potentials.lammps import LammpsPotential, import_lammps, read_fitted_dir
 from lithiophilic.potentials.training import check_training_frames
 
 if TYPE_CHECKING:
@@ -322,12 +322,7 @@ def load_pod_potential(
     ConfigurationError
         If the directory lacks ``param.pod``, ``coefficients.pod`` or ``provenance.json``.
     """
-    d = Path(directory)
-    for f in (PARAM_FILE, COEFF_FILE, PROVENANCE_FILE):
-        if not (d / f).is_file():
-            msg = f"POD potential directory {d}: missing {f}"
-            raise ConfigurationError(msg)
-    prov = json.loads((d / PROVENANCE_FILE).read_text())
+    d, prov = read_fitted_dir(directory, (PARAM_FILE, COEFF_FILE), label="POD")
     return LammpsPotential(
         name=name,
         elements=tuple(prov["elements"]),
