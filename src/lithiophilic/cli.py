@@ -1199,6 +1199,13 @@ def md_aggregation(
         console.print(f"[yellow]warning:[/] {escape(w)}")
     comparisons = []
     done = {m: s for m, s in summaries.items() if s["status"] == "completed"}
+    cutoffs = {round(s["cutoff_a"], 3) for s in done.values() if s["cutoff_a"] is not None}
+    if len(cutoffs) > 1:
+        console.print(
+            "[yellow]warning:[/] the surfaces were analysed at different Li-Li cutoffs "
+            f"({', '.join(f'{c:.2f}' for c in sorted(cutoffs))} Å, each its own RDF minimum); "
+            "their rates are not comparable: pass --cutoff to compare them"
+        )
     if "Cu" in done:
         for m, s in done.items():
             if m != "Cu":

@@ -211,6 +211,8 @@ def test_paper_stage_commands_full_pdos_settings_and_materials(tmp_path):
     assert "--dos-kpt-density" not in quick["pdos"] and "--quick" in quick["pdos"]
     assert "--material" not in full["surface"]  # each command's default materials
     assert full["md"].count("--material") == 2
+    cut = full["md"][full["md"].index("--cutoff") + 1]  # surfaces compared at one cutoff
+    assert float(cut) == pytest.approx(3.3)
     chosen = args(materials=["Cu", "CuAg"], stages=["surface", "md"])
     for st in ("surface", "md"):
         given = [chosen[st][i + 1] for i, a in enumerate(chosen[st]) if a == "--material"]

@@ -229,6 +229,10 @@ class PaperCampaign:
                     "Cu0.64Zn0.36",
                     "--potential",
                     self.md_potential,
+                    # one cutoff for every surface: rates at per-surface RDF cutoffs differ by
+                    # construction (defaults.MD_COMPARISON_CUTOFF_A)
+                    "--cutoff",
+                    str(defaults.MD_COMPARISON_CUTOFF_A),
                     "--json",
                     str(data / "md.json"),
                     "--out",
