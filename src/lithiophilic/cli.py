@@ -2130,6 +2130,24 @@ def potentials_fit(
     rcut: Annotated[float, typer.Option(help="Cutoff radius, Å.")] = 5.0,
     body_order: Annotated[int, typer.Option(help="Highest POD body order: 2, 3 or 4.")] = 3,
     md_time_ps: Annotated[float, typer.Option(help="Length of each exploration MD run, ps.")] = 4.0,
+    md_slab: Annotated[
+        str,
+        typer.Option(
+            help="Exploration slab NXxNYxLAYERS (12x12x7: the 1,058-atom validation size)."
+        ),
+    ] = "6x6x5",
+    md_n_li: Annotated[int, typer.Option(help="Li atoms on the exploration slab.")] = 12,
+    md_temperatures: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--md-temperature", help="Exploration temperature, K (repeat; default 300 and 600)."
+        ),
+    ] = None,
+    committee: Annotated[
+        int, typer.Option(help="Bootstrap committee members (0: label failed runs only).")
+    ] = 2,
+    max_new_per_run: Annotated[int, typer.Option(help="Frames labelled per exploration run.")] = 6,
+    al_seed: Annotated[int, typer.Option(help="Seed of the exploration runs.")] = 0,
     install: Annotated[
         str | None,
         typer.Option(
@@ -2159,7 +2177,25 @@ def potentials_fit(
         frames = check_training_frames(_read_training(data), DEFAULT_ELEMENTS)
         train, test = split_frames(frames)
         spec = CalculatorSpec(teacher)
-        al = ActiveLearningSettings(max_rounds=rounds, time_ps=md_time_ps)
+        slab = tuple(int(x) for x in md_slab.lower().split("x"))
+        if len(slab) != 3 or min(slab) < 1:
+            msg = f"--md-slab: {md_slab!r} is not NXxNYxLAYERS (e.g. 12x12x7)"
+            raise ConfigurationError(msg)
+        if committee < 0 or max_new_per_run < 1 or md_n_li < 1:
+            msg = "--committee must be >= 0, --max-new-per-run and --md-n-li >= 1"
+            raise ConfigurationError(msg)
+        steps = round(md_time_ps * 1000.0 / ActiveLearningSettings.timestep_fs)
+        al = ActiveLearningSettings(
+            max_rounds=rounds,
+            time_ps=md_time_ps,
+            slab_size=slab,  # type: ignore[arg-type]
+            n_li=md_n_li,
+            temperatures_k=tuple(md_temperatures or (300.0, 600.0)),
+            n_committee=committee,
+            max_new_per_run=max_new_per_run,
+            sample_every=max(ActiveLearningSettings.sample_every, steps // 200),
+            seed=al_seed,
+        )
     except ConfigurationError as exc:
         _fail(exc, 2)
     prov = calculator_provenance(spec)

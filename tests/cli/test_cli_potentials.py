@@ -148,3 +148,11 @@ def test_fit_eam_diverging_exits_1_and_leaves_shipped_eam(tmp_path):
     assert res.exit_code == 1
     assert "diverged" in str(res.exception)  # main() prints it as "calculation failed: ..."
     assert {p.name: p.read_bytes() for p in sorted(d.iterdir())} == before
+
+
+def test_fit_bad_exploration_slab_exits_2(tmp_path):
+    res = runner.invoke(
+        app, ["potentials", "fit", str(TINY), "--out", str(tmp_path / "o"), "--md-slab", "3x3"]
+    )
+    assert res.exit_code == 2
+    assert "--md-slab" in res.output
