@@ -2399,8 +2399,8 @@ def potentials_validate(
             report["held_out_li_pairing"] = pairing
             out.print(
                 "held-out Li pairing on (111) (model - teacher): "
-                f"E_pair RMSE {pairing['pair_rmse_ev']:.3f} eV, "
-                f"E_trimer RMSE {pairing['trimer_rmse_ev']:.3f} eV"
+                f"E_pair RMSE {pairing.get('pair_rmse_ev', float('nan')):.3f} eV, "
+                f"E_trimer RMSE {pairing.get('trimer_rmse_ev', float('nan')):.3f} eV"
             )
         png = write_parity_plot(
             test, preds, out_dir / "parity.png", title=f"{pot.name}: held-out parity"
