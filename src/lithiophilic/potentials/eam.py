@@ -214,9 +214,9 @@ def fit_eam_model(
             options={"maxfev": settings.max_density_evals, "xtol": 1e-3, "ftol": 1e-6},
         )
         p0 = res.x
-    _, model = problem.solve(*unpack(p0))
+    loss, model = problem.solve(*unpack(p0))
     coeffs = _coefficient_vector(model)
-    if not np.isfinite(coeffs).all():
+    if not np.isfinite(loss) or coeffs.size == 0 or not np.isfinite(coeffs).all():
         msg = "EAM fit diverged: non-finite coefficients"
         raise CalculationFailed(msg)
     e, f = problem.geom.evaluate(model)
