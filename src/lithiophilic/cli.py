@@ -1036,6 +1036,15 @@ def _parse_lateral(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
+def _parse_slab(text: str, option: str) -> tuple[int, int, int]:
+    """Parse ``NXxNYxLAYERS`` (e.g. ``12x12x7``) for the option named ``option``."""
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        msg = f"{option}: {text!r} is not NXxNYxLAYERS (e.g. 12x12x7)"
+        raise ConfigurationError(msg)
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
 def _md_replica_docs(store: Any, uuids: list[str]) -> list[dict[str, Any]]:
     from lithiophilic.db import get_output_dict
 
@@ -2177,10 +2186,7 @@ def potentials_fit(
         frames = check_training_frames(_read_training(data), DEFAULT_ELEMENTS)
         train, test = split_frames(frames)
         spec = CalculatorSpec(teacher)
-        slab = tuple(int(x) for x in md_slab.lower().split("x"))
-        if len(slab) != 3 or min(slab) < 1:
-            msg = f"--md-slab: {md_slab!r} is not NXxNYxLAYERS (e.g. 12x12x7)"
-            raise ConfigurationError(msg)
+        slab = _parse_slab(md_slab, "--md-slab")
         if committee < 0 or max_new_per_run < 1 or md_n_li < 1:
             msg = "--committee must be >= 0, --max-new-per-run and --md-n-li >= 1"
             raise ConfigurationError(msg)
@@ -2188,7 +2194,7 @@ def potentials_fit(
         al = ActiveLearningSettings(
             max_rounds=rounds,
             time_ps=md_time_ps,
-            slab_size=slab,  # type: ignore[arg-type]
+            slab_size=slab,
             n_li=md_n_li,
             temperatures_k=tuple(md_temperatures or (300.0, 600.0)),
             n_committee=committee,
@@ -2361,10 +2367,7 @@ def potentials_validate(
         if bad:
             msg = f"--substrate: {bad} not allowed; choose Cu or CuZn"
             raise ConfigurationError(msg)
-        size = tuple(int(x) for x in slab_size.lower().split("x"))
-        if len(size) != 3 or min(size) < 1:
-            msg = f"--slab-size: {slab_size!r} is not NXxNYxLAYERS (e.g. 10x10x10)"
-            raise ConfigurationError(msg)
+        size = _parse_slab(slab_size, "--slab-size")
         test: list[Any] = []
         if data:
             _, test = split_frames(check_training_frames(_read_training(data), pot.elements))
