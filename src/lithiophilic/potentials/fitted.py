@@ -81,13 +81,10 @@ def load_fitted_potential(
         If the directory holds neither an EAM nor a POD potential.
     """
     d = Path(directory)
-    if (d / EAM_FILE).is_file():
-        return load_eam_potential(
-            d, name=name, description=description, validated_for_science=validated_for_science
-        )
-    if (d / PARAM_FILE).is_file():
-        return load_pod_potential(
-            d, name=name, description=description, validated_for_science=validated_for_science
-        )
+    for marker, loader in ((EAM_FILE, load_eam_potential), (PARAM_FILE, load_pod_potential)):
+        if (d / marker).is_file():
+            return loader(
+                d, name=name, description=description, validated_for_science=validated_for_science
+            )
     msg = f"potential directory {d}: neither an EAM ({EAM_FILE}) nor a POD ({PARAM_FILE}) potential"
     raise ConfigurationError(msg)
