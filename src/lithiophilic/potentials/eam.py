@@ -31,7 +31,7 @@ from lithiophilic.potentials.eam_form import (
     EamSettings,
     _Geometry,
 )
-from lithiophilic.potentials.lammps import LammpsPotential, read_fitted_dir
+from lithiophilic.potentials.lammps import PROVENANCE_FILE, LammpsPotential, read_fitted_dir
 from lithiophilic.potentials.training import check_training_frames
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 EAM_FILE = "potential.eam.alloy"
-PROVENANCE_FILE = "provenance.json"
 MODEL_FILE = "model.json"
 #: A fit whose training force RMSE exceeds this (eV/Å) is treated as diverged.
 MAX_TRAIN_FORCE_RMSE_EV_PER_A = 1.0

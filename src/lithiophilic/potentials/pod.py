@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lithiophilic.errors import CalculationFailed, ConfigurationError
-from lithiophilic.potentials.lammps import LammpsPotential, import_lammps, read_fitted_dir
+from lithiophilic.potentials.lammps import (
+    PROVENANCE_FILE,
+    LammpsPotential,
+    import_lammps,
+    read_fitted_dir,
+)
 from lithiophilic.potentials.training import check_training_frames
 
 if TYPE_CHECKING:
@@ -52,7 +57,6 @@ logger = logging.getLogger(__name__)
 
 PARAM_FILE = "param.pod"
 COEFF_FILE = "coefficients.pod"
-PROVENANCE_FILE = "provenance.json"
 
 #: A fit whose training force RMSE exceeds this (eV/Å) is treated as diverged.
 MAX_TRAIN_FORCE_RMSE_EV_PER_A = 1.0
