@@ -58,3 +58,42 @@ def test_bad_store_option(tmp_path):
     bad.write_text("docs_store: [1, 2\n")
     with pytest.raises(ConfigurationError, match="could not build a JobStore"):
         get_store(store=bad)
+
+
+def test_prefiltered_queries_return_what_a_full_scan_returns(tmp_path):
+    """The undecoded-bytes prefilter of the embedded store never changes a result set."""
+    from maggma.stores import MemoryStore
+
+    from lithiophilic.db import _string_needles
+
+    docs = [
+        {"uuid": "u1", "index": 1, "output": {"cache_key": "k-α", "doc_type": "ase_calc"}},
+        {"uuid": "u2", "index": 1, "output": {"cache_key": "k2", "doc_type": "ase_calc"}},
+        {"uuid": "u2", "index": 2, "output": {"cache_key": "k2", "doc_type": "other"}},
+        {"uuid": "u3", "index": 1, "tags": ["a", "b"], "output": {"doc_type": "ase_calc"}},
+        {"uuid": "u1x", "index": 1, "name": "u1", "output": {"doc_type": "ase_calc"}},
+    ]
+    js = get_store(data_dir=tmp_path)
+    js.docs_store.update([dict(d) for d in docs], key=["uuid", "index"])
+    ref = MemoryStore(key="uuid")
+    ref.connect()
+    ref.update([dict(d) for d in docs], key=["uuid", "index"])
+    queries = [
+        {"uuid": "u1"},
+        {"uuid": "u2", "index": 2},
+        {"output.cache_key": "k-α", "output.doc_type": "ase_calc"},
+        {"tags": "b"},
+        {"uuid": {"$eq": "u3"}},
+        {"$and": [{"uuid": "u2"}, {"output.doc_type": "other"}]},
+        {"$or": [{"uuid": "u1"}, {"uuid": "u3"}]},
+        {"uuid": {"$in": ["u1", "u2"]}},
+        {"uuid": "nowhere"},
+        {"index": 1},
+        {},
+    ]
+    for q in queries:
+        got = sorted((d["uuid"], d["index"]) for d in js.docs_store.query(q))
+        want = sorted((d["uuid"], d["index"]) for d in ref.query(q))
+        assert got == want, q
+    assert _string_needles({"uuid": "u1", "index": 3, "$or": [{"a": "x"}]}) == [b"u1"]
+    assert _string_needles({"$and": [{"a": {"$eq": "é"}}, {"b": {"$ne": "y"}}]}) == ["é".encode()]
