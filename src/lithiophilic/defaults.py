@@ -6,6 +6,14 @@ from __future__ import annotations
 BULK_FMAX_EV_PER_A = 0.01
 #: Force threshold of slab relaxations, eV/Å (γ converges quadratically in the residual force).
 SLAB_FMAX_EV_PER_A = 0.05
+#: Force threshold of slab and Li relaxations with ``--quick`` (surface-energy, binding), eV/Å:
+#: ~2x fewer optimizer steps; the energy left in a residual force f on a mode of stiffness
+#: k ~ 2 eV/Å² is f²/2k ~ 2.5 meV, ~0.005 J/m² on γ.
+QUICK_SLAB_FMAX_EV_PER_A = 0.1
+#: Largest principal strain of the commensurate bcc Li(110) layers with ``binding --quick``
+#: (structures.li_layers): 8 % keeps γ-brass (111) in its own 78-atom cell (16 Li per layer,
+#: strains -5.0 %, +7.7 %) instead of a doubled one (33 Li, 3.6 %), half the atoms.
+QUICK_LI_MAX_STRAIN = 0.08
 #: Maximum optimizer steps of a bulk relaxation.
 BULK_MAX_STEPS = 300
 #: Maximum optimizer steps of a slab relaxation.

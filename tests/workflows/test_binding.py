@@ -63,6 +63,30 @@ def test_multilayer_bad_inputs():
         LiMultilayerMaker(construction="random")
     with pytest.raises(ConfigurationError, match=r"\(111\) facet"):
         LiMultilayerMaker(construction="pseudomorphic").make("Cu", [1, 0, 0])
+    for bad in (0.0, 0.5, float("nan")):
+        with pytest.raises(ConfigurationError, match="max_strain"):
+            LiMultilayerMaker(max_strain=bad)
+
+
+@pytest.mark.mlip
+def test_bcc110_layer_strain_is_recorded(in_tmp, memory_jobstore):
+    """The Li(110) layer's strain and the max_strain it was built at are in the document."""
+    from lithiophilic.workflows.binding import LiMultilayerMaker
+
+    surface = SurfaceEnergyMaker(millers=[[1, 1, 1]], n_layers=4, n_fixed_layers=2)
+    maker = LiMultilayerMaker(
+        site_maker=LiSiteBindingMaker(surface_maker=surface), max_layers=1, max_strain=0.06
+    )
+    flow = maker.make("Cu", [1, 1, 1])
+    run_locally(flow, store=memory_jobstore, ensure_success=True)
+    out = get_output_dict(memory_jobstore, flow.output.uuid)
+    strain = out["li_layer_strain"]
+    assert strain["max_strain_allowed"] == 0.06
+    assert len(strain["principal"]) == 2
+    assert max(abs(x) for x in strain["principal"]) == pytest.approx(strain["max_abs"])
+    assert strain["max_abs"] <= 0.06
+    e1, e2 = strain["principal"]
+    assert strain["areal"] == pytest.approx((1 + e1) * (1 + e2) - 1, abs=1e-3)
 
 
 @pytest.mark.mlip

@@ -9,6 +9,7 @@ surface-energy flow is reused from the database, not recomputed.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ from lithiophilic.structures import (
     make_slabs,
     to_builtin,
 )
+from lithiophilic.structures.li_layers import DEFAULT_MAX_STRAIN
 from lithiophilic.structures.sites import (
     classify_site_after_relaxation,
     find_adsorption_sites,
@@ -785,6 +787,11 @@ class LiMultilayerDoc(CalculatorProvenance):
     lattice_mismatch: float = Field(
         description="(d_substrate - d_Li,bcc)/d_Li,bcc of the imposed in-plane Li-Li distance."
     )
+    li_layer_strain: dict[str, Any] | None = Field(
+        None,
+        description="bcc110: principal and areal strain of the Li layer vs bcc Li(110) "
+        "(fractions), the max_strain allowed and the substrate supercell matrix.",
+    )
     n_layers: list[int] = Field(description="Layer counts n = 0…N.")
     energies_ev: list[float] = Field(
         description="E(n), relaxed, eV (n = 0 is the bare slab in the same cell)."
@@ -823,7 +830,11 @@ def make_layer_jobs(
     docs, infos = [], []
     for n in range(maker.max_layers + 1):
         built = add_li_layers(
-            slab, n, construction=maker.construction, li_bcc_a_a=ref.bcc_lattice_a_a
+            slab,
+            n,
+            construction=maker.construction,
+            li_bcc_a_a=ref.bcc_lattice_a_a,
+            max_strain=maker.max_strain,
         )
         infos.append(_jsonable(built.info.get("li_layers", {})))
         struct = AseAtomsAdaptor.get_structure(built)
@@ -832,9 +843,22 @@ def make_layer_jobs(
         rl.append_name(f" {label} {n} Li layers")
         jobs.append(rl)
         docs.append(rl.output)
-    res = li_multilayer_result(docs, infos, reference, material, miller, maker.construction)
+    res = li_multilayer_result(
+        docs, infos, reference, material, miller, maker.construction, maker.max_strain
+    )
     res.append_name(f" {label}")
     return Response(replace=Flow([*jobs, res], output=res.output, name=f"Li layers {label}"))
+
+
+def _layer_strain(info: dict[str, Any], max_strain: float | None) -> dict[str, Any] | None:
+    """Return the strain block of a bcc110 construction's info and the max_strain it used."""
+    if "strain" not in info:
+        return None
+    return {
+        **info["strain"],
+        "max_strain_allowed": max_strain,
+        "substrate_supercell_matrix": info.get("substrate_supercell_matrix"),
+    }
 
 
 @job(output_schema=LiMultilayerDoc)
@@ -845,6 +869,7 @@ def li_multilayer_result(
     material: str,
     miller: list[int],
     construction: str,
+    max_strain: float | None = None,
 ) -> LiMultilayerDoc:
     """Incremental and average binding per layer, mismatch and distortion; returns a LiMultilayerDoc."""
     from lithiophilic.analysis.binding import (
@@ -874,6 +899,7 @@ def li_multilayer_result(
         construction=construction,
         li_per_layer=n_per,
         lattice_mismatch=float(infos[-1]["lattice_mismatch"]),
+        li_layer_strain=_layer_strain(infos[-1], max_strain),
         n_layers=list(range(len(calcs))),
         energies_ev=energies,
         incremental_binding_energy_ev=incremental_binding_energies_ev(
@@ -916,6 +942,9 @@ class LiMultilayerMaker(Maker):
         Why bcc110 (SevenNet-0, Cu(111), 4 planes): its incremental E_b falls to
         0.00 eV/Li by n = 3–5, the bulk-Li limit it must reach, while the pseudomorphic film
         is 14 % compressed and its increments go to −0.16 eV/Li (strain, not binding).
+    max_strain
+        bcc110 only: largest principal strain of the Li layer, 0–0.5 (the smallest supercell
+        within it is used; see :func:`~lithiophilic.structures.li_layers.add_li_layers`).
     """
 
     name: str = "Li multilayer"
@@ -930,10 +959,14 @@ class LiMultilayerMaker(Maker):
     )
     max_layers: int = 5
     construction: Literal["pseudomorphic", "bcc110"] = "bcc110"
+    max_strain: float = DEFAULT_MAX_STRAIN
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_layers <= 10:
             msg = f"max_layers: {self.max_layers} is outside the allowed range 1–10"
+            raise ConfigurationError(msg)
+        if not (math.isfinite(self.max_strain) and 0 < self.max_strain < 0.5):
+            msg = f"max_strain: {self.max_strain!r} is outside the allowed range 0–0.5 (exclusive)"
             raise ConfigurationError(msg)
         if self.construction not in ("pseudomorphic", "bcc110"):
             msg = f"construction: {self.construction!r} is not one of 'pseudomorphic', 'bcc110'"
