@@ -547,7 +547,7 @@ def binding(
         bool,
         typer.Option(
             "--quick",
-            help="4-plane slabs, thin SQS cells, fmax 0.1 eV/Å, Li layers strained up to 8 %: minutes, not converged values.",
+            help="4-plane slabs, thin SQS cells, fmax 0.1 eV/Å, γ-brass Li layers strained up to 8 %: minutes, not converged values.",
         ),
     ] = False,
     li_fmax: Annotated[
@@ -561,7 +561,7 @@ def binding(
         float | None,
         typer.Option(
             "--li-max-strain",
-            help="bcc110 Li layers: largest principal strain of the Li(110) layer; the smallest substrate supercell within it is used (default 0.05; 0.08 with --quick).",
+            help="bcc110 Li layers: largest principal strain of the Li(110) layer; the smallest substrate supercell within it is used (default 0.05; with --quick 0.08 on γ-brass, whose cell is already large).",
         ),
     ] = None,
     refine_calculator: Annotated[
@@ -627,9 +627,10 @@ def binding(
         if not 0.001 <= fmax <= 0.5:
             msg = f"--li-fmax: {fmax} eV/Å is outside the allowed range 0.001–0.5"
             raise ConfigurationError(msg)
-        max_strain = li_max_strain
-        if max_strain is None:
-            max_strain = defaults.QUICK_LI_MAX_STRAIN if quick else DEFAULT_MAX_STRAIN
+        max_strain = DEFAULT_MAX_STRAIN if li_max_strain is None else li_max_strain
+        complex_max_strain = (
+            defaults.QUICK_LI_MAX_STRAIN if quick and li_max_strain is None else None
+        )
         if not 0 < max_strain < 0.5:
             msg = f"--li-max-strain: {max_strain} is outside the allowed range 0–0.5 (exclusive)"
             raise ConfigurationError(msg)
@@ -661,6 +662,7 @@ def binding(
                     max_layers=layers,
                     construction=construction,  # type: ignore[arg-type]
                     max_strain=max_strain,
+                    complex_max_strain=complex_max_strain,
                 )
                 lm = replace(
                     lm,

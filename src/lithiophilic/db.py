@@ -126,7 +126,9 @@ def _string_needles(spec: Any) -> list[bytes]:
             continue
         elif isinstance(value, str) and value:
             out.append(value.encode())
-        elif isinstance(value, Mapping) and list(value) == ["$eq"] and isinstance(value["$eq"], str):
+        elif (
+            isinstance(value, Mapping) and list(value) == ["$eq"] and isinstance(value["$eq"], str)
+        ):
             out.append(value["$eq"].encode())
     return out
 
@@ -159,9 +161,7 @@ def _install_montydb_prefilter() -> None:
             rows = self._conn.read_all(self._col_path, max_scan)
             needles = self._needles
             return (
-                self._decode_doc(row[0])
-                for row in rows
-                if all(n in bytes(row[0]) for n in needles)
+                self._decode_doc(row[0]) for row in rows if all(n in bytes(row[0]) for n in needles)
             )
 
     SQLiteCollection.contractor_cls = PrefilterCursor

@@ -10,9 +10,12 @@ SLAB_FMAX_EV_PER_A = 0.05
 #: ~2x fewer optimizer steps; the energy left in a residual force f on a mode of stiffness
 #: k ~ 2 eV/Å² is f²/2k ~ 2.5 meV, ~0.005 J/m² on γ.
 QUICK_SLAB_FMAX_EV_PER_A = 0.1
-#: Largest principal strain of the commensurate bcc Li(110) layers with ``binding --quick``
-#: (structures.li_layers): 8 % keeps γ-brass (111) in its own 78-atom cell (16 Li per layer,
-#: strains -5.0 %, +7.7 %) instead of a doubled one (33 Li, 3.6 %), half the atoms.
+#: Largest principal strain of the commensurate bcc Li(110) layers on γ-brass with
+#: ``binding --quick`` (structures.li_layers): 8 % keeps Cu5Zn8(111) in its own 78-atom cell
+#: (16 Li per layer, strains -5.0 %, +7.7 %) instead of a doubled one (33 Li, 3.6 %): half the
+#: atoms, ~3x less time.  Fcc substrates keep the 5 % default (their cells are small: on Cu(111)
+#: 8 % would swap the 9-atom cell, +1.6 % mismatch, for an 8-atom one, +4.7 %, and move the
+#: second layer's E_b by -0.03 eV/Li).  The strain is in every LiMultilayerDoc.
 QUICK_LI_MAX_STRAIN = 0.08
 #: Maximum optimizer steps of a bulk relaxation.
 BULK_MAX_STEPS = 300

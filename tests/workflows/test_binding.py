@@ -66,6 +66,20 @@ def test_multilayer_bad_inputs():
     for bad in (0.0, 0.5, float("nan")):
         with pytest.raises(ConfigurationError, match="max_strain"):
             LiMultilayerMaker(max_strain=bad)
+        with pytest.raises(ConfigurationError, match="complex_max_strain"):
+            LiMultilayerMaker(complex_max_strain=bad)
+
+
+def test_complex_max_strain_applies_to_gamma_brass_only():
+    """γ-brass layers are built at complex_max_strain; fcc substrates keep max_strain."""
+    from lithiophilic.workflows.binding import LiMultilayerMaker
+
+    maker = LiMultilayerMaker(max_strain=0.05, complex_max_strain=0.08)
+    used = {}
+    for material in ("Cu", "Cu5Zn8", "Cu0.64Zn0.36"):
+        fan = maker.make(material, [1, 1, 1]).jobs[-1]  # make_layer_jobs(maker, ...)
+        used[material] = fan.function_args[0].max_strain
+    assert used == {"Cu": 0.05, "Cu5Zn8": 0.08, "Cu0.64Zn0.36": 0.05}
 
 
 @pytest.mark.mlip

@@ -945,6 +945,10 @@ class LiMultilayerMaker(Maker):
     max_strain
         bcc110 only: largest principal strain of the Li layer, 0–0.5 (the smallest supercell
         within it is used; see :func:`~lithiophilic.structures.li_layers.add_li_layers`).
+    complex_max_strain
+        ``max_strain`` for substrates with a multi-atom primitive cell (γ-brass), whose slab
+        cell is already large, so that doubling it doubles the cost (``binding --quick``:
+        0.08 keeps Cu5Zn8(111) in its 78-atom cell); ``None``: ``max_strain``.
     """
 
     name: str = "Li multilayer"
@@ -960,14 +964,19 @@ class LiMultilayerMaker(Maker):
     max_layers: int = 5
     construction: Literal["pseudomorphic", "bcc110"] = "bcc110"
     max_strain: float = DEFAULT_MAX_STRAIN
+    complex_max_strain: float | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_layers <= 10:
             msg = f"max_layers: {self.max_layers} is outside the allowed range 1–10"
             raise ConfigurationError(msg)
-        if not (math.isfinite(self.max_strain) and 0 < self.max_strain < 0.5):
-            msg = f"max_strain: {self.max_strain!r} is outside the allowed range 0–0.5 (exclusive)"
-            raise ConfigurationError(msg)
+        for name in ("max_strain", "complex_max_strain"):
+            value = getattr(self, name)
+            if value is None and name == "complex_max_strain":
+                continue
+            if not (math.isfinite(value) and 0 < value < 0.5):
+                msg = f"{name}: {value!r} is outside the allowed range 0–0.5 (exclusive)"
+                raise ConfigurationError(msg)
         if self.construction not in ("pseudomorphic", "bcc110"):
             msg = f"construction: {self.construction!r} is not one of 'pseudomorphic', 'bcc110'"
             raise ConfigurationError(msg)
@@ -1001,7 +1010,10 @@ class LiMultilayerMaker(Maker):
                 "structure, use construction='bcc110'"
             )
             raise ConfigurationError(msg)
-        fan = make_layer_jobs(self, material, miller, relax.output, ref.output)
+        maker = self
+        if kind == "complex" and self.complex_max_strain is not None:
+            maker = replace(self, max_strain=self.complex_max_strain, complex_max_strain=None)
+        fan = make_layer_jobs(maker, material, miller, relax.output, ref.output)
         fan.append_name(f" {material} {facet_label(miller)}")
         return Flow(
             [*jobs, fan], output=fan.output, name=f"{self.name} {material} {facet_label(miller)}"
