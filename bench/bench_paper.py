@@ -50,13 +50,58 @@ def run_once(work: Path, quick: bool, extra: list[str]) -> dict[str, object]:
     }
 
 
+def job_breakdown(data_dir: Path, top: int = 15) -> dict[str, object]:
+    """Computed jobs of a campaign database: the slowest ``top`` and the sum of all.
+
+    Each calculation document records its own wall time (``output.wall_time_s``); results
+    reused from an earlier job (``reused_from_uuid``) are skipped so nothing is counted twice.
+    Works on a partial campaign too (``--breakdown DATA_DIR``).
+    """
+    sys.path.insert(0, str(ROOT / "src"))
+    from lithiophilic.db import get_store
+
+    store = get_store(data_dir=data_dir)
+    rows = []
+    for d in store.docs_store.query(
+        {"output.wall_time_s": {"$exists": True}},
+        properties=["name", "completed_at", "output"],
+    ):
+        out = d.get("output") or {}
+        if out.get("reused_from_uuid") or not isinstance(out.get("wall_time_s"), int | float):
+            continue
+        rows.append(
+            {
+                "name": d["name"],
+                "completed_at": d.get("completed_at"),
+                "wall_s": round(float(out["wall_time_s"]), 1),
+                "n_atoms": out.get("n_atoms"),
+                "n_steps": out.get("n_steps"),
+            }
+        )
+    rows.sort(key=lambda r: -r["wall_s"])
+    return {
+        "n_computed_jobs": len(rows),
+        "sum_job_wall_s": round(sum(r["wall_s"] for r in rows), 1),
+        "slowest": rows[:top],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--work", default=None, help="working directory (kept)")
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--breakdown",
+        default=None,
+        metavar="DATA_DIR",
+        help="only print the computed-job breakdown of an existing (possibly partial) campaign",
+    )
     parser.add_argument("extra", nargs="*", help="more paper options (after --)")
     args = parser.parse_args()
+    if args.breakdown:
+        print(json.dumps(job_breakdown(Path(args.breakdown)), indent=1))
+        return
     out_path = Path(
         args.out or ROOT / "bench" / "results" / f"paper{'_quick' if args.quick else ''}.json"
     )
@@ -64,6 +109,7 @@ def main() -> None:
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
         first = run_once(work, args.quick, args.extra)
+        first["jobs"] = job_breakdown(work / "data")
         print(json.dumps(first), flush=True)
         rerun = run_once(work, args.quick, args.extra)
         print(json.dumps(rerun), flush=True)

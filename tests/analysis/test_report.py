@@ -196,3 +196,17 @@ def test_markdown_and_html_report():
     assert '<img alt="5a" src="figures/fig5a_surface_energies.png"' in page
     assert "x | y" in page  # escaped pipe inside a cell survives
     assert "<b>agree</b>" in page
+
+
+def test_layer_table_shows_li_per_layer_and_strain():
+    binding = _binding(0.6, [0.4, -0.1], 0.4)
+    binding["multilayers"][0]["li_per_layer"] = 16
+    binding["multilayers"][0]["li_layer_strain"] = {
+        "principal": [-0.0495, 0.0774],
+        "max_strain_allowed": 0.08,
+    }
+    header, rows = panel_tables({"binding": binding})["5d"]
+    assert header[:4] == ["material", "Li per layer", "mismatch", "Li-layer strains"]
+    first, second = rows
+    assert first[1] == "16" and first[3] == "-5.0%, +7.7% (≤ 8%)"
+    assert second[3] == "–"  # no strain recorded (pseudomorphic or an older document)

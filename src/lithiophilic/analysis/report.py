@@ -624,6 +624,15 @@ def write_report(
     return {"markdown": md, "html": page, "claims": cj}
 
 
+def _strain_text(strain: Mapping[str, Any] | None) -> str:
+    """Principal strains of a bcc110 Li layer and the bound they were built within."""
+    if not strain or "principal" not in strain:
+        return "–"
+    text = ", ".join(f"{x:+.1%}" for x in strain["principal"])
+    bound = strain.get("max_strain_allowed")
+    return f"{text} (≤ {bound:.0%})" if isinstance(bound, int | float) else text
+
+
 def panel_tables(
     stages: Mapping[str, Mapping[str, Any] | None],
 ) -> dict[str, tuple[list[str], list[list[Any]]]]:
@@ -694,11 +703,19 @@ def panel_tables(
     if lay:
         n_max = max(len(m["incremental_binding_energy_ev"]) for m in lay.values())
         tables["5d"] = (
-            ["material", "mismatch", *[f"E_b({n}) (eV/Li)" for n in range(1, n_max + 1)]],
+            [
+                "material",
+                "Li per layer",
+                "mismatch",
+                "Li-layer strains",
+                *[f"E_b({n}) (eV/Li)" for n in range(1, n_max + 1)],
+            ],
             [
                 [
                     m,
+                    str(d.get("li_per_layer", "")),
                     f"{d['lattice_mismatch']:+.1%}",
+                    _strain_text(d.get("li_layer_strain")),
                     *[f"{x:.3f}" for x in d["incremental_binding_energy_ev"]],
                 ]
                 for m, d in lay.items()
