@@ -344,7 +344,10 @@ def build_report(
     settings = {
         "lithiophilic": __version__,
         "quick": campaign.quick
-        and "yes: small cells, few samples, short MD; numbers are not converged",
+        and (
+            "yes: thin slabs, fmax 0.1 eV/Å, few sites, 2 Li layers (8 %-strained on γ-brass), "
+            "small DFT meshes, short MD; numbers are not converged"
+        ),
         **settings,
     }
     text = render_markdown(
