@@ -215,6 +215,11 @@ def test_paper_stage_commands_full_pdos_settings_and_materials(tmp_path):
     assert full["md"].count("--material") == 2
     cut = full["md"][full["md"].index("--cutoff") + 1]  # surfaces compared at one cutoff
     assert float(cut) == pytest.approx(3.3)
+    # the full MD runs on the campaign's ranks; the quick MD (small slabs) on one
+    assert full["md"][full["md"].index("--n-mpi") + 1] == str(os.cpu_count())
+    three = args(nprocs=3)["md"]
+    assert three[three.index("--n-mpi") + 1] == "3"
+    assert "--n-mpi" not in quick["md"] and "--quick" in quick["md"]
     chosen = args(materials=["Cu", "CuAg"], stages=["surface", "md"])
     for st in ("surface", "md"):
         given = [chosen[st][i + 1] for i, a in enumerate(chosen[st]) if a == "--material"]
