@@ -50,12 +50,13 @@ def run_once(work: Path, quick: bool, extra: list[str]) -> dict[str, object]:
     }
 
 
-def job_breakdown(data_dir: Path, top: int = 15) -> dict[str, object]:
+def job_breakdown(data_dir: Path, top: int = 15, since: str | None = None) -> dict[str, object]:
     """Computed jobs of a campaign database: the slowest ``top`` and the sum of all.
 
     Each calculation document records its own wall time (``output.wall_time_s``); results
     reused from an earlier job (``reused_from_uuid``) are skipped so nothing is counted twice.
-    Works on a partial campaign too (``--breakdown DATA_DIR``).
+    Works on a partial campaign too (``--breakdown DATA_DIR``); ``since`` (ISO time) keeps
+    only jobs completed after it (e.g. one stage run into a database that holds others).
     """
     sys.path.insert(0, str(ROOT / "src"))
     from lithiophilic.db import get_store
@@ -69,6 +70,8 @@ def job_breakdown(data_dir: Path, top: int = 15) -> dict[str, object]:
         out = d.get("output") or {}
         if out.get("reused_from_uuid") or not isinstance(out.get("wall_time_s"), int | float):
             continue
+        if since is not None and str(d.get("completed_at", "")) < since:
+            continue
         rows.append(
             {
                 "name": d["name"],
@@ -80,6 +83,7 @@ def job_breakdown(data_dir: Path, top: int = 15) -> dict[str, object]:
         )
     rows.sort(key=lambda r: -r["wall_s"])
     return {
+        "since": since,
         "n_computed_jobs": len(rows),
         "sum_job_wall_s": round(sum(r["wall_s"] for r in rows), 1),
         "slowest": rows[:top],
@@ -97,10 +101,12 @@ def main() -> None:
         metavar="DATA_DIR",
         help="only print the computed-job breakdown of an existing (possibly partial) campaign",
     )
+    parser.add_argument("--since", default=None, help="with --breakdown: jobs completed after")
+    parser.add_argument("--top", type=int, default=15, help="with --breakdown: slowest N jobs")
     parser.add_argument("extra", nargs="*", help="more paper options (after --)")
     args = parser.parse_args()
     if args.breakdown:
-        print(json.dumps(job_breakdown(Path(args.breakdown)), indent=1))
+        print(json.dumps(job_breakdown(Path(args.breakdown), args.top, args.since), indent=1))
         return
     out_path = Path(
         args.out or ROOT / "bench" / "results" / f"paper{'_quick' if args.quick else ''}.json"

@@ -128,6 +128,7 @@ def test_sevenn_li_layers_on_cu111(in_tmp, memory_jobstore):
     assert -0.2 < out["lattice_mismatch"] < -0.08  # Cu nn 2.57 A vs bcc-Li nn ~2.98 A
     assert all(out["converged"])
     assert len(out["distortion"]) == 3
+    assert out["li_layer_strain"] is None  # one Li per hollow: no bcc Li(110) lattice
 
 
 def test_pseudomorphic_layers_need_fcc():

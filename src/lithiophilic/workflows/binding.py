@@ -852,10 +852,11 @@ def make_layer_jobs(
 
 def _layer_strain(info: dict[str, Any], max_strain: float | None) -> dict[str, Any] | None:
     """Return the strain block of a bcc110 construction's info and the max_strain it used."""
-    if "strain" not in info:
+    strain = info.get("strain")
+    if not isinstance(strain, dict):  # pseudomorphic layers: no Li(110) lattice to strain
         return None
     return {
-        **info["strain"],
+        **strain,
         "max_strain_allowed": max_strain,
         "substrate_supercell_matrix": info.get("substrate_supercell_matrix"),
     }
