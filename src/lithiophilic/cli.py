@@ -319,6 +319,17 @@ def _gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+#: Slabs of ``--quick`` (4 planes, 6 Å γ-brass, no fixed planes, thin SQS cells), the same in
+#: surface-energy and binding: binding reuses the surface stage's relaxed slabs only if every
+#: setting matches (with the fmax, defaults.QUICK_SLAB_FMAX_EV_PER_A).
+_QUICK_SLABS: dict[str, Any] = {
+    "n_layers": 4,
+    "min_thickness_a": 6.0,
+    "n_fixed_layers": 0,
+    "sqs_periods": 1,
+}
+
+
 @app.command("surface-energy")
 def surface_energy(
     material: Annotated[
@@ -405,7 +416,9 @@ def surface_energy(
     materials = material or list(defaults.PAPER_MATERIALS)
     _use_sqs_cache(data_dir)
     if quick:
-        n_layers, min_thickness_a, n_fixed_layers = 4, 6.0, 0
+        n_layers = _QUICK_SLABS["n_layers"]
+        min_thickness_a = _QUICK_SLABS["min_thickness_a"]
+        n_fixed_layers = _QUICK_SLABS["n_fixed_layers"]
         max_terminations = max_terminations or 2
         sqs_samples = 1
     if fmax is None:
@@ -424,7 +437,7 @@ def surface_energy(
             fix=fix,  # type: ignore[arg-type]
             max_terminations=max_terminations,
             sqs_samples=sqs_samples,
-            sqs_periods=1 if quick else 2,
+            sqs_periods=_QUICK_SLABS["sqs_periods"] if quick else 2,
             slab_relax_maker=AseRelaxMaker(
                 name="slab relax",
                 fmax_ev_per_a=fmax,
@@ -612,10 +625,7 @@ def binding(
         surface = SurfaceEnergyMaker()
         if quick:  # the slabs of surface-energy --quick (reused from the database)
             surface = SurfaceEnergyMaker(
-                n_layers=4,
-                min_thickness_a=6.0,
-                n_fixed_layers=0,
-                sqs_periods=1,
+                **_QUICK_SLABS,
                 slab_relax_maker=replace(
                     surface.slab_relax_maker, fmax_ev_per_a=defaults.QUICK_SLAB_FMAX_EV_PER_A
                 ),
