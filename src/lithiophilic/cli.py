@@ -577,6 +577,13 @@ def binding(
             help="bcc110 Li layers: largest principal strain of the Li(110) layer; the smallest substrate supercell within it is used (default 0.05; with --quick 0.08 on γ-brass, whose cell is already large).",
         ),
     ] = None,
+    li_growth: Annotated[
+        str,
+        typer.Option(
+            "--li-growth",
+            help="Li layers: 'sequential' (layer n added on the relaxed n-1 film, default) or 'independent' (each n relaxed from ideal layers on the clean slab; parallel on a queue).",
+        ),
+    ] = "sequential",
     refine_calculator: Annotated[
         str | None,
         typer.Option(
@@ -614,7 +621,11 @@ def binding(
     )
     from lithiophilic.potentials import CalculatorSpec, ensure_available
     from lithiophilic.structures.li_layers import DEFAULT_MAX_STRAIN
-    from lithiophilic.workflows.binding import LiMultilayerMaker, LiSiteBindingMaker
+    from lithiophilic.workflows.binding import (
+        LI_LAYER_GROWTH,
+        LiMultilayerMaker,
+        LiSiteBindingMaker,
+    )
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 
     materials = material or list(defaults.PAPER_MATERIALS)
@@ -664,6 +675,11 @@ def binding(
         if layers < 0 or layers > 10:
             msg = f"--layers: {layers} is outside the allowed range 0–10"
             raise ConfigurationError(msg)
+        if li_growth not in LI_LAYER_GROWTH:
+            msg = (
+                f"--li-growth: {li_growth!r} is not one of {', '.join(map(repr, LI_LAYER_GROWTH))}"
+            )
+            raise ConfigurationError(msg)
         layer_flows: dict[str, Any] = {}
         if layers:
             for m in materials:
@@ -673,6 +689,7 @@ def binding(
                     construction=construction,  # type: ignore[arg-type]
                     max_strain=max_strain,
                     complex_max_strain=complex_max_strain,
+                    growth=li_growth,  # type: ignore[arg-type]
                 )
                 lm = replace(
                     lm,

@@ -201,12 +201,15 @@ def test_markdown_and_html_report():
 def test_layer_table_shows_li_per_layer_and_strain():
     binding = _binding(0.6, [0.4, -0.1], 0.4)
     binding["multilayers"][0]["li_per_layer"] = 16
+    binding["multilayers"][0]["growth"] = "sequential"
     binding["multilayers"][0]["li_layer_strain"] = {
         "principal": [-0.0495, 0.0774],
         "max_strain_allowed": 0.08,
     }
     header, rows = panel_tables({"binding": binding})["5d"]
-    assert header[:4] == ["material", "Li per layer", "mismatch", "Li-layer strains"]
+    assert header[:5] == ["material", "Li per layer", "mismatch", "Li-layer strains", "growth"]
     first, second = rows
     assert first[1] == "16" and first[3] == "-5.0%, +7.7% (≤ 8%)"
     assert second[3] == "–"  # no strain recorded (pseudomorphic or an older document)
+    assert first[4] == "sequential" and second[4] == "independent"  # older: independent
+    assert header[5] == "E_b(1) (eV/Li)" and first[5] == "0.480"

@@ -133,6 +133,7 @@ def test_results_persist_across_processes(tmp_path):
         (["-m", "Cu", "--layers", "-1"], "--layers: -1 is outside"),
         (["-m", "Cu", "--construction", "fcc"], "--construction: 'fcc' is not one of"),
         (["-m", "Cu", "--layers", "2", "--li-max-strain", "0.6"], "--li-max-strain: 0.6 is"),
+        (["-m", "Cu", "--layers", "2", "--li-growth", "random"], "--li-growth: 'random' is not"),
         (["-m", "Cu", "--li-fmax", "0"], "--li-fmax: 0.0 eV/Å is outside"),
         (["-m", "Cu", "--refine-calculator", "nope"], "unknown name 'nope'"),
         (["-m", "Cu", "--refine-calculator", "emt"], "not valid for element"),

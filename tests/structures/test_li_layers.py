@@ -296,3 +296,54 @@ def test_distortion_errors(cu111_3x3):
             layer_index=li["layer_index"],
             cell=out.cell,
         )
+
+
+def test_grow_li_layer_keeps_relaxed_film_and_follows_top_layer(cu111):
+    """Layer n starts on the relaxed n−1 film, shifted with the mean move of layer n−1."""
+    from lithiophilic.structures.li_layers import grow_li_layer
+
+    one = add_li_layers(cu111, 1, construction="bcc110", li_bcc_a_a=A_LI)
+    two = add_li_layers(cu111, 2, construction="bcc110", li_bcc_a_a=A_LI)
+    info = two.info["li_layers"]
+    n_sub, n_li = info["n_atoms_substrate"], info["li_per_layer"]
+    assert len(one) == n_sub + n_li
+    # a fake "relaxation" of the 1-layer film: substrate rattled, layer 1 slid and lowered
+    relaxed = one.copy()
+    rng = np.random.default_rng(0)
+    relaxed.positions[:n_sub] += rng.normal(0.0, 0.02, (n_sub, 3))
+    move = np.array([0.31, -0.12, -0.25])
+    relaxed.positions[n_sub:] += move + rng.normal(0.0, 0.01, (n_li, 3))
+    # wrap one Li laterally by a cell vector: the shift must be minimum-image
+    relaxed.positions[n_sub] += relaxed.cell[0]
+    grown = grow_li_layer(relaxed, two)
+    assert len(grown) == len(two)
+    assert np.allclose(grown.positions[: n_sub + n_li], relaxed.positions)
+    layer2 = np.array(info["layer_index"]) == 2
+    ideal2 = np.asarray(info["ideal_positions"])[layer2]
+    shift = grown.positions[n_sub + n_li :] - ideal2
+    assert np.allclose(shift, shift[0])  # the whole new layer moves rigidly
+    assert np.allclose(shift[0], move, atol=0.01)
+    assert grown.info["li_layers"]["growth"] == "sequential"
+    assert grown.info["li_layers"]["ideal_positions"] == info["ideal_positions"]
+    assert np.allclose(grown.cell, two.cell)
+    assert grown.constraints[0].get_indices().tolist() == two.constraints[0].get_indices().tolist()
+    assert np.allclose(two.positions[n_sub:], info["ideal_positions"])  # input untouched
+    assert "growth" not in two.info["li_layers"]
+
+
+def test_grow_li_layer_bad_inputs(cu111):
+    from lithiophilic.structures.li_layers import grow_li_layer
+
+    one = add_li_layers(cu111, 1, construction="bcc110", li_bcc_a_a=A_LI)
+    two = add_li_layers(cu111, 2, construction="bcc110", li_bcc_a_a=A_LI)
+    three = add_li_layers(cu111, 3, construction="bcc110", li_bcc_a_a=A_LI)
+    with pytest.raises(ConfigurationError, match="relaxed_below"):
+        grow_li_layer(one, three)  # one layer short
+    with pytest.raises(ConfigurationError, match="n >= 2"):
+        grow_li_layer(cu111, one)
+    with pytest.raises(ConfigurationError, match="li_layers"):
+        grow_li_layer(one, cu111)
+    wider = one.copy()
+    wider.set_cell(one.cell * [1.1, 1.0, 1.0], scale_atoms=False)
+    with pytest.raises(ConfigurationError, match="lateral cell"):
+        grow_li_layer(wider, two)

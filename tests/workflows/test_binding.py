@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 from jobflow import run_locally
+from pymatgen.core import Structure
 
 from lithiophilic.db import get_output_dict
 from lithiophilic.errors import ConfigurationError
@@ -68,6 +72,8 @@ def test_multilayer_bad_inputs():
             LiMultilayerMaker(max_strain=bad)
         with pytest.raises(ConfigurationError, match="complex_max_strain"):
             LiMultilayerMaker(complex_max_strain=bad)
+    with pytest.raises(ConfigurationError, match="growth: 'random' is not one of"):
+        LiMultilayerMaker(growth="random")  # type: ignore[arg-type]
 
 
 def test_complex_max_strain_applies_to_gamma_brass_only():
@@ -129,6 +135,26 @@ def test_sevenn_li_layers_on_cu111(in_tmp, memory_jobstore):
     assert all(out["converged"])
     assert len(out["distortion"]) == 3
     assert out["li_layer_strain"] is None  # one Li per hollow: no bcc Li(110) lattice
+    # sequential growth (default): layer n started on the relaxed n-1 film
+    assert out["growth"] == "sequential"
+    relaxed = {
+        d["output"]["label"]: d["output"]["structure"]
+        for d in memory_jobstore.query({"name": {"$regex": "^Li layers relax"}})
+    }
+    grown = [d["output"] for d in memory_jobstore.query({"name": {"$regex": "^grow Li layer"}})]
+    assert len(grown) == 2  # n = 2, 3
+    for g in grown:
+        start = Structure.from_dict(g)
+        n = start.composition["Li"]
+        below = Structure.from_dict(relaxed[f"Cu (111) {n - 1:.0f} Li layers"])
+        assert np.allclose(start.cart_coords[: len(below)], below.cart_coords, atol=1e-6)
+    # the same series relaxed independently from ideal layers lands in the same minima
+    indep = replace(maker, growth="independent").make("Cu", [1, 1, 1])
+    run_locally(indep, store=memory_jobstore, ensure_success=True)
+    out_i = get_output_dict(memory_jobstore, indep.output.uuid)
+    assert out_i["growth"] == "independent"
+    assert out_i["energies_ev"][:2] == pytest.approx(out["energies_ev"][:2], abs=1e-6)
+    assert out_i["incremental_binding_energy_ev"] == pytest.approx(inc, abs=0.02)
 
 
 def test_pseudomorphic_layers_need_fcc():

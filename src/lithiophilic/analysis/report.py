@@ -708,6 +708,7 @@ def panel_tables(
                 "Li per layer",
                 "mismatch",
                 "Li-layer strains",
+                "growth",
                 *[f"E_b({n}) (eV/Li)" for n in range(1, n_max + 1)],
             ],
             [
@@ -716,6 +717,8 @@ def panel_tables(
                     str(d.get("li_per_layer", "")),
                     f"{d['lattice_mismatch']:+.1%}",
                     _strain_text(d.get("li_layer_strain")),
+                    # documents older than the growth field were relaxed independently
+                    str(d.get("growth", "independent")),
                     *[f"{x:.3f}" for x in d["incremental_binding_energy_ev"]],
                 ]
                 for m, d in lay.items()

@@ -82,6 +82,7 @@ __all__ = [
     "MAX_LI_LAYERS",
     "add_li_layers",
     "bcc_li_nn_distance_a",
+    "grow_li_layer",
     "lattice_mismatch",
     "li_layer_distortion",
 ]
@@ -619,6 +620,72 @@ def _assemble(
         100 * info["lattice_mismatch"],
     )
     return new
+
+
+# --------------------------------------------------------------------------- growth
+
+
+def grow_li_layer(relaxed_below: Atoms, ideal: Atoms) -> Atoms:
+    """Return ``ideal`` (n Li layers) with its substrate and layers 1…n−1 taken from a relaxed film.
+
+    Layer-by-layer growth: the substrate and the first n−1 Li layers sit where the relaxation
+    of the (n−1)-layer film left them, and the new top layer starts on its ideal sites moved by
+    the mean displacement (lateral minimum-image, vertical plain) of layer n−1 from its own
+    ideal sites, so it keeps the spacing and registry of the construction relative to the film
+    it grows on. Cell, tags, constraints and ``info`` (the ideal positions, for the distortion
+    measure) are those of ``ideal``.
+
+    Parameters
+    ----------
+    relaxed_below
+        The relaxed film with n−1 Li layers, atoms in the order :func:`add_li_layers` wrote
+        them (substrate, then Li layer by layer).
+    ideal
+        :func:`add_li_layers` output with n ≥ 2 layers on the same substrate and cell.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``ideal`` has no ``info["li_layers"]`` or the two structures do not share the
+        substrate, the first n−1 layers (same elements in the same order) and the lateral cell.
+    """
+    info = ideal.info.get("li_layers")
+    if not isinstance(info, dict) or "layer_index" not in info:
+        msg = "ideal: no info['li_layers'] (build it with add_li_layers)"
+        raise ConfigurationError(msg)
+    n = int(info["n_layers_li"])
+    layer = np.asarray(info["layer_index"], dtype=int)
+    n_sub = int(info["n_atoms_substrate"])
+    n_below = n_sub + int((layer < n).sum())
+    if n < 2:
+        msg = f"ideal: has {n} Li layer(s); growth needs n >= 2 (layer 1 is built on the substrate)"
+        raise ConfigurationError(msg)
+    symbols = ideal.get_chemical_symbols()
+    if len(relaxed_below) != n_below or relaxed_below.get_chemical_symbols() != symbols[:n_below]:
+        msg = (
+            f"relaxed_below: {len(relaxed_below)} atoms ({relaxed_below.get_chemical_formula()}) "
+            f"are not the substrate and {n - 1} Li layer(s) of ideal ({n_below} atoms expected, "
+            "same elements in the same order)"
+        )
+        raise ConfigurationError(msg)
+    cell2d = np.asarray(ideal.cell, dtype=float)[:2, :2]
+    if not np.allclose(np.asarray(relaxed_below.cell, dtype=float)[:2, :2], cell2d, atol=1e-3):
+        msg = "relaxed_below: its lateral cell differs from ideal's; grow on the same supercell"
+        raise ConfigurationError(msg)
+    ideal_li = np.asarray(info["ideal_positions"], dtype=float).reshape(-1, 3)
+    positions = np.array(ideal.positions, dtype=float)
+    positions[:n_below] = relaxed_below.positions
+    sel = np.flatnonzero(layer == n - 1)
+    disp = relaxed_below.positions[n_sub + sel] - ideal_li[sel]
+    shift = np.empty(3)
+    shift[:2] = inplane_mic(disp[:, :2], cell2d).mean(axis=0)
+    shift[2] = disp[:, 2].mean()
+    new_idx = n_sub + np.flatnonzero(layer == n)
+    positions[new_idx] = ideal_li[layer == n] + shift
+    grown = copy_atoms(ideal)
+    grown.positions = positions
+    grown.info["li_layers"] = dict(info, growth="sequential", grown_shift_a=shift.tolist())
+    return grown
 
 
 # --------------------------------------------------------------------------- distortion

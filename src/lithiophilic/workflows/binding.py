@@ -772,6 +772,10 @@ class LiSiteBindingMaker(Maker):
 
 
 # --------------------------------------------------------------------------- multilayer Li
+#: How the n-layer films start their relaxation (see :class:`LiMultilayerMaker`).
+LI_LAYER_GROWTH: tuple[str, ...] = ("independent", "sequential")
+
+
 class LiMultilayerDoc(CalculatorProvenance):
     """n = 1…N Li layers on a (111) slab (Fig. 5d, 5e)."""
 
@@ -782,6 +786,11 @@ class LiMultilayerDoc(CalculatorProvenance):
     miller: list[int] = Field(description="Facet.")
     construction: str = Field(
         description="How the ideal Li layers were built (see structures.li_layers)."
+    )
+    growth: str = Field(
+        "independent",
+        description="'independent': every n relaxed from ideal layers on the clean slab; "
+        "'sequential': layer n added on the relaxed (n-1)-layer film.",
     )
     li_per_layer: int = Field(description="Li atoms per layer (N_layer).")
     lattice_mismatch: float = Field(
@@ -819,7 +828,7 @@ def make_layer_jobs(
     relaxed_slab: AseCalcDoc,
     reference: LiReferenceDoc,
 ) -> Response:
-    """Build and relax 0…N ideal Li layers on the relaxed clean slab."""
+    """Build and relax 0…N Li layers on the relaxed clean slab (``maker.growth``)."""
     from lithiophilic.structures.li_layers import add_li_layers
 
     relaxed_slab = AseCalcDoc.model_validate(relaxed_slab)
@@ -827,7 +836,8 @@ def make_layer_jobs(
     slab = AseAtomsAdaptor.get_atoms(relaxed_slab.structure)
     label = f"{material} {facet_label(miller)}"
     jobs: list[Any] = []
-    docs, infos = [], []
+    docs: list[Any] = []
+    infos: list[dict[str, Any]] = []
     for n in range(maker.max_layers + 1):
         built = add_li_layers(
             slab,
@@ -839,15 +849,45 @@ def make_layer_jobs(
         infos.append(_jsonable(built.info.get("li_layers", {})))
         struct = AseAtomsAdaptor.get_structure(built)
         struct.properties = {}
-        rl = maker.li_relax_maker.make(struct, label=f"{label} {n} Li layers")
+        start: Any = struct
+        if maker.growth == "sequential" and n >= 2:
+            grow = grow_layer_structure(docs[-1], struct, infos[-1])
+            grow.append_name(f" {label} {n} Li layers")
+            jobs.append(grow)
+            start = grow.output
+        rl = maker.li_relax_maker.make(start, label=f"{label} {n} Li layers")
         rl.append_name(f" {label} {n} Li layers")
         jobs.append(rl)
         docs.append(rl.output)
     res = li_multilayer_result(
-        docs, infos, reference, material, miller, maker.construction, maker.max_strain
+        docs,
+        infos,
+        reference,
+        material,
+        miller,
+        maker.construction,
+        maker.max_strain,
+        maker.growth,
     )
     res.append_name(f" {label}")
     return Response(replace=Flow([*jobs, res], output=res.output, name=f"Li layers {label}"))
+
+
+@job(name="grow Li layer")
+def grow_layer_structure(
+    relaxed_below: AseCalcDoc, ideal: Structure, info: dict[str, Any]
+) -> Structure:
+    """Start of layer n: the relaxed (n−1)-layer film plus an ideal layer n on top of it."""
+    from lithiophilic.structures.li_layers import grow_li_layer
+
+    below = AseAtomsAdaptor.get_atoms(AseCalcDoc.model_validate(relaxed_below).structure)
+    atoms = AseAtomsAdaptor.get_atoms(
+        ideal if isinstance(ideal, Structure) else Structure.from_dict(ideal)
+    )
+    atoms.info["li_layers"] = info
+    struct = AseAtomsAdaptor.get_structure(grow_li_layer(below, atoms))
+    struct.properties = {}
+    return struct
 
 
 def _layer_strain(info: dict[str, Any], max_strain: float | None) -> dict[str, Any] | None:
@@ -871,6 +911,7 @@ def li_multilayer_result(
     miller: list[int],
     construction: str,
     max_strain: float | None = None,
+    growth: str = "independent",
 ) -> LiMultilayerDoc:
     """Incremental and average binding per layer, mismatch and distortion; returns a LiMultilayerDoc."""
     from lithiophilic.analysis.binding import (
@@ -898,6 +939,7 @@ def li_multilayer_result(
         material=material,
         miller=list(miller),
         construction=construction,
+        growth=growth,
         li_per_layer=n_per,
         lattice_mismatch=float(infos[-1]["lattice_mismatch"]),
         li_layer_strain=_layer_strain(infos[-1], max_strain),
@@ -950,6 +992,15 @@ class LiMultilayerMaker(Maker):
         ``max_strain`` for substrates with a multi-atom primitive cell (γ-brass), whose slab
         cell is already large, so that doubling it doubles the cost (``binding --quick``:
         0.08 keeps Cu5Zn8(111) in its 78-atom cell); ``None``: ``max_strain``.
+    growth
+        ``"sequential"`` (default): layer-by-layer growth, layer n is put on the relaxed
+        (n−1)-layer film (:func:`~lithiophilic.structures.li_layers.grow_li_layer`), so the
+        relaxations run one after another. ``"independent"``: every n is relaxed from n ideal
+        layers on the relaxed clean slab (the relaxations can run side by side on a queue).
+        The distortion is measured from the same ideal sites either way. Why sequential
+        (SevenNet-0, Cu(111) 6-plane slab, fmax 0.05 eV/Å): n = 2…5 took 18 BFGS steps
+        (12 s) instead of 148 (84 s), every E(n) came out 0.007–0.075 eV lower, and E_b(5)
+        is +0.001 eV/Li (bulk-Li limit 0) instead of −0.010.
     """
 
     name: str = "Li multilayer"
@@ -966,6 +1017,7 @@ class LiMultilayerMaker(Maker):
     construction: Literal["pseudomorphic", "bcc110"] = "bcc110"
     max_strain: float = DEFAULT_MAX_STRAIN
     complex_max_strain: float | None = None
+    growth: Literal["independent", "sequential"] = "sequential"
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_layers <= 10:
@@ -980,6 +1032,9 @@ class LiMultilayerMaker(Maker):
                 raise ConfigurationError(msg)
         if self.construction not in ("pseudomorphic", "bcc110"):
             msg = f"construction: {self.construction!r} is not one of 'pseudomorphic', 'bcc110'"
+            raise ConfigurationError(msg)
+        if self.growth not in LI_LAYER_GROWTH:
+            msg = f"growth: {self.growth!r} is not one of {', '.join(map(repr, LI_LAYER_GROWTH))}"
             raise ConfigurationError(msg)
 
     def with_calculator(self, calculator: CalculatorSpec) -> LiMultilayerMaker:
