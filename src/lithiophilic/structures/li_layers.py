@@ -45,6 +45,10 @@ Bookkeeping: Li atoms are appended after the substrate atoms (layer by layer, bo
 tagged ``-k`` for Li layer k (k = 1 on the substrate); substrate tags are unchanged (top plane
 = 1). The total vacuum gap between the top Li layer and the periodic image of the slab bottom
 equals the input slab's (``c`` is enlarged).
+
+Growth: :func:`grow_li_layer` turns the ideal n-layer film into the start of a layer-by-layer
+series: substrate and layers 1…n−1 from the relaxed (n−1)-layer film, layer n on its ideal
+sites moved with layer n−1 (see :class:`~lithiophilic.workflows.binding.LiMultilayerMaker`).
 """
 
 from __future__ import annotations
