@@ -881,9 +881,7 @@ def grow_layer_structure(
     from lithiophilic.structures.li_layers import grow_li_layer
 
     below = AseAtomsAdaptor.get_atoms(AseCalcDoc.model_validate(relaxed_below).structure)
-    atoms = AseAtomsAdaptor.get_atoms(
-        ideal if isinstance(ideal, Structure) else Structure.from_dict(ideal)
-    )
+    atoms = AseAtomsAdaptor.get_atoms(ideal)
     atoms.info["li_layers"] = info
     struct = AseAtomsAdaptor.get_structure(grow_li_layer(below, atoms))
     struct.properties = {}

@@ -110,9 +110,9 @@ class PaperCampaign:
     nprocs
         MPI ranks of the DFT (PDOS) runs and of each full-campaign MD run; default
         ``$SLURM_NTASKS``, else every core of this machine (GPAW parallelises over k-points:
-        1.8x on 2 cores for Cu5Zn8; LAMMPS over space: the 100 ps aggregation MD of both surfaces in 454 s on 2 ranks vs
-        680 s on one).  The quick MD
-        (10x10x3 slabs, 5 ps) runs on one rank.
+        1.8x on 2 cores for Cu5Zn8; LAMMPS over space: the 100 ps aggregation MD of both
+        surfaces in 454 s on 2 ranks vs 680 s on one). The quick MD (10x10x3 slabs, 5 ps)
+        runs on one rank.
     data_dir, store
         Campaign database (``--data-dir``/``--store`` of every command).
     stages
