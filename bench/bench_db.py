@@ -181,7 +181,7 @@ def bench_store_overhead(n: int, tmp: Path) -> dict:
 
 
 def _wait_record(tracking, uuid: str, timeout_s: float = 300) -> tuple[float, str]:
-    from lithiophilic.slurm import refresh_states
+    from lithiophilic.hpc.slurm import refresh_states
 
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout_s:
@@ -198,7 +198,7 @@ def bench_slurm(tmp: Path) -> dict:
     from localslurm import LocalSlurm
 
     from lithiophilic.db import get_store, get_tracking_store
-    from lithiophilic.slurm import SlurmResources, submit_flows
+    from lithiophilic.hpc.slurm import SlurmResources, submit_flows
 
     out: dict = {}
     with LocalSlurm(tmp / "slurm") as cluster:

@@ -44,7 +44,7 @@ def main() -> None:
 
     from lithiophilic.analysis.pdos import pdos_summary
     from lithiophilic.analysis.surface import surface_energy_ev_per_a2
-    from lithiophilic.potentials.gpaw import (
+    from lithiophilic.potentials.dft.gpaw import (
         GpawCalculator,
         _run_mpi,
         gpaw_pdos,

@@ -41,7 +41,7 @@ def build(substrate: str, config: str):
     from ase.build import add_adsorbate
     from ase.constraints import FixAtoms
 
-    from lithiophilic.potentials.training import make_slab_111
+    from lithiophilic.potentials.distill.frames import make_slab_111
 
     rng = np.random.default_rng(42)
     slab = make_slab_111(substrate, size=(5, 5, 4), vacuum_a=8.0, rng=rng)  # type: ignore[arg-type]

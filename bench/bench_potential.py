@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lithiophilic.potentials.distill.validation import make_stability_system, measure_speed
 from lithiophilic.potentials.lammps import get_lammps_potential
-from lithiophilic.potentials.validation import make_stability_system, measure_speed
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -48,11 +48,11 @@ def teacher_speed(n_atoms_target: int = 400, n_steps: int = 3) -> dict[str, floa
 
 
 def compare_models(train_files: list[Path], test_files: list[Path], system) -> dict:
-    from lithiophilic.potentials.eam import EamSettings
-    from lithiophilic.potentials.fitted import fit_model, load_fitted_potential
-    from lithiophilic.potentials.pod import PodSettings, evaluate_potential
-    from lithiophilic.potentials.training import read_frames, split_frames
-    from lithiophilic.potentials.validation import family_errors
+    from lithiophilic.potentials.distill.eam import EamSettings
+    from lithiophilic.potentials.distill.frames import read_frames, split_frames
+    from lithiophilic.potentials.distill.models import fit_model, load_fitted_potential
+    from lithiophilic.potentials.distill.pod import PodSettings, evaluate_potential
+    from lithiophilic.potentials.distill.validation import family_errors
 
     train, test = [], []
     for f in train_files:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 #: Force threshold of bulk relaxations (cell + positions), eV/Å.
 BULK_FMAX_EV_PER_A = 0.01
 #: Force threshold of slab relaxations, eV/Å (γ converges quadratically in the residual force).
@@ -39,8 +42,16 @@ SQS_SAMPLES = 2
 SQS_N_ATOMS = 50
 #: Facets computed by default (Miller indices of the conventional cell).
 MILLERS = ((1, 1, 1), (1, 0, 0))
-#: Materials of the paper.
-PAPER_MATERIALS = ("Cu", "Cu5Zn8", "Cu0.64Zn0.36")
+#: The paper's materials by role: the one place (besides the materials catalogue) that names
+#: them. ``reference``: the bare collector metal every skin is compared with; ``intermetallic``:
+#: the ordered compound skin (γ-brass); ``solid_solution``: the random-alloy skin (α-brass, SQS).
+PAPER_ROLES: Mapping[str, str] = MappingProxyType(
+    {"reference": "Cu", "intermetallic": "Cu5Zn8", "solid_solution": "Cu0.64Zn0.36"}
+)
+#: Materials of the paper, in the order of its figures.
+PAPER_MATERIALS: tuple[str, ...] = tuple(PAPER_ROLES.values())
+#: Surfaces of the paper's aggregation MD (Fig. 5f/5g): the reference metal and the solid solution.
+PAPER_MD_MATERIALS: tuple[str, ...] = (PAPER_ROLES["reference"], PAPER_ROLES["solid_solution"])
 
 # --- Li aggregation MD (issue 6) ---
 # Why these defaults should show aggregation where it happens: Li adatoms on close-packed Cu

@@ -12,8 +12,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from typer.testing import CliRunner
 
 from lithiophilic.cli import app
-from lithiophilic.potentials.distilled import shipped_potential_dir
-from lithiophilic.potentials.training import read_frames, write_frames
+from lithiophilic.potentials.distill.frames import read_frames, write_frames
+from lithiophilic.potentials.distill.shipped import shipped_potential_dir
 
 runner = CliRunner()
 TINY = Path(__file__).parents[1] / "data" / "potentials" / "tiny_licuzn_sevennet0.xyz"

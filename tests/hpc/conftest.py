@@ -53,7 +53,7 @@ def sleeper(local_slurm, tmp_path_factory):
     from jobflow import Flow, job
 
     from lithiophilic.db import get_store, get_tracking_store
-    from lithiophilic.slurm import SlurmResources, submit_flows
+    from lithiophilic.hpc.slurm import SlurmResources, submit_flows
 
     data_dir = tmp_path_factory.mktemp("sleeper")
     store = get_store(data_dir=data_dir)

@@ -116,7 +116,7 @@ def test_flow_submitted_with_jobflow_remote_runs_on_slurm(
             stderr=subprocess.STDOUT,
         )
         try:
-            from lithiophilic.remote import remote_job_states
+            from lithiophilic.hpc.remote import remote_job_states
 
             t0 = time.monotonic()
             while True:

@@ -11,17 +11,26 @@ import pytest
 from ase import Atoms
 
 from lithiophilic.errors import CalculationFailed, ConfigurationError
-from lithiophilic.potentials.eam import (
+from lithiophilic.potentials.distill.eam import (
     EAM_FILE,
     EamModel,
     EamSettings,
     fit_eam,
     load_eam_potential,
 )
-from lithiophilic.potentials.fitted import fit_model, load_fitted_potential, model_settings
-from lithiophilic.potentials.pod import evaluate_potential, install_potential
-from lithiophilic.potentials.training import read_frames, split_frames
-from lithiophilic.potentials.validation import family_errors, make_stability_system, run_stability
+from lithiophilic.potentials.distill.frames import read_frames, split_frames
+from lithiophilic.potentials.distill.models import (
+    fit_model,
+    install_potential,
+    load_fitted_potential,
+    model_settings,
+)
+from lithiophilic.potentials.distill.pod import evaluate_potential
+from lithiophilic.potentials.distill.validation import (
+    family_errors,
+    make_stability_system,
+    run_stability,
+)
 
 TINY = Path(__file__).parents[1] / "data" / "potentials" / "tiny_licuzn_sevennet0.xyz"
 ELEMENTS = ("Li", "Cu", "Zn")

@@ -8,12 +8,12 @@ from ase.build import bulk, fcc111
 
 from lithiophilic.errors import CalculatorUnavailableError, ConfigurationError, NotConvergedError
 from lithiophilic.potentials import CalculatorSpec, calculator_provenance, get_calculator
-from lithiophilic.potentials.dft_common import (
+from lithiophilic.potentials.dft.common import (
     is_mirror_symmetric_slab,
     kpts_from_density,
     system_kind,
 )
-from lithiophilic.potentials.gpaw import (
+from lithiophilic.potentials.dft.gpaw import (
     GPAW_PRESETS,
     check_gpaw_installation,
     find_mpiexec,
@@ -189,7 +189,7 @@ def test_convergence_helper_reports_change_per_step(tmp_path):
 def test_pdos_on_the_scf_mesh_skips_the_fixed_density_run_and_agrees_with_it(tmp_path):
     """DOS mesh == SCF mesh: the DOS comes from the SCF (extra bands converged there)."""
     from lithiophilic.analysis.pdos import pdos_summary
-    from lithiophilic.potentials.gpaw import gpaw_pdos
+    from lithiophilic.potentials.dft.gpaw import gpaw_pdos
 
     atoms = bulk("Cu", "fcc", a=3.63)
     settings = {"ecut_ev": 300.0, "kpt_density_a": 2.5, "nprocs": 1}

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from lithiophilic.errors import CalculationFailed, ConfigurationError
-from lithiophilic.potentials.pod import (
+from lithiophilic.potentials.distill.frames import read_frames, split_frames
+from lithiophilic.potentials.distill.models import install_potential
+from lithiophilic.potentials.distill.pod import (
     COEFF_FILE,
     PodSettings,
     evaluate_potential,
     fit_pod,
-    install_potential,
     load_pod_potential,
 )
-from lithiophilic.potentials.training import read_frames, split_frames
-from lithiophilic.potentials.validation import (
+from lithiophilic.potentials.distill.validation import (
     family_errors,
     make_stability_system,
     run_stability,

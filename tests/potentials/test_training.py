@@ -12,7 +12,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.constraints import FixAtoms
 
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.potentials.training import (
+from lithiophilic.potentials.distill.frames import (
     STATIC_FAMILIES,
     check_training_frames,
     dataset_hash,
@@ -90,7 +90,7 @@ def test_check_rejects_missing_forces_and_unknown_species():
 
 
 def test_li_pair_family_holds_out_whole_slab_samples():
-    from lithiophilic.potentials.training import LI_PAIR_ARRANGEMENTS, make_static_configs
+    from lithiophilic.potentials.distill.frames import LI_PAIR_ARRANGEMENTS, make_static_configs
 
     frames = make_static_configs(seed=3, n_per_family=20, families=["li_pairs_111"])
     by_group: dict[str, list] = {}
@@ -109,8 +109,8 @@ def test_li_pair_family_holds_out_whole_slab_samples():
 
 
 def test_li_pairing_errors_are_energy_differences_on_one_slab():
-    from lithiophilic.potentials.training import make_static_configs
-    from lithiophilic.potentials.validation import li_pairing_errors
+    from lithiophilic.potentials.distill.frames import make_static_configs
+    from lithiophilic.potentials.distill.validation import li_pairing_errors
 
     frames = make_static_configs(seed=4, n_per_family=8, families=["li_pairs_111"])
     teacher = {"li1": -1.0, "pair": -2.3, "apart": -2.2, "trimer": -3.5, "apart3": -3.3}

@@ -14,7 +14,7 @@ from pymatgen.io.vasp import Incar, Kpoints, Poscar
 
 from lithiophilic.errors import CalculatorUnavailableError, ConfigurationError, NotConvergedError
 from lithiophilic.potentials import CalculatorSpec, get_calculator
-from lithiophilic.potentials.vasp import (
+from lithiophilic.potentials.dft.vasp import (
     VaspSetCalculator,
     check_potcars,
     parse_vasprun,
@@ -123,7 +123,7 @@ def test_calculator_with_mocked_vasp_run(tmp_path, monkeypatch):
         lambda self, run_dir: shutil.copy(VASPRUN, run_dir / "vasprun.xml"),
     )
     monkeypatch.setattr(
-        "lithiophilic.potentials.vasp.write_vasp_inputs",
+        "lithiophilic.potentials.dft.vasp.write_vasp_inputs",
         lambda a, d, s, task: write_vasp_inputs(a, d, s, task=task, potcar=False),
     )
     atoms.calc = VaspSetCalculator(directory=tmp_path)

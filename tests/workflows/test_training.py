@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from lithiophilic.cli import app
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.potentials.training import split_frames
+from lithiophilic.potentials.distill.frames import split_frames
 from lithiophilic.workflows.training import TrainingDataMaker, frames_from_docs
 
 

@@ -1,7 +1,7 @@
 """Projected-DOS analysis (Fig. 5b): per-element PDOS, DOS at E_F, d-band centre, plot, CSV.
 
 Pure numerics on arrays: energies relative to E_F (eV) and an l-projected DOS per atom
-(states/eV, spin-summed), as returned by :func:`lithiophilic.potentials.gpaw.gpaw_pdos`.
+(states/eV, spin-summed), as returned by :func:`lithiophilic.potentials.dft.gpaw.gpaw_pdos`.
 """
 
 from __future__ import annotations

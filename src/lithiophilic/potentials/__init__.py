@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from lithiophilic.potentials import (  # noqa: F401  (register backends)
     classical,
-    distilled,
-    gpaw,
     lammps,
     mlip,
-    vasp,
 )
+from lithiophilic.potentials.dft import gpaw, vasp  # noqa: F401  (register DFT backends)
+from lithiophilic.potentials.distill import shipped  # noqa: F401  (register shipped potentials)
 from lithiophilic.potentials.registry import (
     DEFAULT_CALCULATOR,
     REGISTRY,

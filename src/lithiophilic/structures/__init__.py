@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lithiophilic.structures._common import to_builtin
+from lithiophilic.structures._common import min_distance_a, to_builtin
+from lithiophilic.structures._sqs_cache import SQS_CACHE_ENV
 from lithiophilic.structures.bulk import (
     get_primitive,
     make_fcc,
@@ -28,6 +29,7 @@ from lithiophilic.structures.sqs import (
 
 __all__ = [
     "MATERIALS",
+    "SQS_CACHE_ENV",
     "default_cutoffs_a",
     "get_primitive",
     "is_symmetric_slab",
@@ -39,6 +41,7 @@ __all__ = [
     "make_slab_from_oriented_bulk",
     "make_slabs",
     "make_sqs",
+    "min_distance_a",
     "parse_composition",
     "primitive_gamma_brass",
     "sqs_correlation_report",

@@ -146,7 +146,7 @@ class PaperCampaign:
     @property
     def dft_nprocs(self) -> int:
         """MPI ranks of the DFT runs: ``nprocs``, else ``$SLURM_NTASKS``, else all cores."""
-        from lithiophilic.potentials.gpaw import default_nprocs
+        from lithiophilic.potentials.dft.gpaw import default_nprocs
 
         if self.nprocs is not None:
             return self.nprocs

@@ -199,7 +199,7 @@ class PdosCalcMaker(Maker):
         lattice_source: str = "input",
     ) -> PdosDoc:
         """Compute the PDOS of ``structure``; returns a :class:`PdosDoc`."""
-        from lithiophilic.potentials.gpaw import default_nprocs, gpaw_pdos
+        from lithiophilic.potentials.dft.gpaw import default_nprocs, gpaw_pdos
 
         atoms = AseAtomsAdaptor.get_atoms(structure)
         atoms.constraints = []

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, calculator_provenance, get_calculator
-from lithiophilic.potentials.training import (
+from lithiophilic.potentials.distill.frames import (
     STATIC_FAMILIES,
     MdRunSpec,
     dataset_hash,

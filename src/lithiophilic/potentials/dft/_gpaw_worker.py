@@ -2,7 +2,7 @@
 
 Reads ``atoms.json`` and ``input.json`` (task, settings, options) from RUN_DIR, runs the task
 on all ranks, and rank 0 writes ``result.json`` (``status`` ok / not_converged / failed) and
-``arrays.npz``.  Launched by :func:`lithiophilic.potentials.gpaw._run_mpi`.
+``arrays.npz``.  Launched by :func:`lithiophilic.potentials.dft.gpaw._run_mpi`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def main(run_dir: str) -> int:
     from gpaw.mpi import world
 
     from lithiophilic.errors import NotConvergedError
-    from lithiophilic.potentials.gpaw import run_worker_task
+    from lithiophilic.potentials.dft.gpaw import run_worker_task
 
     path = Path(run_dir)
     spec = json.loads((path / "input.json").read_text())

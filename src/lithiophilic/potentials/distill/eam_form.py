@@ -1,7 +1,7 @@
 """The functional form of the distilled EAM (LAMMPS ``eam/alloy``) and its numpy evaluation.
 
 The fast model family of the distilled Li–Cu–Zn potential (fitted by
-:mod:`lithiophilic.potentials.eam`).  The energy is
+:mod:`lithiophilic.potentials.distill.eam`).  The energy is
 
     E = sum_i F_{a_i}(rho_i) + 1/2 sum_{i != j} phi_{a_i a_j}(r_ij),
     rho_i = sum_j g_{a_j}(r_ij)

@@ -1,6 +1,6 @@
 """Fit embedded-atom (EAM, LAMMPS ``eam/alloy``) potentials to teacher-labelled frames.
 
-The functional form is in :mod:`lithiophilic.potentials.eam_form`.  For fixed density
+The functional form is in :mod:`lithiophilic.potentials.distill.eam_form`.  For fixed density
 parameters, energies and forces are linear in the embedding and pair coefficients, so they are
 one weighted least-squares solve (energies per atom, with per-family weights, and force
 components, plus a second-difference smoothness penalty on each pair spline); the five density
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lithiophilic.errors import CalculationFailed, ConfigurationError
-from lithiophilic.potentials.eam_form import (
+from lithiophilic.potentials.distill.eam_form import (
     _LATTICE,
     _ZBL_C,
     COULOMB_EV_A,
@@ -31,8 +31,8 @@ from lithiophilic.potentials.eam_form import (
     EamSettings,
     _Geometry,
 )
+from lithiophilic.potentials.distill.frames import check_training_frames
 from lithiophilic.potentials.lammps import PROVENANCE_FILE, LammpsPotential, read_fitted_dir
-from lithiophilic.potentials.training import check_training_frames
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -259,7 +259,7 @@ def write_setfl(model: EamModel, path: str | Path, *, comment: str = "") -> Path
 
     lines = [
         "lithiophilic EAM (eam/alloy) distilled from a teacher; see provenance.json",
-        comment.replace("\n", " ")[:200] or "fitted by lithiophilic.potentials.eam",
+        comment.replace("\n", " ")[:200] or "fitted by lithiophilic.potentials.distill.eam",
         f"rcut {s.rcut_a} A; rho = sum_j A exp(-beta (r - {R_DENSITY_REF_A})) (1-(r/rc)^2)^3",
         f"{n_el} " + " ".join(model.elements),
         f"{s.n_rho} {drho:.12e} {s.n_r} {dr:.12e} {s.rcut_a:.6f}",

@@ -9,7 +9,7 @@ polynomial degrees and the radial/angular sizes of each body order; the data fil
 ``pair_style pod`` / ``pair_coeff * * PARAM COEFFS El1 El2 ...``.
 
 A fitted directory holds ``param.pod``, ``coefficients.pod`` and ``provenance.json``;
-:func:`install_potential` moves it into place only after LAMMPS has loaded it and it gives
+:func:`lithiophilic.potentials.distill.models.install_potential` moves it into place only after LAMMPS has loaded it and it gives
 finite energies, so a failed fit never overwrites a working potential.
 """
 
@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lithiophilic.errors import CalculationFailed, ConfigurationError
+from lithiophilic.potentials.distill.frames import check_training_frames
 from lithiophilic.potentials.lammps import (
     PROVENANCE_FILE,
     LammpsPotential,
     import_lammps,
     read_fitted_dir,
 )
-from lithiophilic.potentials.training import check_training_frames
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -48,7 +48,6 @@ __all__ = [
     "check_potential_loads",
     "evaluate_potential",
     "fit_pod",
-    "install_potential",
     "load_pod_potential",
     "write_pod_extxyz",
 ]
@@ -237,7 +236,7 @@ def fit_pod(
     ----------
     train
         Labelled training frames (energy and forces, see
-        :func:`~lithiophilic.potentials.training.check_training_frames`).
+        :func:`~lithiophilic.potentials.distill.frames.check_training_frames`).
     out_dir
         Directory to create (must not exist or be empty); receives ``param.pod``,
         ``coefficients.pod`` and ``provenance.json``.
@@ -393,33 +392,3 @@ def check_potential_loads(pot: LammpsPotential) -> float:
         msg = f"potential {pot.name!r} gives non-finite energy or forces"
         raise CalculationFailed(msg)
     return energy / len(atoms)
-
-
-def install_potential(src_dir: str | Path, dest_dir: str | Path) -> Path:
-    """Move a fitted potential directory into ``dest_dir`` after checking it loads in LAMMPS.
-
-    The check runs on ``src_dir``; ``dest_dir`` is replaced only if it passes (the previous
-    content is kept as a backup until the move succeeds).
-
-    Raises
-    ------
-    CalculationFailed
-        If the potential does not load (``dest_dir`` is then untouched).
-    """
-    from lithiophilic.potentials.fitted import load_fitted_potential
-
-    src, dest = Path(src_dir), Path(dest_dir)
-    check_potential_loads(load_fitted_potential(src, name="candidate"))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))
-    shutil.rmtree(staging)
-    shutil.copytree(src, staging)
-    backup = dest.with_name(dest.name + ".bak")
-    if dest.exists():
-        if backup.exists():
-            shutil.rmtree(backup)
-        dest.rename(backup)
-    staging.rename(dest)
-    if backup.exists():
-        shutil.rmtree(backup)
-    return dest

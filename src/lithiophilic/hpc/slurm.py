@@ -1,7 +1,7 @@
 """Run jobflow flows as Slurm jobs with dependencies, tracked in the job database.
 
 Design: every job of the flow (nested flows included) becomes one Slurm job whose script
-runs ``python -m lithiophilic.slurm run JOB.json``; a job that needs the output of another
+runs ``python -m lithiophilic.hpc.slurm run JOB.json``; a job that needs the output of another
 waits for it with ``--dependency=afterok:ID`` (and ``--kill-on-invalid-dep=yes``: when a
 parent fails its children are cancelled, not left pending forever). Inputs are read from and
 outputs written to the shared job store, so the store must be reachable from the compute
@@ -16,7 +16,7 @@ reason); :func:`refresh_states` asks Slurm (``scontrol show job``) about jobs th
 reported back (killed at the time limit, cancelled, node failure).
 
 :func:`submit_command` submits a whole ``lithiophilic`` command line as one tracked job
-(``python -m lithiophilic.slurm command JOB.json``): ``paper --submit slurm`` uses it for the
+(``python -m lithiophilic.hpc.slurm command JOB.json``): ``paper --submit slurm`` uses it for the
 report job that runs after every stage's jobs.
 
 Rerun a failed or killed submission by submitting the same command again (with more
@@ -171,7 +171,7 @@ set -e
 {pre_run}
 export OMP_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-1}}
 {env}
-{launcher}{python} -m lithiophilic.slurm {mode} {job_file}
+{launcher}{python} -m lithiophilic.hpc.slurm {mode} {job_file}
 """
 
 
@@ -586,10 +586,10 @@ def run_command(job_file: str | Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: ``python -m lithiophilic.slurm run|command JOB.json``."""
+    """Worker entry point: ``python -m lithiophilic.hpc.slurm run|command JOB.json``."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] not in ("run", "command"):
-        sys.stderr.write("usage: python -m lithiophilic.slurm run|command JOB.json\n")
+        sys.stderr.write("usage: python -m lithiophilic.hpc.slurm run|command JOB.json\n")
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     return run_job(args[1]) if args[0] == "run" else run_command(args[1])

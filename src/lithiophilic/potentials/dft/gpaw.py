@@ -47,7 +47,7 @@ from lithiophilic.errors import (
     ConfigurationError,
     NotConvergedError,
 )
-from lithiophilic.potentials.dft_common import (
+from lithiophilic.potentials.dft.common import (
     dft_choices,
     frozen_mesh_settings,
     kpts_from_density,
@@ -395,7 +395,7 @@ def _run_mpi(
             env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         if nprocs > (os.cpu_count() or 1):
             cmd[1:1] = ["--oversubscribe"]
-    src = str(Path(__file__).resolve().parents[2])  # this lithiophilic wins in the workers
+    src = str(Path(__file__).resolve().parents[3])  # this lithiophilic wins in the workers
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
     logger.debug("GPAW MPI: %s (in %s)", " ".join(cmd), run_dir)
     log = run_dir / "mpiexec.log"

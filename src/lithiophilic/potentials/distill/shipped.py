@@ -37,7 +37,7 @@ SHIPPED_POTENTIALS: dict[str, str] = {
     LICUZN_EAM: "EAM (eam/alloy, ZBL + splines, rcut 5 Å) distilled from SevenNet-0; fast",
 }
 
-_DATA_DIR = Path(__file__).resolve().parent / "data"
+_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 def shipped_potential_dir(name: str) -> Path:
@@ -46,7 +46,7 @@ def shipped_potential_dir(name: str) -> Path:
 
 
 def _loader(name: str) -> LammpsPotential:
-    from lithiophilic.potentials.fitted import load_fitted_potential
+    from lithiophilic.potentials.distill.models import load_fitted_potential
 
     return load_fitted_potential(
         shipped_potential_dir(name), name=name, description=SHIPPED_POTENTIALS[name]

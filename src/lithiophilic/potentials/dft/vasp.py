@@ -40,7 +40,7 @@ from lithiophilic.errors import (
     ConfigurationError,
     NotConvergedError,
 )
-from lithiophilic.potentials.dft_common import (
+from lithiophilic.potentials.dft.common import (
     dft_choices,
     frozen_mesh_settings,
     resolve_dft_settings,

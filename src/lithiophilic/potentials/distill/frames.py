@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.structures._common import min_distance_a
+from lithiophilic.structures import min_distance_a
 
 if TYPE_CHECKING:
     from ase import Atoms

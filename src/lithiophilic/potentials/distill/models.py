@@ -1,21 +1,29 @@
 """One interface to the fitted LAMMPS model families (POD and EAM).
 
-:func:`fit_model` dispatches on the settings type (:class:`~lithiophilic.potentials.pod.PodSettings`
-or :class:`~lithiophilic.potentials.eam.EamSettings`); :func:`load_fitted_potential` recognises a
-fitted directory by its files.  Active learning (:mod:`lithiophilic.potentials.distill`),
+:func:`fit_model` dispatches on the settings type (:class:`~lithiophilic.potentials.distill.pod.PodSettings`
+or :class:`~lithiophilic.potentials.distill.eam.EamSettings`); :func:`load_fitted_potential` recognises a
+fitted directory by its files.  Active learning (:mod:`lithiophilic.potentials.distill.active_learning`),
 installation and the shipped-potential registry go through these two functions, so every family
 is fitted, explored, validated and shipped the same way.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.potentials.eam import EAM_FILE, EamSettings, fit_eam, load_eam_potential
-from lithiophilic.potentials.pod import PARAM_FILE, PodSettings, fit_pod, load_pod_potential
+from lithiophilic.potentials.distill.eam import EAM_FILE, EamSettings, fit_eam, load_eam_potential
+from lithiophilic.potentials.distill.pod import (
+    PARAM_FILE,
+    PodSettings,
+    check_potential_loads,
+    fit_pod,
+    load_pod_potential,
+)
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -26,6 +34,7 @@ __all__ = [
     "MODEL_FAMILIES",
     "ModelSettings",
     "fit_model",
+    "install_potential",
     "load_fitted_potential",
     "model_settings",
 ]
@@ -88,3 +97,31 @@ def load_fitted_potential(
             )
     msg = f"potential directory {d}: neither an EAM ({EAM_FILE}) nor a POD ({PARAM_FILE}) potential"
     raise ConfigurationError(msg)
+
+
+def install_potential(src_dir: str | Path, dest_dir: str | Path) -> Path:
+    """Move a fitted potential directory into ``dest_dir`` after checking it loads in LAMMPS.
+
+    The check runs on ``src_dir``; ``dest_dir`` is replaced only if it passes (the previous
+    content is kept as a backup until the move succeeds).
+
+    Raises
+    ------
+    CalculationFailed
+        If the potential does not load (``dest_dir`` is then untouched).
+    """
+    src, dest = Path(src_dir), Path(dest_dir)
+    check_potential_loads(load_fitted_potential(src, name="candidate"))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))
+    shutil.rmtree(staging)
+    shutil.copytree(src, staging)
+    backup = dest.with_name(dest.name + ".bak")
+    if dest.exists():
+        if backup.exists():
+            shutil.rmtree(backup)
+        dest.rename(backup)
+    staging.rename(dest)
+    if backup.exists():
+        shutil.rmtree(backup)
+    return dest

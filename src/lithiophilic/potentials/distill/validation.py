@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lithiophilic.errors import CalculationFailed
+from lithiophilic.potentials.distill.frames import make_li_on_slab, make_slab_111
 from lithiophilic.potentials.lammps import LammpsPotential, import_lammps
-from lithiophilic.potentials.training import make_li_on_slab, make_slab_111
 from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def li_pairing_errors(
     """Return model-vs-teacher Li pairing energies of the ``li_pairs_111`` slab samples.
 
     Per slab sample (same slab, every arrangement of
-    :data:`~lithiophilic.potentials.training.LI_PAIR_ARRANGEMENTS`):
+    :data:`~lithiophilic.potentials.distill.frames.LI_PAIR_ARRANGEMENTS`):
     ``E_pair = E(pair) - E(apart)`` and ``E_trimer = E(trimer) - E(apart3)`` in eV (negative:
     the Li gain energy by sitting in neighbouring hollows, the driving force of aggregation).
     Returns the per-sample values and the RMSE and mean signed error (model - teacher), eV.
@@ -560,8 +560,8 @@ def spot_check(
     frames: Sequence[Atoms], pot: LammpsPotential, teacher: Calculator
 ) -> dict[str, float]:
     """Return model-vs-teacher errors on MD frames (energy meV/atom, force RMSE eV/Å)."""
-    from lithiophilic.potentials.pod import evaluate_potential
-    from lithiophilic.potentials.training import label_atoms
+    from lithiophilic.potentials.distill.frames import label_atoms
+    from lithiophilic.potentials.distill.pod import evaluate_potential
 
     labelled = []
     for f in frames:

@@ -24,20 +24,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.potentials.fitted import ModelSettings, fit_model, load_fitted_potential
-from lithiophilic.potentials.pod import PodSettings, evaluate_potential
-from lithiophilic.potentials.training import (
+from lithiophilic.potentials.distill.frames import (
     check_training_frames,
     label_atoms,
     read_frames,
     write_frames,
 )
-from lithiophilic.potentials.validation import (
+from lithiophilic.potentials.distill.models import ModelSettings, fit_model, load_fitted_potential
+from lithiophilic.potentials.distill.pod import PodSettings, evaluate_potential
+from lithiophilic.potentials.distill.validation import (
     family_errors,
     make_stability_system,
     run_stability,
 )
-from lithiophilic.structures._common import min_distance_a
+from lithiophilic.structures import min_distance_a
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -145,8 +145,8 @@ def distill(
     elements
         Species in LAMMPS type order.
     settings
-        Model settings: :class:`~lithiophilic.potentials.pod.PodSettings` (default) or
-        :class:`~lithiophilic.potentials.eam.EamSettings`.
+        Model settings: :class:`~lithiophilic.potentials.distill.pod.PodSettings` (default) or
+        :class:`~lithiophilic.potentials.distill.eam.EamSettings`.
     al
         Active-learning settings.
     provenance

@@ -1,0 +1,210 @@
+"""`lithiophilic db ...` and `lithiophilic results`: inspect and export the job database."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lithiophilic.cli.app import DataDirOpt, StoreOpt, app, console, out
+from lithiophilic.cli.common import (
+    fail,
+)
+from lithiophilic.cli.surface import gamma_table
+from lithiophilic.errors import ConfigurationError, LithiophilicError
+
+logger = logging.getLogger("lithiophilic")
+
+
+# --- issue 7: job database, Slurm and jobflow-remote ---
+db_app = typer.Typer(help="Inspect and export the job database.", no_args_is_help=True)
+
+
+app.add_typer(db_app, name="db")
+
+
+def _open_store(data_dir: Path | None, store_opt: str | None) -> Any:
+    from lithiophilic.db import get_store
+
+    try:
+        return get_store(data_dir=data_dir, store=store_opt)
+    except LithiophilicError as exc:
+        fail(exc, 2)
+
+
+@db_app.command("status")
+def db_status(
+    submission: Annotated[
+        str | None, typer.Option("--submission", help="Only jobs of this submission id.")
+    ] = None,
+    remote: Annotated[
+        str | None,
+        typer.Option("--remote", help="Also count the jobs of this jobflow-remote project."),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the status as JSON.")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Show stored outputs per type and submitted jobs (Slurm, jobflow-remote) per state."""
+    from lithiophilic.db import describe_store, get_tracking_store, status_summary, tracked_jobs
+    from lithiophilic.hpc.slurm import refresh_states
+
+    store = _open_store(data_dir, store_opt)
+    tracking = get_tracking_store(store)
+    refresh_states(tracking)
+    if tracking.count({"scheduler": {"$regex": "^jobflow-remote:"}}):
+        from lithiophilic.hpc.remote import refresh_remote_states
+
+        try:
+            refresh_remote_states(tracking)
+        except Exception as exc:  # queue database unreachable: show the stored states
+            logger.warning("jobflow-remote states not refreshed: %s", type(exc).__name__)
+    summary = status_summary(store)
+    jobs = tracked_jobs(tracking, submission=submission)
+    console.print(f"store: {describe_store(store)}")
+    table = Table("document type", "count", title="Stored outputs")
+    for k, v in sorted(summary["outputs"].items()):
+        table.add_row(k, str(v))
+    out.print(table)
+    out.print(f"calculations reused from the store: {summary['reused_calculations']}")
+    if jobs:
+        jt = Table("submission", "job", "slurm id", "state", "reason", title="Submitted jobs")
+        for j in jobs:
+            color = {"COMPLETED": "green", "FAILED": "red", "CANCELLED": "red"}.get(j["state"])
+            state = f"[{color}]{j['state']}[/]" if color else j["state"]
+            jt.add_row(
+                j.get("submission", ""),
+                escape(j.get("name", "")),
+                str(j.get("slurm_job_id", "")),
+                state,
+                escape(j.get("reason") or ""),
+            )
+        out.print(jt)
+    payload: dict[str, Any] = {**summary, "jobs": jobs}
+    if remote:
+        from lithiophilic.hpc.remote import remote_job_states
+
+        try:
+            payload["remote_jobs"] = remote_job_states(remote)
+        except Exception as exc:  # unknown project, unreachable queue database
+            fail(ConfigurationError(f"--remote {remote}: {type(exc).__name__}: {exc}"), 2)
+        out.print(f"jobflow-remote {remote}: {payload['remote_jobs']}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(payload, indent=1, default=str))
+
+
+@db_app.command("list")
+def db_list(
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Only this document type (e.g. surface_energy).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most the newest N.")] = 50,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """List stored lithiophilic documents (uuid, type, material, calculator), newest last."""
+    from lithiophilic.db import list_results
+
+    store = _open_store(data_dir, store_opt)
+    items = list_results(store, doc_type=doc_type)
+    table = Table("uuid", "completed", "type", "material", "calculator", "job")
+    for it in items[-limit:] if limit > 0 else items:
+        table.add_row(
+            it["uuid"],
+            it["completed_at"][:19],
+            str(it["doc_type"]),
+            str(it["material"] or ""),
+            str(it["calculator"] or ""),
+            escape(str(it["name"])),
+        )
+    out.print(table)
+    out.print(f"{len(items)} documents")
+
+
+@db_app.command("show")
+def db_show(
+    uuid: Annotated[str, typer.Argument(help="Job uuid (see 'lithiophilic db list').")],
+    load: Annotated[
+        bool, typer.Option("--load", help="Also load large arrays from the additional store.")
+    ] = False,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Print one stored document as JSON."""
+    from lithiophilic.db import show_document
+
+    store = _open_store(data_dir, store_opt)
+    doc = show_document(store, uuid, load=load)
+    if doc is None:
+        fail(ConfigurationError(f"uuid: no stored document with uuid {uuid!r}"), 2)
+    out.print_json(json.dumps(doc, default=str))
+
+
+@db_app.command("export")
+def db_export(
+    out_file: Annotated[Path, typer.Argument(help="Output file: .json or .csv.")],
+    doc_type: Annotated[str | None, typer.Option("--type", help="Only this document type.")] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Export lithiophilic documents to JSON (complete) or CSV (scalar fields, one row each)."""
+    from lithiophilic.db import export_results, export_results_csv
+
+    suffix = out_file.suffix.lower()
+    if suffix not in (".json", ".csv"):
+        fail(ConfigurationError(f"export: unsupported suffix {suffix!r}; use .json or .csv"), 2)
+    store = _open_store(data_dir, store_opt)
+    if suffix == ".csv":
+        export_results_csv(store, out_file, doc_type=doc_type)
+    else:
+        export_results(store, out_file, doc_type=doc_type)
+    out.print(f"exported to {out_file}")
+
+
+@app.command()
+def results(
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Export all documents to this JSON file.")
+    ] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="Only this document type (e.g. surface_energy).")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Show what is in the database (and optionally export it)."""
+    from lithiophilic.db import (
+        describe_store,
+        export_results,
+        get_store,
+        list_results,
+        surface_energy_rows,
+    )
+
+    try:
+        store = get_store(data_dir=data_dir, store=store_opt)
+    except LithiophilicError as exc:
+        fail(exc, 2)
+    console.print(f"store: {describe_store(store)}")
+    items = list_results(store, doc_type=doc_type)
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it["doc_type"]] = counts.get(it["doc_type"], 0) + 1
+    table = Table("document type", "count", title="Results in the database")
+    for k, v in sorted(counts.items()):
+        table.add_row(k, str(v))
+    out.print(table)
+    rows = surface_energy_rows(store)
+    if rows and doc_type in (None, "surface_energy"):
+        out.print(gamma_table(rows, "Surface energies"))
+    if json_file:
+        export_results(store, json_file, doc_type=doc_type)
+        out.print(f"exported {len(items)} documents to {json_file}")

@@ -1,0 +1,404 @@
+"""What every study shares: validated ``Options``, material inputs, running flows, ``Result``.
+
+A study module (one per Fig. 5 panel family) exposes the same small protocol:
+
+``Options``
+    A :class:`StudyOptions` subclass holding every setting of the study, with ``quick()`` and
+    ``full()`` presets defined in the study and nowhere else. Bad values raise
+    :class:`~lithiophilic.errors.ConfigurationError` naming the field. Saved to and loaded
+    from JSON or YAML with :meth:`StudyOptions.save` / :meth:`StudyOptions.load`.
+``build_flows(options) -> dict[str, Flow]``
+    jobflow flows keyed by a readable label, runnable locally or submittable (Slurm,
+    jobflow-remote). Every input check happens here, before any job runs.
+``run(options, store=None, *, on_job=None) -> Result``
+    Run the flows locally against ``store`` (default: the embedded store of
+    ``$LITHIOPHILIC_DATA``) and return :func:`collect`'s result.
+``collect(store, options) -> Result``
+    A typed, versioned :class:`StudyResult` read from the database. On a half-finished
+    campaign it returns what exists and names what is missing in ``Result.missing``, without
+    raising.
+``figures(result, out_dir) -> dict[str, Path]``, ``claims(result) -> list[Claim]``, ``table_rows(result)``
+    The panel's figures (panel id -> PNG), the paper's claims for it set against ours
+    (thresholds fixed in advance, :data:`lithiophilic.analysis.report.THRESHOLDS`) and the
+    rows of its table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+)
+from pymatgen.core import Structure
+
+from lithiophilic.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from jobflow import Flow, JobStore
+
+__all__ = [
+    "STRUCTURE_SUFFIXES",
+    "JobEvent",
+    "MaterialInput",
+    "StudyOptions",
+    "StudyResult",
+    "default_store",
+    "material_label",
+    "resolve_material",
+    "run_flows_locally",
+]
+
+logger = logging.getLogger(__name__)
+
+#: File suffixes read as a user's own structure (besides POSCAR/CONTCAR names).
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".xyz", ".extxyz", ".json", ".traj")
+
+
+def _to_material(value: Any) -> str | Structure:
+    """Normalise a material input: a name/formula or file path (str), or a ``Structure``."""
+    if isinstance(value, Structure):
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and value.get("@class") == "Structure":
+        return Structure.from_dict(dict(value))
+    try:
+        from ase import Atoms
+    except ImportError:  # pragma: no cover - ase is a dependency
+        Atoms = ()  # type: ignore[assignment,misc]
+    if isinstance(value, Atoms):
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        struct = AseAtomsAdaptor.get_structure(value)
+        struct.properties = {}
+        return struct
+    msg = (
+        f"{value!r} is not a material: give a name or formula (Cu, Cu5Zn8, Cu0.64Zn0.36), "
+        "a CIF/POSCAR path, a pymatgen Structure or an ASE Atoms"
+    )
+    raise ValueError(msg)
+
+
+def _dump_material(value: str | Structure) -> Any:
+    return value.as_dict() if isinstance(value, Structure) else value
+
+
+#: A material: a catalogue name or formula, a structure file path (CIF/POSCAR/...), a pymatgen
+#: ``Structure`` or an ASE ``Atoms`` (stored as a ``Structure``; saved as its ``as_dict``).
+MaterialInput = Annotated[
+    str | Structure,
+    BeforeValidator(_to_material),
+    PlainSerializer(_dump_material),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "object"}]}),
+]
+
+
+def _is_structure_file(text: str) -> bool:
+    path = Path(text)
+    name = path.name.upper()
+    return path.suffix.lower() in STRUCTURE_SUFFIXES or name.startswith(("POSCAR", "CONTCAR"))
+
+
+def resolve_material(material: str | Structure, *, field: str = "materials") -> str | Structure:
+    """Return the catalogue name/formula, or the ``Structure`` read from a file.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``material`` names a structure file that does not exist or cannot be read.
+    """
+    if isinstance(material, Structure) or not _is_structure_file(material):
+        return material
+    path = Path(material)
+    if not path.is_file():
+        msg = f"{field}: structure file {material!r} does not exist"
+        raise ConfigurationError(msg)
+    try:
+        struct = Structure.from_file(path)
+    except Exception as exc:
+        msg = f"{field}: cannot read {material!r} as a structure ({type(exc).__name__}: {exc})"
+        raise ConfigurationError(msg) from exc
+    struct.properties = {}
+    return struct
+
+
+def material_label(material: str | Structure) -> str:
+    """Return the label results are stored under: the name, a file's stem, or the formula."""
+    if isinstance(material, Structure):
+        return material.composition.reduced_formula
+    if _is_structure_file(material):
+        return Path(material).stem
+    return material
+
+
+def _format_validation_error(cls: type, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or cls.__name__
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        given = err.get("input")
+        shown = "" if isinstance(given, Mapping) else f" (got {given!r})"
+        parts.append(f"{loc}: {msg}{shown}")
+    return f"{cls.__name__}: " + "; ".join(parts)
+
+
+class StudyOptions(BaseModel):
+    """Base of every study's ``Options``: validated on creation and on assignment.
+
+    Unknown fields are refused; a bad value raises :class:`ConfigurationError` naming the
+    field and what is allowed (pydantic's message), before any job is built.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, arbitrary_types_allowed=True
+    )
+
+    #: Name of the study (``surface``, ``pdos``, ``li_sites``, ``li_layers``, ``aggregation``).
+    study: ClassVar[str] = ""
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigurationError(_format_validation_error(type(self), exc)) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            raise ConfigurationError(_format_validation_error(type(self), exc)) from None
+
+    @classmethod
+    def full(cls, **overrides: Any) -> Self:
+        """Return the default (full, production) settings, with ``overrides``."""
+        return cls(**overrides)
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> Self:
+        """Return the quick settings (minutes, not converged), with ``overrides``."""
+        return cls(**overrides)
+
+    def updated(self, **changes: Any) -> Self:
+        """Return a validated copy with ``changes`` applied."""
+        return type(self)(**{**self.model_dump(), **changes})
+
+    def save(self, path: str | Path) -> Path:
+        """Write the options as JSON (``.json``) or YAML (``.yaml``/``.yml``)."""
+        path = Path(path)
+        data = self.model_dump(mode="json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        elif path.suffix.lower() == ".json":
+            path.write_text(json.dumps(data, indent=1))
+        else:
+            msg = f"path: {path.suffix!r} is not a supported options file; use .json, .yaml or .yml"
+            raise ConfigurationError(msg)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read options written by :meth:`save` (JSON or YAML).
+
+        Raises
+        ------
+        ConfigurationError
+            If the file is missing, not JSON/YAML, or holds invalid settings.
+        """
+        path = Path(path)
+        if not path.is_file():
+            msg = f"path: options file {str(path)!r} does not exist"
+            raise ConfigurationError(msg)
+        text = path.read_text()
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+        if not isinstance(data, dict):
+            msg = f"path: {str(path)!r} does not hold a mapping of settings"
+            raise ConfigurationError(msg)
+        return cls(**data)
+
+
+class StudyResult(BaseModel):
+    """Base of every study's ``Result``: what the database holds for the options asked.
+
+    ``missing`` names what is not (yet) in the database, ``failed`` what a run reported as
+    failed; both are empty for a finished study.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    schema_version: int = Field(1, description="Version of this result's schema.")
+    study: str = Field(description="Study name.")
+    options: dict[str, Any] = Field(description="The options this result was collected for.")
+    missing: list[str] = Field(
+        default_factory=list, description="What the options ask for that the database lacks."
+    )
+    failed: dict[str, str] = Field(
+        default_factory=dict, description="Label -> why it failed (from the run or the store)."
+    )
+    definition: str = Field("", description="Definitions and conventions of the numbers.")
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything the options ask for is in the database and nothing failed."""
+        return not self.missing and not self.failed
+
+
+def default_store(store: JobStore | None = None, *, data_dir: str | Path | None = None) -> JobStore:
+    """Return ``store``, or the default store (embedded in ``$LITHIOPHILIC_DATA``)."""
+    if store is not None:
+        return store
+    from lithiophilic.db import get_store
+
+    return get_store(data_dir=data_dir)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Something that happened while flows ran, for a progress display.
+
+    ``kind``: ``planned`` (``total`` jobs known before the run), ``started``/``finished``
+    (a job, by ``name`` and ``uuid``), ``failed`` (a flow whose output is missing; ``uuid``
+    is its first job without a result) or ``step`` (``done`` of ``total`` steps inside a
+    long job, e.g. MD chunks, reported by logging with ``extra={"progress": (done, total)}``).
+    """
+
+    kind: Literal["planned", "started", "finished", "failed", "step"]
+    name: str = ""
+    uuid: str = ""
+    done: int = 0
+    total: int = 0
+
+
+#: Logger name under which long jobs report steps: ``logger.info(msg, extra={"progress": (i, n)})``.
+PROGRESS_LOGGER = "lithiophilic"
+
+
+class _JobEventHandler(logging.Handler):
+    """Turn jobflow's run_locally log lines (and step records) into :class:`JobEvent` calls."""
+
+    def __init__(self, callback: Callable[[JobEvent], None]) -> None:
+        super().__init__(level=logging.INFO)
+        self.callback = callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step = getattr(record, "progress", None)
+        if step is not None:
+            self.callback(JobEvent("step", record.getMessage(), done=step[0], total=step[1]))
+            return
+        text = record.getMessage()
+        for prefix, kind in (("Starting job - ", "started"), ("Finished job - ", "finished")):
+            if text.startswith(prefix):
+                name, _, rest = text[len(prefix) :].rpartition(" (")
+                uuid = rest.split(")")[0].split(",")[0].strip()
+                self.callback(JobEvent(kind, name, uuid))  # type: ignore[arg-type]
+                return
+
+
+def _sqs_cache_env(data_dir: Path) -> None:
+    """Cache SQS searches in DATA_DIR/sqs-cache unless ``$LITHIOPHILIC_SQS_CACHE`` is set."""
+    from lithiophilic.structures import SQS_CACHE_ENV
+
+    os.environ.setdefault(SQS_CACHE_ENV, str(data_dir / "sqs-cache"))
+
+
+def run_flows_locally(
+    flows: Mapping[str, Flow],
+    store: JobStore,
+    *,
+    data_dir: str | Path | None = None,
+    on_job: Callable[[JobEvent], None] | None = None,
+) -> dict[str, str]:
+    """Run ``flows`` one after the other with jobflow's ``run_locally`` into ``store``.
+
+    Job folders go to ``DATA_DIR/runs``. A failed job does not stop the others.
+
+    Parameters
+    ----------
+    flows
+        Label -> flow.
+    store
+        The job store every output goes to.
+    data_dir
+        Database directory (default ``$LITHIOPHILIC_DATA`` or ``./lithiophilic-data``).
+    on_job
+        Called with a :data:`JobEvent` when a job starts or finishes (progress display).
+
+    Returns
+    -------
+    dict
+        Label -> why it failed, for every flow whose output is missing (empty: all ran).
+    """
+    from jobflow import run_locally
+
+    from lithiophilic.db import get_data_dir, get_output_dict
+
+    ddir = get_data_dir(data_dir)
+    _sqs_cache_env(ddir)
+    runs = ddir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    failed: dict[str, str] = {}
+    handler = _JobEventHandler(on_job) if on_job is not None else None
+    jf_logger = logging.getLogger("jobflow")
+    if handler is not None:
+        jf_logger.addHandler(handler)
+        old_level = jf_logger.level
+        if jf_logger.getEffectiveLevel() > logging.INFO:
+            jf_logger.setLevel(logging.INFO)
+    try:
+        for label, flow in flows.items():
+            t0 = time.perf_counter()
+            responses = run_locally(
+                flow,
+                store=store,
+                create_folders=True,
+                root_dir=runs,
+                ensure_success=False,
+                log=handler is not None,
+            )
+            if get_output_dict(store, flow.output.uuid) is None:
+                bad = [u for u in _job_uuids(flow) if u not in responses]
+                why = "a job of this flow failed"
+                if bad:
+                    why += f" (first: {bad[0]}; see `lithiophilic db show {bad[0]}`)"
+                failed[label] = why
+                if on_job is not None:
+                    on_job(("failed", label, bad[0] if bad else ""))
+            logger.info("%s finished in %.0f s", label, time.perf_counter() - t0)
+    finally:
+        if handler is not None:
+            jf_logger.removeHandler(handler)
+            jf_logger.setLevel(old_level)
+    return failed
+
+
+def _job_uuids(flow: Flow) -> list[str]:
+    return [job.uuid for job in flow.iterflow()] if hasattr(flow, "iterflow") else []
+
+
+def materials_of(values: Sequence[str | Structure]) -> list[tuple[str, str | Structure]]:
+    """Return ``(label, resolved material)`` for each input, in order."""
+    resolved = [resolve_material(v) for v in values]
+    return [(material_label(v), r) for v, r in zip(values, resolved, strict=True)]
