@@ -24,7 +24,6 @@ from typing import Any
 from jobflow import JobStore
 from maggma.stores import MontyStore
 
-from lithiophilic.analysis.surface import SURFACE_ROW_KEYS
 from lithiophilic.errors import ConfigurationError
 
 __all__ = [
@@ -37,13 +36,12 @@ __all__ = [
     "get_output_dict",
     "get_store",
     "get_tracking_store",
-    "li_site_rows",
+    "latest_rows",
     "list_results",
     "record_jobs",
     "set_job_state",
     "show_document",
     "status_summary",
-    "surface_energy_rows",
     "tracked_jobs",
 ]
 
@@ -324,18 +322,7 @@ def list_results(store: JobStore, *, doc_type: str | None = None) -> list[dict[s
     return rows
 
 
-_SE_KEYS = (
-    *SURFACE_ROW_KEYS,
-    "gamma_unrelaxed_ev_per_a2",
-    "calculator_name",
-    "calculator_model",
-    "calculator_version",
-    "bulk_reference",
-    "faces_note",
-)
-
-
-def _latest_rows(
+def latest_rows(
     store: JobStore,
     doc_type: str,
     keys: tuple[str, ...],
@@ -358,22 +345,6 @@ def _latest_rows(
         row["uuid"] = doc["uuid"]
         latest[json.dumps([row.get(k) for k in identity])] = row
     return list(latest.values())
-
-
-def surface_energy_rows(
-    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
-) -> list[dict[str, Any]]:
-    """Return one row per stored slab surface energy (the newest per slab and calculator)."""
-    identity = (
-        "material",
-        "miller",
-        "termination",
-        "sqs_seed",
-        "n_layers",
-        "calculator_name",
-        "calculator_model",
-    )
-    return _latest_rows(store, "surface_energy", _SE_KEYS, identity, materials, calculator)
 
 
 def export_results(store: JobStore, path: str | Path, *, doc_type: str | None = None) -> Path:
@@ -400,51 +371,6 @@ def get_output_dict(store: JobStore, uuid: str) -> dict[str, Any] | None:
     if hasattr(out, "model_dump"):
         return out.model_dump()
     return out if isinstance(out, dict) else None
-
-
-_SITE_KEYS = (
-    "material",
-    "miller",
-    "site_label",
-    "site_kind",
-    "final_site_kind",
-    "moved",
-    "subsurface",
-    "converged",
-    "binding_energy_bcc_ev",
-    "binding_energy_atom_ev",
-    "adsorption_energy_bcc_ev",
-    "adsorption_energy_atom_ev",
-    "calculator_name",
-    "calculator_model",
-)
-
-
-def li_site_rows(
-    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
-) -> list[dict[str, Any]]:
-    """Return one row per stored single-Li site result (the newest per site and calculator)."""
-    identity = ("material", "miller", "site_label", "calculator_name", "calculator_model")
-    return _latest_rows(store, "li_site", _SITE_KEYS, identity, materials, calculator)
-
-
-def multilayer_docs(
-    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
-) -> list[dict[str, Any]]:
-    """Return the newest multilayer-Li document per material, facet, construction and calculator."""
-    criteria: dict[str, Any] = {"output.doc_type": "li_multilayer"}
-    if calculator:
-        criteria["output.calculator_name"] = calculator
-    latest: dict[str, dict[str, Any]] = {}
-    for doc in store.query(criteria=criteria, sort={"completed_at": 1}):
-        out = doc["output"]
-        if materials and out.get("material") not in materials:
-            continue
-        key = json.dumps(
-            [out.get(k) for k in ("material", "miller", "construction", "calculator_name")]
-        )
-        latest[key] = {**out, "uuid": doc["uuid"]}
-    return list(latest.values())
 
 
 # --------------------------------------------------------------------------- job tracking

@@ -25,6 +25,12 @@ __all__ = [
     "GAMMA_BRASS",
     "THRESHOLDS",
     "Claim",
+    "claims_5a",
+    "claims_5b",
+    "claims_5c",
+    "claims_5d",
+    "claims_5e",
+    "claims_5fg",
     "evaluate_claims",
     "gamma_intervals",
     "panel_tables",
@@ -104,7 +110,8 @@ def _fmt_interval(iv: tuple[float, float]) -> str:
     return f"{iv[0]:.3f}" if abs(iv[1] - iv[0]) < 5e-4 else f"{iv[0]:.3f}–{iv[1]:.3f}"
 
 
-def _claims_5a(surface: Mapping[str, Any] | None) -> list[Claim]:
+def claims_5a(surface: Mapping[str, Any] | None) -> list[Claim]:
+    """Return the paper's Fig. 5a claims against ours, from surface (a mapping with ``rows``: surface-energy rows); ``None``: not run."""
     claim = (
         "Cu0.64Zn0.36 (111) and (200) surface energies are significantly lower than those of "
         "Cu5Zn8 and Cu"
@@ -209,7 +216,8 @@ def _d_band_table(pdos: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _claims_5b(pdos: Mapping[str, Any] | None) -> list[Claim]:
+def claims_5b(pdos: Mapping[str, Any] | None) -> list[Claim]:
+    """Return the paper's Fig. 5b claims against ours, from pdos (``rows`` per element and ``materials``); ``None``: not run."""
     c1 = "Zn in Cu5Zn8 contributes almost nothing at the Fermi level"
     c2 = "Zn in Cu0.64Zn0.36 has occupancy at E_F comparable to Cu"
     if not pdos:
@@ -251,7 +259,8 @@ def _claims_5b(pdos: Mapping[str, Any] | None) -> list[Claim]:
 
 
 # --------------------------------------------------------------------------- 5c-5e
-def _claims_5c(binding: Mapping[str, Any] | None) -> list[Claim]:
+def claims_5c(binding: Mapping[str, Any] | None) -> list[Claim]:
+    """Return the paper's Fig. 5c claims against ours, from binding (``summaries``: strongest site per material and facet); ``None``: not run."""
     claim = "Li binds most strongly on Cu0.64Zn0.36 (111) among the planes computed"
     if not binding or not binding.get("summaries"):
         return [Claim("5c", claim, "—", "not run", "binding stage did not run")]
@@ -286,7 +295,8 @@ def _layers(binding: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
     return {m["material"]: m for m in binding.get("multilayers", [])}
 
 
-def _claims_5d(binding: Mapping[str, Any] | None) -> list[Claim]:
+def claims_5d(binding: Mapping[str, Any] | None) -> list[Claim]:
+    """Return the paper's Fig. 5d claims against ours, from binding (``multilayers``: Li-layer documents); ``None``: not run."""
     c1 = "the first Li layer binds relatively weakly on Cu0.64Zn0.36 (111) (vs Cu)"
     c2 = "later Li layers bind more weakly on Cu0.64Zn0.36 and Cu5Zn8 (111) than on Cu (111)"
     lay = _layers(binding)
@@ -329,7 +339,8 @@ def _claims_5d(binding: Mapping[str, Any] | None) -> list[Claim]:
     return out
 
 
-def _claims_5e(binding: Mapping[str, Any] | None) -> list[Claim]:
+def claims_5e(binding: Mapping[str, Any] | None) -> list[Claim]:
+    """Return the paper's Fig. 5e claims against ours, from binding (``multilayers``); ``None``: not run."""
     claim = "the 5 Li layers are distorted on Cu0.64Zn0.36 (111), not on Cu (111)"
     lay = _layers(binding)
     if CU not in lay or ALLOY not in lay:
@@ -377,7 +388,8 @@ def _fmt_ci(ci: tuple[Any, Any]) -> str:
     return "—" if lo is None or hi is None else f"[{lo:.3g}, {hi:.3g}]"
 
 
-def _claims_5fg(md: Mapping[str, Any] | None) -> list[Claim]:
+def claims_5fg(md: Mapping[str, Any] | None) -> list[Claim]:
+    """Return the paper's Fig. 5fg claims against ours, from md (``summaries`` per surface and ``comparisons``); ``None``: not run."""
     claim = "Li aggregates markedly faster on Cu (111) than on Cu0.64Zn0.36 (111)"
     if not md:
         return [Claim("5f/g", claim, "—", "not run", "MD stage did not run")]
@@ -424,12 +436,12 @@ def evaluate_claims(stages: Mapping[str, Mapping[str, Any] | None]) -> list[Clai
         ``binding``, ``md``); a missing or ``None`` entry gives ``not run`` verdicts.
     """
     return [
-        *_claims_5a(stages.get("surface")),
-        *_claims_5b(stages.get("pdos")),
-        *_claims_5c(stages.get("binding")),
-        *_claims_5d(stages.get("binding")),
-        *_claims_5e(stages.get("binding")),
-        *_claims_5fg(stages.get("md")),
+        *claims_5a(stages.get("surface")),
+        *claims_5b(stages.get("pdos")),
+        *claims_5c(stages.get("binding")),
+        *claims_5d(stages.get("binding")),
+        *claims_5e(stages.get("binding")),
+        *claims_5fg(stages.get("md")),
     ]
 
 

@@ -65,3 +65,8 @@ def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
     _setup_logging(verbose)
+
+
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar (logging still goes to stderr).")
+]

@@ -218,10 +218,10 @@ def binding(
         describe_store,
         get_data_dir,
         get_store,
-        li_site_rows,
     )
     from lithiophilic.potentials import CalculatorSpec, ensure_available
     from lithiophilic.structures.li_layers import DEFAULT_MAX_STRAIN
+    from lithiophilic.studies.queries import li_site_rows
     from lithiophilic.workflows.binding import (
         LI_LAYER_GROWTH,
         LiMultilayerMaker,

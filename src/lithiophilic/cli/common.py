@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import typer
 from rich.markup import escape
 
 from lithiophilic.cli.app import console
-from lithiophilic.errors import ConfigurationError
+from lithiophilic.errors import ConfigurationError, LithiophilicError
 
 logger = logging.getLogger("lithiophilic")
 
@@ -131,3 +135,83 @@ def parse_slab(text: str, option: str) -> tuple[int, int, int]:
         msg = f"{option}: {text!r} is not NXxNYxLAYERS (e.g. 12x12x7)"
         raise ConfigurationError(msg)
     return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+@dataclass(frozen=True)
+class StudyCommand:
+    """A CLI command that is a face of a study: its arguments become the study's ``Options``.
+
+    ``options`` takes the command's own parameters (by name; parameters it does not accept,
+    such as ``--json`` or ``--data-dir``, are left out) and returns the study's ``Options``.
+    ``lithiophilic submit COMMAND ...`` parses the arguments with the command's parser, builds
+    the Options with ``options`` and submits ``study.build_flows(options)``: nothing runs here.
+    """
+
+    name: str
+    study: ModuleType
+    options: Callable[..., Any]
+
+    def options_from_params(self, params: dict[str, Any]) -> Any:
+        """Return the Options for parsed command parameters (extra parameters ignored)."""
+        accepted = inspect.signature(self.options).parameters
+        return self.options(**{k: v for k, v in params.items() if k in accepted})
+
+
+#: Command name -> study command (filled by the command modules).
+STUDY_COMMANDS: dict[str, StudyCommand] = {}
+
+
+def register_study_command(name: str, study: ModuleType, options: Callable[..., Any]) -> None:
+    """Declare that command ``name`` runs ``study`` with the Options that ``options`` builds."""
+    STUDY_COMMANDS[name] = StudyCommand(name, study, options)
+
+
+def options_or_exit(build: Callable[..., Any], /, **params: Any) -> Any:
+    """Build Options from command parameters; bad input exits 2 naming the field."""
+    try:
+        return build(**params)
+    except (LithiophilicError, ValueError) as exc:
+        fail(exc, 2)
+
+
+def open_store(data_dir: Path | None, store_opt: str | None) -> Any:
+    """Return the job store of ``--data-dir``/``--store``; exit 2 if it cannot be opened."""
+    from lithiophilic.db import get_store
+
+    try:
+        return get_store(data_dir=data_dir, store=store_opt)
+    except LithiophilicError as exc:
+        fail(exc, 2)
+
+
+def run_study(
+    study: ModuleType,
+    options: Any,
+    *,
+    data_dir: Path | None,
+    store_opt: str | None,
+    quiet: bool = False,
+) -> Any:
+    """Check the options' flows, run the study with a progress bar, return its Result.
+
+    Input errors (found while building the flows, before any job runs) exit 2 and store
+    nothing. Failed flows are printed with their job's uuid and the ``db show`` command.
+    """
+    from lithiophilic.cli.progress import job_progress
+    from lithiophilic.db import describe_store, get_data_dir
+
+    try:
+        flows = study.build_flows(options)
+    except (LithiophilicError, ValueError) as exc:
+        fail(exc, 2)
+    store = open_store(data_dir, store_opt)
+    logger.info("job store: %s", describe_store(store))
+    with job_progress(quiet=quiet) as on_job:
+        result = study.run(
+            options, store=store, data_dir=get_data_dir(data_dir), on_job=on_job, flows=flows
+        )
+    for label, why in result.failed.items():
+        uuid = re.search(r"\(([0-9a-f-]{36})\)", why)
+        hint = f" — see: lithiophilic db show {uuid.group(1)}" if uuid else ""
+        console.print(f"[bold red]{escape(label)}:[/] {escape(why)}{hint}")
+    return result

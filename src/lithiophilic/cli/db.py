@@ -186,8 +186,8 @@ def results(
         export_results,
         get_store,
         list_results,
-        surface_energy_rows,
     )
+    from lithiophilic.studies.queries import surface_energy_rows
 
     try:
         store = get_store(data_dir=data_dir, store=store_opt)

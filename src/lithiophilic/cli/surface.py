@@ -155,8 +155,9 @@ def surface_energy(
         plot_surface_energies,
         write_gamma_csv,
     )
-    from lithiophilic.db import describe_store, get_data_dir, get_store, surface_energy_rows
+    from lithiophilic.db import describe_store, get_data_dir, get_store
     from lithiophilic.potentials import CalculatorSpec, ensure_available
+    from lithiophilic.studies.queries import surface_energy_rows
     from lithiophilic.workflows.base import AseRelaxMaker
     from lithiophilic.workflows.surface import SurfaceEnergyMaker
 

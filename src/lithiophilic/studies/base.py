@@ -58,6 +58,7 @@ __all__ = [
     "StudyResult",
     "default_store",
     "material_label",
+    "materials_of",
     "resolve_material",
     "run_flows_locally",
 ]
@@ -299,9 +300,14 @@ PROGRESS_LOGGER = "lithiophilic"
 class _JobEventHandler(logging.Handler):
     """Turn jobflow's run_locally log lines (and step records) into :class:`JobEvent` calls."""
 
-    def __init__(self, callback: Callable[[JobEvent], None]) -> None:
+    def __init__(
+        self,
+        callback: Callable[[JobEvent], None],
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(level=logging.INFO)
         self.callback = callback
+        self.on_error = on_error or (lambda text: None)
 
     def emit(self, record: logging.LogRecord) -> None:
         step = getattr(record, "progress", None)
@@ -309,6 +315,9 @@ class _JobEventHandler(logging.Handler):
             self.callback(JobEvent("step", record.getMessage(), done=step[0], total=step[1]))
             return
         text = record.getMessage()
+        if " failed with exception:" in text.split("\n", 1)[0]:
+            self.on_error(text)
+            return
         for prefix, kind in (("Starting job - ", "started"), ("Finished job - ", "finished")):
             if text.startswith(prefix):
                 name, _, rest = text[len(prefix) :].rpartition(" (")
@@ -333,7 +342,10 @@ def run_flows_locally(
 ) -> dict[str, str]:
     """Run ``flows`` one after the other with jobflow's ``run_locally`` into ``store``.
 
-    Job folders go to ``DATA_DIR/runs``. A failed job does not stop the others.
+    Job folders go to ``DATA_DIR/runs``; SQS searches are cached in ``DATA_DIR/sqs-cache``
+    unless ``$LITHIOPHILIC_SQS_CACHE`` says otherwise. A failed job does not stop the other
+    flows; it is recorded as ``FAILED`` (with the exception) in the store's job-tracking
+    collection, so ``lithiophilic db show UUID`` says why.
 
     Parameters
     ----------
@@ -344,12 +356,13 @@ def run_flows_locally(
     data_dir
         Database directory (default ``$LITHIOPHILIC_DATA`` or ``./lithiophilic-data``).
     on_job
-        Called with a :data:`JobEvent` when a job starts or finishes (progress display).
+        Called with a :class:`JobEvent` as jobs start and finish (progress display).
 
     Returns
     -------
     dict
-        Label -> why it failed, for every flow whose output is missing (empty: all ran).
+        Label -> why it failed (naming the failed job's uuid), for every flow whose output
+        is missing; empty when everything ran.
     """
     from jobflow import run_locally
 
@@ -359,43 +372,94 @@ def run_flows_locally(
     _sqs_cache_env(ddir)
     runs = ddir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
+    failures = _FailureRecorder()
+    events: Callable[[JobEvent], None] = failures.watch(on_job)
+    handler = _JobEventHandler(events, failures.error)
+    watched = [logging.getLogger("jobflow"), logging.getLogger(PROGRESS_LOGGER)]
+    levels = [lg.level for lg in watched]
+    for lg in watched:
+        lg.addHandler(handler)
+        if lg.getEffectiveLevel() > logging.INFO:
+            lg.setLevel(logging.INFO)
     failed: dict[str, str] = {}
-    handler = _JobEventHandler(on_job) if on_job is not None else None
-    jf_logger = logging.getLogger("jobflow")
-    if handler is not None:
-        jf_logger.addHandler(handler)
-        old_level = jf_logger.level
-        if jf_logger.getEffectiveLevel() > logging.INFO:
-            jf_logger.setLevel(logging.INFO)
     try:
+        events(JobEvent("planned", total=sum(len(list(f.iterflow())) for f in flows.values())))
         for label, flow in flows.items():
             t0 = time.perf_counter()
-            responses = run_locally(
+            failures.current.clear()
+            run_locally(
                 flow,
                 store=store,
                 create_folders=True,
                 root_dir=runs,
                 ensure_success=False,
-                log=handler is not None,
+                log=False,
             )
             if get_output_dict(store, flow.output.uuid) is None:
-                bad = [u for u in _job_uuids(flow) if u not in responses]
+                first = failures.current[0] if failures.current else None
                 why = "a job of this flow failed"
-                if bad:
-                    why += f" (first: {bad[0]}; see `lithiophilic db show {bad[0]}`)"
+                if first is not None:
+                    why = f"job {first[1]!r} ({first[0]}) failed: {first[2]}"
                 failed[label] = why
-                if on_job is not None:
-                    on_job(("failed", label, bad[0] if bad else ""))
+                events(JobEvent("failed", label, first[0] if first else ""))
             logger.info("%s finished in %.0f s", label, time.perf_counter() - t0)
     finally:
-        if handler is not None:
-            jf_logger.removeHandler(handler)
-            jf_logger.setLevel(old_level)
+        for lg, level in zip(watched, levels, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+    failures.record(store)
     return failed
 
 
-def _job_uuids(flow: Flow) -> list[str]:
-    return [job.uuid for job in flow.iterflow()] if hasattr(flow, "iterflow") else []
+class _FailureRecorder:
+    """Collect the jobs that raised during run_locally (uuid, name, last line of the error)."""
+
+    def __init__(self) -> None:
+        self.current: list[tuple[str, str, str]] = []
+        self.all: list[tuple[str, str, str, str]] = []
+        self._running: dict[str, str] = {}
+        self._last: tuple[str, str] | None = None
+
+    def watch(self, on_job: Callable[[JobEvent], None] | None) -> Callable[[JobEvent], None]:
+        def events(event: JobEvent) -> None:
+            if event.kind == "started":
+                self._last = (event.uuid, event.name)
+            if on_job is not None:
+                on_job(event)
+
+        return events
+
+    def error(self, text: str) -> None:
+        """Take jobflow's message '<name> failed with exception:' followed by the traceback."""
+        if self._last is None:
+            return
+        uuid, name = self._last
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        reason = lines[-1].strip() if lines else "failed"
+        self.current.append((uuid, name, reason))
+        self.all.append((uuid, name, reason, text))
+
+    def record(self, store: JobStore) -> None:
+        if not self.all:
+            return
+        from lithiophilic.db import get_tracking_store, record_jobs
+
+        now = time.strftime("%Y-%m-%dT%H:%M:%S")
+        record_jobs(
+            get_tracking_store(store),
+            [
+                {
+                    "uuid": uuid,
+                    "name": name,
+                    "scheduler": "local",
+                    "state": "FAILED",
+                    "reason": reason,
+                    "traceback": text[-4000:],
+                    "submitted_at": now,
+                }
+                for uuid, name, reason, text in self.all
+            ],
+        )
 
 
 def materials_of(values: Sequence[str | Structure]) -> list[tuple[str, str | Structure]]:

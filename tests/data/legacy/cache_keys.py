@@ -60,4 +60,9 @@ def cache_keys() -> dict[str, str]:
 
 if __name__ == "__main__":
     out = cache_keys()
-    json.dump(out, open(sys.argv[1], "w") if len(sys.argv) > 1 else sys.stdout, indent=1)
+    text = json.dumps(out, indent=1)
+    if len(sys.argv) > 1:
+        with open(sys.argv[1], "w") as fh:
+            fh.write(text)
+    else:
+        print(text)
