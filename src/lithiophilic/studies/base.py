@@ -10,9 +10,11 @@ A study module (one per Fig. 5 panel family) exposes the same small protocol:
 ``build_flows(options) -> dict[str, Flow]``
     jobflow flows keyed by a readable label, runnable locally or submittable (Slurm,
     jobflow-remote). Every input check happens here, before any job runs.
-``run(options, store=None, *, on_job=None) -> Result``
-    Run the flows locally against ``store`` (default: the embedded store of
-    ``$LITHIOPHILIC_DATA``) and return :func:`collect`'s result.
+``run(options, store=None, *, data_dir=None, on_job=None, flows=None) -> Result``
+    Run the flows locally (:func:`run_flows_locally`) against ``store`` (default: the
+    embedded store of ``data_dir`` / ``$LITHIOPHILIC_DATA``) and return :func:`collect`'s
+    result with ``failed`` filled in. ``flows``: flows already built by ``build_flows``
+    (the CLI builds them first, to reject bad input before opening the store).
 ``collect(store, options) -> Result``
     A typed, versioned :class:`StudyResult` read from the database. On a half-finished
     campaign it returns what exists and names what is missing in ``Result.missing``, without
