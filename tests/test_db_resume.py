@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lithiophilic.db import get_store
-from lithiophilic.studies.queries import surface_energy_rows
+from lithiophilic.studies.surface import surface_energy_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).parent / "lithiophilic"

@@ -118,7 +118,7 @@ def test_results_persist_across_processes(tmp_path):
     types = {d["output"]["doc_type"] for d in exported}
     assert {"surface_energy", "surface_energy_summary", "ase_calc"} <= types
     from lithiophilic.db import get_store
-    from lithiophilic.studies.queries import surface_energy_rows
+    from lithiophilic.studies.surface import surface_energy_rows
 
     (row,) = surface_energy_rows(get_store(data_dir=data))
     assert row["gamma_relaxed_j_per_m2"] == pytest.approx(rows[0]["gamma_relaxed_j_per_m2"])

@@ -131,7 +131,7 @@ def test_flow_submitted_with_jobflow_remote_runs_on_slurm(
             runner.terminate()
             runner.wait(timeout=30)
         from lithiophilic.db import get_store
-        from lithiophilic.studies.queries import surface_energy_rows
+        from lithiophilic.studies.surface import surface_energy_rows
 
         rows = surface_energy_rows(get_store(store="remote:lith"))
         assert len(rows) == 1

@@ -59,7 +59,7 @@ def test_submitted_flow_completes_and_its_results_are_in_the_database(
     bulk, fan = jobs
     assert fan["depends_on"] == [bulk["slurm_job_id"]]  # --dependency=afterok:<bulk>
     from lithiophilic.db import get_store
-    from lithiophilic.studies.queries import surface_energy_rows
+    from lithiophilic.studies.surface import surface_energy_rows
 
     rows = surface_energy_rows(get_store(data_dir=data_dir))
     assert len(rows) == 1

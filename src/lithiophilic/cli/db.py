@@ -187,7 +187,7 @@ def results(
         get_store,
         list_results,
     )
-    from lithiophilic.studies.queries import surface_energy_rows
+    from lithiophilic.studies.surface import gamma_table_rows, surface_energy_rows
 
     try:
         store = get_store(data_dir=data_dir, store=store_opt)
@@ -204,7 +204,7 @@ def results(
     out.print(table)
     rows = surface_energy_rows(store)
     if rows and doc_type in (None, "surface_energy"):
-        out.print(gamma_table(rows, "Surface energies"))
+        out.print(gamma_table(gamma_table_rows(rows), "Surface energies"))
     if json_file:
         export_results(store, json_file, doc_type=doc_type)
         out.print(f"exported {len(items)} documents to {json_file}")

@@ -1,7 +1,9 @@
-"""`lithiophilic surface-energy`: Fig. 5a."""
+"""`lithiophilic surface-energy`: Fig. 5a (parse -> :mod:`lithiophilic.studies.surface` -> render)."""
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,22 +12,22 @@ import typer
 from rich.table import Table
 
 from lithiophilic import defaults
-from lithiophilic.analysis.surface import facet_label
-from lithiophilic.cli.app import DataDirOpt, StoreOpt, app, out
+from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
-    fail,
-    finish,
+    options_or_exit,
     parse_miller,
-    run_flows,
+    register_study_command,
+    run_study,
     use_sqs_cache,
 )
-from lithiophilic.errors import LithiophilicError
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies import surface as surface_study
 
 logger = logging.getLogger("lithiophilic")
 
 
 def gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
-    """Return the rich table of surface-energy rows."""
+    """Return the rich table of Fig. 5a table rows (:func:`~lithiophilic.studies.surface.gamma_table_rows`)."""
     table = Table(title=title)
     for col in (
         "material",
@@ -42,39 +44,82 @@ def gamma_table(rows: list[dict[str, Any]], title: str) -> Table:
     ):
         table.add_column(col)
     for r in rows:
-        facet = facet_label(r["miller"])
-        term = str(r["termination"]) + (
-            f" s{r['sqs_seed']}" if r.get("sqs_seed") is not None else ""
+        g, g_ev, span = (
+            r["gamma_relaxed_j_per_m2"],
+            r["gamma_relaxed_ev_per_a2"],
+            r["gamma_range_j_per_m2"],
         )
-        g = r.get("gamma_relaxed_j_per_m2")
-        rng = ""
-        if r.get("method") == "chemical-potential" and g is not None:
-            rng = f"{r['gamma_relaxed_min_j_per_m2']:.3f}–{r['gamma_relaxed_max_j_per_m2']:.3f}"
         table.add_row(
             r["material"],
-            facet,
-            term,
+            r["facet"],
+            r["termination"],
             str(r["n_layers"]),
             str(r["n_atoms"]),
             r["method"],
             f"{r['gamma_unrelaxed_j_per_m2']:.3f}",
             "—" if g is None else f"{g:.3f}",
-            "—" if g is None else f"{r['gamma_relaxed_ev_per_a2']:.4f}",
-            rng,
+            "—" if g_ev is None else f"{g_ev:.4f}",
+            "" if span is None else f"{span[0]:.3f}–{span[1]:.3f}",
             "yes" if r["converged"] else "[red]NO[/]",
         )
     return table
 
 
-#: Slabs of ``--quick`` (4 planes, 6 Å γ-brass, no fixed planes, thin SQS cells), the same in
-#: surface-energy and binding: binding reuses the surface stage's relaxed slabs only if every
-#: setting matches (with the fmax, defaults.QUICK_SLAB_FMAX_EV_PER_A).
-QUICK_SLABS: dict[str, Any] = {
-    "n_layers": 4,
-    "min_thickness_a": 6.0,
-    "n_fixed_layers": 0,
-    "sqs_periods": 1,
-}
+def surface_options(
+    material: list[str] | None = None,
+    miller: list[str] | None = None,
+    calculator: str = "sevenn",
+    n_layers: int = defaults.N_LAYERS,
+    min_thickness_a: float = defaults.MIN_THICKNESS_A,
+    thickness_series: str | None = None,
+    vacuum_a: float = defaults.VACUUM_A,
+    n_fixed_layers: int = defaults.N_FIXED_LAYERS,
+    fix: str = "center",
+    fmax: float | None = None,
+    max_terminations: int | None = None,
+    sqs_samples: int = defaults.SQS_SAMPLES,
+    quick: bool = False,
+) -> surface_study.Options:
+    """Return the surface study's Options for the ``surface-energy`` command's parameters.
+
+    With ``quick``, parameters left at the command's defaults take the quick preset's values
+    (:meth:`lithiophilic.studies.surface.Options.quick`); ``fmax`` None takes the preset's.
+
+    Raises
+    ------
+    ConfigurationError
+        For a bad Miller index, thickness series or setting (naming the field).
+    """
+    given: dict[str, Any] = {
+        "materials": material or None,
+        "millers": [list(parse_miller(m)) for m in miller] if miller else None,
+        "calculator": calculator,
+        "n_layers": n_layers,
+        "min_thickness_a": min_thickness_a,
+        "thickness_series": _parse_series(thickness_series),
+        "vacuum_a": vacuum_a,
+        "n_fixed_layers": n_fixed_layers,
+        "fix": fix,
+        "slab_fmax_ev_per_a": fmax,
+        "max_terminations": max_terminations,
+        "sqs_samples": sqs_samples,
+    }
+    if quick:
+        params = inspect.signature(surface_options).parameters
+        preset = ("n_layers", "min_thickness_a", "n_fixed_layers", "sqs_samples")
+        given = {k: v for k, v in given.items() if not (k in preset and v == params[k].default)}
+        return surface_study.Options.quick(**{k: v for k, v in given.items() if v is not None})
+    return surface_study.Options(**{k: v for k, v in given.items() if v is not None})
+
+
+def _parse_series(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        msg = f"thickness_series: {text!r} is not a comma-separated list of plane counts, e.g. 4,8"
+        raise ConfigurationError(msg) from None
 
 
 @app.command("surface-energy")
@@ -148,68 +193,66 @@ def surface_energy(
     ] = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Compute surface energies (Fig. 5a) and store them in the job database."""
-    from lithiophilic.analysis.surface import (
-        GAMMA_DEFINITION,
-        plot_surface_energies,
-        write_gamma_csv,
+    options = options_or_exit(
+        surface_options,
+        material=material,
+        miller=miller,
+        calculator=calculator,
+        n_layers=n_layers,
+        min_thickness_a=min_thickness_a,
+        thickness_series=thickness_series,
+        vacuum_a=vacuum_a,
+        n_fixed_layers=n_fixed_layers,
+        fix=fix,
+        fmax=fmax,
+        max_terminations=max_terminations,
+        sqs_samples=sqs_samples,
+        quick=quick,
     )
-    from lithiophilic.db import describe_store, get_data_dir, get_store
-    from lithiophilic.potentials import CalculatorSpec, ensure_available
-    from lithiophilic.studies.queries import surface_energy_rows
-    from lithiophilic.workflows.base import AseRelaxMaker
-    from lithiophilic.workflows.surface import SurfaceEnergyMaker
-
-    materials = material or list(defaults.PAPER_MATERIALS)
     use_sqs_cache(data_dir)
-    if quick:
-        n_layers = QUICK_SLABS["n_layers"]
-        min_thickness_a = QUICK_SLABS["min_thickness_a"]
-        n_fixed_layers = QUICK_SLABS["n_fixed_layers"]
-        max_terminations = max_terminations or 2
-        sqs_samples = 1
-    if fmax is None:
-        fmax = defaults.QUICK_SLAB_FMAX_EV_PER_A if quick else defaults.SLAB_FMAX_EV_PER_A
-    try:
-        millers = [list(parse_miller(m)) for m in (miller or ["111", "100"])]
-        series = [int(x) for x in thickness_series.split(",")] if thickness_series else []
-        spec = CalculatorSpec(calculator)
-        base = SurfaceEnergyMaker(
-            millers=millers,
-            n_layers=n_layers,
-            min_thickness_a=min_thickness_a,
-            thickness_series=series,
-            vacuum_a=vacuum_a,
-            n_fixed_layers=n_fixed_layers,
-            fix=fix,  # type: ignore[arg-type]
-            max_terminations=max_terminations,
-            sqs_samples=sqs_samples,
-            sqs_periods=QUICK_SLABS["sqs_periods"] if quick else 2,
-            slab_relax_maker=AseRelaxMaker(
-                name="slab relax",
-                fmax_ev_per_a=fmax,
-                max_steps=defaults.SLAB_MAX_STEPS,
-                allow_unconverged=True,
-            ),
-        ).with_calculator(spec)
-        flows = {m: base.make(m) for m in materials}  # all inputs checked before any job runs
-        # the calculator's package must be importable before anything is stored
-        ensure_available(spec)
-    except (LithiophilicError, ValueError) as exc:
-        fail(exc, 2)
-    ddir = get_data_dir(data_dir)
-    store = get_store(data_dir=ddir, store=store_opt)
-    logger.info("job store: %s", describe_store(store))
-    results = run_flows(flows, store, ddir)
-    rows = surface_energy_rows(store, materials=materials, calculator=calculator)
-    rows = [r for r in rows if r["miller"] in millers]
-    out.print(gamma_table(rows, f"Surface energies ({calculator})"))
-    out.print(GAMMA_DEFINITION, markup=False, style="dim")
-    report_dir = out_dir or ddir / "reports"
-    if rows:
-        csv_path = write_gamma_csv(rows, report_dir / "surface_energies.csv")
-        png = plot_surface_energies(rows, report_dir / "fig5a_surface_energies.png")
-        out.print(f"table: {csv_path}\nfigure: {png}")
-    failed = {m: r for m, r in results.items() if isinstance(r, str)}
-    finish(json_file, {"definition": GAMMA_DEFINITION, "rows": rows}, failed)
+    result = run_study(surface_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
+    _render(result, options, out_dir or _data_dir(data_dir) / "reports", json_file)
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    from lithiophilic.db import get_data_dir
+
+    return get_data_dir(data_dir)
+
+
+def _render(
+    result: surface_study.Result,
+    options: surface_study.Options,
+    report_dir: Path,
+    json_file: Path | None,
+) -> None:
+    """Print the table and definition, write CSV/PNG and --json; exit 1 if a flow failed."""
+    rows = surface_study.table_rows(result)
+    out.print(gamma_table(rows, f"Surface energies ({options.calculator})"))
+    out.print(result.definition, markup=False, style="dim")
+    paths = surface_study.figures(result, report_dir)
+    if paths:
+        shown = [f"table: {paths['5a_csv']}"] + (
+            [f"figure: {paths['5a']}"] if "5a" in paths else []
+        )
+        out.print("\n".join(shown))
+    if json_file:
+        payload = {"definition": result.definition, "rows": result.rows, "failed": result.failed}
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(payload, indent=1, default=str))
+    if result.failed:
+        raise typer.Exit(1)
+
+
+register_study_command("surface-energy", surface_study, surface_options)
+
+#: Transitional, for ``binding --quick`` until it takes its slabs from
+#: :func:`lithiophilic.studies.surface.surface_maker`: the quick preset's slab settings
+#: (read from the study, not a second definition).
+QUICK_SLABS: dict[str, Any] = {
+    k: getattr(surface_study.Options.quick(), k)
+    for k in ("n_layers", "min_thickness_a", "n_fixed_layers", "sqs_periods")
+}

@@ -1,5 +1,8 @@
 """Queries the studies share: the newest stored rows of each result family.
 
+The surface-energy rows moved to :func:`lithiophilic.studies.surface.surface_energy_rows`
+(re-exported here for callers of the old name).
+
 ``db`` knows the database; these functions know which document fields each study reads.
 """
 
@@ -8,40 +11,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from lithiophilic.analysis.surface import SURFACE_ROW_KEYS
 from lithiophilic.db import latest_rows
+from lithiophilic.studies.surface import surface_energy_rows
 
 if TYPE_CHECKING:
     from jobflow import JobStore
 
 __all__ = ["li_site_rows", "multilayer_docs", "surface_energy_rows"]
-
-_SE_KEYS = (
-    *SURFACE_ROW_KEYS,
-    "gamma_unrelaxed_ev_per_a2",
-    "calculator_name",
-    "calculator_model",
-    "calculator_version",
-    "bulk_reference",
-    "faces_note",
-)
-
-
-def surface_energy_rows(
-    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
-) -> list[dict[str, Any]]:
-    """Return one row per stored slab surface energy (the newest per slab and calculator)."""
-    identity = (
-        "material",
-        "miller",
-        "termination",
-        "sqs_seed",
-        "n_layers",
-        "calculator_name",
-        "calculator_model",
-    )
-    return latest_rows(store, "surface_energy", _SE_KEYS, identity, materials, calculator)
-
 
 _SITE_KEYS = (
     "material",
