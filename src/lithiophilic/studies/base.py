@@ -153,11 +153,12 @@ def material_label(material: str | Structure) -> str:
 def _format_validation_error(cls: type, exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or cls.__name__
+        loc = ".".join(str(x) for x in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        shown = "" if isinstance(given, Mapping) else f" (got {given!r})"
-        parts.append(f"{loc}: {msg}{shown}")
+        shown = "" if isinstance(given, Mapping) or not loc else f" (got {given!r})"
+        # a model-level validator names its field(s) in its own message
+        parts.append(f"{loc}: {msg}{shown}" if loc else msg)
     return f"{cls.__name__}: " + "; ".join(parts)
 
 
