@@ -14,14 +14,16 @@ from lithiophilic.analysis.aggregation import (
     Frame,
     _components,
     analyze_trajectory,
+    analyze_trajectory_rate,
     cluster_frame,
     compare_rates,
     iter_frames,
     li_li_cutoff_a,
     li_pairs,
+    parse_type_map,
     rate_over_replicas,
 )
-from lithiophilic.errors import AnalysisError
+from lithiophilic.errors import AnalysisError, ConfigurationError
 
 A = 20.0
 HEX = np.array([[A, 0, 0], [-A / 2, A * np.sqrt(3) / 2, 0], [0, 0, 30.0]])
@@ -204,3 +206,23 @@ def test_rate_fit_recovers_known_rate_within_ci():
     assert cmp["statement"].startswith("aggregation on Cu")
     same = compare_rates(res["k_per_ps_replicas"], res["k_per_ps_replicas"][::-1])
     assert not same["significant"]
+
+
+def test_parse_type_map():
+    assert parse_type_map("1=Li, 2=Cu,3=Zn") == {1: "Li", 2: "Cu", 3: "Zn"}
+    with pytest.raises(ConfigurationError, match="type-map: 'Li,Cu' is not like 1=Li,2=Cu"):
+        parse_type_map("Li,Cu")
+
+
+def test_analyze_trajectory_rate(tmp_path):
+    cell = np.diag([20.0, 20.0, 30.0])
+    apart = [[2, 2, 10], [8, 2, 10], [2, 8, 10], [8, 8, 10]]
+    pair = [[2, 2, 10], [4.5, 2, 10], [2, 8, 10], [8, 8, 10]]
+    frames = [Atoms("Li4", positions=p, cell=cell, pbc=PBC) for p in (apart, apart, pair, pair)]
+    path = tmp_path / "t.extxyz"
+    write(path, frames)
+    res = analyze_trajectory_rate(path, cutoff_a=3.0, timestep_fs=None)
+    assert [f["n_clusters"] for f in res["frames"]] == [4, 4, 3, 3]
+    assert "rate" not in res  # extxyz frames carry no times: no rate
+    with pytest.raises(ConfigurationError, match="cutoff: -1.0 must be > 0"):
+        analyze_trajectory_rate(path, cutoff_a=-1.0)

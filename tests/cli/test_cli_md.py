@@ -72,6 +72,8 @@ def test_analyze_bad_trajectories_exit_2(tmp_path):
     [
         (["--potential", "nope"], "'nope' is not registered"),
         (["--potential", POT, "--timestep-fs", "6"], "timestep_fs"),
+        (["--potential", POT, "--thermostat", "berendsen"], "thermostat"),
+        (["--potential", POT, "--replicas", "0"], "replicas"),
         (["--potential", POT, "--n-li", "500"], "n_li=500"),
         (["--potential", POT, "-m", "Cu0.64Zn0.36"], "Zn"),
         (["--potential", POT, "--lateral", "15by"], "lateral"),
@@ -161,3 +163,19 @@ def test_md_aggregation_blow_up_exits_1_and_keeps_failed_doc(in_tmp):
     summary = store.query_one({"output.doc_type": "aggregation_rate"})["output"]
     assert summary["status"] == "failed"
     assert summary["k_per_ps"] is None
+
+
+def test_md_options_map_the_command_parameters():
+    from lithiophilic.cli.common import STUDY_COMMANDS
+    from lithiophilic.cli.md import md_options
+    from lithiophilic.studies import aggregation
+
+    assert md_options() == aggregation.Options()
+    quick = md_options(material=["Cu"], quick=True, lateral="6x6", time_ps=50.0, cutoff=3.3)
+    assert quick == aggregation.Options.quick(
+        materials=["Cu"], lateral_size=(6, 6), time_ps=50.0, cutoff_a=3.3
+    )
+    assert (quick.time_ps, quick.lateral_size, quick.n_layers) == (5.0, (6, 6), 3)
+    command = STUDY_COMMANDS["md-aggregation"]
+    assert command.study is aggregation
+    assert command.options_from_params({"n_li": 4, "json_file": None}).n_li == 4

@@ -149,7 +149,26 @@ def test_li_that_cannot_fit_is_rejected():
     assert np.allclose(li[:, 2], slab.info["z_top_a"] + 2.2)
 
 
-def test_mpi_run_with_nose_hoover(tmp_path):
+def _progress(caplog):
+    return [r.progress for r in caplog.records if hasattr(r, "progress")]
+
+
+def test_md_chunks_report_progress(tmp_path, caplog):
+    slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(5, 5), n_layers=3)
+    atoms = add_dispersed_li(slab, 3, seed=2)
+    settings = MdSettings(potential=POT, n_steps=400, dump_every=100, check_every=10)
+    with caplog.at_level("INFO", logger="lithiophilic"):
+        result = run_md(atoms, settings, tmp_path / "serial")
+    assert result["status"] == "completed", result["failure_reason"]
+    steps = _progress(caplog)
+    # 40 chunks: the first one, then one record per crossed 5 % of the run (not one per chunk)
+    assert steps[:3] == [(10, 400), (20, 400), (40, 400)]
+    assert steps[-1] == (400, 400)
+    assert len(steps) == 21
+    assert [d for d, _ in steps] == sorted(d for d, _ in steps)
+
+
+def test_mpi_run_with_nose_hoover(tmp_path, caplog):
     from lithiophilic.workflows.md_engine import run_md_mpi
 
     slab = make_md_slab(make_md_bulk("Cu", a_a=3.62), lateral_size=(6, 6), n_layers=3)
@@ -157,7 +176,9 @@ def test_mpi_run_with_nose_hoover(tmp_path):
     settings = MdSettings(
         potential=POT, n_steps=200, dump_every=100, check_every=100, thermostat="nose-hoover"
     )
-    result = run_md_mpi(atoms, settings, tmp_path / "mpi", n_mpi=2)
+    with caplog.at_level("INFO", logger="lithiophilic"):
+        result = run_md_mpi(atoms, settings, tmp_path / "mpi", n_mpi=2)
+    assert _progress(caplog) == [(100, 200), (200, 200)]  # rank 0's, relayed by the launcher
     assert result["status"] == "completed", result["failure_reason"]
     assert result["n_mpi"] == 2
     frames = list(iter_frames(result["trajectory"]))

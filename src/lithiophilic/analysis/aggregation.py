@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from lithiophilic.errors import AnalysisError
+from lithiophilic.errors import AnalysisError, ConfigurationError
 
 __all__ = [
     "FALLBACK_CUTOFF_A",
@@ -42,6 +42,7 @@ __all__ = [
     "ClusterFrame",
     "Frame",
     "analyze_trajectory",
+    "analyze_trajectory_rate",
     "cluster_frame",
     "compare_rates",
     "fit_aggregation_rate",
@@ -49,6 +50,7 @@ __all__ = [
     "iter_lammps_dump",
     "li_li_cutoff_a",
     "li_pairs",
+    "parse_type_map",
     "rate_over_replicas",
     "sample_frames",
 ]
@@ -599,6 +601,43 @@ def analyze_trajectory(
         "frames": rows,
         "definition": RATE_DEFINITION,
     }
+
+
+def parse_type_map(text: str) -> dict[int, str]:
+    """Parse LAMMPS types ``1=Li,2=Cu`` into ``{1: "Li", 2: "Cu"}`` (ConfigurationError if not)."""
+    try:
+        return {int(k): v.strip() for k, v in (p.split("=") for p in text.split(","))}
+    except ValueError:
+        msg = f"type-map: {text!r} is not like 1=Li,2=Cu"
+        raise ConfigurationError(msg) from None
+
+
+def analyze_trajectory_rate(
+    path: str | Path,
+    *,
+    cutoff_a: float | None = None,
+    type_map: Mapping[int, str] | None = None,
+    timestep_fs: float | None = None,
+) -> dict[str, Any]:
+    """Return :func:`analyze_trajectory`'s metrics plus, when it can be fitted, its ``rate``.
+
+    ``rate`` (:func:`fit_aggregation_rate`; one trajectory: no confidence interval) needs ≥ 3
+    frames with times and isolated Li in the first frame.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``cutoff_a`` is not positive (:class:`AnalysisError`: see :func:`analyze_trajectory`).
+    """
+    if cutoff_a is not None and not cutoff_a > 0:
+        msg = f"cutoff: {cutoff_a} must be > 0 Å"
+        raise ConfigurationError(msg)
+    res = analyze_trajectory(path, cutoff_a=cutoff_a, type_map=type_map, timestep_fs=timestep_fs)
+    rows = res["frames"]
+    times = [f["time_ps"] for f in rows]
+    if len(rows) >= 3 and None not in times and rows[0]["isolated_fraction"] > 0:
+        res["rate"] = fit_aggregation_rate(times, [f["isolated_fraction"] for f in rows])
+    return res
 
 
 # --------------------------------------------------------------------------- rates

@@ -5,38 +5,75 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from lithiophilic import defaults
-from lithiophilic.cli.app import DataDirOpt, StoreOpt, app, console, out
+from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, console, out
 from lithiophilic.cli.common import (
     fail,
-    finish,
+    options_or_exit,
     parse_lateral,
-    run_flows,
-    use_sqs_cache,
+    register_study_command,
+    run_study,
 )
-from lithiophilic.errors import ConfigurationError, LithiophilicError
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies import aggregation
 
 logger = logging.getLogger("lithiophilic")
 
-
-# --- issue 6: Li aggregation MD ---
 aggregation_app = typer.Typer(help="Analyse Li-aggregation trajectories.", no_args_is_help=True)
-
-
 app.add_typer(aggregation_app, name="aggregation")
 
 
-def _md_replica_docs(store: Any, uuids: list[str]) -> list[dict[str, Any]]:
-    from lithiophilic.db import get_output_dict
+def md_options(
+    material: list[str] | None = None,
+    n_li: int | None = None,
+    coverage: float = defaults.MD_COVERAGE,
+    time_ps: float = defaults.MD_TIME_PS,
+    replicas: int = defaults.MD_REPLICAS,
+    temperature_k: float = defaults.MD_TEMPERATURE_K,
+    timestep_fs: float = defaults.MD_TIMESTEP_FS,
+    dump_every: int = defaults.MD_DUMP_EVERY,
+    thermostat: str = "langevin",
+    potential: str = defaults.MD_POTENTIAL,
+    lateral: str | None = None,
+    seed: int = 1,
+    cutoff: float | None = None,
+    n_mpi: int = 1,
+    quick: bool = False,
+) -> aggregation.Options:
+    """Map the ``md-aggregation`` parameters to the study's Options (no I/O).
 
-    docs = [get_output_dict(store, u) for u in uuids]
-    return [d for d in docs if d is not None]
+    Raises
+    ------
+    ConfigurationError
+        For a bad ``lateral`` or any setting the Options refuse (naming the field).
+    """
+    settings = {
+        "n_li": n_li,
+        "coverage": coverage,
+        "time_ps": time_ps,
+        "replicas": replicas,
+        "temperature_k": temperature_k,
+        "timestep_fs": timestep_fs,
+        "dump_every": dump_every,
+        "thermostat": thermostat,
+        "potential": potential,
+        "seed": seed,
+        "cutoff_a": cutoff,
+        "n_mpi": n_mpi,
+    }
+    if material:
+        settings["materials"] = list(material)
+    if lateral:
+        settings["lateral_size"] = parse_lateral(lateral)
+    if quick:
+        return aggregation.Options.quick(**settings)
+    return aggregation.Options(**settings)
 
 
 @app.command("md-aggregation")
@@ -44,7 +81,10 @@ def md_aggregation(
     material: Annotated[
         list[str] | None,
         typer.Option(
-            "--material", "-m", help="Material (repeatable); default Cu and Cu0.64Zn0.36."
+            "--material",
+            "-m",
+            help="Material (repeatable); default the paper's "
+            f"{' and '.join(defaults.PAPER_MD_MATERIALS)}.",
         ),
     ] = None,
     n_li: Annotated[
@@ -96,58 +136,48 @@ def md_aggregation(
     ] = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Li aggregation MD on (111) slabs (Fig. 5f, 5g): cluster metrics, aggregation rate with CI."""
-    from lithiophilic.analysis.aggregation import RATE_DEFINITION, compare_rates
-    from lithiophilic.analysis.aggregation_plots import (
-        plot_aggregation_snapshots,
-        plot_cluster_metrics,
+    options = options_or_exit(
+        md_options,
+        material=material,
+        n_li=n_li,
+        coverage=coverage,
+        time_ps=time_ps,
+        replicas=replicas,
+        temperature_k=temperature_k,
+        timestep_fs=timestep_fs,
+        dump_every=dump_every,
+        thermostat=thermostat,
+        potential=potential,
+        lateral=lateral,
+        seed=seed,
+        cutoff=cutoff,
+        n_mpi=n_mpi,
+        quick=quick,
     )
-    from lithiophilic.db import describe_store, get_data_dir, get_store
-    from lithiophilic.workflows.md import LiAggregationMaker
+    result = run_study(aggregation, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
+    _render(result, out_dir=out_dir, data_dir=data_dir, json_file=json_file)
 
-    materials = material or ["Cu", "Cu0.64Zn0.36"]
-    try:
-        size = parse_lateral(lateral) if lateral else None
-        sub: dict[str, Any] = {}
-        if quick:
-            sub = {"lateral_size": (10, 10), "n_layers": 3, "n_fixed_layers": 1, "vacuum_a": 20.0}
-            time_ps, replicas, dump_every = (
-                min(time_ps, defaults.MD_QUICK_TIME_PS),
-                min(replicas, defaults.MD_QUICK_REPLICAS),
-                min(dump_every, 100),
-            )
-        if size:
-            sub["lateral_size"] = size
-        md = {
-            "n_li": n_li,
-            "coverage": coverage,
-            "time_ps": time_ps,
-            "temperature_k": temperature_k,
-            "timestep_fs": timestep_fs,
-            "dump_every": dump_every,
-            "check_every": dump_every,
-            "thermostat": thermostat,
-            "seed": seed,
-            "cutoff_a": cutoff,
-            "n_mpi": n_mpi,
-        }
-        use_sqs_cache(data_dir)
-        maker = LiAggregationMaker.with_potential(
-            potential,
-            replicas=replicas,
-            **{f"substrate_{k}": v for k, v in sub.items()},
-            **{f"md_{k}": v for k, v in md.items()},
-        )
-        flows = {m: maker.make(m) for m in materials}
-        ddir = get_data_dir(data_dir)
-        store = get_store(data_dir=data_dir, store=store_opt)
-    except LithiophilicError as exc:
-        fail(exc, 2)
-    console.print(f"store: {describe_store(store)}")
-    results = run_flows(flows, store, ddir, output_key="material")
-    failed = {k: r for k, r in results.items() if isinstance(r, str)}
-    summaries = {k: r for k, r in results.items() if not isinstance(r, str)}
+
+register_study_command("md-aggregation", aggregation, md_options)
+
+
+def _fmt(value: float | None, spec: str = ".4f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _render(
+    result: aggregation.Result,
+    *,
+    out_dir: Path | None,
+    data_dir: Path | None,
+    json_file: Path | None,
+) -> None:
+    """Print the rate table, warnings, comparisons and figures; write JSON; exit 1 on failure."""
+    from lithiophilic.db import get_data_dir
+
     table = Table(
         title="Li aggregation on (111): rate k (1/ps), mean [95% t-interval] over replicas"
     )
@@ -161,75 +191,39 @@ def md_aggregation(
         "potential",
     ):
         table.add_column(col)
-    frames, snaps, replica_rows = {}, {}, {}
-    for m, s in summaries.items():
-        docs = _md_replica_docs(store, s["replica_uuids"])
-        ok = [d for d in docs if d["status"] == "completed"]
-        frames[m] = s["replica_frames"]  # metrics with the surface's common cutoff
-        if ok and ok[0].get("snapshots"):
-            snaps[m] = ok[0]["snapshots"]
-        replica_rows[m] = [
-            {k: d[k] for k in ("replica", "seed", "status", "failure_reason", "cutoff_a", "frames")}
-            for d in docs
-        ]
-        for r, why in s["failed_replicas"].items():
-            failed[f"{m} replica {r}"] = f"MD failed: {why}"
-        k = s["k_per_ps"]
+    for row in aggregation.table_rows(result):
         ci = (
-            f"[{s['k_ci_low_per_ps']:.4f}, {s['k_ci_high_per_ps']:.4f}]"
-            if s["k_ci_low_per_ps"] is not None
+            f"[{row['k_ci_low_per_ps']:.4f}, {row['k_ci_high_per_ps']:.4f}]"
+            if row["k_ci_low_per_ps"] is not None
             else "-"
         )
         table.add_row(
-            m,
-            f"{s['n_completed']}/{s['n_replicas']}",
-            "-" if k is None else f"{k:.4f}",
+            escape(row["material"]),
+            f"{row['n_completed']}/{row['n_replicas']}",
+            _fmt(row["k_per_ps"]),
             ci,
-            "-" if s["cluster_growth_per_ps"] is None else f"{s['cluster_growth_per_ps']:.4f}",
-            "-" if s["cutoff_a"] is None else f"{s['cutoff_a']:.2f}",
-            s["potential"] + ("" if s["validated_for_science"] else " [red](not validated)[/]"),
+            _fmt(row["cluster_growth_per_ps"]),
+            _fmt(row["cutoff_a"], ".2f"),
+            escape(row["potential"])
+            + ("" if row["validated_for_science"] else " [red](not validated)[/]"),
         )
     out.print(table)
-    out.print(RATE_DEFINITION, markup=False, style="dim")
-    for w in sorted({w for s in summaries.values() for w in s["warnings"]}):
+    out.print(result.definition, markup=False, style="dim")
+    for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
-    comparisons = []
-    done = {m: s for m, s in summaries.items() if s["status"] == "completed"}
-    cutoffs = {round(s["cutoff_a"], 3) for s in done.values() if s["cutoff_a"] is not None}
-    if len(cutoffs) > 1:
-        console.print(
-            "[yellow]warning:[/] the surfaces were analysed at different Li-Li cutoffs "
-            f"({', '.join(f'{c:.2f}' for c in sorted(cutoffs))} Å, each its own RDF minimum); "
-            "their rates are not comparable: pass --cutoff to compare them"
-        )
-    if "Cu" in done:
-        for m, s in done.items():
-            if m != "Cu":
-                cmp = compare_rates(
-                    done["Cu"]["k_per_ps_replicas"], s["k_per_ps_replicas"], label_a="Cu", label_b=m
-                )
-                comparisons.append({"a": "Cu", "b": m, **cmp})
-                out.print(cmp["statement"], markup=False)
-    report_dir = out_dir or ddir / "reports"
-    if any(frames.values()):
-        title = f"{potential}, {temperature_k:.0f} K; {RATE_DEFINITION[:90]}..."
-        out.print(
-            f"figure: {plot_cluster_metrics(frames, report_dir / 'fig5f_li_aggregation.png', title=title)}"
-        )
-    if snaps:
-        out.print(
-            f"figure: {plot_aggregation_snapshots(snaps, report_dir / 'fig5g_li_snapshots.png')}"
-        )
-    finish(
-        json_file,
-        {
-            "definition": RATE_DEFINITION,
-            "summaries": summaries,
-            "comparisons": comparisons,
-            "replicas": replica_rows,
-        },
-        failed,
-    )
+    for label in result.missing:
+        if label not in result.failed:
+            console.print(f"[yellow]missing:[/] no aggregation result for {escape(label)}")
+    for cmp in result.comparisons:
+        out.print(cmp["statement"], markup=False)
+    report_dir = out_dir or get_data_dir(data_dir) / "reports"
+    for path in aggregation.figures(result, report_dir).values():
+        out.print(f"figure: {path}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(aggregation.payload(result), indent=1, default=str))
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @aggregation_app.command("analyze")
@@ -257,31 +251,21 @@ def aggregation_analyze(
     """Per-frame Li-Li clusters of a trajectory (streamed) and its aggregation rate."""
     from lithiophilic.analysis.aggregation import (
         RATE_DEFINITION,
-        analyze_trajectory,
-        fit_aggregation_rate,
+        analyze_trajectory_rate,
+        parse_type_map,
     )
     from lithiophilic.errors import AnalysisError
 
     try:
-        tmap = None
-        if type_map:
-            try:
-                tmap = {int(k): v.strip() for k, v in (p.split("=") for p in type_map.split(","))}
-            except ValueError:
-                msg = f"type-map: {type_map!r} is not like 1=Li,2=Cu"
-                raise ConfigurationError(msg) from None
-        if cutoff is not None and not cutoff > 0:
-            msg = f"cutoff: {cutoff} must be > 0 Å"
-            raise ConfigurationError(msg)
-        res = analyze_trajectory(
-            trajectory, cutoff_a=cutoff, type_map=tmap, timestep_fs=timestep_fs
+        res = analyze_trajectory_rate(
+            trajectory,
+            cutoff_a=cutoff,
+            type_map=parse_type_map(type_map) if type_map else None,
+            timestep_fs=timestep_fs,
         )
     except (AnalysisError, ConfigurationError) as exc:
         fail(exc, 2)
     rows = res["frames"]
-    times = [f["time_ps"] for f in rows]
-    if len(rows) >= 3 and None not in times and rows[0]["isolated_fraction"] > 0:
-        res["rate"] = fit_aggregation_rate(times, [f["isolated_fraction"] for f in rows])
     table = Table(
         title=f"{trajectory.name}: {res['n_li']} Li, cutoff {res['cutoff_a']:.2f} Å ({res['cutoff_source']})"
     )

@@ -2,9 +2,10 @@
 
 * :func:`make_md_bulk` — the periodic cell the slab is cut from: the bulk of an element or ordered
   compound, or, for a random alloy, an oriented SQS tile (``c`` ⟂ (hkl), e.g. 5×5 surface cells ×
-  6 planes = 150 atoms, exact for Cu0.64Zn0.36) that :func:`make_md_slab` repeats laterally.
+  6 planes = 150 atoms, exact for the paper's solid solution,
+  ``defaults.PAPER_ROLES["solid_solution"]``) that :func:`make_md_slab` repeats laterally.
   Tiling keeps the SQS pair correlations of the tile; the alloy decoration then repeats every
-  tile (≈ 13 Å for a 5×5 Cu0.64Zn0.36(111) tile), which the Li see as a superlattice.
+  tile (≈ 13 Å for a 5×5 (111) tile of that alloy), which the Li see as a superlattice.
 * :func:`make_md_slab` — the slab (``a`` along x, ``c`` along z, bottom planes fixed) with
   ``info["z_top_a"]`` (height of the top plane) and ``info["n_top_atoms"]``.
 * :func:`add_dispersed_li` — N Li atoms at random in-plane positions with a minimum in-plane

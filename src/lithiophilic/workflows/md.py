@@ -18,28 +18,18 @@ from __future__ import annotations
 
 import base64
 import logging
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from jobflow import Flow, JobConfig, Maker, job
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from lithiophilic import defaults
-from lithiophilic.analysis.aggregation import (
-    RATE_DEFINITION,
-    analyze_trajectory,
-    cluster_frame,
-    iter_frames,
-    li_li_cutoff_a,
-    rate_over_replicas,
-    sample_frames,
-)
-from lithiophilic.errors import CalculationFailed, ConfigurationError
+from lithiophilic.analysis.aggregation import RATE_DEFINITION, analyze_trajectory
+from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials.lammps import LAMMPS_POTENTIALS, LammpsPotential, get_lammps_potential
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
 from lithiophilic.structures import parse_composition, to_builtin
@@ -53,6 +43,11 @@ from lithiophilic.structures.md_slab import (
     scale_lattice,
 )
 from lithiophilic.workflows.base import CalculatorProvenance, find_reusable_output
+from lithiophilic.workflows.md_analysis import (
+    fit_lattice_constant_a,
+    rate_summary,
+    trajectory_snapshots,
+)
 from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS, MdSettings, run_md, run_md_mpi
 
 __all__ = [
@@ -63,13 +58,13 @@ __all__ = [
     "MdSubstrateDoc",
     "MdSubstrateMaker",
     "aggregation_rate",
+    "fit_lattice_constant_a",
+    "material_elements",
+    "md_cache_key",
     "resolve_md_potential",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Relative lattice-constant range of the energy–volume scan.
-_SCAN = np.linspace(0.96, 1.04, 9)
 
 
 def resolve_md_potential(name: str, elements: set[str] | None = None) -> LammpsPotential:
@@ -99,10 +94,12 @@ def resolve_md_potential(name: str, elements: set[str] | None = None) -> LammpsP
     return pot
 
 
-def material_elements(material: str) -> set[str]:
-    """Return the elements of a named material or formula."""
+def material_elements(material: str | Structure) -> set[str]:
+    """Return the elements of a named material, a formula or a ``Structure``."""
     from lithiophilic.structures import MATERIALS
 
+    if isinstance(material, Structure):
+        return {el.symbol for el in material.composition.elements}
     spec = MATERIALS.get(material.strip())
     if spec is not None:
         return set(spec.composition)
@@ -253,44 +250,6 @@ class AggregationRateDoc(BaseModel):
 # --------------------------------------------------------------------------- substrate
 
 
-def fit_lattice_constant_a(bulk: Any, potential: str) -> tuple[float, dict[str, list[float]]]:
-    """Return the lattice constant minimising the potential energy of ``bulk`` (scaled uniformly).
-
-    Nine energies between 0.96 and 1.04 × ``bulk.info["a_a"]``, quadratic fit around the
-    lowest point.
-
-    Raises
-    ------
-    CalculationFailed
-        If the minimum lies at the edge of the scan.
-    """
-    from lithiophilic.potentials import CalculatorSpec, get_calculator
-
-    calc = get_calculator(CalculatorSpec("lammps", {"potential": potential}))
-    a0 = float(bulk.info["a_a"])
-    cell = bulk.copy()
-    widths = abs(np.linalg.det(cell.cell)) / np.linalg.norm(
-        np.cross(cell.cell[[1, 2, 0]], cell.cell[[2, 0, 1]]), axis=1
-    )
-    cell = cell.repeat(tuple(math.ceil(9.0 / w) for w in widths))
-    a_values = a0 * _SCAN
-    energies = []
-    for a in a_values:
-        atoms = scale_lattice(cell, float(a))
-        atoms.calc = calc
-        energies.append(atoms.get_potential_energy() / len(atoms))
-    e = np.asarray(energies)
-    i = int(np.argmin(e))
-    if i in (0, len(e) - 1):
-        msg = (
-            f"lattice constant: the energy minimum of {potential!r} lies outside "
-            f"{a_values[0]:.3f}-{a_values[-1]:.3f} Å; give lattice_constant_a"
-        )
-        raise CalculationFailed(msg)
-    c2, c1, _ = np.polyfit(a_values[i - 1 : i + 2], e[i - 1 : i + 2], 2)
-    return float(-c1 / (2 * c2)), {"a_a": a_values.tolist(), "energy_per_atom_ev": e.tolist()}
-
-
 @dataclass
 class MdSubstrateMaker(Maker):
     """Build the clean MD slab of a material.
@@ -314,7 +273,9 @@ class MdSubstrateMaker(Maker):
     vacuum_a
         Vacuum, Å.
     lattice_constant_a
-        Lattice constant, Å; ``None``: energy–volume scan with ``potential``.
+        Lattice constant, Å; ``None``: energy–volume scan with ``potential``. For a bulk
+        ``Structure`` given to :meth:`make`, the length of its cell vector ``a`` (the cell
+        is scaled uniformly).
     """
 
     name: str = "md substrate"
@@ -329,20 +290,31 @@ class MdSubstrateMaker(Maker):
     lattice_constant_a: float | None = None
 
     @job(output_schema=MdSubstrateDoc, data=["structure"])
-    def make(self, material: str) -> MdSubstrateDoc:
-        """Build the slab of ``material`` (see the class docstring)."""
+    def make(self, material: str | Structure, label: str | None = None) -> MdSubstrateDoc:
+        """Build the slab of ``material`` (see the class docstring).
+
+        ``material``: a named material or formula, or a bulk ``Structure`` (the user's own;
+        stored under ``label``, default its reduced formula; a name is stored as given unless
+        ``label`` says otherwise).
+        """
         from ase.constraints import FixAtoms
 
         from lithiophilic.structures import surface_area_a2
 
         resolve_md_potential(self.potential, material_elements(material))
-        bulk = make_md_bulk(
-            material,
-            miller=self.miller,
-            n_layers=self.n_layers,
-            sqs_tile=self.sqs_tile,
-            seed=self.sqs_seed,
-        )
+        if isinstance(material, Structure):
+            label = label or material.composition.reduced_formula
+            bulk = AseAtomsAdaptor.get_atoms(material)
+            bulk.info = {"material": label, "a_a": float(material.lattice.a)}
+        else:
+            label = label or material
+            bulk = make_md_bulk(
+                material,
+                miller=self.miller,
+                n_layers=self.n_layers,
+                sqs_tile=self.sqs_tile,
+                seed=self.sqs_seed,
+            )
         scan = None
         if self.lattice_constant_a is None:
             a_a, scan = fit_lattice_constant_a(bulk, self.potential)
@@ -364,7 +336,7 @@ class MdSubstrateMaker(Maker):
                 fixed.extend(int(i) for i in c.get_indices())
         sqs = bulk.info.get("sqs")
         return MdSubstrateDoc(
-            material=material,
+            material=label,
             miller=list(self.miller),
             structure=AseAtomsAdaptor.get_structure(_plain(slab)),
             fixed_indices=sorted(fixed),
@@ -553,7 +525,7 @@ class LiAggregationMdMaker(Maker):
             )
             cutoff, source = analysis["cutoff_a"], analysis["cutoff_source"]
             frames = analysis["frames"]
-            snapshots = _snapshots(traj, slab, cutoff, settings.timestep_fs, len(frames))
+            snapshots = trajectory_snapshots(traj, slab, cutoff, settings.timestep_fs, len(frames))
         return LiAggregationDoc(
             cache_key=key,
             calculator_name="lammps",
@@ -668,58 +640,7 @@ def _find_reusable_md(cache_key: str) -> LiAggregationDoc | None:
     return LiAggregationDoc.model_validate(out)
 
 
-def _snapshots(
-    traj: Path, slab: Any, cutoff_a: float, timestep_fs: float, n_frames: int, n_shots: int = 4
-) -> dict[str, Any]:
-    """Li xy and cluster labels at ``n_shots`` evenly spaced frames, plus the top plane."""
-    wanted = set(np.linspace(0, n_frames - 1, n_shots).round().astype(int).tolist())
-    shots = []
-    for frame in iter_frames(traj, timestep_fs=timestep_fs):
-        if frame.index in wanted:
-            li = frame.select("Li")
-            res = cluster_frame(li, frame.cell, frame.pbc, cutoff_a, index=frame.index)
-            shots.append(
-                {
-                    "frame": frame.index,
-                    "time_ps": frame.time_ps,
-                    "li_xy": li[:, :2].round(3).tolist(),
-                    "labels": res.labels.tolist(),
-                }
-            )
-    z = slab.positions[:, 2]
-    top = z > float(slab.info["z_top_a"]) - 1.0
-    return {
-        "cell2d": np.asarray(slab.cell)[:2, :2].tolist(),
-        "substrate_xy": slab.positions[top, :2].round(3).tolist(),
-        "substrate_symbols": np.asarray(slab.get_chemical_symbols())[top].tolist(),
-        "frames": shots,
-    }
-
-
 # --------------------------------------------------------------------------- summary
-
-
-def _common_cutoff_frames(
-    done: list[dict[str, Any]], cutoff_a: float | None
-) -> tuple[float, str, list[list[dict[str, Any]]]]:
-    """One cutoff for all replicas (pooled Li-Li distribution unless given) and their metrics."""
-    import itertools
-    import tempfile
-
-    if cutoff_a is not None:
-        return cutoff_a, "given", [d["frames"] for d in done]
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for d in done:
-            path = Path(tmp) / f"r{d['replica']}.lammpstrj.gz"
-            path.write_bytes(base64.b64decode(d["trajectory"]["content"]))
-            paths.append(path)
-        cutoff, source = li_li_cutoff_a(itertools.chain(*(sample_frames(p) for p in paths)))
-        frames = [
-            analyze_trajectory(p, cutoff_a=cutoff, timestep_fs=d["timestep_fs"])["frames"]
-            for p, d in zip(paths, done, strict=True)
-        ]
-    return cutoff, f"{source}, pooled over {len(done)} replicas", frames
 
 
 @job(output_schema=AggregationRateDoc)
@@ -733,50 +654,10 @@ def aggregation_rate(
 
     All replicas use one Li-Li cutoff: ``cutoff_a`` if given, else the first minimum of the
     Li-Li distribution pooled over the replicas' trajectories (each MD document keeps the
-    metrics with its own cutoff).
+    metrics with its own cutoff). See :func:`~lithiophilic.workflows.md_analysis.rate_summary`.
     """
     docs = [d.model_dump() if isinstance(d, BaseModel) else dict(d) for d in docs]
-    done = [d for d in docs if d["status"] == "completed"]
-    failed = {
-        str(d["replica"]): str(d["failure_reason"]) for d in docs if d["status"] != "completed"
-    }
-    first = docs[0]
-    common = {
-        "material": material,
-        "n_replicas": len(docs),
-        "n_completed": len(done),
-        "failed_replicas": failed,
-        "potential": first["calculator_model"],
-        "validated_for_science": first["validated_for_science"],
-        "warnings": sorted({w for d in docs for w in d.get("warnings", [])}),
-        "replica_uuids": list(uuids or []),
-    }
-    if not done:
-        return AggregationRateDoc(status="failed", **common)
-    cutoff, source, replica_frames = _common_cutoff_frames(done, cutoff_a)
-    replicas = [
-        {
-            key: [f[key] for f in frames]
-            for key in ("time_ps", "isolated_fraction", "mean_cluster_size")
-        }
-        for frames in replica_frames
-    ]
-    stats = rate_over_replicas(replicas)
-    k = stats["k_per_ps"]
-    return AggregationRateDoc(
-        status="completed",
-        k_per_ps=k["mean"],
-        k_ci_low_per_ps=k["ci_low"],
-        k_ci_high_per_ps=k["ci_high"],
-        k_per_ps_replicas=stats["k_per_ps_replicas"],
-        cluster_growth_per_ps=stats["cluster_growth_per_ps"]["mean"],
-        statistics=to_builtin(stats),  # type: ignore[arg-type]
-        cutoff_a=cutoff,
-        cutoff_source=source,
-        cutoffs_a=[float(d["cutoff_a"]) for d in done],
-        replica_frames=replica_frames,
-        **common,
-    )
+    return AggregationRateDoc(**rate_summary(material, docs, uuids, cutoff_a))
 
 
 @dataclass
@@ -852,8 +733,16 @@ class LiAggregationMaker(Maker):
             **rest,
         )
 
-    def make(self, material: str) -> Flow:
+    def make(self, material: str | Structure, *, label: str | None = None) -> Flow:
         """Return the flow for ``material``.
+
+        Parameters
+        ----------
+        material
+            A named material or formula, or a bulk ``Structure`` (the user's own).
+        label
+            Name the results are stored under (default: the name, or the structure's
+            reduced formula).
 
         Raises
         ------
@@ -862,19 +751,27 @@ class LiAggregationMaker(Maker):
             or (fcc (111) slabs) ``n_li`` Li cannot be dispersed with the minimum spacing.
         """
         resolve_md_potential(self.md_maker.potential, material_elements(material))
-        self._check_li_fits(material)
-        sub = self.substrate_maker.make(material)
-        sub.append_name(f" {material}")
+        if isinstance(material, Structure):
+            label = label or material.composition.reduced_formula
+            sub = self.substrate_maker.make(material, label=label)
+        else:
+            self._check_li_fits(material)
+            if label is None or label == material:  # the flow of a named material as it always was
+                label = material
+                sub = self.substrate_maker.make(material)
+            else:
+                sub = self.substrate_maker.make(material, label=label)
+        sub.append_name(f" {label}")
         mds = []
         for r in range(self.replicas):
             md = self.md_maker.make(sub.output, replica=r)
-            md.append_name(f" {material} r{r}")
+            md.append_name(f" {label} r{r}")
             mds.append(md)
         summary = aggregation_rate(
-            material,
+            label,
             [m.output for m in mds],
             uuids=[m.uuid for m in mds],
             cutoff_a=self.md_maker.cutoff_a,
         )
-        summary.name = f"aggregation rate {material}"
-        return Flow([sub, *mds, summary], output=summary.output, name=f"{self.name} {material}")
+        summary.name = f"aggregation rate {label}"
+        return Flow([sub, *mds, summary], output=summary.output, name=f"{self.name} {label}")

@@ -10,6 +10,11 @@ trajectory stays readable, and returns ``status="failed"`` with the reason.
 With ``n_mpi > 1`` the same driver runs under the virtual environment's MPICH launcher
 (``python -m lithiophilic.workflows.md_engine SPEC.json``); rank 0 writes the result file.
 
+Progress: after the chunks that cross each 5 % of the run, the driver logs
+``logger.info(..., extra={"progress": (steps_done, n_steps)})`` (at most ~20 records per run;
+an MPI run's rank 0 prints them and the launching process logs them), which
+:func:`lithiophilic.studies.base.run_flows_locally` turns into a progress bar.
+
 LAMMPS ``metal`` units (eV, Å, ps, K) are converted here only: ``timestep_fs`` → ps.
 """
 
@@ -33,6 +38,8 @@ from lithiophilic.errors import CalculationFailed, ConfigurationError
 from lithiophilic.potentials.lammps import get_lammps_potential, import_lammps
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ase import Atoms
 
 __all__ = [
@@ -54,6 +61,11 @@ DATA_NAME = "data.lmp"
 INPUT_NAME = "in.lammps"
 
 Thermostat = Literal["langevin", "nose-hoover"]
+
+#: Progress records per run: one each time the run crosses another 1/PROGRESS_STEPS of its steps.
+PROGRESS_STEPS = 20
+#: Line prefix an MPI run's rank 0 prints for each progress record (read by :func:`run_md_mpi`).
+_PROGRESS_PREFIX = "lithiophilic-md-progress"
 
 
 @dataclass(frozen=True)
@@ -277,8 +289,35 @@ def _check(lmp: Any, settings: MdSettings, n_atoms: int, n_li: int) -> str | Non
     return None
 
 
+class _ProgressReport:
+    """Report MD steps done, once per crossed 1/:data:`PROGRESS_STEPS` of the run."""
+
+    def __init__(self, label: str, n_steps: int, emit: Callable[[str, int, int], None]) -> None:
+        self.label = label
+        self.n_steps = n_steps
+        self.emit = emit
+        self.bucket = -1
+
+    def __call__(self, done: int) -> None:
+        bucket = PROGRESS_STEPS * done // self.n_steps
+        if bucket > self.bucket:
+            self.bucket = bucket
+            self.emit(self.label, done, self.n_steps)
+
+
+def _log_progress(label: str, done: int, total: int) -> None:
+    logger.info("MD %s: %d/%d steps", label, done, total, extra={"progress": (done, total)})
+
+
+def _print_progress(label: str, done: int, total: int) -> None:
+    sys.stdout.write(f"{_PROGRESS_PREFIX} {done} {total} {label}\n")
+    sys.stdout.flush()
+
+
 def run_md(atoms: Atoms, settings: MdSettings, workdir: str | Path) -> dict[str, Any]:
     """Run the MD of ``atoms`` with run-time checks (serial, in this process).
+
+    Logs its progress (steps done of ``settings.n_steps``, see the module docstring).
 
     Returns
     -------
@@ -293,10 +332,20 @@ def run_md(atoms: Atoms, settings: MdSettings, workdir: str | Path) -> dict[str,
         See :func:`write_md_input`.
     """
     info = write_md_input(atoms, settings, workdir)
-    return _drive(info, settings, Path(workdir))
+    return _drive(info, settings, Path(workdir), emit=_log_progress)
 
 
-def _drive(info: dict[str, Any], settings: MdSettings, workdir: Path) -> dict[str, Any]:
+def _drive(
+    info: dict[str, Any],
+    settings: MdSettings,
+    workdir: Path,
+    *,
+    emit: Callable[[str, int, int], None],
+) -> dict[str, Any]:
+    """Run the setup, then the MD in chunks of ``check_every`` steps with checks in between.
+
+    ``emit(label, done, total)`` reports progress (rank 0 only).
+    """
     lammps = import_lammps()
     t0 = time.perf_counter()
     cwd = Path.cwd()
@@ -312,6 +361,7 @@ def _drive(info: dict[str, Any], settings: MdSettings, workdir: Path) -> dict[st
         except Exception as exc:  # LAMMPS raises a bare Exception (e.g. minimisation blow-up)
             status, reason = "failed", f"LAMMPS error during set-up/minimisation: {exc}"
         chunk = settings.check_every
+        report = _ProgressReport(workdir.name, settings.n_steps, emit if rank == 0 else _no_report)
         while status == "completed" and done < settings.n_steps:
             n = min(chunk, settings.n_steps - done)
             extra = "" if done == 0 else " pre no post no"
@@ -324,6 +374,7 @@ def _drive(info: dict[str, Any], settings: MdSettings, workdir: Path) -> dict[st
                 break
             md_wall += time.perf_counter() - t1
             done += n
+            report(done)
             reason = _check(lmp, settings, info["n_atoms"], info["n_li"])
             if reason is not None:
                 status = "failed"
@@ -349,6 +400,10 @@ def _drive(info: dict[str, Any], settings: MdSettings, workdir: Path) -> dict[st
         "settings": asdict(settings),
     }
     return result
+
+
+def _no_report(label: str, done: int, total: int) -> None:
+    """Ranks other than 0 report nothing."""
 
 
 def mpirun_path() -> Path:
@@ -385,18 +440,32 @@ def run_md_mpi(
     src = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     cmd = [str(launcher), "-np", str(n_mpi), sys.executable, "-m", __name__, str(spec)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    errors = workdir / "mpirun.stderr"
+    with errors.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+        for line in proc.stdout or ():
+            _relay_progress(line)
+        returncode = proc.wait()
     if not result_file.is_file():
-        msg = f"MPI MD run failed (exit {proc.returncode}): {proc.stderr[-2000:]}"
+        msg = f"MPI MD run failed (exit {returncode}): {errors.read_text()[-2000:]}"
         raise CalculationFailed(msg)
     return json.loads(result_file.read_text())
+
+
+def _relay_progress(line: str) -> None:
+    """Log a progress line printed by the MPI run's rank 0 (other output goes to DEBUG)."""
+    parts = line.split(maxsplit=3)
+    if len(parts) == 4 and parts[0] == _PROGRESS_PREFIX:
+        _log_progress(parts[3].strip(), int(parts[1]), int(parts[2]))
+    elif line.strip():
+        logger.debug("mpirun: %s", line.rstrip())
 
 
 def _main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     settings = MdSettings(**spec["settings"])
     workdir = Path(spec_path).parent
-    result = _drive(spec["info"], settings, workdir)
+    result = _drive(spec["info"], settings, workdir, emit=_print_progress)
     if result["rank"] == 0:
         (workdir / "md_result.json").write_text(json.dumps(result))
 

@@ -1,0 +1,568 @@
+"""Li aggregation MD on (111) slabs (Fig. 5f, 5g): cluster metrics and the aggregation rate.
+
+For each material, :class:`~lithiophilic.workflows.md.LiAggregationMaker` builds a large
+(111) slab (lattice constant of the LAMMPS potential), disperses Li adatoms at random, runs
+``replicas`` NVT trajectories and fits the aggregation rate k (1/ps) with a Student-t
+interval over the replicas (definition: :data:`~lithiophilic.analysis.aggregation.RATE_DEFINITION`).
+The reference metal (``defaults.PAPER_ROLES["reference"]``), when studied, is compared with
+every other material by Welch's t-test.
+
+Examples
+--------
+A smoke run of the reference metal with the MEAM plumbing potential::
+
+    from lithiophilic.studies import aggregation
+
+    options = aggregation.Options.quick(materials=["Cu"], potential="meam-library-licu")
+    result = aggregation.run(options)
+    result.summaries["Cu"]["k_per_ps"]
+    aggregation.figures(result, "figures")  # {"5f": ..., "5g": ...}
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import Field, model_validator
+
+from lithiophilic import defaults
+from lithiophilic.analysis.aggregation import RATE_DEFINITION, compare_rates
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies.base import (
+    JobEvent,
+    MaterialInput,
+    StudyOptions,
+    StudyResult,
+    default_store,
+    material_label,
+    materials_of,
+    run_flows_locally,
+)
+from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS
+
+if TYPE_CHECKING:
+    from jobflow import Flow, JobStore
+
+    from lithiophilic.analysis.report import Claim
+
+__all__ = [
+    "QUICK_MAX_DUMP_EVERY",
+    "Options",
+    "Result",
+    "build_flows",
+    "claims",
+    "collect",
+    "compare_surfaces",
+    "figures",
+    "payload",
+    "run",
+    "table_rows",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Largest frame interval of the quick preset, steps.
+QUICK_MAX_DUMP_EVERY = 100
+#: File names of the panels.
+FIGURE_NAMES = {"5f": "fig5f_li_aggregation.png", "5g": "fig5g_li_snapshots.png"}
+#: LAMMPS seeds must stay below this (replica r uses seed + r).
+_MAX_SEED = 900_000_000
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class Options(StudyOptions):
+    """Settings of the Li-aggregation MD study (Fig. 5f, 5g).
+
+    ``quick()``: a 10x10x3 slab (1 fixed plane, 20 Å vacuum), at most
+    ``defaults.MD_QUICK_TIME_PS`` ps, ``defaults.MD_QUICK_REPLICAS`` replicas and a frame
+    every ≤ 100 steps: a smoke run, not science.
+    """
+
+    study: ClassVar[str] = "aggregation"
+
+    materials: list[MaterialInput] = Field(
+        default_factory=lambda: list(defaults.PAPER_MD_MATERIALS),
+        min_length=1,
+        description="Substrates: names/formulas (the paper's reference metal and solid "
+        "solution by default), structure files or bulk structures.",
+    )
+    n_li: int | None = Field(
+        None, ge=1, description="Li atoms per slab; None: coverage × top-plane atoms."
+    )
+    coverage: float = Field(
+        defaults.MD_COVERAGE,
+        gt=0,
+        le=1,
+        description="Li per top-plane substrate atom (monolayers; used when n_li is None).",
+    )
+    time_ps: float = Field(defaults.MD_TIME_PS, gt=0, description="MD length, ps.")
+    replicas: int = Field(defaults.MD_REPLICAS, ge=1, description="Independent replicas.")
+    temperature_k: float = Field(defaults.MD_TEMPERATURE_K, gt=0, description="NVT temperature, K.")
+    timestep_fs: float = Field(
+        defaults.MD_TIMESTEP_FS,
+        gt=0,
+        le=MAX_TIMESTEP_FS,
+        description=f"MD time step, fs (≤ {MAX_TIMESTEP_FS:g}).",
+    )
+    dump_every: int = Field(
+        defaults.MD_DUMP_EVERY,
+        ge=1,
+        description="Steps between trajectory frames (also between run-time checks).",
+    )
+    thermostat: Literal["langevin", "nose-hoover"] = Field(
+        defaults.MD_THERMOSTAT,  # type: ignore[arg-type]
+        description="'langevin' (fix nve + fix langevin) or 'nose-hoover' (fix nvt).",
+    )
+    potential: str = Field(
+        defaults.MD_POTENTIAL,
+        min_length=1,
+        description="Registered LAMMPS potential (must cover Li and the substrate elements).",
+    )
+    lateral_size: tuple[PositiveInt, PositiveInt] = Field(
+        defaults.MD_LATERAL_SIZE,
+        description="Surface primitive cells of the slab along a and b (alloys: multiples "
+        "of the SQS tile, 5).",
+    )
+    seed: int = Field(
+        1, ge=1, description="Base seed: replica r uses seed + r (placement, velocities, noise)."
+    )
+    cutoff_a: float | None = Field(
+        None,
+        gt=0,
+        description="Li-Li cluster cutoff, Å; None: first minimum of the Li-Li distribution "
+        "pooled over each surface's replicas.",
+    )
+    n_mpi: int = Field(1, ge=1, description="MPI ranks per MD run (mpirun).")
+    n_layers: int = Field(defaults.MD_N_LAYERS, ge=2, description="Atomic planes of the slab.")
+    n_fixed_layers: int = Field(
+        defaults.MD_N_FIXED_LAYERS, ge=0, description="Fixed bottom planes."
+    )
+    vacuum_a: float = Field(defaults.MD_VACUUM_A, gt=0, description="Vacuum, Å.")
+
+    @model_validator(mode="after")
+    def _check_slab_and_seed(self) -> Self:
+        if self.n_fixed_layers >= self.n_layers:
+            msg = (
+                f"n_fixed_layers={self.n_fixed_layers} must be below n_layers={self.n_layers} "
+                "(some planes must move)"
+            )
+            raise ValueError(msg)
+        if self.seed + self.replicas > _MAX_SEED:
+            msg = f"seed + replicas must stay below {_MAX_SEED} (LAMMPS seeds)"
+            raise ValueError(msg)
+        return self
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> Self:
+        """Return the quick settings (a smoke run, not science), with ``overrides``.
+
+        A 10x10x3 slab with 1 fixed plane and 20 Å vacuum; ``time_ps``, ``replicas`` and
+        ``dump_every`` (given or default) are capped at ``defaults.MD_QUICK_TIME_PS``,
+        ``defaults.MD_QUICK_REPLICAS`` and :data:`QUICK_MAX_DUMP_EVERY`. Other overrides
+        (e.g. ``lateral_size``) replace the quick values.
+        """
+        settings: dict[str, Any] = {
+            "lateral_size": (10, 10),
+            "n_layers": 3,
+            "n_fixed_layers": 1,
+            "vacuum_a": 20.0,
+            **overrides,
+        }
+        caps = {
+            "time_ps": (defaults.MD_TIME_PS, defaults.MD_QUICK_TIME_PS),
+            "replicas": (defaults.MD_REPLICAS, defaults.MD_QUICK_REPLICAS),
+            "dump_every": (defaults.MD_DUMP_EVERY, QUICK_MAX_DUMP_EVERY),
+        }
+        for name, (default, cap) in caps.items():
+            value = settings.get(name, default)
+            settings[name] = min(value, cap) if isinstance(value, int | float) else value
+        return cls(**settings)
+
+
+class Result(StudyResult):
+    """What the database holds for the options: rates, replica metrics, figures' data.
+
+    ``summaries``, ``comparisons`` and ``replicas`` have the shapes of the
+    ``md-aggregation --json`` keys of the same names.
+    """
+
+    schema_version: int = Field(1, description="Version of this result's schema.")
+    study: str = Field("aggregation", description="Study name.")
+    definition: str = Field(RATE_DEFINITION, description="Definition of the aggregation rate.")
+    summaries: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Material -> its AggregationRateDoc (k_per_ps and its 95 % t-interval, "
+        "per-replica k, cutoff_a, replica_frames, potential, warnings...).",
+    )
+    uuids: dict[str, str] = Field(
+        default_factory=dict, description="Material -> uuid of its aggregation-rate job."
+    )
+    replicas: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="Material -> per replica: replica, seed, status, failure_reason, cutoff_a "
+        "(its own), frames (cluster metrics with that cutoff).",
+    )
+    comparisons: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Reference metal vs each other completed material: a, b, ratio (k_a/k_b), "
+        "t, p_value (Welch), significant, statement.",
+    )
+    frames: dict[str, list[list[dict[str, Any]]]] = Field(
+        default_factory=dict,
+        description="Material -> per completed replica, per-frame cluster metrics at the "
+        "surface's common cutoff (Fig. 5f).",
+    )
+    snapshots: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Material -> Li positions and cluster labels at a few times, plus the "
+        "substrate's top plane, of its first completed replica (Fig. 5g).",
+    )
+    warnings: list[str] = Field(default_factory=list, description="Problems the runs survived.")
+
+
+# --------------------------------------------------------------------------- flows
+
+
+def build_flows(options: Options) -> dict[str, Flow]:
+    """Return one Li-aggregation flow per material (label -> flow); no job runs.
+
+    Raises
+    ------
+    ConfigurationError
+        If the potential is not registered or misses an element, Li cannot be dispersed on
+        the slab, a structure file cannot be read, or a material is given twice.
+    """
+    from lithiophilic.workflows.md import LiAggregationMaker
+
+    maker = LiAggregationMaker.with_potential(
+        options.potential,
+        replicas=options.replicas,
+        substrate_lateral_size=tuple(options.lateral_size),
+        substrate_n_layers=options.n_layers,
+        substrate_n_fixed_layers=options.n_fixed_layers,
+        substrate_vacuum_a=options.vacuum_a,
+        md_n_li=options.n_li,
+        md_coverage=options.coverage,
+        md_time_ps=options.time_ps,
+        md_temperature_k=options.temperature_k,
+        md_timestep_fs=options.timestep_fs,
+        md_dump_every=options.dump_every,
+        md_check_every=options.dump_every,
+        md_thermostat=options.thermostat,
+        md_seed=options.seed,
+        md_cutoff_a=options.cutoff_a,
+        md_n_mpi=options.n_mpi,
+    )
+    flows: dict[str, Flow] = {}
+    for label, material in materials_of(options.materials):
+        if label in flows:
+            msg = f"materials: {label!r} is given twice"
+            raise ConfigurationError(msg)
+        if isinstance(material, str):
+            flows[label] = maker.make(material)
+        else:
+            flows[label] = maker.make(material, label=label)
+    return flows
+
+
+def run(
+    options: Options,
+    store: JobStore | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    on_job: Callable[[JobEvent], None] | None = None,
+    flows: Mapping[str, Flow] | None = None,
+) -> Result:
+    """Run the study locally into ``store`` and return what it stored.
+
+    MD replicas already in the store (same cache key) are reused, not run again. Progress
+    of the MD (steps done) reaches ``on_job`` as ``step`` events.
+
+    Parameters
+    ----------
+    options
+        The study's settings.
+    store
+        Job store (default: the embedded store of ``data_dir``).
+    data_dir
+        Database directory (default ``$LITHIOPHILIC_DATA`` or ``./lithiophilic-data``).
+    on_job
+        Progress callback (see :class:`~lithiophilic.studies.base.JobEvent`).
+    flows
+        Flows already built by :func:`build_flows` for these options.
+    """
+    store = default_store(store, data_dir=data_dir)
+    flows = flows if flows is not None else build_flows(options)
+    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
+    result = collect(store, options)
+    result.failed.update(failed)
+    return result
+
+
+# --------------------------------------------------------------------------- collect
+
+
+def _close(a: Any, b: float) -> bool:
+    return a is not None and math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _md_matches(md: Mapping[str, Any], options: Options) -> bool:
+    """Whether a stored MD replica document ran with these options' settings."""
+    s = md.get("settings") or {}
+    if (
+        md.get("doc_type") != "md_aggregation"
+        or s.get("potential") != options.potential
+        or s.get("thermostat") != options.thermostat
+        or s.get("dump_every") != options.dump_every
+        or s.get("check_every") != options.dump_every
+        or md.get("seed") != options.seed + int(md.get("replica", -1))
+        or not _close(s.get("temperature_k"), options.temperature_k)
+        or not _close(s.get("timestep_fs"), options.timestep_fs)
+        or not _close(md.get("time_ps"), options.time_ps)
+    ):
+        return False
+    n_li = int(md["n_li"])
+    if options.n_li is not None:
+        if n_li != options.n_li:
+            return False
+    else:
+        n_top = round(n_li / float(md["coverage"]))
+        if n_li != max(1, round(options.coverage * n_top)):
+            return False
+    if md.get("status") == "completed":
+        given = md.get("cutoff_source") == "given"
+        if given != (options.cutoff_a is not None):
+            return False
+        if given and not _close(md.get("cutoff_a"), options.cutoff_a):  # type: ignore[arg-type]
+            return False
+    return True
+
+
+def _substrate_matches(store: JobStore, structure_hash: str, options: Options) -> bool:
+    """Whether the stored clean slab with this hash has the options' slab settings."""
+    doc = store.query_one(
+        {"output.doc_type": "md_substrate", "output.structure_hash": structure_hash},
+        properties=["output"],
+        load={"data": ["structure"]},
+    )
+    if doc is None:
+        return False
+    sub = doc["output"]
+    if (
+        list(sub.get("lateral_size", [])) != list(options.lateral_size)
+        or sub.get("n_layers") != options.n_layers
+        or sub.get("n_fixed_layers") != options.n_fixed_layers
+        or list(sub.get("miller", [])) != [1, 1, 1]
+    ):
+        return False
+    structure = sub.get("structure")
+    if not isinstance(structure, Mapping) or "lattice" not in structure:
+        return False
+    from pymatgen.core import Structure
+
+    slab = Structure.from_dict(dict(structure))
+    z = slab.cart_coords[:, 2]
+    vacuum_a = float(slab.lattice.matrix[2, 2]) - float(z.max() - z.min())
+    return math.isclose(vacuum_a, options.vacuum_a, abs_tol=1e-3)
+
+
+def _rate_matches(out: Mapping[str, Any], options: Options) -> bool:
+    if out.get("n_replicas") != options.replicas or out.get("potential") != options.potential:
+        return False
+    if out.get("status") != "completed":
+        return True
+    given = out.get("cutoff_source") == "given"
+    if given != (options.cutoff_a is not None):
+        return False
+    return not given or _close(out.get("cutoff_a"), options.cutoff_a)  # type: ignore[arg-type]
+
+
+def _find_rate(
+    store: JobStore, label: str, options: Options
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]] | None:
+    """Return the newest stored rate (uuid, output, replica outputs) run with ``options``."""
+    criteria = {"output.doc_type": "aggregation_rate", "output.material": label}
+    props = [
+        "uuid",
+        "completed_at",
+        *(f"output.{k}" for k in ("n_replicas", "potential", "status", "cutoff_source")),
+        "output.cutoff_a",
+        "output.replica_uuids",
+    ]
+    candidates = list(store.query(criteria=criteria, properties=props, sort={"completed_at": 1}))
+    for doc in reversed(candidates):
+        out = doc["output"]
+        uuids = list(out.get("replica_uuids") or [])
+        if not _rate_matches(out, options) or len(uuids) != options.replicas:
+            continue
+        mds = [store.query_one({"uuid": u}, properties=["uuid", "output"]) for u in uuids]
+        if any(m is None for m in mds):
+            continue
+        outs = [{**m["output"], "uuid": m["uuid"]} for m in mds]  # type: ignore[index]
+        if not all(_md_matches(md, options) for md in outs):
+            continue
+        if not _substrate_matches(store, outs[0]["substrate_structure_hash"], options):
+            continue
+        full = store.query_one({"uuid": doc["uuid"]}, properties=["output"])
+        return doc["uuid"], dict(full["output"]), outs  # type: ignore[index]
+    return None
+
+
+def _summary(output: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a stored rate output as ``AggregationRateDoc.model_dump()`` (today's JSON)."""
+    from lithiophilic.workflows.md import AggregationRateDoc
+
+    fields = {k: v for k, v in output.items() if not k.startswith("@")}
+    return AggregationRateDoc.model_validate(fields).model_dump()
+
+
+def _snapshots(store: JobStore, mds: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return the snapshots (data store) of the first completed replica, if any."""
+    first = next((m for m in mds if m.get("status") == "completed"), None)
+    if first is None:
+        return None
+    doc = store.query_one(
+        {"uuid": first["uuid"]}, properties=["output"], load={"data": ["snapshots"]}
+    )
+    snaps = (doc or {}).get("output", {}).get("snapshots")
+    return snaps if isinstance(snaps, Mapping) and "frames" in snaps else None
+
+
+def compare_surfaces(
+    summaries: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Compare the reference metal's rate with every other completed surface.
+
+    The reference is ``defaults.PAPER_ROLES["reference"]``; without it there is no
+    comparison. Rates fitted at different Li-Li cutoffs are not comparable: a warning says so.
+
+    Returns
+    -------
+    tuple
+        ``comparisons`` (``a``, ``b`` and :func:`~lithiophilic.analysis.aggregation.compare_rates`'s
+        output) and ``warnings``.
+    """
+    done = {m: s for m, s in summaries.items() if s.get("status") == "completed"}
+    warnings: list[str] = []
+    cutoffs = {round(s["cutoff_a"], 3) for s in done.values() if s.get("cutoff_a") is not None}
+    if len(cutoffs) > 1:
+        warnings.append(
+            "the surfaces were analysed at different Li-Li cutoffs "
+            f"({', '.join(f'{c:.2f}' for c in sorted(cutoffs))} Å, each its own RDF minimum); "
+            "their rates are not comparable: set cutoff_a (--cutoff) to compare them"
+        )
+    ref = defaults.PAPER_ROLES.get("reference")
+    comparisons: list[dict[str, Any]] = []
+    if ref in done:
+        for m, s in done.items():
+            if m != ref:
+                cmp = compare_rates(
+                    done[ref]["k_per_ps_replicas"], s["k_per_ps_replicas"], label_a=ref, label_b=m
+                )
+                comparisons.append({"a": ref, "b": m, **cmp})
+    return comparisons, warnings
+
+
+def collect(store: JobStore, options: Options) -> Result:
+    """Return what ``store`` holds for ``options`` (the newest matching run per material).
+
+    A stored rate matches when its potential, replica count and cutoff, each replica's MD
+    settings (temperature, time step, length, frames, thermostat, seed, Li count) and the
+    slab (lateral size, planes, fixed planes, vacuum) are those of ``options``. Materials
+    without one are listed in ``missing``; failed replicas in ``failed``. Never raises for a
+    half-finished campaign.
+    """
+    result = Result(options=options.model_dump(mode="json"))
+    for material in options.materials:
+        label = material_label(material)
+        found = _find_rate(store, label, options)
+        if found is None:
+            result.missing.append(label)
+            continue
+        uuid, output, mds = found
+        summary = _summary(output)
+        result.summaries[label] = summary
+        result.uuids[label] = uuid
+        result.frames[label] = summary["replica_frames"]
+        result.replicas[label] = [
+            {
+                k: md.get(k)
+                for k in ("replica", "seed", "status", "failure_reason", "cutoff_a", "frames")
+            }
+            for md in mds
+        ]
+        snaps = _snapshots(store, mds)
+        if snaps is not None:
+            result.snapshots[label] = dict(snaps)
+        by_replica = {str(md.get("replica")): md["uuid"] for md in mds}
+        for r, why in summary["failed_replicas"].items():
+            job = f" ({by_replica[r]})" if r in by_replica else ""
+            result.failed[f"{label} replica {r}"] = f"MD failed: {why}{job}"
+    result.comparisons, cutoff_warnings = compare_surfaces(result.summaries)
+    potential_warnings = sorted({w for s in result.summaries.values() for w in s["warnings"]})
+    result.warnings = [*potential_warnings, *cutoff_warnings]
+    return result
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def payload(result: Result) -> dict[str, Any]:
+    """Return the ``md-aggregation --json`` payload (and the report's MD stage input)."""
+    return {
+        "definition": result.definition,
+        "summaries": result.summaries,
+        "comparisons": result.comparisons,
+        "replicas": result.replicas,
+        "failed": result.failed,
+    }
+
+
+def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
+    """Draw Fig. 5f (cluster metrics vs time) and 5g (snapshots) when their data exist."""
+    from lithiophilic.analysis.aggregation_plots import (
+        plot_aggregation_snapshots,
+        plot_cluster_metrics,
+    )
+
+    out_dir = Path(out_dir)
+    paths: dict[str, Path] = {}
+    if any(result.frames.values()):
+        potential = result.options.get("potential", "")
+        temperature_k = float(result.options.get("temperature_k", defaults.MD_TEMPERATURE_K))
+        title = f"{potential}, {temperature_k:.0f} K; {RATE_DEFINITION[:90]}..."
+        paths["5f"] = plot_cluster_metrics(result.frames, out_dir / FIGURE_NAMES["5f"], title=title)
+    if result.snapshots:
+        paths["5g"] = plot_aggregation_snapshots(result.snapshots, out_dir / FIGURE_NAMES["5g"])
+    return paths
+
+
+def claims(result: Result) -> list[Claim]:
+    """Return the paper's Fig. 5f/g claim set against ours."""
+    from lithiophilic.analysis.report import claims_5fg
+
+    return claims_5fg({"summaries": result.summaries, "comparisons": result.comparisons})
+
+
+def table_rows(result: Result) -> list[dict[str, Any]]:
+    """Return one row per material: rate, its 95 % interval, replicas, cutoff, potential."""
+    return [
+        {
+            "material": m,
+            "n_completed": s["n_completed"],
+            "n_replicas": s["n_replicas"],
+            "k_per_ps": s["k_per_ps"],
+            "k_ci_low_per_ps": s["k_ci_low_per_ps"],
+            "k_ci_high_per_ps": s["k_ci_high_per_ps"],
+            "cluster_growth_per_ps": s["cluster_growth_per_ps"],
+            "cutoff_a": s["cutoff_a"],
+            "potential": s["potential"],
+            "validated_for_science": s["validated_for_science"],
+        }
+        for m, s in result.summaries.items()
+    ]
