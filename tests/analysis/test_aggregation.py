@@ -224,5 +224,5 @@ def test_analyze_trajectory_rate(tmp_path):
     res = analyze_trajectory_rate(path, cutoff_a=3.0, timestep_fs=None)
     assert [f["n_clusters"] for f in res["frames"]] == [4, 4, 3, 3]
     assert "rate" not in res  # extxyz frames carry no times: no rate
-    with pytest.raises(ConfigurationError, match="cutoff: -1.0 must be > 0"):
+    with pytest.raises(ConfigurationError, match=r"cutoff: -1\.0 must be > 0"):
         analyze_trajectory_rate(path, cutoff_a=-1.0)
