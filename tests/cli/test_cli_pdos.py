@@ -15,13 +15,17 @@ runner = CliRunner()
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (["--calculator", "sevenn"], "cannot compute a PDOS"),
+        (
+            ["--calculator", "sevenn"],
+            "calculator: 'sevenn' cannot compute a PDOS; use one of ['gpaw']",
+        ),
+        (["--calculator", "vasp"], "calculator: 'vasp' cannot compute a PDOS; use one of ['gpaw']"),
         (["--preset", "slow"], "unknown preset"),
         (["--material", "Unobtainium"], "Unobtainium"),
         (["--ecut", "-5"], "ecut_ev=-5.0 is not allowed"),
-        (["--width", "0"], "width_ev must be > 0"),
+        (["--width", "0"], "width_ev"),
         (["--structure", "/nonexistent/slab.cif"], "does not exist"),
-        (["--relax-max-atoms", "-1"], "relax-max-atoms"),
+        (["--relax-max-atoms", "-1"], "relax_max_atoms"),
     ],
 )
 def test_pdos_bad_input_exits_2_and_stores_nothing(tmp_path, args, match):
@@ -30,6 +34,25 @@ def test_pdos_bad_input_exits_2_and_stores_nothing(tmp_path, args, match):
     assert res.exit_code == 2, res.output
     assert match in " ".join(res.output.split())
     assert not data.exists()
+
+
+def test_pdos_options_map_the_command_parameters(tmp_path):
+    from lithiophilic import defaults
+    from lithiophilic.cli.common import STUDY_COMMANDS
+    from lithiophilic.cli.pdos import pdos_options
+    from lithiophilic.studies import pdos
+
+    assert STUDY_COMMANDS["pdos"].study is pdos
+    assert pdos_options().materials == list(defaults.PAPER_MATERIALS)
+    slab = tmp_path / "slab.cif"
+    options = pdos_options(structure_file=[slab], ecut=400.0, width=0.2)
+    assert options.materials == [str(slab)]  # a structure alone: not the paper's materials
+    assert (options.ecut_ev, options.kpt_density_a, options.width_ev) == (400.0, None, 0.2)
+    assert options.dos_kpt_density_a == 8.0
+    # --quick: the quick preset; explicit settings win, the DOS is on the SCF mesh
+    quick = pdos_options(material=["Cu"], quick=True, kpt_density=3.0, nprocs=1)
+    assert quick == pdos.Options.quick(materials=["Cu"], kpt_density_a=3.0, nprocs=1)
+    assert quick.dos_kpt_density_a is None and quick.dos_kpt_density_for(26) == 3.0
 
 
 def test_dft_converge_runs_and_rejects_bad_parameter(tmp_path):
@@ -62,10 +85,13 @@ def test_quick_pdos_of_bulk_cu_uses_a_dense_dos_mesh(tmp_path):
     res = runner.invoke(
         app,
         ["pdos", "-m", "Cu", "--quick", "--nprocs", "1", "--json", str(out),
-         "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o")],
+         "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o"), "--quiet"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
-    doc = json.loads(out.read_text())["materials"]["Cu"]
+    data = json.loads(out.read_text())
+    assert set(data) == {"definition", "rows", "materials", "failed"} and not data["failed"]
+    assert (tmp_path / "o" / "fig5b_pdos.png").is_file() and (tmp_path / "o" / "pdos.csv").is_file()
+    doc = data["materials"]["Cu"]
     assert doc["dos_run"] == "fixed-density"
     assert doc["dos_kpt_density_a"] == 6.0 and min(doc["dos_kpts"]) > 2 * min(doc["scf_kpts"])
     cu = doc["elements"]["Cu"]

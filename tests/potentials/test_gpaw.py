@@ -30,6 +30,23 @@ def _calc(tmp_path, **kw):
     return calc
 
 
+def test_gpaw_declares_pdos_and_checks_its_installation(monkeypatch, tmp_path):
+    from lithiophilic.potentials import REGISTRY
+    from lithiophilic.potentials.dft.gpaw import gpaw_pdos
+    from lithiophilic.potentials.registry import calculators_with, check_installation
+
+    backend = REGISTRY["gpaw"]
+    assert {"pdos", "stress", "spin"} <= backend.capabilities
+    assert backend.pdos_runner is gpaw_pdos
+    assert "gpaw" in calculators_with("pdos") and "vasp" not in calculators_with("pdos")
+    with pytest.raises(ConfigurationError, match=r"ecut_ev=-1\.0 is not allowed"):
+        backend.validate_settings({"ecut_ev": -1.0})
+    check_installation(CalculatorSpec("gpaw", {"nprocs": 1}))
+    monkeypatch.setenv("LITHIOPHILIC_MPIEXEC", str(tmp_path / "no-mpiexec"))
+    with pytest.raises(CalculatorUnavailableError, match=r"MPI launcher .* not found"):
+        check_installation(CalculatorSpec("gpaw", {"nprocs": 2}))
+
+
 def test_presets_recorded_in_provenance_and_runtime_keys_not_in_key():
     spec = CalculatorSpec("gpaw", {"preset": "accurate", "ecut_ev": 450.0})
     settings = calculator_provenance(spec)["settings"]
@@ -200,6 +217,7 @@ def test_pdos_on_the_scf_mesh_skips_the_fixed_density_run_and_agrees_with_it(tmp
         atoms, settings=settings, dos_kpt_density_a=2.5, directory=tmp_path / "a", **opts
     )
     assert same["dos_run"] == "scf" and same["dos_kpts"] == same["scf_kpts"] == [8, 8, 8]
+    assert same["nprocs"] == 1
     assert not list((tmp_path / "a").rglob("gpaw-dos.txt"))
     assert same["dos_converged_up_to_ev"] > 1.0  # the extra bands are converged above E_F
     # against a fixed-density run on a denser mesh: the same d band and the same count of

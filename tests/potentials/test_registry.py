@@ -111,3 +111,49 @@ def test_ensure_available_checks_without_loading():
         ensure_available("orb")
     with pytest.raises(CalculatorUnavailableError, match="nosuchmod"):
         ensure_available(CalculatorSpec("python", kwargs={"factory": "nosuchmod:make"}))
+
+
+def test_capabilities_are_declared_and_queried():
+    from lithiophilic.potentials.registry import CAPABILITIES, calculators_with
+
+    assert {"pdos", "stress", "spin"} == CAPABILITIES
+    assert calculators_with("pdos") == sorted(
+        n for n, b in REGISTRY.items() if "pdos" in b.capabilities
+    )
+    assert "sevenn" not in calculators_with("pdos")
+    with pytest.raises(ConfigurationError, match=r"capability: 'phonons' is not one of"):
+        calculators_with("phonons")
+    with pytest.raises(ConfigurationError, match="declares 'pdos' but gives no pdos_runner"):
+        CalculatorBackend(
+            name="_nopdos",
+            factory=get_calculator,
+            package="ase",
+            kind="user",
+            description="test",
+            capabilities=frozenset({"pdos"}),
+        )
+
+
+def test_check_installation_runs_the_backend_check():
+    from lithiophilic.potentials.registry import check_installation
+
+    seen = []
+    register_calculator(
+        CalculatorBackend(
+            name="_checked",
+            factory=get_calculator,
+            package="ase",
+            kind="user",
+            description="test",
+            installation_check=lambda settings: seen.append(dict(settings)),
+            default_kwargs={"x": 1},
+        ),
+        overwrite=True,
+    )
+    try:
+        check_installation(CalculatorSpec("_checked", {"y": 2}))
+        assert seen == [{"x": 1, "y": 2}]
+    finally:
+        REGISTRY.pop("_checked")
+    with pytest.raises(CalculatorUnavailableError, match="orb_models"):
+        check_installation("orb")

@@ -74,7 +74,10 @@ def test_pdos_inputs_and_bad_input():
     assert "25-atom SQS" in note
     gb, note = pdos_input_structure("Cu5Zn8")
     assert len(gb) == 26 and gb.composition.as_dict() == {"Cu": 10, "Zn": 16}
-    with pytest.raises(ConfigurationError, match="has no electrons"):
+    assert note.startswith("Cu5Zn8 26-atom primitive (bcc) cell of the I-43m structure")
+    with pytest.raises(
+        ConfigurationError, match=r"'emt' cannot compute a PDOS; use one of \['gpaw'\]"
+    ):
         PdosCalcMaker(calculator=CalculatorSpec("emt"))
     with pytest.raises(ConfigurationError, match="width_ev must be > 0"):
         PdosCalcMaker(width_ev=0.0)

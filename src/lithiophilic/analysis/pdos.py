@@ -25,6 +25,7 @@ __all__ = [
     "element_pdos",
     "gaussian_broaden",
     "pdos_summary",
+    "pdos_table_rows",
     "plot_pdos",
     "write_pdos_csv",
 ]
@@ -195,6 +196,43 @@ def pdos_summary(
     return out
 
 
+def pdos_table_rows(docs: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Return one row per material and element from PDOS documents (Fig. 5b's table).
+
+    Parameters
+    ----------
+    docs
+        Material label -> PDOS document (``elements`` as :func:`pdos_summary` returns them,
+        and ``calculator_name``).
+
+    Returns
+    -------
+    list of dict
+        ``material``, ``element``, ``n_atoms``, ``dos_at_fermi_states_per_ev_atom``,
+        ``dos_at_fermi_s`` / ``_p`` / ``_d`` (states/eV/atom), ``d_band_centre_ev``,
+        ``d_band_width_ev`` (None without a d projector) and ``calculator``.
+    """
+    rows = []
+    for material, doc in docs.items():
+        for el, e in doc["elements"].items():
+            by_l = e["dos_at_fermi_by_l_states_per_ev_atom"]
+            rows.append(
+                {
+                    "material": material,
+                    "element": el,
+                    "n_atoms": e["n_atoms"],
+                    "dos_at_fermi_states_per_ev_atom": e["dos_at_fermi_states_per_ev_atom"],
+                    "dos_at_fermi_s": by_l["s"],
+                    "dos_at_fermi_p": by_l["p"],
+                    "dos_at_fermi_d": by_l["d"],
+                    "d_band_centre_ev": e["d_band_centre_ev"],
+                    "d_band_width_ev": e["d_band_width_ev"],
+                    "calculator": doc["calculator_name"],
+                }
+            )
+    return rows
+
+
 def write_pdos_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
     """Write one row per material and element (DOS at E_F, d-band centre) as CSV."""
     path = Path(path)
@@ -227,7 +265,7 @@ def plot_pdos(
     data: Mapping[str, Mapping[str, Any]],
     path: str | Path,
     *,
-    elements: Sequence[str] = ("Cu", "Zn"),
+    elements: Sequence[str] | None = None,
     energy_range_ev: tuple[float, float] = (-8.0, 3.0),
 ) -> Path:
     """Draw Fig. 5b: one panel per material, element PDOS (states/eV/atom) vs E − E_F.
@@ -240,8 +278,8 @@ def plot_pdos(
     path
         PNG file to write.
     elements
-        Elements to draw (those absent from a material are skipped); total s+p+d solid,
-        d dashed.
+        Elements to draw (those absent from a material are skipped); ``None``: every
+        element of the data, in order of first appearance. Total s+p+d solid, d dashed.
     energy_range_ev
         x-axis range, eV.
 
@@ -256,6 +294,13 @@ def plot_pdos(
     if not data:
         msg = "plot_pdos: no materials to plot"
         raise AnalysisError(msg)
+    if elements is None:
+        elements = list(dict.fromkeys(el for d in data.values() for el in d["element_pdos"]))
+    from matplotlib.colors import to_hex
+
+    fixed = {to_hex(c) for c in _COLOURS.values()}
+    spare = (c for c in plt.rcParams["axes.prop_cycle"].by_key()["color"] if to_hex(c) not in fixed)
+    colours = {el: _COLOURS.get(el) or next(spare, None) for el in elements}
     n = len(data)
     fig, axes = plt.subplots(n, 1, figsize=(5.0, 2.2 * n + 0.6), sharex=True, squeeze=False)
     for ax, (material, d) in zip(axes[:, 0], data.items(), strict=True):
@@ -264,7 +309,7 @@ def plot_pdos(
             if el not in d["element_pdos"]:
                 continue
             arr = np.asarray(d["element_pdos"][el], dtype=float)
-            colour = _COLOURS.get(el)
+            colour = colours[el]
             ax.plot(e, arr.sum(axis=0), color=colour, lw=1.2, label=f"{el} (s+p+d)")
             ax.plot(e, arr[2], color=colour, lw=0.8, ls="--", label=f"{el} d")
         ax.axvline(0.0, color="k", lw=0.6, ls=":")

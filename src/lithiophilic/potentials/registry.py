@@ -8,6 +8,12 @@ Backends are registered by name in :data:`REGISTRY` (an explicit dict: models ar
 guessed from their names).  Users add their own with :func:`register_calculator`, or point
 the ``"python"`` backend at any importable factory (``module:function``) that returns an
 ASE calculator.
+
+A backend declares what it can do in :attr:`CalculatorBackend.capabilities` (names in
+:data:`CAPABILITIES`); code that needs a capability asks :func:`calculators_with` instead of
+listing backend names, so a new backend needs no edit there.  A backend that declares
+``"pdos"`` provides the computation itself as :attr:`CalculatorBackend.pdos_runner`
+(:class:`PdosRunner`).
 """
 
 from __future__ import annotations
@@ -19,22 +25,30 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from monty.json import MSONable
 
 from lithiophilic.errors import CalculatorUnavailableError, ConfigurationError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+    from ase import Atoms
     from ase.calculators.calculator import Calculator
 
 __all__ = [
+    "CAPABILITIES",
     "REGISTRY",
     "CalculatorBackend",
     "CalculatorSpec",
+    "PdosRunner",
     "available_calculators",
     "calculator_provenance",
+    "calculators_with",
     "check_elements",
+    "check_installation",
     "ensure_available",
     "get_calculator",
     "register_calculator",
@@ -44,6 +58,38 @@ logger = logging.getLogger(__name__)
 
 #: Name of the calculator used when none is given.
 DEFAULT_CALCULATOR = "sevenn"
+
+#: What a backend may declare it can do: ``pdos`` (electrons: an l-projected DOS through its
+#: :attr:`CalculatorBackend.pdos_runner`), ``stress`` (the stress tensor, for cell
+#: relaxations), ``spin`` (spin-polarised calculations).
+CAPABILITIES: frozenset[str] = frozenset({"pdos", "stress", "spin"})
+
+
+class PdosRunner(Protocol):
+    """The PDOS computation of a backend that declares ``"pdos"``.
+
+    Called with the structure and the effective calculator settings
+    (:meth:`CalculatorSpec.settings`); returns ``(results, arrays)``.  ``results`` holds
+    ``energy_ev``, ``fermi_level_ev`` (absolute), ``scf_kpts``, ``dos_kpts``, ``dos_run``
+    (``"scf"`` or ``"fixed-density"``), ``dos_converged_up_to_ev`` (relative to E_F),
+    ``spinpol``, ``nprocs`` (ranks used) and optionally ``sphere_radius_a`` (element -> Å);
+    ``arrays`` holds ``energies_ev`` (relative to E_F), ``total_dos`` (states/eV/cell,
+    spin-summed) and ``pdos`` of shape (n_atoms, 3, n_points) for l = s, p, d (states/eV).
+    """
+
+    def __call__(
+        self,
+        atoms: Atoms,
+        *,
+        settings: Mapping[str, Any],
+        dos_kpt_density_a: float,
+        width_ev: float,
+        energy_window_ev: tuple[float, float],
+        n_points: int,
+        directory: str | Path,
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Run the SCF and the DOS of ``atoms``; return ``(results, arrays)``."""
+        ...
 
 
 @dataclass
@@ -160,6 +206,26 @@ class CalculatorBackend:
     runtime_keys
         Settings that change how a calculation runs but not its result (MPI ranks, launcher,
         log file); left out of :meth:`CalculatorSpec.key`, so results are reused across them.
+    capabilities
+        What the backend can do, from :data:`CAPABILITIES` (``pdos``, ``stress``, ``spin``);
+        see :func:`calculators_with`.
+    pdos_runner
+        The PDOS computation (:class:`PdosRunner`); required when ``capabilities`` holds
+        ``"pdos"``.
+    validate_settings
+        Checks settings given by the user (a partial mapping) and raises
+        :class:`~lithiophilic.errors.ConfigurationError` naming a bad one; ``None``: no check
+        before the calculator is built.
+    installation_check
+        Checks, from the effective settings, what the backend needs beyond its module (data
+        files, an MPI launcher) and raises
+        :class:`~lithiophilic.errors.CalculatorUnavailableError`; run by
+        :func:`check_installation`.
+
+    Raises
+    ------
+    ConfigurationError
+        For an unknown capability, or ``"pdos"`` declared without a ``pdos_runner``.
     """
 
     name: str
@@ -176,6 +242,23 @@ class CalculatorBackend:
     elements_from_settings: Callable[[dict[str, Any]], frozenset[str] | None] | None = None
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     runtime_keys: frozenset[str] = frozenset()
+    capabilities: frozenset[str] = frozenset()
+    pdos_runner: PdosRunner | None = None
+    validate_settings: Callable[[Mapping[str, Any]], object] | None = None
+    installation_check: Callable[[Mapping[str, Any]], object] | None = None
+
+    def __post_init__(self) -> None:
+        self.capabilities = frozenset(self.capabilities)
+        unknown = sorted(self.capabilities - CAPABILITIES)
+        if unknown:
+            msg = (
+                f"calculator {self.name!r}: unknown capability {unknown}; "
+                f"capabilities are {sorted(CAPABILITIES)}"
+            )
+            raise ConfigurationError(msg)
+        if "pdos" in self.capabilities and self.pdos_runner is None:
+            msg = f"calculator {self.name!r} declares 'pdos' but gives no pdos_runner"
+            raise ConfigurationError(msg)
 
 
 REGISTRY: dict[str, CalculatorBackend] = {}
@@ -206,6 +289,20 @@ def register_calculator(backend: CalculatorBackend, *, overwrite: bool = False) 
 def available_calculators() -> dict[str, str]:
     """Return registry names mapped to their one-line descriptions."""
     return {name: b.description for name, b in sorted(REGISTRY.items())}
+
+
+def calculators_with(capability: str) -> list[str]:
+    """Return the names of the registered backends that declare ``capability``, sorted.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``capability`` is not one of :data:`CAPABILITIES`.
+    """
+    if capability not in CAPABILITIES:
+        msg = f"capability: {capability!r} is not one of {sorted(CAPABILITIES)}"
+        raise ConfigurationError(msg)
+    return sorted(name for name, b in REGISTRY.items() if capability in b.capabilities)
 
 
 def _package_version(package: str) -> str | None:
@@ -328,6 +425,25 @@ def ensure_available(spec: CalculatorSpec | str | Mapping[str, Any]) -> None:
             f"which is not installed. {backend.install_hint}"
         )
         raise CalculatorUnavailableError(msg)
+
+
+def check_installation(spec: CalculatorSpec | str | Mapping[str, Any]) -> None:
+    """Check that the calculator can run here: its package, then the backend's own check.
+
+    Stronger than :func:`ensure_available`: a DFT backend also checks its data files and,
+    for MPI runs, its launcher (:attr:`CalculatorBackend.installation_check`). No
+    calculation is run.
+
+    Raises
+    ------
+    CalculatorUnavailableError
+        Naming what is missing and how to install it.
+    """
+    spec = as_spec(spec)
+    ensure_available(spec)
+    check = spec.backend.installation_check
+    if check is not None:
+        check(spec.settings())
 
 
 def as_spec(spec: CalculatorSpec | str | Mapping[str, Any]) -> CalculatorSpec:

@@ -1,9 +1,10 @@
 """PDOS flow (Fig. 5b): [relax the lattice] → SCF → DOS on a denser k-mesh → per-element PDOS.
 
 Reads top to bottom: the result document, the PDOS job Maker, then :class:`PdosMaker`.
-Needs a DFT calculator with electrons (``gpaw``); MLIPs have none.  The energy grid and
-the PDOS arrays go to the job store's additional ``data`` store, the numbers to the
-document.
+Needs a calculator whose backend declares the ``"pdos"`` capability (a DFT code with
+electrons, e.g. ``gpaw``; MLIPs have none) and runs the backend's own ``pdos_runner``.
+The energy grid and the PDOS arrays go to the job store's additional ``data`` store, the
+numbers to the document.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lithiophilic.analysis.pdos import (
 )
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, calculator_provenance, check_elements
+from lithiophilic.potentials.registry import calculators_with
 from lithiophilic.provenance import structure_hash
 from lithiophilic.structures import make_bulk, primitive_gamma_brass
 from lithiophilic.workflows.base import (
@@ -43,8 +45,6 @@ __all__ = ["PDOS_DATA_KEYS", "PdosCalcMaker", "PdosDoc", "PdosMaker", "pdos_inpu
 
 logger = logging.getLogger(__name__)
 
-#: Backends that can compute a PDOS.
-PDOS_CALCULATORS = ("gpaw",)
 #: Document keys stored in the additional ``data`` store (large arrays).
 PDOS_DATA_KEYS = ["energies_ev", "total_dos", "element_pdos", "atom_pdos"]
 #: Version of the PDOS projection (part of the cache key: results of an older definition are
@@ -143,7 +143,8 @@ class PdosCalcMaker(Maker):
     name
         Job name.
     calculator
-        DFT calculator spec (``gpaw``); its settings drive the SCF.
+        Calculator spec of a backend with the ``"pdos"`` capability (``gpaw``); its
+        settings drive the SCF.
     dos_kpt_density_a
         k-point density of the DOS run, per Å⁻¹ (1 along vacuum axes).
     width_ev
@@ -165,10 +166,10 @@ class PdosCalcMaker(Maker):
         if not isinstance(self.calculator, CalculatorSpec):
             msg = f"calculator must be a CalculatorSpec, got {type(self.calculator).__name__}"
             raise ConfigurationError(msg)
-        if self.calculator.name not in PDOS_CALCULATORS:
+        if "pdos" not in self.calculator.backend.capabilities:
             msg = (
-                f"calculator: {self.calculator.name!r} has no electrons; the PDOS needs one of "
-                f"{list(PDOS_CALCULATORS)}"
+                f"calculator: {self.calculator.name!r} cannot compute a PDOS; use one of "
+                f"{calculators_with('pdos')}"
             )
             raise ConfigurationError(msg)
         if not self.dos_kpt_density_a > 0:
@@ -199,8 +200,6 @@ class PdosCalcMaker(Maker):
         lattice_source: str = "input",
     ) -> PdosDoc:
         """Compute the PDOS of ``structure``; returns a :class:`PdosDoc`."""
-        from lithiophilic.potentials.dft.gpaw import default_nprocs, gpaw_pdos
-
         atoms = AseAtomsAdaptor.get_atoms(structure)
         atoms.constraints = []
         symbols = atoms.get_chemical_symbols()
@@ -223,7 +222,11 @@ class PdosCalcMaker(Maker):
             reused["structure"] = Structure.from_dict(reused["structure"])
             return PdosDoc.model_validate(reused)
         t0 = time.perf_counter()
-        results, arrays = gpaw_pdos(
+        runner = self.calculator.backend.pdos_runner
+        if runner is None:  # a backend declaring "pdos" must give one (CalculatorBackend)
+            msg = f"calculator {self.calculator.name!r} gives no pdos_runner"
+            raise ConfigurationError(msg)
+        results, arrays = runner(
             atoms,
             settings={k: v for k, v in settings.items()},
             dos_kpt_density_a=self.dos_kpt_density_a,
@@ -275,7 +278,7 @@ class PdosCalcMaker(Maker):
             calculator_version=prov["calculator_version"],
             calculator_model=prov["calculator_model"],
             calculator_settings=prov["settings"],
-            nprocs=int(settings.get("nprocs") or default_nprocs()),
+            nprocs=int(results["nprocs"]),
             dir_name=str(Path.cwd()),
             wall_time_s=wall,
             energies_ev=energies.tolist(),
@@ -291,8 +294,9 @@ def pdos_input_structure(
 ) -> tuple[Structure, str]:
     """Return the bulk cell used for the PDOS of ``material`` and a note describing it.
 
-    Cu5Zn8 uses its 26-atom primitive cell; random alloys a ``sqs_n_atoms``-atom SQS
-    (25 atoms hold 64:36 exactly); elements their primitive cell.
+    γ-brass (the paper's ordered intermetallic, Cu5Zn8) uses its 26-atom primitive cell;
+    random alloys a ``sqs_n_atoms``-atom SQS (25 atoms hold Cu0.64Zn0.36 exactly); elements
+    their primitive cell.
 
     Raises
     ------
@@ -303,10 +307,13 @@ def pdos_input_structure(
     if "sqs" in atoms.info:
         atoms = make_bulk(material, seed=seed, n_atoms=sqs_n_atoms)
         note = f"{len(atoms)}-atom SQS (seed {seed}): {atoms.info['description']}"
-    elif atoms.info.get("material") == "Cu5Zn8":
+    elif atoms.info.get("lattice") == "gamma-brass":
         a_a = float(atoms.info["a_a"])
+        name = atoms.info["material"]
         atoms = primitive_gamma_brass(a_a=a_a)
-        note = f"Cu5Zn8 26-atom primitive (bcc) cell of the I-43m structure, a = {a_a:.4f} Å"
+        note = (
+            f"{name} {len(atoms)}-atom primitive (bcc) cell of the I-43m structure, a = {a_a:.4f} Å"
+        )
     else:
         note = f"{len(atoms)}-atom cell: {atoms.info.get('description', material)}"
     counts = {

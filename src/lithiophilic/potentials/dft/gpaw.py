@@ -219,6 +219,12 @@ def check_gpaw_installation(
     return info
 
 
+def _check_installation_for(settings: Mapping[str, Any]) -> None:
+    """Run :func:`check_gpaw_installation` for the ranks and launcher ``settings`` ask for."""
+    nprocs = int(settings.get("nprocs") or default_nprocs())
+    check_gpaw_installation(nprocs=nprocs, mpiexec=settings.get("mpiexec"))
+
+
 def _gpaw_script() -> str:
     script = Path(sys.executable).parent / "gpaw"
     if script.is_file():
@@ -716,10 +722,11 @@ def gpaw_pdos(
     -------
     tuple
         ``(results, arrays)``: results has ``energy_ev``, ``fermi_level_ev`` (absolute),
-        ``scf_kpts``, ``dos_kpts``, ...; arrays has ``energies_ev`` (relative to E_F),
-        ``total_dos`` (states/eV/cell, spin-summed) and ``pdos`` with shape
-        (n_atoms, 3, n_points) for l = s, p, d (states/eV, spin-summed; each state's charge
-        of that l inside the atom's augmentation sphere, see :func:`_sphere_pdos`).
+        ``scf_kpts``, ``dos_kpts``, ``nprocs`` (MPI ranks used), ...; arrays has
+        ``energies_ev`` (relative to E_F), ``total_dos`` (states/eV/cell, spin-summed) and
+        ``pdos`` with shape (n_atoms, 3, n_points) for l = s, p, d (states/eV, spin-summed;
+        each state's charge of that l inside the atom's augmentation sphere, see
+        :func:`_sphere_pdos`).
 
     Raises
     ------
@@ -745,10 +752,12 @@ def gpaw_pdos(
     run_dir = Path(directory)
     run_dir.mkdir(parents=True, exist_ok=True)
     if _needs_subprocess(nprocs):
-        return _run_mpi(
+        results, arrays = _run_mpi(
             "pdos", atoms, {**resolved, "nprocs": nprocs}, run_dir / "gpaw-mpi", options
         )
-    return _pdos_inprocess(atoms, resolved, options, run_dir)
+    else:
+        results, arrays = _pdos_inprocess(atoms, resolved, options, run_dir)
+    return {**results, "nprocs": nprocs}, arrays
 
 
 # --------------------------------------------------------------------------- convergence
@@ -845,5 +854,9 @@ register_calculator(
         module="gpaw",
         presets=GPAW_PRESETS,
         runtime_keys=RUNTIME_KEYS,
+        capabilities=frozenset({"pdos", "stress", "spin"}),
+        pdos_runner=gpaw_pdos,
+        validate_settings=resolve_gpaw_settings,
+        installation_check=_check_installation_for,
     )
 )

@@ -449,5 +449,7 @@ register_calculator(
         module="pymatgen.io.vasp",
         presets=VASP_PRESETS,
         runtime_keys=RUNTIME_KEYS,
+        capabilities=frozenset({"stress", "spin"}),
+        validate_settings=resolve_vasp_settings,
     )
 )
