@@ -21,12 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from lithiophilic.workflows.paper import PAPER_PDOS_SETTINGS
+from lithiophilic.studies.pdos import Options
 
 ROOT = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).parent / "lithiophilic"
-# the full paper campaign's Fig. 5b settings (one definition, in workflows.paper)
-SETTINGS = ["--nprocs", "2", *PAPER_PDOS_SETTINGS, "--relax-max-atoms", "1"]
+# the full paper campaign's Fig. 5b settings (one definition: pdos.Options.paper())
+_PAPER = Options.paper()
+SETTINGS = [
+    *("--nprocs", "2", "--ecut", f"{_PAPER.ecut_ev:g}", "--kpt-density"),
+    *(f"{_PAPER.kpt_density_a:g}", "--dos-kpt-density", f"{_PAPER.dos_kpt_density_a:g}"),
+    *("--width", f"{_PAPER.width_ev:g}", "--relax-max-atoms", str(_PAPER.relax_max_atoms)),
+]
 
 
 def summarise(payload: dict, log_text: str, wall_s: float | None) -> dict:

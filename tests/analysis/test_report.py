@@ -10,7 +10,10 @@ from lithiophilic.analysis.report import (
     panel_tables,
     render_html,
     render_markdown,
+    rows_table,
+    write_report,
 )
+from lithiophilic.defaults import PAPER_ROLES
 
 
 def _row(material, miller, gamma, seed=None, term=0, lo=None, hi=None, converged=True):
@@ -213,3 +216,69 @@ def test_layer_table_shows_li_per_layer_and_strain():
     assert second[3] == "–"  # no strain recorded (pseudomorphic or an older document)
     assert first[4] == "sequential" and second[4] == "independent"  # older: independent
     assert header[5] == "E_b(1) (eV/Li)" and first[5] == "0.480"
+
+
+def test_claims_name_the_paper_roles_and_follow_other_roles():
+    claims = evaluate_claims({})
+    ss, im = PAPER_ROLES["solid_solution"], PAPER_ROLES["intermetallic"]
+    assert claims[0].claim.startswith(f"{ss} (111) and (200) surface energies")
+    assert f"Zn in {im}" in claims[2].claim
+    roles = {"reference": "Ag", "intermetallic": "Ag5Zn8", "solid_solution": "AgZn"}
+    b = _binding(0.60, [0.40, -0.10, -0.10], 0.40)
+    for ml, name in zip(b["multilayers"], ("Ag", "AgZn"), strict=True):
+        ml["material"] = name
+    got = {c.panel: c for c in evaluate_claims({"binding": b}, roles=roles) if c.panel == "5e"}
+    assert got["5e"].claim == "the 5 Li layers are distorted on AgZn (111), not on Ag (111)"
+    assert got["5e"].verdict == "agree"
+    # with the default roles the same documents lack the paper's materials
+    (e,) = [c for c in evaluate_claims({"binding": b}) if c.panel == "5e"]
+    assert e.verdict == "not run" and ss in e.reason
+
+
+def test_rows_table_takes_a_study_s_table_rows():
+    header, rows = rows_table(
+        [
+            {"material": "Cu", "gamma_j_per_m2": 1.234567, "range": [1.0, 2.0]},
+            {"material": "Cu3Sn", "gamma_j_per_m2": None, "converged": False},
+        ]
+    )
+    assert header == ["material", "gamma_j_per_m2", "range", "converged"]
+    assert rows == [["Cu", "1.235", "1, 2", "—"], ["Cu3Sn", "—", "—", False]]
+
+
+def test_html_report_embeds_its_figures(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "figures").mkdir()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    fig.savefig(tmp_path / "figures" / "fig5a.png")
+    plt.close(fig)
+    text = render_markdown(
+        evaluate_claims({}),
+        {"5a": "figures/fig5a.png", "5b": "figures/absent.png"},
+        [
+            {
+                "name": "surface",
+                "panels": ["5a"],
+                "status": "ok",
+                "wall_s": 2.0,
+                "peak_rss_mib": 100,
+                "options": ["options/surface.json"],
+                "log": "logs/surface.log",
+            }
+        ],
+        {},
+        {},
+        notes={"5a": "_missing: Cu (100)_"},
+    )
+    assert "`options/surface.json`, `logs/surface.log`" in text
+    assert "_missing: Cu (100)_" in text
+    paths = write_report(tmp_path, text, evaluate_claims({}))
+    page = paths["html"].read_text()
+    assert '<img alt="5a" src="data:image/png;base64,' in page
+    assert '<img alt="5b" src="figures/absent.png"' in page  # not a file: left as a link
+    assert "<i>missing: Cu (100)</i>" in page
