@@ -216,6 +216,8 @@ def test_run_collect_figures_claims_with_a_new_backend(toy_backend, embedded_sto
     claims = pdos.claims(again)
     assert [c.panel for c in claims] == ["5b", "5b"]
     assert claims[1].verdict == "not run"  # no solid solution in these options
+    mine = pdos.claims(again, roles={**defaults.PAPER_ROLES, "solid_solution": "Cu5Zn8"})
+    assert "Cu5Zn8" in mine[1].claim and mine[1].verdict != "not run"
     # other settings: nothing stored for them
     other = pdos.collect(embedded_store, options.updated(width_ev=0.2))
     assert other.missing == ["Cu", "Cu5Zn8"] and not other.rows

@@ -475,9 +475,12 @@ def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
     return {PANEL: png, f"{PANEL}_csv": csv}
 
 
-def claims(result: Result) -> list[Claim]:
-    """Return the paper's Fig. 5b claims set against ours (:func:`analysis.report.claims_5b`)."""
-    return claims_5b(payload(result) if result.materials else None)
+def claims(result: Result, *, roles: Mapping[str, str] | None = None) -> list[Claim]:
+    """Return the paper's Fig. 5b claims set against ours (:func:`analysis.report.claims_5b`).
+
+    ``roles``: role -> material label (default :data:`lithiophilic.defaults.PAPER_ROLES`).
+    """
+    return claims_5b(payload(result) if result.materials else None, roles=roles)
 
 
 def table_rows(result: Result) -> list[dict[str, Any]]:
