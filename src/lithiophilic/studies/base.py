@@ -63,9 +63,13 @@ __all__ = [
     "materials_of",
     "resolve_material",
     "run_flows_locally",
+    "use_sqs_cache",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: ``$LITHIOPHILIC_SQS_CACHE`` as the user set it (None: each data directory caches its own).
+_USER_SQS_CACHE = os.environ.get("LITHIOPHILIC_SQS_CACHE")
 
 #: File suffixes read as a user's own structure (besides POSCAR/CONTCAR names).
 STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".xyz", ".extxyz", ".json", ".traj")
@@ -271,11 +275,16 @@ class StudyResult(BaseModel):
 
 
 def default_store(store: JobStore | None = None, *, data_dir: str | Path | None = None) -> JobStore:
-    """Return ``store``, or the default store (embedded in ``$LITHIOPHILIC_DATA``)."""
+    """Return ``store``, or the default store (embedded in ``$LITHIOPHILIC_DATA``).
+
+    Also points the SQS search cache at the data directory (:func:`use_sqs_cache`), so the
+    SQS searches done while a study builds its flows are cached there.
+    """
+    from lithiophilic.db import get_data_dir, get_store
+
+    use_sqs_cache(get_data_dir(data_dir))
     if store is not None:
         return store
-    from lithiophilic.db import get_store
-
     return get_store(data_dir=data_dir)
 
 
@@ -329,11 +338,15 @@ class _JobEventHandler(logging.Handler):
                 return
 
 
-def _sqs_cache_env(data_dir: Path) -> None:
-    """Cache SQS searches in DATA_DIR/sqs-cache unless ``$LITHIOPHILIC_SQS_CACHE`` is set."""
+def use_sqs_cache(data_dir: str | Path) -> None:
+    """Cache SQS searches in DATA_DIR/sqs-cache unless the user set ``$LITHIOPHILIC_SQS_CACHE``.
+
+    Set in the environment, so Slurm jobs submitted from this process inherit it.
+    """
     from lithiophilic.structures import SQS_CACHE_ENV
 
-    os.environ.setdefault(SQS_CACHE_ENV, str(data_dir / "sqs-cache"))
+    if _USER_SQS_CACHE is None:
+        os.environ[SQS_CACHE_ENV] = str(Path(data_dir) / "sqs-cache")
 
 
 def run_flows_locally(
@@ -372,7 +385,7 @@ def run_flows_locally(
     from lithiophilic.db import get_data_dir, get_output_dict
 
     ddir = get_data_dir(data_dir)
-    _sqs_cache_env(ddir)
+    use_sqs_cache(ddir)
     runs = ddir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     failures = _FailureRecorder()
