@@ -1,4 +1,4 @@
-"""The analysis notebooks run top to bottom on a small real database and redraw the panels."""
+"""The notebooks run top to bottom against a small real database and redraw the panels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from jobflow import run_locally
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -17,51 +16,53 @@ nbformat = pytest.importorskip("nbformat")
 
 
 @pytest.fixture(scope="module")
-def small_database(tmp_path_factory):
-    """A database from a miniature campaign: EMT Cu surface energy, GPAW Cu PDOS, SevenNet-0 Li
-    on Cu(111), a short MD of Li on Cu(111) (MEAM plumbing potential, two replicas)."""
+def small_campaign(tmp_path_factory):
+    """A miniature campaign run through the study API, its options saved as `paper` saves them.
+
+    EMT Cu surface energies, a GPAW Cu PDOS (quick mesh, unrelaxed), SevenNet-0 Li on Cu(111)
+    (2 sites, 2 layers), a short MD of Li on Cu(111) (MEAM plumbing potential, two replicas).
+    """
     from lithiophilic.db import get_store
-    from lithiophilic.potentials import CalculatorSpec
-    from lithiophilic.workflows.binding import LiMultilayerMaker, LiSiteBindingMaker
-    from lithiophilic.workflows.md import LiAggregationMaker
-    from lithiophilic.workflows.pdos import PdosCalcMaker, PdosMaker
-    from lithiophilic.workflows.surface import SurfaceEnergyMaker
+    from lithiophilic.studies import aggregation, li_layers, li_sites, pdos, surface
 
     data = tmp_path_factory.mktemp("nbdb")
     store = get_store(data_dir=data)
-    runs = data / "runs"
-    runs.mkdir()
-    surface = SurfaceEnergyMaker(millers=[[1, 1, 1], [1, 0, 0]], n_layers=4)
-    flows = [surface.with_calculator(CalculatorSpec("emt")).make("Cu")]
-    small = SurfaceEnergyMaker(millers=[[1, 1, 1]], n_layers=3, n_fixed_layers=1)
-    sites = LiSiteBindingMaker(surface_maker=small, max_sites=2)
-    flows.append(sites.make("Cu", [1, 1, 1]))
-    flows.append(LiMultilayerMaker(site_maker=sites, max_layers=2).make("Cu", [1, 1, 1]))
-    md = LiAggregationMaker.with_potential(
-        "meam-library-licu",
-        replicas=2,
-        substrate_lateral_size=(6, 6),
-        substrate_n_layers=4,
-        substrate_vacuum_a=20.0,
-        md_time_ps=0.4,
-        md_dump_every=50,
-        md_check_every=100,
-        md_n_li=6,
-    )
-    flows.append(md.make("Cu"))
-    pdos = PdosMaker(pdos_maker=PdosCalcMaker(dos_kpt_density_a=4.0, n_points=751))
-    gpaw = CalculatorSpec("gpaw", {"ecut_ev": 300.0, "kpt_density_a": 2.5})
-    flows.append(pdos.with_calculator(gpaw).make("Cu"))
-    for flow in flows:
-        run_locally(flow, store=store, ensure_success=True, root_dir=runs, create_folders=True)
-    return data
+    sites = li_sites.Options.quick(materials=["Cu"], max_sites=2)
+    studies = [
+        (surface, surface.Options.quick(materials=["Cu"], calculator="emt")),
+        (pdos, pdos.Options.paper(quick=True, materials=["Cu"], nprocs=1, relax_max_atoms=0)),
+        (li_sites, sites),
+        (li_layers, li_layers.Options.quick(sites=sites, layers=2)),
+        (
+            aggregation,
+            aggregation.Options.quick(
+                materials=["Cu"],
+                potential="meam-library-licu",
+                replicas=2,
+                lateral_size=(6, 6),
+                n_layers=4,
+                vacuum_a=20.0,
+                time_ps=0.4,
+                dump_every=50,
+                n_li=6,
+            ),
+        ),
+    ]
+    options_dir = data / "options"
+    for study, options in studies:
+        result = study.run(options, store, data_dir=data)
+        assert not result.failed, result.failed
+        options.save(options_dir / f"{options.study}.json")
+    return data, options_dir
 
 
 @pytest.mark.slow
 @pytest.mark.mlip
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_and_redraws_panels(path, small_database, tmp_path, monkeypatch):
-    monkeypatch.setenv("LITHIOPHILIC_DATA", str(small_database))
+def test_notebook_runs_and_redraws_panels(path, small_campaign, tmp_path, monkeypatch):
+    data, options_dir = small_campaign
+    monkeypatch.setenv("LITHIOPHILIC_DATA", str(data))
+    monkeypatch.setenv("LITHIOPHILIC_NB_OPTIONS", str(options_dir))
     monkeypatch.setenv("LITHIOPHILIC_NB_FIGURES", str(tmp_path / "figs"))
     monkeypatch.delenv("LITHIOPHILIC_STORE", raising=False)
     nb = nbformat.read(path, as_version=4)
@@ -78,12 +79,7 @@ def test_notebook_runs_and_redraws_panels(path, small_database, tmp_path, monkey
     )
     assert "panels redrawn:" in text
     drawn = json.loads(text.split("panels redrawn:")[-1].strip().replace("'", '"'))
-    assert {"5a", "5c", "5d", "5e"} <= set(drawn)
-    for name in (
-        "fig5a_surface_energies",
-        "fig5c_li_binding",
-        "fig5d_li_layers",
-        "fig5e_li_layers",
-    ):
-        png = tmp_path / "figs" / f"{name}.png"
-        assert png.stat().st_size > 5000
+    assert set(drawn) == {"5a", "5b", "5c", "5d", "5e", "5f", "5g"}
+    for name in drawn.values():
+        assert (tmp_path / "figs" / name).stat().st_size > 5000
+    assert "missing:" not in text  # every study found what its saved options asked for
