@@ -131,8 +131,10 @@ def test_paper_submitted_to_slurm_runs_its_stage_then_a_report_job(local_slurm, 
     stage_ids = {j["slurm_job_id"] for j in jobs if j["name"] != "paper-report"}
     assert len(stage_ids) == 2  # bulk relaxation, then the slab fan-out (afterok on it)
     assert set(report["depends_on"]) == stage_ids
-    assert "--stage surface" in report["command"] and "--submit" not in report["command"]
-    # the report job ran `paper` without --submit: the stage reused the stored results
+    # the report job runs the campaign again from its saved options: the stage reused the results
+    assert "lithiophilic.studies.runner paper" in report["command"]
+    saved = json.loads((out_dir / "options" / "paper.json").read_text())
+    assert saved["stages"] == ["surface"] and saved["materials"] == ["Cu"]
     log = (out_dir / "logs" / "surface.log").read_text()
     assert "relax Cu bulk: reusing stored result" in log
     summary = json.loads((out_dir / "data" / "surface.json").read_text())
