@@ -130,12 +130,12 @@ def test_results_persist_across_processes(tmp_path):
         (["-m", "Cu", "--miller", "000"], "miller"),
         (["-m", "Cu", "--calculator", "emt"], "not valid for element"),
         (["-m", "Nope"], "Nope"),
-        (["-m", "Cu", "--layers", "11"], "--layers: 11 is outside the allowed range 0–10"),
-        (["-m", "Cu", "--layers", "-1"], "--layers: -1 is outside"),
-        (["-m", "Cu", "--construction", "fcc"], "--construction: 'fcc' is not one of"),
-        (["-m", "Cu", "--layers", "2", "--li-max-strain", "0.6"], "--li-max-strain: 0.6 is"),
-        (["-m", "Cu", "--layers", "2", "--li-growth", "random"], "--li-growth: 'random' is not"),
-        (["-m", "Cu", "--li-fmax", "0"], "--li-fmax: 0.0 eV/Å is outside"),
+        (["-m", "Cu", "--layers", "11"], "layers: 11 is outside the allowed range 1–10"),
+        (["-m", "Cu", "--layers", "-1"], "layers: -1 is outside"),
+        (["-m", "Cu", "--construction", "fcc"], "construction: Input should be 'bcc110' or"),
+        (["-m", "Cu", "--layers", "2", "--li-max-strain", "0.6"], "li_max_strain: 0.6 is outside"),
+        (["-m", "Cu", "--layers", "2", "--li-growth", "random"], "li_growth: Input should be"),
+        (["-m", "Cu", "--li-fmax", "0"], "li_fmax_ev_per_a: 0.0 eV/Å is outside"),
         (["-m", "Cu", "--refine-calculator", "nope"], "unknown name 'nope'"),
         (["-m", "Cu", "--refine-calculator", "emt"], "not valid for element"),
         (["-m", "Cu", "--refine-calculator", "chgnet", "--refine-top-k", "0"], "refine_top_k"),
@@ -147,6 +147,67 @@ def test_binding_bad_input(tmp_path, args, match):
     assert res.exit_code == 2, res.output
     assert match in " ".join(res.output.split())
     assert not _db_has_results(data)
+
+
+def test_binding_options_map_the_command_parameters():
+    """binding's parameters -> the two studies' Options (the quick γ-brass strain rule)."""
+    from lithiophilic import defaults
+    from lithiophilic.cli.binding import binding_options, binding_study_options
+    from lithiophilic.cli.common import STUDY_COMMANDS
+    from lithiophilic.studies import binding, li_layers, li_sites
+
+    sites = binding_options(material=["Cu"], miller=["100", "111"], quick=True, max_sites=2)
+    assert sites == li_sites.Options.quick(
+        materials=["Cu"], millers=[[1, 0, 0], [1, 1, 1]], max_sites=2
+    )
+    assert binding_options(li_fmax=0.02).li_fmax_ev_per_a == 0.02
+    assert binding_study_options(material=["Cu"]).layers is None
+    opts = binding_study_options(material=["Cu"], quick=True, layers=3)
+    assert opts.layers == li_layers.Options.quick(sites=opts.sites, layers=3)
+    assert opts.layers.complex_li_max_strain == defaults.QUICK_LI_MAX_STRAIN
+    given = binding_study_options(quick=True, layers=2, li_max_strain=0.06).layers
+    assert (given.li_max_strain, given.complex_li_max_strain) == (0.06, None)
+    command = STUDY_COMMANDS["binding"]
+    assert command.study is binding
+    params = {"material": ["Cu"], "layers": 1, "quick": True, "json_file": None, "quiet": True}
+    assert sorted(command.study.build_flows(command.options_from_params(params))) == [
+        "Cu 111",
+        "Cu layers",
+    ]
+
+
+@pytest.mark.mlip
+@pytest.mark.slow
+def test_binding_with_layers_json_figures_and_api(tmp_path):
+    """binding --quick --layers 1 on Cu: the --json keys, Fig. 5c/5d/5e, the API reads the same."""
+    from lithiophilic.db import get_store
+    from lithiophilic.studies import binding, li_sites
+
+    data, figs = tmp_path / "data", tmp_path / "figs"
+    res = runner.invoke(
+        app,
+        ["binding", "-m", "Cu", "--quick", "--max-sites", "1", "--layers", "1", "--quiet",
+         "--data-dir", str(data), "--json", str(tmp_path / "b.json"), "--out", str(figs)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "b.json").read_text())
+    assert set(doc) == {"definition", "summaries", "prescreens", "multilayers", "failed"}
+    assert doc["failed"] == {} and doc["prescreens"] == []
+    (layers,) = doc["multilayers"]
+    assert "relaxed_structures" not in layers
+    assert layers["construction"] == "bcc110" and layers["n_layers"] == [0, 1]
+    assert layers["incremental_binding_energy_ev"][0] > 0  # Li wets Cu(111)
+    for name in ("fig5c_li_binding.png", "fig5d_li_layers.png", "fig5e_li_layers.png"):
+        assert (figs / name).stat().st_size > 5000, name
+    assert "Li layers on (111)" in res.output
+    sites = li_sites.Options.quick(materials=["Cu"], max_sites=1)
+    options = binding.Options.quick(sites=sites, layers={"layers": 1})
+    result = binding.collect(get_store(data_dir=data), options)
+    assert result.complete
+    stored = binding.payload(result)
+    assert stored["summaries"] == doc["summaries"]
+    assert stored["multilayers"][0]["energies_ev"] == layers["energies_ev"]
+    assert set(result.layers.final_structures) == {"Cu"}
 
 
 def test_paper_bad_stage_exits_2(tmp_path):

@@ -215,3 +215,34 @@ def test_multilayer_refuses_mixed_calculators():
     with pytest.raises(ConfigurationError, match="cannot be combined"):
         LiMultilayerMaker(site_maker=sites).make("Cu", [1, 1, 1])
     LiMultilayerMaker(site_maker=sites).with_calculator(CalculatorSpec("chgnet")).make("Cu")
+
+
+def test_makers_take_a_bulk_structure_like_a_name():
+    """A bulk Structure labelled like a catalogue material gives the same jobs and inputs."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.structures import make_bulk
+    from lithiophilic.workflows.binding import LiMultilayerMaker
+
+    struct = AseAtomsAdaptor.get_structure(make_bulk("Cu"))
+    struct.properties = {}
+    named = LiSiteBindingMaker().make("Cu", [1, 1, 1])
+    given = LiSiteBindingMaker().make(struct, [1, 1, 1], name="Cu")
+    assert [j.name for j in given.jobs] == [j.name for j in named.jobs]
+    assert given.jobs[0].function_args[0] == named.jobs[0].function_args[0]  # the bulk
+    assert given.jobs[-1].function_args[1] == "Cu"  # make_site_jobs(maker, material, ...)
+    unnamed = LiMultilayerMaker().make(struct)  # labelled by its formula
+    assert unnamed.name == "Li multilayer Cu (111)"
+
+
+def test_pseudomorphic_layers_refuse_a_bcc_structure():
+    from ase.build import bulk
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.workflows.binding import LiMultilayerMaker, has_fcc_111
+
+    fe = AseAtomsAdaptor.get_structure(bulk("Ag", "bcc", a=3.3))
+    assert not has_fcc_111(fe)
+    with pytest.raises(ConfigurationError, match="needs an fcc substrate; Ag is not an fcc"):
+        LiMultilayerMaker(construction="pseudomorphic").make(fe)
+    assert LiMultilayerMaker().make(fe).jobs

@@ -1,102 +1,166 @@
-"""`lithiophilic binding`: Fig. 5c (single Li) and 5d/5e (Li layers)."""
+"""`lithiophilic binding`: Fig. 5c (single Li) and 5d/5e (Li layers).
+
+The command maps its parameters to :class:`lithiophilic.studies.binding.Options` (the
+single-Li study's options and, with ``--layers N``, the Li-layers study's), runs them with
+:func:`~lithiophilic.cli.common.run_study` and renders the tables, figures and ``--json``.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from lithiophilic import defaults
+from lithiophilic.analysis.binding import BINDING_DEFINITION
 from lithiophilic.analysis.surface import facet_label
-from lithiophilic.cli.app import DataDirOpt, StoreOpt, app, out
+from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
-    fail,
-    finish,
+    options_or_exit,
     parse_miller,
-    run_flows,
+    register_study_command,
+    run_study,
     use_sqs_cache,
 )
-from lithiophilic.cli.surface import QUICK_SLABS
-from lithiophilic.errors import ConfigurationError, LithiophilicError
+from lithiophilic.studies import binding as binding_study
+from lithiophilic.studies import li_layers, li_sites
 
 logger = logging.getLogger("lithiophilic")
 
 
-def _report_layers(multilayers: list[dict[str, Any]], report_dir: Path) -> None:
-    """Print the layer-binding table and draw Fig. 5d and 5e."""
-    from pymatgen.io.ase import AseAtomsAdaptor
+def binding_options(
+    material: list[str] | None = None,
+    miller: list[str] | None = None,
+    calculator: str = "sevenn",
+    max_sites: int | None = None,
+    quick: bool = False,
+    li_fmax: float | None = None,
+    refine_calculator: str | None = None,
+    refine_top_k: int = 3,
+    refine_all: bool = False,
+) -> li_sites.Options:
+    """Return the single-Li study's Options of the ``binding`` parameters (no I/O).
 
-    from lithiophilic.analysis.binding import plot_layer_binding, plot_multilayer_structures
+    Raises
+    ------
+    ConfigurationError
+        For a bad Miller index or setting (naming the field).
+    """
+    settings: dict[str, Any] = {
+        "calculator": calculator,
+        "max_sites": max_sites,
+        "refine_calculator": refine_calculator,
+        "refine_top_k": refine_top_k,
+        "refine_all": refine_all,
+    }
+    if material:
+        settings["materials"] = list(material)
+    if miller:
+        settings["millers"] = [list(parse_miller(m)) for m in miller]
+    if li_fmax is not None:
+        settings["li_fmax_ev_per_a"] = li_fmax
+    return li_sites.Options.quick(**settings) if quick else li_sites.Options(**settings)
 
-    table = Table(title="Li layers on (111): E_b per layer vs bcc Li (eV/Li)")
+
+def layer_options(
+    sites: li_sites.Options,
+    *,
+    layers: int = 0,
+    construction: str = "bcc110",
+    li_max_strain: float | None = None,
+    li_growth: str = "sequential",
+    quick: bool = False,
+) -> li_layers.Options | None:
+    """Return the Li-layers study's Options of the ``binding`` parameters; None for ``--layers 0``.
+
+    The layer settings are checked even when ``layers`` is 0. ``li_max_strain`` given
+    replaces the quick preset's γ-brass strain too.
+
+    Raises
+    ------
+    ConfigurationError
+        For a bad setting (naming the field).
+    """
+    settings: dict[str, Any] = {
+        "sites": sites,
+        "construction": construction,
+        "li_growth": li_growth,
+    }
+    if li_max_strain is not None:
+        settings.update(li_max_strain=li_max_strain, complex_li_max_strain=None)
+    make = li_layers.Options.quick if quick else li_layers.Options
+    if layers == 0:
+        make(**settings, layers=1)  # checks the layer settings; no layers are run
+        return None
+    return make(**settings, layers=layers)
+
+
+def binding_study_options(
+    material: list[str] | None = None,
+    miller: list[str] | None = None,
+    calculator: str = "sevenn",
+    max_sites: int | None = None,
+    layers: int = 0,
+    construction: str = "bcc110",
+    quick: bool = False,
+    li_fmax: float | None = None,
+    li_max_strain: float | None = None,
+    li_growth: str = "sequential",
+    refine_calculator: str | None = None,
+    refine_top_k: int = 3,
+    refine_all: bool = False,
+) -> binding_study.Options:
+    """Return the ``binding`` command's Options: single Li and, with ``layers`` > 0, Li layers."""
+    sites = binding_options(
+        material=material,
+        miller=miller,
+        calculator=calculator,
+        max_sites=max_sites,
+        quick=quick,
+        li_fmax=li_fmax,
+        refine_calculator=refine_calculator,
+        refine_top_k=refine_top_k,
+        refine_all=refine_all,
+    )
+    lay = layer_options(
+        sites,
+        layers=layers,
+        construction=construction,
+        li_max_strain=li_max_strain,
+        li_growth=li_growth,
+        quick=quick,
+    )
+    return binding_study.Options(sites=sites, layers=lay)
+
+
+def _site_table(rows: list[dict[str, Any]], calculator: str) -> Table:
+    table = Table(title=f"Single-Li binding ({calculator}); E_b = -E_ads, larger = stronger")
     for col in (
         "material",
-        "mismatch",
-        "n",
-        "incremental E_b",
-        "average E_b",
-        "Li RMS shift (Å)",
-        "conv.",
+        "facet",
+        "strongest site",
+        "Li ends over",
+        "E_b vs bcc Li (eV)",
+        "E_b vs atom (eV)",
+        "spread (eV)",
+        "valid/sites",
     ):
         table.add_column(col)
-    data, structures = {}, {}
-    for m in multilayers:
-        for i, n in enumerate(m["n_layers"][1:]):
-            table.add_row(
-                m["material"],
-                f"{m['lattice_mismatch']:+.1%}",
-                str(n),
-                f"{m['incremental_binding_energy_ev'][i]:.3f}",
-                f"{m['average_binding_energy_ev'][i]:.3f}",
-                f"{m['distortion'][i]['rms_a']:.2f}",
-                "yes" if m["converged"][i + 1] else "[red]NO[/]",
-            )
-        data[f"{m['material']}(111)"] = {
-            "incremental_binding_energy_ev": m["incremental_binding_energy_ev"],
-            "average_binding_energy_ev": m["average_binding_energy_ev"],
-        }
-        structures[m["material"]] = AseAtomsAdaptor.get_atoms(m["relaxed_structures"][-1])
-    out.print(table)
-    if data:
-        out.print(f"figure: {plot_layer_binding(data, report_dir / 'fig5d_li_layers.png')}")
-        out.print(
-            f"figure: {plot_multilayer_structures(structures, report_dir / 'fig5e_li_layers.png')}"
+    for r in rows:
+        table.add_row(
+            r["material"],
+            r["facet"],
+            r["lowest_site_label"],
+            r["lowest_final_site_kind"],
+            f"{r['binding_energy_bcc_ev']:.3f}",
+            f"{r['binding_energy_atom_ev']:.3f}",
+            f"{r['spread_ev']:.3f}",
+            f"{r['n_valid']}/{r['n_sites']}",
         )
-
-
-def _refine_atom_settings(spec: Any) -> dict[str, Any]:
-    """Spin-polarise the refined isolated Li atom when the refining backend is a DFT code."""
-    if spec is None or spec.backend.kind != "dft":
-        return {}
-    key = {"gpaw": "spinpol", "vasp": "ispin"}.get(spec.name)
-    if key is None:
-        return {}
-    value: Any = True if key == "spinpol" else 2
-    return {"refine_atom_kwargs": {key: value}, "refine_spin_polarized": True}
-
-
-def _prescreen_docs(
-    store: Any, summaries: list[dict[str, Any]], refine_calculator: str | None
-) -> list[dict[str, Any]]:
-    """Newest prescreen document of each (material, facet) run here."""
-    docs: dict[tuple[str, str], dict[str, Any]] = {}
-    for s in summaries:
-        for d in store.query(
-            {
-                "output.doc_type": "li_prescreen",
-                "output.material": s["material"],
-                "output.miller": s["miller"],
-                "output.calculator_name": refine_calculator,
-            },
-            sort={"completed_at": -1},
-            limit=1,
-        ):
-            docs[(s["material"], facet_label(s["miller"]))] = d["output"]
-    return list(docs.values())
+    return table
 
 
 def _prescreen_table(docs: list[dict[str, Any]], screen: str, refine: str) -> Table:
@@ -126,6 +190,55 @@ def _prescreen_table(docs: list[dict[str, Any]], screen: str, refine: str) -> Ta
             "-" if rho is None else f"{rho:.2f}",
         )
     return table
+
+
+def _layer_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Li layers on (111): E_b per layer vs bcc Li (eV/Li)")
+    for col in (
+        "material",
+        "mismatch",
+        "n",
+        "incremental E_b",
+        "average E_b",
+        "Li RMS shift (Å)",
+        "conv.",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["material"],
+            f"{r['lattice_mismatch']:+.1%}",
+            str(r["n_layers"]),
+            f"{r['incremental_binding_energy_ev']:.3f}",
+            f"{r['average_binding_energy_ev']:.3f}",
+            f"{r['li_rms_shift_a']:.2f}",
+            "yes" if r["converged"] else "[red]NO[/]",
+        )
+    return table
+
+
+def render(result: binding_study.Result, report_dir: Path, json_file: Path | None) -> None:
+    """Print the tables and figures of a binding result and write its ``--json``."""
+    sites = result.sites
+    options = sites.options
+    out.print(_site_table(li_sites.table_rows(sites), options["calculator"]))
+    if sites.prescreens:
+        out.print(
+            _prescreen_table(
+                sites.prescreens, options["calculator"], options["refine_calculator"] or ""
+            )
+        )
+    out.print(BINDING_DEFINITION, markup=False, style="dim")
+    for png in li_sites.figures(sites, report_dir).values():
+        out.print(f"figure: {png}")
+    if result.layers is not None:
+        out.print(_layer_table(li_layers.table_rows(result.layers)))
+        for png in li_layers.figures(result.layers, report_dir).values():
+            out.print(f"figure: {png}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        document = {**binding_study.payload(result), "failed": result.failed}
+        json_file.write_text(json.dumps(document, indent=1, default=str))
 
 
 @app.command("binding")
@@ -211,163 +324,32 @@ def binding(
     ] = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Single Li atom on every site of each facet (Fig. 5c); E_b vs bcc Li and vs the atom."""
-    from lithiophilic.analysis.binding import BINDING_DEFINITION, plot_site_binding
-    from lithiophilic.db import (
-        describe_store,
-        get_data_dir,
-        get_store,
-    )
-    from lithiophilic.potentials import CalculatorSpec, ensure_available
-    from lithiophilic.structures.li_layers import DEFAULT_MAX_STRAIN
-    from lithiophilic.studies.queries import li_site_rows
-    from lithiophilic.workflows.binding import (
-        LI_LAYER_GROWTH,
-        LiMultilayerMaker,
-        LiSiteBindingMaker,
-    )
-    from lithiophilic.workflows.surface import SurfaceEnergyMaker
+    from lithiophilic.db import get_data_dir
 
-    materials = material or list(defaults.PAPER_MATERIALS)
-    use_sqs_cache(data_dir)
-    try:
-        millers = [list(parse_miller(m)) for m in (miller or ["111"])]
-        spec = CalculatorSpec(calculator)
-        surface = SurfaceEnergyMaker()
-        if quick:  # the slabs of surface-energy --quick (reused from the database)
-            surface = SurfaceEnergyMaker(
-                **QUICK_SLABS,
-                slab_relax_maker=replace(
-                    surface.slab_relax_maker, fmax_ev_per_a=defaults.QUICK_SLAB_FMAX_EV_PER_A
-                ),
-            )
-        refine_spec = CalculatorSpec(refine_calculator) if refine_calculator else None
-        fmax = li_fmax
-        if fmax is None:
-            fmax = defaults.QUICK_SLAB_FMAX_EV_PER_A if quick else defaults.SLAB_FMAX_EV_PER_A
-        if not 0.001 <= fmax <= 0.5:
-            msg = f"--li-fmax: {fmax} eV/Å is outside the allowed range 0.001–0.5"
-            raise ConfigurationError(msg)
-        max_strain = DEFAULT_MAX_STRAIN if li_max_strain is None else li_max_strain
-        complex_max_strain = (
-            defaults.QUICK_LI_MAX_STRAIN if quick and li_max_strain is None else None
-        )
-        if not 0 < max_strain < 0.5:
-            msg = f"--li-max-strain: {max_strain} is outside the allowed range 0–0.5 (exclusive)"
-            raise ConfigurationError(msg)
-        base_maker = LiSiteBindingMaker(surface_maker=surface, max_sites=max_sites)
-        base_maker = replace(
-            base_maker, li_relax_maker=replace(base_maker.li_relax_maker, fmax_ev_per_a=fmax)
-        )
-        maker = replace(
-            base_maker.with_calculator(spec),
-            refine_calculator=refine_spec,
-            refine_top_k=refine_top_k,
-            refine_all=refine_all,
-            **_refine_atom_settings(refine_spec),
-        )
-        flows = {
-            f"{m} {''.join(map(str, h))}": maker.make(m, h) for m in materials for h in millers
-        }
-        if construction not in ("pseudomorphic", "bcc110"):
-            msg = f"--construction: {construction!r} is not one of 'pseudomorphic', 'bcc110'"
-            raise ConfigurationError(msg)
-        if layers < 0 or layers > 10:
-            msg = f"--layers: {layers} is outside the allowed range 0–10"
-            raise ConfigurationError(msg)
-        if li_growth not in LI_LAYER_GROWTH:
-            msg = (
-                f"--li-growth: {li_growth!r} is not one of {', '.join(map(repr, LI_LAYER_GROWTH))}"
-            )
-            raise ConfigurationError(msg)
-        layer_flows: dict[str, Any] = {}
-        if layers:
-            for m in materials:
-                lm = LiMultilayerMaker(
-                    site_maker=maker,
-                    max_layers=layers,
-                    construction=construction,  # type: ignore[arg-type]
-                    max_strain=max_strain,
-                    complex_max_strain=complex_max_strain,
-                    growth=li_growth,  # type: ignore[arg-type]
-                )
-                lm = replace(
-                    lm,
-                    li_relax_maker=replace(lm.li_relax_maker, fmax_ev_per_a=fmax, calculator=spec),
-                )
-                try:
-                    layer_flows[f"{m} layers"] = lm.make(m, [1, 1, 1])
-                except ConfigurationError as exc:
-                    if "needs an fcc substrate" not in str(exc):
-                        raise
-                    logger.info("%s: not fcc, Li layers built as commensurate bcc Li(110)", m)
-                    lm = replace(lm, construction="bcc110")
-                    layer_flows[f"{m} layers"] = lm.make(m, [1, 1, 1])
-        ensure_available(spec)
-        if refine_spec is not None:
-            ensure_available(refine_spec)
-    except (LithiophilicError, ValueError) as exc:
-        fail(exc, 2)
-    ddir = get_data_dir(data_dir)
-    store = get_store(data_dir=ddir, store=store_opt)
-    logger.info("job store: %s", describe_store(store))
-    results = run_flows(flows, store, ddir)
-    failed = {k: r for k, r in results.items() if isinstance(r, str)}
-    summaries = [r for r in results.values() if not isinstance(r, str)]
-    prescreens = _prescreen_docs(store, summaries, refine_calculator) if refine_spec else []
-    table = Table(title=f"Single-Li binding ({calculator}); E_b = -E_ads, larger = stronger")
-    for col in (
-        "material",
-        "facet",
-        "strongest site",
-        "Li ends over",
-        "E_b vs bcc Li (eV)",
-        "E_b vs atom (eV)",
-        "spread (eV)",
-        "valid/sites",
-    ):
-        table.add_column(col)
-    for s in summaries:
-        table.add_row(
-            s["material"],
-            facet_label(s["miller"]),
-            s["lowest_site_label"],
-            s["lowest_final_site_kind"],
-            f"{s['binding_energy_bcc_ev']:.3f}",
-            f"{s['binding_energy_atom_ev']:.3f}",
-            f"{s['spread_ev']:.3f}",
-            f"{s['n_valid']}/{s['n_sites']}",
-        )
-    out.print(table)
-    if prescreens:
-        out.print(_prescreen_table(prescreens, calculator, refine_calculator or ""))
-    out.print(BINDING_DEFINITION, markup=False, style="dim")
-    rows = [
-        r
-        for r in li_site_rows(store, materials=materials, calculator=calculator)
-        if r["miller"] in millers and r["converged"] and not r["subsurface"]
-    ]
-    if rows:
-        png = plot_site_binding(
-            rows, (out_dir or ddir / "reports") / "fig5c_li_binding.png", reference="both"
-        )
-        out.print(f"figure: {png}")
-    multilayers = []
-    if layer_flows:
-        layer_results = run_flows(layer_flows, store, ddir, output_key="energies_ev")
-        failed.update({k: r for k, r in layer_results.items() if isinstance(r, str)})
-        multilayers = [r for r in layer_results.values() if not isinstance(r, str)]
-        _report_layers(multilayers, out_dir or ddir / "reports")
-    finish(
-        json_file,
-        {
-            "definition": BINDING_DEFINITION,
-            "summaries": summaries,
-            "prescreens": prescreens,
-            "multilayers": [
-                {k: v for k, v in m.items() if k != "relaxed_structures"} for m in multilayers
-            ],
-        },
-        failed,
+    options = options_or_exit(
+        binding_study_options,
+        material=material,
+        miller=miller,
+        calculator=calculator,
+        max_sites=max_sites,
+        layers=layers,
+        construction=construction,
+        quick=quick,
+        li_fmax=li_fmax,
+        li_max_strain=li_max_strain,
+        li_growth=li_growth,
+        refine_calculator=refine_calculator,
+        refine_top_k=refine_top_k,
+        refine_all=refine_all,
     )
+    use_sqs_cache(data_dir)  # SQS searches of the flows being built are cached in DATA_DIR
+    result = run_study(binding_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
+    render(result, out_dir or get_data_dir(data_dir) / "reports", json_file)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+register_study_command("binding", binding_study, binding_study_options)
