@@ -7,12 +7,11 @@ import json
 import logging
 import os
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -49,14 +48,10 @@ def parse_miller(text: str) -> tuple[int, int, int]:
     return miller  # type: ignore[return-value]
 
 
-def fail(exc: BaseException, code: int) -> None:
+def fail(exc: BaseException, code: int) -> NoReturn:
     """Print ``exc`` as an error and exit with ``code`` (2: bad input)."""
     console.print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(code)
-
-
-#: Set by `lithiophilic submit` (issue 7): receives the flows instead of running them locally.
-flow_sink: Any = None
 
 
 #: $LITHIOPHILIC_SQS_CACHE as the user set it (None: each command uses DATA_DIR/sqs-cache).
@@ -73,39 +68,6 @@ def use_sqs_cache(data_dir: Path | None) -> None:
 
     if _USER_SQS_CACHE is None:
         os.environ[SQS_CACHE_ENV] = str(get_data_dir(data_dir) / "sqs-cache")
-
-
-def run_flows(
-    flows: dict[str, Any], store: Any, data_dir: Path, *, output_key: str = "rows"
-) -> dict[str, Any]:
-    """Run flows locally into the store; return per-material summaries or failure strings."""
-    if flow_sink is not None:  # `lithiophilic submit`: hand the flows to a scheduler instead
-        return flow_sink(flows, store, data_dir)
-    from jobflow import run_locally
-
-    from lithiophilic.db import get_output_dict
-
-    results: dict[str, Any] = {}
-    runs = data_dir / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    for material, flow in flows.items():
-        t0 = time.perf_counter()
-        with console.status(f"running {material} …"):
-            run_locally(
-                flow,
-                store=store,
-                create_folders=True,
-                root_dir=runs,
-                ensure_success=False,
-                log=False,
-            )
-        summary = get_output_dict(store, flow.output.uuid)
-        if summary is None or output_key not in summary:
-            results[material] = "failed: a job of this flow failed (see the log above)"
-        else:
-            results[material] = summary
-        logger.info("%s finished in %.0f s", material, time.perf_counter() - t0)
-    return results
 
 
 def finish(json_file: Path | None, payload: dict[str, Any], failed: dict[str, str]) -> None:

@@ -1,112 +1,118 @@
-"""`lithiophilic submit` and `lithiophilic remote init`: Slurm and jobflow-remote."""
+"""`lithiophilic submit` and `lithiophilic remote init`: Slurm and jobflow-remote.
+
+``submit COMMAND ARGS`` parses ARGS with COMMAND's own parser, builds the study's Options
+with the command's registered mapping (:data:`lithiophilic.cli.common.STUDY_COMMANDS`) and
+hands ``study.build_flows(options)`` to :func:`lithiophilic.hpc.submit.submit_flows_to`.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
-import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lithiophilic.cli import common
 from lithiophilic.cli.app import app, out
-from lithiophilic.cli.common import (
-    fail,
-)
+from lithiophilic.cli.common import STUDY_COMMANDS, StudyCommand, fail, options_or_exit
 from lithiophilic.errors import ConfigurationError, LithiophilicError
+
+if TYPE_CHECKING:
+    from lithiophilic.hpc.submit import SubmitTarget
 
 logger = logging.getLogger("lithiophilic")
 
 
-class SubmitExit(Exception):
-    """The submitted command exited with a non-zero code (it printed why)."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(f"exit {code}")
-        self.code = code
-
-
-def submit_flows_of(
-    args: list[str],
-    *,
-    resources: Any,
+def _target_or_exit(
+    scheduler: str | None,
     remote: str | None,
     worker: str | None,
-    explicit: dict[str, Any],
-    after: Sequence[str] = (),
-) -> list[dict[str, Any]]:
-    """Run the command ``args`` with its flows handed to Slurm or jobflow-remote.
+    resources: dict[str, Any],
+) -> SubmitTarget:
+    """Return where to submit (Slurm resources or a jobflow-remote project); exit 2 if unclear."""
+    from lithiophilic.hpc.slurm import SlurmResources, check_sbatch
+    from lithiophilic.hpc.submit import RemoteProject
 
-    ``explicit`` holds the resources given on the command line (jobflow-remote overrides
-    only those of its worker); ``after`` are Slurm job ids every job waits for. Returns
-    the submission records; raises :class:`SubmitExit` if the command failed, and exits
-    with code 2 for a Slurm or configuration error.
-    """
-    from lithiophilic.db import get_tracking_store, record_jobs
-    from lithiophilic.hpc.slurm import SlurmError, submit_flows
-
-    command = "lithiophilic " + " ".join(args)
-    submitted: list[dict[str, Any]] = []
-
-    def sink(flows: dict[str, Any], store: Any, data_dir: Path) -> dict[str, Any]:
-        tracking = get_tracking_store(store)
-        if remote:
-            from lithiophilic.hpc.remote import submit_remote
-
-            slurm_res = {k: v for k, v in explicit.items() if v is not None}
-            recs = submit_remote(flows, project=remote, worker=worker, resources=slurm_res)
-            now = time.strftime("%Y-%m-%dT%H:%M:%S")
-            record_jobs(
-                tracking,
-                [
-                    {
-                        "uuid": r["flow_uuid"],
-                        "name": f"flow {r['flow']}",
-                        "flow": r["flow"],
-                        "scheduler": f"jobflow-remote:{remote}",
-                        "state": "SUBMITTED",
-                        "submitted_at": now,
-                        "command": command,
-                    }
-                    for r in recs
-                ],
-            )
-            submitted.extend(recs)
-        else:
-            store_spec = {"data_dir": str(data_dir), "store": store_opt_of(args)}
-            submitted.extend(
-                submit_flows(
-                    flows,
-                    store_spec=store_spec,
-                    tracking=tracking,
-                    work_dir=data_dir / "slurm",
-                    resources=resources,
-                    command=command,
-                    after=after,
-                )
-            )
-        return {}
-
-    common.flow_sink = sink
-    quiet = out.quiet
-    out.quiet = True
+    if (scheduler is None) == (remote is None):
+        fail(
+            ConfigurationError("submit: give exactly one of --scheduler slurm or --remote PROJECT"),
+            2,
+        )
+    if scheduler is not None and scheduler != "slurm":
+        fail(ConfigurationError(f"--scheduler: {scheduler!r} is not supported (allowed: slurm)"), 2)
     try:
-        code = app(args=args, standalone_mode=False)
-    except (SlurmError, LithiophilicError) as exc:
-        out.quiet = quiet
+        slurm = SlurmResources(**resources)
+        if remote is None:
+            check_sbatch()
+            return slurm
+        # only what was given explicitly overrides a jobflow-remote worker's resources
+        explicit = {k: v for k, v in resources.items() if k != "pre_run" and v != _DEFAULTS.get(k)}
+        return RemoteProject(remote, worker=worker, resources=explicit)
+    except LithiophilicError as exc:
         fail(exc, 2)
-    finally:
-        common.flow_sink = None
-        out.quiet = quiet
-    if code:
-        raise SubmitExit(int(code))
-    return submitted
+
+
+#: Defaults of the resource options (a value equal to its default was not chosen explicitly).
+_DEFAULTS: dict[str, Any] = {"time": "01:00:00", "ntasks": 1, "cpus_per_task": 1}
+
+
+def _study_command_or_exit(args: list[str]) -> StudyCommand:
+    """Return the study command named by ``args[0]``; exit 2 naming the allowed ones."""
+    allowed = ", ".join(sorted(STUDY_COMMANDS))
+    if not args or args[0].startswith("-"):
+        fail(
+            ConfigurationError(
+                "submit: name the command whose flows to submit, e.g. surface-energy -m Cu "
+                f"(one of: {allowed})"
+            ),
+            2,
+        )
+    if args[0] not in STUDY_COMMANDS:
+        fail(
+            ConfigurationError(
+                f"submit: {args[0]!r} is not a command with flows to submit; allowed: {allowed}"
+            ),
+            2,
+        )
+    return STUDY_COMMANDS[args[0]]
+
+
+def parse_command_args(name: str, args: list[str]) -> dict[str, Any]:
+    """Parse ``args`` with the parser of command ``name``; return its parameters by name.
+
+    Values are those the command itself receives (repeatable options as lists, or None when
+    not given). Bad arguments print click's message and exit 2; ``--help`` prints the
+    command's help and exits 0.
+    """
+    group = typer.main.get_command(app)
+    command = group.commands[name]  # type: ignore[attr-defined]
+    parent = click.Context(group, info_name="lithiophilic")
+    try:
+        ctx = command.make_context(name, list(args), parent=parent)
+    except click.exceptions.Exit as exc:
+        raise typer.Exit(exc.exit_code) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise typer.Exit(exc.exit_code) from None
+    params = {}
+    for param in command.params:
+        if param.name in ctx.params:
+            params[param.name] = _as_typer_passes(param, ctx.params[param.name])
+    return params
+
+
+def _as_typer_passes(param: click.Parameter, value: Any) -> Any:
+    """Return a parsed value as Typer hands it to the command (repeatable: list or None)."""
+    if value is None or not (param.multiple or param.nargs == -1):
+        return value
+    if param.default is None and len(value) == 0:
+        return None
+    return list(value)
 
 
 @app.command(
@@ -146,50 +152,38 @@ def submit(
     states. To rerun failed jobs, submit the same command again (stored calculations are
     reused).
     """
-    from lithiophilic.hpc.slurm import SlurmResources, check_sbatch
+    from lithiophilic.db import get_data_dir
+    from lithiophilic.hpc.submit import submission_context, submit_flows_to
+    from lithiophilic.studies.base import use_sqs_cache
 
     args = list(ctx.args)
-    if (scheduler is None) == (remote is None):
-        fail(
-            ConfigurationError("submit: give exactly one of --scheduler slurm or --remote PROJECT"),
-            2,
-        )
-    if scheduler is not None and scheduler != "slurm":
-        fail(ConfigurationError(f"--scheduler: {scheduler!r} is not supported (allowed: slurm)"), 2)
-    if not args or args[0] in ("submit", "db", "remote") or args[0].startswith("-"):
-        fail(
-            ConfigurationError(
-                "submit: name the command whose flows to submit, e.g. surface-energy -m Cu"
-            ),
-            2,
-        )
+    target = _target_or_exit(
+        scheduler,
+        remote,
+        worker,
+        {
+            "partition": partition,
+            "time": time_limit,
+            "ntasks": ntasks,
+            "cpus_per_task": cpus_per_task,
+            "account": account,
+            "pre_run": pre_run,
+        },
+    )
+    command = _study_command_or_exit(args)
+    params = parse_command_args(command.name, args[1:])
+    options = options_or_exit(command.options_from_params, params=params)
+    use_sqs_cache(get_data_dir(params.get("data_dir")))  # SQS searches while building flows
     try:
-        resources = SlurmResources(
-            partition=partition,
-            time=time_limit,
-            ntasks=ntasks,
-            cpus_per_task=cpus_per_task,
-            account=account,
-            pre_run=pre_run,
+        flows = command.study.build_flows(options)
+        submitted = submit_flows_to(
+            flows,
+            target=target,
+            command="lithiophilic " + " ".join(args),
+            **submission_context(params.get("data_dir"), params.get("store_opt")),
         )
-        if scheduler:
-            check_sbatch()
-    except LithiophilicError as exc:
+    except (LithiophilicError, ValueError) as exc:
         fail(exc, 2)
-    # only what was given explicitly overrides a jobflow-remote worker's resources
-    explicit = {
-        "partition": partition,
-        "time": time_limit if time_limit != "01:00:00" else None,
-        "ntasks": ntasks if ntasks != 1 else None,
-        "cpus_per_task": cpus_per_task if cpus_per_task != 1 else None,
-        "account": account,
-    }
-    try:
-        submitted = submit_flows_of(
-            args, resources=resources, remote=remote, worker=worker, explicit=explicit
-        )
-    except SubmitExit as exc:
-        raise typer.Exit(exc.code) from None
     table = Table("flow", "job", "id", title="Submitted")
     for r in submitted:
         if "slurm_job_id" in r:
@@ -198,16 +192,6 @@ def submit(
             table.add_row(r["flow"], r["flow_uuid"], f"{len(r['db_ids'])} jobs")
     out.print(table)
     out.print("track with: lithiophilic db status" + (f" --remote {remote}" if remote else ""))
-
-
-def store_opt_of(args: list[str]) -> str | None:
-    """Return the --store value among a command's arguments (None: the default store)."""
-    for i, a in enumerate(args):
-        if a == "--store" and i + 1 < len(args):
-            return args[i + 1]
-        if a.startswith("--store="):
-            return a.split("=", 1)[1]
-    return None
 
 
 remote_app = typer.Typer(help="jobflow-remote projects.", no_args_is_help=True)

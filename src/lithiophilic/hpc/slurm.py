@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 import uuid as uuidlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,10 +238,10 @@ def _new_submission(work_dir: Path) -> tuple[str, Path]:
     return submission, sub_dir
 
 
-def _job_env() -> dict[str, str]:
-    """Environment variables the jobs inherit from the submitting process."""
+def _job_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment variables of the jobs: inherited from the submitting process, then ``extra``."""
     keep = ("LITHIOPHILIC_SQS_CACHE", "PYTHONPATH", "JOBFLOW_CONFIG_FILE")
-    return {k: v for k, v in os.environ.items() if k in keep}
+    return {**{k: v for k, v in os.environ.items() if k in keep}, **(extra or {})}
 
 
 def _submit_one(
@@ -303,13 +303,17 @@ def submit_command(
     resources: SlurmResources,
     after: Sequence[str] = (),
     command: str = "",
+    env: Mapping[str, str] | None = None,
+    module: str = "lithiophilic",
 ) -> dict[str, Any]:
     """Submit one ``lithiophilic ARGV`` command line as a tracked Slurm job.
 
     The job waits for ``after`` (``afterok``: it is cancelled if one of them fails), runs
-    ``python -m lithiophilic ARGV`` and records ``RUNNING`` and then ``COMPLETED`` or
+    ``python -m MODULE ARGV`` (``module``: ``lithiophilic``, the command line, or e.g.
+    ``lithiophilic.studies.runner``) and records ``RUNNING`` and then ``COMPLETED`` or
     ``FAILED`` (with the exit code) in the tracking store, like the jobs of
-    :func:`submit_flows`.
+    :func:`submit_flows`. ``env``: environment variables of the job (besides
+    ``$LITHIOPHILIC_SQS_CACHE``, ``$PYTHONPATH`` and ``$JOBFLOW_CONFIG_FILE``, inherited).
 
     Returns
     -------
@@ -332,16 +336,19 @@ def submit_command(
         uuid=uuid,
         name=name,
         flow_name=name,
-        payload=json.dumps({"uuid": uuid, "argv": list(argv), "store": store_spec}),
+        payload=json.dumps(
+            {"uuid": uuid, "argv": list(argv), "store": store_spec, "module": module}
+        ),
         resources=resources,
-        env=_job_env(),
+        env=_job_env(env),
         deps=deps,
         mode="command",
         record={
             "flow": name,
             "submission": submission,
             "submitted_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "command": command or shlex.join(["lithiophilic", *argv]),
+            "command": command
+            or shlex.join([*(["python", "-m"] if module != "lithiophilic" else []), module, *argv]),
         },
     )
     record_jobs(tracking, [rec])
@@ -358,13 +365,14 @@ def submit_flows(
     resources: SlurmResources,
     command: str = "",
     after: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Submit every job of ``flows`` to Slurm (parents first) and record them.
 
     Parameters
     ----------
     flows
-        Flows by label (as built by the command-line commands).
+        Flows by label (as built by a study's ``build_flows``).
     store_spec
         How the jobs reopen the store: ``{"data_dir": ..., "store": ...}``
         (arguments of :func:`lithiophilic.db.get_store`).
@@ -380,6 +388,9 @@ def submit_flows(
     after
         Slurm job ids every job also waits for (``afterok``), e.g. an earlier stage whose
         stored results the flows reuse.
+    env
+        Environment variables of the jobs, over those inherited from this process
+        (``$LITHIOPHILIC_SQS_CACHE``, ``$PYTHONPATH``, ``$JOBFLOW_CONFIG_FILE``).
 
     Returns
     -------
@@ -400,7 +411,7 @@ def submit_flows(
 
     check_sbatch()
     submission, sub_dir = _new_submission(work_dir)
-    env = _job_env()
+    job_env = _job_env(env)
     records: list[dict[str, Any]] = []
     slurm_ids: dict[str, str] = {}
     now = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -417,7 +428,7 @@ def submit_flows(
                     flow_name=label,
                     payload=json.dumps(payload, cls=MontyEncoder),
                     resources=resources,
-                    env=env,
+                    env=job_env,
                     deps=deps,
                     mode="run",
                     record={
@@ -576,7 +587,8 @@ def run_command(job_file: str | Path) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     set_job_state(tracking, uuid, "RUNNING")
-    proc = subprocess.Popen([sys.executable, "-m", "lithiophilic", *payload["argv"]])
+    module = payload.get("module", "lithiophilic")
+    proc = subprocess.Popen([sys.executable, "-m", module, *payload["argv"]])
     code = proc.wait()
     if code == 0:
         set_job_state(tracking, uuid, "COMPLETED")
