@@ -132,7 +132,7 @@ def test_paper_submitted_to_slurm_runs_its_stage_then_a_report_job(local_slurm, 
     assert len(stage_ids) == 2  # bulk relaxation, then the slab fan-out (afterok on it)
     assert set(report["depends_on"]) == stage_ids
     # the report job runs the campaign again from its saved options: the stage reused the results
-    assert "lithiophilic.studies.runner paper" in report["command"]
+    assert "-m lithiophilic.studies.paper " in report["command"]
     saved = json.loads((out_dir / "options" / "paper.json").read_text())
     assert saved["stages"] == ["surface"] and saved["materials"] == ["Cu"]
     log = (out_dir / "logs" / "surface.log").read_text()

@@ -273,11 +273,11 @@ def test_other_roles_are_what_the_claims_concern():
 # --------------------------------------------------------------------------- running
 def test_runner_refuses_bad_arguments(tmp_path):
     saved = surface.Options.quick(materials=["Cu"], calculator="emt").save(tmp_path / "s.json")
-    assert runner.main(["run", "surface"]) == 2  # not pairs
-    assert runner.main(["run", "nosuch", str(saved), "--data-dir", str(tmp_path / "d")]) == 2
+    assert runner.main(["surface"]) == 2  # not pairs
+    assert runner.main(["nosuch", str(saved), "--data-dir", str(tmp_path / "d")]) == 2
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"vacuum_a": 1.0}))
-    assert runner.main(["run", "surface", str(bad), "--data-dir", str(tmp_path / "d")]) == 2
+    assert runner.main(["surface", str(bad), "--data-dir", str(tmp_path / "d")]) == 2
 
 
 def test_failed_stage_is_reported_and_the_others_run(tmp_path):
@@ -338,3 +338,18 @@ def test_quick_surface_stage_with_sevenn(tmp_path):
     g111 = next(r["gamma_relaxed_j_per_m2"] for r in rows if r["miller"] == [1, 1, 1])
     assert 1.0 < g111 < 2.0  # SevenNet-0 Cu(111), thin quick slab
     assert (tmp_path / "r" / "figures" / "fig5a_surface_energies.png").is_file()
+
+
+def test_saved_campaign_runs_from_its_file(tmp_path):
+    """What the paper-report job runs: `python -m lithiophilic.studies.paper OPTIONS.json`."""
+    from lithiophilic.studies import paper
+
+    options = PaperOptions.quick(
+        stages=["surface"], materials=["Cu"], calculator="emt", out_dir=tmp_path / "r"
+    )
+    saved = options.save(tmp_path / "paper.json")
+    assert paper.main([str(saved), "--data-dir", str(tmp_path / "data")]) == 0
+    assert "| surface | 5a | ok |" in (tmp_path / "r" / "report.md").read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"stages": ["nope"]}))
+    assert paper.main([str(bad)]) == 2

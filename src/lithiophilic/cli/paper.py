@@ -116,7 +116,7 @@ def _render_submission(sub: PaperSubmission, remote: str | None, data_dir: Path 
     if sub.report_job is not None:
         table.add_row("report", "all", "1", sub.report_job["slurm_job_id"])
     out.print(table)
-    report_cmd = f"python -m lithiophilic.studies.runner paper {sub.options_file}"
+    report_cmd = f"python -m lithiophilic.studies.paper {sub.options_file}"
     report_cmd += f" --data-dir {data_dir}" if data_dir is not None else ""
     html = sub.options_file.parent.parent / "report.html"
     if remote is None:

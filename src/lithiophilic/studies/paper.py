@@ -34,12 +34,10 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -49,6 +47,7 @@ from lithiophilic import __version__, defaults
 from lithiophilic.errors import LithiophilicError
 from lithiophilic.studies import panels_of
 from lithiophilic.studies.base import MaterialInput, StudyOptions, StudyResult, material_label
+from lithiophilic.studies.runner import StageRun, run_stage
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -251,141 +250,6 @@ def stage_options(options: PaperOptions) -> dict[str, list[StudyOptions]]:
     return {stage: _STAGE_BUILDERS[stage](options) for stage in options.stages}
 
 
-# --------------------------------------------------------------------------- running stages
-@dataclass
-class StageRun:
-    """Outcome of one stage: status, wall time, peak memory, log and options files.
-
-    ``status`` is ``ok``, ``partly failed (exit 1; see log)`` (a flow failed, the rest is
-    stored) or ``failed (exit N; see log)`` (exit 2: input rejected, nothing stored).
-    """
-
-    name: str
-    studies: tuple[str, ...]
-    status: str
-    returncode: int
-    wall_s: float
-    peak_rss_mib: float
-    log: str
-    options: list[str] = field(default_factory=list)
-
-    @property
-    def panels(self) -> tuple[str, ...]:
-        """Panel ids of the stage's studies."""
-        return tuple(p for s in self.studies for p in panels_of(s))
-
-    @property
-    def ok(self) -> bool:
-        """Whether the stage completed."""
-        return self.returncode == 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict (paths as given)."""
-        return {
-            "name": self.name,
-            "panels": list(self.panels),
-            "studies": list(self.studies),
-            "status": self.status,
-            "returncode": self.returncode,
-            "wall_s": self.wall_s,
-            "peak_rss_mib": self.peak_rss_mib,
-            "log": self.log,
-            "options": self.options,
-        }
-
-
-def _status(code: int, every_result: bool) -> str:
-    if code == 0:
-        return "ok"
-    if code == 1 and every_result:
-        return "partly failed (exit 1; see log)"
-    return f"failed (exit {code}; see log)"
-
-
-def _stage_files(
-    stage: str, opts: Sequence[StudyOptions], out_dir: Path
-) -> tuple[list[tuple[str, Path]], Path, Path]:
-    """Save the stage's options; return (study, options file) pairs, its results dir and log."""
-    pairs = []
-    for o in opts:
-        name = type(o).study
-        pairs.append((name, o.save(out_dir / "options" / f"{name}.json")))
-        (out_dir / "data" / f"{name}.json").unlink(missing_ok=True)  # no earlier run's failures
-    log = out_dir / "logs" / f"{stage}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    return pairs, out_dir / "data", log
-
-
-def _stage_run(
-    stage: str, pairs: list[tuple[str, Path]], results: Path, log: Path, code: int, **usage: float
-) -> StageRun:
-    every = all((results / f"{name}.json").is_file() for name, _ in pairs)
-    return StageRun(
-        name=stage,
-        studies=tuple(name for name, _ in pairs),
-        status=_status(code, every),
-        returncode=code,
-        log=str(log),
-        options=[str(f) for _, f in pairs],
-        **usage,  # type: ignore[arg-type]
-    )
-
-
-def _run_stage_process(
-    stage: str, opts: Sequence[StudyOptions], *, out_dir: Path, data_dir: Path, store: str | None
-) -> StageRun:
-    """Run one stage in a child process (``python -m lithiophilic.studies.runner run``)."""
-    pairs, results, log = _stage_files(stage, opts, out_dir)
-    cmd = [sys.executable, "-m", "lithiophilic.studies.runner", "run"]
-    cmd += ["--data-dir", str(data_dir), "--results", str(results)]
-    cmd += ["--store", store] if store is not None else []
-    cmd += [str(x) for pair in pairs for x in pair]
-    t0 = time.perf_counter()
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
-        _, wait_status, usage = os.wait4(proc.pid, 0)
-    return _stage_run(
-        stage,
-        pairs,
-        results,
-        log,
-        os.waitstatus_to_exitcode(wait_status),
-        wall_s=round(time.perf_counter() - t0, 1),
-        peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
-    )
-
-
-def _run_stage_here(
-    stage: str, opts: Sequence[StudyOptions], *, out_dir: Path, store: JobStore, data_dir: Path
-) -> StageRun:
-    """Run one stage in this process (a store object cannot be handed to a child)."""
-    from lithiophilic.studies.runner import run_saved
-
-    pairs, results, log = _stage_files(stage, opts, out_dir)
-    handler = logging.FileHandler(log, mode="w")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    watched = logging.getLogger("lithiophilic")
-    level = watched.level
-    watched.addHandler(handler)
-    watched.setLevel(min(level or logging.INFO, logging.INFO))
-    t0 = time.perf_counter()
-    try:
-        code = run_saved(pairs, data_dir=data_dir, store=store, results_dir=results)
-    finally:
-        watched.removeHandler(handler)
-        watched.setLevel(level)
-        handler.close()
-    return _stage_run(
-        stage,
-        pairs,
-        results,
-        log,
-        code,
-        wall_s=round(time.perf_counter() - t0, 1),
-        peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    )
-
-
 def run(
     options: PaperOptions,
     store: JobStore | str | None = None,
@@ -428,10 +292,7 @@ def run(
     t0 = time.perf_counter()
     for stage, opts in per_stage.items():
         logger.info("stage %s: %s", stage, ", ".join(type(o).study for o in opts))
-        if store is None or isinstance(store, str):
-            res = _run_stage_process(stage, opts, out_dir=out_dir, data_dir=ddir, store=store)
-        else:
-            res = _run_stage_here(stage, opts, out_dir=out_dir, store=store, data_dir=ddir)
+        res = run_stage(stage, opts, out_dir=out_dir, data_dir=ddir, store=store)
         runs.append(res)
         if on_stage is not None:
             on_stage(res)
@@ -689,7 +550,7 @@ def submit(
     """Submit every stage's flows (the binding stage after the surface stage) and, on Slurm, a report job.
 
     The ``paper-report`` job waits (``afterok``) for every stage job and runs
-    ``python -m lithiophilic.studies.runner paper OPTIONS.json``: the campaign again, every
+    ``python -m lithiophilic.studies.paper OPTIONS.json`` (:func:`main`): the campaign again, every
     calculation reused from the database, then the report in ``options.out_dir``. On
     jobflow-remote run :func:`run` (or ``lithiophilic paper``) once the flows have completed.
 
@@ -725,13 +586,13 @@ def submit(
     options_file = options.save(options.out_dir / "options" / "paper.json")
     report_job = None
     if isinstance(target, SlurmResources):
-        argv = ["paper", str(options_file), "--data-dir", context["store_spec"]["data_dir"]]
+        argv = [str(options_file), "--data-dir", context["store_spec"]["data_dir"]]
         argv += ["--store", store] if store is not None else []
         try:
             report_job = submit_command(
                 argv,
                 name="paper-report",
-                module="lithiophilic.studies.runner",
+                module="lithiophilic.studies.paper",
                 store_spec=context["store_spec"],
                 tracking=context["tracking"],
                 work_dir=context["work_dir"],
@@ -753,3 +614,33 @@ def _withdraw(
     records = [r for recs in done.values() for r in recs]
     cancelled = cancel_submitted(records, why, tracking=tracking)
     raise PaperSubmissionError(why, exc, cancelled.remote_flow_uuids) from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the campaign of saved options: ``python -m lithiophilic.studies.paper OPTIONS.json``.
+
+    ``--data-dir D`` / ``--store S`` choose the job store. What the ``paper-report`` job of
+    :func:`submit` runs; exit status 1 if a stage failed, 2 if the options are invalid.
+    """
+    import argparse
+    import warnings
+
+    parser = argparse.ArgumentParser(prog="python -m lithiophilic.studies.paper")
+    parser.add_argument("options", type=Path, help="PaperOptions file (PaperOptions.save)")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--store", default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    try:
+        options = PaperOptions.load(args.options)
+        done = run(options, store=args.store, data_dir=args.data_dir)
+    except LithiophilicError as exc:
+        logging.getLogger("lithiophilic.studies.paper").error("%s", exc)
+        return 2
+    logging.getLogger("lithiophilic.studies.paper").info("report: %s", done.paths["html"])
+    return 1 if done.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

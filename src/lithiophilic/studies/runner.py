@@ -1,39 +1,46 @@
-r"""Run studies from saved ``Options``: the process a campaign stage (or a report job) runs.
+r"""Run studies from saved ``Options``: the process of a campaign stage.
 
 ::
 
-    python -m lithiophilic.studies.runner run [--data-dir D] [--store S] [--results DIR] \\
+    python -m lithiophilic.studies.runner [--data-dir D] [--store S] [--results DIR] \
         STUDY OPTIONS.json [STUDY OPTIONS.json ...]
-    python -m lithiophilic.studies.runner paper OPTIONS.json [--data-dir D] [--store S]
 
-``run`` loads each study's ``Options`` from its file (written by
+loads each study's ``Options`` from its file (written by
 :meth:`~lithiophilic.studies.base.StudyOptions.save`), calls the study's ``run`` and writes
 its ``Result`` to ``RESULTS/STUDY.json``. Exit status: 0 when every study completed, 1 when
 a flow failed or a study raised, 2 when the input was rejected before any job ran
-(:class:`~lithiophilic.errors.ConfigurationError`, nothing stored).
+(:class:`~lithiophilic.errors.ConfigurationError`, nothing stored). Nothing here parses
+``lithiophilic`` command-line flags: the settings are the files.
 
-``paper`` runs :func:`lithiophilic.studies.paper.run` for saved
-:class:`~lithiophilic.studies.paper.PaperOptions` (every stage, then the report); exit 1 if
-a stage failed. This is what the ``paper-report`` job of ``paper --submit slurm`` runs.
-
-Nothing here parses command-line flags of ``lithiophilic``: the settings are the files.
+:func:`run_stage` is how :func:`lithiophilic.studies.paper.run` runs a stage: in such a
+child process (wall time and peak memory from ``os.wait4``), or in this process for a
+``JobStore`` object; either way it returns a :class:`StageRun`.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import resource
+import subprocess
 import sys
+import time
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lithiophilic.errors import LithiophilicError
+from lithiophilic.studies import panels_of
 
 if TYPE_CHECKING:
     from jobflow import JobStore
 
-__all__ = ["main", "run_saved"]
+    from lithiophilic.studies.base import StudyOptions
+
+__all__ = ["StageRun", "main", "run_saved", "run_stage"]
 
 logger = logging.getLogger("lithiophilic.studies.runner")  # also when run as __main__
 
@@ -111,6 +118,171 @@ def run_saved(
     return code
 
 
+@dataclass
+class StageRun:
+    """Outcome of one stage: status, wall time, peak memory, log and options files.
+
+    ``status`` is ``ok``, ``partly failed (exit 1; see log)`` (a flow failed, the rest is
+    stored) or ``failed (exit N; see log)`` (exit 2: input rejected, nothing stored).
+    """
+
+    name: str
+    studies: tuple[str, ...]
+    status: str
+    returncode: int
+    wall_s: float
+    peak_rss_mib: float
+    log: str
+    options: list[str] = field(default_factory=list)
+
+    @property
+    def panels(self) -> tuple[str, ...]:
+        """Panel ids of the stage's studies."""
+        return tuple(p for s in self.studies for p in panels_of(s))
+
+    @property
+    def ok(self) -> bool:
+        """Whether the stage completed."""
+        return self.returncode == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict (paths as given)."""
+        return {
+            "name": self.name,
+            "panels": list(self.panels),
+            "studies": list(self.studies),
+            "status": self.status,
+            "returncode": self.returncode,
+            "wall_s": self.wall_s,
+            "peak_rss_mib": self.peak_rss_mib,
+            "log": self.log,
+            "options": self.options,
+        }
+
+
+def _status(code: int, every_result: bool) -> str:
+    if code == 0:
+        return "ok"
+    if code == 1 and every_result:
+        return "partly failed (exit 1; see log)"
+    return f"failed (exit {code}; see log)"
+
+
+def _stage_files(
+    stage: str, opts: Sequence[StudyOptions], out_dir: Path
+) -> tuple[list[tuple[str, Path]], Path, Path]:
+    """Save the stage's options; return (study, options file) pairs, its results dir and log."""
+    pairs = []
+    for o in opts:
+        name = type(o).study
+        pairs.append((name, o.save(out_dir / "options" / f"{name}.json")))
+        (out_dir / "data" / f"{name}.json").unlink(missing_ok=True)  # no earlier run's failures
+    log = out_dir / "logs" / f"{stage}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return pairs, out_dir / "data", log
+
+
+def _stage_run(
+    stage: str, pairs: list[tuple[str, Path]], results: Path, log: Path, code: int, **usage: float
+) -> StageRun:
+    every = all((results / f"{name}.json").is_file() for name, _ in pairs)
+    return StageRun(
+        name=stage,
+        studies=tuple(name for name, _ in pairs),
+        status=_status(code, every),
+        returncode=code,
+        log=str(log),
+        options=[str(f) for _, f in pairs],
+        **usage,  # type: ignore[arg-type]
+    )
+
+
+def run_stage(
+    stage: str,
+    opts: Sequence[StudyOptions],
+    *,
+    out_dir: Path,
+    data_dir: Path,
+    store: JobStore | str | None = None,
+) -> StageRun:
+    """Run one campaign stage's studies; never raises for a failed study.
+
+    Each study's options are saved to ``out_dir/options/STUDY.json``, its Result to
+    ``out_dir/data/STUDY.json`` and the stage's log to ``out_dir/logs/STAGE.log``.
+
+    Parameters
+    ----------
+    stage
+        Stage name (the log's name).
+    opts
+        The studies' Options, run in order.
+    out_dir
+        The campaign's report directory.
+    data_dir
+        Database directory.
+    store
+        ``None`` or a store choice as ``--store``: the studies run in a child process
+        (``python -m lithiophilic.studies.runner``; wall time and peak memory from
+        ``os.wait4``). A ``JobStore``: they run in this process (peak RSS is this process's).
+    """
+    if store is None or isinstance(store, str):
+        return _run_stage_process(stage, opts, out_dir=out_dir, data_dir=data_dir, store=store)
+    return _run_stage_here(stage, opts, out_dir=out_dir, store=store, data_dir=data_dir)
+
+
+def _run_stage_process(
+    stage: str, opts: Sequence[StudyOptions], *, out_dir: Path, data_dir: Path, store: str | None
+) -> StageRun:
+    """Run one stage in a child process (``python -m lithiophilic.studies.runner run``)."""
+    pairs, results, log = _stage_files(stage, opts, out_dir)
+    cmd = [sys.executable, "-m", "lithiophilic.studies.runner"]
+    cmd += ["--data-dir", str(data_dir), "--results", str(results)]
+    cmd += ["--store", store] if store is not None else []
+    cmd += [str(x) for pair in pairs for x in pair]
+    t0 = time.perf_counter()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
+        _, wait_status, usage = os.wait4(proc.pid, 0)
+    return _stage_run(
+        stage,
+        pairs,
+        results,
+        log,
+        os.waitstatus_to_exitcode(wait_status),
+        wall_s=round(time.perf_counter() - t0, 1),
+        peak_rss_mib=round(usage.ru_maxrss / 1024, 1),
+    )
+
+
+def _run_stage_here(
+    stage: str, opts: Sequence[StudyOptions], *, out_dir: Path, store: JobStore, data_dir: Path
+) -> StageRun:
+    """Run one stage in this process (a store object cannot be handed to a child)."""
+    pairs, results, log = _stage_files(stage, opts, out_dir)
+    handler = logging.FileHandler(log, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    watched = logging.getLogger("lithiophilic")
+    level = watched.level
+    watched.addHandler(handler)
+    watched.setLevel(min(level or logging.INFO, logging.INFO))
+    t0 = time.perf_counter()
+    try:
+        code = run_saved(pairs, data_dir=data_dir, store=store, results_dir=results)
+    finally:
+        watched.removeHandler(handler)
+        watched.setLevel(level)
+        handler.close()
+    return _stage_run(
+        stage,
+        pairs,
+        results,
+        log,
+        code,
+        wall_s=round(time.perf_counter() - t0, 1),
+        peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    )
+
+
 def _setup_logging() -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -121,41 +293,23 @@ def _setup_logging() -> None:
         warnings.filterwarnings("ignore", category=category)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lithiophilic.studies.runner")
-    sub = parser.add_subparsers(dest="mode", required=True)
-    run = sub.add_parser("run", help="run studies from saved Options")
-    run.add_argument("pairs", nargs="+", metavar="STUDY OPTIONS", help="study name, options file")
-    run.add_argument("--results", type=Path, default=None, help="directory of the Results")
-    paper = sub.add_parser("paper", help="run the paper campaign from saved PaperOptions")
-    paper.add_argument("options", type=Path)
-    for p in (run, paper):
-        p.add_argument("--data-dir", type=Path, default=None)
-        p.add_argument("--store", default=None)
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``python -m lithiophilic.studies.runner run|paper ...``; return the status."""
-    args = _parser().parse_args(argv)
+    """Entry point: ``python -m lithiophilic.studies.runner STUDY OPTIONS.json ...``."""
+    parser = argparse.ArgumentParser(prog="python -m lithiophilic.studies.runner")
+    parser.add_argument(
+        "pairs", nargs="+", metavar="STUDY OPTIONS", help="study name, options file"
+    )
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--store", default=None)
+    parser.add_argument("--results", type=Path, default=None, help="directory of the Results")
+    args = parser.parse_args(argv)
     _setup_logging()
-    if args.mode == "run":
-        if len(args.pairs) % 2:
-            logger.error("give pairs of STUDY OPTIONS.json, got %s", args.pairs)
-            return EXIT_BAD_INPUT
-        it = iter(args.pairs)
-        pairs = [(name, Path(path)) for name, path in zip(it, it, strict=True)]
-        return run_saved(pairs, data_dir=args.data_dir, store=args.store, results_dir=args.results)
-    from lithiophilic.studies import paper
-
-    try:
-        options = paper.PaperOptions.load(args.options)
-    except LithiophilicError as exc:
-        logger.error("%s", exc)
+    if len(args.pairs) % 2:
+        logger.error("give pairs of STUDY OPTIONS.json, got %s", args.pairs)
         return EXIT_BAD_INPUT
-    report = paper.run(options, store=args.store, data_dir=args.data_dir)
-    logger.info("report: %s", report.paths.get("html"))
-    return 1 if report.failed else 0
+    it = iter(args.pairs)
+    pairs = [(name, Path(path)) for name, path in zip(it, it, strict=True)]
+    return run_saved(pairs, data_dir=args.data_dir, store=args.store, results_dir=args.results)
 
 
 if __name__ == "__main__":
