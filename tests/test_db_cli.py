@@ -25,6 +25,12 @@ def _dos_job(n: int) -> dict:
     }
 
 
+@job
+def _diverging_relaxation() -> dict:
+    msg = "relaxation did not converge in 3 steps"
+    raise RuntimeError(msg)
+
+
 @pytest.fixture
 def filled(tmp_path):
     data = tmp_path / "db"
@@ -98,3 +104,24 @@ def test_unknown_remote_project_store(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigurationError, match="jobflow-remote project 'nope'"):
         get_store(store="remote:nope")
+
+
+def test_db_show_of_a_failed_local_job_shows_its_state_and_traceback(tmp_path):
+    from lithiophilic.studies.base import run_flows_locally
+
+    data = tmp_path / "db"
+    store = get_store(data_dir=data)
+    relax = _diverging_relaxation()
+    flow = Flow([relax], output=relax.output, name="diverging")
+    failed = run_flows_locally({"diverging": flow}, store, data_dir=data)
+    uuid = flow.jobs[0].uuid
+    assert uuid in failed["diverging"]
+    res = CliRunner().invoke(app, ["db", "show", uuid, "--data-dir", str(data)])
+    assert res.exit_code == 0, res.output
+    record = json.loads(res.stdout)
+    assert record["uuid"] == uuid
+    assert record["state"] == "FAILED"
+    assert record["scheduler"] == "local"
+    assert "relaxation did not converge in 3 steps" in record["reason"]
+    assert "Traceback" in record["traceback"]
+    assert show_document(store, "no-such-uuid") is None

@@ -442,13 +442,36 @@ def status_summary(store: JobStore) -> dict[str, Any]:
 
 
 def show_document(store: JobStore, uuid: str, *, load: bool = False) -> dict[str, Any] | None:
-    """Return the newest stored document of job ``uuid`` (``load``: resolve additional-store blobs)."""
+    """Return the newest stored document of job ``uuid``, else its job-tracking record.
+
+    A job with no output (it failed locally, or is still queued or running on Slurm or
+    jobflow-remote) is shown by its record in the job-tracking collection: ``state``,
+    ``reason`` and, for a failed local job, the ``traceback``.
+
+    Parameters
+    ----------
+    store
+        The job store.
+    uuid
+        Job uuid (a jobflow-remote flow's uuid for its tracking record).
+    load
+        Resolve references to the additional stores (large arrays).
+
+    Returns
+    -------
+    dict or None
+        The output document, the tracking record, or None if the uuid is unknown to both.
+    """
     docs = list(store.query({"uuid": uuid}, sort={"index": -1}, limit=1, load=load))
-    if not docs:
+    if docs:
+        doc = docs[0]
+        doc.pop("_id", None)
+        return doc
+    record = get_tracking_store(store).query_one({"uuid": uuid})
+    if record is None:
         return None
-    doc = docs[0]
-    doc.pop("_id", None)
-    return doc
+    record.pop("_id", None)
+    return record
 
 
 def _flatten(prefix: str, value: Any, row: dict[str, Any]) -> None:

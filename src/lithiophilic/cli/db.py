@@ -12,9 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lithiophilic.cli.app import DataDirOpt, StoreOpt, app, console, out
-from lithiophilic.cli.common import (
-    fail,
-)
+from lithiophilic.cli.common import fail, open_store
 from lithiophilic.cli.surface import gamma_table
 from lithiophilic.errors import ConfigurationError, LithiophilicError
 
@@ -26,15 +24,6 @@ db_app = typer.Typer(help="Inspect and export the job database.", no_args_is_hel
 
 
 app.add_typer(db_app, name="db")
-
-
-def _open_store(data_dir: Path | None, store_opt: str | None) -> Any:
-    from lithiophilic.db import get_store
-
-    try:
-        return get_store(data_dir=data_dir, store=store_opt)
-    except LithiophilicError as exc:
-        fail(exc, 2)
 
 
 @db_app.command("status")
@@ -53,52 +42,43 @@ def db_status(
     store_opt: StoreOpt = None,
 ) -> None:
     """Show stored outputs per type and submitted jobs (Slurm, jobflow-remote) per state."""
-    from lithiophilic.db import describe_store, get_tracking_store, status_summary, tracked_jobs
-    from lithiophilic.hpc.slurm import refresh_states
+    from lithiophilic.db import describe_store
+    from lithiophilic.hpc.submit import job_status
 
-    store = _open_store(data_dir, store_opt)
-    tracking = get_tracking_store(store)
-    refresh_states(tracking)
-    if tracking.count({"scheduler": {"$regex": "^jobflow-remote:"}}):
-        from lithiophilic.hpc.remote import refresh_remote_states
-
-        try:
-            refresh_remote_states(tracking)
-        except Exception as exc:  # queue database unreachable: show the stored states
-            logger.warning("jobflow-remote states not refreshed: %s", type(exc).__name__)
-    summary = status_summary(store)
-    jobs = tracked_jobs(tracking, submission=submission)
+    store = open_store(data_dir, store_opt)
+    try:
+        status = job_status(store, submission=submission, remote=remote)
+    except LithiophilicError as exc:
+        fail(exc, 2)
     console.print(f"store: {describe_store(store)}")
-    table = Table("document type", "count", title="Stored outputs")
-    for k, v in sorted(summary["outputs"].items()):
-        table.add_row(k, str(v))
-    out.print(table)
-    out.print(f"calculations reused from the store: {summary['reused_calculations']}")
-    if jobs:
-        jt = Table("submission", "job", "slurm id", "state", "reason", title="Submitted jobs")
-        for j in jobs:
-            color = {"COMPLETED": "green", "FAILED": "red", "CANCELLED": "red"}.get(j["state"])
-            state = f"[{color}]{j['state']}[/]" if color else j["state"]
-            jt.add_row(
-                j.get("submission", ""),
-                escape(j.get("name", "")),
-                str(j.get("slurm_job_id", "")),
-                state,
-                escape(j.get("reason") or ""),
-            )
-        out.print(jt)
-    payload: dict[str, Any] = {**summary, "jobs": jobs}
+    _print_status(status)
     if remote:
-        from lithiophilic.hpc.remote import remote_job_states
-
-        try:
-            payload["remote_jobs"] = remote_job_states(remote)
-        except Exception as exc:  # unknown project, unreachable queue database
-            fail(ConfigurationError(f"--remote {remote}: {type(exc).__name__}: {exc}"), 2)
-        out.print(f"jobflow-remote {remote}: {payload['remote_jobs']}")
+        out.print(f"jobflow-remote {remote}: {status['remote_jobs']}")
     if json_file:
         json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps(payload, indent=1, default=str))
+        json_file.write_text(json.dumps(status, indent=1, default=str))
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    table = Table("document type", "count", title="Stored outputs")
+    for k, v in sorted(status["outputs"].items()):
+        table.add_row(k, str(v))
+    out.print(table)
+    out.print(f"calculations reused from the store: {status['reused_calculations']}")
+    if not status["jobs"]:
+        return
+    jt = Table("submission", "job", "slurm id", "state", "reason", title="Submitted jobs")
+    for j in status["jobs"]:
+        color = {"COMPLETED": "green", "FAILED": "red", "CANCELLED": "red"}.get(j["state"])
+        state = f"[{color}]{j['state']}[/]" if color else j["state"]
+        jt.add_row(
+            j.get("submission", ""),
+            escape(j.get("name", "")),
+            str(j.get("slurm_job_id", "")),
+            state,
+            escape(j.get("reason") or ""),
+        )
+    out.print(jt)
 
 
 @db_app.command("list")
@@ -113,7 +93,7 @@ def db_list(
     """List stored lithiophilic documents (uuid, type, material, calculator), newest last."""
     from lithiophilic.db import list_results
 
-    store = _open_store(data_dir, store_opt)
+    store = open_store(data_dir, store_opt)
     items = list_results(store, doc_type=doc_type)
     table = Table("uuid", "completed", "type", "material", "calculator", "job")
     for it in items[-limit:] if limit > 0 else items:
@@ -141,7 +121,7 @@ def db_show(
     """Print one stored document as JSON."""
     from lithiophilic.db import show_document
 
-    store = _open_store(data_dir, store_opt)
+    store = open_store(data_dir, store_opt)
     doc = show_document(store, uuid, load=load)
     if doc is None:
         fail(ConfigurationError(f"uuid: no stored document with uuid {uuid!r}"), 2)
@@ -161,7 +141,7 @@ def db_export(
     suffix = out_file.suffix.lower()
     if suffix not in (".json", ".csv"):
         fail(ConfigurationError(f"export: unsupported suffix {suffix!r}; use .json or .csv"), 2)
-    store = _open_store(data_dir, store_opt)
+    store = open_store(data_dir, store_opt)
     if suffix == ".csv":
         export_results_csv(store, out_file, doc_type=doc_type)
     else:
