@@ -1,0 +1,114 @@
+"""Every command keeps the parameters it had before issue 16 (names, options, defaults, kinds).
+
+``tests/data/cli/parameters_before_issue16.json`` was written before the refactor by the same
+extraction as :func:`snapshot` (one entry per command path, its parameters sorted by name).
+The only change allowed is a ``--quiet/-q`` flag on the long commands (progress bar off).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.main import get_command
+
+from lithiophilic.cli import app
+
+BEFORE = Path(__file__).parents[1] / "data" / "cli" / "parameters_before_issue16.json"
+
+#: Commands that run calculations (a progress bar): they may gain --quiet/-q.
+LONG_COMMANDS = {
+    "surface-energy",
+    "binding",
+    "pdos",
+    "md-aggregation",
+    "paper",
+    "dft-converge",
+    "aggregation analyze",
+    "potentials data",
+    "potentials fit",
+    "potentials validate",
+}
+
+QUIET = {
+    "default": False,
+    "is_flag": True,
+    "kind": "TyperOption",
+    "multiple": False,
+    "name": "quiet",
+    "opts": ["--quiet", "-q"],
+    "required": False,
+}
+
+
+def _walk(cmd: Any, path: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The extraction of the snapshot script, unchanged."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if hasattr(cmd, "commands"):
+        for name, sub in sorted(cmd.commands.items()):
+            out.update(_walk(sub, [*path, name]))
+    params = []
+    for p in cmd.params:
+        d = p.default
+        if callable(d):
+            d = "<callable>"
+        params.append(
+            {
+                "name": p.name,
+                "opts": sorted(p.opts + p.secondary_opts),
+                "kind": type(p).__name__,
+                "required": bool(p.required),
+                "multiple": bool(getattr(p, "multiple", False)),
+                "is_flag": bool(getattr(p, "is_flag", False)),
+                "default": d
+                if isinstance(d, str | int | float | bool | type(None) | list | tuple)
+                else str(d),
+            }
+        )
+    out[" ".join(path)] = sorted(params, key=lambda x: x["name"])
+    return out
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Return every command's parameters as the snapshot stores them (JSON round trip)."""
+    return json.loads(json.dumps(_walk(get_command(app), []), sort_keys=True, default=str))
+
+
+def _differences(before: dict[str, list], now: dict[str, list]) -> list[str]:
+    problems = []
+    for command in sorted(set(before) - set(now)):
+        problems.append(f"{command!r}: command removed")
+    for command in sorted(set(now) - set(before)):
+        problems.append(f"{command!r}: command added")
+    for command in sorted(set(before) & set(now)):
+        old = {p["name"]: p for p in before[command]}
+        new = {p["name"]: p for p in now[command]}
+        for name in sorted(set(old) - set(new)):
+            problems.append(f"{command!r}: parameter {name!r} removed")
+        for name in sorted(set(new) - set(old)):
+            if name == "quiet" and command in LONG_COMMANDS and new[name] == QUIET:
+                continue
+            problems.append(f"{command!r}: parameter {name!r} added: {new[name]}")
+        for name in sorted(set(old) & set(new)):
+            if old[name] != new[name]:
+                problems.append(f"{command!r} {name!r}: was {old[name]}, now {new[name]}")
+    return problems
+
+
+def test_every_command_keeps_its_parameters():
+    problems = _differences(json.loads(BEFORE.read_text()), snapshot())
+    for p in problems:
+        print(p)
+    assert not problems, f"{len(problems)} parameter change(s); see the printed list"
+
+
+def test_the_comparison_allows_only_quiet_on_long_commands():
+    before = {"paper": [], "db list": [{**QUIET, "name": "limit", "opts": ["--limit"]}]}
+    now = {"paper": [QUIET], "db list": [QUIET, {**QUIET, "name": "limit", "opts": ["--limit"]}]}
+    assert _differences(before, now) == [f"'db list': parameter 'quiet' added: {QUIET}"]
+    changed = {"paper": [{**QUIET, "default": True}]}
+    assert _differences({"paper": []}, changed) == [
+        f"'paper': parameter 'quiet' added: {changed['paper'][0]}"
+    ]
+    assert _differences({"paper": [], "x": []}, {"paper": []}) == ["'x': command removed"]
