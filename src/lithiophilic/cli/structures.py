@@ -10,9 +10,7 @@ from typing import Annotated
 import typer
 
 from lithiophilic.cli.app import app, console, out
-from lithiophilic.cli.common import (
-    fail,
-)
+from lithiophilic.cli.common import fail
 from lithiophilic.errors import ConfigurationError, LithiophilicError
 
 logger = logging.getLogger("lithiophilic")
@@ -40,33 +38,39 @@ def structures_build(
     ] = None,
 ) -> None:
     """Build a bulk structure and write it (CIF or extxyz); print its symmetry/SQS report."""
+    from ase.io import write
+
+    from lithiophilic.structures import make_bulk, symmetry_report
+
     try:
-        from ase.io import write
-
-        from lithiophilic.structures import make_bulk, symmetry_report
-
-        suffix = out_file.suffix.lower()
-        fmt = {".cif": "cif", ".extxyz": "extxyz", ".xyz": "extxyz"}.get(suffix)
-        if fmt is None:
-            msg = f"--out: unsupported suffix {suffix!r}; use .cif, .extxyz or .xyz"
-            raise ConfigurationError(msg)
+        fmt = _output_format(out_file)
         if lattice is not None and lattice not in ("fcc", "bcc", "hcp"):
             msg = f"--lattice: {lattice!r} is not one of fcc, bcc, hcp"
             raise ConfigurationError(msg)
         atoms = make_bulk(material, seed=seed, n_atoms=n_atoms, lattice=lattice)  # type: ignore[arg-type]
-        report = {
-            "material": material,
-            **symmetry_report(atoms),
-            "cell_formula": atoms.get_chemical_formula(),
-            "n_atoms": len(atoms),
-        }
-        if "sqs" in atoms.info:
-            report["sqs"] = atoms.info["sqs"]
-        clean = atoms.copy()
-        clean.info = {}
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        write(out_file, clean, format=fmt)
     except LithiophilicError as exc:
         fail(exc, 2)
+    report = {
+        "material": material,
+        **symmetry_report(atoms),
+        "cell_formula": atoms.get_chemical_formula(),
+        "n_atoms": len(atoms),
+    }
+    if "sqs" in atoms.info:
+        report["sqs"] = atoms.info["sqs"]
+    clean = atoms.copy()
+    clean.info = {}
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    write(out_file, clean, format=fmt)
     out.print_json(json.dumps(report, default=str))
     console.print(f"wrote {out_file}")
+
+
+def _output_format(out_file: Path) -> str:
+    """Return the ASE format of ``--out`` from its suffix (.cif, .extxyz, .xyz)."""
+    suffix = out_file.suffix.lower()
+    fmt = {".cif": "cif", ".extxyz": "extxyz", ".xyz": "extxyz"}.get(suffix)
+    if fmt is None:
+        msg = f"--out: unsupported suffix {suffix!r}; use .cif, .extxyz or .xyz"
+        raise ConfigurationError(msg)
+    return fmt
