@@ -1,11 +1,10 @@
-"""Helpers every command uses: parsing, failing with exit 2, running flows, writing JSON."""
+"""Helpers every command uses: parsing, failing with exit 2, the study-command registry, run_study."""
 
 from __future__ import annotations
 
 import inspect
 import json
 import logging
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,20 +53,15 @@ def fail(exc: BaseException, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-#: $LITHIOPHILIC_SQS_CACHE as the user set it (None: each command uses DATA_DIR/sqs-cache).
-_USER_SQS_CACHE = os.environ.get("LITHIOPHILIC_SQS_CACHE")
-
-
 def use_sqs_cache(data_dir: Path | None) -> None:
-    """Cache SQS searches in DATA_DIR/sqs-cache unless $LITHIOPHILIC_SQS_CACHE says otherwise.
+    """Cache SQS searches in DATA_DIR/sqs-cache (see :func:`lithiophilic.studies.base.use_sqs_cache`).
 
-    Set in the environment so that Slurm jobs submitted from here inherit it.
+    :func:`run_study` and ``submit`` already do it; commands need not call it.
     """
     from lithiophilic.db import get_data_dir
-    from lithiophilic.structures import SQS_CACHE_ENV
+    from lithiophilic.studies.base import use_sqs_cache as use_cache
 
-    if _USER_SQS_CACHE is None:
-        os.environ[SQS_CACHE_ENV] = str(get_data_dir(data_dir) / "sqs-cache")
+    use_cache(get_data_dir(data_dir))
 
 
 def finish(json_file: Path | None, payload: dict[str, Any], failed: dict[str, str]) -> None:
@@ -161,7 +155,9 @@ def run_study(
     """
     from lithiophilic.cli.progress import job_progress
     from lithiophilic.db import describe_store, get_data_dir
+    from lithiophilic.studies.base import use_sqs_cache as use_cache
 
+    use_cache(get_data_dir(data_dir))  # SQS searches while building the flows are cached there
     try:
         flows = study.build_flows(options)
     except (LithiophilicError, ValueError) as exc:
