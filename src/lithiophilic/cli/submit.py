@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -91,22 +90,20 @@ def parse_command_args(name: str, args: list[str]) -> dict[str, Any]:
     """
     group = typer.main.get_command(app)
     command = group.commands[name]  # type: ignore[attr-defined]
-    parent = click.Context(group, info_name="lithiophilic")
-    try:
+    parent = typer.Context(group, info_name="lithiophilic")
+    try:  # --help raises typer.Exit(0) after printing the help
         ctx = command.make_context(name, list(args), parent=parent)
-    except click.exceptions.Exit as exc:
-        raise typer.Exit(exc.exit_code) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise typer.Exit(exc.exit_code) from None
-    params = {}
-    for param in command.params:
-        if param.name in ctx.params:
-            params[param.name] = _as_typer_passes(param, ctx.params[param.name])
-    return params
+    except typer.TyperException as exc:  # click's usage errors (Typer's bundled click)
+        exc.show()  # type: ignore[attr-defined]
+        raise typer.Exit(exc.exit_code) from None  # type: ignore[attr-defined]
+    return {
+        param.name: _as_typer_passes(param, ctx.params[param.name])
+        for param in command.params
+        if param.name in ctx.params
+    }
 
 
-def _as_typer_passes(param: click.Parameter, value: Any) -> Any:
+def _as_typer_passes(param: Any, value: Any) -> Any:
     """Return a parsed value as Typer hands it to the command (repeatable: list or None)."""
     if value is None or not (param.multiple or param.nargs == -1):
         return value
