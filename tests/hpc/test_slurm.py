@@ -69,6 +69,38 @@ def test_submitted_flow_completes_and_its_results_are_in_the_database(
     assert rows[0]["uuid"] in listing.stdout
 
 
+def test_python_api_submits_a_study_to_slurm(local_slurm, tmp_path, monkeypatch):
+    """submit_study: the same Options a notebook runs locally, as Slurm jobs."""
+    from lithiophilic.db import get_store
+    from lithiophilic.hpc.slurm import SlurmResources
+    from lithiophilic.hpc.submit import submit_study
+    from lithiophilic.studies import surface
+    from lithiophilic.studies.queries import surface_energy_rows
+
+    env = cli_env(**local_slurm.env())
+    for key in ("PATH", "PYTHONPATH", "OMP_NUM_THREADS", *local_slurm.env()):
+        monkeypatch.setenv(key, env[key])
+    monkeypatch.setenv("LITHIOPHILIC_SQS_CACHE", str(tmp_path / "sqs"))
+    monkeypatch.delenv("LITHIOPHILIC_STORE", raising=False)
+    data_dir = tmp_path / "data"
+    options = surface.Options.quick(materials=["Cu"], calculator="emt", millers=[[1, 1, 1]])
+    records = submit_study(
+        surface,
+        options,
+        target=SlurmResources(partition="debug", time="00:10:00"),
+        data_dir=data_dir,
+    )
+    assert len(records) == 2  # bulk relaxation, then the slab fan-out
+    assert records[1]["depends_on"] == [records[0]["slurm_job_id"]]
+    assert records[0]["command"].startswith("lithiophilic.studies.surface: {")
+    jobs = _wait_final(data_dir, env, 240)
+    assert [j["state"] for j in jobs] == ["COMPLETED", "COMPLETED"], jobs
+    result = surface.collect(get_store(data_dir=data_dir), options)
+    assert result.complete
+    (row,) = surface_energy_rows(get_store(data_dir=data_dir))
+    assert 0.5 < row["gamma_relaxed_j_per_m2"] < 2.5  # EMT Cu(111)
+
+
 def test_missing_sbatch_is_a_clear_error_and_submits_nothing(tmp_path):
     env = cli_env(PATH=str(Path(sys.executable).parent))
     data_dir = tmp_path / "data"
