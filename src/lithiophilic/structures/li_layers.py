@@ -56,6 +56,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -67,13 +68,17 @@ from lithiophilic.structures._common import (
     element_counts,
     to_builtin,
 )
-from lithiophilic.structures._slab_tools import layer_indices, surface_area_a2
-from lithiophilic.structures.sites import (
-    check_surface_cell,
-    gauss_reduce_2d,
-    inplane_image_shifts,
-    inplane_mic,
+from lithiophilic.structures._li_overlayer import (
+    best_registry,
+    check_111,
+    lattice_points_in_cell,
+    nn_distances,
+    repeat_slab,
+    search_bcc110,
+    stacking_vector,
 )
+from lithiophilic.structures._slab_tools import layer_indices, surface_area_a2
+from lithiophilic.structures.site_geometry import check_surface_cell, inplane_mic
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -105,8 +110,6 @@ DEFAULT_LI_BCC_A_A = 3.44
 DEFAULT_MAX_STRAIN = 0.05
 #: Largest supercell index (of the slab cell) searched by the bcc110 construction.
 DEFAULT_MAX_CELLS = 12
-#: Registry scan: grid points per Li lattice vector.
-_REGISTRY_GRID = 24
 
 
 def bcc_li_nn_distance_a(li_bcc_a_a: float = DEFAULT_LI_BCC_A_A) -> float:
@@ -142,217 +145,166 @@ def lattice_mismatch(substrate_nn_distance_a: float, li_nn_distance_a: float) ->
     return (float(substrate_nn_distance_a) - float(li_nn_distance_a)) / float(li_nn_distance_a)
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _hnf_2d(n: int) -> list[np.ndarray]:
-    """All 2×2 lower-triangular Hermite normal forms of determinant ``n`` (row sublattices)."""
-    out = []
-    for a in range(1, n + 1):
-        if n % a:
-            continue
-        c = n // a
-        for b in range(c):
-            out.append(np.array([[a, 0], [b, c]]))
-    return out
-
-
-def _nn_distances(points: np.ndarray, cell2d: np.ndarray) -> np.ndarray:
-    """Shortest in-plane distance from each point to another point or a periodic image."""
-    diffs = points[None, :, :] - points[:, None, :]
-    shifts = inplane_image_shifts(cell2d, float(np.linalg.norm(cell2d, axis=1).max()))
-    best = np.full(len(points), np.inf)
-    for shift in shifts:
-        d = np.linalg.norm(diffs + shift, axis=2)
-        if not np.any(shift):
-            np.fill_diagonal(d, np.inf)
-        best = np.minimum(best, d.min(axis=1))
-    return best
-
-
-def _neighbor_counts(points: np.ndarray, cell2d: np.ndarray, radius_a: float) -> np.ndarray:
-    """Count the in-plane neighbours (images included) within ``radius_a`` of each point."""
-    diffs = points[None, :, :] - points[:, None, :]
-    counts = np.zeros(len(points), dtype=int)
-    for shift in inplane_image_shifts(cell2d, radius_a):
-        d = np.linalg.norm(diffs + shift, axis=2)
-        if not np.any(shift):
-            np.fill_diagonal(d, np.inf)
-        counts += (d < radius_a).sum(axis=1)
-    return counts
-
-
-def _check_111(slab: Atoms, top: np.ndarray, cell2d: np.ndarray, d_sub: float) -> None:
-    miller = slab.info.get("miller")
-    if miller is not None:
-        hkl = [abs(int(v)) for v in miller]
-        if not (len(hkl) == 3 and hkl[0] > 0 and hkl[0] == hkl[1] == hkl[2]):
-            msg = (
-                f"construction='pseudomorphic' needs an fcc(111) slab; this slab has "
-                f"miller={list(miller)} (allowed: (1, 1, 1) and its equivalents); use "
-                "construction='bcc110' for other facets"
-            )
-            raise ConfigurationError(msg)
-    counts = _neighbor_counts(slab.positions[top, :2], cell2d, 1.15 * d_sub)
-    if not np.all(counts == 6):
-        msg = (
-            "construction='pseudomorphic' needs a close-packed (111) top plane with six in-plane "
-            f"neighbours per atom; found {sorted(set(counts.tolist()))} neighbours"
-        )
-        raise ConfigurationError(msg)
-
-
-def _stacking_vector(slab: Atoms, top: np.ndarray, second: np.ndarray, d_sub: float) -> np.ndarray:
-    """In-plane vector from a top-plane atom to the fcc hollow next to it (averaged)."""
-    cell2d = np.asarray(slab.cell, dtype=float)[:2, :2]
-    pos = slab.positions
-    ref: np.ndarray | None = None
-    vectors = []
-    for i in top:
-        u = inplane_mic(pos[second, :2] - pos[i, :2], cell2d)
-        if ref is None:
-            ref = u[int(np.argmin(np.linalg.norm(u, axis=1)))]
-        vectors.append(u[int(np.argmin(np.linalg.norm(u - ref, axis=1)))])
-    s = -np.mean(vectors, axis=0)
-    r = d_sub / math.sqrt(3.0)
-    if abs(np.linalg.norm(s) - r) > 0.2 * r:
-        msg = (
-            "construction='pseudomorphic': the two top planes are not fcc(111)-stacked (the "
-            f"second-plane atoms are {np.linalg.norm(s):.2f} Å from below a top atom in-plane, "
-            f"expected {r:.2f} Å)"
-        )
-        raise ConfigurationError(msg)
-    return s
-
-
-def _match_bcc110(lattice: np.ndarray, ideal: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Best correspondence of a 2D lattice with the ideal Li(110) basis.
-
-    Returns the largest |principal strain|, the principal strains and the matched basis (rows,
-    corresponding to the ideal rows).
-    """
-    red = gauss_reduce_2d(lattice)
-    options: list[tuple[float, int, np.ndarray, np.ndarray]] = []
-    for first, second in ((0, 1), (1, 0)):
-        for s1 in (1.0, -1.0):
-            for s2 in (1.0, -1.0):
-                basis = np.array([s1 * red[first], s2 * red[second]])
-                m = np.linalg.solve(ideal, basis)
-                strains = np.linalg.svd(m, compute_uv=False) - 1.0
-                options.append(
-                    (float(np.max(np.abs(strains))), len(options), np.sort(strains), basis)
-                )
-    worst, _, strains, basis = min(options, key=lambda o: (o[0], o[1]))
-    return worst, strains, basis
-
-
-def _search_bcc110(
-    cell2d: np.ndarray, d_li: float, a_li: float, max_strain: float, max_cells: int
-) -> dict[str, Any]:
-    """Smallest supercell of ``cell2d`` in which a strained Li(110) lattice fits."""
-    theta = math.acos(-1.0 / 3.0)
-    ideal = np.array([[d_li, 0.0], [d_li * math.cos(theta), d_li * math.sin(theta)]])
-    area_li = a_li**2 / math.sqrt(2.0)
-    area0 = abs(float(np.linalg.det(cell2d)))
-    overall: dict[str, Any] | None = None
-    for m in range(1, max_cells + 1):
-        best_m: dict[str, Any] | None = None
-        for hs in _hnf_2d(m):
-            t = hs @ cell2d
-            reduced = gauss_reduce_2d(t)
-            if np.linalg.det(reduced) < 0:
-                reduced[1] = -reduced[1]
-            lengths = np.linalg.norm(reduced, axis=1)
-            aniso = abs(math.log(lengths[1] / lengths[0]))
-            n_ideal = m * area0 / area_li
-            lo = max(1, math.floor(n_ideal / (1 + max_strain) ** 2))
-            hi = max(lo, math.ceil(n_ideal / (1 - min(max_strain, 0.5)) ** 2))
-            for n in range(lo, hi + 1):
-                for hl in _hnf_2d(n):
-                    worst, strains, basis = _match_bcc110(np.linalg.solve(hl, reduced), ideal)
-                    key = (round(worst, 6), round(aniso, 6), abs(n - n_ideal))
-                    if best_m is None or key < best_m["key"]:
-                        best_m = {
-                            "key": key,
-                            "m": m,
-                            "n": n,
-                            "cell2d": reduced,
-                            "li_basis": basis,
-                            "strains": strains,
-                            "max_strain": worst,
-                        }
-        if best_m is None:
-            continue
-        if overall is None or best_m["max_strain"] < overall["max_strain"]:
-            overall = best_m
-        if best_m["max_strain"] <= max_strain + 1e-9:
-            return best_m
-    best_txt = (
-        "none"
-        if overall is None
-        else f"{overall['max_strain']:.3f} with {overall['m']} cell(s) and {overall['n']} Li"
-    )
-    msg = (
-        f"construction='bcc110': no supercell of up to max_cells={max_cells} slab cells holds a "
-        f"Li(110) layer with principal strains ≤ max_strain={max_strain} (best: {best_txt}); "
-        "raise max_strain or max_cells"
-    )
-    raise ConfigurationError(msg)
-
-
-def _lattice_points_in_cell(basis: np.ndarray, cell2d: np.ndarray, n: int) -> np.ndarray:
-    """Return the ``n`` points of the lattice spanned by ``basis`` inside the cell ``cell2d``."""
-    frac_basis = np.linalg.solve(cell2d.T, basis.T).T
-    span = int(np.ceil(2 * n)) + 2
-    found: list[np.ndarray] = []
-    for i in range(-span, span + 1):
-        for j in range(-span, span + 1):
-            f = i * frac_basis[0] + j * frac_basis[1]
-            f = f - np.floor(f + 1e-8)
-            if not any(np.allclose(f, g, atol=1e-6) for g in found):
-                found.append(f)
-            if len(found) == n:
-                return np.array(found) @ cell2d
-    msg = f"internal: found {len(found)} of {n} Li lattice points in the cell"  # pragma: no cover
-    raise ConfigurationError(msg)  # pragma: no cover
-
-
-def _repeat_slab(slab: Atoms, matrix2d: np.ndarray) -> tuple[Atoms, np.ndarray]:
-    """Repeat a slab with an integer in-plane matrix, rotate ``a`` onto +x, keep constraints.
-
-    Returns the new slab and the 2×2 rotation applied to in-plane vectors (``v @ rot.T``).
-    """
-    from ase.build import make_supercell
-    from ase.constraints import FixAtoms
-
-    fixed: set[int] = set()
-    for constraint in slab.constraints:
-        if isinstance(constraint, FixAtoms):
-            fixed.update(int(i) for i in constraint.get_indices())
-    work = slab.copy()
-    work.set_constraint()
-    work.new_array("_orig_index", np.arange(len(work)))
-    p = np.eye(3, dtype=int)
-    p[:2, :2] = matrix2d
-    big = make_supercell(work, p, wrap=True, order="atom-major")
-    cell = np.asarray(big.cell, dtype=float)
-    angle = -math.atan2(cell[0, 1], cell[0, 0])
-    rot = np.array(
-        [[math.cos(angle), -math.sin(angle), 0], [math.sin(angle), math.cos(angle), 0], [0, 0, 1]]
-    )
-    big.set_cell(cell @ rot.T, scale_atoms=False)
-    big.positions = big.positions @ rot.T
-    frac = big.get_scaled_positions(wrap=False)
-    frac[:, :2] -= np.floor(frac[:, :2] + 1e-9)
-    big.set_scaled_positions(frac)
-    orig = big.arrays.pop("_orig_index")
-    if fixed:
-        big.set_constraint(FixAtoms(mask=np.isin(orig, sorted(fixed))))
-    big.info = copy_atoms(slab).info
-    return big, rot[:2, :2]
-
-
 # --------------------------------------------------------------------------- main builder
+
+
+@dataclass
+class _Overlayer:
+    """Li layers of one construction: where they go and what describes them."""
+
+    substrate: Atoms
+    top: np.ndarray
+    layer_xy: list[np.ndarray]
+    h1: float
+    h: float
+    li_per_layer: int
+    imposed: list[float]
+    mismatch: float
+    area_per_li: float
+    strain_info: dict[str, Any] | None = None
+    matrix: np.ndarray = field(default_factory=lambda: np.eye(2, dtype=int))
+
+
+def _check_li_layer_arguments(
+    n_layers_li: int,
+    construction: str,
+    stacking: str,
+    li_bcc_a_a: float,
+    spacing_a: float | None,
+    max_strain: float,
+    max_cells: int,
+) -> None:
+    """Raise ConfigurationError for an argument of :func:`add_li_layers` out of its range."""
+    if (
+        isinstance(n_layers_li, bool)
+        or not isinstance(n_layers_li, int | np.integer)
+        or not 0 <= n_layers_li <= MAX_LI_LAYERS
+    ):
+        msg = f"n_layers_li={n_layers_li!r} must be an integer in the range 0–{MAX_LI_LAYERS}"
+        raise ConfigurationError(msg)
+    if construction not in CONSTRUCTIONS:
+        msg = f"construction={construction!r} is unknown; allowed: {', '.join(CONSTRUCTIONS)}"
+        raise ConfigurationError(msg)
+    if stacking not in STACKINGS:
+        msg = f"stacking={stacking!r} is unknown; allowed: {', '.join(STACKINGS)}"
+        raise ConfigurationError(msg)
+    if construction == "bcc110" and stacking != "continue":
+        msg = f"stacking={stacking!r} is not allowed with construction='bcc110' (bcc AB stacking); use 'continue'"
+        raise ConfigurationError(msg)
+    if not (np.isfinite(li_bcc_a_a) and 2.5 < li_bcc_a_a < 5.0):
+        msg = f"li_bcc_a_a={li_bcc_a_a!r} must be a bcc Li lattice constant in Å (2.5–5.0)"
+        raise ConfigurationError(msg)
+    if spacing_a is not None and not (np.isfinite(spacing_a) and spacing_a > 0.5):
+        msg = f"spacing_a={spacing_a!r} must be None or a layer spacing in Å (> 0.5)"
+        raise ConfigurationError(msg)
+    if not (np.isfinite(max_strain) and 0 < max_strain < 0.5):
+        msg = f"max_strain={max_strain!r} must be a strain between 0 and 0.5"
+        raise ConfigurationError(msg)
+    if not isinstance(max_cells, int | np.integer) or max_cells < 1:
+        msg = f"max_cells={max_cells!r} must be a positive integer"
+        raise ConfigurationError(msg)
+
+
+def _pseudomorphic_layers(
+    slab: Atoms,
+    labels: np.ndarray,
+    n_layers_li: int,
+    stacking: str,
+    spacing_a: float | None,
+    *,
+    d_sub: float,
+    d_li: float,
+    d_li_m: float,
+) -> _Overlayer:
+    """Return the pseudomorphic layers: one Li per surface atom, each layer in hollows."""
+    top = np.flatnonzero(labels == labels.max())
+    cell2d = np.asarray(slab.cell, dtype=float)[:2, :2]
+    check_111(slab, top, cell2d, d_sub)
+    if labels.max() < 1:
+        msg = "construction='pseudomorphic' needs a slab with at least two atomic planes"
+        raise ConfigurationError(msg)
+    second = np.flatnonzero(labels == labels.max() - 1)
+    s = stacking_vector(slab, top, second, d_sub)
+    substrate = copy_atoms(slab)
+    r = float(np.linalg.norm(s))
+    h1 = math.sqrt(d_li_m**2 - r**2) if spacing_a is None else float(spacing_a)
+    h = math.sqrt(d_li**2 - r**2) if spacing_a is None else float(spacing_a)
+    base_xy = substrate.positions[top, :2]
+    shifts = []
+    for k in range(1, n_layers_li + 1):
+        if stacking == "continue":
+            shifts.append(k * s)
+        else:
+            shifts.append(-s if k % 2 else np.zeros(2))
+    li_per_layer = len(top)
+    return _Overlayer(
+        substrate=substrate,
+        top=top,
+        layer_xy=[base_xy + sh for sh in shifts],
+        h1=h1,
+        h=h,
+        li_per_layer=li_per_layer,
+        imposed=[d_sub],
+        mismatch=lattice_mismatch(d_sub, d_li),
+        area_per_li=surface_area_a2(slab) / li_per_layer,
+    )
+
+
+def _bcc110_layers(
+    slab: Atoms,
+    n_layers_li: int,
+    spacing_a: float | None,
+    li_bcc_a_a: float,
+    max_strain: float,
+    max_cells: int,
+    layer_tol_a: float,
+    *,
+    d_li: float,
+    d_li_m: float,
+) -> _Overlayer:
+    """Return strained bcc Li(110) layers, AB-stacked, on the smallest fitting supercell."""
+    cell2d = np.asarray(slab.cell, dtype=float)[:2, :2]
+    found = search_bcc110(cell2d, d_li, li_bcc_a_a, max_strain, int(max_cells))
+    matrix = np.rint(np.linalg.solve(cell2d.T, found["cell2d"].T).T).astype(int)
+    if abs(round(float(np.linalg.det(matrix)))) == 1:
+        # Same lattice as the slab cell: keep the slab (and its frame) as it is.
+        substrate = copy_atoms(slab)
+        matrix = np.eye(2, dtype=int)
+        li_basis = found["li_basis"]
+    else:
+        substrate, rot2d = repeat_slab(slab, matrix)
+        li_basis = found["li_basis"] @ rot2d.T
+    new_cell2d = np.asarray(substrate.cell, dtype=float)[:2, :2]
+    sub_labels = layer_indices(substrate, layer_tol_a)
+    top_new = np.flatnonzero(sub_labels == sub_labels.max())
+    li_per_layer = int(found["n"])
+    points = lattice_points_in_cell(li_basis, new_cell2d, li_per_layer)
+    offset, h_reg = best_registry(
+        points, li_basis, substrate.positions[top_new, :2], new_cell2d, d_li_m
+    )
+    h1 = h_reg if spacing_a is None else float(spacing_a)
+    h = li_bcc_a_a / math.sqrt(2.0) if spacing_a is None else float(spacing_a)
+    ab = 0.5 * (li_basis[0] + li_basis[1])
+    layer_xy = [points + offset + (ab if k % 2 == 0 else 0.0) for k in range(1, n_layers_li + 1)]
+    imposed = [float(v) for v in np.linalg.norm(li_basis, axis=1)]
+    area_per_li = surface_area_a2(substrate) / li_per_layer
+    return _Overlayer(
+        substrate=substrate,
+        top=top_new,
+        layer_xy=layer_xy,
+        h1=h1,
+        h=h,
+        li_per_layer=li_per_layer,
+        imposed=imposed,
+        mismatch=lattice_mismatch(float(np.mean(imposed)), d_li),
+        area_per_li=area_per_li,
+        strain_info={
+            "principal": [float(v) for v in found["strains"]],
+            "max_abs": float(found["max_strain"]),
+            "areal": float(area_per_li / (li_bcc_a_a**2 / math.sqrt(2.0)) - 1.0),
+        },
+        matrix=matrix,
+    )
 
 
 def add_li_layers(
@@ -417,150 +369,58 @@ def add_li_layers(
         non-(111) slab with ``"pseudomorphic"``, bad spacing/lattice constant, or no bcc110
         cell within ``max_strain``/``max_cells``.
     """
-    if (
-        isinstance(n_layers_li, bool)
-        or not isinstance(n_layers_li, int | np.integer)
-        or not 0 <= n_layers_li <= MAX_LI_LAYERS
-    ):
-        msg = f"n_layers_li={n_layers_li!r} must be an integer in the range 0–{MAX_LI_LAYERS}"
-        raise ConfigurationError(msg)
-    if construction not in CONSTRUCTIONS:
-        msg = f"construction={construction!r} is unknown; allowed: {', '.join(CONSTRUCTIONS)}"
-        raise ConfigurationError(msg)
-    if stacking not in STACKINGS:
-        msg = f"stacking={stacking!r} is unknown; allowed: {', '.join(STACKINGS)}"
-        raise ConfigurationError(msg)
-    if construction == "bcc110" and stacking != "continue":
-        msg = f"stacking={stacking!r} is not allowed with construction='bcc110' (bcc AB stacking); use 'continue'"
-        raise ConfigurationError(msg)
-    if not (np.isfinite(li_bcc_a_a) and 2.5 < li_bcc_a_a < 5.0):
-        msg = f"li_bcc_a_a={li_bcc_a_a!r} must be a bcc Li lattice constant in Å (2.5–5.0)"
-        raise ConfigurationError(msg)
-    if spacing_a is not None and not (np.isfinite(spacing_a) and spacing_a > 0.5):
-        msg = f"spacing_a={spacing_a!r} must be None or a layer spacing in Å (> 0.5)"
-        raise ConfigurationError(msg)
-    if not (np.isfinite(max_strain) and 0 < max_strain < 0.5):
-        msg = f"max_strain={max_strain!r} must be a strain between 0 and 0.5"
-        raise ConfigurationError(msg)
-    if not isinstance(max_cells, int | np.integer) or max_cells < 1:
-        msg = f"max_cells={max_cells!r} must be a positive integer"
-        raise ConfigurationError(msg)
+    _check_li_layer_arguments(
+        n_layers_li, construction, stacking, li_bcc_a_a, spacing_a, max_strain, max_cells
+    )
     check_surface_cell(slab)
 
     d_li = bcc_li_nn_distance_a(li_bcc_a_a)
     labels = layer_indices(slab, layer_tol_a)
     top = np.flatnonzero(labels == labels.max())
     cell2d = np.asarray(slab.cell, dtype=float)[:2, :2]
-    d_sub = float(np.median(_nn_distances(slab.positions[top, :2], cell2d)))
+    d_sub = float(np.median(nn_distances(slab.positions[top, :2], cell2d)))
     d_li_m = 0.5 * (d_li + d_sub)
-    matrix = np.eye(2, dtype=int)
-    strain_info: dict[str, Any] | None = None
-
     if construction == "pseudomorphic":
-        _check_111(slab, top, cell2d, d_sub)
-        if labels.max() < 1:
-            msg = "construction='pseudomorphic' needs a slab with at least two atomic planes"
-            raise ConfigurationError(msg)
-        second = np.flatnonzero(labels == labels.max() - 1)
-        s = _stacking_vector(slab, top, second, d_sub)
-        substrate = copy_atoms(slab)
-        r = float(np.linalg.norm(s))
-        h1 = math.sqrt(d_li_m**2 - r**2) if spacing_a is None else float(spacing_a)
-        h = math.sqrt(d_li**2 - r**2) if spacing_a is None else float(spacing_a)
-        base_xy = substrate.positions[top, :2]
-        shifts = []
-        for k in range(1, n_layers_li + 1):
-            if stacking == "continue":
-                shifts.append(k * s)
-            else:
-                shifts.append(-s if k % 2 else np.zeros(2))
-        li_per_layer = len(top)
-        imposed = [d_sub]
-        mismatch = lattice_mismatch(d_sub, d_li)
-        area_per_li = surface_area_a2(slab) / li_per_layer
-        layer_xy = [base_xy + sh for sh in shifts]
-    else:
-        found = _search_bcc110(cell2d, d_li, li_bcc_a_a, max_strain, int(max_cells))
-        matrix = np.rint(np.linalg.solve(cell2d.T, found["cell2d"].T).T).astype(int)
-        if abs(round(float(np.linalg.det(matrix)))) == 1:
-            # Same lattice as the slab cell: keep the slab (and its frame) as it is.
-            substrate = copy_atoms(slab)
-            matrix = np.eye(2, dtype=int)
-            li_basis = found["li_basis"]
-        else:
-            substrate, rot2d = _repeat_slab(slab, matrix)
-            li_basis = found["li_basis"] @ rot2d.T
-        new_cell2d = np.asarray(substrate.cell, dtype=float)[:2, :2]
-        sub_labels = layer_indices(substrate, layer_tol_a)
-        top_new = np.flatnonzero(sub_labels == sub_labels.max())
-        li_per_layer = int(found["n"])
-        points = _lattice_points_in_cell(li_basis, new_cell2d, li_per_layer)
-        offset, h_reg = _best_registry(
-            points, li_basis, substrate.positions[top_new, :2], new_cell2d, d_li_m
+        layers = _pseudomorphic_layers(
+            slab, labels, n_layers_li, stacking, spacing_a, d_sub=d_sub, d_li=d_li, d_li_m=d_li_m
         )
-        h1 = h_reg if spacing_a is None else float(spacing_a)
-        h = li_bcc_a_a / math.sqrt(2.0) if spacing_a is None else float(spacing_a)
-        ab = 0.5 * (li_basis[0] + li_basis[1])
-        layer_xy = [
-            points + offset + (ab if k % 2 == 0 else 0.0) for k in range(1, n_layers_li + 1)
-        ]
-        imposed = [float(v) for v in np.linalg.norm(li_basis, axis=1)]
-        mismatch = lattice_mismatch(float(np.mean(imposed)), d_li)
-        area_per_li = surface_area_a2(substrate) / li_per_layer
-        strain_info = {
-            "principal": [float(v) for v in found["strains"]],
-            "max_abs": float(found["max_strain"]),
-            "areal": float(area_per_li / (li_bcc_a_a**2 / math.sqrt(2.0)) - 1.0),
-        }
-        top = top_new
-
+    else:
+        layers = _bcc110_layers(
+            slab,
+            n_layers_li,
+            spacing_a,
+            li_bcc_a_a,
+            max_strain,
+            max_cells,
+            layer_tol_a,
+            d_li=d_li,
+            d_li_m=d_li_m,
+        )
     return _assemble(
-        substrate,
+        layers.substrate,
         slab,
-        layer_xy,
-        top,
-        h1,
-        h,
+        layers.layer_xy,
+        layers.top,
+        layers.h1,
+        layers.h,
         info={
             "n_layers_li": int(n_layers_li),
             "construction": construction,
             "stacking": stacking,
-            "li_per_layer": int(li_per_layer),
+            "li_per_layer": int(layers.li_per_layer),
             "li_bcc_a_a": float(li_bcc_a_a),
             "bcc_li_nn_distance_a": d_li,
             "substrate_nn_distance_a": d_sub,
-            "li_nn_distance_a": imposed,
-            "lattice_mismatch": float(mismatch),
-            "strain": strain_info,
-            "area_per_li_a2": float(area_per_li),
-            "density_vs_bcc110": float((li_bcc_a_a**2 / math.sqrt(2.0)) / area_per_li),
-            "spacing_substrate_li_a": float(h1),
-            "spacing_li_li_a": float(h),
-            "substrate_supercell_matrix": matrix.tolist(),
+            "li_nn_distance_a": layers.imposed,
+            "lattice_mismatch": float(layers.mismatch),
+            "strain": layers.strain_info,
+            "area_per_li_a2": float(layers.area_per_li),
+            "density_vs_bcc110": float((li_bcc_a_a**2 / math.sqrt(2.0)) / layers.area_per_li),
+            "spacing_substrate_li_a": float(layers.h1),
+            "spacing_li_li_a": float(layers.h),
+            "substrate_supercell_matrix": layers.matrix.tolist(),
         },
     )
-
-
-def _best_registry(
-    points: np.ndarray,
-    li_basis: np.ndarray,
-    surface_xy: np.ndarray,
-    cell2d: np.ndarray,
-    d_li_m: float,
-) -> tuple[np.ndarray, float]:
-    """Offset of the Li layer (within one Li cell) that lets it sit lowest; and that height."""
-    grid = np.arange(_REGISTRY_GRID) / _REGISTRY_GRID
-    options: list[tuple[tuple[float, float, int], np.ndarray, float]] = []
-    for f1 in grid:
-        for f2 in grid:
-            offset = f1 * li_basis[0] + f2 * li_basis[1]
-            diff = (points + offset)[:, None, :] - surface_xy[None, :, :]
-            r = np.linalg.norm(inplane_mic(diff.reshape(-1, 2), cell2d), axis=1)
-            r_min = r.reshape(len(points), len(surface_xy)).min(axis=1)
-            h = float(np.sqrt(np.clip(d_li_m**2 - r_min**2, 0.0, None)).max())
-            options.append(((round(h, 4), -round(float(r_min.mean()), 4), len(options)), offset, h))
-    _, offset, h = min(options, key=lambda o: o[0])
-    return offset, h
 
 
 def _assemble(

@@ -31,6 +31,9 @@ Conventions (slabs as made by :func:`lithiophilic.structures.slabs.make_slabs`):
   inequivalent bridges (6 sites), Cu(100) 2×3 two. A 150-atom Cu0.64Zn0.36(111) SQS slab has no
   symmetry, so all 150 positions are sites; they fall into 17 chemical environments
   (``reduce_by_environment=True``).
+
+The in-plane geometry (minimum image, Gauss reduction) and the classification of a position
+live in :mod:`lithiophilic.structures.site_geometry`; its names are importable from here too.
 """
 
 from __future__ import annotations
@@ -45,6 +48,19 @@ import numpy as np
 
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.structures._common import DEFAULT_LAYER_TOL_A, cluster_heights, copy_atoms
+from lithiophilic.structures.site_geometry import (
+    SAME_POSITION_TOL_A,
+    SiteCandidate,
+    check_surface_cell,
+    classify_position,
+    gauss_reduce_2d,
+    inplane_image_shifts,
+    inplane_mic,
+    shortest_inplane_vector_a,
+    surface_atom_mask,
+    symmetry_orbits,
+    z_preserving_ops,
+)
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -58,10 +74,16 @@ __all__ = [
     "SITE_KINDS",
     "Site",
     "SiteKind",
+    "check_surface_cell",
     "classify_site_after_relaxation",
     "find_adsorption_sites",
+    "gauss_reduce_2d",
+    "inplane_image_shifts",
+    "inplane_mic",
     "lateral_supercell_for_spacing",
     "place_adsorbate",
+    "shortest_inplane_vector_a",
+    "surface_atom_mask",
 ]
 
 SiteKind = Literal["ontop", "bridge", "fcc", "hcp", "hollow3", "hollow4", "other"]
@@ -76,12 +98,6 @@ DEFAULT_MIN_IMAGE_DISTANCE_A = 7.0
 #: Smallest gap (Å) between the top atom and the periodic image of the bottom atom accepted by
 #: :func:`place_adsorbate`.
 MIN_VACUUM_ABOVE_A = 5.0
-#: Largest in-plane distance (Å) of an atom counted as "directly below" a site.
-_BELOW_TOL_A = 0.5
-#: Largest in-plane distance (Å) of an ontop site from its atom.
-_ONTOP_TOL_A = 0.3
-#: In-plane distance (Å) under which two sites are the same position.
-_SAME_POSITION_TOL_A = 0.1
 
 
 @dataclass(frozen=True)
@@ -133,80 +149,6 @@ class Site:
         data["neighbor_indices"] = list(self.neighbor_indices)
         data["equivalent_positions"] = [list(p) for p in self.equivalent_positions]
         return data
-
-
-# --------------------------------------------------------------------------- 2D helpers
-
-
-def check_surface_cell(slab: Atoms, name: str = "slab") -> None:
-    """Raise ConfigurationError unless ``a``, ``b`` lie in the xy plane and ``c`` has a z part."""
-    cell = np.asarray(slab.cell, dtype=float)
-    if slab.cell.rank != 3 or abs(cell[0, 2]) > 1e-6 or abs(cell[1, 2]) > 1e-6 or cell[2, 2] <= 0:
-        msg = (
-            f"{name}: the cell must have a and b in the xy plane and c pointing up (+z), as made "
-            f"by make_slabs; got cell {np.round(cell, 4).tolist()}"
-        )
-        raise ConfigurationError(msg)
-    if len(slab) == 0:
-        msg = f"{name} has no atoms"
-        raise ConfigurationError(msg)
-
-
-def gauss_reduce_2d(basis: np.ndarray) -> np.ndarray:
-    """Lagrange–Gauss reduction of a 2D lattice basis (rows); the first row is the shortest."""
-    u, v = np.array(basis[0], dtype=float), np.array(basis[1], dtype=float)
-    if u @ u > v @ v:
-        u, v = v, u
-    for _ in range(1000):
-        mu = round(float(u @ v) / float(u @ u))
-        w = v - mu * u
-        if mu == 0 or w @ w >= v @ v - 1e-12:
-            break
-        v = w
-        if u @ u > v @ v:
-            u, v = v, u
-    return np.array([u, v])
-
-
-def shortest_inplane_vector_a(cell2d: np.ndarray) -> float:
-    """Length (Å) of the shortest nonzero vector of the 2D lattice spanned by the rows."""
-    reduced = gauss_reduce_2d(np.asarray(cell2d, dtype=float)[:2, :2])
-    return float(np.linalg.norm(reduced[0]))
-
-
-def inplane_mic(vectors: np.ndarray, cell2d: np.ndarray) -> np.ndarray:
-    """Minimum-image versions of in-plane (x, y) difference vectors for a 2D cell (rows)."""
-    vec = np.atleast_2d(np.asarray(vectors, dtype=float))
-    cell2d = np.asarray(cell2d, dtype=float)[:2, :2]
-    reduced = gauss_reduce_2d(cell2d)
-    frac = np.linalg.solve(reduced.T, vec.T).T
-    frac -= np.round(frac)
-    base = frac @ reduced
-    best = base.copy()
-    best_d = np.linalg.norm(base, axis=1)
-    for i in (-1, 0, 1):
-        for j in (-1, 0, 1):
-            cand = base + i * reduced[0] + j * reduced[1]
-            d = np.linalg.norm(cand, axis=1)
-            better = d < best_d - 1e-12
-            best[better] = cand[better]
-            best_d[better] = d[better]
-    return best
-
-
-def inplane_image_shifts(cell2d: np.ndarray, radius_a: float) -> np.ndarray:
-    """In-plane lattice translations (x, y) that may bring an image within ``radius_a``."""
-    a, b = cell2d[0], cell2d[1]
-    area = abs(a[0] * b[1] - a[1] * b[0])
-    na = math.ceil(radius_a / (area / np.linalg.norm(b))) + 1
-    nb = math.ceil(radius_a / (area / np.linalg.norm(a))) + 1
-    return np.array([i * a + j * b for i in range(-na, na + 1) for j in range(-nb, nb + 1)])
-
-
-def surface_atom_mask(slab: Atoms, surface_height_a: float = 0.9) -> np.ndarray:
-    """Atoms within ``surface_height_a`` of the highest atom (AdsorbateSiteFinder's criterion)."""
-    z = slab.positions[:, 2]
-    return z >= z.max() - surface_height_a
 
 
 # --------------------------------------------------------------------------- supercell
@@ -293,115 +235,127 @@ def _check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
     return tuple(selected)
 
 
-@dataclass
-class _Candidate:
-    xy: np.ndarray
-    kind: str
-    neighbor_indices: tuple[int, ...]
-    below: int | None
+def _pymatgen_positions(work: Atoms, surface_height_a: float) -> dict[str, Any]:
+    """Return the candidate positions of pymatgen's ``AdsorbateSiteFinder``."""
+    from pymatgen.analysis.adsorption import AdsorbateSiteFinder
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    structure = AseAtomsAdaptor.get_structure(work)
+    finder = AdsorbateSiteFinder(structure, height=surface_height_a)
+    return finder.find_adsorption_sites(
+        distance=0.0,
+        symm_reduce=0,
+        near_reduce=1e-2,
+        positions=("ontop", "bridge", "hollow"),
+        no_obtuse_hollow=True,
+    )
 
 
-def _classify_position(
-    xy: np.ndarray,
-    slab: Atoms,
+def _subsurface_planes(
+    work: Atoms, surface_mask: np.ndarray, layer_tol_a: float
+) -> list[np.ndarray]:
+    """Return the indices of the (up to) two highest atomic planes below the surface atoms."""
+    sub_idx = np.flatnonzero(~surface_mask)
+    sub_planes: list[np.ndarray] = []
+    if len(sub_idx):
+        labels = cluster_heights(work.positions[sub_idx, 2], layer_tol_a)
+        top_label = int(labels.max())
+        sub_planes = [sub_idx[labels == top_label - r] for r in range(min(2, top_label + 1))]
+    return sub_planes
+
+
+def _candidates(
+    work: Atoms,
+    raw: dict[str, Any],
     surface_idx: np.ndarray,
     sub_planes: list[np.ndarray],
     neighbor_tol_a: float,
-) -> _Candidate:
-    """Decide the kind of the site at in-plane position ``xy`` (see module docstring)."""
-    cell2d = np.asarray(slab.cell, dtype=float)[:2, :2]
-    pos = slab.positions
-    # All periodic images matter: in a 1×1 cell the two atoms of a bridge are one atom.
-    d_mic = np.linalg.norm(inplane_mic(pos[surface_idx, :2] - xy, cell2d), axis=1)
-    shifts = inplane_image_shifts(cell2d, float(d_mic.min()) + neighbor_tol_a)
-    diff = pos[surface_idx, :2][None, :, :] + shifts[:, None, :] - xy
-    d_all = np.linalg.norm(diff, axis=2).ravel()
-    owner = np.tile(surface_idx, len(shifts))
-    d_min = float(d_all.min())
-    close = np.flatnonzero(d_all <= d_min + neighbor_tol_a)
-    neighbors = tuple(int(owner[i]) for i in close[np.argsort(d_all[close], kind="stable")])
-    n = len(neighbors)
-    below: int | None = None
-    plane_of_below: int | None = None
-    for rank, idx in enumerate(sub_planes):
-        if len(idx) == 0:
+) -> list[SiteCandidate]:
+    """Classify pymatgen's positions, wrapped into the cell, dropping repeated positions."""
+    cell2d = np.asarray(work.cell, dtype=float)[:2, :2]
+    candidates: list[SiteCandidate] = []
+    for key in ("ontop", "bridge", "hollow"):
+        for coords in raw[key]:
+            xy = np.asarray(coords, float)[:2]
+            frac = np.linalg.solve(cell2d.T, xy)
+            xy = (frac - np.floor(frac + 1e-9)) @ cell2d
+            if candidates:
+                prev = np.array([c.xy for c in candidates])
+                if np.linalg.norm(inplane_mic(prev - xy, cell2d), axis=1).min() < (
+                    SAME_POSITION_TOL_A
+                ):
+                    continue
+            candidates.append(classify_position(xy, work, surface_idx, sub_planes, neighbor_tol_a))
+    return candidates
+
+
+def _environment(
+    c: SiteCandidate, symbols: Sequence[str]
+) -> tuple[str, tuple[str, ...], str | None]:
+    """Return (kind, sorted neighbour symbols, symbol below) of a candidate."""
+    below = None if c.below is None else symbols[c.below]
+    return (c.kind, tuple(sorted(symbols[i] for i in c.neighbor_indices)), below)
+
+
+def _site_rows(
+    candidates: list[SiteCandidate],
+    orbits: list[list[int]],
+    selected: tuple[str, ...],
+    symbols: Sequence[str],
+    z_a: float,
+) -> list[dict[str, Any]]:
+    """Return one row per orbit of a selected kind, sorted by kind, neighbours, below, position."""
+    rows: list[dict[str, Any]] = []
+    for orbit in orbits:
+        rep = candidates[orbit[0]]
+        if rep.kind not in selected:
             continue
-        d = np.linalg.norm(inplane_mic(pos[idx, :2] - xy, cell2d), axis=1)
-        if d.min() < _BELOW_TOL_A:
-            below = int(idx[int(np.argmin(d))])
-            plane_of_below = rank
-            break
-    if n == 1 and d_min < _ONTOP_TOL_A:
-        kind = "ontop"
-        below = None
-    elif n == 2:
-        kind = "bridge"
-        below = None
-    elif n == 3:
-        if plane_of_below == 0:
-            kind = "hcp"
-        elif plane_of_below == 1:
-            kind = "fcc"
-        else:
-            kind, below = "hollow3", None
-    elif n == 4:
-        kind = "hollow4"
-        if plane_of_below != 0:
-            below = None
-    else:
-        kind = "other"
-        below = None
-    return _Candidate(xy=np.asarray(xy, float), kind=kind, neighbor_indices=neighbors, below=below)
-
-
-def _z_preserving_ops(slab: Atoms, symprec: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Fractional symmetry operations (R, t) of the slab that keep the surface normal."""
-    import spglib
-
-    cell = (
-        np.asarray(slab.cell).tolist(),
-        slab.get_scaled_positions().tolist(),
-        slab.numbers.tolist(),
+        kind, neighbors, below = _environment(rep, symbols)
+        order = np.argsort([symbols[i] for i in rep.neighbor_indices], kind="stable")
+        rows.append(
+            {
+                "kind": kind,
+                "neighbors": neighbors,
+                "neighbor_indices": tuple(rep.neighbor_indices[i] for i in order),
+                "below": below,
+                "multiplicity": len(orbit),
+                "positions": [
+                    (float(candidates[j].xy[0]), float(candidates[j].xy[1]), z_a) for j in orbit
+                ],
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            SITE_KINDS.index(r["kind"]),
+            r["neighbors"],
+            r["below"] or "",
+            round(r["positions"][0][1], 3),
+            round(r["positions"][0][0], 3),
+        )
     )
-    sym = spglib.get_symmetry(cell, symprec=symprec)
-    if sym is None:
-        return [(np.eye(3, dtype=int), np.zeros(3))]
-    ops = []
-    for rot, trans in zip(sym["rotations"], sym["translations"], strict=True):
-        if rot[2, 2] == 1 and rot[2, 0] == 0 and rot[2, 1] == 0:
-            tz = trans[2] - round(trans[2])
-            if abs(tz) * slab.cell[2, 2] < symprec:
-                ops.append((np.asarray(rot), np.asarray(trans, float)))
-    return ops
+    return rows
 
 
-def _orbits(
-    candidates: list[_Candidate], slab: Atoms, ops: list[tuple[np.ndarray, np.ndarray]]
-) -> list[list[int]]:
-    """Group candidate indices into symmetry orbits (in-plane positions, periodic)."""
-    cell = np.asarray(slab.cell, dtype=float)
-    cell2d = cell[:2, :2]
-    xy = np.array([c.xy for c in candidates])
-    frac = np.linalg.solve(cell2d.T, xy.T).T
-    assigned = np.full(len(candidates), -1)
-    orbits: list[list[int]] = []
-    for i in range(len(candidates)):
-        if assigned[i] >= 0:
-            continue
-        members = {i}
-        f3 = np.array([frac[i, 0], frac[i, 1], 0.0])
-        for rot, trans in ops:
-            g = rot @ f3 + trans
-            img_xy = g[:2] @ cell2d
-            d = np.linalg.norm(inplane_mic(xy - img_xy, cell2d), axis=1)
-            for j in np.flatnonzero(d < _SAME_POSITION_TOL_A):
-                if assigned[j] < 0 and candidates[j].kind == candidates[i].kind:
-                    members.add(int(j))
-        ordered = sorted(members)
-        for k in ordered:
-            assigned[k] = len(orbits)
-        orbits.append(ordered)
-    return orbits
+def _numbered_sites(rows: list[dict[str, Any]]) -> tuple[list[Site], dict[str, int]]:
+    """Return the sites labelled ``<kind>-<i>`` in row order and the number of sites per kind."""
+    counter: dict[str, int] = {}
+    sites = []
+    for r in rows:
+        i = counter.get(r["kind"], 0)
+        counter[r["kind"]] = i + 1
+        sites.append(
+            Site(
+                kind=r["kind"],
+                position=r["positions"][0],
+                label=f"{r['kind']}-{i}",
+                neighbors=r["neighbors"],
+                multiplicity=r["multiplicity"],
+                neighbor_indices=r["neighbor_indices"],
+                below=r["below"],
+                equivalent_positions=tuple(r["positions"]),
+            )
+        )
+    return sites, counter
 
 
 def find_adsorption_sites(
@@ -457,9 +411,6 @@ def find_adsorption_sites(
         For an unknown kind in ``kinds``, a cell that is not a slab cell, or a non-positive
         ``symprec``/``surface_height_a``.
     """
-    from pymatgen.analysis.adsorption import AdsorbateSiteFinder
-    from pymatgen.io.ase import AseAtomsAdaptor
-
     selected = _check_kinds(kinds)
     check_surface_cell(slab)
     for name, value in (("symprec", symprec), ("surface_height_a", surface_height_a)):
@@ -468,110 +419,27 @@ def find_adsorption_sites(
             raise ConfigurationError(msg)
     work = copy_atoms(slab)
     work.set_constraint()
-    structure = AseAtomsAdaptor.get_structure(work)
-    finder = AdsorbateSiteFinder(structure, height=surface_height_a)
-    raw = finder.find_adsorption_sites(
-        distance=0.0,
-        symm_reduce=0,
-        near_reduce=1e-2,
-        positions=("ontop", "bridge", "hollow"),
-        no_obtuse_hollow=True,
-    )
-
+    raw = _pymatgen_positions(work, surface_height_a)
     surface_mask = surface_atom_mask(work, surface_height_a)
     surface_idx = np.flatnonzero(surface_mask)
     z_top = float(work.positions[surface_idx, 2].mean())
-    sub_idx = np.flatnonzero(~surface_mask)
-    sub_planes: list[np.ndarray] = []
-    if len(sub_idx):
-        labels = cluster_heights(work.positions[sub_idx, 2], layer_tol_a)
-        top_label = int(labels.max())
-        sub_planes = [sub_idx[labels == top_label - r] for r in range(min(2, top_label + 1))]
-
-    cell2d = np.asarray(work.cell, dtype=float)[:2, :2]
-    candidates: list[_Candidate] = []
-    for key in ("ontop", "bridge", "hollow"):
-        for coords in raw[key]:
-            xy = np.asarray(coords, float)[:2]
-            frac = np.linalg.solve(cell2d.T, xy)
-            xy = (frac - np.floor(frac + 1e-9)) @ cell2d
-            if candidates:
-                prev = np.array([c.xy for c in candidates])
-                if np.linalg.norm(inplane_mic(prev - xy, cell2d), axis=1).min() < (
-                    _SAME_POSITION_TOL_A
-                ):
-                    continue
-            candidates.append(_classify_position(xy, work, surface_idx, sub_planes, neighbor_tol_a))
-
+    sub_planes = _subsurface_planes(work, surface_mask, layer_tol_a)
+    candidates = _candidates(work, raw, surface_idx, sub_planes, neighbor_tol_a)
     symbols = work.get_chemical_symbols()
-
-    def env(c: _Candidate) -> tuple[str, tuple[str, ...], str | None]:
-        below = None if c.below is None else symbols[c.below]
-        return (c.kind, tuple(sorted(symbols[i] for i in c.neighbor_indices)), below)
-
     if reduce_by_environment:
         groups: dict[tuple[str, tuple[str, ...], str | None], list[int]] = {}
         for i, c in enumerate(candidates):
-            groups.setdefault(env(c), []).append(i)
+            groups.setdefault(_environment(c, symbols), []).append(i)
         orbits = list(groups.values())
     else:
-        orbits = _orbits(candidates, work, _z_preserving_ops(work, symprec))
-
-    rows: list[dict[str, Any]] = []
-    for orbit in orbits:
-        rep = candidates[orbit[0]]
-        if rep.kind not in selected:
-            continue
-        kind, neighbors, below = env(rep)
-        order = np.argsort([symbols[i] for i in rep.neighbor_indices], kind="stable")
-        rows.append(
-            {
-                "kind": kind,
-                "neighbors": neighbors,
-                "neighbor_indices": tuple(rep.neighbor_indices[i] for i in order),
-                "below": below,
-                "multiplicity": len(orbit),
-                "positions": [
-                    (
-                        float(candidates[j].xy[0]),
-                        float(candidates[j].xy[1]),
-                        z_top + float(distance_a),
-                    )
-                    for j in orbit
-                ],
-            }
-        )
-    rows.sort(
-        key=lambda r: (
-            SITE_KINDS.index(r["kind"]),
-            r["neighbors"],
-            r["below"] or "",
-            round(r["positions"][0][1], 3),
-            round(r["positions"][0][0], 3),
-        )
-    )
-    counter: dict[str, int] = {}
-    sites = []
-    for r in rows:
-        i = counter.get(r["kind"], 0)
-        counter[r["kind"]] = i + 1
-        sites.append(
-            Site(
-                kind=r["kind"],
-                position=r["positions"][0],
-                label=f"{r['kind']}-{i}",
-                neighbors=r["neighbors"],
-                multiplicity=r["multiplicity"],
-                neighbor_indices=r["neighbor_indices"],
-                below=r["below"],
-                equivalent_positions=tuple(r["positions"]),
-            )
-        )
+        orbits = symmetry_orbits(candidates, work, z_preserving_ops(work, symprec))
+    rows = _site_rows(candidates, orbits, selected, symbols, z_top + float(distance_a))
+    sites, counter = _numbered_sites(rows)
     logger.info(
         "%d adsorption site(s) on %s: %s",
         len(sites),
         work.get_chemical_formula(),
-        {k: v for k, v in counter.items()},
+        counter,
     )
     return sites
 

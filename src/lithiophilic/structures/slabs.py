@@ -23,6 +23,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -121,6 +122,167 @@ def _choose_plane_count(
     return first_symmetric
 
 
+def _check_slab_arguments(
+    n_layers: int | None,
+    min_thickness_a: float | None,
+    n_fixed_layers: int,
+    fix: str,
+    supercell: tuple[int, int],
+    max_terminations: int | None,
+) -> float | None:
+    """Check the settings of :func:`make_slabs`; return ``min_thickness_a`` (defaulted)."""
+    if fix not in ("bottom", "center"):
+        msg = f"fix={fix!r} is not allowed; use 'bottom' or 'center'"
+        raise ConfigurationError(msg)
+    if n_layers is not None and min_thickness_a is not None:
+        msg = "give either n_layers or min_thickness_a, not both"
+        raise ConfigurationError(msg)
+    if n_layers is not None:
+        if not isinstance(n_layers, int | np.integer) or n_layers < 1:
+            msg = f"n_layers={n_layers!r} must be a positive integer (number of atomic planes)"
+            raise ConfigurationError(msg)
+        check_fixed(n_fixed_layers, int(n_layers), fix)
+    elif min_thickness_a is None:
+        min_thickness_a = DEFAULT_MIN_THICKNESS_A
+    if min_thickness_a is not None and not min_thickness_a > 0:
+        msg = f"min_thickness_a={min_thickness_a!r} must be a positive thickness in Å"
+        raise ConfigurationError(msg)
+    if len(tuple(supercell)) != 2 or not all(
+        isinstance(v, int | np.integer) and v >= 1 for v in supercell
+    ):
+        msg = f"supercell={supercell!r} must be two positive integers (n1, n2)"
+        raise ConfigurationError(msg)
+    if max_terminations is not None and max_terminations < 1:
+        msg = f"max_terminations={max_terminations!r} must be None or >= 1"
+        raise ConfigurationError(msg)
+    return min_thickness_a
+
+
+@dataclass
+class _Stack:
+    """A stack of whole stacking periods of the bulk in the slab frame, split into planes.
+
+    ``labels`` numbers the atomic plane of each atom (bottom up) and ``plane_z`` holds the
+    mean height of each plane; :meth:`build` cuts a slab of ``count`` planes from ``start``.
+    """
+
+    cell_r: np.ndarray
+    positions: np.ndarray
+    symbols: list[str]
+    labels: np.ndarray
+    plane_z: np.ndarray
+    period: float
+    planes_per_period: int
+    bulk_counts: dict[str, int]
+    vacuum_a: float
+    layer_tol_a: float
+    symprec: float
+
+    def build(self, start: int, count: int, **kwargs: Any) -> Atoms:
+        """Return the slab of planes ``start`` to ``start + count - 1`` (settings overridable)."""
+        mask = (self.labels >= start) & (self.labels < start + count)
+        symbols = [s for s, m in zip(self.symbols, mask, strict=True) if m]
+        settings: dict[str, Any] = {
+            "vacuum_a": self.vacuum_a,
+            "n_fixed_layers": 0,
+            "fix": "bottom",
+            "layer_tol_a": self.layer_tol_a,
+            "supercell": (1, 1),
+            "symprec": self.symprec,
+            "info": {},
+        }
+        settings.update(kwargs)
+        return finish_slab(
+            symbols, self.positions[mask], self.cell_r[0], self.cell_r[1], **settings
+        )
+
+
+def _oriented_stack(
+    bulk: Atoms,
+    hkl: tuple[int, int, int],
+    n_layers: int | None,
+    target_a: float,
+    *,
+    vacuum_a: float,
+    layer_tol_a: float,
+    symprec: float,
+) -> _Stack:
+    """Orient the bulk with (hkl) normal to +z and stack enough periods for any termination."""
+    prim, conv_cell = _bulk_to_primitive(bulk, symprec)
+    hkl_prim = miller_in_basis(hkl, conv_cell, np.asarray(prim.cell))
+    basis = surface_basis(np.asarray(prim.cell), hkl_prim)
+    cell_o = basis.matrix @ np.asarray(prim.cell)
+    rot = surface_frame(cell_o[0], basis.normal)
+    cell_r = cell_o @ rot.T
+    frac = np.linalg.solve(cell_o.T, prim.positions.T).T
+    frac -= np.floor(frac + 1e-9)
+    pos_r = frac @ cell_r
+    period = float(cell_r[2, 2])
+    ppp = planes_per_period(pos_r[:, 2], period, layer_tol_a)
+    # Plane count needed, per termination, is at most N0 + 2 periods; build a stack with margin.
+    if n_layers is not None:
+        n_max = int(n_layers) + 2 * ppp
+    else:
+        n_max = (math.ceil(target_a / period) + 3) * ppp
+    n_periods = n_max // ppp + 4
+    stack_pos = np.concatenate([pos_r + k * cell_r[2] for k in range(n_periods)])
+    labels = cluster_heights(stack_pos[:, 2], layer_tol_a)
+    return _Stack(
+        cell_r=cell_r,
+        positions=stack_pos,
+        symbols=prim.get_chemical_symbols() * n_periods,
+        labels=labels,
+        plane_z=np.array([stack_pos[labels == j, 2].mean() for j in range(labels.max() + 1)]),
+        period=period,
+        planes_per_period=ppp,
+        bulk_counts=element_counts(prim),
+        vacuum_a=vacuum_a,
+        layer_tol_a=layer_tol_a,
+        symprec=symprec,
+    )
+
+
+def _plane_count(
+    stack: _Stack,
+    s: int,
+    n_layers: int | None,
+    target_a: float,
+    *,
+    symmetric: bool,
+    what: str,
+) -> int:
+    """Planes of the slab of termination ``s`` (see :func:`make_slabs`); logs a polar fallback."""
+    ppp = stack.planes_per_period
+    start = ppp + s
+    if n_layers is not None:
+        n0 = fallback = int(n_layers)
+    else:
+        n0 = 1
+        while stack.plane_z[start + n0 - 1] - stack.plane_z[start] < target_a - 1e-9:
+            n0 += 1
+        fallback = math.ceil(n0 / ppp) * ppp
+    counts = list(range(n0, n0 + 2 * ppp)) if symmetric else [fallback]
+    chosen = _choose_plane_count(
+        functools.partial(stack.build, start),
+        counts,
+        fallback,
+        stack.bulk_counts,
+        require_symmetric=symmetric,
+    )
+    if chosen is None:
+        chosen = fallback
+        logger.warning(
+            "%s termination starting at plane %d: no symmetric slab with %d-%d planes; "
+            "returning the stoichiometric %d-plane slab (symmetric=False)",
+            what,
+            s,
+            counts[0],
+            counts[-1],
+            fallback,
+        )
+    return chosen
+
+
 def make_slabs(
     bulk: Atoms,
     miller: tuple[int, int, int],
@@ -199,77 +361,19 @@ def make_slabs(
     """
     hkl = validate_miller(miller)
     vacuum_a = validate_vacuum(vacuum_a)
-    if fix not in ("bottom", "center"):
-        msg = f"fix={fix!r} is not allowed; use 'bottom' or 'center'"
-        raise ConfigurationError(msg)
-    if n_layers is not None and min_thickness_a is not None:
-        msg = "give either n_layers or min_thickness_a, not both"
-        raise ConfigurationError(msg)
-    if n_layers is not None:
-        if not isinstance(n_layers, int | np.integer) or n_layers < 1:
-            msg = f"n_layers={n_layers!r} must be a positive integer (number of atomic planes)"
-            raise ConfigurationError(msg)
-        check_fixed(n_fixed_layers, int(n_layers), fix)
-    elif min_thickness_a is None:
-        min_thickness_a = DEFAULT_MIN_THICKNESS_A
-    if min_thickness_a is not None and not min_thickness_a > 0:
-        msg = f"min_thickness_a={min_thickness_a!r} must be a positive thickness in Å"
-        raise ConfigurationError(msg)
-    if len(tuple(supercell)) != 2 or not all(
-        isinstance(v, int | np.integer) and v >= 1 for v in supercell
-    ):
-        msg = f"supercell={supercell!r} must be two positive integers (n1, n2)"
-        raise ConfigurationError(msg)
-    if max_terminations is not None and max_terminations < 1:
-        msg = f"max_terminations={max_terminations!r} must be None or >= 1"
-        raise ConfigurationError(msg)
+    min_thickness_a = _check_slab_arguments(
+        n_layers, min_thickness_a, n_fixed_layers, fix, supercell, max_terminations
+    )
     if "sqs" in bulk.info:
         logger.warning(
             "make_slabs on an SQS: Miller indices refer to the SQS cell's own standard cell, not "
             "the parent lattice; use make_oriented_sqs + make_slab_from_oriented_bulk instead"
         )
-
-    prim, conv_cell = _bulk_to_primitive(bulk, symprec)
-    hkl_prim = miller_in_basis(hkl, conv_cell, np.asarray(prim.cell))
-    basis = surface_basis(np.asarray(prim.cell), hkl_prim)
-    cell_o = basis.matrix @ np.asarray(prim.cell)
-    rot = surface_frame(cell_o[0], basis.normal)
-    cell_r = cell_o @ rot.T
-    frac = np.linalg.solve(cell_o.T, prim.positions.T).T
-    frac -= np.floor(frac + 1e-9)
-    pos_r = frac @ cell_r
-    period = float(cell_r[2, 2])
-    ppp = planes_per_period(pos_r[:, 2], period, layer_tol_a)
-    bulk_counts = element_counts(prim)
-    symbols0 = prim.get_chemical_symbols()
-
-    # Plane count needed, per termination, is at most N0 + 2 periods; build a stack with margin.
     target_a = 0.0 if min_thickness_a is None else float(min_thickness_a)
-    if n_layers is not None:
-        n_max = int(n_layers) + 2 * ppp
-    else:
-        n_max = (math.ceil(target_a / period) + 3) * ppp
-    n_periods = n_max // ppp + 4
-    stack_pos = np.concatenate([pos_r + k * cell_r[2] for k in range(n_periods)])
-    stack_sym = symbols0 * n_periods
-    labels = cluster_heights(stack_pos[:, 2], layer_tol_a)
-    plane_z = np.array([stack_pos[labels == j, 2].mean() for j in range(labels.max() + 1)])
-
-    def build(start: int, count: int, **kwargs: Any) -> Atoms:
-        mask = (labels >= start) & (labels < start + count)
-        symbols = [s for s, m in zip(stack_sym, mask, strict=True) if m]
-        settings: dict[str, Any] = {
-            "vacuum_a": vacuum_a,
-            "n_fixed_layers": 0,
-            "fix": "bottom",
-            "layer_tol_a": layer_tol_a,
-            "supercell": (1, 1),
-            "symprec": symprec,
-            "info": {},
-        }
-        settings.update(kwargs)
-        return finish_slab(symbols, stack_pos[mask], cell_r[0], cell_r[1], **settings)
-
+    stack = _oriented_stack(
+        bulk, hkl, n_layers, target_a, vacuum_a=vacuum_a, layer_tol_a=layer_tol_a, symprec=symprec
+    )
+    ppp = stack.planes_per_period
     info_base: dict[str, Any] = {
         "miller": list(hkl),
         "bulk_formula": bulk_formula(bulk),
@@ -278,47 +382,22 @@ def make_slabs(
     if "material" in bulk.info:
         info_base["material"] = bulk.info["material"]
 
+    what = f"{info_base['bulk_formula']}{hkl}"
     slabs: list[Atoms] = []
     kept: list[Any] = []
     for s in range(ppp):
         start = ppp + s
-        if n_layers is not None:
-            n0 = fallback = int(n_layers)
-        else:
-            n0 = 1
-            while plane_z[start + n0 - 1] - plane_z[start] < target_a - 1e-9:
-                n0 += 1
-            fallback = math.ceil(n0 / ppp) * ppp
-        counts = list(range(n0, n0 + 2 * ppp)) if symmetric else [fallback]
-        chosen = _choose_plane_count(
-            functools.partial(build, start),
-            counts,
-            fallback,
-            bulk_counts,
-            require_symmetric=symmetric,
-        )
-        if chosen is None:
-            chosen = fallback
-            logger.warning(
-                "%s%s termination starting at plane %d: no symmetric slab with %d-%d planes; "
-                "returning the stoichiometric %d-plane slab (symmetric=False)",
-                info_base["bulk_formula"],
-                hkl,
-                s,
-                counts[0],
-                counts[-1],
-                fallback,
-            )
-        structure = as_structure(build(start, chosen))
+        chosen = _plane_count(stack, s, n_layers, target_a, symmetric=symmetric, what=what)
+        structure = as_structure(stack.build(start, chosen))
         if any(same_slab(structure, other) for other in kept):
             logger.debug("termination starting at plane %d duplicates an earlier one", s)
             continue
         kept.append(structure)
-        cut = 0.5 * (plane_z[start - 1] + plane_z[start])
+        cut = 0.5 * (stack.plane_z[start - 1] + stack.plane_z[start])
         info = dict(info_base)
-        info["shift"] = round(float(np.mod(cut, period) / period), 6)
+        info["shift"] = round(float(np.mod(cut, stack.period) / stack.period), 6)
         info["termination"] = len(slabs)
-        slab = build(
+        slab = stack.build(
             start,
             chosen,
             n_fixed_layers=n_fixed_layers,
@@ -326,7 +405,7 @@ def make_slabs(
             supercell=(int(supercell[0]), int(supercell[1])),
             info=info,
         )
-        slab.info["stoichiometric"] = is_stoichiometric(element_counts(slab), bulk_counts)
+        slab.info["stoichiometric"] = is_stoichiometric(element_counts(slab), stack.bulk_counts)
         slabs.append(slab)
         if max_terminations is not None and len(slabs) >= max_terminations:
             break
