@@ -2,7 +2,7 @@
 
 Reads ``atoms.json`` and ``input.json`` (task, settings, options) from RUN_DIR, runs the task
 on all ranks, and rank 0 writes ``result.json`` (``status`` ok / not_converged / failed) and
-``arrays.npz``.  Launched by :func:`lithiophilic.potentials.dft.gpaw._run_mpi`.
+``arrays.npz``.  Launched by :func:`lithiophilic.potentials.dft.gpaw_mpi.run_mpi`.
 """
 
 from __future__ import annotations

