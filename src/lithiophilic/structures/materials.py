@@ -343,86 +343,172 @@ def make_bulk(
         For an unknown material that is not a valid formula (the message lists the named
         materials), an inconsistent lattice or size, or an inexact SQS size.
     """
+    name, spec, composition = _resolve_material(material)
+    if spec is not None and spec.kind != "element":
+        return _make_named_compound(spec, seed=seed, n_atoms=n_atoms, a_a=a_a, lattice=lattice)
+    if len(composition) == 1:
+        return _make_element_bulk(
+            next(iter(composition)),
+            spec,
+            n_atoms=n_atoms,
+            a_a=a_a,
+            lattice=lattice,
+            c_over_a=c_over_a,
+        )
+    return _make_solid_solution(
+        name,
+        composition,
+        seed=seed,
+        n_atoms=n_atoms,
+        a_a=a_a,
+        lattice=lattice,
+        c_over_a=c_over_a,
+    )
+
+
+def _resolve_material(material: str) -> tuple[str, MaterialSpec | None, dict[str, float]]:
+    """Return the stripped name, the named material it denotes (or None) and its composition.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``material`` is not a string or not a valid formula (the message lists the named
+        materials).
+    """
     if not isinstance(material, str):
         msg = f"material must be a string, got {material!r}; named materials: {_named_list()}"
         raise ConfigurationError(msg)
     name = material.strip()
     spec = _find_named(name, None)
-    if spec is None:
-        try:
-            composition = parse_composition(name)
-        except ConfigurationError as exc:
-            msg = f"{exc}. Named materials: {_named_list()}"
-            raise ConfigurationError(msg) from exc
-        spec = _find_named(name, composition)
+    if spec is not None:
+        return name, spec, dict(spec.composition)
+    try:
+        composition = parse_composition(name)
+    except ConfigurationError as exc:
+        msg = f"{exc}. Named materials: {_named_list()}"
+        raise ConfigurationError(msg) from exc
+    return name, _find_named(name, composition), composition
+
+
+def _make_named_compound(
+    spec: MaterialSpec,
+    *,
+    seed: int,
+    n_atoms: int | None,
+    a_a: float | None,
+    lattice: str | None,
+) -> Atoms:
+    """Build a named ordered crystal (γ-brass) or named solid solution (SQS) of the registry."""
+    if lattice is not None and lattice != spec.lattice:
+        msg = f"lattice={lattice!r} conflicts with material {spec.name} ({spec.lattice})"
+        raise ConfigurationError(msg)
+    a_named = spec.a_a if a_a is None else float(a_a)
+    if spec.kind == "ordered":
+        atoms = make_gamma_brass(a_a=a_named)
+        _check_fixed_size(atoms, n_atoms, spec.name)
     else:
-        composition = dict(spec.composition)
+        atoms = make_sqs(spec.composition, lattice="fcc", a_a=a_named, n_atoms=n_atoms, seed=seed)
+    atoms.info.update(
+        {
+            "material": spec.name,
+            "lattice": spec.lattice,
+            "composition": dict(spec.composition),
+            "description": spec.description
+            if a_a is None
+            else f"{spec.description}; here a = {a_named:.4f} Å (given)",
+            "a_a": a_named,
+        }
+    )
+    return atoms
 
-    if spec is not None and spec.kind != "element":
-        if lattice is not None and lattice != spec.lattice:
-            msg = f"lattice={lattice!r} conflicts with material {spec.name} ({spec.lattice})"
-            raise ConfigurationError(msg)
-        a_named = spec.a_a if a_a is None else float(a_a)
-        if spec.kind == "ordered":
-            atoms = make_gamma_brass(a_a=a_named)
-            _check_fixed_size(atoms, n_atoms, spec.name)
-        else:
-            atoms = make_sqs(
-                spec.composition, lattice="fcc", a_a=a_named, n_atoms=n_atoms, seed=seed
-            )
-        atoms.info.update(
-            {
-                "material": spec.name,
-                "lattice": spec.lattice,
-                "composition": dict(spec.composition),
-                "description": spec.description
-                if a_a is None
-                else f"{spec.description}; here a = {a_named:.4f} Å (given)",
-                "a_a": a_named,
-            }
+
+def _make_element_bulk(
+    element: str,
+    spec: MaterialSpec | None,
+    *,
+    n_atoms: int | None,
+    a_a: float | None,
+    lattice: str | None,
+    c_over_a: float | None,
+) -> Atoms:
+    """Build a single element and set its ``info``.
+
+    A named element (``spec``) is built from its registry entry when ``lattice`` matches it,
+    otherwise from ASE's reference data (keeping the registry's volume per atom).
+    """
+    if spec is not None and (lattice is None or lattice == spec.lattice):
+        atoms, lat, a_use, description = _element_from_spec(
+            element, spec, a_a=a_a, c_over_a=c_over_a
         )
-        return atoms
-
-    a_use: float | None
-    if len(composition) == 1:
-        element = next(iter(composition))
-        use_spec = spec is not None and (lattice is None or lattice == spec.lattice)
-        if use_spec and spec is not None:
-            lat = spec.lattice
-            a_use = spec.a_a if a_a is None else float(a_a)
-            ca = spec.c_over_a if c_over_a is None else c_over_a
-            atoms, lat, a_use = _make_element(element, lattice=lat, a_a=a_use, c_over_a=ca)
-            description = spec.description if a_a is None else f"{lat} {element}, a = {a_use:.4f} Å"
-        else:
-            volume = None
-            if spec is not None:
-                ref = _make_element(
-                    element, lattice=spec.lattice, a_a=spec.a_a, c_over_a=spec.c_over_a
-                )
-                volume = ref[0].get_volume() / len(ref[0])
-            atoms, lat, a_use = _make_element(
-                element, lattice=lattice, a_a=a_a, c_over_a=c_over_a, volume_a3=volume
-            )
-            a_txt = f", a = {a_use:.4f} Å" if a_use is not None else ""
-            if a_a is not None:
-                source = "given a"
-            elif volume is None and _reference_lattice(element) == lat:
-                source = "ASE reference structure"
-            else:
-                source = "a from the reference volume per atom"
-            description = f"{lat} {element} ({source}{a_txt})"
-        _check_fixed_size(atoms, n_atoms, element)
-        atoms.info.update(
-            {
-                "material": element,
-                "lattice": lat,
-                "composition": {element: 1.0},
-                "description": description,
-                "a_a": None if a_use is None else float(a_use),
-            }
+    else:
+        atoms, lat, a_use, description = _element_from_reference(
+            element, spec, lattice=lattice, a_a=a_a, c_over_a=c_over_a
         )
-        return atoms
+    _check_fixed_size(atoms, n_atoms, element)
+    atoms.info.update(
+        {
+            "material": element,
+            "lattice": lat,
+            "composition": {element: 1.0},
+            "description": description,
+            "a_a": None if a_use is None else float(a_use),
+        }
+    )
+    return atoms
 
+
+def _element_from_spec(
+    element: str, spec: MaterialSpec, *, a_a: float | None, c_over_a: float | None
+) -> tuple[Atoms, str, float | None, str]:
+    """Build a named element in its registry lattice; returns (atoms, lattice, a, description)."""
+    a_use: float | None = spec.a_a if a_a is None else float(a_a)
+    ca = spec.c_over_a if c_over_a is None else c_over_a
+    atoms, lat, a_use = _make_element(element, lattice=spec.lattice, a_a=a_use, c_over_a=ca)
+    description = spec.description if a_a is None else f"{lat} {element}, a = {a_use:.4f} Å"
+    return atoms, lat, a_use, description
+
+
+def _element_from_reference(
+    element: str,
+    spec: MaterialSpec | None,
+    *,
+    lattice: str | None,
+    a_a: float | None,
+    c_over_a: float | None,
+) -> tuple[Atoms, str, float | None, str]:
+    """Build an element in ``lattice`` (default: its ASE reference structure).
+
+    A named element (``spec``) keeps its registry volume per atom in another lattice.
+    Returns (atoms, lattice, a in Å or None, description).
+    """
+    volume = None
+    if spec is not None:
+        ref = _make_element(element, lattice=spec.lattice, a_a=spec.a_a, c_over_a=spec.c_over_a)
+        volume = ref[0].get_volume() / len(ref[0])
+    atoms, lat, a_use = _make_element(
+        element, lattice=lattice, a_a=a_a, c_over_a=c_over_a, volume_a3=volume
+    )
+    a_txt = f", a = {a_use:.4f} Å" if a_use is not None else ""
+    if a_a is not None:
+        source = "given a"
+    elif volume is None and _reference_lattice(element) == lat:
+        source = "ASE reference structure"
+    else:
+        source = "a from the reference volume per atom"
+    return atoms, lat, a_use, f"{lat} {element} ({source}{a_txt})"
+
+
+def _make_solid_solution(
+    name: str,
+    composition: Mapping[str, float],
+    *,
+    seed: int,
+    n_atoms: int | None,
+    a_a: float | None,
+    lattice: Literal["fcc", "bcc", "hcp"] | None,
+    c_over_a: float | None,
+) -> Atoms:
+    """Build an unnamed solid solution as an SQS, ``a`` from Vegard's law unless given."""
     lat = lattice or "fcc"
     if lat == "hcp" and c_over_a is None:
         c_over_a = IDEAL_C_OVER_A

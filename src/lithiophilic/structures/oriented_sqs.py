@@ -16,6 +16,7 @@ import numpy as np
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.structures._common import DEFAULT_LAYER_TOL_A, to_builtin, validate_miller
 from lithiophilic.structures._lattice import (
+    SurfaceBasis,
     miller_in_basis,
     shortest_vector_a,
     surface_basis,
@@ -150,68 +151,32 @@ def make_oriented_sqs(
         For a bad composition or Miller index, ``n_layers`` not a multiple of the stacking
         period, or a cell size that cannot hold the composition.
     """
-    from ase.build import make_supercell
-
     comp = check_composition(composition)
     hkl = validate_miller(miller)
     cs, prim, cutoffs = cluster_space(
         lattice, sorted(comp), a_a=a_a, cutoffs_a=cutoffs_a, c_over_a=c_over_a
     )
-    conv = _conventional_cell(lattice, prim, a_a)
-    hkl_prim = miller_in_basis(hkl, conv, np.asarray(prim.cell))
-    basis = surface_basis(np.asarray(prim.cell), hkl_prim)
-    if basis.perp_repeat is None or basis.perp_row is None:
-        msg = f"miller={hkl} of {lattice} has no lattice vector perpendicular to the planes"
-        raise ConfigurationError(msg)
-    per_period = _layers_per_period(prim, basis.matrix, basis.normal, layer_tol_a)
-    repeat = basis.perp_repeat * per_period
-    if not isinstance(n_layers, int | np.integer) or n_layers < 1 or n_layers % repeat:
-        msg = (
-            f"n_layers={n_layers!r} must be a positive multiple of {repeat} for {lattice}{hkl}: "
-            f"the stacking repeats every {repeat} atomic planes (allowed: {repeat}, {2 * repeat}, "
-            f"{3 * repeat}, ...)"
-        )
-        raise ConfigurationError(msg)
+    basis, perp_row, perp_repeat, per_period = _oriented_basis(lattice, prim, a_a, hkl, layer_tol_a)
+    repeat = perp_repeat * per_period
+    _check_n_layers(n_layers, repeat, lattice, hkl)
     atoms_per_layer = len(prim) // per_period
     cell = np.asarray(prim.cell)
     v1, v2 = basis.matrix[0] @ cell, basis.matrix[1] @ cell
-    if lateral_size is None:
-        n1, n2 = _choose_lateral(comp, atoms_per_layer, n_layers, v1, v2)
-    else:
-        n1, n2 = (int(v) for v in lateral_size)
-        if n1 < 1 or n2 < 1:
-            msg = f"lateral_size={lateral_size!r} must be two positive integers"
-            raise ConfigurationError(msg)
+    n1, n2 = _lateral_repeats(lateral_size, comp, atoms_per_layer, n_layers, v1, v2)
     n_atoms = n1 * n2 * n_layers * atoms_per_layer
     check_exact(
         comp, n_atoms, n1 * n2 * repeat * atoms_per_layer, "n_atoms (lateral_size × n_layers)"
     )
 
     matrix = np.array(
-        [n1 * basis.matrix[0], n2 * basis.matrix[1], (n_layers // repeat) * basis.perp_row],
-        dtype=int,
+        [n1 * basis.matrix[0], n2 * basis.matrix[1], (n_layers // repeat) * perp_row], dtype=int
     )
-    supercell = make_supercell(prim, matrix, wrap=True)
-    if len(supercell) != n_atoms:  # pragma: no cover - guaranteed by construction
-        msg = f"internal error: oriented cell has {len(supercell)} atoms, expected {n_atoms}"
-        raise ConfigurationError(msg)
+    supercell = _oriented_supercell(prim, matrix, n_atoms)
     steps = default_n_steps(n_atoms) if n_steps is None else int(n_steps)
     best = run_annealing(cs, [supercell], comp, seed=seed, n_steps=steps)
     report = correlation_report(cs, best, comp)
 
-    rot = surface_frame(v1, basis.normal)
-    atoms = best.copy()
-    atoms.info.clear()
-    atoms.set_cell(np.asarray(best.cell) @ rot.T, scale_atoms=True)
-    atoms.cell[2] = [0.0, 0.0, float(np.linalg.norm(atoms.cell[2]))]
-    atoms.cell[0, 1:] = 0.0
-    atoms.cell[1, 2] = 0.0
-    atoms.set_scaled_positions(best.get_scaled_positions(wrap=True))
-    atoms.wrap(eps=1e-6)
-    order = np.lexsort(
-        (atoms.positions[:, 1], atoms.positions[:, 0], np.round(atoms.positions[:, 2], 3))
-    )
-    atoms = atoms[order]
+    atoms = _in_surface_frame(best, v1, basis.normal)
     report.update(
         {
             "seed": int(seed),
@@ -247,3 +212,92 @@ def make_oriented_sqs(
         report["max_abs_delta_pair"],
     )
     return atoms
+
+
+def _oriented_basis(
+    lattice: Lattice, prim: Atoms, a_a: float, hkl: tuple[int, int, int], layer_tol_a: float
+) -> tuple[SurfaceBasis, np.ndarray, int, int]:
+    """Return the surface basis of (hkl) in ``prim`` and its stacking.
+
+    Returns
+    -------
+    tuple
+        ``(basis, perp_row, perp_repeat, planes_per_period)``: the basis; the integer row (in
+        ``prim``'s basis) of the shortest lattice vector perpendicular to the planes and the
+        number of interplanar periods it spans (3 for fcc(111), 2 for fcc(100)); the atomic
+        planes in one period.
+
+    Raises
+    ------
+    ConfigurationError
+        If no lattice vector of ``prim`` is perpendicular to the (hkl) planes.
+    """
+    conv = _conventional_cell(lattice, prim, a_a)
+    hkl_prim = miller_in_basis(hkl, conv, np.asarray(prim.cell))
+    basis = surface_basis(np.asarray(prim.cell), hkl_prim)
+    if basis.perp_repeat is None or basis.perp_row is None:
+        msg = f"miller={hkl} of {lattice} has no lattice vector perpendicular to the planes"
+        raise ConfigurationError(msg)
+    per_period = _layers_per_period(prim, basis.matrix, basis.normal, layer_tol_a)
+    return basis, basis.perp_row, basis.perp_repeat, per_period
+
+
+def _check_n_layers(n_layers: int, repeat: int, lattice: Lattice, hkl: tuple[int, ...]) -> None:
+    """Raise unless ``n_layers`` is a positive multiple of the stacking repeat ``repeat``."""
+    if not isinstance(n_layers, int | np.integer) or n_layers < 1 or n_layers % repeat:
+        msg = (
+            f"n_layers={n_layers!r} must be a positive multiple of {repeat} for {lattice}{hkl}: "
+            f"the stacking repeats every {repeat} atomic planes (allowed: {repeat}, {2 * repeat}, "
+            f"{3 * repeat}, ...)"
+        )
+        raise ConfigurationError(msg)
+
+
+def _lateral_repeats(
+    lateral_size: tuple[int, int] | None,
+    comp: Mapping[str, float],
+    atoms_per_layer: int,
+    n_layers: int,
+    v1: np.ndarray,
+    v2: np.ndarray,
+) -> tuple[int, int]:
+    """Return (n1, n2): ``lateral_size`` checked, or the cell of :func:`_choose_lateral`."""
+    if lateral_size is None:
+        return _choose_lateral(comp, atoms_per_layer, n_layers, v1, v2)
+    n1, n2 = (int(v) for v in lateral_size)
+    if n1 < 1 or n2 < 1:
+        msg = f"lateral_size={lateral_size!r} must be two positive integers"
+        raise ConfigurationError(msg)
+    return n1, n2
+
+
+def _oriented_supercell(prim: Atoms, matrix: np.ndarray, n_atoms: int) -> Atoms:
+    """Return the undecorated oriented cell ``matrix`` × ``prim`` (``n_atoms`` atoms)."""
+    from ase.build import make_supercell
+
+    supercell = make_supercell(prim, matrix, wrap=True)
+    if len(supercell) != n_atoms:  # pragma: no cover - guaranteed by construction
+        msg = f"internal error: oriented cell has {len(supercell)} atoms, expected {n_atoms}"
+        raise ConfigurationError(msg)
+    return supercell
+
+
+def _in_surface_frame(best: Atoms, v1: np.ndarray, normal: np.ndarray) -> Atoms:
+    """Rotate ``best`` so ``a`` is along +x and ``c`` along +z; sort atoms by plane, x, y.
+
+    ``info`` is cleared; the cell is cleaned of rounding noise (``a`` on x, ``b`` in the
+    xy-plane, ``c`` on z) and the atoms are wrapped into it.
+    """
+    rot = surface_frame(v1, normal)
+    atoms = best.copy()
+    atoms.info.clear()
+    atoms.set_cell(np.asarray(best.cell) @ rot.T, scale_atoms=True)
+    atoms.cell[2] = [0.0, 0.0, float(np.linalg.norm(atoms.cell[2]))]
+    atoms.cell[0, 1:] = 0.0
+    atoms.cell[1, 2] = 0.0
+    atoms.set_scaled_positions(best.get_scaled_positions(wrap=True))
+    atoms.wrap(eps=1e-6)
+    order = np.lexsort(
+        (atoms.positions[:, 1], atoms.positions[:, 0], np.round(atoms.positions[:, 2], 3))
+    )
+    return atoms[order]
