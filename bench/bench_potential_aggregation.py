@@ -25,8 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from lithiophilic.defaults import PAPER_MD_MATERIALS
+
 RESULTS = Path(__file__).resolve().parent / "results"
-SURFACES = ("Cu", "Cu0.64Zn0.36")
+SURFACES = PAPER_MD_MATERIALS
 
 
 def run(potential: str, args: argparse.Namespace, work: Path) -> dict:

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lithiophilic.defaults import PAPER_MATERIALS
+
 ROOT = Path(__file__).resolve().parents[1]
 EXE = ROOT / ".venv" / "bin" / "lithiophilic"
 
@@ -59,7 +61,7 @@ def run_one(material: str, calculator: str, extra: list[str], data_dir: Path) ->
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calculator", default="sevenn")
-    parser.add_argument("--materials", nargs="*", default=["Cu", "Cu5Zn8", "Cu0.64Zn0.36"])
+    parser.add_argument("--materials", nargs="*", default=list(PAPER_MATERIALS))
     parser.add_argument("--quick", action="store_true", help="thin slabs, one SQS sample")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "surface_energy.json"))
     args = parser.parse_args()
