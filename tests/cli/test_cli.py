@@ -243,47 +243,8 @@ def test_paper_failed_stage_still_writes_report(tmp_path):
     assert not _db_has_results(tmp_path / "data")
 
 
-def test_paper_dft_ranks_from_option_slurm_or_cores(tmp_path, monkeypatch):
-    from lithiophilic.workflows.paper import PaperCampaign
-
-    def pdos_args(**kw: object) -> list[str]:
-        (stage,) = PaperCampaign(out_dir=tmp_path, quick=True, stages=["pdos"], **kw).stage_list()  # type: ignore[arg-type]
-        return stage.args
-
-    def value(args: list[str], option: str) -> str:
-        return args[args.index(option) + 1]
-
-    monkeypatch.delenv("SLURM_NTASKS", raising=False)
-    assert value(pdos_args(), "--nprocs") == str(os.cpu_count())
-    assert value(pdos_args(), "--relax-max-atoms") == "1"
-    monkeypatch.setenv("SLURM_NTASKS", "8")
-    assert value(pdos_args(), "--nprocs") == "8"
-    assert value(pdos_args(nprocs=3), "--nprocs") == "3"
+def test_paper_bad_nprocs_exits_2(tmp_path):
+    # the stages' presets, ranks and materials: tests/studies/test_paper.py
     res = runner.invoke(app, ["paper", "--nprocs", "0", "--out", str(tmp_path / "r")])
     assert res.exit_code == 2
     assert "nprocs" in res.output
-
-
-def test_paper_stage_commands_full_pdos_settings_and_materials(tmp_path):
-    from lithiophilic.workflows.paper import PAPER_PDOS_SETTINGS, PaperCampaign
-
-    def args(**kw: object) -> dict[str, list[str]]:
-        return {s.name: s.args for s in PaperCampaign(out_dir=tmp_path, **kw).stage_list()}  # type: ignore[arg-type]
-
-    full, quick = args(), args(quick=True)
-    pdos = " ".join(full["pdos"])
-    assert " ".join(PAPER_PDOS_SETTINGS) in pdos and "--quick" not in pdos
-    assert "--dos-kpt-density" not in quick["pdos"] and "--quick" in quick["pdos"]
-    assert "--material" not in full["surface"]  # each command's default materials
-    assert full["md"].count("--material") == 2
-    cut = full["md"][full["md"].index("--cutoff") + 1]  # surfaces compared at one cutoff
-    assert float(cut) == pytest.approx(3.3)
-    # the full MD runs on the campaign's ranks; the quick MD (small slabs) on one
-    assert full["md"][full["md"].index("--n-mpi") + 1] == str(os.cpu_count())
-    three = args(nprocs=3)["md"]
-    assert three[three.index("--n-mpi") + 1] == "3"
-    assert "--n-mpi" not in quick["md"] and "--quick" in quick["md"]
-    chosen = args(materials=["Cu", "CuAg"], stages=["surface", "md"])
-    for st in ("surface", "md"):
-        given = [chosen[st][i + 1] for i, a in enumerate(chosen[st]) if a == "--material"]
-        assert given == ["Cu", "CuAg"]  # the MD's default pair is replaced, not added to
