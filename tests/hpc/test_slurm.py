@@ -75,7 +75,7 @@ def test_python_api_submits_a_study_to_slurm(local_slurm, tmp_path, monkeypatch)
     from lithiophilic.hpc.slurm import SlurmResources
     from lithiophilic.hpc.submit import submit_study
     from lithiophilic.studies import surface
-    from lithiophilic.studies.queries import surface_energy_rows
+    from lithiophilic.studies.surface import surface_energy_rows
 
     env = cli_env(**local_slurm.env())
     for key in ("PATH", "PYTHONPATH", "OMP_NUM_THREADS", *local_slurm.env()):

@@ -23,7 +23,6 @@ from lithiophilic.cli.common import (
     parse_miller,
     register_study_command,
     run_study,
-    use_sqs_cache,
 )
 from lithiophilic.studies import binding as binding_study
 from lithiophilic.studies import li_layers, li_sites
@@ -345,7 +344,6 @@ def binding(
         refine_top_k=refine_top_k,
         refine_all=refine_all,
     )
-    use_sqs_cache(data_dir)  # SQS searches of the flows being built are cached in DATA_DIR
     result = run_study(binding_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
     render(result, out_dir or get_data_dir(data_dir) / "reports", json_file)
     if result.failed:

@@ -53,17 +53,6 @@ def fail(exc: BaseException, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def use_sqs_cache(data_dir: Path | None) -> None:
-    """Cache SQS searches in DATA_DIR/sqs-cache (see :func:`lithiophilic.studies.base.use_sqs_cache`).
-
-    :func:`run_study` and ``submit`` already do it; commands need not call it.
-    """
-    from lithiophilic.db import get_data_dir
-    from lithiophilic.studies.base import use_sqs_cache as use_cache
-
-    use_cache(get_data_dir(data_dir))
-
-
 def finish(json_file: Path | None, payload: dict[str, Any], failed: dict[str, str]) -> None:
     """Write the JSON output, report failed flows and exit 1 if any failed."""
     if json_file:

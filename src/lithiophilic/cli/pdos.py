@@ -18,7 +18,6 @@ from lithiophilic.cli.common import (
     options_or_exit,
     register_study_command,
     run_study,
-    use_sqs_cache,
 )
 from lithiophilic.errors import LithiophilicError
 from lithiophilic.studies import pdos as pdos_study
@@ -192,7 +191,6 @@ def pdos(
         sqs_n_atoms=sqs_n_atoms,
         quick=quick,
     )
-    use_sqs_cache(data_dir)
     result = run_study(pdos_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
     out.print(_pdos_table(result))
     out.print(result.definition, markup=False, style="dim")

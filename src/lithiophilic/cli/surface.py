@@ -18,7 +18,6 @@ from lithiophilic.cli.common import (
     parse_miller,
     register_study_command,
     run_study,
-    use_sqs_cache,
 )
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.studies import surface as surface_study
@@ -212,7 +211,6 @@ def surface_energy(
         sqs_samples=sqs_samples,
         quick=quick,
     )
-    use_sqs_cache(data_dir)
     result = run_study(surface_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
     _render(result, options, out_dir or _data_dir(data_dir) / "reports", json_file)
 
@@ -248,11 +246,3 @@ def _render(
 
 
 register_study_command("surface-energy", surface_study, surface_options)
-
-#: Transitional, for ``binding --quick`` until it takes its slabs from
-#: :func:`lithiophilic.studies.surface.surface_maker`: the quick preset's slab settings
-#: (read from the study, not a second definition).
-QUICK_SLABS: dict[str, Any] = {
-    k: getattr(surface_study.Options.quick(), k)
-    for k in ("n_layers", "min_thickness_a", "n_fixed_layers", "sqs_periods")
-}

@@ -34,7 +34,7 @@ from pydantic import Field, field_validator, model_validator
 from lithiophilic import defaults
 from lithiophilic.analysis.binding import BINDING_DEFINITION, plot_site_binding
 from lithiophilic.analysis.surface import facet_label
-from lithiophilic.db import get_output_dict
+from lithiophilic.db import get_output_dict, latest_rows
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, ensure_available
 from lithiophilic.studies import surface
@@ -47,7 +47,6 @@ from lithiophilic.studies.base import (
     materials_of,
     run_flows_locally,
 )
-from lithiophilic.studies.queries import li_site_rows
 from lithiophilic.workflows.binding import LiSiteBindingMaker
 
 if TYPE_CHECKING:
@@ -104,6 +103,32 @@ def _check_calculator_name(name: str | None) -> str | None:
     except ConfigurationError as exc:
         raise ValueError(str(exc).removeprefix("calculator: ")) from None
     return name
+
+
+_SITE_KEYS = (
+    "material",
+    "miller",
+    "site_label",
+    "site_kind",
+    "final_site_kind",
+    "moved",
+    "subsurface",
+    "converged",
+    "binding_energy_bcc_ev",
+    "binding_energy_atom_ev",
+    "adsorption_energy_bcc_ev",
+    "adsorption_energy_atom_ev",
+    "calculator_name",
+    "calculator_model",
+)
+
+
+def li_site_rows(
+    store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
+) -> list[dict[str, Any]]:
+    """Return one row per stored single-Li site result (the newest per site and calculator)."""
+    identity = ("material", "miller", "site_label", "calculator_name", "calculator_model")
+    return latest_rows(store, "li_site", _SITE_KEYS, identity, materials, calculator)
 
 
 class Options(StudyOptions):
