@@ -37,10 +37,9 @@ from lithiophilic.studies.base import (
     MaterialInput,
     StudyOptions,
     StudyResult,
-    default_store,
+    build_and_run,
     material_label,
     materials_of,
-    run_flows_locally,
 )
 from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS
 
@@ -296,9 +295,9 @@ def run(
     flows
         Flows already built by :func:`build_flows` for these options.
     """
-    store = default_store(store, data_dir=data_dir)
-    flows = flows if flows is not None else build_flows(options)
-    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
+    store, flows, failed = build_and_run(
+        options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
+    )
     result = collect(store, options)
     result.failed.update(failed)
     return result

@@ -58,6 +58,7 @@ __all__ = [
     "MaterialInput",
     "StudyOptions",
     "StudyResult",
+    "build_and_run",
     "default_store",
     "material_label",
     "materials_of",
@@ -425,6 +426,30 @@ def run_flows_locally(
             lg.setLevel(level)
     failures.record(store)
     return failed
+
+
+def build_and_run(
+    options: Any,
+    store: JobStore | None,
+    *,
+    build_flows: Callable[[Any], Mapping[str, Flow]],
+    data_dir: str | Path | None = None,
+    on_job: Callable[[JobEvent], None] | None = None,
+    flows: Mapping[str, Flow] | None = None,
+) -> tuple[JobStore, Mapping[str, Flow], dict[str, str]]:
+    """Open the store, build the flows (unless given) and run them: what every study's ``run`` does.
+
+    The store comes first (:func:`default_store` points the SQS cache at the data directory),
+    so SQS searches made while building flows are cached there.
+
+    Returns
+    -------
+    tuple
+        The store, the flows that ran, and label -> why it failed (:func:`run_flows_locally`).
+    """
+    store = default_store(store, data_dir=data_dir)
+    flows = flows if flows is not None else build_flows(options)
+    return store, flows, run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
 
 
 class _FailureRecorder:

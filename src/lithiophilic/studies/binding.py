@@ -28,9 +28,8 @@ from lithiophilic.studies import li_layers, li_sites
 from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
-    default_store,
+    build_and_run,
     material_label,
-    run_flows_locally,
 )
 
 if TYPE_CHECKING:
@@ -162,9 +161,9 @@ def run(
 
     Parameters are those of :func:`li_sites.run <lithiophilic.studies.li_sites.run>`.
     """
-    store = default_store(store, data_dir=data_dir)
-    flows = flows if flows is not None else build_flows(options)
-    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
+    store, flows, failed = build_and_run(
+        options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
+    )
     outputs = {k: f.output.uuid for k, f in flows.items()}
     layer_keys = _layer_labels(options)
     sites = li_sites.collect(store, options.sites, outputs=outputs)

@@ -44,10 +44,9 @@ from lithiophilic.studies import li_sites
 from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
-    default_store,
+    build_and_run,
     material_label,
     materials_of,
-    run_flows_locally,
 )
 from lithiophilic.workflows.binding import LiMultilayerMaker, has_fcc_111
 
@@ -275,9 +274,9 @@ def run(
     Result
         The layer series of the flows just run; ``failed`` names the flows that failed.
     """
-    store = default_store(store, data_dir=data_dir)
-    flows = flows if flows is not None else build_flows(options)
-    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
+    store, flows, failed = build_and_run(
+        options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
+    )
     result = collect(store, options, outputs={k: f.output.uuid for k, f in flows.items()})
     result.failed.update(failed)
     return result

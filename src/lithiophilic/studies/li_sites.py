@@ -42,10 +42,9 @@ from lithiophilic.studies.base import (
     MaterialInput,
     StudyOptions,
     StudyResult,
-    default_store,
+    build_and_run,
     material_label,
     materials_of,
-    run_flows_locally,
 )
 from lithiophilic.workflows.binding import LiSiteBindingMaker
 
@@ -344,9 +343,9 @@ def run(
     Result
         The summaries of the flows just run; ``failed`` names the flows that failed.
     """
-    store = default_store(store, data_dir=data_dir)
-    flows = flows if flows is not None else build_flows(options)
-    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
+    store, flows, failed = build_and_run(
+        options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
+    )
     result = collect(store, options, outputs={k: f.output.uuid for k, f in flows.items()})
     result.failed.update(failed)
     return result

@@ -50,10 +50,9 @@ from lithiophilic.studies.base import (
     MaterialInput,
     StudyOptions,
     StudyResult,
-    default_store,
+    build_and_run,
     material_label,
     materials_of,
-    run_flows_locally,
 )
 from lithiophilic.workflows.pdos import (
     PDOS_DATA_KEYS,
@@ -376,9 +375,9 @@ def run(
     ConfigurationError, CalculatorUnavailableError
         From :func:`build_flows` (when ``flows`` is not given), before any job runs.
     """
-    flows = flows if flows is not None else build_flows(options)
-    store = default_store(store, data_dir=data_dir)
-    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
+    store, flows, failed = build_and_run(
+        options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
+    )
     result = collect(store, options)
     result.failed.update(failed)
     return result
