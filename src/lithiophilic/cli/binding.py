@@ -19,10 +19,9 @@ from lithiophilic.analysis.binding import BINDING_DEFINITION
 from lithiophilic.analysis.surface import facet_label
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
-    options_or_exit,
     parse_miller,
     register_study_command,
-    run_study,
+    run_command,
 )
 from lithiophilic.studies import binding as binding_study
 from lithiophilic.studies import li_layers, li_sites
@@ -242,6 +241,7 @@ def render(result: binding_study.Result, report_dir: Path, json_file: Path | Non
 
 @app.command("binding")
 def binding(
+    ctx: typer.Context,
     material: Annotated[
         list[str] | None,
         typer.Option(
@@ -328,23 +328,7 @@ def binding(
     """Single Li atom on every site of each facet (Fig. 5c); E_b vs bcc Li and vs the atom."""
     from lithiophilic.db import get_data_dir
 
-    options = options_or_exit(
-        binding_study_options,
-        material=material,
-        miller=miller,
-        calculator=calculator,
-        max_sites=max_sites,
-        layers=layers,
-        construction=construction,
-        quick=quick,
-        li_fmax=li_fmax,
-        li_max_strain=li_max_strain,
-        li_growth=li_growth,
-        refine_calculator=refine_calculator,
-        refine_top_k=refine_top_k,
-        refine_all=refine_all,
-    )
-    result = run_study(binding_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
+    _, result = run_command(ctx)
     render(result, out_dir or get_data_dir(data_dir) / "reports", json_file)
     if result.failed:
         raise typer.Exit(1)

@@ -101,6 +101,22 @@ class StudyCommand:
         accepted = inspect.signature(self.options).parameters
         return self.options(**{k: v for k, v in params.items() if k in accepted})
 
+    def run(self, params: dict[str, Any]) -> tuple[Any, Any]:
+        """Build the Options from parsed parameters (exit 2 on bad input) and run the study.
+
+        ``data_dir``, ``store_opt`` and ``quiet`` among ``params`` choose the store and the
+        progress display. Returns the Options and the study's Result.
+        """
+        options = options_or_exit(self.options_from_params, params=params)
+        result = run_study(
+            self.study,
+            options,
+            data_dir=params.get("data_dir"),
+            store_opt=params.get("store_opt"),
+            quiet=bool(params.get("quiet")),
+        )
+        return options, result
+
 
 #: Command name -> study command (filled by the command modules).
 STUDY_COMMANDS: dict[str, StudyCommand] = {}
@@ -109,6 +125,11 @@ STUDY_COMMANDS: dict[str, StudyCommand] = {}
 def register_study_command(name: str, study: ModuleType, options: Callable[..., Any]) -> None:
     """Declare that command ``name`` runs ``study`` with the Options that ``options`` builds."""
     STUDY_COMMANDS[name] = StudyCommand(name, study, options)
+
+
+def run_command(ctx: typer.Context) -> tuple[Any, Any]:
+    """Run the study command being invoked with its own parsed parameters: (Options, Result)."""
+    return STUDY_COMMANDS[str(ctx.info_name)].run(ctx.params)
 
 
 def options_or_exit(build: Callable[..., Any], /, **params: Any) -> Any:

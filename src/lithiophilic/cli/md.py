@@ -15,10 +15,9 @@ from lithiophilic import defaults
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, console, out
 from lithiophilic.cli.common import (
     fail,
-    options_or_exit,
     parse_lateral,
     register_study_command,
-    run_study,
+    run_command,
 )
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.studies import aggregation
@@ -78,6 +77,7 @@ def md_options(
 
 @app.command("md-aggregation")
 def md_aggregation(
+    ctx: typer.Context,
     material: Annotated[
         list[str] | None,
         typer.Option(
@@ -139,25 +139,7 @@ def md_aggregation(
     quiet: QuietOpt = False,
 ) -> None:
     """Li aggregation MD on (111) slabs (Fig. 5f, 5g): cluster metrics, aggregation rate with CI."""
-    options = options_or_exit(
-        md_options,
-        material=material,
-        n_li=n_li,
-        coverage=coverage,
-        time_ps=time_ps,
-        replicas=replicas,
-        temperature_k=temperature_k,
-        timestep_fs=timestep_fs,
-        dump_every=dump_every,
-        thermostat=thermostat,
-        potential=potential,
-        lateral=lateral,
-        seed=seed,
-        cutoff=cutoff,
-        n_mpi=n_mpi,
-        quick=quick,
-    )
-    result = run_study(aggregation, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
+    _, result = run_command(ctx)
     _render(result, out_dir=out_dir, data_dir=data_dir, json_file=json_file)
 
 

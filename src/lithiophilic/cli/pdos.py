@@ -15,9 +15,8 @@ from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
     fail,
     finish,
-    options_or_exit,
     register_study_command,
-    run_study,
+    run_command,
 )
 from lithiophilic.errors import LithiophilicError
 from lithiophilic.studies import pdos as pdos_study
@@ -108,6 +107,7 @@ def _pdos_table(result: pdos_study.Result) -> Table:
 
 @app.command("pdos")
 def pdos(
+    ctx: typer.Context,
     material: Annotated[
         list[str] | None,
         typer.Option(
@@ -175,23 +175,7 @@ def pdos(
     """Projected DOS (Fig. 5b): per-element PDOS, DOS at E_F and d-band centre (GPAW)."""
     from lithiophilic.db import get_data_dir
 
-    options = options_or_exit(
-        pdos_options,
-        material=material,
-        structure_file=structure_file,
-        calculator=calculator,
-        preset=preset,
-        ecut=ecut,
-        kpt_density=kpt_density,
-        dos_kpt_density=dos_kpt_density,
-        width=width,
-        smearing=smearing,
-        nprocs=nprocs,
-        relax_max_atoms=relax_max_atoms,
-        sqs_n_atoms=sqs_n_atoms,
-        quick=quick,
-    )
-    result = run_study(pdos_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
+    _, result = run_command(ctx)
     out.print(_pdos_table(result))
     out.print(result.definition, markup=False, style="dim")
     report_dir = out_dir or get_data_dir(data_dir) / "reports"

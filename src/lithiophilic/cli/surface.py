@@ -14,10 +14,9 @@ from rich.table import Table
 from lithiophilic import defaults
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
-    options_or_exit,
     parse_miller,
     register_study_command,
-    run_study,
+    run_command,
 )
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.studies import surface as surface_study
@@ -123,6 +122,7 @@ def _parse_series(text: str | None) -> list[int] | None:
 
 @app.command("surface-energy")
 def surface_energy(
+    ctx: typer.Context,
     material: Annotated[
         list[str] | None,
         typer.Option(
@@ -195,23 +195,7 @@ def surface_energy(
     quiet: QuietOpt = False,
 ) -> None:
     """Compute surface energies (Fig. 5a) and store them in the job database."""
-    options = options_or_exit(
-        surface_options,
-        material=material,
-        miller=miller,
-        calculator=calculator,
-        n_layers=n_layers,
-        min_thickness_a=min_thickness_a,
-        thickness_series=thickness_series,
-        vacuum_a=vacuum_a,
-        n_fixed_layers=n_fixed_layers,
-        fix=fix,
-        fmax=fmax,
-        max_terminations=max_terminations,
-        sqs_samples=sqs_samples,
-        quick=quick,
-    )
-    result = run_study(surface_study, options, data_dir=data_dir, store_opt=store_opt, quiet=quiet)
+    options, result = run_command(ctx)
     _render(result, options, out_dir or _data_dir(data_dir) / "reports", json_file)
 
 
