@@ -7,7 +7,6 @@ import pytest
 from lithiophilic.analysis.report import (
     evaluate_claims,
     gamma_intervals,
-    panel_tables,
     render_html,
     render_markdown,
     rows_table,
@@ -190,7 +189,10 @@ def test_markdown_and_html_report():
         ],
         {"calculator": "sevenn"},
         {"surface energy": "γ = (E_slab − Nε)/2A"},
-        panel_tables(stages),
+        {
+            "5a": rows_table([{"material": "Cu", "facet": "(111)", "gamma_j_per_m2": 1.0}]),
+            "5c": rows_table([{"material": "Cu", "binding_energy_bcc_ev": 0.6}]),
+        },
     )
     assert "| 5a |" in text and "![5a](figures/fig5a_surface_energies.png)" in text
     assert "_not produced in this campaign" in text  # 5b missing
@@ -202,6 +204,8 @@ def test_markdown_and_html_report():
 
 
 def test_layer_table_shows_li_per_layer_and_strain():
+    from lithiophilic.studies import li_layers
+
     binding = _binding(0.6, [0.4, -0.1], 0.4)
     binding["multilayers"][0]["li_per_layer"] = 16
     binding["multilayers"][0]["growth"] = "sequential"
@@ -209,13 +213,20 @@ def test_layer_table_shows_li_per_layer_and_strain():
         "principal": [-0.0495, 0.0774],
         "max_strain_allowed": 0.08,
     }
-    header, rows = panel_tables({"binding": binding})["5d"]
-    assert header[:5] == ["material", "Li per layer", "mismatch", "Li-layer strains", "growth"]
-    first, second = rows
-    assert first[1] == "16" and first[3] == "-5.0%, +7.7% (≤ 8%)"
-    assert second[3] == "–"  # no strain recorded (pseudomorphic or an older document)
-    assert first[4] == "sequential" and second[4] == "independent"  # older: independent
-    assert header[5] == "E_b(1) (eV/Li)" and first[5] == "0.480"
+    for m in binding["multilayers"]:
+        m["converged"] = [True] * len(m["n_layers"])
+    result = li_layers.Result(study="li_layers", options={}, multilayers=binding["multilayers"])
+    rows = li_layers.table_rows(result)
+    first = rows[0]
+    assert first["li_per_layer"] == 16 and first["growth"] == "sequential"
+    assert first["li_layer_principal_strains"] == [-0.0495, 0.0774]
+    assert first["li_layer_max_strain_allowed"] == 0.08
+    assert first["incremental_binding_energy_ev"] == pytest.approx(0.48, abs=5e-4)
+    other = next(r for r in rows if r["material"] != first["material"])
+    assert other["li_layer_principal_strains"] is None  # pseudomorphic or an older document
+    assert other["growth"] == "independent"  # older documents were relaxed independently
+    header, cells = rows_table(rows)
+    assert "li_layer_principal_strains" in header and cells[0][0] == first["material"]
 
 
 def test_claims_name_the_paper_roles_and_follow_other_roles():

@@ -30,17 +30,9 @@ from lithiophilic.analysis.claims import (
     claims_5d,
     claims_5e,
     claims_5fg,
-    d_band_table,
-    dos_table,
     evaluate_claims,
-    fmt_ci,
-    fmt_interval,
     gamma_intervals,
-    layer_docs,
-    md_rates,
 )
-from lithiophilic.analysis.surface import facet_label
-from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 
 __all__ = [
     "PANEL_TITLES",
@@ -55,7 +47,6 @@ __all__ = [
     "claims_5fg",
     "evaluate_claims",
     "gamma_intervals",
-    "panel_tables",
     "render_html",
     "render_markdown",
     "rows_table",
@@ -315,126 +306,3 @@ def write_report(
         )
     )
     return {"markdown": md, "html": page, "claims": cj}
-
-
-def _strain_text(strain: Mapping[str, Any] | None) -> str:
-    """Principal strains of a bcc110 Li layer and the bound they were built within."""
-    if not strain or "principal" not in strain:
-        return "–"
-    text = ", ".join(f"{x:+.1%}" for x in strain["principal"])
-    bound = strain.get("max_strain_allowed")
-    return f"{text} (≤ {bound:.0%})" if isinstance(bound, int | float) else text
-
-
-def panel_tables(
-    stages: Mapping[str, Mapping[str, Any] | None],
-) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """Return the numbers shown under each panel's figure: panel -> (header, rows)."""
-    tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
-    surface = stages.get("surface")
-    if surface and surface.get("rows"):
-        iv = gamma_intervals(surface["rows"])
-        tables["5a"] = (
-            ["material", "facet", "γ relaxed (J/m²)", "γ relaxed (eV/Å²)"],
-            [
-                [
-                    m,
-                    f,
-                    fmt_interval(v),
-                    fmt_interval((v[0] / EV_PER_A2_TO_J_PER_M2, v[1] / EV_PER_A2_TO_J_PER_M2)),
-                ]
-                for (m, f), v in sorted(iv.items())
-            ],
-        )
-    pdos = stages.get("pdos")
-    if pdos:
-        dos, dband = dos_table(pdos), d_band_table(pdos)
-        if dos:
-            els = sorted({e for row in dos.values() for e in row})
-            tables["5b"] = (
-                [
-                    "material",
-                    *[f"DOS(E_F) {e} (states/eV/atom)" for e in els],
-                    *[f"d-band centre {e} (eV)" for e in els],
-                ],
-                [
-                    [
-                        m,
-                        *[f"{row[e]:.3f}" if e in row else "—" for e in els],
-                        *[
-                            f"{dband.get(m, {})[e]:.2f}" if e in dband.get(m, {}) else "—"
-                            for e in els
-                        ],
-                    ]
-                    for m, row in sorted(dos.items())
-                ],
-            )
-    binding = stages.get("binding")
-    if binding and binding.get("summaries"):
-        tables["5c"] = (
-            [
-                "material",
-                "facet",
-                "strongest site",
-                "E_b vs bcc Li (eV)",
-                "E_b vs atom (eV)",
-                "site spread (eV)",
-            ],
-            [
-                [
-                    s["material"],
-                    facet_label(s["miller"]),
-                    s.get("lowest_final_site_kind", ""),
-                    f"{s['binding_energy_bcc_ev']:.3f}",
-                    f"{s['binding_energy_atom_ev']:.3f}",
-                    f"{s['spread_ev']:.3f}",
-                ]
-                for s in binding["summaries"]
-            ],
-        )
-    lay = layer_docs(binding)
-    if lay:
-        n_max = max(len(m["incremental_binding_energy_ev"]) for m in lay.values())
-        tables["5d"] = (
-            [
-                "material",
-                "Li per layer",
-                "mismatch",
-                "Li-layer strains",
-                "growth",
-                *[f"E_b({n}) (eV/Li)" for n in range(1, n_max + 1)],
-            ],
-            [
-                [
-                    m,
-                    str(d.get("li_per_layer", "")),
-                    f"{d['lattice_mismatch']:+.1%}",
-                    _strain_text(d.get("li_layer_strain")),
-                    # documents older than the growth field were relaxed independently
-                    str(d.get("growth", "independent")),
-                    *[f"{x:.3f}" for x in d["incremental_binding_energy_ev"]],
-                ]
-                for m, d in lay.items()
-            ],
-        )
-        tables["5e"] = (
-            ["material", *[f"RMS shift n={n} (Å)" for n in range(1, n_max + 1)]],
-            [[m, *[f"{x['rms_a']:.2f}" for x in d["distortion"]]] for m, d in lay.items()],
-        )
-    md = stages.get("md")
-    rates = md_rates(md) if md else {}
-    if rates:
-        tables["5f"] = (
-            ["material", "aggregation rate k (1/ps)", "95% CI", "replicas", "potential"],
-            [
-                [
-                    m,
-                    f"{r['k_per_ps']:.3g}",
-                    fmt_ci(r["ci"]),
-                    f"{r['n']}/{r['n_replicas']}",
-                    r["potential"],
-                ]
-                for m, r in rates.items()
-            ],
-        )
-    return tables

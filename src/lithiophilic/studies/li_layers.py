@@ -400,15 +400,23 @@ def table_rows(result: Result) -> list[dict[str, Any]]:
 
     Keys: ``material``, ``lattice_mismatch`` (fraction), ``n_layers`` (n),
     ``incremental_binding_energy_ev`` and ``average_binding_energy_ev`` (eV/Li vs bcc Li),
-    ``li_rms_shift_a`` (RMS shift of the relaxed Li from the ideal sites, Å), ``converged``.
+    ``li_rms_shift_a`` (RMS shift of the relaxed Li from the ideal sites, Å), ``converged``,
+    ``li_per_layer``, ``growth`` (documents older than the field were relaxed
+    ``independent``), ``li_layer_principal_strains`` (fractions; ``None`` for pseudomorphic
+    layers) and ``li_layer_max_strain_allowed`` (the bound the cell was chosen within).
     """
     rows = []
     for m in result.multilayers:
+        strain = m.get("li_layer_strain") or {}
         for i, n in enumerate(m["n_layers"][1:]):
             rows.append(
                 {
                     "material": m["material"],
+                    "li_per_layer": m.get("li_per_layer"),
+                    "growth": m.get("growth", "independent"),
                     "lattice_mismatch": m["lattice_mismatch"],
+                    "li_layer_principal_strains": strain.get("principal"),
+                    "li_layer_max_strain_allowed": strain.get("max_strain_allowed"),
                     "n_layers": n,
                     "incremental_binding_energy_ev": m["incremental_binding_energy_ev"][i],
                     "average_binding_energy_ev": m["average_binding_energy_ev"][i],
