@@ -129,3 +129,77 @@ def test_csv_and_plot(tmp_path):
             [{"material": "X", "miller": [1, 1, 1], "gamma_relaxed_j_per_m2": math.nan}],
             tmp_path / "h.png",
         )
+
+
+# ---------------------------------------------------------------- Δμ window (issue 18, item 4)
+def _cuzn_phases():
+    # x_Zn, dH_f (eV/atom): a hand-made Cu-Zn diagram with beta, gamma and epsilon on the hull
+    return {"CuZn": (0.5, -0.10), "Cu5Zn8": (8 / 13, -0.10), "CuZn4": (0.8, -0.07)}
+
+
+def test_delta_mu_window_from_two_phase_equilibria():
+    from lithiophilic.analysis.surface import delta_mu_window
+
+    w = delta_mu_window("Cu5Zn8", _cuzn_phases(), variable_element="Zn", dependent_element="Cu")
+    x = 8 / 13
+    assert w.stable_on_hull
+    assert w.source == "two-phase equilibria"
+    assert w.neighbours == ["CuZn", "CuZn4"]
+    # beta + gamma tie line is flat (same dH): dmu_Zn = dmu_Cu = -0.10
+    assert w.delta_mu_min_ev == pytest.approx(-0.10)
+    slope = (-0.07 + 0.10) / (0.8 - x)
+    assert w.delta_mu_max_ev == pytest.approx(-0.10 + (1 - x) * slope)
+    # the physical window lies inside the elemental one, the Cu-rich bound above dH/x_Zn
+    lo_el, hi_el = w.elemental_window_ev
+    assert lo_el < w.delta_mu_min_ev < w.delta_mu_max_ev < hi_el
+    assert w.delta_mu_min_ev > -0.10 / x
+
+
+def test_delta_mu_window_falls_back_to_elemental_bounds_when_unstable():
+    from lithiophilic.analysis.surface import delta_mu_window
+
+    phases = {**_cuzn_phases(), "Cu5Zn8": (8 / 13, -0.05)}  # above the beta-epsilon tie line
+    w = delta_mu_window("Cu5Zn8", phases, variable_element="Zn", dependent_element="Cu")
+    assert not w.stable_on_hull
+    assert w.source == "elemental bounds"
+    assert w.flag and "unstable" in w.flag
+    assert w.energy_above_hull_ev_per_atom > 0.02
+    assert w.delta_mu_min_ev == pytest.approx(-0.05 / (8 / 13))
+    assert w.delta_mu_max_ev == 0.0
+
+
+def test_lowest_gamma_termination_at_cu_rich_edge_and_across_window():
+    from lithiophilic.analysis.surface import (
+        gamma_at_window_edges_j_per_m2,
+        lowest_gamma_termination,
+    )
+
+    window = (-0.10, -0.05)
+    # termination 0 Zn-rich (gamma falls with dmu_Zn), 1 Cu-rich (rises), 2 stoichiometric
+    lines = {
+        0: {"gamma_at_zero_ev_per_a2": 0.060, "slope_per_a2": -0.2},  # 0.080 .. 0.070
+        1: {"gamma_at_zero_ev_per_a2": 0.085, "slope_per_a2": 0.2},  # 0.065 .. 0.075
+        2: {"gamma_at_zero_ev_per_a2": 0.076, "slope_per_a2": 0.0},
+    }
+    rows = []
+    for t, line in lines.items():
+        lo, hi = gamma_at_window_edges_j_per_m2(line, window)
+        rows.append(
+            {
+                "material": "Cu5Zn8",
+                "miller": [1, 0, 0],
+                "termination": t,
+                "n_atoms": 100,
+                "converged": True,
+                "gamma_relaxed_j_per_m2": 0.5 * (lo + hi),
+                "gamma_relaxed_at_delta_mu_min_j_per_m2": lo,
+                "gamma_relaxed_at_delta_mu_max_j_per_m2": hi,
+            }
+        )
+    assert rows[1]["gamma_relaxed_at_delta_mu_min_j_per_m2"] == pytest.approx(
+        0.065 * EV_PER_A2_TO_J_PER_M2
+    )
+    assert lowest_gamma_termination(rows, "Cu5Zn8", [1, 0, 0]) == (1, True)
+    assert lowest_gamma_termination({"rows": rows[1:]}, "Cu5Zn8", [1, 0, 0]) == (1, False)
+    with pytest.raises(AnalysisError, match="no converged"):
+        lowest_gamma_termination(rows, "Cu5Zn8", [1, 1, 1])

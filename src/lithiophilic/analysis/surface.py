@@ -26,10 +26,14 @@ from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 __all__ = [
     "GAMMA_DEFINITION",
     "SURFACE_ROW_KEYS",
+    "DeltaMuWindow",
     "GammaLine",
+    "delta_mu_window",
     "facet_label",
     "formation_energy_per_atom_ev",
+    "gamma_at_window_edges_j_per_m2",
     "gamma_vs_delta_mu",
+    "lowest_gamma_termination",
     "plot_surface_energies",
     "relaxed_one_face_gamma_ev_per_a2",
     "surface_energy_ev_per_a2",
@@ -243,6 +247,222 @@ def gamma_vs_delta_mu(
     )
 
 
+@dataclass
+class DeltaMuWindow:
+    """The Δμ range of one element over which a binary compound is stable.
+
+    ``delta_mu_min_ev`` is the edge poor in ``variable_element`` (rich in the other element,
+    e.g. the Cu-rich edge of γ-brass, where a skin on a Cu collector sits), ``delta_mu_max_ev``
+    the edge rich in it. ``source`` says where the bounds come from: ``"two-phase equilibria"``
+    (the compound's neighbours on the calculator's convex hull) or ``"elemental bounds"`` (fcc/hcp
+    elements; the fallback when the compound is not on the hull, ``flag`` then says why).
+    """
+
+    variable_element: str
+    dependent_element: str
+    delta_mu_min_ev: float
+    delta_mu_max_ev: float
+    source: str
+    stable_on_hull: bool
+    energy_above_hull_ev_per_atom: float
+    neighbours: list[str]
+    formation_energy_per_atom_ev: dict[str, float]
+    fraction_variable: dict[str, float]
+    elemental_window_ev: list[float]
+    flag: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict."""
+        return asdict(self)
+
+
+def _lower_hull(points: Sequence[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """Return the lower convex hull of (x, h, name) points, sorted by x (monotone chain)."""
+    pts = sorted(points)
+    hull: list[tuple[float, float, str]] = []
+    for p in pts:
+        while len(hull) >= 2:
+            (x1, h1, _), (x2, h2, _) = hull[-2], hull[-1]
+            # drop hull[-1] if it lies on or above the segment hull[-2] -> p
+            if (x2 - x1) * (p[1] - h1) - (h2 - h1) * (p[0] - x1) <= 1e-12:
+                hull.pop()
+            else:
+                break
+        hull.append(p)
+    return hull
+
+
+def delta_mu_window(
+    target: str,
+    phases: Mapping[str, tuple[float, float]],
+    *,
+    variable_element: str,
+    dependent_element: str,
+    tolerance_ev_per_atom: float = 1e-4,
+) -> DeltaMuWindow:
+    """Return the Δμ window of ``variable_element`` over which ``target`` is stable.
+
+    A binary phase diagram at T = 0 from the calculator's own energies: each phase is a point
+    (x, ΔH_f) with x the fraction of ``variable_element`` and ΔH_f the formation energy per
+    atom against the two elemental bulks (x = 0 and x = 1, ΔH_f = 0, added here). If the
+    target lies on the lower convex hull, its neighbours L (poorer in the variable element)
+    and R fix the window through the two-phase equilibria: on the tie line L–T,
+    Δμ_B = ΔH_T + (1 − x_T)·(ΔH_T − ΔH_L)/(x_T − x_L), likewise T–R; with the elements as
+    neighbours this reduces to [ΔH_T/x_T, 0]. If the target lies above the hull (by more than
+    ``tolerance_ev_per_atom``), the window falls back to the elemental bounds
+    [ΔH_T/x_T, 0] and ``flag`` says so.
+
+    Parameters
+    ----------
+    target
+        Name of the compound whose window is wanted (a key of ``phases``).
+    phases
+        Name -> (x of ``variable_element``, ΔH_f in eV/atom) of every competing phase,
+        the target included (elements may be left out).
+    variable_element, dependent_element
+        The element whose Δμ is the variable (e.g. Zn) and the other one (e.g. Cu).
+    tolerance_ev_per_atom
+        Distance above the hull still counted as on it, eV/atom.
+
+    Raises
+    ------
+    AnalysisError
+        If the target is missing or not a compound (x outside (0, 1)).
+    """
+    if target not in phases:
+        msg = f"target phase {target!r} is not among the phases {sorted(phases)}"
+        raise AnalysisError(msg)
+    x_t, h_t = (float(v) for v in phases[target])
+    if not 0.0 < x_t < 1.0:
+        msg = f"target phase {target!r} has x_{variable_element} = {x_t}; expected 0 < x < 1"
+        raise AnalysisError(msg)
+    points = {dependent_element: (0.0, 0.0), variable_element: (1.0, 0.0)}
+    points.update({k: (float(x), float(h)) for k, (x, h) in phases.items()})
+    others = [(x, h, k) for k, (x, h) in points.items() if k != target]
+    hull = _lower_hull(others)
+    # energy above the hull of the others, at x_t
+    e_hull = float(np.interp(x_t, [p[0] for p in hull], [p[1] for p in hull]))
+    e_above = max(h_t - e_hull, 0.0)
+    elemental = [h_t / x_t, 0.0]
+    common = {
+        "variable_element": variable_element,
+        "dependent_element": dependent_element,
+        "formation_energy_per_atom_ev": {k: v[1] for k, v in points.items()},
+        "fraction_variable": {k: v[0] for k, v in points.items()},
+        "elemental_window_ev": elemental,
+    }
+    if h_t - e_hull > -tolerance_ev_per_atom:
+        return DeltaMuWindow(
+            delta_mu_min_ev=min(elemental),
+            delta_mu_max_ev=max(elemental),
+            source="elemental bounds",
+            stable_on_hull=False,
+            energy_above_hull_ev_per_atom=e_above,
+            neighbours=[dependent_element, variable_element],
+            flag=f"{target} lies {h_t - e_hull:+.4f} eV/atom from the hull of the competing "
+            "phases (not below it): unstable with this calculator; Δμ falls back to the "
+            "elemental bounds",
+            **common,
+        )
+    full = _lower_hull([*others, (x_t, h_t, target)])
+    i = [p[2] for p in full].index(target)
+    (x_l, h_l, name_l), (x_r, h_r, name_r) = full[i - 1], full[i + 1]
+    lo = h_t + (1.0 - x_t) * (h_t - h_l) / (x_t - x_l)
+    hi = h_t + (1.0 - x_t) * (h_r - h_t) / (x_r - x_t)
+    return DeltaMuWindow(
+        delta_mu_min_ev=lo,
+        delta_mu_max_ev=hi,
+        source="two-phase equilibria",
+        stable_on_hull=True,
+        energy_above_hull_ev_per_atom=0.0,
+        neighbours=[name_l, name_r],
+        **common,
+    )
+
+
+def _edge_gammas_j_per_m2(row: Mapping[str, Any]) -> tuple[float, float] | None:
+    """Return relaxed γ (J/m²) of a row at the Δμ-min and Δμ-max edges, None if not converged."""
+    g = row.get("gamma_relaxed_j_per_m2")
+    if g is None or not row.get("converged", True) or not math.isfinite(g):
+        return None
+    lo = row.get("gamma_relaxed_at_delta_mu_min_j_per_m2")
+    hi = row.get("gamma_relaxed_at_delta_mu_max_j_per_m2")
+    if lo is not None and hi is not None:
+        return float(lo), float(hi)
+    line = row.get("gamma_vs_delta_mu")
+    if line:  # older documents: the line's own (elemental) range
+        g0, slope = line["gamma_at_zero_ev_per_a2"], line["slope_per_a2"]
+        return (
+            (g0 + slope * line["delta_mu_min_ev"]) * EV_PER_A2_TO_J_PER_M2,
+            (g0 + slope * line["delta_mu_max_ev"]) * EV_PER_A2_TO_J_PER_M2,
+        )
+    return float(g), float(g)
+
+
+def gamma_at_window_edges_j_per_m2(
+    line: Mapping[str, Any], window: tuple[float, float]
+) -> tuple[float, float]:
+    """Return γ (J/m²) of a γ(Δμ) line (``GammaLine.as_dict()``) at the two window edges."""
+    g0, slope = line["gamma_at_zero_ev_per_a2"], line["slope_per_a2"]
+    return (
+        (g0 + slope * window[0]) * EV_PER_A2_TO_J_PER_M2,
+        (g0 + slope * window[1]) * EV_PER_A2_TO_J_PER_M2,
+    )
+
+
+def lowest_gamma_termination(
+    result_or_rows: Any, material: str, miller: Sequence[int]
+) -> tuple[int, bool]:
+    """Return the lowest-γ termination at the Δμ-min edge and whether it changes across the window.
+
+    For γ-brass with Δμ_Zn as the variable, the Δμ-min edge is the Cu-rich edge (a skin on a
+    Cu collector). γ is linear in Δμ, so the termination lowest at both edges is lowest over
+    the whole window; ``changes_across_window`` is True when another termination is lowest at
+    the Δμ-max edge. Per termination the thickest converged slab is used. Stoichiometric slabs
+    (a constant γ) never change.
+
+    Parameters
+    ----------
+    result_or_rows
+        A surface study ``Result`` (anything with ``rows``), a mapping with ``"rows"`` or the
+        rows themselves.
+    material
+        Material label as stored.
+    miller
+        Facet.
+
+    Returns
+    -------
+    tuple[int, bool]
+        (termination index lowest at the Δμ-min edge, whether the lowest one changes across the
+        window).
+
+    Raises
+    ------
+    AnalysisError
+        If no converged row of that material and facet exists.
+    """
+    rows = getattr(result_or_rows, "rows", result_or_rows)
+    if isinstance(rows, Mapping):
+        rows = rows.get("rows", [])
+    best: dict[int, tuple[int, tuple[float, float]]] = {}
+    for r in rows:
+        if r.get("material") != material or list(r.get("miller", [])) != list(miller):
+            continue
+        edges = _edge_gammas_j_per_m2(r)
+        if edges is None:
+            continue
+        term, size = int(r.get("termination", 0)), int(r.get("n_atoms") or 0)
+        if term not in best or size > best[term][0]:
+            best[term] = (size, edges)
+    if not best:
+        msg = f"no converged relaxed surface energy of {material} {facet_label(miller)}"
+        raise AnalysisError(msg)
+    at_min = min(best, key=lambda t: (best[t][1][0], t))
+    at_max = min(best, key=lambda t: (best[t][1][1], t))
+    return at_min, at_min != at_max
+
+
 def facet_label(miller: Sequence[int]) -> str:
     """Return the facet label of a Miller index, e.g. ``(111)``."""
     return "(" + "".join(str(int(i)) for i in miller) + ")"
@@ -265,6 +485,10 @@ SURFACE_ROW_KEYS = (
     "gamma_relaxed_ev_per_a2",
     "gamma_relaxed_min_j_per_m2",
     "gamma_relaxed_max_j_per_m2",
+    "gamma_relaxed_at_delta_mu_min_j_per_m2",
+    "gamma_relaxed_at_delta_mu_max_j_per_m2",
+    "delta_mu_window_ev",
+    "delta_mu_window_source",
     "converged",
 )
 

@@ -302,6 +302,7 @@ _SE_KEYS = (
     "calculator_version",
     "bulk_reference",
     "faces_note",
+    "gamma_vs_delta_mu",
 )
 
 

@@ -114,6 +114,27 @@ class SurfaceEnergyDoc(CalculatorProvenance):
     gamma_vs_delta_mu: dict[str, Any] | None = Field(
         None, description="Relaxed gamma(dmu) line and its range (chemical-potential method)."
     )
+    gamma_relaxed_at_delta_mu_min_j_per_m2: float | None = Field(
+        None,
+        description="Relaxed gamma at the dmu-min edge of the window (Cu-rich edge of "
+        "gamma-brass with dmu_Zn: the skin on Cu), J/m²; = gamma_relaxed when stoichiometric.",
+    )
+    gamma_relaxed_at_delta_mu_max_j_per_m2: float | None = Field(
+        None, description="Relaxed gamma at the dmu-max edge of the window, J/m²."
+    )
+    delta_mu_window_ev: list[float] | None = Field(
+        None,
+        description="[min, max] dmu of the variable element (gamma_vs_delta_mu) used, eV; "
+        "None for stoichiometric slabs.",
+    )
+    delta_mu_window_source: str | None = Field(
+        None,
+        description="'two-phase equilibria' (neighbours on the calculator's hull) or "
+        "'elemental bounds' (no competing phases, or the compound is above the hull).",
+    )
+    delta_mu_window: dict[str, Any] | None = Field(
+        None, description="The window's derivation (DeltaMuWindow.as_dict()), if computed."
+    )
     converged: bool = Field(
         description="Slab relaxation converged (gamma_relaxed is None otherwise)."
     )
