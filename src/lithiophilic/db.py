@@ -28,10 +28,12 @@ from lithiophilic.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "STRUCTURE_FORMATS",
     "LockedMontyStore",
     "describe_store",
     "export_results",
     "export_results_csv",
+    "export_structures",
     "get_data_dir",
     "get_output_dict",
     "get_store",
@@ -39,6 +41,7 @@ __all__ = [
     "latest_rows",
     "list_results",
     "record_jobs",
+    "relaxed_structures",
     "set_job_state",
     "show_document",
     "status_summary",
@@ -522,3 +525,225 @@ def export_results_csv(store: JobStore, path: str | Path, *, doc_type: str | Non
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+# --------------------------------------------------------------------------- structure export
+#: File formats of :func:`export_structures` -> file suffix.
+STRUCTURE_FORMATS: dict[str, str] = {"cif": "cif", "poscar": "vasp", "extxyz": "extxyz"}
+
+#: Family documents whose relaxed structures name their material, facet, termination or site,
+#: in the order a relaxation's description is taken from (Li configurations before slabs).
+_FAMILIES = ("li_site", "li_multilayer", "surface_energy")
+
+
+def _slug(text: Any) -> str:
+    """``text`` as a file-name part: letters, digits, ``.``, ``+`` and ``-`` only."""
+    out = "".join(c if c.isalnum() or c in ".+-" else "-" for c in str(text))
+    return "-".join(p for p in out.split("-") if p)
+
+
+def _family_entries(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Describe the relaxed structure(s) of one family document (surface, Li site, Li layers)."""
+    from pymatgen.core import Structure
+
+    out = doc["output"]
+    base = {
+        "material": out.get("material"),
+        "facet": "".join(str(i) for i in out.get("miller") or []),
+        "calculator": out.get("calculator_name"),
+        "model": out.get("calculator_model"),
+        "calculator_version": out.get("calculator_version"),
+        "lithiophilic_version": out.get("lithiophilic_version"),
+        "family_uuid": doc["uuid"],
+    }
+    if out["doc_type"] == "surface_energy":
+        seed = out.get("sqs_seed")
+        term = f"t{out['termination']}-n{out['n_layers']}" + (
+            f"-s{seed}" if seed is not None else ""
+        )
+        structs = [(out["relaxed_structure"], out.get("slab_energy_relaxed_ev"), out["converged"])]
+        extra = [{"kind": "slab", "termination": term}]
+    elif out["doc_type"] == "li_site":
+        structs = [(out["relaxed_structure"], out.get("energy_ev"), out["converged"])]
+        extra = [{"kind": "li-site", "site": out["site_label"]}]
+    else:  # li_multilayer: n = 0 (bare slab in the same cell) ... N Li layers
+        structs = list(
+            zip(out["relaxed_structures"], out["energies_ev"], out["converged"], strict=True)
+        )
+        growth = out.get("growth") or "independent"
+        extra = [
+            {"kind": "li-layers", "site": f"{n}Li-layers-{out['construction']}-{growth}"}
+            for n in out["n_layers"]
+        ]
+    entries = []
+    for (struct, energy, converged), more in zip(structs, extra, strict=True):
+        structure = Structure.from_dict(struct) if isinstance(struct, Mapping) else struct
+        entries.append(
+            {**base, **more, "structure": structure, "energy_ev": energy, "converged": converged}
+        )
+    return entries
+
+
+def _hash_of(structure: Any) -> str:
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.provenance import structure_hash
+
+    return structure_hash(AseAtomsAdaptor.get_atoms(structure))
+
+
+def _calc_entry(out: Mapping[str, Any], uuid: str) -> dict[str, Any]:
+    """Describe one relaxation document (``ase_calc``, task ``relax``)."""
+    from pymatgen.core import Structure
+
+    label = str(out.get("label") or out.get("formula") or "")
+    bulk = bool(out.get("relax_cell"))
+    return {
+        "kind": "bulk" if bulk else "relax",
+        "material": label.removesuffix(" bulk") if bulk else label,
+        "facet": "",
+        "calculator": out.get("calculator_name"),
+        "model": out.get("calculator_model"),
+        "calculator_version": out.get("calculator_version"),
+        "lithiophilic_version": out.get("lithiophilic_version"),
+        "structure": Structure.from_dict(out["structure"]),
+        "energy_ev": out.get("energy_ev"),
+        "converged": bool(out.get("converged")),
+        "cache_key": out.get("cache_key"),
+        "uuid": out.get("reused_from_uuid") or uuid,
+        "label": label,
+    }
+
+
+def relaxed_structures(store: JobStore) -> tuple[list[dict[str, Any]], int]:
+    """Return every converged relaxed bulk, slab and Li configuration with its provenance.
+
+    Each relaxation (``ase_calc`` document with task ``relax``, one per cache key: a reused
+    result is the job that computed it) is described by the surface-energy, Li-site or
+    Li-layer document whose relaxed structure it is (material, facet, termination, site);
+    a cell relaxation is a ``bulk``. A family structure with no relaxation document of its
+    own (e.g. relaxed by another code's Maker) is kept with the family's numbers.
+
+    Returns
+    -------
+    tuple
+        The entries (``kind``, ``material``, ``facet``, ``termination``, ``site``,
+        ``calculator``, ``model``, ``energy_ev``, ``cache_key``, ``uuid``,
+        ``structure_hash``, ``structure``, versions, ``label``), oldest first, and the number
+        of unconverged relaxations left out.
+    """
+    family: dict[str, dict[str, Any]] = {}
+    for doc_type in _FAMILIES:
+        for doc in store.query({"output.doc_type": doc_type}, sort={"completed_at": 1}, load=True):
+            for entry in _family_entries(doc):
+                family.setdefault(_hash_of(entry["structure"]), entry)
+    entries: dict[str, dict[str, Any]] = {}
+    skipped = 0
+    criteria = {"output.doc_type": "ase_calc", "output.task": "relax"}
+    for doc in store.query(criteria, sort={"completed_at": 1}):
+        entry = _calc_entry(doc["output"], doc["uuid"])
+        if not entry["converged"]:
+            skipped += 1
+            continue
+        key = _hash_of(entry["structure"])
+        described = family.pop(key, None)
+        if described is not None and entry["kind"] == "relax":
+            entry.update(
+                {k: v for k, v in described.items() if k not in ("structure", "energy_ev")}
+            )
+        entries.setdefault(key, {**entry, "structure_hash": key})
+    for key, entry in family.items():
+        if not entry["converged"]:
+            skipped += 1
+            continue
+        entries.setdefault(key, {**entry, "cache_key": None, "uuid": entry["family_uuid"],
+                                 "label": "", "structure_hash": key})  # fmt: skip
+    return list(entries.values()), skipped
+
+
+def _file_stem(entry: Mapping[str, Any]) -> str:
+    calc = "-".join(str(x) for x in (entry["calculator"], entry["model"]) if x)
+    parts = [entry["kind"], entry["material"], entry.get("facet"), entry.get("termination"),
+             entry.get("site"), calc, entry["structure_hash"][:8]]  # fmt: skip
+    return "_".join(_slug(p) for p in parts if p)
+
+
+def _provenance(entry: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("kind", "material", "facet", "termination", "site", "label", "energy_ev",
+            "calculator", "model", "calculator_version", "lithiophilic_version", "cache_key",
+            "uuid", "structure_hash")  # fmt: skip
+    return {k: entry[k] for k in keys if entry.get(k) not in (None, "")}
+
+
+def _write_structure(entry: Mapping[str, Any], path: Path, fmt: str) -> None:
+    """Write one entry with its provenance in the CIF block/comments, POSCAR line or extxyz info."""
+    prov = _provenance(entry)
+    structure = entry["structure"]
+    if fmt == "cif":
+        from pymatgen.io.cif import CifWriter
+
+        writer = CifWriter(structure)
+        (block,) = writer.cif_file.data.values()
+        block.header = path.stem
+        writer.cif_file.comment = "\n".join(f"# {k}: {v}" for k, v in prov.items())
+        path.write_text(str(writer))
+    elif fmt == "poscar":
+        from pymatgen.io.vasp import Poscar
+
+        comment = " ".join(f"{k}={_slug(v) if isinstance(v, str) else v}" for k, v in prov.items())
+        Poscar(structure, comment=comment).write_file(path)
+    else:
+        from ase.io import write
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.info = {k: v for k, v in prov.items()}
+        write(path, atoms, format="extxyz")
+
+
+def export_structures(store: JobStore, out_dir: str | Path, *, fmt: str) -> list[Path]:
+    """Write every relaxed bulk, slab and Li configuration of ``store`` to ``out_dir``.
+
+    One file per structure (:func:`relaxed_structures`), named
+    ``KIND_MATERIAL[_FACET][_TERMINATION][_SITE]_CALCULATOR-MODEL_HASH8.SUFFIX``, with its
+    provenance (energy_ev, calculator, model, cache_key, uuid, ...) in the CIF data block name
+    and comment lines, the POSCAR comment line or the extxyz info; ``manifest.json`` lists
+    every file with its provenance.
+
+    Parameters
+    ----------
+    store
+        The job store.
+    out_dir
+        Directory to write (created).
+    fmt
+        ``"cif"``, ``"poscar"`` or ``"extxyz"``.
+
+    Returns
+    -------
+    list of Path
+        The structure files written (empty when the store holds no relaxed structure).
+
+    Raises
+    ------
+    ConfigurationError
+        If ``fmt`` is not a known format.
+    """
+    if fmt not in STRUCTURE_FORMATS:
+        msg = f"format: {fmt!r} is not one of {', '.join(STRUCTURE_FORMATS)}"
+        raise ConfigurationError(msg)
+    entries, skipped = relaxed_structures(store)
+    if skipped:
+        logger.warning("%d unconverged relaxation(s) not exported", skipped)
+    if not entries:
+        return []
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, manifest = [], []
+    for entry in entries:
+        path = out / f"{_file_stem(entry)}.{STRUCTURE_FORMATS[fmt]}"
+        _write_structure(entry, path, fmt)
+        paths.append(path)
+        manifest.append({"file": path.name, **_provenance(entry)})
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return paths

@@ -130,23 +130,63 @@ def db_show(
 
 @db_app.command("export")
 def db_export(
-    out_file: Annotated[Path, typer.Argument(help="Output file: .json or .csv.")],
+    out_file: Annotated[
+        Path | None, typer.Argument(help="Output file: .json or .csv (optional with --structures).")
+    ] = None,
     doc_type: Annotated[str | None, typer.Option("--type", help="Only this document type.")] = None,
+    structures: Annotated[
+        Path | None,
+        typer.Option(
+            "--structures",
+            help="Write every relaxed bulk, slab and Li configuration into this directory.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="Structure file format with --structures: cif, poscar or extxyz."
+        ),
+    ] = "extxyz",
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
 ) -> None:
-    """Export lithiophilic documents to JSON (complete) or CSV (scalar fields, one row each)."""
-    from lithiophilic.db import export_results, export_results_csv
+    """Export documents to JSON/CSV, and/or relaxed structures (--structures DIR) as CIF/POSCAR/extxyz.
 
-    suffix = out_file.suffix.lower()
-    if suffix not in (".json", ".csv"):
+    Structure files are named KIND_MATERIAL_FACET_TERMINATION_SITE_CALCULATOR-MODEL_HASH8 and
+    carry energy_ev, calculator, model, cache_key and uuid in their header; DIR/manifest.json
+    lists them. An empty database writes nothing and exits 0.
+    """
+    from lithiophilic.db import (
+        STRUCTURE_FORMATS,
+        describe_store,
+        export_results,
+        export_results_csv,
+        export_structures,
+    )
+
+    suffix = out_file.suffix.lower() if out_file else None
+    if out_file is None and structures is None:
+        fail(ConfigurationError("export: give an output file (.json/.csv) or --structures DIR"), 2)
+    if suffix is not None and suffix not in (".json", ".csv"):
         fail(ConfigurationError(f"export: unsupported suffix {suffix!r}; use .json or .csv"), 2)
+    if fmt not in STRUCTURE_FORMATS:
+        fail(ConfigurationError(f"format: {fmt!r} is not one of {', '.join(STRUCTURE_FORMATS)}"), 2)
     store = open_store(data_dir, store_opt)
-    if suffix == ".csv":
-        export_results_csv(store, out_file, doc_type=doc_type)
-    else:
-        export_results(store, out_file, doc_type=doc_type)
-    out.print(f"exported to {out_file}")
+    if out_file is not None:
+        if suffix == ".csv":
+            export_results_csv(store, out_file, doc_type=doc_type)
+        else:
+            export_results(store, out_file, doc_type=doc_type)
+        out.print(f"exported to {out_file}")
+    if structures is not None:
+        paths = export_structures(store, structures, fmt=fmt)
+        if not paths:
+            out.print(
+                f"no converged relaxed structure in the database ({describe_store(store)}); "
+                "nothing written"
+            )
+            return
+        out.print(f"wrote {len(paths)} {fmt} files and manifest.json to {structures}")
 
 
 @app.command()

@@ -1,0 +1,146 @@
+"""Taking results out: relaxed structures as CIF/POSCAR/extxyz with their provenance.
+
+Exports the legacy database (``tests/data/legacy/db_before_issue16``: Cu bulk, Cu(111) and
+Cu(100) slabs, the Li reference and one Li site on Cu(111), all SevenNet-0), nothing is
+recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ase.io import read
+from pymatgen.core import Structure
+from typer.testing import CliRunner
+
+from lithiophilic.cli import app
+from lithiophilic.db import export_structures, get_store, relaxed_structures
+from lithiophilic.errors import ConfigurationError
+
+LEGACY = Path(__file__).parent / "data" / "legacy" / "db_before_issue16"
+
+EXPECTED_STEMS = {
+    "bulk_Cu_sevenn-7net-0_57546464",
+    "bulk_Li-reference_sevenn-7net-0_d5bd3f92",
+    "slab_Cu_111_t0-n4_sevenn-7net-0_f3c5217a",
+    "slab_Cu_100_t0-n4_sevenn-7net-0_0e67cbfb",
+    "li-site_Cu_111_ontop-0_sevenn-7net-0_d40737c0",
+}
+
+
+@pytest.fixture
+def legacy(tmp_path):
+    data = tmp_path / "db"
+    shutil.copytree(LEGACY, data)
+    return data
+
+
+def _relaxations(data: Path) -> dict[str, dict]:
+    """Stored relaxation documents by the hash of their final structure (first computed)."""
+    out: dict[str, dict] = {}
+    for doc in get_store(data_dir=data).query(
+        {"output.doc_type": "ase_calc", "output.task": "relax"}, sort={"completed_at": 1}
+    ):
+        out.setdefault(doc["output"]["structure_hash"], {**doc["output"], "uuid": doc["uuid"]})
+    return out
+
+
+def test_every_relaxed_structure_is_exported_once_with_its_description(legacy):
+    entries, skipped = relaxed_structures(get_store(data_dir=legacy))
+    assert skipped == 0
+    kinds = sorted(
+        (e["kind"], e["material"], e.get("facet", ""), e.get("site", "")) for e in entries
+    )
+    assert kinds == [
+        ("bulk", "Cu", "", ""),
+        ("bulk", "Li reference", "", ""),
+        ("li-site", "Cu", "111", "ontop-0"),
+        ("slab", "Cu", "100", ""),
+        ("slab", "Cu", "111", ""),
+    ]
+    # the binding flow's clean Cu(111) slab reused the surface relaxation: one file, its uuid
+    slab = next(e for e in entries if e["kind"] == "slab" and e["facet"] == "111")
+    assert (
+        slab["termination"] == "t0-n4"
+        and slab["uuid"] == _relaxations(legacy)[slab["structure_hash"]]["uuid"]
+    )
+
+
+def test_extxyz_carries_energy_calculator_cache_key_and_uuid(legacy, tmp_path):
+    paths = export_structures(get_store(data_dir=legacy), tmp_path / "x", fmt="extxyz")
+    assert {p.stem for p in paths} == EXPECTED_STEMS
+    docs = _relaxations(legacy)
+    for path in paths:
+        atoms = read(path, format="extxyz")
+        doc = docs[atoms.info["structure_hash"]]
+        assert atoms.info["energy_ev"] == pytest.approx(doc["energy_ev"], abs=1e-10)
+        assert atoms.info["calculator"] == "sevenn" and atoms.info["model"] == "7net-0"
+        assert atoms.info["cache_key"] == doc["cache_key"]
+        assert atoms.info["uuid"] == (doc["reused_from_uuid"] or doc["uuid"])
+        stored = Structure.from_dict(doc["structure"])
+        assert np.allclose(atoms.positions, stored.cart_coords, atol=1e-6)
+        assert atoms.get_chemical_formula() == stored.to_ase_atoms().get_chemical_formula()
+    manifest = json.loads((tmp_path / "x" / "manifest.json").read_text())
+    assert {Path(m["file"]).stem for m in manifest} == EXPECTED_STEMS
+
+
+def test_poscar_comment_and_cif_block_name_hold_the_provenance(legacy, tmp_path):
+    store = get_store(data_dir=legacy)
+    docs = _relaxations(legacy)
+    for path in export_structures(store, tmp_path / "p", fmt="poscar"):
+        assert path.suffix == ".vasp"
+        comment = path.read_text().splitlines()[0]
+        doc = docs[comment.split("structure_hash=")[1].split()[0]]
+        assert f"cache_key={doc['cache_key']}" in comment and "calculator=sevenn" in comment
+        assert f"energy_ev={doc['energy_ev']}" in comment
+        assert (
+            Structure.from_file(path).composition
+            == Structure.from_dict(doc["structure"]).composition
+        )
+    for path in export_structures(store, tmp_path / "c", fmt="cif"):
+        text = path.read_text()
+        assert f"data_{path.stem}\n" in text and "# cache_key: " in text
+        cif = Structure.from_file(path)
+        assert cif.num_sites == len(read(tmp_path / "p" / f"{path.stem}.vasp"))
+
+
+def test_bad_format_is_refused_before_anything_is_written(legacy, tmp_path):
+    with pytest.raises(ConfigurationError, match="format: 'xyz' is not one of cif, poscar"):
+        export_structures(get_store(data_dir=legacy), tmp_path / "o", fmt="xyz")
+    res = CliRunner().invoke(
+        app,
+        ["db", "export", "--structures", str(tmp_path / "o"), "--format", "xyz", "--data-dir",
+         str(tmp_path / "new")],
+    )  # fmt: skip
+    assert res.exit_code == 2 and "format" in res.output and "extxyz" in res.output
+    assert not (tmp_path / "o").exists() and not (tmp_path / "new").exists()
+    res = CliRunner().invoke(app, ["db", "export", "--data-dir", str(legacy)])
+    assert res.exit_code == 2 and "--structures" in res.output
+
+
+def test_cli_exports_structures_and_an_empty_database_says_so(legacy, tmp_path):
+    res = CliRunner().invoke(
+        app,
+        ["db", "export", str(tmp_path / "all.json"), "--structures", str(tmp_path / "s"),
+         "--format", "cif", "--data-dir", str(legacy)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert {p.stem for p in (tmp_path / "s").glob("*.cif")} == EXPECTED_STEMS
+    assert json.loads((tmp_path / "all.json").read_text())  # the JSON export still works
+    res = CliRunner().invoke(
+        app,
+        [
+            "db",
+            "export",
+            "--structures",
+            str(tmp_path / "e"),
+            "--data-dir",
+            str(tmp_path / "empty"),
+        ],
+    )
+    assert res.exit_code == 0
+    assert "no converged relaxed structure" in res.output and not (tmp_path / "e").exists()
