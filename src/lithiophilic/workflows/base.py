@@ -97,6 +97,12 @@ class AseCalcDoc(CalculatorProvenance):
         None,
         description="uuid of the stored job whose identical result was reused (no new calculation).",
     )
+    source_doc: str | None = Field(
+        None,
+        description="Module.class of the task document this was read from (atomate2 "
+        "ForceFieldTaskDocument, emmet VASP TaskDoc; workflows.task_docs.as_calc_doc); "
+        "None for a result computed by lithiophilic.",
+    )
 
 
 def calc_cache_key(
@@ -297,8 +303,13 @@ class AseStaticMaker(Maker):
         _check_spec(self.calculator)
 
     @job(output_schema=AseCalcDoc, config=JobConfig(expose_store=True))
-    def make(self, structure: Structure, label: str = "") -> AseCalcDoc:
-        """Compute the energy of ``structure``; returns an :class:`AseCalcDoc`."""
+    def make(
+        self, structure: Structure, prev_dir: str | Path | None = None, *, label: str = ""
+    ) -> AseCalcDoc:
+        """Compute the energy of ``structure``; returns an :class:`AseCalcDoc`.
+
+        ``prev_dir`` is accepted for atomate2's Maker contract and not used.
+        """
         return run_ase_calc(
             structure, calculator=self.calculator, task="static", label=label, reuse=self.reuse
         )
@@ -353,8 +364,13 @@ class AseRelaxMaker(Maker):
             raise ConfigurationError(msg)
 
     @job(output_schema=AseCalcDoc, config=JobConfig(expose_store=True))
-    def make(self, structure: Structure, label: str = "") -> AseCalcDoc:
-        """Relax ``structure``; returns an :class:`AseCalcDoc`."""
+    def make(
+        self, structure: Structure, prev_dir: str | Path | None = None, *, label: str = ""
+    ) -> AseCalcDoc:
+        """Relax ``structure``; returns an :class:`AseCalcDoc`.
+
+        ``prev_dir`` is accepted for atomate2's Maker contract and not used.
+        """
         return run_ase_calc(
             structure,
             calculator=self.calculator,
