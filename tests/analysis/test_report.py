@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import re
+import shutil
+
 import pytest
 
 from lithiophilic.analysis.report import (
@@ -291,5 +295,34 @@ def test_html_report_embeds_its_figures(tmp_path):
     paths = write_report(tmp_path, text, evaluate_claims({}))
     page = paths["html"].read_text()
     assert '<img alt="5a" src="data:image/png;base64,' in page
-    assert '<img alt="5b" src="figures/absent.png"' in page  # not a file: left as a link
+    assert "figure 5b (figures/absent.png): not found" in page  # named, never a broken link
     assert "<i>missing: Cu (100)</i>" in page
+
+
+def test_report_html_moved_alone_has_no_file_reference(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    report_dir = tmp_path / "campaign"
+    (report_dir / "figures").mkdir(parents=True)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    fig.savefig(report_dir / "figures" / "fig5a.png")
+    fig.savefig(report_dir / "figures" / "fig5b.svg")
+    fig.savefig(report_dir / "figures" / "fig5c.pdf")
+    plt.close(fig)
+    figures = {"5a": "figures/fig5a.png", "5b": "figures/fig5b.svg", "5c": "figures/fig5c.pdf"}
+    text = render_markdown(evaluate_claims({}), figures, [], {}, {})
+    page = write_report(report_dir, text, evaluate_claims({}))["html"]
+    moved = tmp_path / "elsewhere" / "report.html"
+    moved.parent.mkdir()
+    shutil.move(page, moved)
+    html_text = moved.read_text()
+    sources = re.findall(r'src="([^"]*)"', html_text)
+    assert len(sources) == 2 and all(s.startswith("data:image/") for s in sources)
+    png, svg = (base64.b64decode(s.split(",", 1)[1]) for s in sources)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"<svg" in svg[:500]
+    assert "figure 5c (figures/fig5c.pdf): not found or not PNG/SVG" in html_text
+    assert "href=" not in html_text

@@ -201,14 +201,23 @@ def render_markdown(
     return "\n".join(out)
 
 
-def _image_source(src: str, base_dir: Path | None) -> str:
-    """``src`` as a ``data:`` URI if it names a PNG under ``base_dir``, else unchanged."""
+#: Figure files embedded in report.html, by suffix -> MIME type.
+_EMBEDDED_IMAGES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def _image_source(src: str, base_dir: Path | None) -> str | None:
+    """``src`` as a ``data:`` URI (PNG/SVG under ``base_dir``); None if it cannot be embedded.
+
+    Without ``base_dir`` (no report directory to read from) ``src`` is returned unchanged,
+    as are ``data:`` and ``http(s):`` sources.
+    """
     if base_dir is None or src.startswith(("data:", "http:", "https:")):
         return src
     path = base_dir / src
-    if path.suffix.lower() != ".png" or not path.is_file():
-        return src
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    mime = _EMBEDDED_IMAGES.get(path.suffix.lower())
+    if mime is None or not path.is_file():
+        return None
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def _html_table(lines: Sequence[str], inline: Any) -> list[str]:
@@ -231,12 +240,16 @@ def render_html(
 
     Handles the subset that report uses: headings, paragraphs, bullet lists, pipe tables,
     images, ``**bold**``, `` `code` `` and ``_italic_``. With ``base_dir`` (the report's
-    directory) the PNG figures are embedded as ``data:`` URIs, so the page can be moved.
+    directory) the PNG and SVG figures are embedded as ``data:`` URIs and a figure that
+    cannot be embedded (missing, PDF) is named in words, so the page holds no file link and
+    can be moved alone.
     """
 
     def image(m: re.Match[str]) -> str:
-        src = html.escape(_image_source(html.unescape(m.group(2)), base_dir))
-        return f'<img alt="{m.group(1)}" src="{src}" style="max-width:100%">'
+        src = _image_source(html.unescape(m.group(2)), base_dir)
+        if src is None:  # never a link to a file that moving the page would break
+            return f"<i>figure {m.group(1)} ({m.group(2)}): not found or not PNG/SVG</i>"
+        return f'<img alt="{m.group(1)}" src="{html.escape(src)}" style="max-width:100%">'
 
     def inline(text: str) -> str:
         text = html.escape(text)
