@@ -206,7 +206,17 @@ def run_ase_calc(
     atoms.calc = get_calculator(calculator)
     t0 = time.perf_counter()
     n_steps, converged = 0, True
-    if task == "relax":
+    if task == "relax" and getattr(atoms.calc, "relaxes_in_one_launch", False):
+        # GPAW under MPI: the whole relaxation in one mpiexec launch (wave functions kept)
+        converged, n_steps = atoms.calc.relax_in_one_launch(
+            atoms,
+            optimizer=optimizer,
+            fmax_ev_per_a=fmax_ev_per_a,
+            max_steps=max_steps,
+            relax_cell=relax_cell,
+            logfile="opt.log" if os.access(".", os.W_OK) else None,
+        )
+    elif task == "relax":
         target = FrechetCellFilter(atoms) if relax_cell else atoms
         opt_cls = getattr(optimize, optimizer)
         logfile = "opt.log" if os.access(".", os.W_OK) else None

@@ -23,7 +23,7 @@ def main(run_dir: str) -> int:
     from lithiophilic.errors import NotConvergedError
     from lithiophilic.potentials.dft.gpaw import run_worker_task
 
-    path = Path(run_dir)
+    path = Path(run_dir).resolve()  # messages name the logs by absolute path
     spec = json.loads((path / "input.json").read_text())
     atoms = read(path / "atoms.json", index=-1)
     assert not isinstance(atoms, list)

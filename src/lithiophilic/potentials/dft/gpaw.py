@@ -6,9 +6,14 @@ The registry factory returns a :class:`GpawCalculator`, an ASE calculator that
   smearing, spin, dipole correction; presets ``fast`` and ``accurate``);
 * runs in the calling process when ``nprocs`` is 1 (keeping GPAW's wave functions between
   the steps of a relaxation), or, when ``nprocs`` > 1, launches
-  ``mpiexec -n N gpaw python _gpaw_worker.py RUN_DIR`` for every evaluation and reads the
-  energy, forces and stress back;
-* keeps GPAW's text log in its directory (``gpaw.txt``; MPI runs: ``gpaw-mpi/step-NNN.txt``);
+  ``mpiexec -n N gpaw python _gpaw_worker.py RUN_DIR`` for an evaluation (energy, forces
+  and, for bulk, stress in one launch) and reads the results back;
+* with ``nprocs`` > 1 runs a whole relaxation in one launch
+  (:meth:`GpawCalculator.relax_in_one_launch`, used by ``run_ase_calc``): the ASE optimizer
+  runs on every rank beside one GPAW calculator, so the wave functions carry over between
+  steps;
+* keeps GPAW's text log in its directory (``gpaw.txt``; MPI runs: ``gpaw-mpi/step-NNN.txt``
+  per evaluation, ``gpaw-mpi/relax.txt`` and ``relax.traj`` for a relaxation);
 * turns an SCF that does not converge into :class:`~lithiophilic.errors.NotConvergedError`
   (never a number).
 
@@ -58,6 +63,8 @@ from lithiophilic.potentials.dft.gpaw_mpi import (
     default_nprocs,
     find_mpiexec,
     needs_subprocess,
+    relax_in_one_launch,
+    relax_task,
     run_mpi,
 )
 from lithiophilic.potentials.registry import CalculatorBackend, register_calculator
@@ -276,6 +283,8 @@ def run_worker_task(
         return {**results, **prep["summary"]}, arrays
     if task == "pdos":
         return _pdos_inprocess(atoms, settings, options, run_dir)
+    if task == "relax":
+        return relax_task(atoms, settings, options, run_dir)
     msg = f"unknown GPAW task {task!r}"
     raise ConfigurationError(msg)
 
@@ -300,6 +309,11 @@ class GpawCalculator(Calculator):
         self.settings = resolve_gpaw_settings(settings)
         self.nprocs = int(self.settings["nprocs"] or default_nprocs())
         self.last_summary: dict[str, Any] = {}
+        self.last_relaxation: dict[str, Any] = {}
+        #: Evaluations (SCF cycles) run by this calculator.
+        self.n_calculations = 0
+        #: True inside the MPI worker: GPAW runs in this process on all ranks.
+        self.in_mpi_worker = False
         self._gpaw: Any = None
         self._key: Any = None
         self._step = 0
@@ -315,7 +329,8 @@ class GpawCalculator(Calculator):
         assert self.atoms is not None
         wanted = ["energy", "forces"] + (["stress"] if kind == "bulk" else [])
         run_dir = Path(self.directory)
-        if needs_subprocess(self.nprocs):
+        self.n_calculations += 1
+        if needs_subprocess(self.nprocs) and not self.in_mpi_worker:
             self._step += 1
             res, arrays = run_mpi(
                 "static",
@@ -338,6 +353,20 @@ class GpawCalculator(Calculator):
         self.results = {
             k: res[k] for k in ("energy", "free_energy", "forces", "stress") if k in res
         }
+
+    @property
+    def relaxes_in_one_launch(self) -> bool:
+        """Whether :meth:`relax_in_one_launch` should run relaxations (GPAW under MPI)."""
+        return needs_subprocess(self.nprocs) and not self.in_mpi_worker
+
+    def relax_in_one_launch(self, atoms: Atoms, **relax: Any) -> tuple[bool, int]:
+        """Run a whole relaxation of ``atoms`` in one ``mpiexec`` launch.
+
+        See :func:`lithiophilic.potentials.dft.gpaw_mpi.relax_in_one_launch`. Returns
+        ``(converged, n_steps)``; ``atoms`` ends at the final structure with this
+        calculator's results set for it.
+        """
+        return relax_in_one_launch(self, atoms, **relax)
 
     def _serial(self, wanted: list[str], run_dir: Path) -> dict[str, Any]:
         assert self.atoms is not None

@@ -7,7 +7,10 @@ options), the worker (:mod:`._gpaw_worker`) calls
 :func:`lithiophilic.potentials.dft.gpaw.run_worker_task` on every rank and rank 0 writes
 ``result.json`` (``status`` ok / not_converged / failed) and ``arrays.npz``, which
 :func:`run_mpi` reads back (raising :class:`~lithiophilic.errors.NotConvergedError` or
-:class:`~lithiophilic.errors.CalculationFailed`). :func:`find_mpiexec` picks the OpenMPI
+:class:`~lithiophilic.errors.CalculationFailed`); every launch appends a line to
+``launches.jsonl``.  Task ``relax`` (:func:`relax_in_one_launch`, worker side
+:func:`relax_task`) runs a whole ASE relaxation in one launch, GPAW keeping its wave
+functions between steps.  :func:`find_mpiexec` picks the OpenMPI
 launcher GPAW was built with; :func:`check_gpaw_installation` checks GPAW, its PAW datasets and
 the launcher.
 """
@@ -20,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +43,10 @@ __all__ = [
     "find_mpiexec",
     "gpaw_script",
     "needs_subprocess",
+    "relax_in_one_launch",
+    "relax_task",
     "run_mpi",
+    "run_optimizer",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +58,9 @@ INSTALL_HINT = (
 
 #: Environment variable naming the MPI launcher (full path) to use.
 MPIEXEC_ENV = "LITHIOPHILIC_MPIEXEC"
+
+#: File in the MPI run directory with one JSON line per ``mpiexec`` launch.
+LAUNCH_LOG = "launches.jsonl"
 
 #: Debian/Ubuntu OpenMPI launchers, in order of preference.
 _OPENMPI_LAUNCHERS = ("/usr/bin/mpiexec.openmpi", "/usr/bin/mpirun.openmpi")
@@ -202,8 +212,12 @@ def run_mpi(
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
     logger.debug("GPAW MPI: %s (in %s)", " ".join(cmd), run_dir)
     log = run_dir / "mpiexec.log"
+    t0 = time.perf_counter()
     with log.open("a") as fh:
         proc = subprocess.run(cmd, cwd=run_dir, stdout=fh, stderr=subprocess.STDOUT, env=env)
+    launch = {"task": task, "nprocs": nprocs, "cmd": cmd, "returncode": proc.returncode}
+    with (run_dir / LAUNCH_LOG).open("a") as fh:  # one line per launch (counted by tests)
+        fh.write(json.dumps({**launch, "wall_s": time.perf_counter() - t0}) + "\n")
     result_file = run_dir / "result.json"
     result = json.loads(result_file.read_text()) if result_file.is_file() else None
     if result is not None and result.get("status") == "not_converged":
@@ -218,3 +232,169 @@ def run_mpi(
         with np.load(run_dir / "arrays.npz") as data:
             arrays = {k: data[k] for k in data.files}
     return result["results"], arrays
+
+
+# --------------------------------------------------------------------------- relaxation
+def run_optimizer(
+    atoms: Atoms,
+    *,
+    optimizer: str,
+    fmax_ev_per_a: float,
+    max_steps: int,
+    relax_cell: bool,
+    logfile: str | None = None,
+    trajectory: str | None = None,
+) -> dict[str, Any]:
+    """Relax ``atoms`` (calculator attached) with an ASE optimizer, as ``run_ase_calc`` does.
+
+    The optimizer acts on ``FrechetCellFilter(atoms)`` with ``relax_cell``, else on the
+    atoms (constraints such as ``FixAtoms`` apply).  Every evaluation's SCF must converge:
+    :class:`~lithiophilic.errors.NotConvergedError` from the calculator propagates.
+
+    Returns
+    -------
+    dict
+        ``converged`` (fmax reached within ``max_steps``), ``n_steps`` (optimizer steps) and
+        ``steps``: one row per optimizer step (step 0 is the start) with ``energy_ev``,
+        ``max_force_ev_per_a`` (free atoms) and ``wall_s`` (since the previous row).
+    """
+    from ase import optimize
+    from ase.filters import FrechetCellFilter
+
+    target = FrechetCellFilter(atoms) if relax_cell else atoms
+    opt = getattr(optimize, optimizer)(target, logfile=logfile, trajectory=trajectory)
+    steps: list[dict[str, float]] = []
+    clock = [time.perf_counter()]
+
+    def record() -> None:
+        forces = atoms.get_forces(apply_constraint=True)
+        now = time.perf_counter()
+        steps.append(
+            {
+                "energy_ev": float(atoms.get_potential_energy()),
+                "max_force_ev_per_a": float(np.sqrt((forces**2).sum(axis=1)).max()),
+                "wall_s": now - clock[0],
+            }
+        )
+        clock[0] = now
+
+    opt.attach(record, interval=1)
+    converged = bool(opt.run(fmax=fmax_ev_per_a, steps=max_steps))
+    return {"converged": converged, "n_steps": int(opt.get_number_of_steps()), "steps": steps}
+
+
+def relax_task(
+    atoms: Atoms, settings: Mapping[str, Any], options: Mapping[str, Any], run_dir: Path
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run a whole relaxation in this (MPI) process group: the worker side of ``"relax"``.
+
+    One GPAW calculator serves every step, so each SCF starts from the previous step's wave
+    functions and density.  Returns the optimizer record (:func:`run_optimizer`), the final
+    ``energy`` and ``free_energy`` (eV), the GPAW choices (``summary``), and arrays
+    ``positions``, ``cell``, ``forces`` (unconstrained) and, for bulk, ``stress``.
+
+    Raises
+    ------
+    NotConvergedError
+        If the SCF of any evaluation did not converge (the message names the evaluation).
+    """
+    from lithiophilic.potentials.dft.gpaw import GpawCalculator
+
+    calc = GpawCalculator(
+        directory=run_dir, **{**settings, "txt": options.get("txt", settings["txt"])}
+    )
+    calc.in_mpi_worker = True
+    atoms.calc = calc
+    try:
+        record = run_optimizer(
+            atoms,
+            optimizer=str(options["optimizer"]),
+            fmax_ev_per_a=float(options["fmax_ev_per_a"]),
+            max_steps=int(options["max_steps"]),
+            relax_cell=bool(options["relax_cell"]),
+            logfile=options.get("logfile"),
+            trajectory=options.get("trajectory"),
+        )
+        energy = float(atoms.get_potential_energy())  # the final positions' results
+        atoms.get_forces()
+    except NotConvergedError as exc:
+        msg = f"relaxation stopped at GPAW evaluation {calc.n_calculations}: {exc}"
+        raise NotConvergedError(msg) from exc
+    results = {
+        **record,
+        "energy": energy,
+        "free_energy": float(calc.results["free_energy"]),
+        "n_calculations": calc.n_calculations,
+        "summary": calc.last_summary,
+    }
+    arrays = {
+        "positions": atoms.get_positions(),
+        "cell": np.asarray(atoms.cell.array),
+        **{k: np.asarray(calc.results[k]) for k in ("forces", "stress") if k in calc.results},
+    }
+    return results, arrays
+
+
+def relax_in_one_launch(
+    calc: Any,
+    atoms: Atoms,
+    *,
+    optimizer: str,
+    fmax_ev_per_a: float,
+    max_steps: int,
+    relax_cell: bool,
+    logfile: str | None = None,
+) -> tuple[bool, int]:
+    """Relax ``atoms`` with :class:`~.gpaw.GpawCalculator` ``calc`` in one ``mpiexec`` launch.
+
+    The worker (:func:`relax_task`) runs the ASE optimizer on every rank; afterwards
+    ``atoms`` holds the final positions (and cell) and ``calc`` the final energy, forces and
+    (bulk) stress, so ``atoms.get_potential_energy()`` does not start GPAW again.
+    ``calc.last_relaxation`` keeps the per-step record, the trajectory path
+    (``gpaw-mpi/relax.traj``) and the launch's wall time.
+
+    Returns
+    -------
+    tuple
+        ``(converged, n_steps)`` as ASE's ``Optimizer.run`` and ``get_number_of_steps``.
+
+    Raises
+    ------
+    NotConvergedError
+        If an SCF did not converge (the relaxation result is not used).
+    CalculationFailed
+        If the launcher or GPAW failed.
+    """
+    from lithiophilic.potentials.dft.common import frozen_mesh_settings
+
+    settings = {**frozen_mesh_settings(calc, atoms, calc.settings, "gpaw"), "nprocs": calc.nprocs}
+    run_dir = Path(calc.directory) / "gpaw-mpi"
+    options = {
+        "optimizer": optimizer,
+        "fmax_ev_per_a": float(fmax_ev_per_a),
+        "max_steps": int(max_steps),
+        "relax_cell": bool(relax_cell),
+        "logfile": str(Path(logfile).resolve()) if logfile else None,
+        "trajectory": "relax.traj",
+        "txt": "relax.txt",
+    }
+    t0 = time.perf_counter()
+    results, arrays = run_mpi("relax", atoms, settings, run_dir, options)
+    atoms.set_cell(arrays["cell"], scale_atoms=False)
+    atoms.arrays["positions"][:] = arrays["positions"]  # as computed (constraints held there)
+    calc.atoms = atoms.copy()
+    calc.results = {
+        "energy": float(results["energy"]),
+        "free_energy": float(results["free_energy"]),
+        **{k: arrays[k] for k in ("forces", "stress") if k in arrays},
+    }
+    calc.last_summary = dict(results["summary"])
+    calc.last_relaxation = {
+        "converged": bool(results["converged"]),
+        "n_steps": int(results["n_steps"]),
+        "n_calculations": int(results["n_calculations"]),
+        "steps": results["steps"],
+        "wall_s": time.perf_counter() - t0,
+        "trajectory": str((run_dir / "relax.traj").resolve()),
+    }
+    return bool(results["converged"]), int(results["n_steps"])
