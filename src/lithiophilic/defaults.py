@@ -95,8 +95,16 @@ MD_N_LAYERS = 6
 MD_N_FIXED_LAYERS = 2
 #: SQS tile (surface cells) repeated laterally for random alloys (5x5x6 = 150 atoms, 64:36 exact).
 MD_SQS_TILE = (5, 5)
-#: Smallest initial in-plane Li-Li distance, Å (> the ~3.3 Å cluster cutoff: all Li start isolated).
-MD_LI_MIN_SPACING_A = 4.0
+#: Smallest initial in-plane Li-Li distance, Å (> the largest analysis cutoff, 4.0 Å: every Li
+#: starts isolated at every cutoff; 0.15 ML on a 15x15 (111) cell still fits, RSA jams at ~43 Li).
+MD_LI_MIN_SPACING_A = 4.5
+#: Li-Li cutoffs (Å) at which the 5f/g verdict must hold: they span the first Li-Li shells (bcc Li
+#: nearest neighbours 3.04 Å, second 3.51 Å; Cu(111) RDF minimum 3.30 Å, alloy 4.08 Å in the
+#: production run).
+MD_ANALYSIS_CUTOFFS_A: tuple[float, ...] = (3.0, 3.3, 3.6, 4.0)
+#: Steps of substrate-only thermalisation (Li frozen at their dispersed placement) before the
+#: analysed run (1 ps at 1 fs: ~10 Langevin damping times of the substrate).
+MD_EQUILIBRATION_STEPS = 1000
 #: Initial Li height above the top plane, Å.
 MD_LI_HEIGHT_A = 2.2
 #: Vacuum of the MD slab, Å (boundary is non-periodic along z; atoms leaving it are lost).

@@ -62,7 +62,17 @@ def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
     summary = embedded_store.query_one({"output.doc_type": "aggregation_rate"})["output"]
     assert summary["n_completed"] == 2
     assert summary["k_per_ps"] >= 0
-    assert "first-order rate constant" in summary["definition"]
+    assert "phi_inf" in summary["definition"] and "r0" in summary["definition"]
+    # every analysis cutoff x window has a kinetics row; the first frame is the dispersed start
+    assert summary["analysis_cutoffs_a"] == [3.0, 3.3, 3.6, 4.0]
+    assert {(r["cutoff_a"], r["window"]) for r in summary["kinetics"]} == {
+        (c, w) for c in (3.0, 3.3, 3.6, 4.0) for w in ("whole", "first-half")
+    }
+    assert all(r["first_frame_isolated_fraction"] == 1.0 for r in summary["kinetics"])
+    assert summary["li_diffusion_a2_per_ps"] is not None
+    assert len(summary["li_diffusion_replicas_a2_per_ps"]) == 2
+    assert "held at their dispersed in-plane placement" in summary["start_protocol"]
+    assert main["first_frame_min_li_li_a"] >= 4.5 - 1e-6
     assert "pooled over 2 replicas" in summary["cutoff_source"]  # one cutoff for all replicas
     assert [len(f) for f in summary["replica_frames"]] == [9, 9]
     sub = embedded_store.query_one({"output.doc_type": "md_substrate"})["output"]
@@ -111,6 +121,7 @@ def test_blow_up_is_marked_failed_and_keeps_partial_trajectory(tmp_path):
         dump_every=20,
         check_every=20,
         minimize=False,
+        equilibration_steps=0,  # the blow-up must happen in the checked MD chunks
     )
     result = run_md(atoms, settings, tmp_path / "blow")
     assert result["status"] == "failed"
@@ -184,7 +195,9 @@ def test_mpi_run_with_nose_hoover(tmp_path, caplog):
     frames = list(iter_frames(result["trajectory"]))
     assert len(frames) == 3
     assert all(len(f.select("Li")) == 4 for f in frames)
-    assert "fix integrate mobile nvt" in (tmp_path / "mpi" / "in.lammps").read_text()
+    script = (tmp_path / "mpi" / "in.lammps").read_text()
+    assert "fix integrate substrate nvt" in script  # Nose-Hoover on the substrate only
+    assert "fix integrate_li li nve" in script
 
 
 def test_overlapping_atoms_fail_cleanly(tmp_path):
@@ -193,7 +206,14 @@ def test_overlapping_atoms_fail_cleanly(tmp_path):
     top_cu = int(np.argmax(np.where(atoms.numbers == 29, atoms.positions[:, 2], -1)))
     atoms.positions[-1] = atoms.positions[top_cu] + [0.05, 0.0, 0.1]  # Li inside a Cu atom
     # without the initial minimisation (which would push the Li out) the forces explode
-    settings = MdSettings(potential=POT, n_steps=500, dump_every=50, check_every=50, minimize=False)
+    settings = MdSettings(
+        potential=POT,
+        n_steps=500,
+        dump_every=50,
+        check_every=50,
+        minimize=False,
+        equilibration_steps=0,  # (with it, the substrate thermalisation fails first)
+    )
     result = run_md(atoms, settings, tmp_path / "overlap")
     assert result["status"] == "failed"
     assert result["failure_reason"]

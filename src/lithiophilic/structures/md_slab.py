@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_dispersed_li",
+    "check_spacing_exceeds_cutoffs",
     "coverage_to_n_li",
     "fcc111_area_a2",
     "make_md_bulk",
@@ -219,6 +220,28 @@ def max_dispersed_li(area_a2: float, min_spacing_a: float) -> int:
     Random sequential addition of discs of diameter d jams at a covered fraction of 0.547.
     """
     return int(0.547 * area_a2 / (math.pi * (min_spacing_a / 2) ** 2))
+
+
+def check_spacing_exceeds_cutoffs(
+    min_spacing_a: float, cutoffs_a: Sequence[float], *, field: str = "li_min_spacing_a"
+) -> None:
+    """Refuse a Li placement spacing that does not exceed every Li–Li analysis cutoff.
+
+    The analysed run starts from the placement (Li held apart in-plane), so every Li is
+    isolated in the first frame only if the minimum spacing exceeds the largest cutoff.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming ``field`` if ``min_spacing_a`` ≤ max(``cutoffs_a``).
+    """
+    if cutoffs_a and not min_spacing_a > max(cutoffs_a):
+        msg = (
+            f"{field}={min_spacing_a} Å must exceed the largest Li-Li analysis cutoff "
+            f"({max(cutoffs_a)} Å of {sorted(cutoffs_a)}), else Li start clustered; raise "
+            f"{field} or lower the cutoffs"
+        )
+        raise ConfigurationError(msg)
 
 
 def fcc111_area_a2(a_a: float, lateral_size: tuple[int, int]) -> float:

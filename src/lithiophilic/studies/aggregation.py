@@ -1,11 +1,14 @@
 """Li aggregation MD on (111) slabs (Fig. 5f, 5g): cluster metrics and the aggregation rate.
 
 For each material, :class:`~lithiophilic.workflows.md.LiAggregationMaker` builds a large
-(111) slab (lattice constant of the LAMMPS potential), disperses Li adatoms at random, runs
-``replicas`` NVT trajectories and fits the aggregation rate k (1/ps) with a Student-t
-interval over the replicas (definition: :data:`~lithiophilic.analysis.aggregation.RATE_DEFINITION`).
-The reference metal (``defaults.PAPER_ROLES["reference"]``), when studied, is compared with
-every other material by Welch's t-test.
+(111) slab (lattice constant of the LAMMPS potential), disperses Li adatoms at random (held
+apart while the substrate is minimised and thermalised: the first analysed frame is the
+dispersed state), runs ``replicas`` trajectories with the thermostat on the substrate only
+and fits φ(t) = φ∞ + (φ0 − φ∞)·exp(−k t) per replica at every analysis cutoff and window
+(definitions: :data:`~lithiophilic.analysis.aggregation_kinetics.KINETICS_DEFINITION`).
+The 5f/g verdict compares the initial aggregation rate r0 = k·(φ0 − φ∞) of the reference
+metal and the solid solution (``defaults.PAPER_ROLES``) at every cutoff and window
+(:func:`~lithiophilic.analysis.aggregation_kinetics.verdict_table`).
 
 Examples
 --------
@@ -30,7 +33,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from lithiophilic import defaults
-from lithiophilic.analysis.aggregation import RATE_DEFINITION, compare_rates
+from lithiophilic.analysis.aggregation import compare_rates
+from lithiophilic.analysis.aggregation_kinetics import KINETICS_DEFINITION, verdict_table
+from lithiophilic.analysis.figures import figure_path
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.studies.base import (
     JobEvent,
@@ -136,6 +141,12 @@ class Options(StudyOptions):
         description="Li-Li cluster cutoff, Å; None: first minimum of the Li-Li distribution "
         "pooled over each surface's replicas.",
     )
+    analysis_cutoffs_a: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: list(defaults.MD_ANALYSIS_CUTOFFS_A),
+        min_length=1,
+        description="Li-Li cutoffs (Å) at which the kinetics are fitted and the verdict must "
+        f"hold; each below the Li placement spacing ({defaults.MD_LI_MIN_SPACING_A} Å).",
+    )
     n_mpi: int = Field(1, ge=1, description="MPI ranks per MD run (mpirun).")
     n_layers: int = Field(defaults.MD_N_LAYERS, ge=2, description="Atomic planes of the slab.")
     n_fixed_layers: int = Field(
@@ -151,6 +162,17 @@ class Options(StudyOptions):
                 "(some planes must move)"
             )
             raise ValueError(msg)
+        spacing = defaults.MD_LI_MIN_SPACING_A
+        for name, values in (
+            ("analysis_cutoffs_a", self.analysis_cutoffs_a),
+            ("cutoff_a", [self.cutoff_a]),
+        ):
+            if any(c is not None and c >= spacing for c in values):
+                msg = (
+                    f"{name}={values if name != 'cutoff_a' else self.cutoff_a} must stay below the "
+                    f"Li placement spacing {spacing} Å (li_min_spacing_a), else Li start clustered"
+                )
+                raise ValueError(msg)
         if self.seed + self.replicas > _MAX_SEED:
             msg = f"seed + replicas must stay below {_MAX_SEED} (LAMMPS seeds)"
             raise ValueError(msg)
@@ -192,7 +214,9 @@ class Result(StudyResult):
 
     schema_version: int = Field(1, description="Version of this result's schema.")
     study: str = Field("aggregation", description="Study name.")
-    definition: str = Field(RATE_DEFINITION, description="Definition of the aggregation rate.")
+    definition: str = Field(
+        KINETICS_DEFINITION, description="Definitions of the kinetics and of the verdict."
+    )
     summaries: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Material -> its AggregationRateDoc (k_per_ps and its 95 % t-interval, "
@@ -220,6 +244,11 @@ class Result(StudyResult):
         default_factory=dict,
         description="Material -> Li positions and cluster labels at a few times, plus the "
         "substrate's top plane, of its first completed replica (Fig. 5g).",
+    )
+    verdicts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Reference metal vs solid solution: verdict_table output (cells per cutoff "
+        "and window, window checks, verdict, reason); empty without both surfaces.",
     )
     warnings: list[str] = Field(default_factory=list, description="Problems the runs survived.")
 
@@ -256,6 +285,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
         md_seed=options.seed,
         md_cutoff_a=options.cutoff_a,
         md_n_mpi=options.n_mpi,
+        analysis_cutoffs_a=tuple(options.analysis_cutoffs_a),
     )
     flows: dict[str, Flow] = {}
     for label, material in materials_of(options.materials):
@@ -323,6 +353,9 @@ def _md_matches(md: Mapping[str, Any], options: Options) -> bool:
         or not _close(s.get("temperature_k"), options.temperature_k)
         or not _close(s.get("timestep_fs"), options.timestep_fs)
         or not _close(md.get("time_ps"), options.time_ps)
+        or s.get("li_start", "minimized-free") != "held-apart"
+        or s.get("thermostat_li", True) is not False
+        or s.get("equilibration_steps", 0) != defaults.MD_EQUILIBRATION_STEPS
     ):
         return False
     n_li = int(md["n_li"])
@@ -373,6 +406,10 @@ def _substrate_matches(store: JobStore, structure_hash: str, options: Options) -
 def _rate_matches(out: Mapping[str, Any], options: Options) -> bool:
     if out.get("n_replicas") != options.replicas or out.get("potential") != options.potential:
         return False
+    if out.get("status") == "completed" and [
+        round(c, 6) for c in out.get("analysis_cutoffs_a") or []
+    ] != sorted(round(c, 6) for c in options.analysis_cutoffs_a):
+        return False
     if out.get("status") != "completed":
         return True
     given = out.get("cutoff_source") == "given"
@@ -391,6 +428,7 @@ def _find_rate(
         "completed_at",
         *(f"output.{k}" for k in ("n_replicas", "potential", "status", "cutoff_source")),
         "output.cutoff_a",
+        "output.analysis_cutoffs_a",
         "output.replica_uuids",
     ]
     candidates = list(store.query(criteria=criteria, properties=props, sort={"completed_at": 1}))
@@ -467,6 +505,24 @@ def compare_surfaces(
     return comparisons, warnings
 
 
+def surface_verdicts(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Return the reference metal vs solid solution verdict table (empty if one is missing).
+
+    See :func:`~lithiophilic.analysis.aggregation_kinetics.verdict_table` (r0 at every
+    analysis cutoff and window; window checks).
+    """
+    ref, ss = defaults.PAPER_ROLES["reference"], defaults.PAPER_ROLES["solid_solution"]
+    done = {m: s for m, s in summaries.items() if s.get("status") == "completed"}
+    if ref not in done or ss not in done:
+        return {}
+    return verdict_table(
+        ref,
+        ss,
+        {m: done[m].get("kinetics") or [] for m in (ref, ss)},
+        {m: done[m].get("window_checks") or [] for m in (ref, ss)},
+    )
+
+
 def collect(store: JobStore, options: Options) -> Result:
     """Return what ``store`` holds for ``options`` (the newest matching run per material).
 
@@ -503,6 +559,7 @@ def collect(store: JobStore, options: Options) -> Result:
             job = f" ({by_replica[r]})" if r in by_replica else ""
             result.failed[f"{label} replica {r}"] = f"MD failed: {why}{job}"
     result.comparisons, cutoff_warnings = compare_surfaces(result.summaries)
+    result.verdicts = surface_verdicts(result.summaries)
     potential_warnings = sorted({w for s in result.summaries.values() for w in s["warnings"]})
     result.warnings = [*potential_warnings, *cutoff_warnings]
     return result
@@ -517,27 +574,35 @@ def payload(result: Result) -> dict[str, Any]:
         "definition": result.definition,
         "summaries": result.summaries,
         "comparisons": result.comparisons,
+        "verdicts": result.verdicts,
         "replicas": result.replicas,
         "failed": result.failed,
     }
 
 
-def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
-    """Draw Fig. 5f (cluster metrics vs time) and 5g (snapshots) when their data exist."""
+def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
+    """Draw Fig. 5f (cluster metrics vs time) and 5g (snapshots) when their data exist.
+
+    ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
+    matplotlib Figures come from the analysis builders (``*_figure``).
+    """
     from lithiophilic.analysis.aggregation_plots import (
         plot_aggregation_snapshots,
         plot_cluster_metrics,
     )
 
-    out_dir = Path(out_dir)
+    names = {k: figure_path(Path(out_dir) / v, format) for k, v in FIGURE_NAMES.items()}
     paths: dict[str, Path] = {}
     if any(result.frames.values()):
         potential = result.options.get("potential", "")
         temperature_k = float(result.options.get("temperature_k", defaults.MD_TEMPERATURE_K))
-        title = f"{potential}, {temperature_k:.0f} K; {RATE_DEFINITION[:90]}..."
-        paths["5f"] = plot_cluster_metrics(result.frames, out_dir / FIGURE_NAMES["5f"], title=title)
+        title = (
+            f"{potential}, {temperature_k:.0f} K; cutoff = each surface's common cutoff; "
+            "phi(t) = phi_inf + (phi0 - phi_inf) exp(-k t) fitted per replica"
+        )
+        paths["5f"] = plot_cluster_metrics(result.frames, names["5f"], title=title)
     if result.snapshots:
-        paths["5g"] = plot_aggregation_snapshots(result.snapshots, out_dir / FIGURE_NAMES["5g"])
+        paths["5g"] = plot_aggregation_snapshots(result.snapshots, names["5g"])
     return paths
 
 
@@ -545,23 +610,78 @@ def claims(result: Result) -> list[Claim]:
     """Return the paper's Fig. 5f/g claim set against ours."""
     from lithiophilic.analysis.report import claims_5fg
 
-    return claims_5fg({"summaries": result.summaries, "comparisons": result.comparisons})
+    return claims_5fg(
+        {
+            "summaries": result.summaries,
+            "comparisons": result.comparisons,
+            "verdicts": result.verdicts,
+        }
+    )
+
+
+def _ci(row: Mapping[str, Any], name: str) -> tuple[Any, Any]:
+    ci = row.get(f"{name}_ci") or [None, None]
+    return ci[0], ci[1]
 
 
 def table_rows(result: Result) -> list[dict[str, Any]]:
-    """Return one row per material: rate, its 95 % interval, replicas, cutoff, potential."""
-    return [
-        {
+    """Return one row per material, analysis cutoff and window (and per legacy rate).
+
+    Each row: k, φ∞, t½ and r0 with their 95 % intervals, the Li–Li coordination at the
+    end, the Li diffusion coefficient (per surface, cutoff-independent), the window check
+    of r0 and the verdict of that cutoff and window (reference vs solid solution). A stored
+    rate from before issue 19 (no kinetics rows) gives one row with its k only.
+    """
+    cells = {(c["cutoff_a"], c["window"]): c for c in result.verdicts.get("cells", [])}
+    checks = {(c["material"], c["cutoff_a"]): c for c in result.verdicts.get("window_checks", [])}
+    rows = []
+    for m, s in result.summaries.items():
+        base = {
             "material": m,
             "n_completed": s["n_completed"],
             "n_replicas": s["n_replicas"],
-            "k_per_ps": s["k_per_ps"],
-            "k_ci_low_per_ps": s["k_ci_low_per_ps"],
-            "k_ci_high_per_ps": s["k_ci_high_per_ps"],
+        }
+        tail = {
+            "li_diffusion_a2_per_ps": s.get("li_diffusion_a2_per_ps"),
+            "li_diffusion_ci_a2_per_ps": s.get("li_diffusion_ci_a2_per_ps"),
             "cluster_growth_per_ps": s["cluster_growth_per_ps"],
-            "cutoff_a": s["cutoff_a"],
             "potential": s["potential"],
             "validated_for_science": s["validated_for_science"],
         }
-        for m, s in result.summaries.items()
-    ]
+        kin = s.get("kinetics") or []
+        if not kin:
+            rows.append(
+                {
+                    **base,
+                    "cutoff_a": s["cutoff_a"],
+                    "window": "whole",
+                    "k_per_ps": s["k_per_ps"],
+                    "k_ci_low_per_ps": s["k_ci_low_per_ps"],
+                    "k_ci_high_per_ps": s["k_ci_high_per_ps"],
+                    **tail,
+                }
+            )
+        for r in kin:
+            key = (r["cutoff_a"], r["window"])
+            k_lo, k_hi = _ci(r, "k_per_ps")
+            rows.append(
+                {
+                    **base,
+                    "cutoff_a": r["cutoff_a"],
+                    "window": r["window"],
+                    "k_per_ps": r["k_per_ps"],
+                    "k_ci_low_per_ps": k_lo,
+                    "k_ci_high_per_ps": k_hi,
+                    "phi_inf": r["phi_inf"],
+                    "phi_inf_ci": r.get("phi_inf_ci"),
+                    "t_half_ps": r["t_half_ps"],
+                    "t_half_ci_ps": r.get("t_half_ps_ci"),
+                    "r0_per_ps": r["r0_per_ps"],
+                    "r0_ci_per_ps": r.get("r0_per_ps_ci"),
+                    "coordination_end": r["coordination_end"],
+                    "r0_window_check": (checks.get((m, r["cutoff_a"])) or {}).get("reason"),
+                    "verdict_here": (cells.get(key) or {}).get("verdict"),
+                    **tail,
+                }
+            )
+    return rows

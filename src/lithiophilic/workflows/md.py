@@ -6,12 +6,20 @@ Flow of :class:`LiAggregationMaker` for one material:
    of the chosen LAMMPS potential (energy–volume scan), large slab with the bottom planes
    fixed (structure in the ``data`` store);
 2. ``replicas`` × :class:`LiAggregationMdMaker` — N Li placed at random with a minimum spacing
-   (seed + replica), NVT (Langevin or Nosé–Hoover) through the ``lammps`` Python module with
-   run-time checks, per-frame Li–Li cluster metrics; trajectory (gzip LAMMPS dump), thermo log,
-   initial structure and snapshots go to the ``data`` store.  A run that fails a check returns a
+   (seed + replica); minimisation with the Li held at their in-plane placement and a
+   substrate-only thermalisation with the Li frozen (so the first analysed frame is the
+   dispersed state); then MD with the thermostat (Langevin or Nosé–Hoover) on the substrate
+   and the Li integrated NVE, through the ``lammps`` Python module with run-time checks;
+   per-frame Li–Li cluster metrics; trajectory (gzip LAMMPS dump), thermo log, initial
+   structure and snapshots go to the ``data`` store.  A run that fails a check returns a
    document with ``status="failed"`` and the reason, keeping its partial trajectory;
-3. :func:`aggregation_rate` — the aggregation rate over the completed replicas with a Student-t
-   confidence interval (definition in :data:`lithiophilic.analysis.aggregation.RATE_DEFINITION`).
+3. :func:`aggregation_rate` (:mod:`.md_rate`) — the relaxation kinetics (k, φ∞, t½, r0) over
+   the completed replicas with Student-t intervals at every analysis cutoff and window, and
+   the Li diffusion coefficient (definitions in
+   :data:`lithiophilic.analysis.aggregation_kinetics.KINETICS_DEFINITION`).
+
+``md_cache_key`` (:mod:`.md_engine`) and ``AggregationRateDoc``/``aggregation_rate``
+(:mod:`.md_rate`) are re-exported here, the module stored documents and flows name.
 """
 
 from __future__ import annotations
@@ -28,13 +36,14 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from lithiophilic import defaults
-from lithiophilic.analysis.aggregation import RATE_DEFINITION, analyze_trajectory
+from lithiophilic.analysis.aggregation import analyze_trajectory
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials.lammps import LAMMPS_POTENTIALS, LammpsPotential, get_lammps_potential
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
 from lithiophilic.structures import parse_composition, to_builtin
 from lithiophilic.structures.md_slab import (
     add_dispersed_li,
+    check_spacing_exceeds_cutoffs,
     coverage_to_n_li,
     fcc111_area_a2,
     make_md_bulk,
@@ -44,11 +53,19 @@ from lithiophilic.structures.md_slab import (
 )
 from lithiophilic.workflows.base import CalculatorProvenance, find_reusable_output
 from lithiophilic.workflows.md_analysis import (
+    describe_start,
+    first_frame_min_distance_a,
     fit_lattice_constant_a,
-    rate_summary,
     trajectory_snapshots,
 )
-from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS, MdSettings, run_md, run_md_mpi
+from lithiophilic.workflows.md_engine import (
+    MAX_TIMESTEP_FS,
+    MdSettings,
+    md_cache_key,
+    run_md,
+    run_md_mpi,
+)
+from lithiophilic.workflows.md_rate import AggregationRateDoc, aggregation_rate
 
 __all__ = [
     "AggregationRateDoc",
@@ -196,6 +213,13 @@ class LiAggregationDoc(CalculatorProvenance):
         "(data store): format, compression, encoding, content."
     )
     thermo_log: str = Field(description="LAMMPS log with the thermo output (data store).")
+    start_protocol: str = Field(
+        "minimized-free, thermostat on Li and substrate (before issue 19)",
+        description="What ran before the first analysed frame and what the thermostat acts on.",
+    )
+    first_frame_min_li_li_a: float | None = Field(
+        None, description="Smallest Li-Li distance (any periodic image) in the first frame, Å."
+    )
     cutoff_a: float | None = Field(None, description="Li-Li cluster cutoff, Å (completed runs).")
     cutoff_source: str | None = Field(None, description="How the cutoff was obtained.")
     frames: list[dict[str, Any]] = Field(
@@ -208,43 +232,6 @@ class LiAggregationDoc(CalculatorProvenance):
         description="Li xy and cluster labels at a few times + substrate top plane (data store).",
     )
     dir_name: str = Field(description="Directory the job ran in.")
-
-
-class AggregationRateDoc(BaseModel):
-    """Aggregation rate of one surface over its completed replicas."""
-
-    doc_type: Literal["aggregation_rate"] = Field("aggregation_rate", description="Family.")
-    material: str = Field(description="Substrate material.")
-    status: Literal["completed", "failed"] = Field(description="'failed': no completed replica.")
-    n_replicas: int = Field(description="Replicas run.")
-    n_completed: int = Field(description="Replicas that completed (used in the statistics).")
-    failed_replicas: dict[str, str] = Field(description="Replica number → failure reason.")
-    k_per_ps: float | None = Field(None, description="Mean aggregation rate k, 1/ps.")
-    k_ci_low_per_ps: float | None = Field(None, description="Lower 95 % t-interval bound, 1/ps.")
-    k_ci_high_per_ps: float | None = Field(None, description="Upper 95 % t-interval bound, 1/ps.")
-    k_per_ps_replicas: list[float] = Field(default_factory=list, description="k per replica.")
-    cluster_growth_per_ps: float | None = Field(
-        None, description="Mean slope of the mean cluster size, 1/ps."
-    )
-    statistics: dict[str, Any] | None = Field(None, description="rate_over_replicas output.")
-    cutoff_a: float | None = Field(
-        None, description="Li-Li cluster cutoff of the rate (common to all replicas), Å."
-    )
-    cutoff_source: str | None = Field(None, description="How cutoff_a was obtained.")
-    cutoffs_a: list[float] = Field(
-        default_factory=list,
-        description="Each replica's own cutoff (its MD document); information only.",
-    )
-    replica_frames: list[list[dict[str, Any]]] = Field(
-        default_factory=list,
-        description="Per completed replica, per-frame cluster metrics with cutoff_a.",
-    )
-    definition: str = Field(RATE_DEFINITION, description="Definition of the rate.")
-    potential: str = Field(description="LAMMPS potential.")
-    validated_for_science: bool = Field(description="The potential's validated_for_science.")
-    warnings: list[str] = Field(default_factory=list, description="Warnings.")
-    replica_uuids: list[str] = Field(default_factory=list, description="uuids of the MD jobs.")
-    lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
 
 
 # --------------------------------------------------------------------------- substrate
@@ -408,6 +395,11 @@ class LiAggregationMdMaker(Maker):
         Run-time check limits (see :class:`~lithiophilic.workflows.md_engine.MdSettings`).
     minimize
         Relax positions before the MD.
+    li_start, thermostat_li, equilibration_steps
+        Start protocol and whether the thermostat acts on the Li (see
+        :class:`~lithiophilic.workflows.md_engine.MdSettings`; default: Li held apart during
+        the minimisation and a substrate-only thermalisation, then Li integrated NVE with the
+        thermostat on the substrate).
     dump_all
         Dump all atoms (default: Li only).
     cutoff_a
@@ -438,6 +430,9 @@ class LiAggregationMdMaker(Maker):
     dump_all: bool = False
     cutoff_a: float | None = None
     n_mpi: int = 1
+    li_start: Literal["held-apart", "minimized-free"] = "held-apart"
+    thermostat_li: bool = False
+    equilibration_steps: int = defaults.MD_EQUILIBRATION_STEPS
 
     def __post_init__(self) -> None:
         self.settings(0)
@@ -485,6 +480,9 @@ class LiAggregationMdMaker(Maker):
             li_max_depth_a=self.li_max_depth_a,
             minimize=self.minimize,
             dump_all=self.dump_all,
+            li_start=self.li_start,
+            thermostat_li=self.thermostat_li,
+            equilibration_steps=self.equilibration_steps,
         )
 
     @job(
@@ -518,8 +516,9 @@ class LiAggregationMdMaker(Maker):
         else:
             result = run_md(atoms, settings, workdir)
         traj = Path(result["trajectory"])
-        cutoff, source, frames, snapshots = None, None, [], None
+        cutoff, source, frames, snapshots, d_min = None, None, [], None, None
         if result["status"] == "completed":
+            d_min = first_frame_min_distance_a(traj)
             analysis = analyze_trajectory(
                 traj, cutoff_a=self.cutoff_a, timestep_fs=settings.timestep_fs
             )
@@ -571,58 +570,14 @@ class LiAggregationMdMaker(Maker):
                 ),
             },
             thermo_log=Path(result["log"]).read_text(),
+            start_protocol=describe_start(settings),
+            first_frame_min_li_li_a=d_min,
             cutoff_a=cutoff,
             cutoff_source=source,
             frames=frames,
             snapshots=snapshots,
             dir_name=str(Path.cwd()),
         )
-
-
-def md_cache_key(
-    atoms: Any,
-    pot: LammpsPotential,
-    settings: dict[str, Any],
-    time_ps: float,
-    cutoff_a: float | None,
-) -> str:
-    """Return the key under which an MD replica's result is reused.
-
-    Covers what determines the result: the starting structure (with its fixed atoms),
-    the potential's commands and the contents of its files, the LAMMPS version, every MD
-    setting (seed included), the length and the analysis cutoff.  The MPI rank count is
-    left out: it changes round-off, not the statistics.
-    """
-    import hashlib
-    import json
-
-    from lithiophilic.potentials.lammps import import_lammps
-
-    files = {
-        name: hashlib.sha256((pot.directory / name).read_bytes()).hexdigest()[:16]
-        for name in pot.files
-    }
-    fixed = sorted(
-        int(i) for c in atoms.constraints if hasattr(c, "get_indices") for i in c.get_indices()
-    )
-    lmp = import_lammps().lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
-    version = lmp.version()
-    lmp.close()
-    blob = json.dumps(
-        [
-            structure_hash(atoms),
-            fixed,
-            pot.commands(),
-            files,
-            version,
-            {k: v for k, v in settings.items() if k != "n_mpi"},
-            time_ps,
-            cutoff_a,
-        ],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 def _find_reusable_md(cache_key: str) -> LiAggregationDoc | None:
@@ -643,23 +598,6 @@ def _find_reusable_md(cache_key: str) -> LiAggregationDoc | None:
 # --------------------------------------------------------------------------- summary
 
 
-@job(output_schema=AggregationRateDoc)
-def aggregation_rate(
-    material: str,
-    docs: list[dict[str, Any]],
-    uuids: list[str] | None = None,
-    cutoff_a: float | None = None,
-) -> AggregationRateDoc:
-    """Fit the aggregation rate of each completed replica; mean and t-interval over replicas.
-
-    All replicas use one Li-Li cutoff: ``cutoff_a`` if given, else the first minimum of the
-    Li-Li distribution pooled over the replicas' trajectories (each MD document keeps the
-    metrics with its own cutoff). See :func:`~lithiophilic.workflows.md_analysis.rate_summary`.
-    """
-    docs = [d.model_dump() if isinstance(d, BaseModel) else dict(d) for d in docs]
-    return AggregationRateDoc(**rate_summary(material, docs, uuids, cutoff_a))
-
-
 @dataclass
 class LiAggregationMaker(Maker):
     """Li aggregation on one material: substrate → replicas × MD → aggregation rate.
@@ -672,6 +610,9 @@ class LiAggregationMaker(Maker):
         Builds the clean slab.
     md_maker
         One MD replica.
+    analysis_cutoffs_a
+        Li–Li cutoffs (Å) of the kinetics and the verdict; each must be below
+        ``md_maker.li_min_spacing_a`` (the first analysed frame is then fully dispersed).
     replicas
         Independent replicas (seeds ``md_maker.seed + r``: Li placement, velocities and
         thermostat noise differ; all replicas of a material share one substrate, i.e. one SQS
@@ -682,11 +623,20 @@ class LiAggregationMaker(Maker):
     substrate_maker: MdSubstrateMaker = field(default_factory=MdSubstrateMaker)
     md_maker: LiAggregationMdMaker = field(default_factory=LiAggregationMdMaker)
     replicas: int = defaults.MD_REPLICAS
+    analysis_cutoffs_a: tuple[float, ...] = defaults.MD_ANALYSIS_CUTOFFS_A
 
     def __post_init__(self) -> None:
         if not isinstance(self.replicas, int) or self.replicas < 1:
             msg = f"replicas={self.replicas!r} must be a positive integer"
             raise ConfigurationError(msg)
+        if not self.analysis_cutoffs_a or min(self.analysis_cutoffs_a) <= 0:
+            msg = f"analysis_cutoffs_a={self.analysis_cutoffs_a!r} must be positive cutoffs, Å"
+            raise ConfigurationError(msg)
+        if self.md_maker.li_start == "held-apart":
+            given = [] if self.md_maker.cutoff_a is None else [self.md_maker.cutoff_a]
+            check_spacing_exceeds_cutoffs(
+                self.md_maker.li_min_spacing_a, [*self.analysis_cutoffs_a, *given]
+            )
         if self.substrate_maker.potential != self.md_maker.potential:
             msg = (
                 f"potential: substrate ({self.substrate_maker.potential!r}) and MD "
@@ -772,6 +722,7 @@ class LiAggregationMaker(Maker):
             [m.output for m in mds],
             uuids=[m.uuid for m in mds],
             cutoff_a=self.md_maker.cutoff_a,
+            analysis_cutoffs_a=[float(c) for c in self.analysis_cutoffs_a],
         )
         summary.name = f"aggregation rate {label}"
         return Flow([sub, *mds, summary], output=summary.output, name=f"{self.name} {label}")

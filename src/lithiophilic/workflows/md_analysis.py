@@ -6,18 +6,22 @@
 * :func:`common_cutoff_frames` — one Li–Li cutoff for all replicas of a surface and their
   per-frame cluster metrics with it;
 * :func:`rate_summary` — the fields of
-  :class:`~lithiophilic.workflows.md.AggregationRateDoc`: the aggregation rate over the
-  completed replicas with a Student-t interval (definition in
-  :data:`lithiophilic.analysis.aggregation.RATE_DEFINITION`).
+  :class:`~lithiophilic.workflows.md.AggregationRateDoc`: the relaxation kinetics
+  (k, φ∞, t½, r0) over the completed replicas with Student-t intervals at every analysis
+  cutoff and window, the window checks, and the Li lateral diffusion coefficient
+  (definitions in :data:`lithiophilic.analysis.aggregation_kinetics.KINETICS_DEFINITION`);
+* :func:`describe_start`, :func:`first_frame_min_distance_a` — what ran before the first
+  analysed frame, and that frame's smallest Li–Li distance.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import math
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +32,25 @@ from lithiophilic.analysis.aggregation import (
     cluster_frame,
     iter_frames,
     li_li_cutoff_a,
-    rate_over_replicas,
+    li_pairs,
     sample_frames,
 )
-from lithiophilic.errors import CalculationFailed
+from lithiophilic.analysis.aggregation_kinetics import (
+    KINETICS_DEFINITION,
+    lateral_diffusion_a2_per_ps,
+    surface_kinetics,
+    t_interval,
+    window_check,
+)
+from lithiophilic.errors import AnalysisError, CalculationFailed
 from lithiophilic.structures import to_builtin
 from lithiophilic.structures.md_slab import scale_lattice
 
 __all__ = [
     "common_cutoff_frames",
+    "cutoff_kinetics",
+    "describe_start",
+    "first_frame_min_distance_a",
     "fit_lattice_constant_a",
     "rate_summary",
     "trajectory_snapshots",
@@ -128,6 +142,57 @@ def trajectory_snapshots(
     }
 
 
+def describe_start(settings: Any) -> str:
+    """Return, in words, what ran before the first analysed frame (``MdSettings``)."""
+    s = settings
+    if s.li_start == "minimized-free":
+        start = (
+            "conjugate-gradient minimisation of all mobile atoms (Li free), " if s.minimize else ""
+        ) + "velocities at the target temperature, analysed run from step 0"
+    else:
+        start = (
+            (
+                "conjugate-gradient minimisation with the Li held at their dispersed in-plane "
+                "placement (Li relax along z only); "
+                if s.minimize
+                else ""
+            )
+            + f"{s.equilibration_steps} steps ({s.equilibration_steps * s.timestep_fs / 1000:g} "
+            f"ps) of substrate-only Langevin thermalisation at {s.temperature_k:g} K with the Li "
+            "frozen; Li given Maxwell-Boltzmann velocities; analysed run from step 0 (first frame "
+            "= the dispersed placement)"
+        )
+    bath = "every mobile atom, Li included" if s.thermostat_li else "the mobile substrate only"
+    return f"{start}. Thermostat ({s.thermostat}, {s.damping_ps:g} ps) on {bath}" + (
+        "" if s.thermostat_li else "; Li integrated NVE"
+    )
+
+
+def first_frame_min_distance_a(traj: Path, element: str = "Li") -> float | None:
+    """Return the smallest ``element``–``element`` distance in the first frame, Å (None: < 2 Li)."""
+    frame = next(iter_frames(traj), None)
+    if frame is None:
+        return None
+    pos = frame.select(element)
+    if len(pos) < 2:
+        return None
+    span = float(np.linalg.norm(frame.cell[:2], axis=1).max())
+    _, _, d = li_pairs(pos, frame.cell, frame.pbc, span)
+    return float(d.min()) if len(d) else None
+
+
+@contextlib.contextmanager
+def _trajectories(done: Sequence[Mapping[str, Any]]) -> Iterator[list[Path]]:
+    """Write the replicas' stored (base64 gzip) trajectories to temporary files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for d in done:
+            path = Path(tmp) / f"r{d['replica']}.lammpstrj.gz"
+            path.write_bytes(base64.b64decode(d["trajectory"]["content"]))
+            paths.append(path)
+        yield paths
+
+
 def common_cutoff_frames(
     done: Sequence[Mapping[str, Any]], cutoff_a: float | None
 ) -> tuple[float, str, list[list[dict[str, Any]]]]:
@@ -144,12 +209,7 @@ def common_cutoff_frames(
     """
     if cutoff_a is not None:
         return cutoff_a, "given", [list(d["frames"]) for d in done]
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for d in done:
-            path = Path(tmp) / f"r{d['replica']}.lammpstrj.gz"
-            path.write_bytes(base64.b64decode(d["trajectory"]["content"]))
-            paths.append(path)
+    with _trajectories(done) as paths:
         cutoff, source = li_li_cutoff_a(itertools.chain(*(sample_frames(p) for p in paths)))
         frames = [
             analyze_trajectory(p, cutoff_a=cutoff, timestep_fs=d["timestep_fs"])["frames"]
@@ -158,18 +218,101 @@ def common_cutoff_frames(
     return cutoff, f"{source}, pooled over {len(done)} replicas", frames
 
 
+def cutoff_kinetics(
+    replica_frames: Sequence[Sequence[Mapping[str, Any]]], cutoff_a: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the kinetics rows (one per window) and window checks of one surface at one cutoff.
+
+    Window checks compare the first half with the whole run for r0 (the verdict quantity),
+    k and φ∞; a first half with fewer than three frames has no row and fails its checks.
+
+    Raises
+    ------
+    AnalysisError
+        If the whole run has fewer than three frames.
+    """
+    rows = {"whole": {"cutoff_a": cutoff_a, **surface_kinetics(replica_frames, window="whole")}}
+    quantities = ("r0_per_ps", "k_per_ps", "phi_inf")
+    try:
+        half = surface_kinetics(replica_frames, window="first-half")
+    except AnalysisError as exc:
+        checks = [
+            {"cutoff_a": cutoff_a, "quantity": q, "stable": False, "overlap": None,
+             "relative_difference": None, "reason": f"window-dependent: no first-half fit ({exc})"}
+            for q in quantities
+        ]  # fmt: skip
+        return list(rows.values()), checks
+    rows["first-half"] = {"cutoff_a": cutoff_a, **half}
+    checks = [
+        {"cutoff_a": cutoff_a, **window_check(rows["whole"], rows["first-half"], q)}
+        for q in quantities
+    ]
+    return list(rows.values()), checks
+
+
+def _diffusion(done: Sequence[Mapping[str, Any]], paths: Sequence[Path]) -> dict[str, Any]:
+    """Return the Li lateral diffusion coefficient per replica and over replicas, Å²/ps.
+
+    Too short a run for the MSD fit gives ``None`` and the reason in ``diffusion_note``.
+    """
+    per_replica, lags = [], None
+    for d, path in zip(done, paths, strict=True):
+        frames = list(iter_frames(path, timestep_fs=d["timestep_fs"]))
+        xy = np.array([f.select("Li")[:, :2] for f in frames])
+        try:
+            res = lateral_diffusion_a2_per_ps(
+                [f.time_ps for f in frames], xy, np.asarray(frames[0].cell)[:2, :2]
+            )
+        except AnalysisError as exc:
+            return {"li_diffusion_a2_per_ps": None, "diffusion_note": str(exc)}
+        per_replica.append(res["d_a2_per_ps"])
+        lags = res["fit_lags_ps"]
+    stats = t_interval(per_replica)
+    ci = None if stats["ci_low"] is None else [stats["ci_low"], stats["ci_high"]]
+    return {
+        "li_diffusion_a2_per_ps": stats["mean"],
+        "li_diffusion_ci_a2_per_ps": ci,
+        "li_diffusion_replicas_a2_per_ps": per_replica,
+        "diffusion_fit_lags_ps": lags,
+        "diffusion_note": f"D = MSD slope/4 over lags {lags} ps (origin-averaged, unwrapped)",
+    }
+
+
+def _all_cutoffs(done: Sequence[Mapping[str, Any]], cutoffs_a: Sequence[float]) -> dict[str, Any]:
+    """Return kinetics and window checks at every analysis cutoff, and the Li diffusion."""
+    kinetics: list[dict[str, Any]] = []
+    checks: list[dict[str, Any]] = []
+    with _trajectories(done) as paths:
+        for cutoff in sorted(cutoffs_a):
+            frames = [
+                analyze_trajectory(p, cutoff_a=cutoff, timestep_fs=d["timestep_fs"])["frames"]
+                for p, d in zip(paths, done, strict=True)
+            ]
+            rows, chk = cutoff_kinetics(frames, float(cutoff))
+            kinetics += rows
+            checks += chk
+        diffusion = _diffusion(done, paths)
+    return {"kinetics": kinetics, "window_checks": checks, **diffusion}
+
+
 def rate_summary(
     material: str,
     docs: Sequence[Mapping[str, Any]],
     uuids: Sequence[str] | None = None,
     cutoff_a: float | None = None,
+    analysis_cutoffs_a: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Return the fields of an ``AggregationRateDoc`` for the replica documents ``docs``.
 
-    Fits the aggregation rate of each completed replica; mean and t-interval over replicas.
-    All replicas use one Li-Li cutoff (see :func:`common_cutoff_frames`). With no completed
-    replica the status is ``failed`` and no rate is given.
+    At the common cutoff (see :func:`common_cutoff_frames`): the relaxation fit (k, φ∞,
+    t½, r0; :func:`~lithiophilic.analysis.aggregation_kinetics.surface_kinetics`) over the
+    whole run, mean and t-interval over the completed replicas. At every cutoff of
+    ``analysis_cutoffs_a`` (default ``defaults.MD_ANALYSIS_CUTOFFS_A``) and both windows:
+    the same, with the window checks; the Li lateral diffusion coefficient. With no
+    completed replica the status is ``failed`` and no rate is given.
     """
+    from lithiophilic import defaults
+
     done = [d for d in docs if d["status"] == "completed"]
     failed = {
         str(d["replica"]): str(d["failure_reason"]) for d in docs if d["status"] != "completed"
@@ -184,24 +327,27 @@ def rate_summary(
         "validated_for_science": first["validated_for_science"],
         "warnings": sorted({w for d in docs for w in d.get("warnings", [])}),
         "replica_uuids": list(uuids or []),
+        "start_protocol": first.get("start_protocol"),
+        "definition": KINETICS_DEFINITION,
     }
     if not done:
         return {"status": "failed", **common}
+    cutoffs = list(
+        defaults.MD_ANALYSIS_CUTOFFS_A if analysis_cutoffs_a is None else analysis_cutoffs_a
+    )
     cutoff, source, replica_frames = common_cutoff_frames(done, cutoff_a)
-    replicas = [
-        {
-            key: [f[key] for f in frames]
-            for key in ("time_ps", "isolated_fraction", "mean_cluster_size")
-        }
-        for frames in replica_frames
+    stats = surface_kinetics(replica_frames, window="whole")
+    growth = [
+        float(np.polyfit([f["time_ps"] for f in fr], [f["mean_cluster_size"] for f in fr], 1)[0])
+        for fr in replica_frames
     ]
-    stats = rate_over_replicas(replicas)
-    k = stats["k_per_ps"]
+    stats["cluster_growth_per_ps"] = t_interval(growth)
+    ci = stats["k_per_ps_ci"] or [None, None]
     return {
         "status": "completed",
-        "k_per_ps": k["mean"],
-        "k_ci_low_per_ps": k["ci_low"],
-        "k_ci_high_per_ps": k["ci_high"],
+        "k_per_ps": stats["k_per_ps"],
+        "k_ci_low_per_ps": ci[0],
+        "k_ci_high_per_ps": ci[1],
         "k_per_ps_replicas": stats["k_per_ps_replicas"],
         "cluster_growth_per_ps": stats["cluster_growth_per_ps"]["mean"],
         "statistics": to_builtin(stats),
@@ -209,5 +355,7 @@ def rate_summary(
         "cutoff_source": source,
         "cutoffs_a": [float(d["cutoff_a"]) for d in done],
         "replica_frames": replica_frames,
+        "analysis_cutoffs_a": [float(c) for c in sorted(cutoffs)],
+        **to_builtin(_all_cutoffs(done, cutoffs)),
         **common,
     }

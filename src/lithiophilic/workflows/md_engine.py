@@ -42,9 +42,14 @@ if TYPE_CHECKING:
 
     from ase import Atoms
 
+    from lithiophilic.potentials.lammps import LammpsPotential
+
 __all__ = [
+    "LEGACY_PROTOCOL",
     "MAX_TIMESTEP_FS",
     "MdSettings",
+    "legacy_settings_key",
+    "md_cache_key",
     "mpirun_path",
     "run_md",
     "run_md_mpi",
@@ -61,6 +66,15 @@ DATA_NAME = "data.lmp"
 INPUT_NAME = "in.lammps"
 
 Thermostat = Literal["langevin", "nose-hoover"]
+LiStart = Literal["held-apart", "minimized-free"]
+
+#: MdSettings fields added by issue 19 and their values in the protocol before it: a run with
+#: these values is the old protocol and keeps its old cache key (see :func:`legacy_settings_key`).
+LEGACY_PROTOCOL: dict[str, Any] = {
+    "li_start": "minimized-free",
+    "thermostat_li": True,
+    "equilibration_steps": 0,
+}
 
 #: Progress records per run: one each time the run crosses another 1/PROGRESS_STEPS of its steps.
 PROGRESS_STEPS = 20
@@ -106,6 +120,20 @@ class MdSettings:
     dump_all
         Dump every atom each frame (``False``: Li only; the substrate is in the initial
         structure).
+    li_start
+        "held-apart" (default): the minimisation moves the Li along z only (their in-plane
+        positions, the dispersed placement, are kept), then the substrate alone is
+        thermalised for ``equilibration_steps`` with the Li frozen, then the Li get Maxwell-
+        Boltzmann velocities and the analysed run starts (its first frame is the placement:
+        every Li isolated at any cutoff below the placement's minimum spacing).
+        "minimized-free": the protocol before issue 19 (Li relax freely with the substrate and
+        the MD starts right after; Li may pair before the first frame).
+    thermostat_li
+        Whether the thermostat acts on the Li too (``False``, default: substrate only, Li
+        integrated NVE, so Langevin friction does not slow the Li kinetics being measured;
+        ``True``: the protocol before issue 19).
+    equilibration_steps
+        Steps of substrate-only thermalisation before the analysed run ("held-apart"; 0: none).
     """
 
     potential: str
@@ -123,6 +151,9 @@ class MdSettings:
     li_max_depth_a: float = defaults.MD_LI_MAX_DEPTH_A
     minimize: bool = True
     dump_all: bool = False
+    li_start: LiStart = "held-apart"
+    thermostat_li: bool = False
+    equilibration_steps: int = defaults.MD_EQUILIBRATION_STEPS
 
     def __post_init__(self) -> None:
         if not 0 < self.timestep_fs <= MAX_TIMESTEP_FS:
@@ -141,6 +172,15 @@ class MdSettings:
             raise ConfigurationError(msg)
         if not self.damping_ps > 0 or not self.max_temperature_factor > 1:
             msg = "damping_ps must be > 0 ps and max_temperature_factor > 1"
+            raise ConfigurationError(msg)
+        if self.li_start not in ("held-apart", "minimized-free"):
+            msg = f"li_start={self.li_start!r}; allowed: 'held-apart', 'minimized-free'"
+            raise ConfigurationError(msg)
+        if (
+            not isinstance(self.equilibration_steps, int | np.integer)
+            or self.equilibration_steps < 0
+        ):
+            msg = f"equilibration_steps={self.equilibration_steps!r} must be an integer ≥ 0"
             raise ConfigurationError(msg)
         if not 1 <= self.seed < 900_000_000:
             msg = f"seed={self.seed} must be in [1, 900000000) (LAMMPS seeds are positive)"
@@ -226,23 +266,8 @@ def write_md_input(atoms: Atoms, settings: MdSettings, workdir: str | Path) -> d
         f"timestep {dt_ps:.6g}",
         *(["fix freeze fixed setforce 0.0 0.0 0.0"] if fixed.any() else []),
     ]
-    if s.minimize:
-        setup += ["min_style cg", "minimize 1.0e-8 1.0e-4 500 5000", "reset_timestep 0"]
+    setup += _start_commands(s)
     setup += [
-        f"velocity mobile create {s.temperature_k} {s.seed} dist gaussian mom yes rot no",
-    ]
-    if s.thermostat == "langevin":
-        setup += [
-            "fix integrate mobile nve",
-            f"fix thermostat mobile langevin {s.temperature_k} {s.temperature_k} "
-            f"{s.damping_ps} {s.seed + 1} zero yes",
-        ]
-    else:
-        setup += [
-            f"fix integrate mobile nvt temp {s.temperature_k} {s.temperature_k} {s.damping_ps}"
-        ]
-    setup += [
-        "fix_modify integrate temp tmob" if s.thermostat == "nose-hoover" else "",
         f"dump traj {dump_group} custom {s.dump_every} {TRAJECTORY_NAME} id type element x y z",
         f"dump_modify traj element {' '.join(pot.elements)} sort id",
     ]
@@ -258,6 +283,128 @@ def write_md_input(atoms: Atoms, settings: MdSettings, workdir: str | Path) -> d
         "n_fixed": int(fixed.sum()),
         "workdir": str(workdir),
     }
+
+
+def legacy_settings_key(settings: dict[str, Any]) -> dict[str, Any]:
+    """Return ``settings`` without the issue-19 fields that hold their old-protocol values.
+
+    A run of the protocol before issue 19 thus hashes to the cache key it had then.
+    """
+    return {k: v for k, v in settings.items() if LEGACY_PROTOCOL.get(k, object()) != v}
+
+
+def _thermostat_commands(s: MdSettings, group: str) -> list[str]:
+    """Integrate ``mobile`` and thermostat ``group`` (the substrate, or every mobile atom)."""
+    if s.thermostat == "langevin":
+        return [
+            "fix integrate mobile nve",
+            f"fix thermostat {group} langevin {s.temperature_k} {s.temperature_k} "
+            f"{s.damping_ps} {s.seed + 1} zero yes",
+        ]
+    if group == "mobile":
+        return [
+            f"fix integrate mobile nvt temp {s.temperature_k} {s.temperature_k} {s.damping_ps}",
+            "fix_modify integrate temp tmob",
+        ]
+    return [
+        "fix integrate_li li nve",
+        f"fix integrate {group} nvt temp {s.temperature_k} {s.temperature_k} {s.damping_ps}",
+    ]
+
+
+def _start_commands(s: MdSettings) -> list[str]:
+    """Return the commands from the minimisation to the start of the analysed run.
+
+    "held-apart": minimise with the Li held in-plane (``setforce 0 0 NULL``), thermalise the
+    substrate with the Li frozen, give the Li velocities, reset the step to 0; the thermostat
+    acts on ``thermo_group`` (the mobile substrate, or every mobile atom if ``thermostat_li``).
+    "minimized-free": the commands before issue 19.
+    """
+    if s.li_start == "minimized-free":
+        out = ["min_style cg", "minimize 1.0e-8 1.0e-4 500 5000", "reset_timestep 0"]
+        out = out if s.minimize else []
+        out.append(
+            f"velocity mobile create {s.temperature_k} {s.seed} dist gaussian mom yes rot no"
+        )
+        if s.thermostat_li:
+            return out + _thermostat_commands(s, "mobile")
+        return ["group substrate subtract mobile li", *out, *_thermostat_commands(s, "substrate")]
+    out = ["group substrate subtract mobile li"]
+    if s.minimize:
+        out += [
+            "fix hold_li li setforce 0.0 0.0 NULL",
+            "min_style cg",
+            "minimize 1.0e-8 1.0e-4 500 5000",
+            "unfix hold_li",
+        ]
+    group = "mobile" if s.thermostat_li else "substrate"
+    out.append(f"velocity substrate create {s.temperature_k} {s.seed} dist gaussian mom yes rot no")
+    if s.equilibration_steps > 0:
+        out += [
+            "fix freeze_li li setforce 0.0 0.0 0.0",
+            "velocity li set 0.0 0.0 0.0",
+            "fix equil_nve substrate nve",
+            f"fix equil_bath substrate langevin {s.temperature_k} {s.temperature_k} "
+            f"{s.damping_ps} {s.seed + 2} zero yes",
+            f"run {s.equilibration_steps}",
+            "unfix equil_bath",
+            "unfix equil_nve",
+            "unfix freeze_li",
+        ]
+    out += [
+        f"velocity li create {s.temperature_k} {s.seed + 3} dist gaussian mom no rot no",
+        "reset_timestep 0",
+        *_thermostat_commands(s, group),
+    ]
+    return out
+
+
+def md_cache_key(
+    atoms: Any,
+    pot: LammpsPotential,
+    settings: dict[str, Any],
+    time_ps: float,
+    cutoff_a: float | None,
+) -> str:
+    """Return the key under which an MD replica's result is reused.
+
+    Covers what determines the result: the starting structure (with its fixed atoms),
+    the potential's commands and the contents of its files, the LAMMPS version, every MD
+    setting (seed included), the length and the analysis cutoff.  The MPI rank count is
+    left out: it changes round-off, not the statistics.  The start/thermostat fields of
+    issue 19 enter only when they differ from the old protocol's values
+    (:func:`~lithiophilic.workflows.md_engine.legacy_settings_key`): old runs keep their keys,
+    runs of the new protocol get new ones.
+    """
+    import hashlib
+
+    from lithiophilic.provenance import structure_hash
+
+    files = {
+        name: hashlib.sha256((pot.directory / name).read_bytes()).hexdigest()[:16]
+        for name in pot.files
+    }
+    fixed = sorted(
+        int(i) for c in atoms.constraints if hasattr(c, "get_indices") for i in c.get_indices()
+    )
+    lmp = import_lammps().lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    version = lmp.version()
+    lmp.close()
+    blob = json.dumps(
+        [
+            structure_hash(atoms),
+            fixed,
+            pot.commands(),
+            files,
+            version,
+            {k: v for k, v in legacy_settings_key(settings).items() if k != "n_mpi"},
+            time_ps,
+            cutoff_a,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 def _check(lmp: Any, settings: MdSettings, n_atoms: int, n_li: int) -> str | None:
