@@ -17,9 +17,12 @@ runner = CliRunner()
     [
         (
             ["--calculator", "sevenn"],
-            "calculator: 'sevenn' cannot compute a PDOS; use one of ['gpaw']",
+            "calculator: 'sevenn' cannot compute a PDOS; use one of ['gpaw', 'vasp']",
         ),
-        (["--calculator", "vasp"], "calculator: 'vasp' cannot compute a PDOS; use one of ['gpaw']"),
+        (
+            ["--calculator", "emt"],
+            "calculator: 'emt' cannot compute a PDOS; use one of ['gpaw', 'vasp']",
+        ),
         (["--preset", "slow"], "unknown preset"),
         (["--material", "Unobtainium"], "Unobtainium"),
         (["--ecut", "-5"], "ecut_ev=-5.0 is not allowed"),

@@ -37,7 +37,7 @@ def _structure(atoms):
     ("kwargs", "match"),
     [
         ({"calculator": "sevenn"}, r"calculator: 'sevenn' cannot compute a PDOS; use one of \["),
-        ({"calculator": "vasp"}, r"calculator: 'vasp' cannot compute a PDOS; use one of \["),
+        ({"calculator": "emt"}, r"calculator: 'emt' cannot compute a PDOS; use one of \["),
         ({"preset": "slow"}, "preset: .*unknown preset 'slow'"),
         ({"ecut_ev": -5.0}, "ecut_ev: .*ecut_ev=-5.0 is not allowed"),
         ({"nprocs": 0}, "nprocs: .*nprocs=0 is not allowed"),

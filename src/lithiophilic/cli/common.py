@@ -150,6 +150,35 @@ def open_store(data_dir: Path | None, store_opt: str | None) -> Any:
         fail(exc, 2)
 
 
+def check_local_calculators(options: Any) -> None:
+    """Check, for a local run, that calculators running as their own Makers (VASP) can start.
+
+    Walks the options (nested study options too) for ``calculator``/``refine_calculator``
+    names; a backend with ``native_makers`` gets :func:`~lithiophilic.potentials.check_installation`
+    (VASP: the command and ``PMG_VASP_PSP_DIR``). A submitted run skips this: VASP may exist
+    only on the compute node, and each VASP job checks at its start.
+
+    Raises
+    ------
+    CalculatorUnavailableError
+        Naming what to set.
+    """
+    from pydantic import BaseModel
+
+    from lithiophilic.potentials.registry import REGISTRY, check_installation
+
+    if not isinstance(options, BaseModel):
+        return
+    for name in type(options).model_fields:
+        value = getattr(options, name)
+        if isinstance(value, BaseModel):
+            check_local_calculators(value)
+        elif name in ("calculator", "refine_calculator") and isinstance(value, str):
+            backend = REGISTRY.get(value)
+            if backend is not None and backend.native_makers:
+                check_installation(value)
+
+
 def run_study(
     study: ModuleType,
     options: Any,
@@ -170,6 +199,7 @@ def run_study(
     use_cache(get_data_dir(data_dir))  # SQS searches while building the flows are cached there
     try:
         flows = study.build_flows(options)
+        check_local_calculators(options)
     except (LithiophilicError, ValueError) as exc:
         fail(exc, 2)
     store = open_store(data_dir, store_opt)

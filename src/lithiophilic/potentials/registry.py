@@ -13,7 +13,8 @@ A backend declares what it can do in :attr:`CalculatorBackend.capabilities` (nam
 :data:`CAPABILITIES`); code that needs a capability asks :func:`calculators_with` instead of
 listing backend names, so a new backend needs no edit there.  A backend that declares
 ``"pdos"`` provides the computation itself as :attr:`CalculatorBackend.pdos_runner`
-(:class:`PdosRunner`).
+(:class:`PdosRunner`), or, with :attr:`CalculatorBackend.native_makers` (VASP), as workflow
+Makers of its own.
 """
 
 from __future__ import annotations
@@ -221,6 +222,11 @@ class CalculatorBackend:
         files, an MPI launcher) and raises
         :class:`~lithiophilic.errors.CalculatorUnavailableError`; run by
         :func:`check_installation`.
+    native_makers
+        The backend's relaxations, statics and PDOS run as its own workflow Makers (VASP:
+        atomate2 jobs under custodian, :func:`lithiophilic.workflows.vasp.vasp_makers`), not
+        through :attr:`factory`'s ASE calculator; it may declare ``"pdos"`` without a
+        ``pdos_runner``.
 
     Raises
     ------
@@ -246,6 +252,7 @@ class CalculatorBackend:
     pdos_runner: PdosRunner | None = None
     validate_settings: Callable[[Mapping[str, Any]], object] | None = None
     installation_check: Callable[[Mapping[str, Any]], object] | None = None
+    native_makers: bool = False
 
     def __post_init__(self) -> None:
         self.capabilities = frozenset(self.capabilities)
@@ -256,7 +263,7 @@ class CalculatorBackend:
                 f"capabilities are {sorted(CAPABILITIES)}"
             )
             raise ConfigurationError(msg)
-        if "pdos" in self.capabilities and self.pdos_runner is None:
+        if "pdos" in self.capabilities and self.pdos_runner is None and not self.native_makers:
             msg = f"calculator {self.name!r} declares 'pdos' but gives no pdos_runner"
             raise ConfigurationError(msg)
 

@@ -49,6 +49,7 @@ from lithiophilic.studies.base import (
     materials_of,
 )
 from lithiophilic.workflows.binding import LiMultilayerMaker, has_fcc_111
+from lithiophilic.workflows.vasp import uses_vasp_makers, with_vasp_makers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -205,7 +206,7 @@ def layer_maker(options: Options) -> LiMultilayerMaker:
         complex_max_strain=options.complex_li_max_strain,
         growth=options.li_growth,
     )
-    return replace(
+    maker = replace(
         maker,
         li_relax_maker=replace(
             maker.li_relax_maker,
@@ -213,6 +214,8 @@ def layer_maker(options: Options) -> LiMultilayerMaker:
             calculator=spec,
         ),
     )
+    # VASP: atomate2 jobs under custodian (site_maker's slots are VASP already)
+    return with_vasp_makers(maker, spec) if uses_vasp_makers(spec) else maker
 
 
 def build_flows(options: Options) -> dict[str, Flow]:

@@ -356,7 +356,8 @@ def build_flows(options: Options) -> dict[str, Flow]:
         density = options.dos_kpt_density_for(len(struct), spec)
         maker = replace(maker, pdos_maker=replace(maker.pdos_maker, dos_kpt_density_a=density))
         flows[label] = maker.make(material, name=label)
-    check_installation(spec)
+    if not spec.backend.native_makers:  # VASP: checked before a local run and at each job start
+        check_installation(spec)
     return flows
 
 

@@ -49,6 +49,7 @@ from lithiophilic.studies.base import (
 )
 from lithiophilic.workflows.base import AseRelaxMaker
 from lithiophilic.workflows.surface import SurfaceEnergyMaker
+from lithiophilic.workflows.vasp import uses_vasp_makers, with_vasp_makers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -217,7 +218,8 @@ def surface_maker(options: Options) -> SurfaceEnergyMaker:
     ConfigurationError
         If the slab settings leave no free plane or the SQS settings are invalid.
     """
-    return SurfaceEnergyMaker(
+    spec = CalculatorSpec(options.calculator)
+    maker = SurfaceEnergyMaker(
         millers=[list(m) for m in options.millers],
         n_layers=options.n_layers,
         min_thickness_a=options.min_thickness_a,
@@ -234,7 +236,9 @@ def surface_maker(options: Options) -> SurfaceEnergyMaker:
             max_steps=defaults.SLAB_MAX_STEPS,
             allow_unconverged=True,
         ),
-    ).with_calculator(CalculatorSpec(options.calculator))
+    ).with_calculator(spec)
+    # VASP runs as atomate2 jobs under custodian (one VASP run per relaxation), not via ASE
+    return with_vasp_makers(maker, spec) if uses_vasp_makers(spec) else maker
 
 
 def build_flows(options: Options) -> dict[str, Flow]:

@@ -1,6 +1,12 @@
-"""VASP backend (``vasp``): pymatgen input sets written and run by an ASE calculator.
+"""VASP backend (``vasp``): settings, command and POTCAR checks, output parsing.
 
-Design: the registry factory returns :class:`VaspSetCalculator`, an ASE calculator that,
+Studies run VASP as atomate2 jobs under custodian, one VASP run per relaxation
+(:func:`lithiophilic.workflows.vasp.vasp_makers`, input sets of
+:mod:`lithiophilic.potentials.dft.vasp_sets`); the registry marks the backend
+``native_makers``.  Paths that need an ASE calculator (the prescreen/refine calculator of
+the Li-site study, ``get_calculator("vasp")``) still get :class:`VaspSetCalculator`:
+
+The ASE calculator :class:`VaspSetCalculator`,
 for every energy/force evaluation, writes a pymatgen ``MPStaticSet`` tuned for metals and
 slabs (INCAR, KPOINTS, POSCAR with selective dynamics from ``FixAtoms``, POTCAR), runs the
 user's VASP command in its directory and parses ``vasprun.xml`` with pymatgen.  The ASE
@@ -14,8 +20,10 @@ Settings: ENCUT, a k-point density shared with GPAW (Γ-centred, 1 along vacuum)
 ISMEAR/SIGMA for metals, LORBIT = 11 (PDOS), spin only for isolated atoms, LDIPOL/IDIPOL = 3
 with DIPOL at the slab's centre for slabs without a top/bottom symmetry.
 
-Where VASP lives: ``command`` setting, else ``$ASE_VASP_COMMAND``, else ``$VASP_COMMAND``
-(e.g. ``"srun vasp_std"``).  POTCARs: pymatgen's ``PMG_VASP_PSP_DIR`` (``~/.config/.pmgrc.yaml``
+Where VASP lives (:func:`find_vasp_command`, evaluated where the job runs): the ``command``
+setting, else ``$ASE_VASP_COMMAND``, else ``$VASP_COMMAND``, else atomate2's ``VASP_CMD`` if
+the user set it (``ATOMATE2_VASP_CMD`` or ``~/.atomate2.yaml``); ``ASE_VASP_COMMAND`` wins
+over atomate2's ``VASP_CMD``, and atomate2's built-in default ``vasp_std`` is never guessed.  POTCARs: pymatgen's ``PMG_VASP_PSP_DIR`` (``~/.config/.pmgrc.yaml``
 or the environment), laid out as ``POT_GGA_PAW_PBE_54/<symbol>/POTCAR``; convert a VASP
 ``potpaw_PBE`` tree (ASE's ``VASP_PP_PATH``) with ``pmg config -p <dir> <out>``.
 """
@@ -46,6 +54,7 @@ from lithiophilic.potentials.dft.common import (
     resolve_dft_settings,
     start_calculation,
 )
+from lithiophilic.potentials.dft.vasp_sets import POTCAR_CHOICES
 from lithiophilic.potentials.registry import CalculatorBackend, register_calculator
 
 if TYPE_CHECKING:
@@ -57,7 +66,9 @@ __all__ = [
     "VASP_PRESETS",
     "VaspSetCalculator",
     "check_potcars",
+    "check_vasp_installation",
     "find_vasp_command",
+    "generator_kwargs",
     "parse_vasprun",
     "resolve_vasp_settings",
     "vasp_input_set",
@@ -68,8 +79,10 @@ logger = logging.getLogger(__name__)
 
 #: Settings groups selected with ``preset``.
 VASP_PRESETS: dict[str, dict[str, Any]] = {
-    "fast": {"encut_ev": 400.0, "kpt_density_a": 3.5, "sigma_ev": 0.2},
-    "accurate": {"encut_ev": 520.0, "kpt_density_a": 6.0, "sigma_ev": 0.1},
+    # 520 eV: above the largest ENMAX of our POTCARs (Li_sv, 499 eV), so one cutoff serves
+    # every compared energy (vasp_sets.POTCAR_ENMAX_EV)
+    "fast": {"encut_ev": 520.0, "kpt_density_a": 3.5, "sigma_ev": 0.2},
+    "accurate": {"encut_ev": 600.0, "kpt_density_a": 6.0, "sigma_ev": 0.1},
 }
 
 #: Defaults of every setting (the ``fast`` preset's values are applied on top).
@@ -77,7 +90,7 @@ VASP_DEFAULTS: dict[str, Any] = {
     "preset": "fast",
     "xc": "PBE",
     "potcar_functional": "PBE_54",
-    "encut_ev": 400.0,
+    "encut_ev": 520.0,
     "kpt_density_a": 3.5,
     "kpts": None,
     "ismear": 1,
@@ -88,6 +101,8 @@ VASP_DEFAULTS: dict[str, Any] = {
     "spinpol": "auto",
     "dipole_correction": "auto",
     "incar": {},
+    "potcar": {},
+    "nedos": 3001,
     "command": None,
 }
 
@@ -96,7 +111,8 @@ RUNTIME_KEYS = frozenset({"command"})
 
 _INSTALL_HINT = (
     "VASP is licensed software and is not installed by lithiophilic: set ASE_VASP_COMMAND "
-    "(e.g. 'srun vasp_std') and PMG_VASP_PSP_DIR (POTCAR directory, see 'pmg config -p')."
+    "(e.g. 'srun vasp_std'; it wins over atomate2's ATOMATE2_VASP_CMD) and PMG_VASP_PSP_DIR "
+    "(POTCAR directory, see 'pmg config -p')."
 )
 
 
@@ -116,8 +132,18 @@ def resolve_vasp_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return resolve_dft_settings("vasp", settings, VASP_DEFAULTS, VASP_PRESETS, checks)
 
 
+def _atomate2_vasp_cmd() -> str | None:
+    """Return atomate2's ``VASP_CMD`` if the user set it (env or yaml), else None."""
+    from atomate2 import SETTINGS
+
+    return SETTINGS.VASP_CMD if "VASP_CMD" in SETTINGS.model_fields_set else None
+
+
 def find_vasp_command(explicit: str | None = None) -> str:
-    """Return the VASP command: ``explicit``, ``$ASE_VASP_COMMAND`` or ``$VASP_COMMAND``.
+    """Return the VASP command: ``explicit``, ``$ASE_VASP_COMMAND``, ``$VASP_COMMAND``, atomate2's.
+
+    atomate2's ``VASP_CMD`` counts only when set by the user (``ATOMATE2_VASP_CMD`` or
+    ``~/.atomate2.yaml``), so ``ASE_VASP_COMMAND`` wins over it.
 
     Raises
     ------
@@ -126,7 +152,12 @@ def find_vasp_command(explicit: str | None = None) -> str:
     """
     import shutil
 
-    command = explicit or os.environ.get("ASE_VASP_COMMAND") or os.environ.get("VASP_COMMAND")
+    command = (
+        explicit
+        or os.environ.get("ASE_VASP_COMMAND")
+        or os.environ.get("VASP_COMMAND")
+        or _atomate2_vasp_cmd()
+    )
     if not command:
         msg = f"calculator 'vasp': no VASP command configured. {_INSTALL_HINT}"
         raise CalculatorUnavailableError(msg)
@@ -171,6 +202,66 @@ def check_potcars(symbols: Sequence[str], functional: str = "PBE_54") -> dict[st
     return found
 
 
+def check_vasp_installation(settings: Mapping[str, Any]) -> str:
+    """Check that VASP can start here: a command and a POTCAR directory; return the command.
+
+    Run before any job of a local run, and at the start of every VASP job (on the compute
+    node of a submitted one, after its ``--pre-run``).
+
+    Raises
+    ------
+    CalculatorUnavailableError
+        Naming what to set: ``ASE_VASP_COMMAND`` (or ``ATOMATE2_VASP_CMD``), ``PMG_VASP_PSP_DIR``.
+    """
+    from pymatgen.core import SETTINGS
+
+    command = find_vasp_command(settings.get("command"))
+    root = os.environ.get("PMG_VASP_PSP_DIR") or SETTINGS.get("PMG_VASP_PSP_DIR")
+    if not root:
+        msg = f"calculator 'vasp': PMG_VASP_PSP_DIR is not set, so no POTCAR can be written. {_INSTALL_HINT}"
+        raise CalculatorUnavailableError(msg)
+    if not Path(root).is_dir():
+        msg = f"calculator 'vasp': PMG_VASP_PSP_DIR={root!r} is not a directory. {_INSTALL_HINT}"
+        raise CalculatorUnavailableError(msg)
+    return command
+
+
+def generator_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Return :class:`~lithiophilic.potentials.dft.vasp_sets.MetalSlabSetGenerator` fields.
+
+    From the VASP settings (:data:`VASP_DEFAULTS`, preset applied); ``kpts`` (a fixed mesh)
+    has no generator field and is rejected.
+
+    Raises
+    ------
+    ConfigurationError
+        For bad settings, or a fixed ``kpts`` mesh.
+    """
+    r = resolve_vasp_settings(settings)
+    if r["kpts"] is not None:
+        msg = "calculator 'vasp': kpts (a fixed mesh) is not used by the VASP jobs; give kpt_density_a"
+        raise ConfigurationError(msg)
+    if r["xc"] != "PBE" or r["potcar_functional"] != "PBE_54":
+        msg = (
+            f"calculator 'vasp': the VASP jobs use PBE with PBE_54 POTCARs; got xc={r['xc']!r}, "
+            f"potcar_functional={r['potcar_functional']!r}"
+        )
+        raise ConfigurationError(msg)
+    return {
+        "encut_ev": float(r["encut_ev"]),
+        "kpt_density_a": float(r["kpt_density_a"]),
+        "ismear": int(r["ismear"]),
+        "sigma_ev": float(r["sigma_ev"]),
+        "ediff_ev": float(r["ediff_ev"]),
+        "nelm": int(r["nelm"]),
+        "spinpol": r["spinpol"],
+        "dipole_correction": r["dipole_correction"],
+        "potcar_choices": dict(r["potcar"]),
+        "nedos": int(r["nedos"]),
+        "incar_overrides": {"LORBIT": int(r["lorbit"]), **dict(r["incar"])},
+    }
+
+
 # --------------------------------------------------------------------------- inputs
 def _incar(
     atoms: Atoms,
@@ -210,7 +301,9 @@ def _incar(
     return incar, summary
 
 
-def _static_set(struct: Any, incar: dict[str, Any], kpoints: Any, functional: str) -> VaspInputSet:
+def _static_set(
+    struct: Any, incar: dict[str, Any], kpoints: Any, functional: str, potcar: Mapping[str, str]
+) -> VaspInputSet:
     from pymatgen.io.vasp.sets import MPStaticSet
 
     return MPStaticSet(
@@ -218,6 +311,7 @@ def _static_set(struct: Any, incar: dict[str, Any], kpoints: Any, functional: st
         user_incar_settings=incar,
         user_kpoints_settings=kpoints,
         user_potcar_functional=functional,  # type: ignore[arg-type]
+        user_potcar_settings={**POTCAR_CHOICES, **potcar},
         sort_structure=False,
         lcalcpol=False,
         reciprocal_density=100,
@@ -265,7 +359,7 @@ def vasp_input_set(
     kpoints = Kpoints.gamma_automatic(tuple(summary["kpts"]))
     with warnings.catch_warnings():  # PBE_54 instead of MP's legacy PBE set is deliberate
         warnings.filterwarnings("ignore", message="Overriding the POTCAR functional")
-        vis = _static_set(struct, incar, kpoints, resolved["potcar_functional"])
+        vis = _static_set(struct, incar, kpoints, resolved["potcar_functional"], resolved["potcar"])
     if not summary["spinpol"]:
         vis.user_incar_settings["MAGMOM"] = None  # MP's default moments only with ISPIN 2
     return vis, summary
@@ -442,14 +536,16 @@ register_calculator(
         factory=make_vasp,
         package="pymatgen",
         kind="dft",
-        description="VASP via pymatgen input sets (needs ASE_VASP_COMMAND and PMG_VASP_PSP_DIR)",
+        description="VASP: atomate2 jobs under custodian (needs ASE_VASP_COMMAND and PMG_VASP_PSP_DIR)",
         default_kwargs=dict(VASP_DEFAULTS),
         model_key="xc",
         install_hint=_INSTALL_HINT,
         module="pymatgen.io.vasp",
         presets=VASP_PRESETS,
         runtime_keys=RUNTIME_KEYS,
-        capabilities=frozenset({"stress", "spin"}),
+        capabilities=frozenset({"stress", "spin", "pdos"}),
         validate_settings=resolve_vasp_settings,
+        installation_check=check_vasp_installation,
+        native_makers=True,
     )
 )
