@@ -86,7 +86,7 @@ def _binding(alloy_eb, alloy_layers, alloy_rms):
             "n_layers": list(range(len(inc) + 1)),
             "incremental_binding_energy_ev": inc,
             "average_binding_energy_ev": inc,
-            "distortion": [{"rms_a": rms} for _ in inc],
+            "distortion": [{"rms_a": rms, "nn_strain_rms": rms / 10} for _ in inc],
         }
 
     return {

@@ -146,3 +146,105 @@ def test_solid_solution_keeps_the_pseudomorphic_film(in_tmp):
     )
     flows = li_layers.build_flows(options)
     assert _construction(flows[f"{SOLID_SOLUTION} layers"]) == "pseudomorphic"
+
+
+# ----------------------------------------------- 5e: internal distortion (issue 18, item 6)
+def _bcc110_film_on_cu111(n_layers=3):
+    from lithiophilic.structures import make_bulk, make_slabs
+    from lithiophilic.structures.li_layers import add_li_layers
+
+    slab = make_slabs(make_bulk("Cu"), (1, 1, 1), n_layers=4)[0]
+    return add_li_layers(slab, n_layers, construction="bcc110")
+
+
+def _distortion(film, relaxed):
+    from lithiophilic.structures.li_layers import li_layer_distortion
+
+    li = film.info["li_layers"]
+    return li_layer_distortion(
+        relaxed,
+        ideal_positions=li["ideal_positions"],
+        layer_index=li["layer_index"],
+        cell=film.cell,
+        indices=li["indices"],
+    )
+
+
+def test_internal_distortion_of_rigidly_slid_film_is_zero_while_rms_shift_is_not():
+    import numpy as np
+
+    film = _bcc110_film_on_cu111()
+    li = film.info["li_layers"]
+    assert li["strain"]["max_abs"] > 0.005  # the coincidence cell strains the ideal film
+    relaxed = film.copy()
+    idx = np.array(li["indices"])
+    relaxed.positions[idx] += [0.7, -0.4, 0.2]  # rigid slide and lift of the whole film
+    relaxed.positions[idx[0]] += relaxed.cell[0] + relaxed.cell[1]  # wraps across the cell
+    res = _distortion(film, relaxed)
+    assert res["rms_a"] > 0.8
+    assert res["nn_bonds"] > 0
+    assert res["nn_strain_rms"] == pytest.approx(0.0, abs=1e-9)
+    for row in res["layers"]:
+        assert row["nn_bonds"] >= 2 * row["n_atoms"]  # each Li has >= 2 in-layer neighbours
+        assert row["nn_strain_rms"] == pytest.approx(0.0, abs=1e-9)
+        # the ideal film's Li-Li distances are those of strained bcc Li (2.98 Å ± 8 %)
+        assert 2.7 < row["nn_distance_ideal_a"] < 3.3
+
+
+def test_internal_distortion_sees_a_displaced_atom():
+    import numpy as np
+
+    film = _bcc110_film_on_cu111()
+    li = film.info["li_layers"]
+    relaxed = film.copy()
+    idx = np.array(li["indices"])
+    layer = np.array(li["layer_index"])
+    atom = idx[layer == 2][0]
+    relaxed.positions[atom] += [0.3, 0.0, 0.0]
+    res = _distortion(film, relaxed)
+    rows = {r["layer"]: r for r in res["layers"]}
+    assert rows[2]["nn_strain_rms"] > 0.02
+    assert rows[2]["nn_distance_std_a"] > rows[1]["nn_distance_std_a"]
+    assert rows[1]["nn_strain_rms"] == pytest.approx(0.0, abs=1e-9)
+    assert rows[3]["nn_strain_rms"] == pytest.approx(0.0, abs=1e-9)
+    assert res["nn_strain_rms"] < rows[2]["nn_strain_rms"]
+
+
+def _multilayer(material, nn_strain_rms, rms_a, principal=None):
+    dist = {"rms_a": rms_a}
+    if nn_strain_rms is not None:
+        dist["nn_strain_rms"] = nn_strain_rms
+    return {
+        "material": material,
+        "lattice_mismatch": 0.02,
+        "li_layer_strain": {"principal": principal} if principal else None,
+        "n_layers": [0, 1, 2, 3, 4, 5],
+        "incremental_binding_energy_ev": [0.4, 0.0, 0.0, 0.0, 0.0],
+        "average_binding_energy_ev": [0.4, 0.2, 0.1, 0.1, 0.1],
+        "distortion": [dist] * 5,
+    }
+
+
+def test_5e_verdict_rests_on_internal_distortion_not_on_the_rigid_shift():
+    from lithiophilic.analysis.claims import claims_5e
+
+    ref, ss = defaults.PAPER_ROLES["reference"], SOLID_SOLUTION
+    # the alloy's film slid further (rms_a) but is internally no more distorted than Cu's
+    payload = {
+        "multilayers": [
+            _multilayer(ref, 0.010, 0.20, [-0.022, 0.037]),
+            _multilayer(ss, 0.012, 0.90),
+        ]
+    }
+    (claim,) = claims_5e(payload)
+    assert claim.verdict == "inconclusive"
+    assert "construction strain" in claim.ours and "-2.2%/+3.7%" in claim.ours
+    assert "RMS shift" in claim.ours
+    payload["multilayers"][1] = _multilayer(ss, 0.05, 0.10)
+    assert claims_5e(payload)[0].verdict == "agree"
+    payload["multilayers"][0] = _multilayer(ref, 0.08, 0.10)
+    assert claims_5e(payload)[0].verdict == "disagree"
+    # documents older than the internal measure: no verdict from the slide-including rms_a
+    payload["multilayers"] = [_multilayer(ref, None, 0.2), _multilayer(ss, None, 0.9)]
+    (old,) = claims_5e(payload)
+    assert old.verdict == "inconclusive" and "predate" in old.reason

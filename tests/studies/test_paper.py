@@ -195,7 +195,7 @@ def _layers(material, inc, rms):
         "n_layers": list(range(len(inc) + 1)),
         "incremental_binding_energy_ev": inc,
         "average_binding_energy_ev": inc,
-        "distortion": [{"rms_a": rms} for _ in inc],
+        "distortion": [{"rms_a": rms, "nn_strain_rms": rms / 10} for _ in inc],
         "converged": [True] * (len(inc) + 1),
     }
 

@@ -37,6 +37,7 @@ __all__ = [
     "plot_surface_energies",
     "relaxed_one_face_gamma_ev_per_a2",
     "surface_energy_ev_per_a2",
+    "window_gamma_fields",
     "write_gamma_csv",
 ]
 
@@ -461,6 +462,39 @@ def lowest_gamma_termination(
     at_min = min(best, key=lambda t: (best[t][1][0], t))
     at_max = min(best, key=lambda t: (best[t][1][1], t))
     return at_min, at_min != at_max
+
+
+def window_gamma_fields(
+    line: dict[str, Any] | None,
+    gamma_ev_per_a2: float,
+    window: dict[str, Any] | None,
+    *,
+    converged: bool,
+) -> dict[str, Any]:
+    """Return relaxed γ at the Δμ-window edges and the window's provenance, J/m².
+
+    Keys are the :class:`~lithiophilic.workflows.surface.SurfaceEnergyDoc` fields
+    ``gamma_relaxed_at_delta_mu_{min,max}_j_per_m2``, ``delta_mu_window_ev``,
+    ``delta_mu_window_source`` and ``delta_mu_window``. ``line`` is ``GammaLine.as_dict()``
+    (``None``: a stoichiometric slab, one γ at every Δμ), ``gamma_ev_per_a2`` its reported
+    γ, ``window`` the :meth:`DeltaMuWindow.as_dict` used (``None``: elemental bounds).
+    """
+    to_j = EV_PER_A2_TO_J_PER_M2
+    if line is None:  # stoichiometric: one γ at every Δμ
+        edge = gamma_ev_per_a2 * to_j if converged else None
+        return {
+            "gamma_relaxed_at_delta_mu_min_j_per_m2": edge,
+            "gamma_relaxed_at_delta_mu_max_j_per_m2": edge,
+        }
+    lo, hi = line["delta_mu_min_ev"], line["delta_mu_max_ev"]
+    g0, slope = line["gamma_at_zero_ev_per_a2"], line["slope_per_a2"]
+    return {
+        "gamma_relaxed_at_delta_mu_min_j_per_m2": (g0 + slope * lo) * to_j if converged else None,
+        "gamma_relaxed_at_delta_mu_max_j_per_m2": (g0 + slope * hi) * to_j if converged else None,
+        "delta_mu_window_ev": [lo, hi],
+        "delta_mu_window_source": "elemental bounds" if window is None else window["source"],
+        "delta_mu_window": window,
+    }
 
 
 def facet_label(miller: Sequence[int]) -> str:

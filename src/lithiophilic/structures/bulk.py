@@ -22,6 +22,7 @@ __all__ = [
     "GAMMA_BRASS_A_A",
     "GAMMA_BRASS_SITES",
     "get_primitive",
+    "make_b2",
     "make_fcc",
     "make_gamma_brass",
     "primitive_gamma_brass",
@@ -88,6 +89,34 @@ def make_fcc(element: str = "Cu", *, a_a: float = 3.615, cubic: bool = False) ->
         }
     )
     return atoms
+
+
+def make_b2(element_corner: str, element_centre: str, *, a_a: float) -> Atoms:
+    """Build the 2-atom cubic cell of a CsCl-type (B2, Pm-3m) compound such as β-CuZn.
+
+    Parameters
+    ----------
+    element_corner
+        Element at (0, 0, 0).
+    element_centre
+        Element at (½, ½, ½).
+    a_a
+        Cubic lattice constant, Å.
+
+    Raises
+    ------
+    ConfigurationError
+        If the lattice constant is not positive.
+    """
+    if not a_a > 0:
+        msg = f"a_a must be positive, got {a_a}"
+        raise ConfigurationError(msg)
+    return Atoms(
+        [element_corner, element_centre],
+        scaled_positions=[(0.0, 0.0, 0.0), (0.5, 0.5, 0.5)],
+        cell=[a_a, a_a, a_a],
+        pbc=True,
+    )
 
 
 def make_gamma_brass(*, a_a: float = GAMMA_BRASS_A_A) -> Atoms:

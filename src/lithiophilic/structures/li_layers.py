@@ -78,7 +78,11 @@ from lithiophilic.structures._li_overlayer import (
     stacking_vector,
 )
 from lithiophilic.structures._slab_tools import layer_indices, surface_area_a2
-from lithiophilic.structures.site_geometry import check_surface_cell, inplane_mic
+from lithiophilic.structures.site_geometry import (
+    check_surface_cell,
+    inplane_image_shifts,
+    inplane_mic,
+)
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -554,6 +558,61 @@ def grow_li_layer(relaxed_below: Atoms, ideal: Atoms) -> Atoms:
 
 # --------------------------------------------------------------------------- distortion
 
+#: Li–Li pairs of a layer count as nearest neighbours when their ideal distance is within this
+#: fraction of the layer's shortest ideal Li–Li distance.
+NN_SHELL_TOLERANCE = 0.1
+
+
+def _layer_nn_bond_strains(
+    ideal: np.ndarray, disp: np.ndarray, cell2d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ideal and relaxed nearest-neighbour Li–Li distances of one layer, Å.
+
+    Bonds are those of the ideal (strained) layer, periodic images included; the relaxed
+    bond vector is b0 + u_j − u_i with u the minimum-image displacements, so a rigid
+    translation of the layer changes no distance.
+    """
+    n = len(ideal)
+    vec = ideal[None, :, :] - ideal[:, None, :]  # (i, j): r_j - r_i
+    d_all = np.linalg.norm(vec, axis=2)
+    radius = float(np.max(d_all)) + 10.0 if n > 1 else 10.0
+    shifts = inplane_image_shifts(cell2d, radius)
+    rows_ideal, rows_relaxed = [], []
+    best = np.inf
+    cands = []
+    for sh in shifts:
+        b0 = vec + np.array([sh[0], sh[1], 0.0])
+        d0 = np.linalg.norm(b0, axis=2)
+        d0[d0 < 1e-6] = np.inf  # the atom itself
+        best = min(best, float(d0.min()))
+        cands.append((b0, d0))
+    if not np.isfinite(best):
+        return np.empty(0), np.empty(0)
+    du = disp[None, :, :] - disp[:, None, :]
+    for b0, d0 in cands:
+        sel = d0 <= best * (1.0 + NN_SHELL_TOLERANCE)
+        if sel.any():
+            rows_ideal.append(d0[sel])
+            rows_relaxed.append(np.linalg.norm((b0 + du)[sel], axis=1))
+    return np.concatenate(rows_ideal), np.concatenate(rows_relaxed)
+
+
+def _nn_stats(d0: np.ndarray, d: np.ndarray) -> dict[str, Any]:
+    """Nearest-neighbour distance statistics (relaxed vs the strained ideal film)."""
+    if len(d0) == 0:
+        return {"nn_bonds": 0}
+    strain = (d - d0) / d0
+    return {
+        "nn_bonds": len(d0),
+        "nn_distance_ideal_a": float(d0.mean()),
+        "nn_distance_mean_a": float(d.mean()),
+        "nn_distance_std_a": float(d.std()),
+        "nn_strain_mean": float(strain.mean()),
+        "nn_strain_std": float(strain.std()),
+        "nn_strain_rms": float(np.sqrt(np.mean(strain**2))),
+        "nn_strain_max_abs": float(np.abs(strain).max()),
+    }
+
 
 def li_layer_distortion(
     relaxed: Atoms,
@@ -592,6 +651,16 @@ def li_layer_distortion(
         distortion rather than sliding); overall ``rms_a`` (3D), ``rms_lateral_a``,
         ``rms_vertical_a`` and ``max_lateral_a``. All in Å.
 
+        The film's relaxation-induced internal distortion, per layer and overall (keys
+        ``nn_*``): the Li–Li nearest-neighbour bonds of the ideal, strained film (within
+        :data:`NN_SHELL_TOLERANCE` of the shortest in-layer distance, periodic images
+        included), their ideal mean length ``nn_distance_ideal_a``, relaxed mean and spread
+        ``nn_distance_mean_a``/``nn_distance_std_a`` (Å), and the bond strain
+        (d − d_ideal)/d_ideal: ``nn_strain_rms`` (the distortion measure; zero for a rigid
+        slide or lift of the film), ``nn_strain_mean``, ``nn_strain_std``,
+        ``nn_strain_max_abs`` (fractions). The strain the coincidence cell imposes on the
+        ideal film (vs bcc Li) is not included: it is the construction's, reported apart.
+
     Raises
     ------
     AnalysisError
@@ -627,11 +696,17 @@ def li_layer_distortion(
     lat_d = np.linalg.norm(lateral, axis=1)
     vert = disp[:, 2]
     rows = []
+    all_d0, all_d = [], []
+    u = np.column_stack([lateral, vert])
     for k in sorted(set(layers.tolist())):
         sel = layers == k
         internal = lateral[sel] - lateral[sel].mean(axis=0)
+        d0, d = _layer_nn_bond_strains(ideal[sel], u[sel], cell2d)
+        all_d0.append(d0)
+        all_d.append(d)
         rows.append(
             {
+                **_nn_stats(d0, d),
                 "layer": int(k),
                 "n_atoms": int(sel.sum()),
                 "rms_lateral_a": float(np.sqrt(np.mean(lat_d[sel] ** 2))),
@@ -647,4 +722,5 @@ def li_layer_distortion(
         "rms_lateral_a": float(np.sqrt(np.mean(lat_d**2))),
         "rms_vertical_a": float(np.sqrt(np.mean(vert**2))),
         "max_lateral_a": float(lat_d.max()),
+        **_nn_stats(np.concatenate(all_d0), np.concatenate(all_d)),
     }

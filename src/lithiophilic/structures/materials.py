@@ -22,7 +22,7 @@ import numpy as np
 
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.structures._sqs_cells import SUM_TOL
-from lithiophilic.structures.bulk import GAMMA_BRASS_A_A, make_gamma_brass
+from lithiophilic.structures.bulk import GAMMA_BRASS_A_A, make_b2, make_gamma_brass
 from lithiophilic.structures.sqs import IDEAL_C_OVER_A, make_sqs
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "MATERIALS",
     "MaterialSpec",
+    "competing_phases",
     "lattice_constant_from_volume_a",
     "make_bulk",
     "parse_composition",
@@ -64,6 +65,14 @@ class MaterialSpec:
         One-line description with the source of the numbers.
     c_over_a
         hcp c/a, ``None`` otherwise.
+    phase_diagram
+        An equilibrium phase of its binary system: relaxed as a competing phase to bound the
+        chemical-potential window of the system's other compounds (:func:`competing_phases`).
+    match_composition
+        Also found by another formula of the same composition; ``False``: by its name only
+        (so e.g. "Cu0.5Zn0.5" stays an fcc SQS, not β-CuZn).
+    n_atoms
+        Atoms of the cell of a named solid solution (SQS), ``None``: the SQS default.
     """
 
     name: str
@@ -73,6 +82,9 @@ class MaterialSpec:
     a_a: float = 0.0
     description: str = ""
     c_over_a: float | None = None
+    phase_diagram: bool = False
+    match_composition: bool = True
+    n_atoms: int | None = None
 
 
 #: Named materials of the study (Wang et al., Energy Environ. Sci. 2025, 18, 2622).
@@ -88,6 +100,33 @@ MATERIALS: dict[str, MaterialSpec] = {
         GAMMA_BRASS_A_A,
         "gamma-brass Cu5Zn8, I-43m (No. 217), 52-atom cubic cell, a = 8.866 Å "
         "(Gourdon et al., Inorg. Chem. 2007, 46, 251)",
+        phase_diagram=True,
+    ),
+    # competing phases of γ-brass: it exists between β-CuZn and ε-CuZn4 (Cu–Zn phase diagram)
+    "CuZn": MaterialSpec(
+        "CuZn",
+        "ordered",
+        "B2",
+        {"Cu": 0.5, "Zn": 0.5},
+        2.945,
+        "beta'-brass CuZn, ordered B2 (CsCl-type, Pm-3m), a = 2.945 Å (room-temperature "
+        "ordered beta'); the Cu-rich neighbour of gamma-brass",
+        phase_diagram=True,
+        match_composition=False,
+    ),
+    "CuZn4": MaterialSpec(
+        "CuZn4",
+        "solid_solution",
+        "hcp",
+        {"Cu": 0.2, "Zn": 0.8},
+        2.742,
+        "epsilon-brass CuZn4, a disordered hcp solid solution (P6_3/mmc, a = 2.742 Å, "
+        "c = 4.294 Å) modelled as a 50-atom hcp SQS Cu0.2Zn0.8 (10 Cu); the Zn-rich neighbour "
+        "of gamma-brass",
+        c_over_a=1.566,
+        phase_diagram=True,
+        match_composition=False,
+        n_atoms=50,
     ),
     "Cu0.64Zn0.36": MaterialSpec(
         "Cu0.64Zn0.36",
@@ -226,6 +265,20 @@ def vegard_lattice_constant_a(
     return lattice_constant_from_volume_a(volume, lattice, c_over_a=c_over_a)
 
 
+def competing_phases(elements: set[str] | frozenset[str] | list[str]) -> list[str]:
+    """Return the catalogue's equilibrium compounds of a binary system (``phase_diagram``).
+
+    For Cu–Zn: ``["Cu5Zn8", "CuZn", "CuZn4"]`` (γ, β, ε); the elements themselves are not
+    listed. Empty for a system the catalogue has no phases of.
+    """
+    wanted = set(elements)
+    return [
+        name
+        for name, spec in MATERIALS.items()
+        if spec.phase_diagram and set(spec.composition) == wanted
+    ]
+
+
 def _named_list() -> str:
     return ", ".join(MATERIALS)
 
@@ -236,6 +289,8 @@ def _find_named(material: str, composition: Mapping[str, float] | None) -> Mater
     if composition is None:
         return None
     for spec in MATERIALS.values():
+        if not spec.match_composition:
+            continue
         if set(spec.composition) == set(composition) and all(
             abs(spec.composition[k] - composition[k]) < 1e-6 for k in composition
         ):
@@ -404,10 +459,20 @@ def _make_named_compound(
         raise ConfigurationError(msg)
     a_named = spec.a_a if a_a is None else float(a_a)
     if spec.kind == "ordered":
-        atoms = make_gamma_brass(a_a=a_named)
+        if spec.lattice == "B2":
+            atoms = make_b2(*spec.composition, a_a=a_named)
+        else:
+            atoms = make_gamma_brass(a_a=a_named)
         _check_fixed_size(atoms, n_atoms, spec.name)
     else:
-        atoms = make_sqs(spec.composition, lattice="fcc", a_a=a_named, n_atoms=n_atoms, seed=seed)
+        atoms = make_sqs(
+            spec.composition,
+            lattice=spec.lattice,  # type: ignore[arg-type]
+            a_a=a_named,
+            n_atoms=n_atoms if n_atoms is not None else spec.n_atoms,
+            seed=seed,
+            c_over_a=spec.c_over_a,
+        )
     atoms.info.update(
         {
             "material": spec.name,

@@ -403,7 +403,11 @@ def table_rows(result: Result) -> list[dict[str, Any]]:
 
     Keys: ``material``, ``lattice_mismatch`` (fraction), ``n_layers`` (n),
     ``incremental_binding_energy_ev`` and ``average_binding_energy_ev`` (eV/Li vs bcc Li),
-    ``li_rms_shift_a`` (RMS shift of the relaxed Li from the ideal sites, Å), ``converged``,
+    ``li_rms_shift_a`` (RMS shift of the relaxed Li from the ideal sites, Å, a rigid slide
+    included), ``li_internal_strain_rms`` (RMS Li–Li nearest-neighbour bond strain of the
+    relaxed film vs the strained ideal film: the 5e distortion measure; None for older
+    documents), ``li_nn_distance_a``/``li_nn_distance_std_a`` (relaxed mean and spread of the
+    Li–Li nearest-neighbour distances, Å), ``converged``,
     ``li_per_layer``, ``growth`` (documents older than the field were relaxed
     ``independent``), ``li_layer_principal_strains`` (fractions; ``None`` for pseudomorphic
     layers) and ``li_layer_max_strain_allowed`` (the bound the cell was chosen within).
@@ -424,6 +428,9 @@ def table_rows(result: Result) -> list[dict[str, Any]]:
                     "incremental_binding_energy_ev": m["incremental_binding_energy_ev"][i],
                     "average_binding_energy_ev": m["average_binding_energy_ev"][i],
                     "li_rms_shift_a": m["distortion"][i]["rms_a"],
+                    "li_internal_strain_rms": m["distortion"][i].get("nn_strain_rms"),
+                    "li_nn_distance_a": m["distortion"][i].get("nn_distance_mean_a"),
+                    "li_nn_distance_std_a": m["distortion"][i].get("nn_distance_std_a"),
                     "converged": bool(m["converged"][i + 1]),
                 }
             )

@@ -26,6 +26,7 @@ from lithiophilic.analysis.surface import (
     gamma_vs_delta_mu,
     relaxed_one_face_gamma_ev_per_a2,
     surface_energy_ev_per_a2,
+    window_gamma_fields,
 )
 from lithiophilic.errors import AnalysisError, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, check_elements
@@ -44,6 +45,7 @@ from lithiophilic.workflows.base import (
     AseStaticMaker,
     CalculatorProvenance,
 )
+from lithiophilic.workflows.phase_window import phase_window_jobs
 
 __all__ = ["SurfaceEnergyDoc", "SurfaceEnergyMaker", "SurfaceEnergySummaryDoc"]
 
@@ -185,8 +187,14 @@ def compute_surface_energy(
     material: str,
     bulk_reference: str,
     elemental_energy_per_atom_ev: dict[str, float] | None = None,
+    delta_mu_window: dict[str, Any] | None = None,
 ) -> SurfaceEnergyDoc:
-    """Turn a static and a relaxed slab into γ (unrelaxed and relaxed); returns a SurfaceEnergyDoc."""
+    """Turn a static and a relaxed slab into γ (unrelaxed and relaxed); returns a SurfaceEnergyDoc.
+
+    ``delta_mu_window`` (:meth:`DeltaMuWindow.as_dict`) replaces the elemental Δμ bounds of a
+    non-stoichiometric slab by the compound's physical window; γ is then reported at mid-window
+    and at both edges.
+    """
     static = AseCalcDoc.model_validate(static)
     relaxed = AseCalcDoc.model_validate(relaxed)
     area = float(slab_info["area_a2"])
@@ -228,6 +236,10 @@ def compute_surface_energy(
             elemental_energy_per_atom_ev,
             area,
         )
+        if delta_mu_window is not None:
+            for line in (line_u, line_r):
+                line.delta_mu_min_ev = delta_mu_window["delta_mu_min_ev"]
+                line.delta_mu_max_ev = delta_mu_window["delta_mu_max_ev"]
         mid = 0.5 * (line_r.delta_mu_min_ev + line_r.delta_mu_max_ev)
         g_unrel = line_u.gamma_ev_per_a2(mid)
         if one_face:
@@ -281,6 +293,7 @@ def compute_surface_energy(
         gamma_relaxed_min_j_per_m2=g_min * to_j if converged else None,
         gamma_relaxed_max_j_per_m2=g_max * to_j if converged else None,
         gamma_vs_delta_mu=line_dict if converged else None,
+        **window_gamma_fields(line_dict, g_rel, delta_mu_window, converged=converged),
         converged=converged,
         relax_n_steps=relaxed.n_steps,
         relaxed_structure=relaxed.structure,
@@ -392,6 +405,7 @@ def make_slab_jobs(
     composition: dict[str, float],
     kind: str,
     elemental_refs: dict[str, float] | None = None,
+    delta_mu_window: dict[str, Any] | None = None,
 ) -> Response:
     """Cut every slab of every facet from the relaxed bulk and replace itself by their jobs."""
     bulk = AseCalcDoc.model_validate(bulk)
@@ -469,6 +483,7 @@ def make_slab_jobs(
                     material,
                     "relaxed bulk",
                     elemental_refs,
+                    delta_mu_window,
                 )
                 ge.append_name(f" {label}")
                 jobs += [st, rl, ge]
@@ -724,7 +739,13 @@ class SurfaceEnergyMaker(Maker):
             rj_all = _elemental_refs(ref_docs)
             jobs.append(rj_all)
             refs = rj_all.output
-        fan = make_slab_jobs(self, label, bulk.output, composition, kind, refs)
+        window = None
+        if len(elements) == 2 and kind != "sqs":  # SQS slabs are stoichiometric
+            phase_jobs, window = phase_window_jobs(
+                self.bulk_relax_maker, label, composition, bulk.output, refs
+            )
+            jobs += phase_jobs
+        fan = make_slab_jobs(self, label, bulk.output, composition, kind, refs, window)
         fan.append_name(f" {label}")
         jobs.append(fan)
         logger.info(
