@@ -40,6 +40,7 @@ from lithiophilic.workflows.base import (
     calc_cache_key,
     find_reusable_output,
 )
+from lithiophilic.workflows.task_docs import describe_maker, make_calc_job, with_calculator_spec
 
 __all__ = ["PDOS_DATA_KEYS", "PdosCalcMaker", "PdosDoc", "PdosMaker", "pdos_input_structure"]
 
@@ -345,7 +346,9 @@ class PdosMaker(Maker):
     pdos_maker
         The PDOS job (calculator and DOS settings).
     relax_maker
-        Relaxation of the bulk cell before the DOS (``None``: use the input lattice).
+        Relaxation of the bulk cell before the DOS (``None``: use the input lattice): our
+        AseRelaxMaker or any Maker with atomate2's contract ``make(structure, prev_dir=None)``
+        whose output has a final ``structure`` (atomate2 force-field and VASP documents do).
     sqs_n_atoms
         Size of the SQS cell of random alloys.
     sqs_seed
@@ -354,7 +357,7 @@ class PdosMaker(Maker):
 
     name: str = "pdos"
     pdos_maker: PdosCalcMaker = field(default_factory=PdosCalcMaker)
-    relax_maker: AseRelaxMaker | None = field(
+    relax_maker: Maker | None = field(
         default_factory=lambda: AseRelaxMaker(
             name="bulk relax",
             calculator=CalculatorSpec("gpaw"),
@@ -373,7 +376,7 @@ class PdosMaker(Maker):
             pdos_maker=replace(self.pdos_maker, calculator=calculator),
             relax_maker=None
             if self.relax_maker is None
-            else replace(self.relax_maker, calculator=calculator),
+            else with_calculator_spec(self.relax_maker, calculator),
         )
 
     def make(self, material: str | Structure, *, name: str | None = None) -> Flow:
@@ -399,14 +402,11 @@ class PdosMaker(Maker):
         source: Any = struct
         lattice = "input lattice (not relaxed with this calculator)"
         if self.relax_maker is not None:
-            relax = self.relax_maker.make(struct, label=f"{label} bulk")
+            relax = make_calc_job(self.relax_maker, struct, f"{label} bulk")
             relax.append_name(f" {label}")
             jobs.append(relax)
             source = relax.output.structure
-            lattice = (
-                f"cell and positions relaxed with {self.relax_maker.calculator.name} "
-                f"(fmax {self.relax_maker.fmax_ev_per_a} eV/Å)"
-            )
+            lattice = f"cell and positions relaxed with {describe_maker(self.relax_maker)}"
         pj = self.pdos_maker.make(
             source, material=label, structure_note=note, lattice_source=lattice
         )

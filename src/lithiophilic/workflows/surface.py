@@ -29,7 +29,7 @@ from lithiophilic.analysis.surface import (
     window_gamma_fields,
 )
 from lithiophilic.errors import AnalysisError, ConfigurationError
-from lithiophilic.potentials import CalculatorSpec, check_elements
+from lithiophilic.potentials import CalculatorSpec
 from lithiophilic.structures import (
     get_primitive,
     make_bulk,
@@ -46,6 +46,14 @@ from lithiophilic.workflows.base import (
     CalculatorProvenance,
 )
 from lithiophilic.workflows.phase_window import phase_window_jobs
+from lithiophilic.workflows.task_docs import (
+    as_calc_doc,
+    check_maker_elements,
+    check_slab_relax_maker,
+    make_calc_job,
+    output_energy_per_atom,
+    with_calculator_spec,
+)
 
 __all__ = ["SurfaceEnergyDoc", "SurfaceEnergyMaker", "SurfaceEnergySummaryDoc"]
 
@@ -195,8 +203,8 @@ def compute_surface_energy(
     non-stoichiometric slab by the compound's physical window; γ is then reported at mid-window
     and at both edges.
     """
-    static = AseCalcDoc.model_validate(static)
-    relaxed = AseCalcDoc.model_validate(relaxed)
+    static = as_calc_doc(static)
+    relaxed = as_calc_doc(relaxed)
     area = float(slab_info["area_a2"])
     counts = {el: int(n) for el, n in static.structure.composition.as_dict().items()}
     stoich = bool(slab_info["stoichiometric"])
@@ -336,7 +344,7 @@ def cut_slab(
     sqs_seed: int | None = None,
 ) -> dict[str, Any]:
     """Add vacuum to a relaxed oriented bulk cell; returns ``{"structure", "info"}``."""
-    cell = AseCalcDoc.model_validate(cell)
+    cell = as_calc_doc(cell)
     atoms = AseAtomsAdaptor.get_atoms(cell.structure)
     atoms.info.clear()
     atoms.info.update(cell.structure.properties.get("oriented_info", {}))
@@ -358,7 +366,7 @@ def summarize_surface_energies(
     material: str, bulk: AseCalcDoc, docs: list[SurfaceEnergyDoc]
 ) -> SurfaceEnergySummaryDoc:
     """Collect the slab documents of one material; returns a SurfaceEnergySummaryDoc."""
-    bulk = AseCalcDoc.model_validate(bulk)
+    bulk = as_calc_doc(bulk)
     rows = []
     lowest: dict[str, float] = {}
     series: dict[str, list[list[float]]] = defaultdict(list)
@@ -408,7 +416,7 @@ def make_slab_jobs(
     delta_mu_window: dict[str, Any] | None = None,
 ) -> Response:
     """Cut every slab of every facet from the relaxed bulk and replace itself by their jobs."""
-    bulk = AseCalcDoc.model_validate(bulk)
+    bulk = as_calc_doc(bulk)
     jobs: list[Any] = []
     docs: list[Any] = []
     eps = bulk.energy_per_atom_ev
@@ -431,18 +439,18 @@ def make_slab_jobs(
                     cell_struct = AseAtomsAdaptor.get_structure(cell)
                     cell_struct.properties = {"oriented_info": _jsonable(cell.info)}
                     label = f"{material} {facet} SQS s{seed} n{len(cell)}"
-                    rc = maker.bulk_relax_maker.make(cell_struct, label=label + " cell")
+                    rc = make_calc_job(maker.bulk_relax_maker, cell_struct, label + " cell")
                     rc.append_name(f" {label} cell")
                     cut = cut_slab(rc.output, maker.vacuum_a, maker.n_fixed_layers, maker.fix, seed)
                     cut.append_name(f" {label}")
-                    st = maker.slab_static_maker.make(cut.output["structure"], label=label)
+                    st = make_calc_job(maker.slab_static_maker, cut.output["structure"], label)
                     st.append_name(f" {label}")
-                    rl = maker.slab_relax_maker.make(cut.output["structure"], label=label)
+                    rl = make_calc_job(maker.slab_relax_maker, cut.output["structure"], label)
                     rl.append_name(f" {label}")
                     ge = compute_surface_energy(
                         st.output,
                         rl.output,
-                        rc.output.energy_per_atom_ev,
+                        output_energy_per_atom(maker.bulk_relax_maker, rc),
                         composition,
                         cut.output["info"],
                         material,
@@ -470,9 +478,9 @@ def make_slab_jobs(
                 label = f"{material} {facet} t{info['termination']} n{info['n_layers']}"
                 struct = AseAtomsAdaptor.get_structure(slab)
                 struct.properties = {}
-                st = maker.slab_static_maker.make(struct, label=label)
+                st = make_calc_job(maker.slab_static_maker, struct, label)
                 st.append_name(f" {label}")
-                rl = maker.slab_relax_maker.make(struct, label=label)
+                rl = make_calc_job(maker.slab_relax_maker, struct, label)
                 rl.append_name(f" {label}")
                 ge = compute_surface_energy(
                     st.output,
@@ -514,7 +522,7 @@ def _jsonable(info: dict[str, Any]) -> dict[str, Any]:
 @job
 def _elemental_refs(docs: dict[str, AseCalcDoc]) -> dict[str, float]:
     """Return the energy per atom of each relaxed elemental bulk, eV/atom."""
-    return {el: AseCalcDoc.model_validate(d).energy_per_atom_ev for el, d in docs.items()}
+    return {el: as_calc_doc(d).energy_per_atom_ev for el, d in docs.items()}
 
 
 @dataclass
@@ -537,13 +545,19 @@ class SurfaceEnergyMaker(Maker):
     name
         Flow name.
     bulk_relax_maker
-        Relaxes bulk cells (cell + positions).
+        Relaxes bulk cells (cell + positions). This and the two slab slots take our
+        AseRelaxMaker/AseStaticMaker or any Maker with atomate2's contract
+        ``make(structure, prev_dir=None)`` (e.g. atomate2's ``ForceFieldRelaxMaker``, VASP
+        ``RelaxMaker``); their documents are read with
+        :func:`~lithiophilic.workflows.task_docs.as_calc_doc`.
     slab_static_maker
         Energy of the unrelaxed slab.
     slab_relax_maker
-        Relaxes slabs (positions; fixed planes from the slab's constraint). Its default
-        allows unconverged relaxations so a campaign finishes: such slabs get no relaxed γ
-        and are counted in the summary.
+        Relaxes slabs (positions; fixed planes from the slab's ``selective_dynamics``,
+        which atomate2's Makers turn into ASE ``FixAtoms``); must not relax the cell
+        (``relax_cell=False`` for atomate2's Makers). Our default allows unconverged
+        relaxations so a campaign finishes: such slabs get no relaxed γ and are counted in
+        the summary.
     millers
         Facets, Miller indices of the conventional cell.
     n_layers
@@ -583,7 +597,7 @@ class SurfaceEnergyMaker(Maker):
     """
 
     name: str = "surface energy"
-    bulk_relax_maker: AseRelaxMaker = field(
+    bulk_relax_maker: Maker = field(
         default_factory=lambda: AseRelaxMaker(
             name="bulk relax",
             relax_cell=True,
@@ -591,10 +605,8 @@ class SurfaceEnergyMaker(Maker):
             max_steps=defaults.BULK_MAX_STEPS,
         )
     )
-    slab_static_maker: AseStaticMaker = field(
-        default_factory=lambda: AseStaticMaker(name="slab static")
-    )
-    slab_relax_maker: AseRelaxMaker = field(
+    slab_static_maker: Maker = field(default_factory=lambda: AseStaticMaker(name="slab static"))
+    slab_relax_maker: Maker = field(
         default_factory=lambda: AseRelaxMaker(
             name="slab relax",
             fmax_ev_per_a=defaults.SLAB_FMAX_EV_PER_A,
@@ -619,6 +631,7 @@ class SurfaceEnergyMaker(Maker):
     sqs_n_atoms: int = defaults.SQS_N_ATOMS
 
     def __post_init__(self) -> None:
+        check_slab_relax_maker(self.slab_relax_maker, "slab_relax_maker")
         self.millers = [list(m) for m in self.millers]
         for m in self.millers:
             if len(m) != 3 or not all(isinstance(i, int) for i in m) or not any(m):
@@ -688,9 +701,9 @@ class SurfaceEnergyMaker(Maker):
         """Return a copy whose every sub-Maker uses ``calculator``."""
         return replace(
             self,
-            bulk_relax_maker=replace(self.bulk_relax_maker, calculator=calculator),
-            slab_static_maker=replace(self.slab_static_maker, calculator=calculator),
-            slab_relax_maker=replace(self.slab_relax_maker, calculator=calculator),
+            bulk_relax_maker=with_calculator_spec(self.bulk_relax_maker, calculator),
+            slab_static_maker=with_calculator_spec(self.slab_static_maker, calculator),
+            slab_relax_maker=with_calculator_spec(self.slab_relax_maker, calculator),
         )
 
     def make(self, material: str | Structure, *, name: str | None = None) -> Flow:
@@ -719,11 +732,11 @@ class SurfaceEnergyMaker(Maker):
             self._check_sqs_layers()
         elements = sorted(set(atoms.get_chemical_symbols()))
         for mk in (self.bulk_relax_maker, self.slab_static_maker, self.slab_relax_maker):
-            check_elements(mk.calculator, elements)
+            check_maker_elements(mk, elements)
         composition = {el: atoms.get_chemical_symbols().count(el) / len(atoms) for el in elements}
         struct = AseAtomsAdaptor.get_structure(atoms)
         struct.properties = {}
-        bulk = self.bulk_relax_maker.make(struct, label=f"{label} bulk")
+        bulk = make_calc_job(self.bulk_relax_maker, struct, f"{label} bulk")
         bulk.append_name(f" {label}")
         jobs: list[Any] = [bulk]
         refs = None
@@ -732,7 +745,7 @@ class SurfaceEnergyMaker(Maker):
             for el in elements:
                 ref_struct = AseAtomsAdaptor.get_structure(make_bulk(el))
                 ref_struct.properties = {}
-                rj = self.bulk_relax_maker.make(ref_struct, label=f"{el} reference bulk")
+                rj = make_calc_job(self.bulk_relax_maker, ref_struct, f"{el} reference bulk")
                 rj.append_name(f" {el} (reference)")
                 jobs.append(rj)
                 ref_docs[el] = rj.output

@@ -33,6 +33,7 @@ import inspect
 import logging
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,12 +55,18 @@ if TYPE_CHECKING:
 __all__ = [
     "FORCEFIELD_NAMES",
     "as_calc_doc",
+    "calculator_kind",
     "check_maker_elements",
+    "check_slab_relax_maker",
+    "describe_maker",
     "from_forcefield_task_doc",
     "from_vasp_task_doc",
     "is_lithiophilic_maker",
     "make_calc_job",
+    "output_energy_per_atom",
+    "same_calculator",
     "to_forcefield_task_doc",
+    "with_calculator_spec",
 ]
 
 logger = logging.getLogger(__name__)
@@ -72,6 +79,8 @@ FORCEFIELD_NAMES: dict[str, str] = {
     "mattersim": "MLFF.MatterSim",
     "matgl": "MLFF.M3GNet",
 }
+
+_OUR_NAMES = {v: k for k, v in FORCEFIELD_NAMES.items()}
 
 #: Default ``fmax`` (eV/Å) of atomate2's ``AseRelaxer.relax`` when ``relax_kwargs`` has none.
 _ATOMATE2_DEFAULT_FMAX_EV_PER_A = 0.1
@@ -174,11 +183,16 @@ def _float_or_nan(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _label_from_tags(tags: Iterable[str] | None) -> str:
+def _from_tags(tags: Iterable[str] | None, key: str) -> str | None:
+    """Return the value of a ``"key=value"`` tag, or None."""
     for t in tags or ():
-        if isinstance(t, str) and t.startswith("label="):
-            return t[len("label=") :]
-    return ""
+        if isinstance(t, str) and t.startswith(f"{key}="):
+            return t[len(key) + 1 :]
+    return None
+
+
+def _label_from_tags(tags: Iterable[str] | None) -> str:
+    return _from_tags(tags, "label") or ""
 
 
 def _common_fields(doc: Any, structure: Structure, energy: float, label: str | None) -> dict:
@@ -253,6 +267,7 @@ def from_forcefield_task_doc(doc: Any, *, label: str | None = None) -> AseCalcDo
     optimizer_kwargs = dict(_get(doc, "input", "optimizer_kwargs") or {})
     ff_name = _value(_get(doc, "forcefield_name")) or _value(_get(doc, "ase_calculator_name"))
     ff_name = str(ff_name or "unknown")
+    tags = _get(doc, "tags")
     state = _value(_get(doc, "state"))
     converged = True if not is_relax else state == "successful"
     n_frames = _get(doc, "output", "n_steps")
@@ -273,11 +288,12 @@ def from_forcefield_task_doc(doc: Any, *, label: str | None = None) -> AseCalcDo
         ),
         max_steps=int(steps) if is_relax else None,
         optimizer=str(optimizer_kwargs.get("optimizer", "FIRE")) if is_relax else None,
-        calculator_name=ff_name,
+        calculator_name=_OUR_NAMES.get(ff_name, ff_name),
         calculator_package=_forcefield_package(ff_name),
         calculator_version=_get(doc, "forcefield_version"),
-        calculator_model=None,
+        calculator_model=_from_tags(tags, "model"),
         calculator_settings={
+            "forcefield_name": ff_name,
             "ase_calculator_name": _value(_get(doc, "ase_calculator_name")),
             "relax_kwargs": relax_kwargs,
             "optimizer_kwargs": optimizer_kwargs,
@@ -441,6 +457,8 @@ def to_forcefield_task_doc(doc: AseCalcDoc) -> ForceFieldTaskDocument:
         f"cache_key={doc.cache_key}",
         f"calculator={doc.calculator_name}",
     ]
+    if doc.calculator_model:
+        tags.append(f"model={doc.calculator_model}")
     entry = ComputedEntry(
         structure.composition,
         doc.energy_ev,
@@ -509,6 +527,120 @@ def check_maker_elements(maker: Any, elements: Iterable[str]) -> None:
         check_elements(spec, elements)
 
 
+def check_slab_relax_maker(maker: Any, field_name: str) -> None:
+    """Raise if a slab slot's Maker would relax the cell (it would shrink the vacuum).
+
+    Raises
+    ------
+    ConfigurationError
+        If ``maker.relax_cell`` (our Makers and atomate2's ASE/force-field Makers) is True,
+        or ``maker`` has no ``make`` method.
+    """
+    if not callable(getattr(maker, "make", None)):
+        msg = f"{field_name}: {type(maker).__name__} has no make(structure, prev_dir=None) method"
+        raise ConfigurationError(msg)
+    if getattr(maker, "relax_cell", False):
+        msg = (
+            f"{field_name}: {type(maker).__name__} has relax_cell=True; a slab relaxation must "
+            "keep the cell (set relax_cell=False)"
+        )
+        raise ConfigurationError(msg)
+
+
+def with_calculator_spec(maker: Maker, calculator: CalculatorSpec) -> Maker:
+    """Return our Maker with ``calculator`` swapped in; a foreign Maker keeps its own calculator."""
+    if is_lithiophilic_maker(maker) and isinstance(
+        getattr(maker, "calculator", None), CalculatorSpec
+    ):
+        return replace(maker, calculator=calculator)
+    logger.info(
+        "%s keeps its own calculator (not a lithiophilic Maker; %s not applied)",
+        type(maker).__name__,
+        calculator.name,
+    )
+    return maker
+
+
+def calculator_kind(maker: Maker) -> str:
+    """Return what kind of calculator a slot runs: ``"mlip"``, ``"dft"``, ``"classical"``, ...
+
+    Our Makers answer from their registry backend; atomate2's force-field Makers are
+    ``"mlip"``, its VASP Makers ``"dft"``; any other Maker is ``"unknown"``.
+    """
+    spec = getattr(maker, "calculator", None) if is_lithiophilic_maker(maker) else None
+    if isinstance(spec, CalculatorSpec):
+        return spec.backend.kind
+    if getattr(maker, "force_field_name", None) is not None:
+        return "mlip"
+    if type(maker).__module__.startswith("atomate2.vasp"):
+        return "dft"
+    return "unknown"
+
+
+def _calculator_identity(maker: Maker) -> tuple[str, ...]:
+    spec = getattr(maker, "calculator", None) if is_lithiophilic_maker(maker) else None
+    if isinstance(spec, CalculatorSpec):
+        return ("lithiophilic", spec.key())
+    kwargs = getattr(maker, "calculator_kwargs", None) or {}
+    incar = getattr(getattr(maker, "input_set_generator", None), "user_incar_settings", None)
+    return (
+        type(maker).__module__,
+        str(getattr(maker, "force_field_name", None)),
+        repr(sorted(kwargs.items())),
+        repr(sorted((incar or {}).items())),
+    )
+
+
+def same_calculator(a: Maker, b: Maker) -> bool:
+    """Return True if two slots compute energies with the same calculator and settings.
+
+    Our Makers compare their :class:`CalculatorSpec` keys; atomate2 Makers their module,
+    force field name, calculator kwargs and the INCAR settings of their input-set generator.
+    One of ours and one of atomate2's are never taken as the same.
+    """
+    return bool(_calculator_identity(a) == _calculator_identity(b))
+
+
+def describe_maker(maker: Maker) -> str:
+    """Return the calculator and force threshold of a relax slot, for provenance notes."""
+    spec = getattr(maker, "calculator", None) if is_lithiophilic_maker(maker) else None
+    if isinstance(spec, CalculatorSpec):
+        return f"{spec.name} (fmax {getattr(maker, 'fmax_ev_per_a', None)} eV/Å)"
+    ff = getattr(maker, "force_field_name", None)
+    fmax = (getattr(maker, "relax_kwargs", None) or {}).get("fmax")
+    what = type(maker).__name__ + (f" {ff}" if ff else "")
+    return what + (f" (fmax {fmax} eV/Å)" if fmax is not None else "")
+
+
+def output_energy_per_atom(maker: Maker, made: Job | Flow) -> Any:
+    """Return a reference to the energy per atom (eV/atom) of a slot's job, for any Maker.
+
+    Our documents hold it as ``energy_per_atom_ev``; atomate2's force-field documents and
+    emmet's VASP TaskDoc as ``output.energy_per_atom`` (eV/atom both).
+    """
+    if is_lithiophilic_maker(maker):
+        return made.output.energy_per_atom_ev
+    return made.output.output.energy_per_atom
+
+
+def _tagged(maker: Maker, label: str) -> Maker:
+    """Return a copy of an atomate2 ASE/force-field Maker whose documents carry our tags.
+
+    ``"label=<label>"`` and ``"model=<calculator_kwargs['model']>"`` go into the Maker's
+    ``tags`` (atomate2 writes them into its task document), so :func:`as_calc_doc` reads
+    the label and model back. Makers without a ``tags`` field are returned unchanged.
+    """
+    if not (is_dataclass(maker) and "tags" in {f.name for f in fields(maker)}):
+        return maker
+    extra = [f"label={label}"] if label else []
+    model = (getattr(maker, "calculator_kwargs", None) or {}).get("model")
+    if model is not None:
+        extra.append(f"model={model}")
+    if not extra:
+        return maker
+    return replace(maker, tags=[*(getattr(maker, "tags", None) or []), *extra])
+
+
 def make_calc_job(
     maker: Maker,
     structure: Any,
@@ -519,8 +651,9 @@ def make_calc_job(
     """Return the job of a relax/static slot for ``structure``, whoever made the Maker.
 
     Our Makers get ``label`` (it goes into their document). Any other Maker is called with
-    atomate2's contract ``make(structure, prev_dir=...)`` and the label goes into the job's
-    ``metadata["label"]`` (callers name the job with ``append_name``); consumers read its
+    atomate2's contract ``make(structure, prev_dir=...)``; the label goes into the job's
+    ``metadata["label"]`` and, for atomate2's ASE/force-field Makers, into the document's
+    ``tags`` with the model (callers name the job with ``append_name``). Consumers read its
     output with :func:`as_calc_doc`. A foreign job has no cache key of ours, so it reruns.
 
     Parameters
@@ -542,6 +675,7 @@ def make_calc_job(
     """
     if is_lithiophilic_maker(maker):
         return maker.make(structure, label=label, prev_dir=prev_dir)
+    maker = _tagged(maker, label)
     made = maker.make(structure, prev_dir=prev_dir)
     if label:
         made.update_metadata({"label": label})

@@ -36,6 +36,16 @@ from lithiophilic.workflows.binding.jobs import (
 )
 from lithiophilic.workflows.binding.schemas import LI_LAYER_GROWTH
 from lithiophilic.workflows.surface import SurfaceEnergyMaker, cut_slab
+from lithiophilic.workflows.task_docs import (
+    calculator_kind,
+    check_maker_elements,
+    check_slab_relax_maker,
+    describe_maker,
+    is_lithiophilic_maker,
+    make_calc_job,
+    same_calculator,
+    with_calculator_spec,
+)
 
 if TYPE_CHECKING:
     from ase import Atoms
@@ -151,6 +161,23 @@ def refine_atom_settings(calculator: CalculatorSpec | None) -> dict[str, Any]:
     return {"refine_atom_kwargs": {key: value}, "refine_spin_polarized": True}
 
 
+def _check_refinable(maker: LiSiteBindingMaker) -> None:
+    """Raise if prescreen refinement would swap the calculator of a slot that is not ours."""
+    slots = {
+        "li_relax_maker": maker.li_relax_maker,
+        "atom_static_maker": maker.atom_static_maker,
+        "surface_maker.bulk_relax_maker": maker.surface_maker.bulk_relax_maker,
+    }
+    foreign = [k for k, mk in slots.items() if not is_lithiophilic_maker(mk)]
+    if foreign:
+        msg = (
+            f"refine_calculator: refinement swaps the calculator of {', '.join(foreign)}, "
+            "which hold Makers that are not lithiophilic's (e.g. atomate2's); use "
+            "AseRelaxMaker/AseStaticMaker there or refine_calculator=None"
+        )
+        raise ConfigurationError(msg)
+
+
 @dataclass
 class LiSiteBindingMaker(Maker):
     """Binding energy of a single Li atom on every site of one facet (Fig. 5c).
@@ -173,7 +200,11 @@ class LiSiteBindingMaker(Maker):
     surface_maker
         Supplies the bulk/slab Makers and the slab settings (thickness, vacuum, fixed planes).
     li_relax_maker
-        Relaxes slab+Li.
+        Relaxes slab+Li (must keep the cell). This, ``slab_static_maker`` and
+        ``atom_static_maker`` take our Makers or any Maker with atomate2's contract
+        ``make(structure, prev_dir=None)`` (read with
+        :func:`~lithiophilic.workflows.task_docs.as_calc_doc`); prescreen refinement
+        (``refine_calculator``) needs ours.
     slab_static_maker
         Energy of the clean supercell.
     atom_static_maker
@@ -209,7 +240,7 @@ class LiSiteBindingMaker(Maker):
 
     name: str = "Li site binding"
     surface_maker: SurfaceEnergyMaker = field(default_factory=SurfaceEnergyMaker)
-    li_relax_maker: AseRelaxMaker = field(
+    li_relax_maker: Maker = field(
         default_factory=lambda: AseRelaxMaker(
             name="Li relax",
             fmax_ev_per_a=defaults.SLAB_FMAX_EV_PER_A,
@@ -217,12 +248,8 @@ class LiSiteBindingMaker(Maker):
             allow_unconverged=True,
         )
     )
-    slab_static_maker: AseStaticMaker = field(
-        default_factory=lambda: AseStaticMaker(name="clean supercell")
-    )
-    atom_static_maker: AseStaticMaker = field(
-        default_factory=lambda: AseStaticMaker(name="Li atom")
-    )
+    slab_static_maker: Maker = field(default_factory=lambda: AseStaticMaker(name="clean supercell"))
+    atom_static_maker: Maker = field(default_factory=lambda: AseStaticMaker(name="Li atom"))
     min_li_distance_a: float = 7.0
     termination: int = 0
     reduce_by_environment: bool | None = None
@@ -235,6 +262,7 @@ class LiSiteBindingMaker(Maker):
     refine_spin_polarized: bool = False
 
     def __post_init__(self) -> None:
+        check_slab_relax_maker(self.li_relax_maker, "li_relax_maker")
         if self.refine_top_k < 1:
             msg = f"refine_top_k must be >= 1, got {self.refine_top_k}"
             raise ConfigurationError(msg)
@@ -266,9 +294,9 @@ class LiSiteBindingMaker(Maker):
         return replace(
             self,
             surface_maker=self.surface_maker.with_calculator(calculator),
-            li_relax_maker=replace(self.li_relax_maker, calculator=calculator),
-            slab_static_maker=replace(self.slab_static_maker, calculator=calculator),
-            atom_static_maker=replace(self.atom_static_maker, calculator=calculator),
+            li_relax_maker=with_calculator_spec(self.li_relax_maker, calculator),
+            slab_static_maker=with_calculator_spec(self.slab_static_maker, calculator),
+            atom_static_maker=with_calculator_spec(self.atom_static_maker, calculator),
         )
 
     def clean_slab_jobs(
@@ -307,9 +335,10 @@ class LiSiteBindingMaker(Maker):
             self.li_relax_maker,
             self.atom_static_maker,
         ):
-            check_elements(mk.calculator, elements)
+            check_maker_elements(mk, elements)
         if self.refine_calculator is not None:
             check_elements(self.refine_calculator, elements)
+            _check_refinable(self)
         composition = {
             el: atoms.get_chemical_symbols().count(el) / len(atoms)
             for el in sorted(set(atoms.get_chemical_symbols()))
@@ -317,22 +346,22 @@ class LiSiteBindingMaker(Maker):
         label = f"{material} {facet_label(miller)}"
         struct = AseAtomsAdaptor.get_structure(atoms)
         struct.properties = {}
-        bulk = sm.bulk_relax_maker.make(struct, label=f"{material} bulk")
+        bulk = make_calc_job(sm.bulk_relax_maker, struct, f"{material} bulk")
         bulk.append_name(f" {material}")
-        bcc = sm.bulk_relax_maker.make(li_bcc_structure(), label="Li reference bulk")
+        bcc = make_calc_job(sm.bulk_relax_maker, li_bcc_structure(), "Li reference bulk")
         bcc.append_name(" Li (reference)")
-        atom = self.atom_static_maker.make(li_atom_structure(), label="Li atom")
+        atom = make_calc_job(self.atom_static_maker, li_atom_structure(), "Li atom")
         atom.append_name(" (reference)")
         ref = li_reference(
             bcc.output,
             atom.output,
             self.spin_polarized,
-            self.atom_static_maker.calculator.backend.kind,
+            calculator_kind(self.atom_static_maker),
         )
         jobs: list[Any] = [bulk, bcc, atom, ref]
         if kind == "sqs":
             cell = build_oriented_sqs(bulk.output, sm, composition, miller)
-            rc = sm.bulk_relax_maker.make(cell.output, label=f"{label} SQS s{sm.sqs_seed} cell")
+            rc = make_calc_job(sm.bulk_relax_maker, cell.output, f"{label} SQS s{sm.sqs_seed} cell")
             rc.append_name(f" {label} SQS cell")
             cut = cut_slab(rc.output, sm.vacuum_a, sm.n_fixed_layers, sm.fix, sm.sqs_seed)
             jobs += [cell, rc, cut]
@@ -342,7 +371,7 @@ class LiSiteBindingMaker(Maker):
             jobs.append(cut)
             slab_structure = cut.output["structure"]
         cut.append_name(f" {label}")
-        relax = sm.slab_relax_maker.make(slab_structure, label=f"{label} clean slab")
+        relax = make_calc_job(sm.slab_relax_maker, slab_structure, f"{label} clean slab")
         relax.append_name(f" {label} clean")
         jobs.append(relax)
         return jobs, relax, ref, kind
@@ -429,7 +458,7 @@ class LiMultilayerMaker(Maker):
 
     name: str = "Li multilayer"
     site_maker: LiSiteBindingMaker = field(default_factory=LiSiteBindingMaker)
-    li_relax_maker: AseRelaxMaker = field(
+    li_relax_maker: Maker = field(
         default_factory=lambda: AseRelaxMaker(
             name="Li layers relax",
             fmax_ev_per_a=defaults.SLAB_FMAX_EV_PER_A,
@@ -466,7 +495,7 @@ class LiMultilayerMaker(Maker):
         return replace(
             self,
             site_maker=self.site_maker.with_calculator(calculator),
-            li_relax_maker=replace(self.li_relax_maker, calculator=calculator),
+            li_relax_maker=with_calculator_spec(self.li_relax_maker, calculator),
         )
 
     def make(
@@ -497,11 +526,12 @@ class LiMultilayerMaker(Maker):
         if self.construction == "pseudomorphic" and sorted(abs(i) for i in miller) != [1, 1, 1]:
             msg = f"miller: {miller}; the pseudomorphic Li-layer construction needs an fcc (111) facet"
             raise ConfigurationError(msg)
-        mine, theirs = self.li_relax_maker.calculator, self.site_maker.li_relax_maker.calculator
-        if mine.key() != theirs.key():
+        if not same_calculator(self.li_relax_maker, self.site_maker.li_relax_maker):
+            mine = describe_maker(self.li_relax_maker)
+            theirs = describe_maker(self.site_maker.li_relax_maker)
             msg = (
-                f"calculator: Li layers would be relaxed with {mine.name!r} {mine.kwargs} but the "
-                f"slab and Li references with {theirs.name!r} {theirs.kwargs}; energies of "
+                f"calculator: Li layers would be relaxed with {mine} but the "
+                f"slab and Li references with {theirs}; energies of "
                 "different calculators cannot be combined (use with_calculator)"
             )
             raise ConfigurationError(msg)

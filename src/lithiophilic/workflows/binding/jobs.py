@@ -44,6 +44,7 @@ from lithiophilic.workflows.binding.schemas import (
     LiSiteDoc,
 )
 from lithiophilic.workflows.surface import _jsonable
+from lithiophilic.workflows.task_docs import as_calc_doc, make_calc_job
 
 if TYPE_CHECKING:
     from lithiophilic.workflows.binding.flows import LiMultilayerMaker, LiSiteBindingMaker
@@ -91,8 +92,8 @@ def li_reference(
     bcc: AseCalcDoc, atom: AseCalcDoc, spin_polarized: bool, kind: str
 ) -> LiReferenceDoc:
     """Combine the bcc-Li and isolated-atom calculations; returns a LiReferenceDoc."""
-    bcc = AseCalcDoc.model_validate(bcc)
-    atom = AseCalcDoc.model_validate(atom)
+    bcc = as_calc_doc(bcc)
+    atom = as_calc_doc(atom)
     a_bcc = (2.0 * bcc.volume_a3 / bcc.n_atoms) ** (1.0 / 3.0)
     return LiReferenceDoc(
         bcc_energy_per_atom_ev=bcc.energy_per_atom_ev,
@@ -112,7 +113,7 @@ def cut_first_slab(
     bulk: AseCalcDoc, maker: SurfaceEnergyMaker, miller: list[int], kind: str, termination: int
 ) -> dict[str, Any]:
     """Cut the clean slab exactly as the surface-energy flow does; returns its structure."""
-    bulk = AseCalcDoc.model_validate(bulk)
+    bulk = as_calc_doc(bulk)
     atoms = AseAtomsAdaptor.get_atoms(bulk.structure)
     ((n_layers, min_t), *_) = maker._thickness_plan(kind, miller)
     slabs = make_slabs(
@@ -139,7 +140,7 @@ def build_oriented_sqs(
     bulk: AseCalcDoc, maker: SurfaceEnergyMaker, composition: dict[str, float], miller: list[int]
 ) -> Structure:
     """Build the oriented SQS cell of the first sample at the relaxed bulk density."""
-    bulk = AseCalcDoc.model_validate(bulk)
+    bulk = as_calc_doc(bulk)
     a_eff = (4.0 * bulk.volume_a3 / bulk.n_atoms) ** (1.0 / 3.0)
     cell = make_oriented_sqs(
         composition,
@@ -176,7 +177,7 @@ def make_site_jobs(
     reference: LiReferenceDoc,
 ) -> Response:
     """Repeat the relaxed slab to the Li-image spacing, enumerate sites, relax Li on each."""
-    relaxed_slab = AseCalcDoc.model_validate(relaxed_slab)
+    relaxed_slab = as_calc_doc(relaxed_slab)
     slab = AseAtomsAdaptor.get_atoms(relaxed_slab.structure)
     n1, n2 = lateral_supercell_for_spacing(slab, min_image_distance_a=maker.min_li_distance_a)
     sup = slab.repeat((n1, n2, 1))
@@ -197,7 +198,7 @@ def make_site_jobs(
     sup_struct = AseAtomsAdaptor.get_structure(sup)
     sup_struct.properties = {}
     label = f"{material} {facet_label(miller)}"
-    clean = maker.slab_static_maker.make(sup_struct, label=f"{label} clean {n1}x{n2}")
+    clean = make_calc_job(maker.slab_static_maker, sup_struct, f"{label} clean {n1}x{n2}")
     clean.append_name(f" {label} clean {n1}x{n2}")
     jobs: list[Any] = [clean]
     docs = []
@@ -205,7 +206,7 @@ def make_site_jobs(
         with_li = place_adsorbate(sup, site, symbol="Li")
         st = AseAtomsAdaptor.get_structure(with_li)
         st.properties = {}
-        rl = maker.li_relax_maker.make(st, label=f"{label} Li@{site.label}")
+        rl = make_calc_job(maker.li_relax_maker, st, f"{label} Li@{site.label}")
         rl.append_name(f" {label} Li@{site.label}")
         res = li_site_result(
             rl.output,
@@ -379,8 +380,8 @@ def li_site_result(
     """Classify the relaxed Li and compute E_ads/E_b against both references; returns a LiSiteDoc."""
     from lithiophilic.structures.sites import shortest_inplane_vector_a
 
-    relaxed = AseCalcDoc.model_validate(relaxed)
-    clean = AseCalcDoc.model_validate(clean)
+    relaxed = as_calc_doc(relaxed)
+    clean = as_calc_doc(clean)
     ref = LiReferenceDoc.model_validate(reference)
     clean_atoms = AseAtomsAdaptor.get_atoms(clean_structure)
     sites = find_adsorption_sites(clean_atoms, reduce_by_environment=reduce_by_environment)
@@ -482,7 +483,7 @@ def make_layer_jobs(
     """Build and relax 0…N Li layers on the relaxed clean slab (``maker.growth``)."""
     from lithiophilic.structures.li_layers import add_li_layers
 
-    relaxed_slab = AseCalcDoc.model_validate(relaxed_slab)
+    relaxed_slab = as_calc_doc(relaxed_slab)
     ref = LiReferenceDoc.model_validate(reference)
     slab = AseAtomsAdaptor.get_atoms(relaxed_slab.structure)
     label = f"{material} {facet_label(miller)}"
@@ -506,7 +507,7 @@ def make_layer_jobs(
             grow.append_name(f" {label} {n} Li layers")
             jobs.append(grow)
             start = grow.output
-        rl = maker.li_relax_maker.make(start, label=f"{label} {n} Li layers")
+        rl = make_calc_job(maker.li_relax_maker, start, f"{label} {n} Li layers")
         rl.append_name(f" {label} {n} Li layers")
         jobs.append(rl)
         docs.append(rl.output)
@@ -531,7 +532,7 @@ def grow_layer_structure(
     """Start of layer n: the relaxed (n−1)-layer film plus an ideal layer n on top of it."""
     from lithiophilic.structures.li_layers import grow_li_layer
 
-    below = AseAtomsAdaptor.get_atoms(AseCalcDoc.model_validate(relaxed_below).structure)
+    below = AseAtomsAdaptor.get_atoms(as_calc_doc(relaxed_below).structure)
     atoms = AseAtomsAdaptor.get_atoms(ideal)
     atoms.info["li_layers"] = info
     struct = AseAtomsAdaptor.get_structure(grow_li_layer(below, atoms))
@@ -569,7 +570,7 @@ def li_multilayer_result(
     )
     from lithiophilic.structures.li_layers import li_layer_distortion
 
-    calcs = [AseCalcDoc.model_validate(d) for d in docs]
+    calcs = [as_calc_doc(d) for d in docs]
     ref = LiReferenceDoc.model_validate(reference)
     n_per = int(infos[-1]["li_per_layer"])
     energies = [c.energy_ev for c in calcs]
