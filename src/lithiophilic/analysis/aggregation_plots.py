@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lithiophilic.analysis.binding import _pyplot, _save
 
-__all__ = ["plot_aggregation_snapshots", "plot_cluster_metrics"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "aggregation_snapshots_figure",
+    "cluster_metrics_figure",
+    "plot_aggregation_snapshots",
+    "plot_cluster_metrics",
+]
 
 _METRICS = (
     ("isolated_fraction", "isolated Li fraction"),
@@ -32,12 +40,11 @@ def _series(
     return t, np.asarray(values, dtype=float)
 
 
-def plot_cluster_metrics(
+def cluster_metrics_figure(
     data: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
-    path: str | Path,
     *,
     title: str = "",
-) -> Path:
+) -> Figure:
     """Draw Fig. 5f: cluster metrics vs time per surface, mean line and min–max band over replicas.
 
     Parameters
@@ -45,8 +52,6 @@ def plot_cluster_metrics(
     data
         Surface label → replicas → per-frame metric dicts (``time_ps``, ``n_clusters``,
         ``n_li``, ``isolated_fraction``, ``mean_cluster_size``, ``largest_cluster``).
-    path
-        PNG file.
     title
         Figure title (e.g. the rate definition and the potential).
     """
@@ -67,12 +72,20 @@ def plot_cluster_metrics(
     if title:
         fig.suptitle(title, fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def plot_aggregation_snapshots(
-    snapshots: Mapping[str, Mapping[str, Any]], path: str | Path
+def plot_cluster_metrics(
+    data: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
+    path: str | Path,
+    *,
+    title: str = "",
 ) -> Path:
+    """Write :func:`cluster_metrics_figure` to ``path`` (.png, .pdf or .svg); return ``path``."""
+    return _save(cluster_metrics_figure(data, title=title), path)
+
+
+def aggregation_snapshots_figure(snapshots: Mapping[str, Mapping[str, Any]]) -> Figure:
     """Draw Fig. 5g: top views of the Li at several times, Li coloured by cluster.
 
     Parameters
@@ -80,8 +93,6 @@ def plot_aggregation_snapshots(
     snapshots
         Surface label → ``{"cell2d", "substrate_xy", "substrate_symbols", "frames": [{"time_ps",
         "li_xy", "labels"}, ...]}`` (as stored by the MD workflow).
-    path
-        PNG file.
     """
     plt = _pyplot()
     rows = list(snapshots.items())
@@ -119,4 +130,11 @@ def plot_aggregation_snapshots(
         for c in range(len(snap["frames"]), n_cols):
             axes[r, c].axis("off")
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def plot_aggregation_snapshots(
+    snapshots: Mapping[str, Mapping[str, Any]], path: str | Path
+) -> Path:
+    """Write :func:`aggregation_snapshots_figure` to ``path`` (.png, .pdf or .svg); return ``path``."""
+    return _save(aggregation_snapshots_figure(snapshots), path)

@@ -28,6 +28,7 @@ from lithiophilic.errors import AnalysisError
 
 if TYPE_CHECKING:
     from ase import Atoms
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,13 @@ __all__ = [
     "binding_energy_ev",
     "compare_prescreen",
     "incremental_binding_energies_ev",
+    "layer_binding_figure",
     "li_cohesive_energy_ev",
+    "multilayer_structures_figure",
     "plot_layer_binding",
     "plot_multilayer_structures",
     "plot_site_binding",
+    "site_binding_figure",
     "summarize_sites",
 ]
 
@@ -325,12 +329,9 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: str | Path) -> Path:
-    plt = _pyplot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    from lithiophilic.analysis.figures import save_figure
+
+    return save_figure(fig, path)
 
 
 def _facet(row: Mapping[str, Any]) -> str:
@@ -342,13 +343,12 @@ def _facet(row: Mapping[str, Any]) -> str:
     return facet_label(miller)
 
 
-def plot_site_binding(
+def site_binding_figure(
     rows: Sequence[Mapping[str, Any]],
-    path: str | Path,
     *,
     reference: Reference = "bcc",
     title: str | None = None,
-) -> Path:
+) -> Figure:
     """Draw a Fig. 5c-style bar chart of single-Li binding energies per material and facet.
 
     Each bar is the strongest site (largest E_b) of a material and facet; the whisker reaches
@@ -359,8 +359,6 @@ def plot_site_binding(
     rows
         One mapping per relaxed site with ``material``, ``miller`` (or ``facet``) and
         ``binding_energy_bcc_ev`` and/or ``binding_energy_atom_ev`` (E_b = −E_ads, eV).
-    path
-        Output PNG path.
     reference
         ``"bcc"``, ``"atom"`` or ``"both"`` (two panels).
     title
@@ -368,8 +366,8 @@ def plot_site_binding(
 
     Returns
     -------
-    pathlib.Path
-        The PNG written.
+    matplotlib.figure.Figure
+        The open figure (write it with :func:`plot_site_binding`).
 
     Raises
     ------
@@ -427,15 +425,25 @@ def plot_site_binding(
         fontsize=8,
     )
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def plot_layer_binding(
-    data: Mapping[str, Mapping[str, Sequence[float]]],
+def plot_site_binding(
+    rows: Sequence[Mapping[str, Any]],
     path: str | Path,
     *,
+    reference: Reference = "bcc",
     title: str | None = None,
 ) -> Path:
+    """Write :func:`site_binding_figure` to ``path`` (.png, .pdf or .svg); return ``path``."""
+    return _save(site_binding_figure(rows, reference=reference, title=title), path)
+
+
+def layer_binding_figure(
+    data: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    title: str | None = None,
+) -> Figure:
     """Draw a Fig. 5d-style plot of the Li binding energy vs the number of Li layers.
 
     Parameters
@@ -444,15 +452,13 @@ def plot_layer_binding(
         Per curve label (e.g. ``"Cu(111)"``): ``incremental_binding_energy_ev`` (E_b(1…n),
         solid line) and optionally ``average_binding_energy_ev`` (E_b,avg(1…n), dashed),
         eV/Li with the bcc Li reference.
-    path
-        Output PNG path.
     title
         Figure title.
 
     Returns
     -------
-    pathlib.Path
-        The PNG written.
+    matplotlib.figure.Figure
+        The open figure (write it with :func:`plot_layer_binding`).
 
     Raises
     ------
@@ -489,25 +495,32 @@ def plot_layer_binding(
         fontsize=7,
     )
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def plot_multilayer_structures(
-    structures: Mapping[str, Atoms],
+def plot_layer_binding(
+    data: Mapping[str, Mapping[str, Sequence[float]]],
     path: str | Path,
+    *,
+    title: str | None = None,
+) -> Path:
+    """Write :func:`layer_binding_figure` to ``path`` (.png, .pdf or .svg); return ``path``."""
+    return _save(layer_binding_figure(data, title=title), path)
+
+
+def multilayer_structures_figure(
+    structures: Mapping[str, Atoms],
     *,
     rotation: str = "-90x",
     repeat: tuple[int, int] = (2, 1),
     title: str | None = None,
-) -> Path:
+) -> Figure:
     """Draw Fig. 5e-style side views of Li multilayer structures next to each other.
 
     Parameters
     ----------
     structures
         Per panel label (e.g. ``"Cu(111)"``), the (relaxed) slab with Li layers.
-    path
-        Output PNG path.
     rotation
         View rotation for ``ase.visualize.plot.plot_atoms`` (``"-90x"``: side view along y).
     repeat
@@ -517,8 +530,8 @@ def plot_multilayer_structures(
 
     Returns
     -------
-    pathlib.Path
-        The PNG written; Li is drawn in :data:`LI_COLOR`.
+    matplotlib.figure.Figure
+        The open figure; Li is drawn in :data:`LI_COLOR`.
 
     Raises
     ------
@@ -548,7 +561,22 @@ def plot_multilayer_structures(
         ax.set_axis_off()
     fig.suptitle(title or "Li multilayers, side view (Li purple)", fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def plot_multilayer_structures(
+    structures: Mapping[str, Atoms],
+    path: str | Path,
+    *,
+    rotation: str = "-90x",
+    repeat: tuple[int, int] = (2, 1),
+    title: str | None = None,
+) -> Path:
+    """Write :func:`multilayer_structures_figure` to ``path`` (.png, .pdf or .svg); return ``path``."""
+    return _save(
+        multilayer_structures_figure(structures, rotation=rotation, repeat=repeat, title=title),
+        path,
+    )
 
 
 def compare_prescreen(

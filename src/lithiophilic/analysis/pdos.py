@@ -9,21 +9,27 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from lithiophilic.analysis.figures import save_figure
 from lithiophilic.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DOS_AT_FERMI_WINDOW_EV",
     "D_BAND_WINDOW_EV",
     "L_LABELS",
     "PDOS_DEFINITION",
+    "complete_dos",
     "d_band_centre_ev",
     "dos_at_fermi",
     "element_pdos",
     "gaussian_broaden",
+    "pdos_figure",
     "pdos_summary",
     "pdos_table_rows",
     "plot_pdos",
@@ -261,13 +267,12 @@ def write_pdos_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
 _COLOURS = {"Cu": "tab:orange", "Zn": "tab:blue", "Li": "tab:green"}
 
 
-def plot_pdos(
+def pdos_figure(
     data: Mapping[str, Mapping[str, Any]],
-    path: str | Path,
     *,
     elements: Sequence[str] | None = None,
     energy_range_ev: tuple[float, float] = (-8.0, 3.0),
-) -> Path:
+) -> Figure:
     """Draw Fig. 5b: one panel per material, element PDOS (states/eV/atom) vs E − E_F.
 
     Parameters
@@ -275,8 +280,6 @@ def plot_pdos(
     data
         material → ``{"energies_ev": [...], "element_pdos": {el: [[s], [p], [d]]}}`` and
         optionally ``converged_up_to_ev`` (the x-axis stops there).
-    path
-        PNG file to write.
     elements
         Elements to draw (those absent from a material are skipped); ``None``: every
         element of the data, in order of first appearance. Total s+p+d solid, d dashed.
@@ -288,7 +291,7 @@ def plot_pdos(
     AnalysisError
         If ``data`` is empty.
     """
-    from lithiophilic.analysis.binding import _pyplot, _save
+    from lithiophilic.analysis.binding import _pyplot
 
     plt = _pyplot()
     if not data:
@@ -321,4 +324,66 @@ def plot_pdos(
         ax.legend(fontsize=7, frameon=False)
     axes[-1, 0].set_xlabel("E − E$_F$ (eV)")
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def plot_pdos(
+    data: Mapping[str, Mapping[str, Any]],
+    path: str | Path,
+    *,
+    elements: Sequence[str] | None = None,
+    energy_range_ev: tuple[float, float] = (-8.0, 3.0),
+) -> Path:
+    """Write :func:`pdos_figure` to ``path`` (.png, .pdf or .svg); return ``path``."""
+    return save_figure(pdos_figure(data, elements=elements, energy_range_ev=energy_range_ev), path)
+
+
+def _doc_value(doc: Any, key: str) -> Any:
+    value = doc.get(key) if isinstance(doc, Mapping) else getattr(doc, key)
+    if isinstance(value, Mapping) and "blob_uuid" in value:
+        msg = (
+            f"{key}: the PDOS arrays are still in the data store; query the document with load=True"
+        )
+        raise AnalysisError(msg)
+    return value
+
+
+def complete_dos(doc: Any) -> Any:
+    """Return the pymatgen ``CompleteDos`` of a stored PDOS document (``PdosDoc`` or its dict).
+
+    Energies become absolute (``energies_ev + fermi_level_ev``, ``efermi`` = the SCF Fermi
+    level), the total DOS (states/eV/cell) is the ``Dos``, and each atom's s, p, d PDOS
+    (states/eV) is that site's ``OrbitalType`` projection, all as ``Spin.up`` (our PDOS is
+    spin-summed). So ``get_site_spd_dos(site)`` is the stored ``atom_pdos`` row and
+    ``get_element_dos()[el]`` the sum over the element's atoms (= ``n_atoms`` times the stored
+    per-atom ``element_pdos``); the interstitial charge is in no projection (see
+    :data:`PDOS_DEFINITION`).
+
+    Raises
+    ------
+    AnalysisError
+        If the arrays were not loaded from the data store or do not match the structure.
+    """
+    from pymatgen.core import Structure
+    from pymatgen.electronic_structure.core import OrbitalType, Spin
+    from pymatgen.electronic_structure.dos import CompleteDos, Dos
+
+    structure = _doc_value(doc, "structure")
+    if isinstance(structure, Mapping):
+        structure = Structure.from_dict(structure)
+    efermi = float(_doc_value(doc, "fermi_level_ev"))
+    energies = np.asarray(_doc_value(doc, "energies_ev"), dtype=float) + efermi
+    atom_pdos = np.asarray(_doc_value(doc, "atom_pdos"), dtype=float)
+    if atom_pdos.shape != (len(structure), len(L_LABELS), len(energies)):
+        msg = (
+            f"atom_pdos: shape {atom_pdos.shape} does not match {len(structure)} sites x "
+            f"{len(L_LABELS)} l-channels x {len(energies)} energies"
+        )
+        raise AnalysisError(msg)
+    total = Dos(efermi, energies, {Spin.up: np.asarray(_doc_value(doc, "total_dos"), dtype=float)})
+    orbitals = [OrbitalType.s, OrbitalType.p, OrbitalType.d]
+    pdoss = {
+        site: {orb: {Spin.up: atom_pdos[i, j]} for j, orb in enumerate(orbitals)}
+        for i, site in enumerate(structure)
+    }
+    return CompleteDos(structure, total, pdoss)

@@ -16,12 +16,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lithiophilic.analysis.figures import save_figure
 from lithiophilic.errors import AnalysisError
 from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "GAMMA_DEFINITION",
@@ -36,6 +40,7 @@ __all__ = [
     "lowest_gamma_termination",
     "plot_surface_energies",
     "relaxed_one_face_gamma_ev_per_a2",
+    "surface_energies_figure",
     "surface_energy_ev_per_a2",
     "window_gamma_fields",
     "write_gamma_csv",
@@ -574,13 +579,12 @@ def _ev_to_j(values: Any) -> Any:
     return np.asarray(values, dtype=float) * EV_PER_A2_TO_J_PER_M2
 
 
-def plot_surface_energies(
+def surface_energies_figure(
     rows: Sequence[Mapping[str, Any]],
-    path: str | Path,
     *,
     key: str = "gamma_relaxed_j_per_m2",
     title: str | None = None,
-) -> Path:
+) -> Figure:
     """Draw a Fig. 5a-style grouped bar chart of γ (J/m²) for materials × facets.
 
     Each bar is the lowest γ over terminations/samples of that material and facet; the
@@ -592,8 +596,6 @@ def plot_surface_energies(
     rows
         Rows with ``material``, ``miller``, ``key`` and optionally
         ``gamma_relaxed_min_j_per_m2``/``gamma_relaxed_max_j_per_m2``.
-    path
-        Output PNG path.
     key
         Column plotted.
     title
@@ -657,8 +659,15 @@ def plot_surface_energies(
     ax.legend(title="facet", fontsize=8)
     ax.set_ylim(bottom=0)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return fig
+
+
+def plot_surface_energies(
+    rows: Sequence[Mapping[str, Any]],
+    path: str | Path,
+    *,
+    key: str = "gamma_relaxed_j_per_m2",
+    title: str | None = None,
+) -> Path:
+    """Write :func:`surface_energies_figure` to ``path`` (.png, .pdf or .svg); return ``path``."""
+    return save_figure(surface_energies_figure(rows, key=key, title=title), path)
