@@ -49,8 +49,8 @@ def test_slab_inputs_selective_dynamics_dipole_lorbit(tmp_path):
     flags = np.asarray(poscar.selective_dynamics).tolist()
     assert flags[0] == [False] * 3 and flags[1] == [False] * 3 and flags[4] == [True] * 3
     assert [s.specie.symbol for s in poscar.structure] == ["Cu"] * 4 + ["Li"]  # order kept
-    assert (tmp_path / "POTCAR.spec").read_text().split() == ["Cu_pv", "Li_sv"]
-    assert info["potcar_symbols"] == ["Cu_pv", "Li_sv"]
+    assert (tmp_path / "POTCAR.spec").read_text().split() == ["Cu", "Li_sv"]  # POTCAR_CHOICES
+    assert info["potcar_symbols"] == ["Cu", "Li_sv"]
 
 
 def test_symmetric_slab_no_dipole_relax_task_and_isolated_atom(tmp_path):

@@ -49,8 +49,16 @@ def _target_or_exit(
         if remote is None:
             check_sbatch()
             return slurm
+        packing = [o for o, k in (("--pack", "pack"), ("--max-jobs", "max_jobs")) if resources[k]]
+        if packing:
+            msg = (
+                f"{'/'.join(packing)}: only with --scheduler slurm; a jobflow-remote project packs "
+                "jobs with its worker's 'batch' settings and caps the queue with its 'max_jobs'"
+            )
+            raise ConfigurationError(msg)
         # only what was given explicitly overrides a jobflow-remote worker's resources
-        explicit = {k: v for k, v in resources.items() if k != "pre_run" and v != _DEFAULTS.get(k)}
+        skip = ("pre_run", "pack", "max_jobs")
+        explicit = {k: v for k, v in resources.items() if k not in skip and v != _DEFAULTS.get(k)}
         return RemoteProject(remote, worker=worker, resources=explicit)
     except LithiophilicError as exc:
         fail(exc, 2)
@@ -139,6 +147,22 @@ def submit(
     pre_run: Annotated[
         str, typer.Option("--pre-run", help="Shell lines run before each job (module load ...).")
     ] = "",
+    pack: Annotated[
+        int | None,
+        typer.Option(
+            "--pack",
+            help="Slurm: run up to N jobs one after another in one allocation (--time is then "
+            "per allocation). Default: one sbatch job per job.",
+        ),
+    ] = None,
+    max_jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-jobs",
+            help="Slurm: at most M allocations queued at once; finishing allocations submit "
+            "the rest (implies --pack 1 if --pack is not given).",
+        ),
+    ] = None,
 ) -> None:
     """Submit the flows of another command to Slurm or jobflow-remote instead of running them.
 
@@ -165,6 +189,8 @@ def submit(
             "cpus_per_task": cpus_per_task,
             "account": account,
             "pre_run": pre_run,
+            "pack": pack,
+            "max_jobs": max_jobs,
         },
     )
     command = _study_command_or_exit(args)
@@ -183,11 +209,19 @@ def submit(
         fail(exc, 2)
     table = Table("flow", "job", "id", title="Submitted")
     for r in submitted:
-        if "slurm_job_id" in r:
-            table.add_row(r["flow"], escape(r["name"]), r["slurm_job_id"])
+        if r.get("scheduler") == "slurm":
+            sid = r.get("slurm_job_id") or "queued later (--max-jobs)"
+            where = f"allocation {r['allocation']}: " if "allocation" in r else ""
+            table.add_row(r["flow"], escape(r["name"]), f"{where}{sid}")
         else:
             table.add_row(r["flow"], r["flow_uuid"], f"{len(r['db_ids'])} jobs")
     out.print(table)
+    allocations = {r["allocation"]: r.get("slurm_job_id") for r in submitted if "allocation" in r}
+    if allocations:
+        queued = sum(1 for sid in allocations.values() if sid)
+        out.print(
+            f"{len(submitted)} jobs packed into {len(allocations)} allocations, {queued} queued now"
+        )
     out.print("track with: lithiophilic db status" + (f" --remote {remote}" if remote else ""))
 
 

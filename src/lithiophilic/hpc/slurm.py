@@ -103,6 +103,14 @@ class SlurmResources:
         Further ``#SBATCH`` lines, e.g. ``["--gres=gpu:1"]``.
     pre_run
         Shell lines run before the job (module loads, venv activation).
+    pack
+        Run up to this many jobs one after another inside one Slurm allocation (``None``:
+        one sbatch job per job). ``time`` is then the limit of one allocation, for all of
+        its jobs. See :mod:`lithiophilic.hpc.pack`.
+    max_jobs
+        At most this many allocations queued (pending or running) at once; the others are
+        submitted by the allocations as they finish. Implies ``pack=1`` when ``pack`` is
+        not given. ``None``: everything is queued at submission.
     """
 
     partition: str | None = None
@@ -115,8 +123,14 @@ class SlurmResources:
     mem: str | None = None
     extra: list[str] = field(default_factory=list)
     pre_run: str = ""
+    pack: int | None = None
+    max_jobs: int | None = None
 
     def __post_init__(self) -> None:
+        for option, value in (("--pack", self.pack), ("--max-jobs", self.max_jobs)):
+            if value is not None and (isinstance(value, bool) or int(value) < 1):
+                msg = f"{option} must be an integer >= 1, got {value!r}; nothing was submitted"
+                raise ConfigurationError(msg)
         if not _TIME_RE.match(self.time):
             msg = f"--time: {self.time!r} is not a Slurm time (MM, HH:MM:SS or D-HH:MM:SS)"
             raise ConfigurationError(msg)
@@ -210,10 +224,13 @@ def render_job_script(
     )
 
 
-def _sbatch(script: Path, dependencies: list[str]) -> str:
+def _sbatch(script: Path, dependencies: list[str], *, after_any: Sequence[str] = ()) -> str:
+    """Submit ``script`` after ``dependencies`` succeeded and ``after_any`` ended; return its id."""
     cmd = [check_sbatch(), "--parsable"]
-    if dependencies:
-        cmd += [f"--dependency=afterok:{':'.join(dependencies)}", "--kill-on-invalid-dep=yes"]
+    spec = [f"afterok:{':'.join(dependencies)}"] if dependencies else []
+    spec += [f"afterany:{':'.join(after_any)}"] if after_any else []
+    if spec:
+        cmd += [f"--dependency={','.join(spec)}", "--kill-on-invalid-dep=yes"]
     cmd.append(str(script))
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
     if proc.returncode != 0:
@@ -410,6 +427,12 @@ def submit_flows(
     from lithiophilic.db import record_jobs
 
     check_sbatch()
+    if resources.pack is not None or resources.max_jobs is not None:
+        msg = (
+            "resources: pack/max_jobs are submitted by lithiophilic.hpc.pack.submit_packed "
+            "(or hpc.submit.submit_flows_to), not one sbatch job per job"
+        )
+        raise ConfigurationError(msg)
     submission, sub_dir = _new_submission(work_dir)
     job_env = _job_env(env)
     records: list[dict[str, Any]] = []
@@ -483,6 +506,8 @@ def refresh_states(tracking: Any) -> int:
             _TERMINATED
         ):
             continue
+        if not rec.get("slurm_job_id"):
+            continue  # a packed job whose allocation is not submitted yet (--max-jobs)
         info = _scontrol_state(str(rec.get("slurm_job_id")))
         if info is None:
             continue
@@ -491,10 +516,14 @@ def refresh_states(tracking: Any) -> int:
             continue  # still winding down after the SIGTERM
         new = rec["state"]
         reason = rec.get("reason")
+        packed = "allocation" in rec  # the allocation's worker reports each job's own state
         if state == "PENDING":
             new = "PENDING"
         elif state in ("RUNNING", "COMPLETING", "CONFIGURING"):
-            new = "RUNNING"
+            new = rec["state"] if packed else "RUNNING"
+        elif state == "COMPLETED" and packed:
+            new = "FAILED"
+            reason = f"allocation {rec['slurm_job_id']} ended without running this job"
         elif state == "COMPLETED":
             new = "COMPLETED"
         elif state in _SLURM_FAILED:
@@ -523,7 +552,6 @@ class _NoTracking:
 
 def run_job(job_file: str | Path) -> int:
     """Run one serialized job into its store (inside a Slurm job); return the exit code."""
-    from jobflow import run_locally
     from monty.json import MontyDecoder
 
     from lithiophilic.db import get_store, get_tracking_store, set_job_state
@@ -546,8 +574,17 @@ def run_job(job_file: str | Path) -> int:
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_term)
+    return execute_job(job, store=store, tracking=tracking, run_dir=Path(payload["run_dir"]))
+
+
+def execute_job(job: Any, *, store: Any, tracking: Any, run_dir: Path) -> int:
+    """Run one job into ``store``, recording RUNNING then COMPLETED or FAILED; return 0 or 1."""
+    from jobflow import run_locally
+
+    from lithiophilic.db import set_job_state
+
     set_job_state(tracking, job.uuid, "RUNNING")
-    root = Path(payload["run_dir"])
+    root = Path(run_dir)
     root.mkdir(parents=True, exist_ok=True)
     try:
         run_locally(

@@ -77,7 +77,8 @@ class RemoteProject:
             raise ConfigurationError(msg)
 
 
-#: Where flows go: Slurm (every job one sbatch job, with these resources) or a jobflow-remote project.
+#: Where flows go: Slurm (every job one sbatch job with these resources, or packed into
+#: allocations with ``pack``/``max_jobs``) or a jobflow-remote project.
 SubmitTarget: TypeAlias = SlurmResources | RemoteProject
 
 
@@ -157,6 +158,9 @@ def submit_flows_to(
     Slurm: every job of every flow becomes one sbatch job, waiting (``afterok``) for the
     jobs whose outputs it needs and for ``after`` (see
     :func:`lithiophilic.hpc.slurm.submit_flows`); each job's record is in ``tracking``.
+    With ``target.pack``/``target.max_jobs`` the jobs are packed into allocations of up to
+    ``pack`` jobs, at most ``max_jobs`` of them queued at once (see
+    :mod:`lithiophilic.hpc.pack`); still one record per job.
     jobflow-remote: each flow goes to the project's queue and one record per flow
     (``SUBMITTED``, scheduler ``jobflow-remote:NAME``) goes to ``tracking``.
 
@@ -202,7 +206,10 @@ def submit_flows_to(
     if not isinstance(target, SlurmResources):
         msg = f"target: {target!r} is neither SlurmResources nor a RemoteProject"
         raise ConfigurationError(msg)
-    from lithiophilic.hpc.slurm import submit_flows
+    if target.pack is not None or target.max_jobs is not None:
+        from lithiophilic.hpc.pack import submit_packed as submit_flows
+    else:
+        from lithiophilic.hpc.slurm import submit_flows
 
     return submit_flows(
         dict(flows),
@@ -332,7 +339,14 @@ def cancel_submitted(
     from lithiophilic.db import set_job_state
     from lithiophilic.hpc.slurm import cancel_jobs
 
-    slurm = [r for r in records if "slurm_job_id" in r]
+    packed_ids: list[str] = []
+    plans = list(dict.fromkeys(str(r["pack_plan"]) for r in records if r.get("pack_plan")))
+    if plans:  # packed: stop the allocations from submitting more, then cancel the queued ones
+        from lithiophilic.hpc.pack import cancel_packed
+
+        for plan in plans:
+            packed_ids += cancel_packed(plan, reason, tracking=tracking)
+    slurm = [r for r in records if r.get("slurm_job_id") and not r.get("pack_plan")]
     if slurm:
         cancel_jobs([str(r["slurm_job_id"]) for r in slurm])
         for r in slurm:
@@ -342,7 +356,8 @@ def cancel_submitted(
         logger.info("cancelled %d Slurm job(s): %s", len(slurm), reason)
     remote = [str(r["flow_uuid"]) for r in records if "db_ids" in r]
     return CancelledSubmission(
-        slurm_job_ids=[str(r["slurm_job_id"]) for r in slurm], remote_flow_uuids=remote
+        slurm_job_ids=[str(r["slurm_job_id"]) for r in slurm] + packed_ids,
+        remote_flow_uuids=remote,
     )
 
 

@@ -359,6 +359,7 @@ def vasp_input_set(
     kpoints = Kpoints.gamma_automatic(tuple(summary["kpts"]))
     with warnings.catch_warnings():  # PBE_54 instead of MP's legacy PBE set is deliberate
         warnings.filterwarnings("ignore", message="Overriding the POTCAR functional")
+        warnings.filterwarnings("ignore", message="Overriding POTCARs")  # POTCAR_CHOICES
         vis = _static_set(struct, incar, kpoints, resolved["potcar_functional"], resolved["potcar"])
     if not summary["spinpol"]:
         vis.user_incar_settings["MAGMOM"] = None  # MP's default moments only with ISPIN 2

@@ -300,6 +300,22 @@ class MetalSlabSetGenerator(VaspInputGenerator):
         }
         super().__post_init__()
 
+    def get_input_set(
+        self,
+        structure: Structure | None = None,
+        prev_dir: str | Path | None = None,
+        potcar_spec: bool = False,
+    ) -> Any:
+        """Return the input set of ``structure``, sorted by species (one POTCAR per element).
+
+        atomate2's generator declares ``structure`` as a plain field, which bypasses
+        pymatgen's sorting; an SQS slab would get one POTCAR block per run of equal atoms.
+        Site properties (selective dynamics) move with their sites.
+        """
+        if structure is not None and self.sort_structure:
+            structure = structure.get_sorted_structure()
+        return super().get_input_set(structure, prev_dir=prev_dir, potcar_spec=potcar_spec)
+
     # ----------------------------------------------------------------- structure
     def kind(self) -> str:
         """Return the system kind of the current structure: bulk, slab, wire or molecule."""
