@@ -144,3 +144,52 @@ def test_cli_exports_structures_and_an_empty_database_says_so(legacy, tmp_path):
     )
     assert res.exit_code == 0
     assert "no converged relaxed structure" in res.output and not (tmp_path / "e").exists()
+
+
+# --------------------------------------------------------------------------- figures
+MAGIC = {"pdf": b"%PDF-", "svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n"}
+
+
+def test_surface_figures_in_pdf_and_svg_from_stored_results(legacy, tmp_path):
+    from matplotlib.figure import Figure
+
+    from lithiophilic.analysis.surface import surface_energies_figure
+    from lithiophilic.studies import surface
+
+    result = surface.collect(get_store(data_dir=legacy), surface.Options.quick(materials=["Cu"]))
+    assert {tuple(r["miller"]) for r in result.rows} == {(1, 1, 1), (1, 0, 0)}
+    for fmt in ("pdf", "svg", "png"):
+        paths = surface.figures(result, tmp_path / fmt, format=fmt)
+        assert paths["5a"].suffix == f".{fmt}"
+        assert paths["5a"].read_bytes().startswith(MAGIC[fmt])
+    assert b"<svg" in (tmp_path / "svg" / "fig5a_surface_energies.svg").read_bytes()[:1000]
+    fig = surface_energies_figure(result.rows)
+    assert isinstance(fig, Figure)
+    (bar_axis,) = fig.axes
+    heights = sorted(p.get_height() for p in bar_axis.patches)
+    assert heights == pytest.approx(sorted(r["gamma_relaxed_j_per_m2"] for r in result.rows))
+    with pytest.raises(ConfigurationError, match="format: 'jpg' is not one of png, pdf, svg"):
+        surface.figures(result, tmp_path / "bad", format="jpg")
+    assert not (tmp_path / "bad").exists()  # checked before the CSV is written
+
+
+def test_plot_functions_write_by_suffix_and_refuse_other_suffixes(tmp_path):
+    from lithiophilic.analysis.binding import layer_binding_figure, plot_layer_binding
+
+    data = {
+        "Cu(111)": {
+            "incremental_binding_energy_ev": [0.5, 0.2],
+            "average_binding_energy_ev": [0.5, 0.35],
+        }
+    }
+    fig = layer_binding_figure(data)
+    (ax,) = fig.axes
+    assert list(ax.lines[0].get_ydata()) == [0.5, 0.2]
+    for fmt in ("pdf", "svg"):
+        path = plot_layer_binding(data, tmp_path / f"layers.{fmt}")
+        assert path.read_bytes().startswith(MAGIC[fmt])
+    with pytest.raises(
+        ConfigurationError, match=r"no figure suffix; use one of \.png, \.pdf, \.svg"
+    ):
+        plot_layer_binding(data, tmp_path / "layers.jpg")
+    assert not (tmp_path / "layers.jpg").exists()

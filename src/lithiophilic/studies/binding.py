@@ -182,11 +182,15 @@ def collect(store: JobStore, options: Options) -> Result:
     return _combine(options, sites, layers)
 
 
-def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
-    """Draw Fig. 5c and, with layers, Fig. 5d and 5e; return panel id -> PNG."""
-    paths = li_sites.figures(result.sites, out_dir)
+def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
+    """Draw Fig. 5c and, with layers, Fig. 5d and 5e; return panel id -> PNG.
+
+    ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
+    matplotlib Figures come from the analysis builders (``*_figure``).
+    """
+    paths = li_sites.figures(result.sites, out_dir, format=format)
     if result.layers is not None:
-        paths.update(li_layers.figures(result.layers, out_dir))
+        paths.update(li_layers.figures(result.layers, out_dir, format=format))
     return paths
 
 

@@ -36,6 +36,7 @@ from lithiophilic.analysis.binding import (
     plot_layer_binding,
     plot_multilayer_structures,
 )
+from lithiophilic.analysis.figures import figure_path
 from lithiophilic.db import get_output_dict
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, ensure_available
@@ -360,13 +361,17 @@ def collect(
     )
 
 
-def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
+def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
     """Draw Fig. 5d (E_b per layer) and Fig. 5e (the relaxed films); return ``{"5d": PNG, "5e": PNG}``.
 
     Nothing is drawn (``{}``) when no series is stored.
+
+    ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
+    matplotlib Figures come from the analysis builders (``*_figure``).
     """
     from pymatgen.io.ase import AseAtomsAdaptor
 
+    names = {k: figure_path(Path(out_dir) / v, format) for k, v in FIGURE_NAMES.items()}
     data = {
         f"{m['material']}(111)": {
             "incremental_binding_energy_ev": m["incremental_binding_energy_ev"],
@@ -376,14 +381,13 @@ def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
     }
     if not data:
         return {}
-    out = Path(out_dir)
-    paths = {"5d": plot_layer_binding(data, out / FIGURE_NAMES["5d"])}
+    paths = {"5d": plot_layer_binding(data, names["5d"])}
     structures = {
         label: AseAtomsAdaptor.get_atoms(struct)
         for label, struct in result.final_structures.items()
     }
     if structures:
-        paths["5e"] = plot_multilayer_structures(structures, out / FIGURE_NAMES["5e"])
+        paths["5e"] = plot_multilayer_structures(structures, names["5e"])
     return paths
 
 

@@ -33,6 +33,7 @@ from pydantic import Field, field_validator, model_validator
 
 from lithiophilic import defaults
 from lithiophilic.analysis.binding import BINDING_DEFINITION, plot_site_binding
+from lithiophilic.analysis.figures import figure_path
 from lithiophilic.analysis.surface import facet_label
 from lithiophilic.db import get_output_dict, latest_rows
 from lithiophilic.errors import ConfigurationError
@@ -446,14 +447,18 @@ def collect(
     )
 
 
-def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
+def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
     """Draw Fig. 5c (E_b of every valid site, vs bcc Li and vs the atom); return ``{"5c": PNG}``.
 
     Nothing is drawn (``{}``) when no site result is stored.
+
+    ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
+    matplotlib Figures come from the analysis builders (``*_figure``).
     """
+    figure = figure_path(Path(out_dir) / FIGURE_NAME, format)
     if not result.site_rows:
         return {}
-    png = plot_site_binding(result.site_rows, Path(out_dir) / FIGURE_NAME, reference="both")
+    png = plot_site_binding(result.site_rows, figure, reference="both")
     return {"5c": png}
 
 

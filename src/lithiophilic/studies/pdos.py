@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pymatgen.core import Structure
 
 from lithiophilic import defaults
+from lithiophilic.analysis.figures import figure_path
 from lithiophilic.analysis.pdos import (
     PDOS_DEFINITION,
     pdos_table_rows,
@@ -458,20 +459,22 @@ def payload(result: Result) -> dict[str, Any]:
     return {"definition": result.definition, "rows": result.rows, "materials": result.materials}
 
 
-def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
+def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
     """Write Fig. 5b and its table; return ``{"5b": PNG, "5b_csv": CSV}``.
 
     ``5b`` (:data:`FIGURE_NAME`): one panel per material, element PDOS against E − E_F;
     ``5b_csv`` (:data:`CSV_NAME`): one line per material and element. Both are written when
     a material has a PDOS (else the dict is empty).
+
+    ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
+    matplotlib Figures come from the analysis builders (``*_figure``).
     """
+    figure = figure_path(Path(out_dir) / FIGURE_NAME, format)  # checked before writing
     if not result.curves:
         return {}
     out = Path(out_dir)
     csv = write_pdos_csv(result.rows, out / CSV_NAME)
-    png = plot_pdos(
-        {label: c.model_dump() for label, c in result.curves.items()}, out / FIGURE_NAME
-    )
+    png = plot_pdos({label: c.model_dump() for label, c in result.curves.items()}, figure)
     return {PANEL: png, f"{PANEL}_csv": csv}
 
 

@@ -29,6 +29,7 @@ from pydantic import Field, field_validator, model_validator
 from pymatgen.core import Structure
 
 from lithiophilic import defaults
+from lithiophilic.analysis.figures import figure_path
 from lithiophilic.analysis.surface import (
     GAMMA_DEFINITION,
     SURFACE_ROW_KEYS,
@@ -362,19 +363,23 @@ def _has_relaxed_gamma(rows: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
-def figures(result: Result, out_dir: str | Path) -> dict[str, Path]:
+def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
     """Write Fig. 5a and its table; return ``{"5a": PNG, "5a_csv": CSV}``.
 
     ``5a`` (:data:`FIGURE_NAME`): lowest relaxed γ per material and facet, whiskers over
     terminations/samples and the Δμ range; ``5a_csv`` (:data:`CSV_NAME`): one line per slab.
     The CSV is written when there are rows, the PNG when a relaxed γ exists.
+
+    ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
+    matplotlib Figures come from the analysis builders (``*_figure``).
     """
     out = Path(out_dir)
+    figure = figure_path(out / FIGURE_NAME, format)  # checked before writing
     paths: dict[str, Path] = {}
     if result.rows:
         paths["5a_csv"] = write_gamma_csv(result.rows, out / CSV_NAME)
     if _has_relaxed_gamma(result.rows):
-        paths["5a"] = plot_surface_energies(result.rows, out / FIGURE_NAME)
+        paths["5a"] = plot_surface_energies(result.rows, figure)
     return paths
 
 
