@@ -42,6 +42,20 @@ def _wait_final(tracking, uuids: list[str], timeout_s: float) -> dict[str, dict]
         time.sleep(1)
 
 
+def _wait_final_with_status(store, uuids: list[str], timeout_s: float) -> dict[str, dict]:
+    """Like _wait_final, through hpc.submit.job_status (what `db status` shows)."""
+    from lithiophilic.hpc.submit import job_status
+
+    t0 = time.monotonic()
+    while True:
+        jobs = {j["uuid"]: j for j in job_status(store)["jobs"] if j["uuid"] in uuids}
+        if len(jobs) == len(uuids) and all(j["state"] in FINAL for j in jobs.values()):
+            return jobs
+        if time.monotonic() - t0 > timeout_s:
+            pytest.fail(f"packed jobs not finished after {timeout_s} s: {jobs}")
+        time.sleep(1)
+
+
 def _twenty_job_flow():
     """Three chains of six one-second ticks, their sum, and one job after the sum (20 jobs)."""
     from jobflow import Flow
@@ -268,6 +282,39 @@ def test_cancelling_a_packed_submission_stops_the_allocations_from_submitting_mo
     jobs = _wait_final(tracking, [r["uuid"] for r in records], 60)
     assert {j["state"] for j in jobs.values()} == {"CANCELLED"}, jobs
     assert len(read_pack_log(sub_dir)) == 2
+
+
+@pytest.mark.slurm
+def test_allocation_killed_before_its_exit_trap_fails_the_jobs_left_waiting(
+    local_slurm, tmp_path, monkeypatch
+):
+    """SIGKILL (no exit trap): nothing submits the rest; db status says so, not WAITING."""
+    from jobflow import Flow
+    from pack_jobs import tick
+
+    from lithiophilic.db import get_store, get_tracking_store
+    from lithiophilic.hpc.slurm import SlurmResources
+    from lithiophilic.hpc.submit import submit_flows_to
+
+    _use_cluster(monkeypatch, local_slurm)
+    data_dir = tmp_path / "data"
+    store = get_store(data_dir=data_dir)
+    tracking = get_tracking_store(store)
+    flow = Flow([tick(k, 0.1) for k in range(2)], name="killed")
+    records = submit_flows_to(
+        {"killed": flow},
+        command="test: killed",
+        target=SlurmResources(partition="debug", time="00:05:00", max_jobs=1, pre_run="kill -9 $$"),
+        store_spec={"data_dir": str(data_dir), "store": None},
+        tracking=tracking,
+        work_dir=data_dir / "slurm",
+    )
+    assert [r["state"] for r in records] == ["SUBMITTED", "WAITING"]
+    jobs = _wait_final_with_status(store, [r["uuid"] for r in records], 90)
+    first, second = (jobs[r["uuid"]] for r in records)
+    assert first["state"] == "FAILED" and "Slurm FAILED" in first["reason"], first
+    assert second["state"] == "FAILED", second
+    assert "not submitted" in second["reason"] and "submit the command again" in second["reason"]
 
 
 def test_plan_groups_jobs_in_order_and_links_allocations_by_parents():

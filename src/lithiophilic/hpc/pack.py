@@ -71,6 +71,7 @@ __all__ = [
     "main",
     "plan_allocations",
     "read_pack_log",
+    "refresh_waiting",
     "run_allocation",
     "submit_packed",
 ]
@@ -395,6 +396,46 @@ def cancel_packed(plan_file: str | Path, reason: str, *, tracking: Any) -> list[
             docs.append(doc)
     record_jobs(tracking, docs)
     return ids
+
+
+def refresh_waiting(tracking: Any) -> int:
+    """Fail ``WAITING`` jobs that no allocation is left to submit; return how many.
+
+    A packed submission under ``--max-jobs`` stalls when every queued allocation ended without
+    its exit trap (``SIGKILL`` before it ran, node failure): nothing would submit the rest.
+    Its ``WAITING`` jobs are then recorded ``FAILED`` with the remedy, instead of waiting for
+    ever. While an allocation still runs its exit trap, Slurm holds it, so it is not stalled.
+    """
+    from lithiophilic.db import record_jobs
+
+    waiting: dict[str, list[dict[str, Any]]] = {}
+    for doc in tracking.query({"state": "WAITING"}):
+        doc.pop("_id", None)
+        if doc.get("pack_plan"):
+            waiting.setdefault(str(doc["pack_plan"]), []).append(doc)
+    changed = 0
+    for plan_file, docs in waiting.items():
+        state_file = Path(plan_file).parent / STATE_FILE
+        if not state_file.exists():
+            continue
+        state = json.loads(state_file.read_text())
+        allocs = state["allocations"]
+        if state.get("cancelled") or any(
+            a["state"] == "submitted" and _still_queued(a["slurm_job_id"]) for a in allocs
+        ):
+            continue
+        if all(a["state"] == "waiting" for a in allocs):
+            continue  # nothing queued yet: the submission itself is still running
+        reason = (
+            "not submitted: every queued allocation of the submission ended without submitting "
+            "the next (killed before its exit trap ran?); submit the command again (stored "
+            "results are reused)"
+        )
+        for doc in docs:
+            doc.update(state="FAILED", reason=reason)
+        record_jobs(tracking, docs)
+        changed += len(docs)
+    return changed
 
 
 # --------------------------------------------------------------------------- allocation side

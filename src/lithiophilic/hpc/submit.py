@@ -364,8 +364,9 @@ def cancel_submitted(
 def refresh_job_states(tracking: Any) -> int:
     """Update unfinished Slurm and jobflow-remote records from their schedulers.
 
-    Slurm records are refreshed from ``scontrol``; jobflow-remote flow records from their
-    projects' queues (an unreachable queue database is logged as a warning and the stored
+    Slurm records are refreshed from ``scontrol`` (packed jobs still waiting for a place in
+    the queue are ``FAILED`` once no allocation of their submission is left to submit them);
+    jobflow-remote flow records from their projects' queues (an unreachable queue database is logged as a warning and the stored
     states are kept).
 
     Returns
@@ -376,6 +377,10 @@ def refresh_job_states(tracking: Any) -> int:
     from lithiophilic.hpc.slurm import refresh_states
 
     changed = refresh_states(tracking)
+    if tracking.count({"state": "WAITING"}):  # packed jobs held back by --max-jobs
+        from lithiophilic.hpc.pack import refresh_waiting
+
+        changed += refresh_waiting(tracking)
     if tracking.count({"scheduler": {"$regex": "^jobflow-remote:"}}):
         from lithiophilic.hpc.remote import refresh_remote_states
 
