@@ -31,6 +31,7 @@ from lithiophilic.potentials import (
     get_calculator,
 )
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
+from lithiophilic.workflows.trajectory import attach_trajectory
 
 __all__ = [
     "AseCalcDoc",
@@ -97,6 +98,12 @@ class AseCalcDoc(CalculatorProvenance):
         None,
         description="uuid of the stored job whose identical result was reused (no new calculation).",
     )
+    trajectory: dict[str, Any] | None = Field(
+        None,
+        description="Relaxation steps kept on request (AseRelaxMaker.keep_trajectory): a "
+        "workflows.trajectory.RelaxTrajectory dict (energies_ev, positions_a, forces_ev_per_a, "
+        "cells_a per ionic step), in the data store. Output only, not in the cache key.",
+    )
     source_doc: str | None = Field(
         None,
         description="Module.class of the task document this was read from (atomate2 "
@@ -161,6 +168,7 @@ def run_ase_calc(
     allow_unconverged: bool = False,
     label: str = "",
     reuse: bool = True,
+    keep_trajectory: bool = False,
 ) -> AseCalcDoc:
     """Run a static or a relaxation of ``structure`` and return its document.
 
@@ -169,6 +177,8 @@ def run_ase_calc(
 
     With ``reuse`` (and when run as a job with its store exposed), a converged result stored
     under the same :func:`calc_cache_key` is returned instead of recomputing.
+    With ``keep_trajectory`` a relaxation records its ionic steps in ``trajectory``
+    (:mod:`lithiophilic.workflows.trajectory`; not with a GPAW relaxation in one MPI launch).
 
     Raises
     ------
@@ -205,7 +215,7 @@ def run_ase_calc(
             return found
     atoms.calc = get_calculator(calculator)
     t0 = time.perf_counter()
-    n_steps, converged = 0, True
+    n_steps, converged, recorder = 0, True, None
     if task == "relax" and getattr(atoms.calc, "relaxes_in_one_launch", False):
         # GPAW under MPI: the whole relaxation in one mpiexec launch (wave functions kept)
         converged, n_steps = atoms.calc.relax_in_one_launch(
@@ -221,6 +231,7 @@ def run_ase_calc(
         opt_cls = getattr(optimize, optimizer)
         logfile = "opt.log" if os.access(".", os.W_OK) else None
         opt = opt_cls(target, logfile=logfile)
+        recorder = attach_trajectory(opt, atoms) if keep_trajectory else None
         converged = bool(opt.run(fmax=fmax_ev_per_a, steps=max_steps))
         n_steps = int(opt.get_number_of_steps())
     energy = float(atoms.get_potential_energy())
@@ -281,6 +292,7 @@ def run_ase_calc(
         dir_name=str(Path.cwd()),
         wall_time_s=wall,
         cache_key=cache_key,
+        trajectory=recorder.as_dict() if recorder is not None else None,
     )
 
 
@@ -350,6 +362,9 @@ class AseRelaxMaker(Maker):
     reuse
         Return a stored converged result with the same input, calculator and settings
         instead of recomputing.
+    keep_trajectory
+        Keep every ionic step (energy, positions, forces, cell) in the document's
+        ``trajectory``, stored in the ``data`` store; output only, the cache key is unchanged.
     """
 
     name: str = "relax"
@@ -360,6 +375,7 @@ class AseRelaxMaker(Maker):
     optimizer: str = defaults.OPTIMIZER
     allow_unconverged: bool = False
     reuse: bool = True
+    keep_trajectory: bool = False
 
     def __post_init__(self) -> None:
         _check_spec(self.calculator)
@@ -373,7 +389,7 @@ class AseRelaxMaker(Maker):
             msg = f"max_steps must be >= 1, got {self.max_steps}"
             raise ConfigurationError(msg)
 
-    @job(output_schema=AseCalcDoc, config=JobConfig(expose_store=True))
+    @job(output_schema=AseCalcDoc, data=["trajectory"], config=JobConfig(expose_store=True))
     def make(
         self, structure: Structure, prev_dir: str | Path | None = None, *, label: str = ""
     ) -> AseCalcDoc:
@@ -392,4 +408,5 @@ class AseRelaxMaker(Maker):
             allow_unconverged=self.allow_unconverged,
             label=label,
             reuse=self.reuse,
+            keep_trajectory=self.keep_trajectory,
         )
