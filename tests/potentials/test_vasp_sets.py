@@ -135,9 +135,7 @@ def test_gamma_brass_slab(gamma_brass_slab, tmp_path):
     assert sorted(spec) == ["Cu", "Zn"]
     assert spec == poscar.site_symbols  # one POTCAR per species block, in POSCAR order
     counts = dict(zip(poscar.site_symbols, poscar.natoms, strict=True))
-    assert counts == {
-        el: gamma_brass_slab.get_chemical_symbols().count(el) for el in ("Cu", "Zn")
-    }
+    assert counts == {el: gamma_brass_slab.get_chemical_symbols().count(el) for el in ("Cu", "Zn")}
     assert _same_rows(_fixed_positions(gamma_brass_slab), _poscar_fixed_positions(poscar))
 
 
@@ -183,7 +181,7 @@ def test_isolated_li_atom_spin_gamma_large_box(tmp_path):
     assert kpoints.style.name == "Gamma" and list(kpoints.kpts[0]) == [1, 1, 1]
     assert spec == ["Li_sv"]
     small = Atoms("Li", positions=[[0, 0, 0]], cell=[8.0] * 3, pbc=True)
-    with pytest.raises(ConfigurationError, match="box edge 8.0 Å is below 12.0 Å"):
+    with pytest.raises(ConfigurationError, match=r"box edge 8\.0 Å is below 12\.0 Å"):
         _write(small, "static", tmp_path / "small")
 
 
@@ -212,7 +210,7 @@ def test_bad_settings_raise(tmp_path):
         MetalSlabSetGenerator(sigma_ev=0.0)
     with pytest.raises(ConfigurationError, match=r"encut_ev: 400.0 eV is below .* \['Li'\]"):
         _write(make_bulk("Li"), "static", tmp_path, encut_ev=400.0)
-    with pytest.raises(ConfigurationError, match="kpts .*not used by the VASP jobs"):
+    with pytest.raises(ConfigurationError, match=r"kpts .*not used by the VASP jobs"):
         generator_kwargs({"kpts": [2, 2, 2]})
 
 

@@ -40,7 +40,22 @@ from lithiophilic.workflows.base import (
     calc_cache_key,
     find_reusable_output,
 )
-from lithiophilic.workflows.task_docs import describe_maker, make_calc_job, with_calculator_spec
+from lithiophilic.workflows.task_docs import (
+    describe_maker,
+    is_lithiophilic_maker,
+    make_calc_job,
+    with_calculator_spec,
+)
+from lithiophilic.workflows.vasp import (
+    complete_dos_results,
+    read_complete_dos,
+    scf_mesh,
+    static_energy_ev,
+    task_dir,
+    uses_vasp_makers,
+    vasp_makers,
+    vasp_pdos_makers,
+)
 
 __all__ = ["PDOS_DATA_KEYS", "PdosCalcMaker", "PdosDoc", "PdosMaker", "pdos_input_structure"]
 
@@ -237,6 +252,37 @@ class PdosCalcMaker(Maker):
             directory=".",
         )
         wall = time.perf_counter() - t0
+        return self.document(
+            atoms,
+            results,
+            arrays,
+            cache_key=key,
+            wall_time_s=wall,
+            material=material,
+            structure_note=structure_note,
+            lattice_source=lattice_source,
+        )
+
+    def document(
+        self,
+        atoms: Any,
+        results: dict[str, Any],
+        arrays: dict[str, Any],
+        *,
+        cache_key: str,
+        wall_time_s: float,
+        material: str,
+        structure_note: str,
+        lattice_source: str,
+    ) -> PdosDoc:
+        """Return the :class:`PdosDoc` of a PDOS computation's ``(results, arrays)``.
+
+        ``results`` and ``arrays`` as a backend's :class:`~lithiophilic.potentials.PdosRunner`
+        returns them (the GPAW runner, or VASP's DOS run read by
+        :func:`lithiophilic.workflows.vasp.complete_dos_results`).
+        """
+        symbols = atoms.get_chemical_symbols()
+        key, wall = cache_key, wall_time_s
         energies = np.asarray(arrays["energies_ev"])
         pdos = np.asarray(arrays["pdos"])
         per_el = element_pdos(pdos, symbols)
@@ -398,6 +444,8 @@ class PdosMaker(Maker):
             label = name or material
         elements = sorted({site.specie.symbol for site in struct})
         check_elements(self.pdos_maker.calculator, elements)
+        if uses_vasp_makers(self.pdos_maker.calculator):
+            return self._vasp_flow(struct, label, note)
         jobs: list[Any] = []
         source: Any = struct
         lattice = "input lattice (not relaxed with this calculator)"
@@ -414,3 +462,82 @@ class PdosMaker(Maker):
         jobs.append(pj)
         logger.info("PDOS flow for %s: %s; %s", label, note, lattice)
         return Flow(jobs, output=pj.output, name=f"{self.name} {label}")
+
+    def _vasp_flow(self, struct: Structure, label: str, note: str) -> Flow:
+        """VASP: [cell relax -> static] -> static (CHGCAR) -> non-SCF uniform DOS -> PdosDoc."""
+        spec = self.pdos_maker.calculator
+        jobs: list[Any] = []
+        source: Any = struct
+        lattice = "input lattice (not relaxed with this calculator)"
+        if self.relax_maker is not None:
+            relax_maker = self.relax_maker
+            if is_lithiophilic_maker(relax_maker):
+                relax_maker = vasp_makers(spec, {"bulk_relax_maker": relax_maker})[
+                    "bulk_relax_maker"
+                ]
+            relax = make_calc_job(relax_maker, struct, f"{label} bulk")
+            relax.append_name(f" {label}")
+            jobs.append(relax)
+            source = relax.output.structure
+            lattice = "cell and positions relaxed with vasp (ISIF 3, then a static)"
+        static_maker, nscf_maker = vasp_pdos_makers(
+            spec,
+            dos_kpt_density_a=self.pdos_maker.dos_kpt_density_a,
+            width_ev=self.pdos_maker.width_ev,
+        )
+        static = static_maker.make(source)
+        nscf = nscf_maker.make(static.output.structure, prev_dir=static.output.dir_name)
+        pj = vasp_pdos_document(self.pdos_maker, static.output, nscf.output, label, note, lattice)
+        for j in (static, nscf, pj):
+            j.append_name(f" {label}")
+        jobs += [static, nscf, pj]
+        logger.info("VASP PDOS flow for %s: %s; %s", label, note, lattice)
+        return Flow(jobs, output=pj.output, name=f"{self.name} {label}")
+
+
+@job(output_schema=PdosDoc, data=PDOS_DATA_KEYS)
+def vasp_pdos_document(
+    maker: PdosCalcMaker,
+    static: Any,
+    nscf: Any,
+    material: str,
+    structure_note: str,
+    lattice_source: str,
+) -> PdosDoc:
+    """Read VASP's non-SCF DOS (pymatgen ``CompleteDos``) into the same PdosDoc as GPAW's.
+
+    ``static``/``nscf``: the atomate2 task documents of the SCF and of the DOS run; the
+    document's energy, SCF mesh and E_F-independent settings come from the SCF, the DOS
+    arrays from the DOS run's vasprun.xml.
+    """
+    t0 = time.perf_counter()
+    vasprun, dos = read_complete_dos(task_dir(nscf))
+    results, arrays = complete_dos_results(
+        vasprun,
+        dos,
+        energy_window_ev=(float(maker.energy_window_ev[0]), float(maker.energy_window_ev[1])),
+        n_points=maker.n_points,
+    )
+    results["energy_ev"] = static_energy_ev(static)
+    results["scf_kpts"] = scf_mesh(task_dir(static))
+    atoms = AseAtomsAdaptor.get_atoms(dos.structure)
+    options = {
+        "dos_kpt_density_a": maker.dos_kpt_density_a,
+        "width_ev": maker.width_ev,
+        "energy_window_ev": [float(x) for x in maker.energy_window_ev],
+        "n_points": maker.n_points,
+        "definition_version": PDOS_DEFINITION_VERSION,
+    }
+    key = calc_cache_key(structure_hash(atoms), maker.calculator, "pdos", options)
+    doc = maker.document(
+        atoms,
+        results,
+        arrays,
+        cache_key=key,
+        wall_time_s=time.perf_counter() - t0,
+        material=material,
+        structure_note=structure_note,
+        lattice_source=lattice_source,
+    )
+    doc.dir_name = task_dir(nscf)
+    return doc

@@ -134,6 +134,9 @@ def potcar_enmax_ev(symbol: str, functional: str = POTCAR_FUNCTIONAL) -> float:
     ConfigurationError
         If the POTCAR is not configured here and its ENMAX is not in :data:`POTCAR_ENMAX_EV`.
     """
+    import re
+
+    from monty.io import zopen
     from pymatgen.core import SETTINGS
     from pymatgen.io.vasp.inputs import PotcarSingle
 
@@ -141,9 +144,19 @@ def potcar_enmax_ev(symbol: str, functional: str = POTCAR_FUNCTIONAL) -> float:
     if root:
         subdir = PotcarSingle.functional_dir.get(functional, f"POT_GGA_PAW_{functional}")
         base = Path(root) / subdir
-        for cand in (base / symbol / "POTCAR", base / f"POTCAR.{symbol}"):
+        for cand in (
+            base / symbol / "POTCAR",
+            base / symbol / "POTCAR.gz",
+            base / f"POTCAR.{symbol}",
+            base / f"POTCAR.{symbol}.gz",
+        ):
             if cand.is_file():
-                return float(PotcarSingle.from_file(str(cand)).enmax)
+                with zopen(cand, "rt", encoding="utf-8") as fh:
+                    hit = re.search(r"ENMAX\s*=\s*([0-9.]+)", fh.read(20000))
+                if hit is None:
+                    msg = f"POTCAR {cand}: no ENMAX in its header"
+                    raise ConfigurationError(msg)
+                return float(hit.group(1))
     if symbol in POTCAR_ENMAX_EV:
         return POTCAR_ENMAX_EV[symbol]
     msg = (

@@ -1,0 +1,258 @@
+"""VASP flows: atomate2 Makers in the study slots, custodian's handlers, prev_dir links, checks.
+
+VASP is not installed here. The tests build the flows the studies build, run the VASP jobs
+up to custodian (custodian is replaced by a recorder that refuses to start VASP), and check
+the job-start error when VASP or the POTCARs are missing.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from ase import Atoms
+from atomate2.vasp.jobs.core import NonSCFMaker, RelaxMaker, StaticMaker
+from jobflow import Flow, OutputReference, run_locally
+from pymatgen.io.ase import AseAtomsAdaptor
+from pymatgen.io.vasp import Incar
+
+from lithiophilic.errors import CalculatorUnavailableError, ConfigurationError
+from lithiophilic.potentials import CalculatorSpec
+from lithiophilic.potentials.dft.vasp import find_vasp_command
+from lithiophilic.structures import make_bulk, make_slabs
+from lithiophilic.workflows.base import AseRelaxMaker, AseStaticMaker
+from lithiophilic.workflows.pdos import PdosCalcMaker, PdosMaker
+from lithiophilic.workflows.vasp import (
+    CUSTODIAN_HANDLERS,
+    VaspBulkRelaxMaker,
+    VaspRunMaker,
+    vasp_makers,
+)
+
+VASP = CalculatorSpec("vasp")
+
+#: custodian's default VASP error handlers (atomate2 run_vasp's defaults).
+DEFAULT_HANDLER_NAMES = {
+    "VaspErrorHandler",
+    "MeshSymmetryErrorHandler",
+    "UnconvergedErrorHandler",
+    "NonConvergingErrorHandler",
+    "PotimErrorHandler",
+    "PositiveEnergyErrorHandler",
+    "FrozenJobErrorHandler",
+    "StdErrHandler",
+    "LargeSigmaHandler",
+    "IncorrectSmearingHandler",
+    "KspacingMetalHandler",
+}
+
+
+@pytest.fixture
+def vasp_env(tmp_path, monkeypatch):
+    """A VASP command on PATH (never run) and a POTCAR directory holding the files' names."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    exe = bindir / "vasp_std"
+    exe.write_text("#!/bin/sh\nexit 1\n")
+    exe.chmod(0o755)
+    psp = tmp_path / "psp" / "POT_GGA_PAW_PBE_54"
+    headers = {  # the header lines our code reads (TITEL, ENMAX) of the PBE_54 POTCARs
+        "Cu": "TITEL  = PAW_PBE Cu 22Jun2005\n   ENMAX  =  295.446; ENMIN  =  221.585 eV",
+        "Zn": "TITEL  = PAW_PBE Zn 06Sep2000\n   ENMAX  =  276.723; ENMIN  =  207.542 eV",
+        "Li_sv": "TITEL  = PAW_PBE Li_sv 10Sep2004\n   ENMAX  =  499.034; ENMIN  =  374.276 eV",
+    }
+    for symbol, header in headers.items():
+        (psp / symbol).mkdir(parents=True)
+        (psp / symbol / "POTCAR").write_text(f"  PAW_PBE {symbol} (header only)\n   {header}\n")
+    monkeypatch.setenv("ASE_VASP_COMMAND", f"{exe} --ranks 4")
+    monkeypatch.setenv("PMG_VASP_PSP_DIR", str(tmp_path / "psp"))
+    return exe
+
+
+@pytest.fixture
+def no_vasp_env(monkeypatch):
+    for name in ("ASE_VASP_COMMAND", "VASP_COMMAND", "PMG_VASP_PSP_DIR", "ATOMATE2_VASP_CMD"):
+        monkeypatch.delenv(name, raising=False)
+    from pymatgen.core import SETTINGS
+
+    monkeypatch.delitem(SETTINGS, "PMG_VASP_PSP_DIR", raising=False)
+
+
+def _cu111():
+    slab = make_slabs(
+        make_bulk("Cu"), (1, 1, 1), n_layers=5, vacuum_a=10.0, n_fixed_layers=2, fix="bottom"
+    )[0]
+    return AseAtomsAdaptor.get_structure(slab)
+
+
+def _slots():
+    return {
+        "bulk_relax_maker": AseRelaxMaker(name="bulk relax", relax_cell=True, fmax_ev_per_a=0.01),
+        "slab_static_maker": AseStaticMaker(name="slab static"),
+        "slab_relax_maker": AseRelaxMaker(
+            name="slab relax", fmax_ev_per_a=0.05, max_steps=400, allow_unconverged=True
+        ),
+        "li_relax_maker": AseRelaxMaker(name="Li relax", fmax_ev_per_a=0.03),
+        "atom_static_maker": AseStaticMaker(name="Li atom"),
+    }
+
+
+# --------------------------------------------------------------------------- Makers
+def test_vasp_makers_for_every_slot():
+    makers = vasp_makers(VASP, _slots())
+    bulk = makers["bulk_relax_maker"]
+    assert isinstance(bulk, VaspBulkRelaxMaker)
+    assert isinstance(bulk.relax_maker.vasp_maker, RelaxMaker)
+    assert isinstance(bulk.static_maker.vasp_maker, StaticMaker)
+    assert bulk.relax_maker.vasp_maker.input_set_generator.fmax_ev_per_a == 0.01
+    slab = makers["slab_relax_maker"].vasp_maker
+    assert isinstance(slab, RelaxMaker) and slab.name == "slab relax"
+    gen = slab.input_set_generator
+    assert (gen.task, gen.fmax_ev_per_a, gen.nsw, gen.encut_ev) == ("relax", 0.05, 400, 520.0)
+    assert slab.stop_children_kwargs == {"handle_unsuccessful": False}  # allow_unconverged
+    assert slab.copy_vasp_kwargs == {"additional_vasp_files": ("WAVECAR", "CHGCAR")}
+    assert isinstance(makers["atom_static_maker"].vasp_maker, StaticMaker)
+    # one cutoff for every compared energy
+    encuts = {
+        m.input_set_generator.encut_ev
+        for m in (
+            bulk.static_maker.vasp_maker,
+            makers["slab_static_maker"].vasp_maker,
+            slab,
+            makers["li_relax_maker"].vasp_maker,
+            makers["atom_static_maker"].vasp_maker,
+        )
+    }
+    assert encuts == {520.0}
+    # custodian: atomate2's default handlers, not replaced by ours
+    for m in (slab, makers["slab_static_maker"].vasp_maker):
+        assert "handlers" not in m.run_vasp_kwargs
+    assert {type(h).__name__ for h in CUSTODIAN_HANDLERS} == DEFAULT_HANDLER_NAMES
+
+
+def test_vasp_makers_refuse_bad_input():
+    with pytest.raises(ConfigurationError, match="'emt' does not run as VASP Makers"):
+        vasp_makers(CalculatorSpec("emt"), _slots())
+    with pytest.raises(ConfigurationError, match=r"unknown slot\(s\) \['md_maker'\]"):
+        vasp_makers(VASP, {"md_maker": AseStaticMaker()})
+    with pytest.raises(ConfigurationError, match="below the Li POTCAR's ENMAX"):
+        vasp_makers(CalculatorSpec("vasp", {"encut_ev": 450.0}), _slots())
+
+
+def test_bulk_flow_relax_then_static_with_prev_dir():
+    flow = vasp_makers(VASP, _slots())["bulk_relax_maker"].make(
+        AseAtomsAdaptor.get_structure(make_bulk("Cu"))
+    )
+    assert isinstance(flow, Flow)
+    relax, static = flow.jobs
+    assert (relax.name, static.name) == ("bulk relax (cell)", "bulk relax (static)")
+    prev = static.function_kwargs["prev_dir"]
+    assert isinstance(prev, OutputReference)
+    assert (prev.uuid, prev.attributes) == (relax.uuid, (("a", "dir_name"),))
+    struct = static.function_args[0]
+    assert (struct.uuid, struct.attributes) == (relax.uuid, (("a", "structure"),))
+    assert flow.output.uuid == static.uuid  # the compared energy is the static's
+
+
+def test_surface_and_binding_studies_get_vasp_slots():
+    from lithiophilic.studies import li_sites, surface
+
+    options = surface.Options.quick(materials=["Cu"], millers=[[1, 1, 1]], calculator="vasp")
+    maker = surface.surface_maker(options)
+    assert isinstance(maker.bulk_relax_maker, VaspBulkRelaxMaker)
+    assert isinstance(maker.slab_static_maker.vasp_maker, StaticMaker)
+    assert isinstance(maker.slab_relax_maker.vasp_maker, RelaxMaker)
+    assert maker.slab_relax_maker.vasp_maker.input_set_generator.fmax_ev_per_a == (
+        options.slab_fmax_ev_per_a
+    )
+    flow = surface.build_flows(options)["Cu"]
+    names = [job.name for job, _ in flow.iterflow()]
+    assert "bulk relax (cell) Cu" in names and "bulk relax (static) Cu" in names
+    site = li_sites.site_maker(li_sites.Options(materials=["Cu"], calculator="vasp"))
+    assert isinstance(site.li_relax_maker.vasp_maker, RelaxMaker)
+    assert isinstance(site.atom_static_maker.vasp_maker, StaticMaker)
+    assert isinstance(site.surface_maker.slab_relax_maker, VaspRunMaker)
+
+
+def test_pdos_flow_static_then_nscf_uniform():
+    maker = PdosMaker(pdos_maker=PdosCalcMaker(calculator=VASP, dos_kpt_density_a=6.0))
+    maker = maker.with_calculator(VASP)
+    flow = maker.make("Cu")
+    jobs = list(flow.jobs)
+    assert isinstance(jobs[0], Flow)  # cell relax -> static
+    static, nscf, doc = jobs[1:]
+    assert isinstance(nscf.function.__self__.vasp_maker, NonSCFMaker)
+    gen = nscf.function.__self__.vasp_maker.input_set_generator
+    assert (gen.task, gen.dos_kpt_density_a, gen.dos_sigma_ev) == ("nscf", 6.0, 0.1)
+    prev = nscf.function_kwargs["prev_dir"]
+    assert (prev.uuid, prev.attributes) == (static.uuid, (("a", "dir_name"),))
+    assert static.function_args[0].uuid == jobs[0].output.uuid  # the relaxed cell
+    assert doc.name.startswith("vasp_pdos_document")
+    assert flow.output.uuid == doc.uuid
+
+
+# --------------------------------------------------------------------------- running
+class _Recorder:
+    """Stands in for custodian: records what it was given and refuses to run VASP."""
+
+    seen: dict = {}  # noqa: RUF012
+
+    def __init__(self, handlers, jobs, **kwargs):
+        type(self).seen = {"handlers": list(handlers), "jobs": list(jobs), **kwargs}
+
+    def run(self):
+        msg = "custodian recorder: VASP is not run in the tests"
+        raise RuntimeError(msg)
+
+
+def test_job_runs_custodian_with_default_handlers_and_our_command(
+    vasp_env, tmp_path, monkeypatch, memory_jobstore
+):
+    monkeypatch.setattr("atomate2.vasp.run.Custodian", _Recorder)
+    run_maker = vasp_makers(VASP, _slots())["slab_relax_maker"]
+    inner = replace(run_maker.vasp_maker, write_input_set_kwargs={"potcar_spec": True})
+    job = replace(run_maker, vasp_maker=inner).make(_cu111())
+    monkeypatch.chdir(tmp_path)
+    run_locally(job, store=memory_jobstore, create_folders=True, root_dir=tmp_path)
+    seen = _Recorder.seen
+    assert {type(h).__name__ for h in seen["handlers"]} == DEFAULT_HANDLER_NAMES
+    (vasp_job,) = seen["jobs"]
+    assert list(vasp_job.vasp_cmd) == shlex.split(f"{vasp_env} --ranks 4")
+    incar_files = list(Path(tmp_path).glob("job_*/INCAR"))
+    assert len(incar_files) == 1
+    incar = Incar.from_file(incar_files[0])
+    assert (incar["IBRION"], incar["ISIF"], incar["LDIPOL"]) == (2, 2, True)
+    assert (incar_files[0].parent / "POTCAR.spec").read_text().split() == ["Cu"]
+
+
+def test_job_fails_at_start_without_vasp(no_vasp_env, memory_jobstore):
+    job = vasp_makers(VASP, _slots())["slab_static_maker"].make(_cu111())
+    with pytest.raises(CalculatorUnavailableError, match="set ASE_VASP_COMMAND"):
+        job.run(memory_jobstore)
+
+
+def test_job_fails_at_start_without_potcar(vasp_env, tmp_path, monkeypatch, memory_jobstore):
+    atom = Atoms("Ag", positions=[[0, 0, 0]], cell=[15.0] * 3, pbc=True)
+    job = vasp_makers(VASP, _slots())["atom_static_maker"].make(AseAtomsAdaptor.get_structure(atom))
+    with pytest.raises(CalculatorUnavailableError, match=r"POTCAR 'Ag' \(PBE_54\) not found"):
+        job.run(memory_jobstore)
+    monkeypatch.setenv("PMG_VASP_PSP_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(CalculatorUnavailableError, match=r"PMG_VASP_PSP_DIR=.* is not a directory"):
+        job.run(memory_jobstore)
+
+
+def test_ase_vasp_command_wins_over_atomate2_vasp_cmd(vasp_env, monkeypatch):
+    import atomate2
+    from atomate2.settings import Atomate2Settings
+
+    monkeypatch.setenv("ATOMATE2_VASP_CMD", "/bin/true")
+    monkeypatch.setattr(atomate2, "SETTINGS", Atomate2Settings())
+    assert find_vasp_command() == f"{vasp_env} --ranks 4"  # ASE_VASP_COMMAND
+    monkeypatch.delenv("ASE_VASP_COMMAND")
+    assert find_vasp_command() == "/bin/true"  # atomate2's, set by the user
+    monkeypatch.delenv("ATOMATE2_VASP_CMD")
+    monkeypatch.setattr(atomate2, "SETTINGS", Atomate2Settings())
+    with pytest.raises(CalculatorUnavailableError, match="no VASP command configured"):
+        find_vasp_command()  # atomate2's built-in default 'vasp_std' is never guessed
