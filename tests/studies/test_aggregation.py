@@ -55,6 +55,9 @@ def test_defaults_are_the_paper_surfaces_and_the_full_settings():
         ({"n_layers": 3, "n_fixed_layers": 3}, "n_fixed_layers"),
         ({"materials": []}, "materials"),
         ({"temperature": 300.0}, "temperature"),
+        ({"analysis_cutoffs_a": [3.3, 4.6]}, "analysis_cutoffs_a"),
+        ({"analysis_cutoffs_a": []}, "analysis_cutoffs_a"),
+        ({"cutoff_a": 5.0}, "cutoff_a"),
     ],
 )
 def test_bad_options_name_the_field(changes, field):
@@ -190,6 +193,82 @@ def test_comparison_only_with_the_reference_metal():
     assert [c["b"] for c in comparisons] == ["Ni"]
     assert len(warns) == 1
     assert "different Li-Li cutoffs" in warns[0]
+
+
+def _kinetics(r0_replicas, cutoffs=(3.0, 3.3, 3.6, 4.0)):
+    return [
+        {
+            "cutoff_a": c,
+            "window": w,
+            "k_per_ps": 1.0,
+            "k_per_ps_ci": [0.5, 1.5],
+            "phi_inf": 0.3,
+            "phi_inf_ci": [0.2, 0.4],
+            "t_half_ps": 0.69,
+            "t_half_ps_ci": [0.46, 1.39],
+            "r0_per_ps": sum(r0_replicas) / len(r0_replicas),
+            "r0_per_ps_ci": [0.1, 2.0],
+            "r0_per_ps_replicas": r0_replicas,
+            "coordination_end": 1.0,
+        }
+        for c in cutoffs
+        for w in ("whole", "first-half")
+    ]
+
+
+def _kinetics_summary(r0_replicas):
+    cutoffs = (3.0, 3.3, 3.6, 4.0)
+    checks = [
+        {"cutoff_a": c, "quantity": "r0_per_ps", "stable": True, "reason": "window-stable"}
+        for c in cutoffs
+    ]
+    return {
+        "status": "completed",
+        "n_completed": len(r0_replicas),
+        "n_replicas": len(r0_replicas),
+        "k_per_ps": 1.0,
+        "k_ci_low_per_ps": 0.5,
+        "k_ci_high_per_ps": 1.5,
+        "k_per_ps_replicas": r0_replicas,
+        "cutoff_a": 3.3,
+        "cluster_growth_per_ps": 0.1,
+        "potential": "licuzn-eam",
+        "validated_for_science": True,
+        "kinetics": _kinetics(r0_replicas, cutoffs),
+        "window_checks": checks,
+        "li_diffusion_a2_per_ps": 1.0,
+        "li_diffusion_ci_a2_per_ps": [0.5, 1.5],
+    }
+
+
+def test_verdict_table_reaches_the_claim_and_the_table():
+    ss = defaults.PAPER_ROLES["solid_solution"]
+    summaries = {
+        REF: _kinetics_summary([1.0, 1.1, 0.9, 1.05, 0.95]),
+        ss: _kinetics_summary([0.2, 0.25, 0.3, 0.22, 0.28]),
+    }
+    result = aggregation.Result(options=Options().model_dump(mode="json"), summaries=summaries)
+    result.verdicts = aggregation.surface_verdicts(summaries)
+    (claim,) = aggregation.claims(result)
+    assert claim.verdict == "agree"
+    assert "r0" in claim.reason and "every cutoff and window" in claim.reason
+    rows = aggregation.table_rows(result)
+    assert len(rows) == 2 * 4 * 2  # material x cutoff x window
+    assert {r["verdict_here"] for r in rows} == {"agree"}
+    assert {r["r0_window_check"] for r in rows} == {"window-stable"}
+    # one cutoff flips: inconclusive, and the table says where
+    flipped = _kinetics_summary([0.2, 0.25, 0.3, 0.22, 0.28])
+    flipped["kinetics"] = [
+        r if r["cutoff_a"] != 4.0 else {**r, "r0_per_ps_replicas": [2.0, 2.1, 1.9, 2.05, 1.95]}
+        for r in flipped["kinetics"]
+    ]
+    summaries[ss] = flipped
+    result.verdicts = aggregation.surface_verdicts(summaries)
+    (claim,) = aggregation.claims(result)
+    assert claim.verdict == "inconclusive"
+    rows = aggregation.table_rows(result)
+    assert {r["verdict_here"] for r in rows if r["cutoff_a"] == 4.0} == {"disagree"}
+    assert aggregation.surface_verdicts({REF: summaries[REF]}) == {}
 
 
 # --------------------------------------------------------------------------- real LAMMPS

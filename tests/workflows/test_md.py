@@ -219,3 +219,129 @@ def test_overlapping_atoms_fail_cleanly(tmp_path):
     assert result["failure_reason"]
     assert result["n_steps_done"] < 500
     assert len(list(iter_frames(result["trajectory"]))) >= 1  # partial trajectory readable
+
+
+# --------------------------------------------------------------------------- issue 19 protocol
+
+
+def _li_slab(n_li=6, seed=3):
+    slab = make_md_slab(
+        make_md_bulk("Cu", a_a=3.62), lateral_size=(6, 6), n_layers=3, n_fixed_layers=1
+    )
+    return add_dispersed_li(slab, n_li, min_spacing_a=defaults.MD_LI_MIN_SPACING_A, seed=seed)
+
+
+@pytest.mark.slow
+def test_first_analysed_frame_is_the_dispersed_placement_and_li_are_not_thermostatted(
+    tmp_path, monkeypatch
+):
+    """Shipped potential: Li held in-plane through minimisation and substrate thermalisation."""
+    from lithiophilic.analysis.aggregation import cluster_frame
+    from lithiophilic.potentials.lammps import import_lammps
+
+    atoms = _li_slab()
+    placed = atoms.positions[atoms.numbers == 3, :2]
+    settings = MdSettings(
+        potential=defaults.MD_POTENTIAL, n_steps=300, dump_every=50, check_every=100, seed=3
+    )
+    result = run_md(atoms, settings, tmp_path / "run")
+    assert result["status"] == "completed", result["failure_reason"]
+    frames = list(iter_frames(result["trajectory"], timestep_fs=1.0))
+    first = frames[0]
+    assert first.step == 0
+    li = first.select("Li")
+    assert np.allclose(li[:, :2], placed, atol=1e-6)  # the placement itself, not a relaxed one
+    for cutoff in defaults.MD_ANALYSIS_CUTOFFS_A:
+        assert cluster_frame(li, first.cell, first.pbc, cutoff).isolated_fraction == 1.0
+    # the Li moved afterwards (they are integrated) ...
+    assert not np.allclose(frames[-1].select("Li")[:, :2], placed, atol=0.05)
+    # ... and no thermostat fix acts on a Li atom: replay the set-up and count group overlaps
+    script = (tmp_path / "run" / "in.lammps").read_text()
+    assert "fix thermostat substrate langevin" in script
+    assert "fix integrate mobile nve" in script
+    assert "fix hold_li li setforce 0.0 0.0 NULL" in script
+    setup = script.split("\nrun ")[0].splitlines()
+    monkeypatch.chdir(tmp_path / "run")
+    lmp = import_lammps().lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    try:
+        lmp.commands_list([c for c in setup if not c.startswith(("minimize", "run", "dump"))])
+        lmp.commands_list(
+            [
+                "group li_in_bath intersect li substrate",
+                "variable n_bath equal count(substrate)",
+                "variable n_overlap equal count(li_in_bath)",
+                "variable n_mobile equal count(mobile)",
+            ]
+        )
+        n_bath = lmp.extract_variable("n_bath")
+        assert lmp.extract_variable("n_overlap") == 0
+        assert n_bath == lmp.extract_variable("n_mobile") - 6 > 0
+    finally:
+        lmp.close()
+
+
+def test_old_protocol_keeps_its_cache_key():
+    """Old-protocol settings hash as before issue 19; the new protocol gets a new key."""
+    from dataclasses import asdict
+
+    from lithiophilic.potentials.lammps import get_lammps_potential
+    from lithiophilic.workflows.md import md_cache_key
+
+    atoms = _li_slab()
+    pot = get_lammps_potential(POT)
+    new = asdict(MdSettings(potential=POT))
+    old = asdict(
+        MdSettings(
+            potential=POT, li_start="minimized-free", thermostat_li=True, equilibration_steps=0
+        )
+    )
+    before_issue19 = {
+        k: v
+        for k, v in old.items()
+        if k not in ("li_start", "thermostat_li", "equilibration_steps")
+    }
+    key_old = md_cache_key(atoms, pot, old, 1.0, None)
+    assert key_old == md_cache_key(atoms, pot, before_issue19, 1.0, None)
+    assert md_cache_key(atoms, pot, new, 1.0, None) != key_old
+
+
+def test_old_protocol_input_is_unchanged(tmp_path):
+    from lithiophilic.workflows.md_engine import write_md_input
+
+    old = MdSettings(
+        potential=POT, li_start="minimized-free", thermostat_li=True, equilibration_steps=0
+    )
+    setup = write_md_input(_li_slab(), old, tmp_path)["setup"]
+    tail = setup[setup.index("min_style cg") :]
+    assert tail[:5] == [
+        "min_style cg",
+        "minimize 1.0e-8 1.0e-4 500 5000",
+        "reset_timestep 0",
+        "velocity mobile create 300.0 1 dist gaussian mom yes rot no",
+        "fix integrate mobile nve",
+    ]
+    assert tail[5].startswith("fix thermostat mobile langevin")
+
+
+def test_placement_spacing_must_exceed_every_analysis_cutoff():
+    from lithiophilic.structures.md_slab import check_spacing_exceeds_cutoffs
+
+    with pytest.raises(
+        ConfigurationError, match=r"li_min_spacing_a=4.0 Å must exceed the largest .* \(4.0 Å"
+    ):
+        LiAggregationMaker.with_potential(POT, md_li_min_spacing_a=4.0)
+    with pytest.raises(ConfigurationError, match=r"li_min_spacing_a=4\.5 Å must exceed"):
+        LiAggregationMaker.with_potential(POT, md_cutoff_a=4.6)
+    with pytest.raises(ConfigurationError, match="analysis_cutoffs_a"):
+        LiAggregationMaker.with_potential(POT, analysis_cutoffs_a=())
+    LiAggregationMaker.with_potential(POT, md_li_min_spacing_a=4.0, analysis_cutoffs_a=(3.3,))
+    # the old protocol does not promise a dispersed first frame: no spacing check
+    LiAggregationMaker.with_potential(POT, md_li_min_spacing_a=3.0, md_li_start="minimized-free")
+    check_spacing_exceeds_cutoffs(4.5, [3.0, 4.0])
+    with pytest.raises(ConfigurationError, match="my_spacing"):
+        check_spacing_exceeds_cutoffs(4.0, [4.0], field="my_spacing")
+    with pytest.raises(ConfigurationError, match="li_start"):
+        MdSettings(potential=POT, li_start="teleport")
+    # production coverage on the production slab fits at the production spacing
+    LiAggregationMaker()._check_li_fits("Cu")
+    LiAggregationMaker()._check_li_fits("Cu0.64Zn0.36")
