@@ -4,7 +4,9 @@
 refactor) with ``lithiophilic paper --quick --stage surface -m Cu`` and
 ``lithiophilic binding -m Cu --quick --max-sites 1``; ``expected_before_issue16.json`` holds the
 numbers those commands reported and ``cache_keys.json`` the cache keys of representative inputs
-(``tests/data/legacy/cache_keys.py``, run on that commit).
+(``tests/data/legacy/cache_keys.py``, run on that commit). Since issue 18 the single-Li
+relaxations start 0.03 Å off their site (seeded): those two calculations are recomputed, the
+stored ones stay readable.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ def test_rerun_on_legacy_database_recomputes_nothing_and_reproduces_numbers(tmp_
          str(tmp_path / "surface.json"), "--out", str(tmp_path / "figs")],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
+    mid = _calculations(data)
+    assert mid["computed"] == before["computed"], "a stored calculation was recomputed"
     res = runner.invoke(
         app,
         ["binding", "-m", "Cu", "--quick", "--max-sites", "1", "--quiet", "--data-dir", str(data),
@@ -86,7 +90,10 @@ def test_rerun_on_legacy_database_recomputes_nothing_and_reproduces_numbers(tmp_
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     after = _calculations(data)
-    assert after["computed"] == before["computed"], "a stored calculation was recomputed"
+    # issue 18: the single-Li start is displaced by a seeded 0.03 Å (deterministic sites), so
+    # its relaxation has a new input (a new cache key) and the substrate test (slab re-relaxed
+    # without the Li) is new: exactly these two are computed, everything else is reused
+    assert after["computed"] == mid["computed"] + 2
     assert after["reused"] > before["reused"]
 
     rows = json.loads((tmp_path / "surface.json").read_text())["rows"]
@@ -95,5 +102,6 @@ def test_rerun_on_legacy_database_recomputes_nothing_and_reproduces_numbers(tmp_
     assert got == want  # exactly: the stored results are reused, not recomputed
     (summary,) = json.loads((tmp_path / "binding.json").read_text())["summaries"]
     (old,) = expected["binding_summaries"]
-    for key in ("binding_energy_bcc_ev", "binding_energy_atom_ev", "lowest_site_label"):
-        assert summary[key] == old[key], key
+    assert summary["lowest_site_label"] == old["lowest_site_label"]
+    for key in ("binding_energy_bcc_ev", "binding_energy_atom_ev"):  # from a displaced start
+        assert summary[key] == pytest.approx(old[key], abs=0.01), key

@@ -34,6 +34,12 @@ def _cu_structure():
         ({"n_layers": 3, "n_fixed_layers": 3}, "n_layers: 3 planes leave no free plane"),
         ({"materials": []}, "materials"),
         ({"layers": 2}, "layers: Extra inputs are not permitted"),
+        ({"termination": "highest"}, "termination"),
+        ({"termination": -1}, "termination"),
+        ({"sqs_samples": 0}, "sqs_samples"),
+        ({"start_displacement_a": 0.5}, "start_displacement_a"),
+        ({"radius_factor": 2.0}, "radius_factor"),
+        ({"reconstruction_threshold_ev": -0.1}, "reconstruction_threshold_ev"),
     ],
 )
 def test_bad_options_name_the_field(kwargs, match):
@@ -91,6 +97,31 @@ def test_site_maker_is_the_pre_study_command_maker():
         assert getattr(got.surface_maker, name) == getattr(want.surface_maker, name), name
     for name in ("vacuum_a", "n_fixed_layers", "fix", "sqs_periods", "sqs_seed", "sqs_n_atoms"):
         assert getattr(got.surface_maker, name) == getattr(want.surface_maker, name), name
+
+
+def test_outcome_and_surface_settings_reach_the_maker():
+    """Lowest-γ termination, seeded start, substrate test and classifier thresholds by default."""
+    full = li_sites.Options()
+    assert full.termination == "lowest_gamma" and full.sqs_samples == 3
+    assert li_sites.Options.quick().sqs_samples == 1  # quick: one SQS sample (stated)
+    got = li_sites.site_maker(li_sites.Options.quick(radius_factor=1.3, termination=1))
+    assert got.termination == 1 and got.check_substrate is True
+    assert got.start_displacement_a == pytest.approx(0.03)
+    assert got.outcome_settings["radius_factor"] == 1.3
+    assert got.outcome_settings["reconstruction_threshold_ev"] == 0.05
+
+
+def test_sqs_samples_give_one_flow_each():
+    options = li_sites.Options.quick(materials=["Cu", "Cu0.64Zn0.36"], sqs_samples=3)
+    flows = li_sites.build_flows(options)
+    assert sorted(flows) == [
+        "Cu 111",
+        "Cu0.64Zn0.36 111",
+        "Cu0.64Zn0.36 111 k1",
+        "Cu0.64Zn0.36 111 k2",
+    ]
+    names = [j.name for j in flows["Cu0.64Zn0.36 111 k2"].jobs]
+    assert any("SQS cell" in n for n in names)
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -54,6 +54,20 @@ def test_sevenn_li_on_cu111(in_tmp, embedded_store):
     assert sum(r["reused_from_uuid"] is not None for r in relaxes) == 1
     sites = [d["output"] for d in embedded_store.query({"output.doc_type": "li_site"})]
     assert all(s["supercell"] == [3, 3] and s["li_image_distance_a"] >= 7.0 for s in sites)
+    # where the Li ended up: on flat Cu(111) every Li stays adsorbed, 1-3 neighbours at 1.2 x
+    # (r_Li + r_Cu) = 3.12 A, about 2 A above the local surface, substrate back to the clean slab
+    by_kind = {s["site_kind"]: s for s in sites}
+    assert all(s["outcome"] == "adsorbed" for s in sites)
+    assert by_kind["ontop"]["coordination_number"] in (1, 3)  # on-site, or slid to a hollow
+    hollow = by_kind["fcc"]
+    assert hollow["coordination_number"] == 3
+    assert 1.5 < hollow["local_height_a"] < 2.6
+    for s in sites:
+        assert abs(s["substrate_change_ev"]) < 0.05
+        assert s["substrate_converged"] is True
+        assert abs(sum(x * x for x in s["start_displacement_a"]) ** 0.5 - 0.03) < 1e-9
+    assert out["n_by_outcome"] == {"adsorbed": 4, "incorporated": 0, "reconstructed": 0}
+    assert out["lowest_outcome"] == "adsorbed" and out["strongest_incorporated"] is None
 
 
 def test_multilayer_bad_inputs():

@@ -135,28 +135,44 @@ def binding_study_options(
 
 
 def _site_table(rows: list[dict[str, Any]], calculator: str) -> Table:
-    table = Table(title=f"Single-Li binding ({calculator}); E_b = -E_ads, larger = stronger")
+    table = Table(
+        title=f"Single-Li binding ({calculator}); E_b = -E_ads, larger = stronger; "
+        "5c compares adsorbed sites"
+    )
     for col in (
         "material",
         "facet",
-        "strongest site",
+        "slab",
+        "site",
         "Li ends over",
+        "outcome",
+        "CN",
+        "local height (Å)",
+        "ΔE substrate (eV)",
         "E_b vs bcc Li (eV)",
-        "E_b vs atom (eV)",
-        "spread (eV)",
-        "valid/sites",
+        "strongest",
     ):
         table.add_column(col)
+
+    def fmt(value: Any, spec: str) -> str:
+        return "—" if value is None else format(value, spec)
+
     for r in rows:
+        strongest = r["strongest"] or ""
+        if r.get("spread_over_samples_ev") is not None:
+            strongest += f" (samples ±{r['spread_over_samples_ev'] / 2:.3f})"
         table.add_row(
             r["material"],
             r["facet"],
-            r["lowest_site_label"],
-            r["lowest_final_site_kind"],
+            r["slab"],
+            r["site_label"],
+            r["final_site_kind"],
+            r["outcome"] or "—",
+            fmt(r["coordination_number"], "d"),
+            fmt(r["local_height_a"], ".2f"),
+            fmt(r["substrate_change_ev"], "+.3f"),
             f"{r['binding_energy_bcc_ev']:.3f}",
-            f"{r['binding_energy_atom_ev']:.3f}",
-            f"{r['spread_ev']:.3f}",
-            f"{r['n_valid']}/{r['n_sites']}",
+            strongest,
         )
     return table
 

@@ -10,14 +10,16 @@ with ``a`` and ``b`` in the xy plane and ``c`` along +z:
   (ontop, bridge, fcc, hcp, hollow3, hollow4, other; the table is in the docstring of
   :mod:`lithiophilic.structures.sites`) from its surface neighbours and the atoms below it;
   :func:`z_preserving_ops` and :func:`symmetry_orbits` group candidates into orbits of the
-  slab's symmetry operations that keep the surface normal.
+  slab's symmetry operations that keep the surface normal;
+* where an adsorbate ended up in 3D: :func:`adsorbate_environment` (neighbour distances over
+  the sum of covalent radii, height above the *local* surface).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,8 +29,11 @@ if TYPE_CHECKING:
     from ase import Atoms
 
 __all__ = [
+    "LOCAL_SURFACE_RADIUS_A",
+    "MAX_NEIGHBOR_RATIO",
     "SAME_POSITION_TOL_A",
     "SiteCandidate",
+    "adsorbate_environment",
     "check_surface_cell",
     "classify_position",
     "gauss_reduce_2d",
@@ -46,6 +51,10 @@ _BELOW_TOL_A = 0.5
 _ONTOP_TOL_A = 0.3
 #: In-plane distance (Å) under which two sites are the same position.
 SAME_POSITION_TOL_A = 0.1
+#: Lateral radius (Å) of the *local* surface under an adsorbate (see :func:`adsorbate_environment`).
+LOCAL_SURFACE_RADIUS_A = 3.5
+#: Neighbours are listed up to this multiple of the sum of covalent radii.
+MAX_NEIGHBOR_RATIO = 1.5
 
 
 # --------------------------------------------------------------------------- 2D helpers
@@ -242,3 +251,79 @@ def symmetry_orbits(
             assigned[k] = len(orbits)
         orbits.append(ordered)
     return orbits
+
+
+# --------------------------------------------------------------------------- 3D environment
+
+
+def adsorbate_environment(
+    relaxed: Atoms,
+    adsorbate_index: int,
+    *,
+    local_radius_a: float = LOCAL_SURFACE_RADIUS_A,
+    max_ratio: float = MAX_NEIGHBOR_RATIO,
+) -> dict[str, Any]:
+    """Describe where an adsorbate sits in 3D: its neighbours and its height above the local surface.
+
+    Neighbour distances are measured with periodic images (minimum image) and divided by the
+    sum of the covalent radii (``ase.data.covalent_radii``: Li 1.28, Cu 1.32, Zn 1.22 Å); the
+    coordination number at a factor ``f`` is the number of ratios ``<= f``. The *local surface*
+    is the highest substrate atom within ``local_radius_a`` of the adsorbate in the plane; on
+    a flat fcc(111) surface it is the top layer, in a pocket of a corrugated surface it is the
+    pocket's rim, so a Li sunk into a pocket has a small or negative local height even when its
+    height above the mean top layer looks like adsorption.
+
+    Parameters
+    ----------
+    relaxed
+        Slab + adsorbate (``a``, ``b`` in the xy plane).
+    adsorbate_index
+        Index of the adsorbate.
+    local_radius_a
+        Lateral radius of the local surface, Å.
+    max_ratio
+        Neighbours up to this distance / (r_ads + r_X) are listed.
+
+    Returns
+    -------
+    dict
+        ``neighbor_distance_ratios`` (ascending, <= ``max_ratio``), ``neighbor_distances_a``,
+        ``neighbor_symbols`` (same order), ``local_height_a`` (adsorbate z minus the highest
+        substrate z within ``local_radius_a`` laterally; if none, the highest substrate atom),
+        ``local_radius_a``.
+
+    Raises
+    ------
+    ConfigurationError
+        For an index out of range or a cell that is not a slab cell.
+    """
+    from ase.data import covalent_radii
+    from ase.geometry import get_distances
+
+    n = len(relaxed)
+    if not isinstance(adsorbate_index, int | np.integer) or not -n <= adsorbate_index < n:
+        msg = f"adsorbate_index={adsorbate_index!r} is out of range for {n} atoms"
+        raise ConfigurationError(msg)
+    check_surface_cell(relaxed, "relaxed")
+    index = int(adsorbate_index) % n
+    others = np.array([i for i in range(n) if i != index], dtype=int)
+    pos = relaxed.positions
+    ads = pos[index]
+    _, dist = get_distances([ads], pos[others], cell=relaxed.cell, pbc=True)
+    dist = dist.ravel()
+    radii = covalent_radii[relaxed.numbers[index]] + covalent_radii[relaxed.numbers[others]]
+    ratio = dist / radii
+    keep = np.flatnonzero(ratio <= max_ratio)
+    keep = keep[np.argsort(ratio[keep], kind="stable")]
+    symbols = relaxed.get_chemical_symbols()
+    cell2d = np.asarray(relaxed.cell, dtype=float)[:2, :2]
+    lateral = np.linalg.norm(inplane_mic(pos[others, :2] - ads[:2], cell2d), axis=1)
+    near = lateral <= local_radius_a
+    z_local = float(pos[others[near], 2].max()) if near.any() else float(pos[others, 2].max())
+    return {
+        "neighbor_distance_ratios": [float(x) for x in ratio[keep]],
+        "neighbor_distances_a": [float(x) for x in dist[keep]],
+        "neighbor_symbols": [symbols[int(others[i])] for i in keep],
+        "local_height_a": float(ads[2] - z_local),
+        "local_radius_a": float(local_radius_a),
+    }

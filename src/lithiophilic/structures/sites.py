@@ -49,8 +49,10 @@ import numpy as np
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.structures._common import DEFAULT_LAYER_TOL_A, cluster_heights, copy_atoms
 from lithiophilic.structures.site_geometry import (
+    LOCAL_SURFACE_RADIUS_A,
     SAME_POSITION_TOL_A,
     SiteCandidate,
+    adsorbate_environment,
     check_surface_cell,
     classify_position,
     gauss_reduce_2d,
@@ -69,13 +71,17 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MIN_IMAGE_DISTANCE_A",
+    "DEFAULT_START_DISPLACEMENT_A",
     "HOLLOW_KINDS",
+    "LOCAL_SURFACE_RADIUS_A",
     "MIN_VACUUM_ABOVE_A",
     "SITE_KINDS",
     "Site",
     "SiteKind",
+    "adsorbate_environment",
     "check_surface_cell",
     "classify_site_after_relaxation",
+    "displace_adsorbate",
     "find_adsorption_sites",
     "gauss_reduce_2d",
     "inplane_image_shifts",
@@ -83,6 +89,7 @@ __all__ = [
     "lateral_supercell_for_spacing",
     "place_adsorbate",
     "shortest_inplane_vector_a",
+    "start_displacement_seed",
     "surface_atom_mask",
 ]
 
@@ -98,6 +105,8 @@ DEFAULT_MIN_IMAGE_DISTANCE_A = 7.0
 #: Smallest gap (Å) between the top atom and the periodic image of the bottom atom accepted by
 #: :func:`place_adsorbate`.
 MIN_VACUUM_ABOVE_A = 5.0
+#: Lateral symmetry-breaking displacement (Å) of an adsorbate's start (:func:`displace_adsorbate`).
+DEFAULT_START_DISPLACEMENT_A = 0.03
 
 
 @dataclass(frozen=True)
@@ -589,6 +598,67 @@ def place_adsorbate(
         d_min,
     )
     return new
+
+
+def start_displacement_seed(*parts: object) -> int:
+    """Return a reproducible 32-bit seed from ``parts`` (e.g. material, facet, site label).
+
+    The seed is a SHA-256 of the parts' ``str`` joined by ``"|"``, so it is the same in every
+    run, process and platform (Python's ``hash`` of a string is not).
+    """
+    import hashlib
+
+    blob = "|".join(str(p) for p in parts).encode()
+    return int(hashlib.sha256(blob).hexdigest()[:8], 16)
+
+
+def displace_adsorbate(
+    atoms: Atoms, index: int, *, magnitude_a: float, seed: int
+) -> tuple[Atoms, list[float]]:
+    """Return a copy with atom ``index`` moved by ``magnitude_a`` in a seeded in-plane direction.
+
+    A start exactly on a symmetric site can sit on a saddle of the energy surface, where float
+    noise (thread count, BLAS) decides which way the relaxation goes; a small displacement
+    in a direction fixed by ``seed`` (angle uniform in [0, 2π) from
+    ``numpy.random.default_rng(seed)``) decides it instead, the same way in every run.
+
+    Parameters
+    ----------
+    atoms
+        Slab + adsorbate.
+    index
+        Atom to displace.
+    magnitude_a
+        Length of the lateral displacement, Å (0: no displacement; 0–0.2).
+    seed
+        Seed of the direction (:func:`start_displacement_seed`).
+
+    Returns
+    -------
+    tuple
+        The new Atoms (``info["adsorbate"]`` gets ``start_displacement_a`` and
+        ``start_displacement_seed``) and the displacement vector [dx, dy, 0], Å.
+
+    Raises
+    ------
+    ConfigurationError
+        For a magnitude outside 0–0.2 Å or an index out of range.
+    """
+    if not (np.isfinite(magnitude_a) and 0.0 <= magnitude_a <= 0.2):
+        msg = f"magnitude_a={magnitude_a!r} must be a lateral displacement of 0–0.2 Å"
+        raise ConfigurationError(msg)
+    n = len(atoms)
+    if not -n <= index < n:
+        msg = f"index={index} is out of range for {n} atoms"
+        raise ConfigurationError(msg)
+    angle = float(np.random.default_rng(int(seed)).uniform(0.0, 2.0 * math.pi))
+    vec = [magnitude_a * math.cos(angle), magnitude_a * math.sin(angle), 0.0]
+    new = copy_atoms(atoms)
+    new.positions[index] += np.asarray(vec)
+    info = dict(new.info.get("adsorbate", {}))
+    info.update({"start_displacement_a": vec, "start_displacement_seed": int(seed)})
+    new.info["adsorbate"] = info
+    return new, vec
 
 
 # --------------------------------------------------------------------------- after relaxation

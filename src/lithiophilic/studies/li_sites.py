@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
 from monty.json import MontyDecoder
 from pydantic import Field, field_validator, model_validator
@@ -34,6 +34,7 @@ from pydantic import Field, field_validator, model_validator
 from lithiophilic import defaults
 from lithiophilic.analysis.binding import BINDING_DEFINITION, plot_site_binding
 from lithiophilic.analysis.figures import figure_path
+from lithiophilic.analysis.li_outcome import CHOICE_MAX_EDGE, OUTCOME_DEFINITION, OutcomeSettings
 from lithiophilic.analysis.surface import facet_label
 from lithiophilic.db import get_output_dict, latest_rows
 from lithiophilic.errors import ConfigurationError
@@ -47,7 +48,8 @@ from lithiophilic.studies.base import (
     material_label,
     materials_of,
 )
-from lithiophilic.workflows.binding import LiSiteBindingMaker
+from lithiophilic.workflows.binding import LOWEST_GAMMA, LiSiteBindingMaker, substrate_bulk
+from lithiophilic.workflows.vasp import uses_vasp_makers, with_vasp_makers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -71,6 +73,7 @@ __all__ = [
     "plain_document",
     "run",
     "site_maker",
+    "sqs_sample_count",
     "surface_options",
     "table_rows",
 ]
@@ -91,6 +94,7 @@ SLAB_FIELDS: tuple[str, ...] = (
     "fix",
     "slab_fmax_ev_per_a",
     "sqs_periods",
+    "max_terminations",
 )
 _SURFACE = surface.Options.model_fields
 
@@ -120,6 +124,12 @@ _SITE_KEYS = (
     "adsorption_energy_atom_ev",
     "calculator_name",
     "calculator_model",
+    "outcome",
+    "coordination_number",
+    "local_height_a",
+    "substrate_change_ev",
+    "termination",
+    "sqs_seed",
 )
 
 
@@ -127,7 +137,15 @@ def li_site_rows(
     store: JobStore, *, materials: list[str] | None = None, calculator: str | None = None
 ) -> list[dict[str, Any]]:
     """Return one row per stored single-Li site result (the newest per site and calculator)."""
-    identity = ("material", "miller", "site_label", "calculator_name", "calculator_model")
+    identity = (
+        "material",
+        "miller",
+        "termination",
+        "sqs_seed",
+        "site_label",
+        "calculator_name",
+        "calculator_model",
+    )
     return latest_rows(store, "li_site", _SITE_KEYS, identity, materials, calculator)
 
 
@@ -173,6 +191,48 @@ class Options(StudyOptions):
         False,
         description="Refine every site too, to check the refined-lowest site was in the top k.",
     )
+    termination: Annotated[int, Field(ge=0)] | Literal["lowest_gamma"] = Field(
+        LOWEST_GAMMA,
+        description="Slab termination of complex structures (γ-brass): an index, or "
+        "'lowest_gamma': the lowest-γ termination at the Δμ-min (Cu-rich) edge of the window, "
+        "plus the one lowest at the other edge if it differs.",
+    )
+    sqs_samples: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Random alloys: SQS samples (slabs) per facet; the spread over samples is "
+        "reported (quick: 1).",
+    )
+    start_displacement_a: float = Field(
+        0.03,
+        ge=0.0,
+        le=0.2,
+        description="Seeded lateral displacement of each Li start from its site, Å (symmetry "
+        "breaking: same inputs, same site in every run; 0: exactly on the site).",
+    )
+    check_substrate: bool = Field(
+        True,
+        description="Re-relax each slab with its Li removed (reconstruction test).",
+    )
+    radius_factor: float = Field(
+        1.2,
+        ge=1.0,
+        le=1.5,
+        description="Li coordination: neighbours within this × (r_Li + r_X), covalent radii.",
+    )
+    min_local_height_a: float = Field(
+        0.5,
+        ge=-1.0,
+        le=2.0,
+        description="Li lower than this above the local surface is incorporated, Å.",
+    )
+    reconstruction_threshold_ev: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Substrate re-relaxed this far below the clean slab: reconstructed, eV.",
+    )
     # the clean slabs: the surface study's fields (one definition, see SLAB_FIELDS)
     n_layers: int = _SURFACE["n_layers"]
     min_thickness_a: float = _SURFACE["min_thickness_a"]
@@ -181,6 +241,7 @@ class Options(StudyOptions):
     fix: Literal["center", "bottom"] = _SURFACE["fix"]
     slab_fmax_ev_per_a: float = _SURFACE["slab_fmax_ev_per_a"]
     sqs_periods: int = _SURFACE["sqs_periods"]
+    max_terminations: int | None = _SURFACE["max_terminations"]
 
     @classmethod
     def quick(cls, **overrides: Any) -> Self:
@@ -188,6 +249,7 @@ class Options(StudyOptions):
         slabs = surface.Options.quick()
         quick = {name: getattr(slabs, name) for name in SLAB_FIELDS}
         quick["li_fmax_ev_per_a"] = defaults.QUICK_SLAB_FMAX_EV_PER_A
+        quick["sqs_samples"] = 1
         return cls(**{**quick, **overrides})
 
     @field_validator("li_fmax_ev_per_a", mode="after")
@@ -225,6 +287,9 @@ class Result(StudyResult):
 
     study: str = Field("li_sites", description="Study name.")
     definition: str = Field(BINDING_DEFINITION, description="Conventions of E_ads and E_b.")
+    outcome_definition: str = Field(
+        OUTCOME_DEFINITION, description="How a relaxed Li is classified (adsorbed, ...)."
+    )
     summaries: list[dict[str, Any]] = Field(
         default_factory=list,
         description="One LiSiteBindingDoc per material and facet (strongest valid site, "
@@ -274,20 +339,42 @@ def site_maker(options: Options) -> LiSiteBindingMaker:
     base = LiSiteBindingMaker(
         surface_maker=surface.surface_maker(surface_options(options)),
         max_sites=options.max_sites,
+        termination=options.termination,
+        start_displacement_a=options.start_displacement_a,
+        check_substrate=options.check_substrate,
+        outcome_settings=outcome_settings(options).as_dict(),
     )
     base = replace(
         base,
         li_relax_maker=replace(base.li_relax_maker, fmax_ev_per_a=options.li_fmax_ev_per_a),
     )
     refine = CalculatorSpec(options.refine_calculator) if options.refine_calculator else None
-    return base.with_calculator(spec).with_refine_calculator(
+    maker = base.with_calculator(spec).with_refine_calculator(
         refine, top_k=options.refine_top_k, refine_all=options.refine_all
+    )
+    # VASP: atomate2 jobs under custodian in every relax/static slot (surface_maker's too)
+    return with_vasp_makers(maker, spec) if uses_vasp_makers(spec) else maker
+
+
+def outcome_settings(options: Options) -> OutcomeSettings:
+    """Return the outcome-classifier thresholds of ``options``."""
+    return OutcomeSettings(
+        radius_factor=options.radius_factor,
+        min_local_height_a=options.min_local_height_a,
+        reconstruction_threshold_ev=options.reconstruction_threshold_ev,
     )
 
 
-def flow_label(label: str, miller: Sequence[int]) -> str:
-    """Return the key of one material's facet flow, e.g. ``"Cu 111"``."""
-    return f"{label} {''.join(map(str, miller))}"
+def sqs_sample_count(options: Options, material: Any) -> int:
+    """Return the SQS samples bound for ``material``: ``options.sqs_samples`` for a random alloy, else 1."""
+    _, _, kind = substrate_bulk(material, site_maker(options).surface_maker)
+    return options.sqs_samples if kind == "sqs" else 1
+
+
+def flow_label(label: str, miller: Sequence[int], sample: int = 0) -> str:
+    """Return the key of one material's facet flow, e.g. ``"Cu 111"`` (SQS sample k > 0: ``" k<k>"``)."""
+    key = f"{label} {''.join(map(str, miller))}"
+    return key if sample == 0 else f"{key} k{sample}"
 
 
 def build_flows(options: Options) -> dict[str, Flow]:
@@ -308,8 +395,11 @@ def build_flows(options: Options) -> dict[str, Flow]:
             msg = f"materials: two materials have the label {label!r}; give each one once"
             raise ConfigurationError(msg)
         labels.add(label)
+        n_samples = sqs_sample_count(options, material)
         for miller in options.millers:
-            flows[flow_label(label, miller)] = maker.make(material, miller, name=label)
+            for k in range(n_samples):
+                mk = maker if k == 0 else replace(maker, sqs_sample=k)
+                flows[flow_label(label, miller, k)] = mk.make(material, miller, name=label)
     ensure_available(CalculatorSpec(options.calculator))
     if options.refine_calculator:
         ensure_available(CalculatorSpec(options.refine_calculator))
@@ -372,20 +462,65 @@ def plain_document(output: Any) -> dict[str, Any]:
 
 
 def _summary(
-    store: JobStore, label: str, miller: list[int], calculator: str, uuid: str | None
+    store: JobStore,
+    label: str,
+    miller: list[int],
+    calculator: str,
+    uuid: str | None,
+    sqs_seed: int | None = None,
 ) -> dict[str, Any] | None:
     if uuid is not None:  # the flow just run: its own output, or nothing if it failed
         out = get_output_dict(store, uuid)
         return out if out is not None and "rows" in out else None
+    criteria: dict[str, Any] = {
+        "output.doc_type": "li_binding",
+        "output.material": label,
+        "output.miller": miller,
+        "output.calculator_name": calculator,
+        "output.termination_choice": {"$ne": CHOICE_MAX_EDGE},
+    }
+    if sqs_seed is not None:
+        criteria["output.sqs_seed"] = sqs_seed
+    return latest_document(store, criteria)
+
+
+def _companion(store: JobStore, summary: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the second lowest-γ termination's summary stored by the same flow, if any."""
+    crit = {
+        "output.doc_type": "li_binding",
+        "output.material": summary["material"],
+        "output.miller": list(summary["miller"]),
+        "output.calculator_name": summary["calculator_name"],
+        "output.termination": summary.get("termination"),
+    }
+    primary = next(
+        iter(store.query(criteria=crit, properties=["hosts"], sort={"completed_at": -1}, limit=1)),
+        None,
+    )
+    if primary is None or not primary.get("hosts"):
+        return None
     return latest_document(
         store,
         {
             "output.doc_type": "li_binding",
-            "output.material": label,
-            "output.miller": miller,
-            "output.calculator_name": calculator,
+            "output.termination_choice": CHOICE_MAX_EDGE,
+            "hosts": primary["hosts"][-1],
         },
     )
+
+
+def _sample_seeds(options: Options, label: str) -> list[int | None]:
+    """Return the SQS seeds of a material's samples ([None] for a material that is no SQS)."""
+    material = next(m for lab, m in materials_of(options.materials) if lab == label)
+    n = sqs_sample_count(options, material)
+    if n == 1 and not _is_sqs(options, material):
+        return [None]
+    seed0 = site_maker(options).surface_maker.sqs_seed
+    return [seed0 + k for k in range(n)]
+
+
+def _is_sqs(options: Options, material: Any) -> bool:
+    return substrate_bulk(material, site_maker(options).surface_maker)[2] == "sqs"
 
 
 def collect(
@@ -393,8 +528,9 @@ def collect(
 ) -> Result:
     """Return the stored single-Li results of the options' materials, facets and calculator.
 
-    Never raises for a half-finished study: each material and facet without a stored summary
-    is named in ``Result.missing``.
+    Never raises for a half-finished study: each material and facet (and SQS sample) without
+    a stored summary is named in ``Result.missing``. A γ-brass facet whose lowest-γ
+    termination changes across the Δμ window has two summaries (``termination_choice``).
 
     Parameters
     ----------
@@ -404,39 +540,56 @@ def collect(
         The study's settings.
     outputs
         Flow label -> uuid of its output (what :func:`run` just ran): those exact outputs are
-        read. ``None``: the newest summary per material, facet and calculator.
+        read. ``None``: the newest summary per material, facet, SQS sample and calculator.
     """
     labels = [material_label(m) for m in options.materials]
     summaries: list[dict[str, Any]] = []
     prescreens: list[dict[str, Any]] = []
     missing: list[str] = []
     for label in labels:
+        seeds = _sample_seeds(options, label)
         for miller in options.millers:
-            key = flow_label(label, miller)
-            uuid = outputs.get(key) if outputs is not None else None
-            found = _summary(store, label, list(miller), options.calculator, uuid)
-            if found is None:
-                missing.append(f"{label} {facet_label(miller)}")
-                continue
-            summaries.append(found)
-            if options.refine_calculator:
-                pre = latest_document(
-                    store,
-                    {
-                        "output.doc_type": "li_prescreen",
-                        "output.material": label,
-                        "output.miller": list(miller),
-                        "output.calculator_name": options.refine_calculator,
-                    },
-                )
-                if pre is None:
-                    missing.append(f"{label} {facet_label(miller)} prescreen")
-                else:
-                    prescreens.append(pre)
+            for k, seed in enumerate(seeds):
+                key = flow_label(label, miller, k)
+                uuid = outputs.get(key) if outputs is not None else None
+                found = _summary(store, label, list(miller), options.calculator, uuid, seed)
+                name = f"{label} {facet_label(miller)}" + ("" if seed is None else f" s{seed}")
+                if found is None:
+                    missing.append(name)
+                    continue
+                summaries.append(found)
+                if found.get("termination_choice") not in (None, "fixed", "only one"):
+                    other = _companion(store, found)
+                    if other is not None:
+                        summaries.append(other)
+                if options.refine_calculator and k == 0:
+                    pre = latest_document(
+                        store,
+                        {
+                            "output.doc_type": "li_prescreen",
+                            "output.material": label,
+                            "output.miller": list(miller),
+                            "output.calculator_name": options.refine_calculator,
+                        },
+                    )
+                    if pre is None:
+                        missing.append(f"{name} prescreen")
+                    else:
+                        prescreens.append(pre)
+    keep = {
+        (s["material"], tuple(s["miller"]), s.get("termination"), s.get("sqs_seed"))
+        for s in summaries
+    }
     rows = [
         r
         for r in li_site_rows(store, materials=labels, calculator=options.calculator)
-        if r["miller"] in options.millers and r["converged"] and not r["subsurface"]
+        if r["miller"] in options.millers
+        and r["converged"]
+        and (
+            r.get("outcome") is None
+            or (r["material"], tuple(r["miller"]), r.get("termination"), r.get("sqs_seed")) in keep
+        )
+        and (r.get("outcome") is not None or not r["subsurface"])
     ]
     return Result(
         options=options.model_dump(mode="json"),
@@ -448,17 +601,19 @@ def collect(
 
 
 def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
-    """Draw Fig. 5c (E_b of every valid site, vs bcc Li and vs the atom); return ``{"5c": PNG}``.
+    """Draw Fig. 5c (E_b of every adsorbed site, vs bcc Li and vs the atom); return ``{"5c": PNG}``.
 
-    Nothing is drawn (``{}``) when no site result is stored.
+    Incorporated and reconstructed sites are not drawn (they are in the table). Nothing is
+    drawn (``{}``) when no adsorbed site result is stored.
 
     ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
     matplotlib Figures come from the analysis builders (``*_figure``).
     """
     figure = figure_path(Path(out_dir) / FIGURE_NAME, format)
-    if not result.site_rows:
+    rows = [r for r in result.site_rows if r.get("outcome") in (None, "adsorbed")]
+    if not rows:
         return {}
-    png = plot_site_binding(result.site_rows, figure, reference="both")
+    png = plot_site_binding(rows, figure, reference="both")
     return {"5c": png}
 
 
@@ -466,29 +621,73 @@ def claims(result: Result, *, roles: Mapping[str, str] | None = None) -> list[Cl
     """Return the paper's Fig. 5c claims set against ours (:func:`analysis.claims.claims_5c`).
 
     ``roles``: role -> material label (default :data:`lithiophilic.defaults.PAPER_ROLES`).
+    The verdict is computed over the outcome classifier's threshold range
+    (:data:`~lithiophilic.analysis.li_outcome.OUTCOME_GRID`).
     """
     from lithiophilic.analysis.claims import claims_5c
 
     return claims_5c({"summaries": result.summaries}, roles=roles)
 
 
-def table_rows(result: Result) -> list[dict[str, Any]]:
-    """Return the Fig. 5c table: one row per material and facet.
+def _where(summary: Mapping[str, Any]) -> str:
+    """Return the slab a summary is about: ``t<termination>`` and/or ``s<SQS seed>``."""
+    seed = summary.get("sqs_seed")
+    term = summary.get("termination")
+    if seed is not None:
+        return f"s{seed}"
+    return "" if term is None else f"t{term}"
 
-    Keys: ``material``, ``facet``, ``lowest_site_label`` (strongest site), ``lowest_final_site_kind``
-    (where its Li ended up), ``binding_energy_bcc_ev``, ``binding_energy_atom_ev`` (eV,
-    larger = stronger), ``spread_ev`` (max − min E_b over valid sites), ``n_valid``, ``n_sites``.
+
+def table_rows(result: Result) -> list[dict[str, Any]]:
+    """Return the Fig. 5c table: one row per relaxed site, strongest first per slab.
+
+    Keys: ``material``, ``facet``, ``slab`` (``t<termination>`` or ``s<SQS seed>``),
+    ``site_label``, ``final_site_kind`` (where the Li ended up in the plane), ``outcome``
+    (adsorbed/incorporated/reconstructed and detail, :mod:`~lithiophilic.analysis.li_outcome`),
+    ``coordination_number``, ``local_height_a`` (Å above the local surface),
+    ``substrate_change_ev`` (E of the slab re-relaxed without the Li − E of the clean slab),
+    ``binding_energy_bcc_ev`` (eV, larger = stronger), ``strongest`` (``"adsorbed"`` on the
+    strongest adsorbed site of the slab, ``"incorporated"``/``"reconstructed"`` on the strongest
+    of those) and ``spread_over_samples_ev`` (on the strongest adsorbed row of a random alloy
+    with several SQS samples: max − min of the samples' strongest E_b, eV).
     """
-    keys = (
-        "material",
-        "lowest_site_label",
-        "lowest_final_site_kind",
-        "binding_energy_bcc_ev",
-        "binding_energy_atom_ev",
-        "spread_ev",
-        "n_valid",
-        "n_sites",
-    )
-    return [
-        {"facet": facet_label(s["miller"]), **{k: s[k] for k in keys}} for s in result.summaries
-    ]
+    per_material: dict[tuple[str, str], list[float]] = {}
+    for s in result.summaries:
+        if s.get("sqs_seed") is not None and s.get("lowest_outcome") in (None, "adsorbed"):
+            key = (s["material"], facet_label(s["miller"]))
+            per_material.setdefault(key, []).append(float(s["binding_energy_bcc_ev"]))
+    table: list[dict[str, Any]] = []
+    for s in result.summaries:
+        facet = facet_label(s["miller"])
+        samples = per_material.get((s["material"], facet), [])
+        inc = s.get("strongest_incorporated") or {}
+        rows = sorted(s["rows"], key=lambda r: -float(r["binding_energy_bcc_ev"]))
+        for r in rows:
+            outcome = r.get("outcome")
+            strongest = None
+            if r["site_label"] == s["lowest_site_label"]:
+                strongest = s.get("lowest_outcome") or "adsorbed"
+            elif r["site_label"] == inc.get("site_label"):
+                strongest = inc.get("outcome")
+            table.append(
+                {
+                    "material": s["material"],
+                    "facet": facet,
+                    "slab": _where(s),
+                    "site_label": r["site_label"],
+                    "final_site_kind": r["final_site_kind"],
+                    "outcome": None
+                    if outcome is None
+                    else f"{outcome} ({r.get('outcome_detail')})",
+                    "coordination_number": r.get("coordination_number"),
+                    "local_height_a": r.get("local_height_a"),
+                    "substrate_change_ev": r.get("substrate_change_ev"),
+                    "binding_energy_bcc_ev": r["binding_energy_bcc_ev"],
+                    "converged": r["converged"],
+                    "strongest": strongest,
+                    "spread_over_samples_ev": max(samples) - min(samples)
+                    if strongest == "adsorbed" and len(samples) > 1
+                    else None,
+                }
+            )
+    return table

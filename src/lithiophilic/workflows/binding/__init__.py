@@ -9,6 +9,7 @@ re-exported here, so documents and jobs stored under the module path
 from __future__ import annotations
 
 from lithiophilic.workflows.binding.flows import (
+    LOWEST_GAMMA,
     LiMultilayerMaker,
     LiSiteBindingMaker,
     SubstrateKind,
@@ -31,6 +32,7 @@ from lithiophilic.workflows.binding.jobs import (
     make_layer_jobs,
     make_site_jobs,
     refine_li_sites,
+    remove_adsorbate,
     summarize_li_sites,
     summarize_prescreen,
 )
@@ -43,10 +45,12 @@ from lithiophilic.workflows.binding.schemas import (
     LiSiteBindingDoc,
     LiSiteDoc,
 )
+from lithiophilic.workflows.binding.terminations import lowest_gamma_picks, sites_on_lowest_gamma
 
 __all__ = [
     "ATOM_BOX_A",
     "LI_LAYER_GROWTH",
+    "LOWEST_GAMMA",
     "SITE_ROW_KEYS",
     "LiMultilayerDoc",
     "LiMultilayerMaker",
@@ -66,10 +70,13 @@ __all__ = [
     "li_multilayer_result",
     "li_reference",
     "li_site_result",
+    "lowest_gamma_picks",
     "make_layer_jobs",
     "make_site_jobs",
     "refine_atom_settings",
     "refine_li_sites",
+    "remove_adsorbate",
+    "sites_on_lowest_gamma",
     "substrate_bulk",
     "substrate_label",
     "summarize_li_sites",

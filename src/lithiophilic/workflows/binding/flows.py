@@ -19,11 +19,13 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from lithiophilic import defaults
+from lithiophilic.analysis.li_outcome import OutcomeSettings
 from lithiophilic.analysis.surface import facet_label
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, check_elements
 from lithiophilic.structures import get_primitive, make_bulk
 from lithiophilic.structures.li_layers import DEFAULT_MAX_STRAIN
+from lithiophilic.structures.sites import DEFAULT_START_DISPLACEMENT_A
 from lithiophilic.workflows.base import AseRelaxMaker, AseStaticMaker
 from lithiophilic.workflows.binding.jobs import (
     build_oriented_sqs,
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from ase import Atoms
 
 __all__ = [
+    "LOWEST_GAMMA",
     "LiMultilayerMaker",
     "LiSiteBindingMaker",
     "SubstrateKind",
@@ -69,6 +72,8 @@ SubstrateKind = Literal["simple", "complex", "sqs"]
 
 #: Space group number of the fcc lattice (Fm-3m).
 _FCC_SPACE_GROUP = 225
+#: ``termination`` value that binds Li on the lowest-γ termination(s) (complex structures).
+LOWEST_GAMMA = "lowest_gamma"
 
 
 def substrate_label(material: str | Structure, name: str | None = None) -> str:
@@ -212,7 +217,26 @@ class LiSiteBindingMaker(Maker):
     min_li_distance_a
         Smallest distance between periodic Li images, Å.
     termination
-        Termination index of the slab (complex structures have several).
+        Termination index of the slab (complex structures have several), or
+        ``"lowest_gamma"``: the termination of lowest γ at the Δμ-min (Cu-rich) edge of the
+        window, from the surface-energy flow of that facet (run inside this flow, its slabs
+        reused from the database), plus the one lowest at the other edge if it differs
+        (:mod:`~lithiophilic.workflows.binding.terminations`). Simple lattices and random
+        alloys have one termination.
+    sqs_sample
+        Random alloys: the SQS sample k (seed ``surface_maker.sqs_seed + k``, the surface
+        study's sample k).
+    start_displacement_a
+        Lateral displacement of each Li start from its site in a seeded direction, Å (0–0.2;
+        0: exactly on the site). Breaks the symmetry of a start on a saddle so that the same
+        inputs relax to the same site in every run.
+    check_substrate
+        Re-relax the slab from each relaxed slab+Li with the Li removed; a result below the
+        clean slab by more than ``outcome_settings["reconstruction_threshold_ev"]`` means the
+        site reconstructed the surface.
+    outcome_settings
+        Thresholds of the outcome classifier
+        (:class:`~lithiophilic.analysis.li_outcome.OutcomeSettings`).
     reduce_by_environment
         Merge sites with the same chemical environment (used on random alloys, where the
         cell has no symmetry); ``None``: only for random alloys.
@@ -251,7 +275,11 @@ class LiSiteBindingMaker(Maker):
     slab_static_maker: Maker = field(default_factory=lambda: AseStaticMaker(name="clean supercell"))
     atom_static_maker: Maker = field(default_factory=lambda: AseStaticMaker(name="Li atom"))
     min_li_distance_a: float = 7.0
-    termination: int = 0
+    termination: int | str = 0
+    sqs_sample: int = 0
+    start_displacement_a: float = DEFAULT_START_DISPLACEMENT_A
+    check_substrate: bool = True
+    outcome_settings: dict[str, Any] = field(default_factory=lambda: OutcomeSettings().as_dict())
     reduce_by_environment: bool | None = None
     max_sites: int | None = None
     spin_polarized: bool = False
@@ -272,6 +300,22 @@ class LiSiteBindingMaker(Maker):
         if self.max_sites is not None and self.max_sites < 1:
             msg = f"max_sites must be >= 1 or None, got {self.max_sites}"
             raise ConfigurationError(msg)
+        if self.termination != LOWEST_GAMMA and not (
+            isinstance(self.termination, int) and self.termination >= 0
+        ):
+            msg = f"termination: {self.termination!r}; use an index >= 0 or {LOWEST_GAMMA!r}"
+            raise ConfigurationError(msg)
+        if self.sqs_sample < 0:
+            msg = f"sqs_sample: {self.sqs_sample}; use a sample index >= 0"
+            raise ConfigurationError(msg)
+        if not (math.isfinite(self.start_displacement_a) and 0 <= self.start_displacement_a <= 0.2):
+            msg = f"start_displacement_a: {self.start_displacement_a!r} Å is outside the allowed range 0–0.2"
+            raise ConfigurationError(msg)
+        try:
+            OutcomeSettings(**self.outcome_settings)
+        except TypeError as exc:
+            msg = f"outcome_settings: {exc}; allowed keys {sorted(OutcomeSettings().as_dict())}"
+            raise ConfigurationError(msg) from None
 
     def with_refine_calculator(
         self, calculator: CalculatorSpec | None, *, top_k: int = 3, refine_all: bool = False
@@ -305,8 +349,12 @@ class LiSiteBindingMaker(Maker):
         miller: list[int] | tuple[int, int, int],
         *,
         name: str | None = None,
+        with_slab: bool = True,
     ) -> tuple[list[Any], Any, Any, str]:
         """Return the jobs shared by the Li flows, the clean-slab relax job, the Li reference job and the material kind.
+
+        ``with_slab=False``: only the bulk (first job) and the Li references; the relax job is
+        ``None`` (the lowest-γ termination is cut later).
 
         Parameters
         ----------
@@ -359,15 +407,19 @@ class LiSiteBindingMaker(Maker):
             calculator_kind(self.atom_static_maker),
         )
         jobs: list[Any] = [bulk, bcc, atom, ref]
+        if not with_slab:
+            return jobs, None, ref, kind
         if kind == "sqs":
-            cell = build_oriented_sqs(bulk.output, sm, composition, miller)
-            rc = make_calc_job(sm.bulk_relax_maker, cell.output, f"{label} SQS s{sm.sqs_seed} cell")
+            seed = sm.sqs_seed + self.sqs_sample
+            cell = build_oriented_sqs(bulk.output, sm, composition, miller, seed)
+            rc = make_calc_job(sm.bulk_relax_maker, cell.output, f"{label} SQS s{seed} cell")
             rc.append_name(f" {label} SQS cell")
-            cut = cut_slab(rc.output, sm.vacuum_a, sm.n_fixed_layers, sm.fix, sm.sqs_seed)
+            cut = cut_slab(rc.output, sm.vacuum_a, sm.n_fixed_layers, sm.fix, seed)
             jobs += [cell, rc, cut]
             slab_structure = cut.output["structure"]
         else:
-            cut = cut_first_slab(bulk.output, sm, miller, kind, self.termination)
+            term = 0 if self.termination == LOWEST_GAMMA else int(self.termination)
+            cut = cut_first_slab(bulk.output, sm, miller, kind, term)
             jobs.append(cut)
             slab_structure = cut.output["structure"]
         cut.append_name(f" {label}")
@@ -400,7 +452,12 @@ class LiSiteBindingMaker(Maker):
         ConfigurationError
             For an unknown material, a bad Miller index, or a calculator without Li.
         """
-        jobs, relax, ref, kind = self.clean_slab_jobs(material, miller, name=name)
+        source = material
+        _, _, kind = substrate_bulk(material, self.surface_maker, name=name)
+        lowest = kind == "complex" and self.termination == LOWEST_GAMMA
+        jobs, relax, ref, kind = self.clean_slab_jobs(
+            material, miller, name=name, with_slab=not lowest
+        )
         material = substrate_label(material, name)
         miller = [int(i) for i in miller]
         label = f"{material} {facet_label(miller)}"
@@ -409,7 +466,22 @@ class LiSiteBindingMaker(Maker):
             if self.reduce_by_environment is not None
             else replace(self, reduce_by_environment=kind == "sqs")
         )
-        fan = make_site_jobs(maker, material, miller, relax.output, ref.output)
+        if lowest:
+            from lithiophilic.workflows.binding.terminations import sites_on_lowest_gamma
+
+            surf = replace(self.surface_maker, millers=[miller]).make(source, name=material)
+            fan = sites_on_lowest_gamma(
+                maker, material, miller, jobs[0].output, ref.output, surf.output, kind
+            )
+            fan.append_name(f" {label}")
+            return Flow([*jobs, surf, fan], output=fan.output, name=f"{self.name} {label}")
+        sqs_seed = self.surface_maker.sqs_seed + self.sqs_sample if kind == "sqs" else None
+        context = {
+            "termination": 0 if self.termination == LOWEST_GAMMA else int(self.termination),
+            "sqs_seed": sqs_seed,
+            "termination_choice": "only one" if kind != "complex" else "fixed",
+        }
+        fan = make_site_jobs(maker, material, miller, relax.output, ref.output, context)
         fan.append_name(f" {label}")
         return Flow([*jobs, fan], output=fan.output, name=f"{self.name} {label}")
 

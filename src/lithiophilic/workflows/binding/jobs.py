@@ -24,15 +24,24 @@ from lithiophilic.analysis.binding import (
     li_cohesive_energy_ev,
     summarize_sites,
 )
+from lithiophilic.analysis.li_outcome import (
+    OutcomeSettings,
+    classify_li_outcome,
+    classify_site_row,
+    strongest_site,
+)
 from lithiophilic.analysis.surface import facet_label
 from lithiophilic.errors import CalculationFailed, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec
 from lithiophilic.structures import make_bulk, make_oriented_sqs, make_slabs, to_builtin
 from lithiophilic.structures.sites import (
+    adsorbate_environment,
     classify_site_after_relaxation,
+    displace_adsorbate,
     find_adsorption_sites,
     lateral_supercell_for_spacing,
     place_adsorbate,
+    start_displacement_seed,
 )
 from lithiophilic.workflows.base import AseCalcDoc
 from lithiophilic.workflows.binding.schemas import (
@@ -63,6 +72,7 @@ __all__ = [
     "make_layer_jobs",
     "make_site_jobs",
     "refine_li_sites",
+    "remove_adsorbate",
     "summarize_li_sites",
     "summarize_prescreen",
 ]
@@ -137,9 +147,17 @@ def cut_first_slab(
 
 @job
 def build_oriented_sqs(
-    bulk: AseCalcDoc, maker: SurfaceEnergyMaker, composition: dict[str, float], miller: list[int]
+    bulk: AseCalcDoc,
+    maker: SurfaceEnergyMaker,
+    composition: dict[str, float],
+    miller: list[int],
+    seed: int | None = None,
 ) -> Structure:
-    """Build the oriented SQS cell of the first sample at the relaxed bulk density."""
+    """Build the oriented SQS cell of sample ``seed`` (None: ``maker.sqs_seed``, the first one).
+
+    Sample k of the surface study has seed ``maker.sqs_seed + k``, so the same seed cuts the
+    very slab that study relaxed.
+    """
     bulk = as_calc_doc(bulk)
     a_eff = (4.0 * bulk.volume_a3 / bulk.n_atoms) ** (1.0 / 3.0)
     cell = make_oriented_sqs(
@@ -148,7 +166,7 @@ def build_oriented_sqs(
         lattice="fcc",
         a_a=a_eff,
         n_layers=maker._sqs_layers(miller),
-        seed=maker.sqs_seed,
+        seed=maker.sqs_seed if seed is None else seed,
     )
     struct = AseAtomsAdaptor.get_structure(cell)
     struct.properties = {"oriented_info": _jsonable(cell.info)}
@@ -175,8 +193,16 @@ def make_site_jobs(
     miller: list[int],
     relaxed_slab: AseCalcDoc,
     reference: LiReferenceDoc,
+    context: dict[str, Any] | None = None,
 ) -> Response:
-    """Repeat the relaxed slab to the Li-image spacing, enumerate sites, relax Li on each."""
+    """Repeat the relaxed slab to the Li-image spacing, enumerate sites, relax Li on each.
+
+    Each Li starts ``maker.start_displacement_a`` off its site in a direction seeded by the
+    material, facet, termination, SQS seed and site label (the same in every run); with
+    ``maker.check_substrate`` the slab is re-relaxed from each relaxed geometry with the Li
+    removed (reconstruction test). ``context``: ``termination``, ``sqs_seed`` and
+    ``termination_choice`` recorded in the documents.
+    """
     relaxed_slab = as_calc_doc(relaxed_slab)
     slab = AseAtomsAdaptor.get_atoms(relaxed_slab.structure)
     n1, n2 = lateral_supercell_for_spacing(slab, min_image_distance_a=maker.min_li_distance_a)
@@ -198,16 +224,41 @@ def make_site_jobs(
     sup_struct = AseAtomsAdaptor.get_structure(sup)
     sup_struct.properties = {}
     label = f"{material} {facet_label(miller)}"
+    ctx = dict(context or {})
     clean = make_calc_job(maker.slab_static_maker, sup_struct, f"{label} clean {n1}x{n2}")
     clean.append_name(f" {label} clean {n1}x{n2}")
     jobs: list[Any] = [clean]
     docs = []
     for site in sites:
         with_li = place_adsorbate(sup, site, symbol="Li")
+        shift: dict[str, Any] = {}
+        if maker.start_displacement_a > 0:
+            seed = start_displacement_seed(
+                material,
+                facet_label(miller),
+                ctx.get("termination"),
+                ctx.get("sqs_seed"),
+                site.label,
+            )
+            with_li, vec = displace_adsorbate(
+                with_li, len(with_li) - 1, magnitude_a=maker.start_displacement_a, seed=seed
+            )
+            shift = {"start_displacement_a": vec, "start_displacement_seed": seed}
         st = AseAtomsAdaptor.get_structure(with_li)
         st.properties = {}
         rl = make_calc_job(maker.li_relax_maker, st, f"{label} Li@{site.label}")
         rl.append_name(f" {label} Li@{site.label}")
+        jobs.append(rl)
+        substrate = None
+        if maker.check_substrate:
+            bare = remove_adsorbate(rl.output)
+            bare.append_name(f" {label} Li@{site.label}")
+            sub = make_calc_job(
+                maker.li_relax_maker, bare.output, f"{label} Li@{site.label} substrate"
+            )
+            sub.append_name(f" {label} Li@{site.label} substrate")
+            jobs += [bare, sub]
+            substrate = sub.output
         res = li_site_result(
             rl.output,
             clean.output,
@@ -218,11 +269,14 @@ def make_site_jobs(
             miller,
             [n1, n2],
             maker.reduce_by_environment,
+            substrate=substrate,
+            outcome_settings=maker.outcome_settings,
+            extra={**shift, "termination": ctx.get("termination"), "sqs_seed": ctx.get("sqs_seed")},
         )
         res.append_name(f" {label} Li@{site.label}")
-        jobs += [rl, res]
+        jobs.append(res)
         docs.append(res.output)
-    summary = summarize_li_sites(material, miller, docs, reference)
+    summary = summarize_li_sites(material, miller, docs, reference, maker.outcome_settings, ctx)
     summary.append_name(f" {label}")
     jobs.append(summary)
     if maker.refine_calculator is not None:
@@ -252,7 +306,10 @@ def refine_li_sites(
         msg = "refine_calculator: None; refine_li_sites needs a refining calculator"
         raise ConfigurationError(msg)
     docs = [LiSiteDoc.model_validate(d) for d in site_docs]
-    valid = sorted((d for d in docs if d.converged and not d.subsurface), key=lambda d: d.energy_ev)
+    valid = sorted(
+        (d for d in docs if classify_site_row(d.model_dump()) == "adsorbed"),
+        key=lambda d: d.energy_ev,
+    )
     if not valid:
         msg = f"{material} {facet_label(miller)}: no valid screened site to refine"
         raise CalculationFailed(msg)
@@ -315,7 +372,7 @@ def summarize_prescreen(
     """Compare screened and refined sites; returns a LiPrescreenDoc."""
     scr = [LiSiteDoc.model_validate(d) for d in screened]
     ref = [LiSiteDoc.model_validate(d) for d in refined]
-    ok = [d for d in ref if d.converged and not d.subsurface]
+    ok = [d for d in ref if classify_site_row(d.model_dump()) == "adsorbed"]
     if not ok:
         msg = f"{material} {facet_label(miller)}: no refined site is valid (unconverged or subsurface)"
         raise CalculationFailed(msg)
@@ -376,8 +433,18 @@ def li_site_result(
     miller: list[int],
     supercell: list[int],
     reduce_by_environment: bool,
+    substrate: AseCalcDoc | None = None,
+    outcome_settings: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> LiSiteDoc:
-    """Classify the relaxed Li and compute E_ads/E_b against both references; returns a LiSiteDoc."""
+    """Classify the relaxed Li and compute E_ads/E_b against both references; returns a LiSiteDoc.
+
+    Where the Li ended up: the in-plane site (:func:`classify_site_after_relaxation`), its 3D
+    environment (:func:`adsorbate_environment`) and, with ``substrate`` (the slab re-relaxed
+    without the Li), the substrate change; the outcome class is
+    :func:`~lithiophilic.analysis.li_outcome.classify_li_outcome` with ``outcome_settings``.
+    ``extra``: start displacement, termination and SQS seed to record.
+    """
     from lithiophilic.structures.sites import shortest_inplane_vector_a
 
     relaxed = as_calc_doc(relaxed)
@@ -391,6 +458,17 @@ def li_site_result(
     li_index = len(atoms) - 1
     cls = classify_site_after_relaxation(
         atoms, adsorbate_index=li_index, initial_site=site, sites=sites
+    )
+    env = adsorbate_environment(atoms, li_index)
+    settings = OutcomeSettings(**(outcome_settings or {}))
+    sub = None if substrate is None else as_calc_doc(substrate)
+    change = None if sub is None else sub.energy_ev - clean.energy_ev
+    outcome = classify_li_outcome(
+        env["neighbor_distance_ratios"],
+        env["local_height_a"],
+        change,
+        moved=bool(cls["moved"]),
+        settings=settings,
     )
     e_bcc = adsorption_energy_ev(relaxed.energy_ev, clean.energy_ev, ref.bcc_energy_per_atom_ev)
     e_atom = adsorption_energy_ev(relaxed.energy_ev, clean.energy_ev, ref.atom_energy_ev)
@@ -423,20 +501,58 @@ def li_site_result(
         calculator_version=relaxed.calculator_version,
         calculator_model=relaxed.calculator_model,
         dir_name=relaxed.dir_name,
+        **outcome,
+        neighbor_distance_ratios=env["neighbor_distance_ratios"],
+        neighbor_symbols=env["neighbor_symbols"],
+        local_height_a=env["local_height_a"],
+        substrate_energy_ev=None if sub is None else sub.energy_ev,
+        substrate_change_ev=change,
+        substrate_converged=None if sub is None else sub.converged,
+        outcome_settings={**settings.as_dict(), "local_radius_a": env["local_radius_a"]},
+        **(extra or {}),
     )
+
+
+@job
+def remove_adsorbate(relaxed: AseCalcDoc) -> Structure:
+    """Return the relaxed slab+Li without its Li (the last atom): the start of the substrate test."""
+    doc = as_calc_doc(relaxed)
+    atoms = AseAtomsAdaptor.get_atoms(doc.structure)
+    if atoms.get_chemical_symbols()[-1] != "Li":
+        msg = f"{doc.label}: the last atom is {atoms.get_chemical_symbols()[-1]}, not the Li adatom"
+        raise CalculationFailed(msg)
+    del atoms[-1]
+    struct = AseAtomsAdaptor.get_structure(atoms)
+    struct.properties = {}
+    return struct
 
 
 @job(output_schema=LiSiteBindingDoc)
 def summarize_li_sites(
-    material: str, miller: list[int], docs: list[LiSiteDoc], reference: LiReferenceDoc
+    material: str,
+    miller: list[int],
+    docs: list[LiSiteDoc],
+    reference: LiReferenceDoc,
+    outcome_settings: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> LiSiteBindingDoc:
-    """Pick the strongest valid site and the spread; returns a LiSiteBindingDoc."""
+    """Pick the strongest adsorbed site and the spread; returns a LiSiteBindingDoc.
+
+    Only ``adsorbed`` sites (:mod:`~lithiophilic.analysis.li_outcome`) compete; the strongest
+    incorporated or reconstructed site is kept beside it. If no site stayed adsorbed, the
+    strongest converged site is reported with its outcome (``lowest_outcome``).
+    """
     ref = LiReferenceDoc.model_validate(reference)
     site_docs = [LiSiteDoc.model_validate(d) for d in docs]
     rows = [{k: getattr(d, k) for k in SITE_ROW_KEYS} for d in site_docs]
-    valid = [d for d in site_docs if d.converged and not d.subsurface]
-    if not valid:
-        msg = f"{material} {facet_label(miller)}: no site relaxed to a valid result (unconverged or Li sank into the slab)"
+    settings = OutcomeSettings(**(outcome_settings or {}))
+    outcomes = {
+        d.site_label: classify_site_row(r, settings) for d, r in zip(site_docs, rows, strict=True)
+    }
+    valid = [d for d in site_docs if outcomes[d.site_label] == "adsorbed"]
+    pool = valid or [d for d in site_docs if outcomes[d.site_label] is not None]
+    if not pool:
+        msg = f"{material} {facet_label(miller)}: no site relaxed to a valid result (every relaxation unconverged)"
         raise CalculationFailed(msg)
     summ = summarize_sites(
         [
@@ -447,10 +563,16 @@ def summarize_li_sites(
                 "final_site_kind": d.final_site_kind,
                 "moved": d.moved,
             }
-            for d in valid
+            for d in pool
         ]
     )
-    best = next(d for d in valid if d.site_label == summ["lowest_site_label"])
+    best = next(d for d in pool if d.site_label == summ["lowest_site_label"])
+    inc = strongest_site(rows, settings, outcomes=("incorporated", "reconstructed"))
+    counts = {
+        o: sum(1 for v in outcomes.values() if v == o)
+        for o in ("adsorbed", "incorporated", "reconstructed")
+    }
+    ctx = context or {}
     return LiSiteBindingDoc(
         material=material,
         miller=list(miller),
@@ -469,6 +591,21 @@ def summarize_li_sites(
         calculator_name=best.calculator_name,
         calculator_version=best.calculator_version,
         calculator_model=best.calculator_model,
+        lowest_outcome=outcomes[best.site_label],
+        n_by_outcome=counts,
+        strongest_incorporated=None
+        if inc is None
+        else {
+            "site_label": inc["site_label"],
+            "outcome": classify_site_row(inc, settings),
+            "coordination_number": inc["coordination_number"],
+            "local_height_a": inc["local_height_a"],
+            "binding_energy_bcc_ev": inc["binding_energy_bcc_ev"],
+        },
+        outcome_settings=settings.as_dict(),
+        termination=ctx.get("termination"),
+        termination_choice=ctx.get("termination_choice"),
+        sqs_seed=ctx.get("sqs_seed"),
     )
 
 

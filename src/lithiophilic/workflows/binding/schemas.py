@@ -74,6 +74,57 @@ class LiSiteDoc(CalculatorProvenance):
     converged: bool = Field(description="The slab+Li relaxation converged.")
     relaxed_structure: Structure = Field(description="Relaxed slab+Li.")
     dir_name: str = Field(description="Directory of the relaxation.")
+    # where the Li ended up in 3D (analysis.li_outcome); None: stored before these existed
+    outcome: str | None = Field(
+        None,
+        description="adsorbed, incorporated or reconstructed (analysis.li_outcome); None: "
+        "document older than the outcome classes.",
+    )
+    outcome_detail: str | None = Field(
+        None,
+        description="on-site, moved (adsorbed); subsurface, over-coordinated (incorporated); "
+        "substrate-rearranged (reconstructed).",
+    )
+    coordination_number: int | None = Field(
+        None, description="Substrate atoms within radius_factor × (r_Li + r_X) of the Li."
+    )
+    neighbor_distance_ratios: list[float] | None = Field(
+        None,
+        description="Li–substrate distances / (r_Li + r_X) (ASE covalent radii), ascending, "
+        "up to 1.5 (re-classify at any radius factor).",
+    )
+    neighbor_symbols: list[str] | None = Field(
+        None, description="Elements of those neighbours, same order."
+    )
+    local_height_a: float | None = Field(
+        None,
+        description="Li height above the highest substrate atom within local_radius_a "
+        "laterally, Å.",
+    )
+    substrate_energy_ev: float | None = Field(
+        None, description="E(slab re-relaxed from the relaxed geometry with the Li removed), eV."
+    )
+    substrate_change_ev: float | None = Field(
+        None,
+        description="substrate_energy_ev - slab_energy_ev, eV; < -reconstruction threshold: "
+        "the site reconstructed the surface. None: not computed.",
+    )
+    substrate_converged: bool | None = Field(
+        None, description="The substrate re-relaxation converged."
+    )
+    outcome_settings: dict[str, Any] | None = Field(
+        None, description="Thresholds of the classifier (OutcomeSettings) and local_radius_a."
+    )
+    start_displacement_a: list[float] | None = Field(
+        None,
+        description="Seeded lateral displacement of the Li start from the site, Å "
+        "(symmetry breaking; None: started exactly on the site).",
+    )
+    start_displacement_seed: int | None = Field(
+        None, description="Seed of that displacement (from material, facet, termination, site)."
+    )
+    termination: int | None = Field(None, description="Slab termination index.")
+    sqs_seed: int | None = Field(None, description="SQS sample seed (random alloys).")
 
 
 class LiSiteBindingDoc(CalculatorProvenance):
@@ -97,6 +148,28 @@ class LiSiteBindingDoc(CalculatorProvenance):
     atom_reference_reliable: bool = Field(description="See LiReferenceDoc.")
     rows: list[dict[str, Any]] = Field(description="Per-site numbers.")
     definition: str = Field(BINDING_DEFINITION, description="Conventions.")
+    lowest_outcome: str | None = Field(
+        None,
+        description="Outcome of the strongest site: 'adsorbed' unless no site stayed adsorbed "
+        "(None: document older than the outcome classes, valid = not subsurface).",
+    )
+    n_by_outcome: dict[str, int] | None = Field(
+        None, description="Converged sites per outcome class."
+    )
+    strongest_incorporated: dict[str, Any] | None = Field(
+        None,
+        description="Strongest incorporated or reconstructed site (site_label, outcome, "
+        "binding_energy_bcc_ev, eV), None if there is none.",
+    )
+    outcome_settings: dict[str, Any] | None = Field(
+        None, description="Classifier thresholds used for outcome and the strongest site."
+    )
+    termination: int | None = Field(None, description="Slab termination index.")
+    termination_choice: str | None = Field(
+        None,
+        description="Why this termination: e.g. 'lowest gamma at the Cu-rich edge' or 'fixed'.",
+    )
+    sqs_seed: int | None = Field(None, description="SQS sample seed (random alloys).")
 
 
 class LiPrescreenDoc(CalculatorProvenance):
@@ -141,6 +214,13 @@ SITE_ROW_KEYS = (
     "binding_energy_bcc_ev",
     "binding_energy_atom_ev",
     "height_above_surface_a",
+    "outcome",
+    "outcome_detail",
+    "coordination_number",
+    "neighbor_distance_ratios",
+    "local_height_a",
+    "substrate_change_ev",
+    "start_displacement_a",
 )
 
 
