@@ -193,3 +193,63 @@ def test_plot_functions_write_by_suffix_and_refuse_other_suffixes(tmp_path):
     ):
         plot_layer_binding(data, tmp_path / "layers.jpg")
     assert not (tmp_path / "layers.jpg").exists()
+
+
+# --------------------------------------------------------------------------- trajectories
+def _relax_makers(flows) -> list[dict]:
+    """Every serialized AseRelaxMaker in ``flows`` (nested ones included)."""
+    found: list[dict] = []
+
+    def walk(obj):
+        if isinstance(obj, dict):
+            if obj.get("@class") == "AseRelaxMaker":
+                found.append(obj)
+            for v in obj.values():
+                walk(v)
+        elif isinstance(obj, list | tuple):
+            for v in obj:
+                walk(v)
+
+    for flow in flows.values():
+        walk(flow.as_dict())
+    return found
+
+
+def test_keep_trajectory_reaches_every_relaxation_of_a_study():
+    from lithiophilic.studies import binding, li_sites, surface
+
+    options = surface.Options.quick(materials=["Cu"], millers=[[1, 1, 1]])
+    assert {m["keep_trajectory"] for m in _relax_makers(surface.build_flows(options))} == {False}
+    kept = _relax_makers(surface.build_flows(options.updated(keep_trajectory=True)))
+    assert len(kept) >= 2 and {m["keep_trajectory"] for m in kept} == {True}  # bulk + slab
+    both = binding.Options.quick(sites=li_sites.Options.quick(materials=["Cu"]))
+    both = both.updated(keep_trajectory=True)  # the composite's flag reaches both sub-studies
+    assert {m["keep_trajectory"] for m in _relax_makers(binding.build_flows(both))} == {True}
+
+
+def test_surface_energy_keep_trajectory_stores_the_steps(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "db"
+    res = CliRunner().invoke(
+        app,
+        ["surface-energy", "-m", "Cu", "--miller", "111", "--quick", "--calculator", "emt",
+         "--keep-trajectory", "--quiet", "--data-dir", str(data), "--out", str(tmp_path / "f")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    store = get_store(data_dir=data)
+    relaxations = list(
+        store.query({"output.doc_type": "ase_calc", "output.task": "relax"}, load=True)
+    )
+    assert len(relaxations) == 2  # the bulk cell and the slab
+    for doc in relaxations:
+        out = doc["output"]
+        assert out["trajectory"]["n_frames"] == out["n_steps"] + 1
+        assert out["trajectory"]["energies_ev"][-1] == pytest.approx(out["energy_ev"])
+    # the exported slab is the last frame of its trajectory
+    paths = export_structures(store, tmp_path / "x", fmt="extxyz")
+    slab = next(p for p in paths if p.name.startswith("slab_Cu_111"))
+    atoms = read(slab)
+    doc = next(
+        d["output"] for d in relaxations if d["output"]["cache_key"] == atoms.info["cache_key"]
+    )
+    assert np.allclose(atoms.positions, doc["trajectory"]["positions_a"][-1], atol=1e-6)

@@ -19,6 +19,7 @@ from lithiophilic.analysis.binding import BINDING_DEFINITION
 from lithiophilic.analysis.surface import facet_label
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
+    KeepTrajectoryOpt,
     parse_miller,
     register_study_command,
     run_command,
@@ -337,6 +338,7 @@ def binding(
         Path | None,
         typer.Option("--out", help="Directory for the Fig. 5c PNG (default DATA_DIR/reports)."),
     ] = None,
+    keep_trajectory: KeepTrajectoryOpt = False,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

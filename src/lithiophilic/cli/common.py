@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,17 @@ from lithiophilic.cli.app import console
 from lithiophilic.errors import ConfigurationError, LithiophilicError
 
 logger = logging.getLogger("lithiophilic")
+
+
+#: ``--keep-trajectory`` of the commands that relax (applied by :meth:`StudyCommand.options_from_params`).
+KeepTrajectoryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-trajectory",
+        help="Keep every relaxation's ionic steps (energies, positions, forces) in the data "
+        "store; output only, cache keys unchanged.",
+    ),
+]
 
 
 def parse_miller(text: str) -> tuple[int, int, int]:
@@ -99,7 +110,10 @@ class StudyCommand:
     def options_from_params(self, params: dict[str, Any]) -> Any:
         """Return the Options for parsed command parameters (extra parameters ignored)."""
         accepted = inspect.signature(self.options).parameters
-        return self.options(**{k: v for k, v in params.items() if k in accepted})
+        options = self.options(**{k: v for k, v in params.items() if k in accepted})
+        if params.get("keep_trajectory") and "keep_trajectory" not in accepted:
+            options = options.updated(keep_trajectory=True)
+        return options
 
     def run(self, params: dict[str, Any]) -> tuple[Any, Any]:
         """Build the Options from parsed parameters (exit 2 on bad input) and run the study.

@@ -13,6 +13,7 @@ from rich.table import Table
 from lithiophilic import defaults
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
+    KeepTrajectoryOpt,
     fail,
     finish,
     register_study_command,
@@ -168,6 +169,7 @@ def pdos(
             "--out", help="Directory for the CSV and the Fig. 5b PNG (default DATA_DIR/reports)."
         ),
     ] = None,
+    keep_trajectory: KeepTrajectoryOpt = False,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

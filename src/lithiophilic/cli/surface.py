@@ -14,6 +14,7 @@ from rich.table import Table
 from lithiophilic import defaults
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
+    KeepTrajectoryOpt,
     parse_miller,
     register_study_command,
     run_command,
@@ -190,6 +191,7 @@ def surface_energy(
             help="Directory for the CSV table and the Fig. 5a PNG (default DATA_DIR/reports).",
         ),
     ] = None,
+    keep_trajectory: KeepTrajectoryOpt = False,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

@@ -60,6 +60,7 @@ __all__ = [
     "StudyResult",
     "build_and_run",
     "default_store",
+    "keep_relax_trajectories",
     "material_label",
     "materials_of",
     "resolve_material",
@@ -180,6 +181,12 @@ class StudyOptions(BaseModel):
 
     #: Name of the study (``surface``, ``pdos``, ``li_sites``, ``li_layers``, ``aggregation``).
     study: ClassVar[str] = ""
+
+    keep_trajectory: bool = Field(
+        False,
+        description="Relaxations keep every ionic step (energy, positions, forces, cell) in the "
+        "data store (AseCalcDoc.trajectory); output only, cache keys unchanged.",
+    )
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -501,6 +508,20 @@ class _FailureRecorder:
                 for uuid, name, reason, text in self.all
             ],
         )
+
+
+def keep_relax_trajectories(flows: dict[str, Flow], keep: bool) -> dict[str, Flow]:
+    """Make every ``AseRelaxMaker`` in ``flows`` keep its trajectory when ``keep``; return ``flows``.
+
+    ``keep`` is ``StudyOptions.keep_trajectory``. The trajectory is output only, so the cache
+    keys, and what is reused, do not change.
+    """
+    if keep:
+        from lithiophilic.workflows.base import AseRelaxMaker
+
+        for flow in flows.values():
+            flow.update_maker_kwargs({"keep_trajectory": True}, class_filter=AseRelaxMaker)
+    return flows
 
 
 def materials_of(values: Sequence[str | Structure]) -> list[tuple[str, str | Structure]]:

@@ -29,6 +29,7 @@ from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
     build_and_run,
+    keep_relax_trajectories,
     material_label,
 )
 
@@ -130,7 +131,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
     flows = li_sites.build_flows(options.sites)
     if options.layers is not None:
         flows.update(li_layers.build_flows(options.layers))
-    return flows
+    return keep_relax_trajectories(flows, options.keep_trajectory)
 
 
 def _layer_labels(options: Options) -> set[str]:

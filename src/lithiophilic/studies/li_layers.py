@@ -46,6 +46,7 @@ from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
     build_and_run,
+    keep_relax_trajectories,
     material_label,
     materials_of,
 )
@@ -247,7 +248,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
             mk = replace(maker, construction="bcc110")
         flows[key] = mk.make(material, list(FACET), name=label)
     ensure_available(CalculatorSpec(options.sites.calculator))
-    return flows
+    return keep_relax_trajectories(flows, options.keep_trajectory)
 
 
 def run(

@@ -45,6 +45,7 @@ from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
     build_and_run,
+    keep_relax_trajectories,
     material_label,
     materials_of,
 )
@@ -403,7 +404,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
     ensure_available(CalculatorSpec(options.calculator))
     if options.refine_calculator:
         ensure_available(CalculatorSpec(options.refine_calculator))
-    return flows
+    return keep_relax_trajectories(flows, options.keep_trajectory)
 
 
 def run(

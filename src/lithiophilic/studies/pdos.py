@@ -52,6 +52,7 @@ from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
     build_and_run,
+    keep_relax_trajectories,
     material_label,
     materials_of,
 )
@@ -359,7 +360,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
         flows[label] = maker.make(material, name=label)
     if not spec.backend.native_makers:  # VASP: checked before a local run and at each job start
         check_installation(spec)
-    return flows
+    return keep_relax_trajectories(flows, options.keep_trajectory)
 
 
 def run(

@@ -45,6 +45,7 @@ from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
     build_and_run,
+    keep_relax_trajectories,
     material_label,
     materials_of,
 )
@@ -260,7 +261,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
             raise ConfigurationError(msg)
         flows[label] = maker.make(material, name=label)
     ensure_available(CalculatorSpec(options.calculator))
-    return flows
+    return keep_relax_trajectories(flows, options.keep_trajectory)
 
 
 def run(
