@@ -76,3 +76,48 @@ def test_element_average_summary_plot_csv(tmp_path):
     assert "d_band_centre_ev" in csv.read_text().splitlines()[0]
     with pytest.raises(AnalysisError, match="no materials"):
         plot_pdos({}, tmp_path / "empty.png")
+
+
+# ------------------------------------------------------- sum rule (issue 18, item 7)
+def test_dos_sum_rule_per_atom_and_ratio():
+    from lithiophilic.analysis.pdos import dos_sum_rule
+
+    e = np.linspace(-10.0, 5.0, 1501)
+    total = np.full_like(e, 2.0)  # states/eV/cell, 2 atoms: 1.0 per atom
+    el_pdos = {
+        "Cu": [np.full_like(e, 0.1), np.full_like(e, 0.1), np.full_like(e, 0.6)],  # 0.8 per atom
+        "Zn": [np.full_like(e, 0.2), np.full_like(e, 0.2), np.zeros_like(e)],  # 0.4 per atom
+    }
+    out = dos_sum_rule(e, total, el_pdos, {"Cu": 1, "Zn": 1})
+    assert out["total_dos_at_fermi_states_per_ev_atom"] == pytest.approx(1.0)
+    assert out["sphere_sum_dos_at_fermi_states_per_ev_atom"] == pytest.approx(0.6)
+    assert out["sphere_to_total_ratio"] == pytest.approx(0.6)
+    with pytest.raises(AnalysisError, match="no PDOS for elements"):
+        dos_sum_rule(e, total, el_pdos, {"Cu": 1, "Al": 1})
+
+
+@pytest.mark.slow
+def test_gpaw_cu_total_dos_counts_the_valence_electrons_and_bounds_the_sphere_sum(tmp_path):
+    """Small GPAW Cu: the total DOS holds 11 e below E_F; the spheres see less of it at E_F."""
+    from ase.build import bulk
+
+    from lithiophilic.analysis.pdos import dos_sum_rule, element_pdos
+    from lithiophilic.potentials.dft.gpaw import gpaw_pdos
+
+    _, arr = gpaw_pdos(
+        bulk("Cu", "fcc", a=3.63),
+        settings={"ecut_ev": 300.0, "kpt_density_a": 2.5, "nprocs": 1},
+        dos_kpt_density_a=2.5,
+        width_ev=0.2,
+        energy_window_ev=(-13.0, 3.0),
+        n_points=801,
+        directory=tmp_path,
+    )
+    e, total = arr["energies_ev"], arr["total_dos"]
+    occupied = e <= 0.0
+    n_electrons = np.trapezoid(total[occupied], e[occupied])
+    assert n_electrons == pytest.approx(11.0, abs=0.35)  # Cu 3d10 4s1, spin-summed
+    rule = dos_sum_rule(e, total, element_pdos(arr["pdos"], ["Cu"]), {"Cu": 1})
+    # the 8x8x8 mesh leaves DOS(E_F) spiky (0.62 here, 0.36 on 12x12x12); the ratio is not (0.78)
+    assert 0.1 < rule["total_dos_at_fermi_states_per_ev_atom"] < 1.0
+    assert 0.5 < rule["sphere_to_total_ratio"] <= 1.0

@@ -245,3 +245,25 @@ def test_quick_cu_pdos_through_the_study(embedded_store, in_tmp):
     assert e[np.argmax(d)] < -1.0 and d.max() > 10 * s.max()
     # the same options again: collected from the store, nothing recomputed
     assert pdos.collect(embedded_store, options).materials == result.materials
+
+
+def test_sum_rule_and_dos_settings_in_the_result(toy_backend, embedded_store, in_tmp):
+    """The toy backend's total DOS is the sum of its projections: ratio 1, per atom."""
+    options = pdos.Options(
+        materials=["Cu", "Cu5Zn8"], calculator=toy_backend, preset=None, relax_max_atoms=0
+    )
+    result = pdos.run(options, store=embedded_store, data_dir=in_tmp / "data")
+    for label in ("Cu", "Cu5Zn8"):
+        rule = result.dos_sum_rule[label]
+        assert rule["sphere_to_total_ratio"] == pytest.approx(1.0)
+        assert 0.1 < rule["total_dos_at_fermi_states_per_ev_atom"] < 0.13  # flat s + d tail
+    assert all("sphere_to_total_ratio" in r for r in pdos.table_rows(result))
+    assert result.dos_settings["Cu"]["width_ev"] == options.width_ev
+    assert result.dos_settings_consistent is True
+
+
+def test_paper_campaign_uses_one_dos_mesh_and_broadening_for_every_material():
+    paper = pdos.Options.paper()
+    # same k-point density for a 1-atom cell and the 25/26-atom alloy cells, one width, one grid
+    assert paper.dos_kpt_density_for(1) == paper.dos_kpt_density_for(26) == 4.0
+    assert paper.width_ev == 0.2

@@ -27,6 +27,7 @@ __all__ = [
     "complete_dos",
     "d_band_centre_ev",
     "dos_at_fermi",
+    "dos_sum_rule",
     "element_pdos",
     "gaussian_broaden",
     "pdos_figure",
@@ -387,3 +388,63 @@ def complete_dos(doc: Any) -> Any:
         for i, site in enumerate(structure)
     }
     return CompleteDos(structure, total, pdoss)
+
+
+def dos_sum_rule(
+    energies_ev: FloatArray,
+    total_dos: FloatArray,
+    element_pdos_per_atom: Mapping[str, Any],
+    counts: Mapping[str, int],
+    *,
+    window_ev: float = DOS_AT_FERMI_WINDOW_EV,
+) -> dict[str, float | None]:
+    """Set the total DOS at E_F beside the sum of the sphere projections (s + p + d, all atoms).
+
+    Both are per atom of the cell and taken the same way as the element values (mean over
+    E_F ± ``window_ev``, same grid, same broadening). ``sphere_to_total_ratio`` < 1 is the
+    share of the states at E_F the augmentation spheres miss (interstitial charge);
+    > 1 would mean overlapping spheres count states twice.
+
+    Parameters
+    ----------
+    energies_ev
+        Energy grid relative to E_F, eV.
+    total_dos
+        Total DOS of the cell, states/eV/cell (spin-summed).
+    element_pdos_per_atom
+        Element -> [s, p, d] PDOS per atom of that element, states/eV/atom.
+    counts
+        Atoms per element in the cell.
+    window_ev
+        Half-width of the E_F window, eV.
+
+    Returns
+    -------
+    dict
+        ``total_dos_at_fermi_states_per_ev_atom``, ``sphere_sum_dos_at_fermi_states_per_ev_atom``
+        and ``sphere_to_total_ratio`` (None when the total DOS at E_F is zero).
+
+    Raises
+    ------
+    AnalysisError
+        If an element of ``counts`` has no PDOS or the grid does not cover the window.
+    """
+    missing = sorted(set(counts) - set(element_pdos_per_atom))
+    if missing:
+        msg = f"no PDOS for elements {missing}"
+        raise AnalysisError(msg)
+    n_atoms = sum(int(n) for n in counts.values())
+    if n_atoms <= 0:
+        msg = f"counts {dict(counts)} hold no atoms"
+        raise AnalysisError(msg)
+    total = dos_at_fermi(energies_ev, total_dos, window_ev=window_ev) / n_atoms
+    sphere_cell = 0.0
+    for el, n in counts.items():
+        spd = np.sum(np.asarray(element_pdos_per_atom[el], dtype=float), axis=0)
+        sphere_cell += int(n) * dos_at_fermi(energies_ev, spd, window_ev=window_ev)
+    sphere = sphere_cell / n_atoms
+    return {
+        "total_dos_at_fermi_states_per_ev_atom": float(total),
+        "sphere_sum_dos_at_fermi_states_per_ev_atom": float(sphere),
+        "sphere_to_total_ratio": float(sphere / total) if total > 0 else None,
+    }

@@ -33,7 +33,9 @@ from pymatgen.core import Structure
 from lithiophilic import defaults
 from lithiophilic.analysis.figures import figure_path
 from lithiophilic.analysis.pdos import (
+    DOS_AT_FERMI_WINDOW_EV,
     PDOS_DEFINITION,
+    dos_sum_rule,
     pdos_table_rows,
     plot_pdos,
     write_pdos_csv,
@@ -321,6 +323,22 @@ class Result(StudyResult):
     uuids: dict[str, str] = Field(
         default_factory=dict, description="Material label -> uuid of the PDOS job."
     )
+    dos_sum_rule: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict,
+        description="Material label -> total DOS at E_F and the sum of the sphere projections "
+        "(s+p+d over all atoms), both states/eV/atom (mean over E_F ± 0.1 eV), and their ratio "
+        "sphere/total (< 1: the interstitial share the spheres miss); analysis.pdos.dos_sum_rule.",
+    )
+    dos_settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Material label -> DOS k-point density (per Å⁻¹) and mesh, Gaussian width "
+        "(eV), energy grid (eV, points) of its PDOS document.",
+    )
+    dos_settings_consistent: bool | None = Field(
+        None,
+        description="Every material's DOS has the same k-point density, broadening and energy "
+        "grid (None: fewer than two materials).",
+    )
     definition: str = Field(PDOS_DEFINITION, description="Definitions of the numbers.")
 
 
@@ -437,7 +455,7 @@ def collect(store: JobStore, options: Options) -> Result:
         uuid, out = found[label]
         arrays = store.query_one(
             {"uuid": uuid},
-            properties=["output.energies_ev", "output.element_pdos"],
+            properties=["output.energies_ev", "output.element_pdos", "output.total_dos"],
             load=True,
         )
         if arrays is None:  # removed since the query above
@@ -450,8 +468,40 @@ def collect(store: JobStore, options: Options) -> Result:
             element_pdos=arrays["output"]["element_pdos"],
             converged_up_to_ev=out["dos_converged_up_to_ev"],
         )
+        _add_sum_rule(result, label, out, arrays["output"])
     result.rows = pdos_table_rows(result.materials)
+    for row in result.rows:
+        row.update(result.dos_sum_rule.get(row["material"], {}))
+    if len(result.dos_settings) > 1:
+        first, *rest = result.dos_settings.values()
+        result.dos_settings_consistent = all(
+            {k: v for k, v in s.items() if k != "dos_kpts"}
+            == {k: v for k, v in first.items() if k != "dos_kpts"}
+            for s in rest
+        )
     return result
+
+
+def _add_sum_rule(
+    result: Result, label: str, out: Mapping[str, Any], arrays: Mapping[str, Any]
+) -> None:
+    """Record the DOS settings and the sum rule (total DOS vs sphere sum at E_F) of a material."""
+    result.dos_settings[label] = {
+        "dos_kpt_density_a": out.get("dos_kpt_density_a"),
+        "dos_kpts": out.get("dos_kpts"),
+        "width_ev": out.get("width_ev"),
+        "energy_window_ev": out.get("energy_window_ev"),
+        "n_points": out.get("n_points"),
+    }
+    if arrays.get("total_dos") is None or not out.get("counts"):
+        return
+    result.dos_sum_rule[label] = dos_sum_rule(
+        arrays["energies_ev"],
+        arrays["total_dos"],
+        arrays["element_pdos"],
+        out["counts"],
+        window_ev=float(out.get("dos_at_fermi_window_ev") or DOS_AT_FERMI_WINDOW_EV),
+    )
 
 
 # --------------------------------------------------------------------------- outputs
@@ -488,5 +538,10 @@ def claims(result: Result, *, roles: Mapping[str, str] | None = None) -> list[Cl
 
 
 def table_rows(result: Result) -> list[dict[str, Any]]:
-    """Return the rows of the Fig. 5b table (one per material and element)."""
+    """Return the rows of the Fig. 5b table (one per material and element).
+
+    Besides the element's numbers each row carries its material's sum rule:
+    ``total_dos_at_fermi_states_per_ev_atom``, ``sphere_sum_dos_at_fermi_states_per_ev_atom``
+    and ``sphere_to_total_ratio`` (:attr:`Result.dos_sum_rule`).
+    """
     return list(result.rows)
