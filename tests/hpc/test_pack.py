@@ -81,7 +81,7 @@ def _twenty_job_flow():
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_twenty_jobs_packed_ten_per_allocation_run_as_two_slurm_jobs(
-    local_slurm, tmp_path, monkeypatch
+    local_slurm, packed_study, tmp_path, monkeypatch
 ):
     from lithiophilic.db import get_store, get_tracking_store
     from lithiophilic.hpc.pack import read_pack_log
@@ -315,6 +315,49 @@ def test_allocation_killed_before_its_exit_trap_fails_the_jobs_left_waiting(
     assert first["state"] == "FAILED" and "Slurm FAILED" in first["reason"], first
     assert second["state"] == "FAILED", second
     assert "not submitted" in second["reason"] and "submit the command again" in second["reason"]
+
+
+@pytest.fixture(scope="module")
+def packed_study(local_slurm, tmp_path_factory):
+    """`submit --scheduler slurm --pack 5 surface-energy ...`, submitted before the 20-job test.
+
+    The 20 ticks run one allocation at a time on one of the cluster's two CPUs; the study runs
+    on the other meanwhile.
+    """
+    env = cli_env(**local_slurm.env())
+    data_dir = tmp_path_factory.mktemp("packed-study") / "data"
+    proc = run_cli(
+        "submit", "--scheduler", "slurm", "--partition", "debug", "--time", "00:10:00",
+        "--pack", "5", "surface-energy", "-m", "Cu", "--quick", "--calculator", "emt",
+        "--miller", "111", "--data-dir", str(data_dir), env=env,
+    )  # fmt: skip
+    return data_dir, env, proc
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_cli_packs_a_study_into_one_allocation_and_its_results_are_stored(packed_study):
+    """`submit --pack 5 surface-energy ...`: both jobs in one allocation, results stored."""
+    data_dir, env, proc = packed_study
+    assert proc.returncode == 0, proc.stderr
+    assert "2 jobs packed into 1 allocations, 1 queued now" in proc.stdout
+    from lithiophilic.db import get_store
+    from lithiophilic.studies.surface import surface_energy_rows
+
+    store = get_store(data_dir=data_dir)
+    uuids = [j["uuid"] for j in _status_jobs(data_dir, env)]
+    jobs = _wait_final_with_status(store, uuids, 240)
+    assert {j["state"] for j in jobs.values()} == {"COMPLETED"}, jobs
+    assert len({j["slurm_job_id"] for j in jobs.values()}) == 1
+    (row,) = surface_energy_rows(store)
+    assert 0.5 < row["gamma_relaxed_j_per_m2"] < 2.5  # EMT Cu(111)
+
+
+def _status_jobs(data_dir: Path, env: dict[str, str]) -> list[dict]:
+    status = data_dir.parent / "status.json"
+    proc = run_cli("db", "status", "--data-dir", str(data_dir), "--json", str(status), env=env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(status.read_text())["jobs"]
 
 
 def test_plan_groups_jobs_in_order_and_links_allocations_by_parents():

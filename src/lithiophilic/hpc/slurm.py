@@ -8,7 +8,9 @@ outputs written to the shared job store, so the store must be reachable from the
 nodes (the embedded store on a shared filesystem, or MongoDB). A job that replaces itself by
 a dynamic sub-flow at run time (e.g. "one slab job per termination") runs that sub-flow
 inside its own Slurm job; use jobflow-remote (``lithiophilic submit --remote``) to spread
-dynamic fan-outs over separate Slurm jobs.
+dynamic fan-outs over separate Slurm jobs. Many short jobs: ``SlurmResources(pack=N,
+max_jobs=M)`` runs them N to an allocation with at most M allocations queued
+(:mod:`lithiophilic.hpc.pack`, through :func:`lithiophilic.hpc.submit.submit_flows_to`).
 
 Every submitted job has a record in the ``lithiophilic_jobs`` collection next to the
 outputs (``SUBMITTED`` → ``RUNNING`` → ``COMPLETED``/``FAILED``/``CANCELLED`` with the
