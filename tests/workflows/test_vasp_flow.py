@@ -256,3 +256,98 @@ def test_ase_vasp_command_wins_over_atomate2_vasp_cmd(vasp_env, monkeypatch):
     monkeypatch.setattr(atomate2, "SETTINGS", Atomate2Settings())
     with pytest.raises(CalculatorUnavailableError, match="no VASP command configured"):
         find_vasp_command()  # atomate2's built-in default 'vasp_std' is never guessed
+
+
+# --------------------------------------------------------------------------- DOS
+ASE_VASPRUN = Path(__import__("ase").__file__).parent / "test/testdata/vasp/vasprun_pstress.xml"
+
+
+def test_vasp_dos_run_without_projections_is_refused(tmp_path):
+    """A real vasprun.xml written with LORBIT 0 (total DOS only) cannot give a PDOS."""
+    from lithiophilic.errors import CalculationFailed
+    from lithiophilic.workflows.vasp import read_complete_dos
+
+    with pytest.raises(CalculationFailed, match=r"no vasprun\.xml in"):
+        read_complete_dos(tmp_path)
+    (tmp_path / "vasprun.xml").write_bytes(ASE_VASPRUN.read_bytes())
+    with pytest.raises(CalculationFailed, match=r"has no projected DOS \(LORBIT 11 needed\)"):
+        read_complete_dos(f"node042:{tmp_path}")  # atomate2's dir_name carries the host
+
+
+@pytest.mark.slow
+def test_complete_dos_gives_the_same_pdos_document(embedded_store, tmp_path, monkeypatch):
+    """CompleteDos -> our arrays -> PdosDoc: the numbers of Fig. 5b are those of the source.
+
+    A real GPAW PDOS (1-atom Cu) is turned into a pymatgen CompleteDos (as VASP's DOS run is
+    read) and back through the VASP path's dos_arrays and PdosCalcMaker.document.
+    """
+    import numpy as np
+
+    from lithiophilic.analysis.pdos import complete_dos
+    from lithiophilic.workflows.vasp import dos_arrays
+
+    monkeypatch.chdir(tmp_path)
+    gpaw = CalculatorSpec("gpaw", {"ecut_ev": 250.0, "kpt_density_a": 2.0})
+    maker = PdosCalcMaker(calculator=gpaw, dos_kpt_density_a=3.0, n_points=401)
+    cu = AseAtomsAdaptor.get_structure(make_bulk("Cu"))
+    job = maker.make(cu, material="Cu")
+    run_locally(job, store=embedded_store, create_folders=True, ensure_success=True)
+    doc = embedded_store.query_one({"uuid": job.uuid}, load=True)["output"]
+    cdos = complete_dos(doc)
+    window = (float(doc["energy_window_ev"][0]), float(doc["energy_window_ev"][1]))
+    arrays = dos_arrays(cdos, energy_window_ev=window, n_points=doc["n_points"])
+    assert np.allclose(arrays["energies_ev"], doc["energies_ev"])
+    assert np.allclose(arrays["total_dos"], doc["total_dos"])
+    assert np.allclose(arrays["pdos"], doc["atom_pdos"])
+    results = {k: doc[k] for k in ("energy_ev", "fermi_level_ev", "scf_kpts", "dos_kpts")}
+    results.update(dos_converged_up_to_ev=doc["dos_converged_up_to_ev"], spinpol=False, nprocs=1)
+    again = maker.document(
+        AseAtomsAdaptor.get_atoms(cu),
+        results,
+        arrays,
+        cache_key="",
+        wall_time_s=0.0,
+        material="Cu",
+        structure_note="",
+        lattice_source="input",
+    )
+    ours, source = again.elements["Cu"], doc["elements"]["Cu"]
+    for key in ("dos_at_fermi_states_per_ev_atom", "d_band_centre_ev", "d_band_width_ev"):
+        assert ours[key] == pytest.approx(source[key], rel=1e-9, abs=1e-12), key
+    assert ours["d_band_centre_ev"] < -1.0  # Cu: filled d band below E_F
+
+
+# --------------------------------------------------------------------------- CLI
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["surface-energy", "--material", "Cu", "--miller", "111", "--quick"],
+        ["binding", "--material", "Cu", "--miller", "111"],
+        ["pdos", "--material", "Cu"],
+    ],
+)
+def test_cli_local_run_without_vasp_exits_2_before_any_job(
+    command, no_vasp_env, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from lithiophilic.cli import app
+
+    monkeypatch.setenv("LITHIOPHILIC_SQS_CACHE", str(tmp_path / "sqs-cache"))
+    runner = CliRunner()
+    data = tmp_path / "db"
+    args = [*command, "--calculator", "vasp", "--data-dir", str(data)]
+    res = runner.invoke(app, args)
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "no VASP command configured" in text and "set ASE_VASP_COMMAND" in text
+    assert not data.exists()  # nothing stored, no job started
+    # with a command but no POTCAR directory: the message names PMG_VASP_PSP_DIR
+    exe = tmp_path / "vasp_std"
+    exe.write_text("#!/bin/sh\nexit 1\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("ASE_VASP_COMMAND", str(exe))
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "PMG_VASP_PSP_DIR is not set" in " ".join(res.output.split())
+    assert not data.exists()

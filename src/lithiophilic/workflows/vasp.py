@@ -59,6 +59,7 @@ __all__ = [
     "VaspBulkRelaxMaker",
     "VaspRunMaker",
     "complete_dos_results",
+    "dos_arrays",
     "read_complete_dos",
     "scf_mesh",
     "uses_vasp_makers",
@@ -311,20 +312,20 @@ def read_complete_dos(dir_name: str | Path) -> tuple[Any, Any]:
     return vr, vr.complete_dos
 
 
-def complete_dos_results(
-    vasprun: Any,
-    complete_dos: Any,
-    *,
-    energy_window_ev: tuple[float, float],
-    n_points: int,
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Return ``(results, arrays)`` of a VASP DOS run, as a backend's ``PdosRunner`` does.
+def dos_arrays(
+    complete_dos: Any, *, energy_window_ev: tuple[float, float], n_points: int
+) -> dict[str, np.ndarray]:
+    """Return the PDOS arrays of a pymatgen ``CompleteDos`` on our energy grid.
 
-    The DOS (VASP's, Gaussian-broadened by SIGMA of the run) is interpolated onto
-    ``n_points`` energies of ``energy_window_ev`` relative to E_F; spins are summed. The
-    l-projections are LORBIT 11's: each state's weight of l inside the atom's sphere
-    (RWIGS of the POTCAR), summed over m. ``dos_converged_up_to_ev`` is the lowest energy of
-    the highest band computed, relative to E_F: above it the DOS misses bands.
+    The DOS is interpolated onto ``n_points`` energies of ``energy_window_ev`` relative to
+    E_F (``complete_dos.efermi``); spins are summed; per site the s, p, d projections
+    (LORBIT 11: each state's weight of l inside the atom's sphere, summed over m).
+
+    Returns
+    -------
+    dict
+        ``energies_ev`` (relative to E_F), ``total_dos`` (states/eV/cell) and ``pdos`` of
+        shape (n_sites, 3, n_points) (states/eV), as a backend's ``PdosRunner`` returns them.
     """
     from pymatgen.electronic_structure.core import OrbitalType
 
@@ -342,6 +343,23 @@ def complete_dos_results(
         for j, orb in enumerate((OrbitalType.s, OrbitalType.p, OrbitalType.d)):
             if orb in spd:
                 pdos[i, j] = on_grid(spd[orb].densities)
+    return {"energies_ev": grid, "total_dos": on_grid(complete_dos.densities), "pdos": pdos}
+
+
+def complete_dos_results(
+    vasprun: Any,
+    complete_dos: Any,
+    *,
+    energy_window_ev: tuple[float, float],
+    n_points: int,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Return ``(results, arrays)`` of a VASP DOS run, as a backend's ``PdosRunner`` does.
+
+    Arrays: :func:`dos_arrays` (VASP's DOS, Gaussian-broadened by the run's SIGMA).
+    ``dos_converged_up_to_ev`` is the lowest energy of the highest band computed, relative
+    to E_F: above it the DOS misses bands.
+    """
+    efermi = float(complete_dos.efermi)
     top_band = min(float(np.min(np.asarray(eig)[:, -1, 0])) for eig in vasprun.eigenvalues.values())
     kpts = vasprun.kpoints.kpts[0] if vasprun.kpoints.kpts else [1, 1, 1]
     directory = Path(vasprun.filename).parent if getattr(vasprun, "filename", None) else None
@@ -355,7 +373,7 @@ def complete_dos_results(
         "spinpol": bool(vasprun.is_spin),
         "nprocs": 0 if directory is None else vasp_ranks(directory),
     }
-    arrays = {"energies_ev": grid, "total_dos": on_grid(complete_dos.densities), "pdos": pdos}
+    arrays = dos_arrays(complete_dos, energy_window_ev=energy_window_ev, n_points=n_points)
     return results, arrays
 
 
