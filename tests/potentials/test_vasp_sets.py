@@ -123,7 +123,9 @@ def test_cu111_bottom_fixed_gets_dipole_correction(tmp_path):
     z = np.sort(slab.get_scaled_positions()[:, 2])
     assert z[0] < centre < z[-1]
     assert _same_rows(_fixed_positions(slab), _poscar_fixed_positions(poscar))
-    assert incar["LWAVE"] and incar["LCHARG"]  # the static's files feed later steps
+    assert not incar["LWAVE"] and not incar["LCHARG"]  # no later step reads them
+    pdos_static, *_ = _write(slab, "static", tmp_path / "pdos", lcharg=True)
+    assert pdos_static["LCHARG"] and not pdos_static["LWAVE"]  # CHGCAR for the DOS run
 
 
 def test_gamma_brass_slab(gamma_brass_slab, tmp_path):

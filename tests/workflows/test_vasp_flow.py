@@ -112,7 +112,7 @@ def test_vasp_makers_for_every_slot():
     gen = slab.input_set_generator
     assert (gen.task, gen.fmax_ev_per_a, gen.nsw, gen.encut_ev) == ("relax", 0.05, 400, 520.0)
     assert slab.stop_children_kwargs == {"handle_unsuccessful": False}  # allow_unconverged
-    assert slab.copy_vasp_kwargs == {"additional_vasp_files": ("WAVECAR", "CHGCAR")}
+    assert not gen.lwave and not gen.lcharg  # no later step reads a slab's WAVECAR/CHGCAR
     assert isinstance(makers["atom_static_maker"].vasp_maker, StaticMaker)
     # one cutoff for every compared energy
     encuts = {
@@ -186,6 +186,7 @@ def test_pdos_flow_static_then_nscf_uniform():
     assert isinstance(nscf.function.__self__.vasp_maker, NonSCFMaker)
     gen = nscf.function.__self__.vasp_maker.input_set_generator
     assert (gen.task, gen.dos_kpt_density_a, gen.dos_sigma_ev) == ("nscf", 6.0, 0.1)
+    assert static.function.__self__.vasp_maker.input_set_generator.lcharg  # CHGCAR -> nscf
     prev = nscf.function_kwargs["prev_dir"]
     assert (prev.uuid, prev.attributes) == (static.uuid, (("a", "dir_name"),))
     assert static.function_args[0].uuid == jobs[0].output.uuid  # the relaxed cell

@@ -16,11 +16,13 @@ Which command: the ``command`` calculator setting, else ``$ASE_VASP_COMMAND``, e
 ``$VASP_COMMAND``, else atomate2's ``VASP_CMD`` when the user set it (``ATOMATE2_VASP_CMD``,
 ``~/.atomate2.yaml``); see :func:`lithiophilic.potentials.dft.vasp.find_vasp_command`.
 
-WAVECAR/CHGCAR go along ``prev_dir`` where the next step reads them: the static writes them,
-the non-self-consistent DOS run copies the CHGCAR (ICHARG 11), a slab relaxation given the
-static's directory starts from its WAVECAR and CHGCAR. The bulk static after a cell
-relaxation gets the relaxation's directory (its CONTCAR and INCAR for provenance) but no
-WAVECAR/CHGCAR: the cell relaxation ran at a higher cutoff (another basis and FFT grid).
+Files go along ``prev_dir`` where the next step reads them: the PDOS static writes a CHGCAR
+that atomate2's ``NonSCFMaker`` copies into the DOS run (ICHARG 11). The bulk static after a
+cell relaxation gets the relaxation's directory (its CONTCAR and INCAR, for provenance) but
+no WAVECAR/CHGCAR: the relaxation ran at a higher cutoff (another basis and FFT grid). Slab
+statics and relaxations run side by side (a relaxation started from the static's WAVECAR
+would save part of one SCF out of ~50 ionic steps, and wait for the static), so they write
+no WAVECAR.
 """
 
 from __future__ import annotations
@@ -168,7 +170,6 @@ def _relax_maker(spec: CalculatorSpec, template: Any, *, name: str) -> RelaxMake
     return RelaxMaker(
         name=name,
         input_set_generator=_generator(spec, "relax", fmax_ev_per_a=fmax, nsw=nsw),
-        copy_vasp_kwargs={"additional_vasp_files": ("WAVECAR", "CHGCAR")},
         stop_children_kwargs=stop,
     )
 
@@ -182,7 +183,6 @@ def _slot_maker(spec: CalculatorSpec, slot: str, template: Any) -> Maker:
     if role == "relax":
         return _run(spec, _relax_maker(spec, template, name=name))
     relax = _relax_maker(spec, template, name=f"{name} (cell)")
-    relax = replace(relax, copy_vasp_kwargs={})
     static = StaticMaker(name=f"{name} (static)", input_set_generator=_generator(spec, "static"))
     return VaspBulkRelaxMaker(
         name=name, relax_maker=_run(spec, relax), static_maker=_run(spec, static)
@@ -264,13 +264,15 @@ def with_vasp_makers(maker: Maker, spec: CalculatorSpec) -> Maker:
 def vasp_pdos_makers(
     spec: CalculatorSpec, *, dos_kpt_density_a: float, width_ev: float
 ) -> tuple[VaspRunMaker, VaspRunMaker]:
-    """Return the static (writes CHGCAR) and the non-SCF uniform DOS run of a VASP PDOS.
+    """Return the static (writes the CHGCAR) and the non-SCF uniform DOS run of a VASP PDOS.
 
     The DOS run: ICHARG 11 from the static's CHGCAR, a uniform Γ-centred mesh of
     ``dos_kpt_density_a``, LORBIT 11, Gaussian broadening ``width_ev`` (ISMEAR 0), NEDOS
     points; atomate2's ``NonSCFMaker`` copies the CHGCAR and parses the DOS.
     """
-    static = StaticMaker(name="pdos static", input_set_generator=_generator(spec, "static"))
+    static = StaticMaker(
+        name="pdos static", input_set_generator=_generator(spec, "static", lcharg=True)
+    )
     nscf = NonSCFMaker(
         name="pdos non-scf uniform",
         input_set_generator=_generator(

@@ -25,8 +25,9 @@ task (``relax``, ``static`` or ``nscf``):
 * POTCARs (PBE_54): :data:`POTCAR_CHOICES`, written as ``POTCAR.spec`` when no POTCAR
   directory is configured.
 
-LWAVE/LCHARG are on where a later step reads them: the static writes CHGCAR for the
-non-self-consistent DOS run (ICHARG 11) and WAVECAR for a relaxation started from it.
+LWAVE/LCHARG are on only where a later step reads them (``lwave``, ``lcharg``): the PDOS
+static writes the CHGCAR its non-self-consistent DOS run reads (ICHARG 11); no step of our
+flows reads a WAVECAR (a 150-atom slab's is gigabytes), so none is written by default.
 """
 
 from __future__ import annotations
@@ -229,8 +230,7 @@ class MetalSlabSetGenerator(VaspInputGenerator):
     Parameters
     ----------
     task
-        ``"relax"`` (IBRION 2, ISIF 3 for bulk, 2 otherwise), ``"static"`` (NSW 0, writes
-        CHGCAR and WAVECAR) or ``"nscf"`` (non-self-consistent DOS from a CHGCAR: ICHARG 11,
+        ``"relax"`` (IBRION 2, ISIF 3 for bulk, 2 otherwise), ``"static"`` (NSW 0) or ``"nscf"`` (non-self-consistent DOS from a CHGCAR: ICHARG 11,
         denser uniform mesh, Gaussian smearing ``dos_sigma_ev``, NEDOS points).
     encut_ev
         Plane-wave cutoff of every run whose energy is compared, eV.
@@ -262,6 +262,10 @@ class MetalSlabSetGenerator(VaspInputGenerator):
         ``"auto"`` (asymmetric slabs, :func:`is_asymmetric_slab`), True or False.
     potcar_choices
         POTCAR symbols replacing :data:`POTCAR_CHOICES` for some elements.
+    lwave
+        Write the WAVECAR (a later step restarts from it).
+    lcharg
+        Write the CHGCAR (a later non-self-consistent run reads it).
     incar_overrides
         INCAR tags applied last (anything, e.g. ``{"NCORE": 8}``).
     mode
@@ -284,6 +288,8 @@ class MetalSlabSetGenerator(VaspInputGenerator):
     spinpol: bool | str = "auto"
     dipole_correction: bool | str = "auto"
     potcar_choices: dict[str, str] = field(default_factory=dict)
+    lwave: bool = False
+    lcharg: bool = False
     incar_overrides: dict[str, Any] = field(default_factory=dict)
     mode: str = "uniform"
     config_dict: dict = field(default_factory=dict)
@@ -395,8 +401,8 @@ class MetalSlabSetGenerator(VaspInputGenerator):
             "ISPIN": 2 if spin else 1,
             "MAGMOM": [1.0] * n if spin else None,
             "ISYM": 0 if atom else None,
-            "LWAVE": self.task == "static",
-            "LCHARG": self.task == "static",
+            "LWAVE": bool(self.lwave),
+            "LCHARG": bool(self.lcharg),
             "NSW": 0,
             "IBRION": -1,
             "ISIF": 2,
