@@ -170,3 +170,86 @@ def test_run_emt_cu111(in_tmp, embedded_store):
     # a facet not run yet is named as missing, the stored one is still returned
     more = surface.collect(embedded_store, options.updated(millers=[[1, 1, 1], [1, 0, 0]]))
     assert more.missing == ["Cu (100)"] and len(more.rows) == 1
+
+
+# ------------------------------------------- 5a at the Cu-rich edge of the window (issue 18, 4)
+def _row(material, miller, g_lo, g_hi, termination=0, window=(-0.17, -0.01)):
+    """A converged surface row: gamma at the dmu-min (Cu-rich) and dmu-max edges, J/m²."""
+    chem = g_lo != g_hi
+    return {
+        "material": material,
+        "miller": list(miller),
+        "termination": termination,
+        "sqs_seed": None,
+        "n_layers": 6,
+        "n_atoms": 60,
+        "method": "chemical-potential" if chem else "stoichiometric",
+        "gamma_unrelaxed_j_per_m2": max(g_lo, g_hi) + 0.1,
+        "gamma_relaxed_j_per_m2": 0.5 * (g_lo + g_hi),
+        "gamma_relaxed_ev_per_a2": 0.5 * (g_lo + g_hi) / 16.0218,
+        "gamma_relaxed_min_j_per_m2": min(g_lo, g_hi),
+        "gamma_relaxed_max_j_per_m2": max(g_lo, g_hi),
+        "gamma_relaxed_at_delta_mu_min_j_per_m2": g_lo,
+        "gamma_relaxed_at_delta_mu_max_j_per_m2": g_hi,
+        "delta_mu_window_ev": list(window) if chem else None,
+        "delta_mu_window_source": "two-phase equilibria" if chem else None,
+        "delta_mu_window": {"neighbours": ["CuZn", "CuZn4"]} if chem else None,
+        "converged": True,
+    }
+
+
+def test_5a_verdict_uses_the_cu_rich_edge_and_shows_the_window():
+    ref, im = defaults.PAPER_ROLES["reference"], defaults.PAPER_ROLES["intermetallic"]
+    ss = defaults.PAPER_ROLES["solid_solution"]
+    rows = [
+        _row(ref, (1, 1, 1), 1.30, 1.30),
+        _row(ref, (1, 0, 0), 1.48, 1.48),
+        _row(ss, (1, 1, 1), 1.00, 1.00),
+        _row(ss, (1, 0, 0), 1.20, 1.20),
+        _row(im, (1, 1, 1), 1.16, 1.16),
+        # gamma-brass (100): Zn-rich termination, above the alloy at the Cu-rich edge (1.25)
+        # but below it at the Zn-rich edge (1.05); a second, stoichiometric one at 1.30
+        _row(im, (1, 0, 0), 1.25, 1.05, termination=1),
+        _row(im, (1, 0, 0), 1.30, 1.30, termination=2),
+    ]
+    result = surface.Result(options={}, rows=rows)
+    (ordering, _) = surface.claims(result)
+    assert ordering.verdict == "agree"  # over the whole window it would overlap
+    assert "two-phase equilibria with CuZn / CuZn4" in ordering.ours
+    assert "[-0.170, -0.010] eV" in ordering.ours
+    assert "1.050–1.250" in ordering.ours  # gamma-brass (100) over the window
+    assert "Cu-rich" in ordering.reason
+    lowest = {(r["material"], r["facet"]): r for r in surface.lowest_terminations(result)}
+    assert lowest[(im, "(100)")]["termination"] == 1
+    assert not lowest[(im, "(100)")]["changes_across_window"]
+    table = {(r["material"], r["facet"], r["termination"]): r for r in surface.table_rows(result)}
+    assert table[(im, "(100)", "1")]["gamma_cu_rich_edge_j_per_m2"] == pytest.approx(1.25)
+    assert table[(im, "(100)", "1")]["delta_mu_window_ev"] == [-0.17, -0.01]
+    assert table[(ss, "(111)", "0")]["gamma_cu_rich_edge_j_per_m2"] == pytest.approx(1.00)
+
+
+def test_old_rows_without_window_fields_use_their_line_at_the_cu_rich_edge():
+    from lithiophilic.analysis.surface import lowest_gamma_termination
+
+    line = {
+        "gamma_at_zero_ev_per_a2": 0.060,
+        "slope_per_a2": -0.2,
+        "delta_mu_min_ev": -0.17,
+        "delta_mu_max_ev": 0.0,
+    }
+    old = {
+        "material": "Cu5Zn8",
+        "miller": [1, 0, 0],
+        "termination": 0,
+        "n_atoms": 60,
+        "gamma_relaxed_j_per_m2": 1.2,
+        "gamma_vs_delta_mu": line,
+        "converged": True,
+    }
+    (row,) = surface.gamma_table_rows([{**old, "n_layers": 6, "method": "chemical-potential",
+                                        "gamma_unrelaxed_j_per_m2": 1.3,
+                                        "gamma_relaxed_ev_per_a2": 0.075,
+                                        "gamma_relaxed_min_j_per_m2": 0.96,
+                                        "gamma_relaxed_max_j_per_m2": 1.5}])  # fmt: skip
+    assert row["gamma_cu_rich_edge_j_per_m2"] == pytest.approx((0.060 + 0.034) * 16.0217663)
+    assert lowest_gamma_termination([old], "Cu5Zn8", [1, 0, 0]) == (0, False)

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lithiophilic import defaults
-from lithiophilic.analysis.surface import facet_label
+from lithiophilic.analysis.surface import facet_label, row_gamma_edges_j_per_m2
 from lithiophilic.units import EV_PER_A2_TO_J_PER_M2
 
 __all__ = [
@@ -97,15 +97,17 @@ def _roles(roles: Mapping[str, str] | None) -> tuple[str, str, str]:
 
 # --------------------------------------------------------------------------- 5a
 def gamma_intervals(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]], *, at_delta_mu_min_edge: bool = False
 ) -> dict[tuple[str, str], tuple[float, float]]:
     """Return the surface energy of each (material, facet) as an interval, J/m².
 
     The surface that forms is the lowest-energy termination, so each independent sample
     (an SQS seed; the ordered compounds have one) contributes the minimum over its
-    terminations.  A γ(Δμ) row contributes its range over the bulk-stability window.  The
-    interval spans the samples: [min over samples of their lower bound, max over samples of
-    their upper bound].  Unconverged relaxations are left out.
+    terminations.  A γ(Δμ) row contributes its range over the bulk-stability window, or
+    with ``at_delta_mu_min_edge`` its γ at the Δμ-min edge (the Cu-rich edge of γ-brass: a
+    skin on a Cu collector).  The interval spans the samples: [min over samples of their
+    lower bound, max over samples of their upper bound].  Unconverged relaxations are left
+    out.
     """
     per_sample: dict[tuple[str, str, Any], tuple[float, float]] = {}
     for r in rows:
@@ -116,6 +118,9 @@ def gamma_intervals(
         hi = r.get("gamma_relaxed_max_j_per_m2")
         lo = g if lo is None else lo
         hi = g if hi is None else hi
+        edges = row_gamma_edges_j_per_m2(r) if at_delta_mu_min_edge else None
+        if edges is not None:
+            lo = hi = edges[0]
         key = (r["material"], facet_label(r["miller"]), r.get("sqs_seed"))
         old = per_sample.get(key)
         per_sample[key] = (lo, hi) if old is None else (min(old[0], lo), min(old[1], hi))
@@ -220,7 +225,8 @@ def claims_5a(
             Claim("5a", magnitude, "—", "not run", "surface-energy stage did not run"),
         ]
     iv = gamma_intervals(surface["rows"])
-    verdicts, parts = _ordering_5a(iv, ss, (ref, im))
+    edge = gamma_intervals(surface["rows"], at_delta_mu_min_edge=True)
+    verdicts, parts = _ordering_5a(edge, ss, (ref, im))
     if not verdicts:
         out = [Claim("5a", claim, "—", "not run", "the three materials were not all computed")]
     else:
@@ -228,10 +234,40 @@ def claims_5a(
         reason = {
             "agree": f"on every facet {ss}'s whole interval lies below the others'",
             "disagree": f"on at least one facet another material's interval lies entirely below {ss}'s",
-            "inconclusive": "the intervals (terminations, SQS samples, chemical-potential range) overlap",
+            "inconclusive": "the intervals (terminations, SQS samples) overlap",
         }[v]
-        out = [Claim("5a", claim, "; ".join(parts), v, reason)]
+        reason += (
+            "; non-stoichiometric slabs at the Δμ-min (Cu-rich) edge of their window, where a "
+            "skin on Cu sits"
+        )
+        out = [Claim("5a", claim, "; ".join(parts) + _window_text(surface["rows"], iv), v, reason)]
     return out + _magnitude_5a(iv, ss, magnitude)
+
+
+def _window_text(
+    rows: Sequence[Mapping[str, Any]], iv: Mapping[tuple[str, str], tuple[float, float]]
+) -> str:
+    """Describe the Δμ window of each non-stoichiometric material and γ over it."""
+    texts = []
+    for mat in dict.fromkeys(r["material"] for r in rows):
+        win = next(
+            (r for r in rows if r["material"] == mat and r.get("method") == "chemical-potential"),
+            None,
+        )
+        if win is None:
+            continue
+        lo_hi = win.get("delta_mu_window_ev")
+        source = win.get("delta_mu_window_source") or "elemental bounds"
+        detail = win.get("delta_mu_window") or {}
+        span = f"[{lo_hi[0]:.3f}, {lo_hi[1]:.3f}] eV" if lo_hi else "the elemental range"
+        what = source + (
+            f" with {' / '.join(detail['neighbours'])}" if detail.get("neighbours") else ""
+        )
+        if detail.get("flag"):
+            what += f"; FLAG: {detail['flag']}"
+        over = ", ".join(f"{f} {fmt_interval(v)}" for (m, f), v in sorted(iv.items()) if m == mat)
+        texts.append(f" ({mat}: Δμ window {span}, {what}; over the window {over} J/m²)")
+    return "".join(texts)
 
 
 # --------------------------------------------------------------------------- 5b

@@ -386,8 +386,12 @@ def delta_mu_window(
     )
 
 
-def _edge_gammas_j_per_m2(row: Mapping[str, Any]) -> tuple[float, float] | None:
-    """Return relaxed γ (J/m²) of a row at the Δμ-min and Δμ-max edges, None if not converged."""
+def row_gamma_edges_j_per_m2(row: Mapping[str, Any]) -> tuple[float, float] | None:
+    """Return relaxed γ (J/m²) of a surface-energy row at the Δμ-min and Δμ-max window edges.
+
+    Stoichiometric rows give (γ, γ). Rows stored before the window fields existed use their
+    γ(Δμ) line over its own (elemental) range. None if the relaxation did not converge.
+    """
     g = row.get("gamma_relaxed_j_per_m2")
     if g is None or not row.get("converged", True) or not math.isfinite(g):
         return None
@@ -455,7 +459,7 @@ def lowest_gamma_termination(
     for r in rows:
         if r.get("material") != material or list(r.get("miller", [])) != list(miller):
             continue
-        edges = _edge_gammas_j_per_m2(r)
+        edges = row_gamma_edges_j_per_m2(r)
         if edges is None:
             continue
         term, size = int(r.get("termination", 0)), int(r.get("n_atoms") or 0)

@@ -34,11 +34,13 @@ from lithiophilic.analysis.surface import (
     GAMMA_DEFINITION,
     SURFACE_ROW_KEYS,
     facet_label,
+    lowest_gamma_termination,
     plot_surface_energies,
+    row_gamma_edges_j_per_m2,
     write_gamma_csv,
 )
 from lithiophilic.db import latest_rows
-from lithiophilic.errors import ConfigurationError
+from lithiophilic.errors import AnalysisError, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, ensure_available
 from lithiophilic.studies.base import (
     MaterialInput,
@@ -71,6 +73,7 @@ __all__ = [
     "collect",
     "figures",
     "gamma_table_rows",
+    "lowest_terminations",
     "run",
     "surface_energy_rows",
     "surface_maker",
@@ -309,6 +312,7 @@ _SE_KEYS = (
     "bulk_reference",
     "faces_note",
     "gamma_vs_delta_mu",
+    "delta_mu_window",
 )
 
 
@@ -367,8 +371,9 @@ def _has_relaxed_gamma(rows: Sequence[Mapping[str, Any]]) -> bool:
 def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
     """Write Fig. 5a and its table; return ``{"5a": PNG, "5a_csv": CSV}``.
 
-    ``5a`` (:data:`FIGURE_NAME`): lowest relaxed γ per material and facet, whiskers over
-    terminations/samples and the Δμ range; ``5a_csv`` (:data:`CSV_NAME`): one line per slab.
+    ``5a`` (:data:`FIGURE_NAME`): lowest relaxed γ per material and facet at the Δμ-min
+    (Cu-rich) edge of each non-stoichiometric slab's window, whiskers over
+    terminations/samples and the Δμ window; ``5a_csv`` (:data:`CSV_NAME`): one line per slab.
     The CSV is written when there are rows, the PNG when a relaxed γ exists.
 
     ``format``: ``"png"``, ``"pdf"`` or ``"svg"`` (the figure files' suffix); the open
@@ -380,7 +385,13 @@ def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict
     if result.rows:
         paths["5a_csv"] = write_gamma_csv(result.rows, out / CSV_NAME)
     if _has_relaxed_gamma(result.rows):
-        paths["5a"] = plot_surface_energies(result.rows, figure)
+        paths["5a"] = plot_surface_energies(
+            _with_edges(result.rows),
+            figure,
+            key="gamma_relaxed_at_delta_mu_min_j_per_m2",
+            title="Surface energies (bar: lowest termination/sample, γ-brass at the Cu-rich "
+            "edge of its Δμ window;\nwhiskers: all terminations/samples over the window)",
+        )
     return paths
 
 
@@ -391,6 +402,45 @@ def claims(result: Result) -> list[Claim]:
     return claims_5a({"rows": result.rows})
 
 
+def _with_edges(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with γ at both Δμ-window edges filled in (older rows: from their γ(Δμ) line)."""
+    out = []
+    for r in rows:
+        row = dict(r)
+        edges = row_gamma_edges_j_per_m2(r)
+        if edges is not None:
+            row["gamma_relaxed_at_delta_mu_min_j_per_m2"] = edges[0]
+            row["gamma_relaxed_at_delta_mu_max_j_per_m2"] = edges[1]
+        out.append(row)
+    return out
+
+
+def lowest_terminations(result: Result) -> list[dict[str, Any]]:
+    """Return, per material and facet, the lowest-γ termination at the Δμ-min (Cu-rich) edge.
+
+    Keys: ``material``, ``facet``, ``miller``, ``termination`` and ``changes_across_window``
+    (another termination is lowest at the Δμ-max edge);
+    see :func:`~lithiophilic.analysis.surface.lowest_gamma_termination`.
+    """
+    out = []
+    pairs = dict.fromkeys((r["material"], tuple(r["miller"])) for r in result.rows)
+    for material, miller in pairs:
+        try:
+            term, changes = lowest_gamma_termination(result, material, list(miller))
+        except AnalysisError:
+            continue  # nothing converged for this facet
+        out.append(
+            {
+                "material": material,
+                "facet": facet_label(miller),
+                "miller": list(miller),
+                "termination": term,
+                "changes_across_window": changes,
+            }
+        )
+    return out
+
+
 def gamma_table_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Return the Fig. 5a table rows of stored surface-energy rows.
 
@@ -398,10 +448,13 @@ def gamma_table_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ``n_layers``, ``n_atoms``, ``method``, ``gamma_unrelaxed_j_per_m2``,
     ``gamma_relaxed_j_per_m2``, ``gamma_relaxed_ev_per_a2`` (None: not converged),
     ``gamma_range_j_per_m2`` (``[min, max]`` over Δμ for non-stoichiometric slabs, else
-    None) and ``converged``.
+    None), ``gamma_cu_rich_edge_j_per_m2`` (relaxed γ at the Δμ-min edge of the window: the
+    Cu-rich edge of γ-brass, what the 5a verdict uses; = γ for stoichiometric slabs),
+    ``delta_mu_window_ev`` (``[min, max]``, None when stoichiometric), ``delta_mu_window_source``
+    and ``converged``.
     """
     table = []
-    for r in rows:
+    for r in _with_edges(rows):
         seed = r.get("sqs_seed")
         g = r.get("gamma_relaxed_j_per_m2")
         span = None
@@ -419,6 +472,11 @@ def gamma_table_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "gamma_relaxed_j_per_m2": g,
                 "gamma_relaxed_ev_per_a2": None if g is None else r["gamma_relaxed_ev_per_a2"],
                 "gamma_range_j_per_m2": span,
+                "gamma_cu_rich_edge_j_per_m2": None
+                if g is None
+                else r.get("gamma_relaxed_at_delta_mu_min_j_per_m2"),
+                "delta_mu_window_ev": r.get("delta_mu_window_ev") if span else None,
+                "delta_mu_window_source": r.get("delta_mu_window_source") if span else None,
                 "converged": bool(r["converged"]),
             }
         )
