@@ -264,14 +264,7 @@ def test_second_termination_is_reported_beside_the_verdict():
 
 
 def test_legacy_summaries_without_rows_data_still_give_a_verdict():
-    cu = {
-        "material": "Cu",
-        "miller": [1, 1, 1],
-        "binding_energy_bcc_ev": 0.54,
-        "rows": [],
-        "n_sites": 4,
-    }
+    cu = {"material": "Cu", "miller": [1, 1, 1], "binding_energy_bcc_ev": 0.54, "rows": []}
     alloy = {**cu, "material": "Cu0.64Zn0.36", "binding_energy_bcc_ev": 0.50}
-    (main, skin) = claims_5c({"summaries": [cu, alloy]})
+    (main,) = claims_5c({"summaries": [cu, alloy]})  # no per-site outcomes: no incorporation row
     assert main.verdict == "disagree"
-    assert skin.verdict == "disagree"  # no site data: nothing incorporated

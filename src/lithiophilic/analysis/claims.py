@@ -492,7 +492,10 @@ def claims_5c(
         alt = _verdict_5c(facet_binding(summaries, OutcomeSettings(), secondary=True), ss)
         if alt is not None:
             reason += f"; on the termination lowest at the Δμ-max edge: {alt[0]} ({alt[1]:+.3f} eV)"
-    return [Claim("5c", claim, ours, verdict, reason), _incorporation_claim(summaries, ref, im, ss)]
+    out = [Claim("5c", claim, ours, verdict, reason)]
+    if any("neighbor_distance_ratios" in r for s in summaries for r in s.get("rows") or []):
+        out.append(_incorporation_claim(summaries, ref, im, ss))  # needs per-site outcome data
+    return out
 
 
 def layer_docs(binding: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:

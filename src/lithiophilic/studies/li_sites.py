@@ -662,7 +662,18 @@ def table_rows(result: Result) -> list[dict[str, Any]]:
         facet = facet_label(s["miller"])
         samples = per_material.get((s["material"], facet), [])
         inc = s.get("strongest_incorporated") or {}
-        rows = sorted(s["rows"], key=lambda r: -float(r["binding_energy_bcc_ev"]))
+        rows = sorted(
+            s.get("rows")
+            or [  # a summary without per-site rows: its strongest site only
+                {
+                    "site_label": s["lowest_site_label"],
+                    "final_site_kind": s["lowest_final_site_kind"],
+                    "binding_energy_bcc_ev": s["binding_energy_bcc_ev"],
+                    "converged": True,
+                }
+            ],
+            key=lambda r: -float(r["binding_energy_bcc_ev"]),
+        )
         for r in rows:
             outcome = r.get("outcome")
             strongest = None
