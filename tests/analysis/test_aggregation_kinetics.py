@@ -233,6 +233,19 @@ def test_verdict_agrees_only_if_every_cutoff_and_window_does():
     )
     assert noisy["verdict"] == "inconclusive"
     assert overall_verdict([], []) == ("inconclusive", "no cutoff/window cell")
+    # a drop faster than one frame (k at its upper bound) is unresolved, not a rate
+    unresolved = _rows(dict.fromkeys(CUTS, fast))
+    unresolved[0]["k_at_bound"] = [None, "upper", None, None, None]
+    table = verdict_table(
+        "Cu",
+        "CuZn",
+        {"Cu": unresolved, "CuZn": _rows(dict.fromkeys(CUTS, slow))},
+        {"Cu": _stable(CUTS), "CuZn": _stable(CUTS)},
+    )
+    assert table["verdict"] == "inconclusive"
+    (cell,) = [c for c in table["cells"] if (c["cutoff_a"], c["window"]) == (3.0, "whole")]
+    assert cell["verdict"] == "inconclusive" and "within one frame" in cell["reason"]
+    assert sum(c["verdict"] == "agree" for c in table["cells"]) == 7
 
 
 def test_lateral_diffusion_of_a_random_walk_in_a_periodic_cell():

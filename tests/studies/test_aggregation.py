@@ -18,7 +18,7 @@ REF = defaults.PAPER_ROLES["reference"]
 
 
 def _small(**changes):
-    """The smallest MD the CLI tests run: 6x6x3 slab, 6 Li, 0.3 ps (4 frames), 2 replicas."""
+    """The smallest MD the CLI tests run: 6x6x3 slab, 6 Li, 0.3 ps (16 frames), 2 replicas."""
     settings = {
         "materials": [REF],
         "potential": POT,
@@ -288,7 +288,7 @@ def test_run_stores_rates_frames_and_reuses_the_md(in_tmp, embedded_store):
         assert summary["material"] == label
         # k >= 0 (a replica whose Li all stay isolated fits k ~ 0, r2 NaN)
         assert summary["k_per_ps"] is not None and summary["k_per_ps"] >= 0
-        assert [len(f) for f in result.frames[label]] == [4, 4]  # 300 steps / 100 + 1
+        assert [len(f) for f in result.frames[label]] == [16, 16]  # 300 steps / 20 + 1
         assert [r["seed"] for r in result.replicas[label]] == [1, 2]
         assert result.snapshots[label]["frames"]
     assert [(c["a"], c["b"]) for c in result.comparisons] == [(REF, "my_cu")]

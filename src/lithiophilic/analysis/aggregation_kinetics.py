@@ -24,7 +24,8 @@ Pure numerics (numpy/scipy); no jobflow.  Definitions (printed with the results,
   :data:`DIFFUSION_FIT_WINDOW` × T, Å²/ps.
 * **Verdict** (reference metal faster than the other surface): at each cutoff and window,
   Welch's t-test on the per-replica r0: "agree" if the reference's r0 is larger and
-  p < α, "disagree" if smaller and p < α, else "inconclusive".  The overall verdict is
+  p < α, "disagree" if smaller and p < α, else "inconclusive" (also when a replica's k is
+  at its upper bound: the drop is not resolved by the frames).  The overall verdict is
   "agree"/"disagree" only if every cutoff and window gives it and every surface passes the
   window test at every cutoff; otherwise "inconclusive" ("window-dependent" is said so).
 """
@@ -405,7 +406,9 @@ def verdict_table(
         ``cells`` (per cutoff and window: ``cutoff_a``, ``window``, the two means, ``verdict``,
         ``p_value``, ``ratio``, ``reason``), ``window_checks`` (of ``quantity``, both
         surfaces, with ``material``), ``verdict``, ``reason``, ``quantity``, ``alpha``.
-        Cutoffs or windows missing on one surface make the verdict "inconclusive".
+        Cutoffs or windows missing on one surface make the verdict "inconclusive"; so does a
+        cell where a replica's k sits at its upper bound (the drop is faster than one frame:
+        r0 would measure the frame spacing, not the surface).
     """
     rows_a = {(r["cutoff_a"], r["window"]): r for r in kinetics.get(ref, [])}
     rows_b = {(r["cutoff_a"], r["window"]): r for r in kinetics.get(other, [])}
@@ -421,6 +424,13 @@ def verdict_table(
             cell.update(
                 compare_cell(a[f"{quantity}_replicas"], b[f"{quantity}_replicas"], alpha=alpha)
             )
+            fast = [m for m, r in ((ref, a), (other, b)) if "upper" in (r.get("k_at_bound") or [])]
+            if fast:
+                cell["verdict"] = "inconclusive"
+                cell["reason"] = (
+                    f"unresolved: on {', '.join(fast)} phi drops within one frame (k at its "
+                    "upper bound 10/frame spacing); record frames more often (dump_every)"
+                )
         cells.append(cell)
     checks = [
         {"material": m, **c}
