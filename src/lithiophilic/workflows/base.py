@@ -156,6 +156,18 @@ def _max_free_force(atoms: Any) -> float:
     return float(np.sqrt((forces**2).sum(axis=1)).max()) if len(forces) else 0.0
 
 
+def _final_stress(atoms: Any) -> list[float] | None:
+    """Voigt stress of a fully periodic cell, eV/Å³; None for slabs/molecules or no stress."""
+    from ase.calculators.calculator import PropertyNotImplementedError
+
+    if not atoms.pbc.all():
+        return None
+    try:
+        return [float(s) for s in atoms.get_stress()]
+    except PropertyNotImplementedError:  # calculator that does not compute stress
+        return None
+
+
 def run_ase_calc(
     structure: Structure,
     *,
@@ -190,7 +202,6 @@ def run_ase_calc(
         If the relaxation did not converge and ``allow_unconverged`` is False.
     """
     from ase import optimize
-    from ase.calculators.calculator import PropertyNotImplementedError
     from ase.filters import FrechetCellFilter
 
     atoms = AseAtomsAdaptor.get_atoms(structure)
@@ -239,12 +250,7 @@ def run_ase_calc(
     if not (math.isfinite(energy) and math.isfinite(fmax_final)):
         msg = f"{label or structure.formula}: non-finite energy ({energy}) or forces from {calculator.name}"
         raise CalculationFailed(msg)
-    stress = None
-    if atoms.pbc.all():
-        try:
-            stress = [float(s) for s in atoms.get_stress()]
-        except PropertyNotImplementedError:  # calculator that does not compute stress
-            stress = None
+    stress = _final_stress(atoms)
     wall = time.perf_counter() - t0
     if not converged:
         msg = (
