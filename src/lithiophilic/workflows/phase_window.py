@@ -21,6 +21,7 @@ from lithiophilic.analysis.surface import delta_mu_window, formation_energy_per_
 from lithiophilic.structures import MATERIALS, make_bulk
 from lithiophilic.structures.materials import competing_phases
 from lithiophilic.workflows.base import AseCalcDoc, AseRelaxMaker
+from lithiophilic.workflows.task_docs import as_calc_doc, make_calc_job
 
 __all__ = ["compute_delta_mu_window", "phase_window_jobs"]
 
@@ -39,8 +40,8 @@ def compute_delta_mu_window(
     Formation energies against the elemental bulks, all relaxed with the same calculator;
     the variable element is the second alphabetically (Zn in Cu–Zn), as in γ(Δμ).
     """
-    docs = {material: AseCalcDoc.model_validate(bulk)}
-    docs.update({k: AseCalcDoc.model_validate(v) for k, v in phases.items()})
+    docs = {material: as_calc_doc(bulk)}
+    docs.update({k: as_calc_doc(v) for k, v in phases.items()})
     dep, var = sorted(elemental_refs)
     points = {}
     for name, d in docs.items():
@@ -90,7 +91,7 @@ def phase_window_jobs(
             continue  # the material itself
         struct = AseAtomsAdaptor.get_structure(make_bulk(name))
         struct.properties = {}
-        pj = relax_maker.make(struct, label=f"{name} competing phase")
+        pj = make_calc_job(relax_maker, struct, f"{name} competing phase")
         pj.append_name(f" {name} (competing phase)")
         jobs.append(pj)
         docs[name] = pj.output
