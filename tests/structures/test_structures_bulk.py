@@ -125,7 +125,7 @@ def test_make_bulk_named_materials():
     assert len(gb) == 52
     for atoms in (cu, li, zn, gb):
         assert {"material", "lattice", "composition", "description"} <= set(atoms.info)
-    assert set(MATERIALS) == {"Cu", "Cu5Zn8", "Cu0.64Zn0.36", "Li", "Zn"}
+    assert set(MATERIALS) == {"Cu", "Cu5Zn8", "Cu0.64Zn0.36", "Li", "Zn", "CuZn", "CuZn4"}
 
 
 def test_make_bulk_alpha_brass_is_sqs():
@@ -163,3 +163,54 @@ def test_make_bulk_errors():
         make_bulk("Cu5Zn8", n_atoms=7)
     with pytest.raises(ConfigurationError, match="lattice='bcc' conflicts with material Cu5Zn8"):
         make_bulk("Cu5Zn8", lattice="bcc")
+
+
+# ------------------------------------------- competing phases of γ-brass (issue 18, item 4)
+def test_competing_phases_of_cu_zn_and_their_cells():
+    from lithiophilic.structures.materials import MATERIALS, competing_phases
+
+    assert set(competing_phases({"Cu", "Zn"})) == {"Cu5Zn8", "CuZn", "CuZn4"}
+    assert competing_phases({"Cu", "Au"}) == []
+    beta = make_bulk("CuZn")
+    assert beta.info["lattice"] == "B2" and len(beta) == 2
+    assert np.allclose(beta.get_scaled_positions(), [[0, 0, 0], [0.5, 0.5, 0.5]])
+    assert beta.get_distance(0, 1) == pytest.approx(MATERIALS["CuZn"].a_a * np.sqrt(3) / 2)
+    eps = make_bulk("CuZn4")
+    assert eps.info["lattice"] == "hcp" and len(eps) == 50
+    assert eps.get_chemical_symbols().count("Cu") == 10
+    assert eps.get_volume() / len(eps) == pytest.approx(
+        np.sqrt(3) / 4 * 2.742**2 * 2.742 * 1.566, rel=1e-6
+    )
+    # the new phases are found by name only: other formulas of their compositions stay SQS
+    assert make_bulk("Cu0.5Zn0.5").info["lattice"] == "fcc"
+    assert make_bulk("Cu0.2Zn0.8").info["lattice"] == "fcc"
+
+
+@pytest.mark.mlip
+@pytest.mark.slow
+def test_beta_cuzn_b2_is_stable_against_fcc_cu_and_hcp_zn_with_sevenn(sevenn_spec, in_tmp):
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.analysis.surface import formation_energy_per_atom_ev
+    from lithiophilic.workflows.base import run_ase_calc
+
+    def relax(name):
+        struct = AseAtomsAdaptor.get_structure(make_bulk(name))
+        struct.properties = {}
+        return run_ase_calc(
+            struct,
+            calculator=sevenn_spec,
+            task="relax",
+            relax_cell=True,
+            fmax_ev_per_a=0.01,
+            max_steps=300,
+            reuse=False,
+        )
+
+    cu, zn, beta = relax("Cu"), relax("Zn"), relax("CuZn")
+    refs = {"Cu": cu.energy_per_atom_ev, "Zn": zn.energy_per_atom_ev}
+    dh = formation_energy_per_atom_ev(beta.energy_per_atom_ev, {"Cu": 0.5, "Zn": 0.5}, refs)
+    assert -0.2 < dh < -0.03  # eV/atom; SevenNet-0 gives -0.084
+    lat = beta.structure.lattice
+    assert lat.a == pytest.approx(lat.c, rel=1e-3)  # stays cubic (B2)
+    assert lat.a == pytest.approx(2.945, rel=0.03)  # experiment 2.945 Å
