@@ -153,6 +153,7 @@ def test_delta_mu_window_from_two_phase_equilibria():
     lo_el, hi_el = w.elemental_window_ev
     assert lo_el < w.delta_mu_min_ev < w.delta_mu_max_ev < hi_el
     assert w.delta_mu_min_ev > -0.10 / x
+    assert all(v < 0 for v in w.energy_above_hull_of_phases_ev_per_atom.values())
 
 
 def test_delta_mu_window_falls_back_to_elemental_bounds_when_unstable():
@@ -164,6 +165,9 @@ def test_delta_mu_window_falls_back_to_elemental_bounds_when_unstable():
     assert w.source == "elemental bounds"
     assert w.flag and "unstable" in w.flag
     assert w.energy_above_hull_ev_per_atom > 0.02
+    assert w.energy_above_hull_of_phases_ev_per_atom["Cu5Zn8"] == pytest.approx(
+        w.energy_above_hull_ev_per_atom
+    )
     assert w.delta_mu_min_ev == pytest.approx(-0.05 / (8 / 13))
     assert w.delta_mu_max_ev == 0.0
 

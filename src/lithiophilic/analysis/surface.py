@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -262,6 +262,9 @@ class DeltaMuWindow:
     the edge rich in it. ``source`` says where the bounds come from: ``"two-phase equilibria"``
     (the compound's neighbours on the calculator's convex hull) or ``"elemental bounds"`` (fcc/hcp
     elements; the fallback when the compound is not on the hull, ``flag`` then says why).
+    ``energy_above_hull_of_phases_ev_per_atom`` gives each compound's signed distance from the
+    hull of all the other phases (eV/atom; negative: on the hull by that margin, positive:
+    it would decompose into its neighbours).
     """
 
     variable_element: str
@@ -276,6 +279,7 @@ class DeltaMuWindow:
     fraction_variable: dict[str, float]
     elemental_window_ev: list[float]
     flag: str | None = None
+    energy_above_hull_of_phases_ev_per_atom: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict."""
@@ -344,6 +348,11 @@ def delta_mu_window(
         raise AnalysisError(msg)
     points = {dependent_element: (0.0, 0.0), variable_element: (1.0, 0.0)}
     points.update({k: (float(x), float(h)) for k, (x, h) in phases.items()})
+    above = {}
+    for name, (x, h) in points.items():  # each phase against the hull of all the others
+        rest = _lower_hull([(px, ph, k) for k, (px, ph) in points.items() if k != name])
+        if 0.0 < x < 1.0:
+            above[name] = h - float(np.interp(x, [p[0] for p in rest], [p[1] for p in rest]))
     others = [(x, h, k) for k, (x, h) in points.items() if k != target]
     hull = _lower_hull(others)
     # energy above the hull of the others, at x_t
@@ -356,6 +365,7 @@ def delta_mu_window(
         "formation_energy_per_atom_ev": {k: v[1] for k, v in points.items()},
         "fraction_variable": {k: v[0] for k, v in points.items()},
         "elemental_window_ev": elemental,
+        "energy_above_hull_of_phases_ev_per_atom": above,
     }
     if h_t - e_hull > -tolerance_ev_per_atom:
         return DeltaMuWindow(
