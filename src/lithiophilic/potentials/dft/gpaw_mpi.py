@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INSTALL_HINT",
+    "LAUNCH_LOG",
     "MPIEXEC_ENV",
     "check_gpaw_installation",
     "default_nprocs",
