@@ -260,3 +260,44 @@ def test_pseudomorphic_layers_refuse_a_bcc_structure():
     with pytest.raises(ConfigurationError, match="needs an fcc substrate; Ag is not an fcc"):
         LiMultilayerMaker(construction="pseudomorphic").make(fe)
     assert LiMultilayerMaker().make(fe).jobs
+
+
+def _gamma_row(termination, at_min, at_max):
+    return {
+        "material": "Cu5Zn8",
+        "miller": [1, 1, 1],
+        "termination": termination,
+        "n_atoms": 104,
+        "converged": True,
+        "gamma_relaxed_j_per_m2": (at_min + at_max) / 2,
+        "gamma_relaxed_at_delta_mu_min_j_per_m2": at_min,
+        "gamma_relaxed_at_delta_mu_max_j_per_m2": at_max,
+    }
+
+
+def test_lowest_gamma_picks_the_cu_rich_edge_and_both_if_it_changes():
+    from lithiophilic.analysis.li_outcome import CHOICE_MAX_EDGE, CHOICE_MIN_EDGE
+    from lithiophilic.workflows.binding import lowest_gamma_picks
+
+    steady = [_gamma_row(0, 0.9, 0.95), _gamma_row(1, 1.0, 1.1)]
+    assert lowest_gamma_picks(steady, "Cu5Zn8", [1, 1, 1]) == [(0, CHOICE_MIN_EDGE)]
+    crossing = [_gamma_row(0, 1.0, 0.8), _gamma_row(1, 0.9, 1.2)]
+    assert lowest_gamma_picks(crossing, "Cu5Zn8", [1, 1, 1]) == [
+        (1, CHOICE_MIN_EDGE),
+        (0, CHOICE_MAX_EDGE),
+    ]
+
+
+def test_lowest_gamma_flow_contains_the_surface_flow_for_complex_structures():
+    maker = LiSiteBindingMaker(termination="lowest_gamma")
+    names = [j.name for j in maker.make("Cu5Zn8", [1, 1, 1]).jobs]
+    assert any(n.startswith("sites_on_lowest_gamma") for n in names)
+    assert not any(n.startswith("cut_first_slab") for n in names)  # cut once γ is known
+    simple = [j.name for j in maker.make("Cu", [1, 1, 1]).jobs]
+    assert any(n.startswith("cut_first_slab") for n in simple)
+    with pytest.raises(ConfigurationError, match="termination"):
+        LiSiteBindingMaker(termination="highest")
+    with pytest.raises(ConfigurationError, match="start_displacement_a"):
+        LiSiteBindingMaker(start_displacement_a=1.0)
+    with pytest.raises(ConfigurationError, match="outcome_settings"):
+        LiSiteBindingMaker(outcome_settings={"radius": 1.2})
