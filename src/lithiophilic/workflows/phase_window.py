@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from jobflow import Job, job
+from jobflow import Job, Maker, job
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from lithiophilic.analysis.surface import delta_mu_window, formation_energy_per_atom_ev
 from lithiophilic.structures import MATERIALS, make_bulk
 from lithiophilic.structures.materials import competing_phases
-from lithiophilic.workflows.base import AseCalcDoc, AseRelaxMaker
+from lithiophilic.workflows.base import AseCalcDoc
 from lithiophilic.workflows.task_docs import as_calc_doc, make_calc_job
 
 __all__ = ["compute_delta_mu_window", "phase_window_jobs"]
@@ -59,7 +59,7 @@ def compute_delta_mu_window(
 
 
 def phase_window_jobs(
-    relax_maker: AseRelaxMaker,
+    relax_maker: Maker,
     label: str,
     composition: dict[str, float],
     bulk: Any,
@@ -70,7 +70,9 @@ def phase_window_jobs(
     Parameters
     ----------
     relax_maker
-        Relaxes each competing phase (cell + positions), the Maker that relaxed ``bulk``.
+        Relaxes each competing phase (cell + positions): the Maker that relaxed ``bulk``
+        (ours or any atomate2-contract Maker, built with
+        :func:`~lithiophilic.workflows.task_docs.make_calc_job`).
     label
         Material label of the compound.
     composition
