@@ -24,7 +24,10 @@ Our documents stay flat; :func:`to_forcefield_task_doc` writes one as an atomate
 
 A document read from atomate2 or emmet has an empty ``cache_key``: it was not computed by
 one of our Makers, so it is never offered for reuse; a foreign Maker's job reruns each time
-(atomate2 has no result cache).
+(atomate2 has no result cache). Its ``calculator_name`` is our registry name where one maps
+(:data:`FORCEFIELD_NAMES`: ``MLFF.SevenNet`` -> ``"sevenn"``, so the study's queries by
+calculator find it), else atomate2's name (``"vasp"`` for VASP); ``source_doc`` names the
+class it was read from.
 """
 
 from __future__ import annotations
