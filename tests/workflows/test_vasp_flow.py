@@ -352,3 +352,49 @@ def test_cli_local_run_without_vasp_exits_2_before_any_job(
     assert res.exit_code == 2, res.output
     assert "PMG_VASP_PSP_DIR is not set" in " ".join(res.output.split())
     assert not data.exists()
+
+
+VASPRUN_CR = Path(__file__).parents[1] / "data" / "vasp" / "vasprun_cr_lorbit11.xml.gz"
+
+
+def test_real_vasprun_gives_the_pdos_document(tmp_path):
+    """A real LORBIT-11 vasprun (bcc Cr, VASP 6.3.0) -> CompleteDos -> PdosDoc, as the job does."""
+    import numpy as np
+    from pymatgen.io.vasp import Kpoints
+
+    from lithiophilic.workflows.pdos import vasp_pdos_document
+
+    nscf_dir, static_dir = tmp_path / "nscf", tmp_path / "static"
+    nscf_dir.mkdir()
+    static_dir.mkdir()
+    (nscf_dir / "vasprun.xml.gz").write_bytes(VASPRUN_CR.read_bytes())
+    Kpoints.gamma_automatic((8, 8, 8)).write_file(static_dir / "KPOINTS")
+    static = {"dir_name": f"node7:{static_dir}", "output": {"energy": -20.5}}
+    nscf = {"dir_name": f"node7:{nscf_dir}", "output": {"energy": -20.28895535}}
+    maker = PdosCalcMaker(calculator=VASP, width_ev=0.05, n_points=801)
+    doc = vasp_pdos_document.original(maker, static, nscf, "Cr", "bcc Cr, 2 atoms", "input")
+    assert doc.fermi_level_ev == pytest.approx(7.33193425)  # <dos><i name="efermi">
+    assert doc.energy_ev == -20.5  # the SCF's energy, not the DOS run's
+    assert doc.scf_kpts == [8, 8, 8]
+    # lowest energy of the highest band (24, at k-point 33: 40.3103 eV), relative to E_F
+    assert doc.dos_converged_up_to_ev == pytest.approx(40.3103 - 7.33193425)
+    assert doc.dir_name == f"node7:{nscf_dir}" and doc.calculator_name == "vasp"
+    assert (doc.n_atoms, doc.counts, doc.spinpol, doc.nprocs) == (2, {"Cr": 2}, False, 0)
+    e = np.asarray(doc.energies_ev)
+    assert e[0] == pytest.approx(-10.0) and e[-1] == pytest.approx(5.0) and len(e) == 801
+    atoms = np.asarray(doc.atom_pdos)
+    assert atoms.shape == (2, 3, 801)
+    assert np.allclose(atoms[0], atoms[1])  # the two bcc sites are equivalent
+    total = np.asarray(doc.total_dos)
+    spd = atoms.sum(axis=(0, 1))
+    window = (e > -7.0) & (e < 4.0)
+    area_total, area_spd = (
+        np.trapezoid(total[window], e[window]),
+        np.trapezoid(spd[window], e[window]),
+    )
+    assert 0.6 * area_total < area_spd <= 1.001 * area_total  # spheres miss the interstitial
+    s, p, d = (np.asarray(x) for x in doc.element_pdos["Cr"])
+    assert np.trapezoid(d[window], e[window]) > 5 * np.trapezoid((s + p)[window], e[window])
+    cr = doc.elements["Cr"]
+    assert cr["dos_at_fermi_states_per_ev_atom"] > 0.1
+    assert -3.0 < cr["d_band_centre_ev"] < 3.0  # half-filled Cr d band straddles E_F
