@@ -154,16 +154,14 @@ def has_fcc_111(
 def refine_atom_settings(calculator: CalculatorSpec | None) -> dict[str, Any]:
     """Return the :class:`LiSiteBindingMaker` fields that spin-polarise the refined Li atom.
 
-    Only a DFT refining calculator gets them (GPAW ``spinpol=True``, VASP ``ispin=2``);
-    MLIPs have no spin, so ``{}``.
+    Only a DFT refining calculator gets them (``spinpol=True``, a setting of both GPAW and
+    VASP; VASP writes it as ISPIN 2); MLIPs have no spin, so ``{}``.
     """
     if calculator is None or calculator.backend.kind != "dft":
         return {}
-    key = {"gpaw": "spinpol", "vasp": "ispin"}.get(calculator.name)
-    if key is None:
+    if calculator.name not in ("gpaw", "vasp"):
         return {}
-    value: Any = True if key == "spinpol" else 2
-    return {"refine_atom_kwargs": {key: value}, "refine_spin_polarized": True}
+    return {"refine_atom_kwargs": {"spinpol": True}, "refine_spin_polarized": True}
 
 
 def _check_refinable(maker: LiSiteBindingMaker) -> None:
