@@ -44,6 +44,7 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import signal
 import sys
 import time
@@ -186,8 +187,6 @@ def _mark_submitted(tracking: Any, uuids: list[str], sid: str, deps: list[str]) 
 def _still_queued(slurm_job_id: str) -> bool:
     info = _scontrol_state(slurm_job_id)
     if info is None:  # purged from slurmctld (ended long ago), or no scontrol here
-        import shutil
-
         return shutil.which("scontrol") is None
     return info.get("JobState", "") in _QUEUED
 
@@ -530,13 +529,14 @@ def finish_allocation(plan_file: str | Path, index: int, exit_code: int) -> int:
         _write_json(sub_dir / STATE_FILE, state)
         _log(sub_dir, event="finished", allocation=index, slurm_job_id=mine.get("slurm_job_id"))
         if exit_code > 128:
-            why = f"{_TERMINATED} (signal {exit_code - 128}) before it ran"
+            why = f"{_TERMINATED} (signal {exit_code - 128})"
         else:
-            why = f"allocation ended (exit code {exit_code}) before it ran"
+            why = f"allocation ended (exit code {exit_code})"
         for uuid in plan["allocations"][index]["jobs"]:
             rec = tracking.query_one({"uuid": uuid}) or {}
             if rec.get("state") not in FINAL_STATES:
-                set_job_state(tracking, uuid, "FAILED", why)
+                when = "while it ran" if rec.get("state") == "RUNNING" else "before it ran"
+                set_job_state(tracking, uuid, "FAILED", f"{why} {when}")
         try:
             _feed(plan, state, tracking)
         except SlurmError as exc:

@@ -206,21 +206,22 @@ def submit_flows_to(
     if not isinstance(target, SlurmResources):
         msg = f"target: {target!r} is neither SlurmResources nor a RemoteProject"
         raise ConfigurationError(msg)
+    how: dict[str, Any] = {
+        "store_spec": dict(store_spec),
+        "tracking": tracking,
+        "work_dir": work_dir,
+        "resources": target,
+        "command": command,
+        "after": after,
+        "env": _job_env(store_spec),
+    }
     if target.pack is not None or target.max_jobs is not None:
-        from lithiophilic.hpc.pack import submit_packed as submit_flows
-    else:
-        from lithiophilic.hpc.slurm import submit_flows
+        from lithiophilic.hpc.pack import submit_packed
 
-    return submit_flows(
-        dict(flows),
-        store_spec=dict(store_spec),
-        tracking=tracking,
-        work_dir=work_dir,
-        resources=target,
-        command=command,
-        after=after,
-        env=_job_env(store_spec),
-    )
+        return submit_packed(dict(flows), **how)
+    from lithiophilic.hpc.slurm import submit_flows
+
+    return submit_flows(dict(flows), **how)
 
 
 def _submit_remote(
