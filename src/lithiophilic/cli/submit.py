@@ -171,7 +171,8 @@ def submit(
     or `lithiophilic submit --remote myproject binding -m Cu`. The command's --data-dir /
     --store choose the job store the jobs write to; `lithiophilic db status` shows their
     states. To rerun failed jobs, submit the same command again (stored calculations are
-    reused).
+    reused). Many short jobs: `--pack 10 --max-jobs 4` runs them 10 to an allocation, with
+    at most 4 allocations queued at once (each job keeps its own state in `db status`).
     """
     from lithiophilic.db import get_data_dir
     from lithiophilic.hpc.submit import submission_context, submit_flows_to
