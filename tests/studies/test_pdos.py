@@ -56,7 +56,7 @@ def test_bad_options_name_the_field(kwargs, match):
 
 
 def test_a_calculator_without_pdos_names_those_with_it():
-    with pytest.raises(ConfigurationError, match=r"use one of \['gpaw'\]"):
+    with pytest.raises(ConfigurationError, match=r"use one of \['gpaw', 'vasp'\]"):
         pdos.Options(calculator="emt")
     options = pdos.Options()
     with pytest.raises(ConfigurationError, match="ecut_ev"):
@@ -187,7 +187,7 @@ def test_a_backend_declaring_pdos_needs_a_runner():
 
 
 def test_run_collect_figures_claims_with_a_new_backend(toy_backend, embedded_store, in_tmp):
-    with pytest.raises(ConfigurationError, match=r"use one of \['gpaw', 'toy-dft'\]"):
+    with pytest.raises(ConfigurationError, match=r"use one of \['gpaw', 'toy-dft', 'vasp'\]"):
         pdos.Options(calculator="emt")
     options = pdos.Options(
         materials=["Cu", "Cu5Zn8"], calculator=toy_backend, preset=None, relax_max_atoms=0
