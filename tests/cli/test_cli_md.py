@@ -117,7 +117,7 @@ def test_md_aggregation_quick_run(in_tmp):
     assert s["n_completed"] == 3  # --quick: at most 3 replicas
     assert s["validated_for_science"] is False
     assert len(doc["replicas"]["Cu"]) == 3
-    assert len(doc["replicas"]["Cu"][0]["frames"]) == 4
+    assert len(doc["replicas"]["Cu"][0]["frames"]) == 16  # 0.3 ps, a frame every 20 fs (quick)
     assert (in_tmp / "figs" / "fig5f_li_aggregation.png").stat().st_size > 10_000
     assert (in_tmp / "figs" / "fig5g_li_snapshots.png").stat().st_size > 10_000
 

@@ -352,7 +352,8 @@ def _start_commands(s: MdSettings) -> list[str]:
             "unfix freeze_li",
         ]
     out += [
-        f"velocity li create {s.temperature_k} {s.seed + 3} dist gaussian mom no rot no",
+        # loop geom: per-atom seeds from positions, valid even if substrate atoms were lost
+        f"velocity li create {s.temperature_k} {s.seed + 3} dist gaussian mom no rot no loop geom",
         "reset_timestep 0",
         *_thermostat_commands(s, group),
     ]
