@@ -38,7 +38,9 @@ def test_gpaw_declares_pdos_and_checks_its_installation(monkeypatch, tmp_path):
     backend = REGISTRY["gpaw"]
     assert {"pdos", "stress", "spin"} <= backend.capabilities
     assert backend.pdos_runner is gpaw_pdos
-    assert "gpaw" in calculators_with("pdos") and "vasp" not in calculators_with("pdos")
+    assert "gpaw" in calculators_with("pdos") and "emt" not in calculators_with("pdos")
+    # VASP's PDOS runs as its own Makers (static -> non-SCF), not as a runner
+    assert REGISTRY["vasp"].native_makers and REGISTRY["vasp"].pdos_runner is None
     with pytest.raises(ConfigurationError, match=r"ecut_ev=-1\.0 is not allowed"):
         backend.validate_settings({"ecut_ev": -1.0})
     check_installation(CalculatorSpec("gpaw", {"nprocs": 1}))
