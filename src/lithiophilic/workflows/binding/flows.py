@@ -72,6 +72,8 @@ SubstrateKind = Literal["simple", "complex", "sqs"]
 
 #: Space group number of the fcc lattice (Fm-3m).
 _FCC_SPACE_GROUP = 225
+#: Force threshold of the substrate test (see :class:`LiSiteBindingMaker`), eV/Å.
+SUBSTRATE_FMAX_EV_PER_A = 0.02
 #: ``termination`` value that binds Li on the lowest-γ termination(s) (complex structures).
 LOWEST_GAMMA = "lowest_gamma"
 
@@ -232,6 +234,9 @@ class LiSiteBindingMaker(Maker):
         Re-relax the slab from each relaxed slab+Li with the Li removed; a result below the
         clean slab by more than ``outcome_settings["reconstruction_threshold_ev"]`` means the
         site reconstructed the surface.
+    substrate_fmax_ev_per_a
+        Force threshold of the substrate test's relaxations (the slab left by each Li and the
+        clean supercell, both relaxed to it), eV/Å.
     outcome_settings
         Thresholds of the outcome classifier
         (:class:`~lithiophilic.analysis.li_outcome.OutcomeSettings`).
@@ -277,6 +282,7 @@ class LiSiteBindingMaker(Maker):
     sqs_sample: int = 0
     start_displacement_a: float = DEFAULT_START_DISPLACEMENT_A
     check_substrate: bool = True
+    substrate_fmax_ev_per_a: float = SUBSTRATE_FMAX_EV_PER_A
     outcome_settings: dict[str, Any] = field(default_factory=lambda: OutcomeSettings().as_dict())
     reduce_by_environment: bool | None = None
     max_sites: int | None = None
@@ -308,6 +314,12 @@ class LiSiteBindingMaker(Maker):
             raise ConfigurationError(msg)
         if not (math.isfinite(self.start_displacement_a) and 0 <= self.start_displacement_a <= 0.2):
             msg = f"start_displacement_a: {self.start_displacement_a!r} Å is outside the allowed range 0–0.2"
+            raise ConfigurationError(msg)
+        if not (
+            math.isfinite(self.substrate_fmax_ev_per_a)
+            and 0.001 <= self.substrate_fmax_ev_per_a <= 0.5
+        ):
+            msg = f"substrate_fmax_ev_per_a: {self.substrate_fmax_ev_per_a!r} eV/Å is outside the allowed range 0.001–0.5"
             raise ConfigurationError(msg)
         try:
             OutcomeSettings(**self.outcome_settings)

@@ -186,6 +186,30 @@ def _round_robin_sites(sites: list[Any], max_sites: int) -> list[Any]:
     return picked
 
 
+def _li_start(
+    maker: LiSiteBindingMaker,
+    sup: Atoms,
+    site: Any,
+    material: str,
+    miller: list[int],
+    ctx: dict[str, Any],
+) -> tuple[Structure, dict[str, Any]]:
+    """Return the slab+Li start on ``site`` (displaced by the seeded offset) and the offset."""
+    with_li = place_adsorbate(sup, site, symbol="Li")
+    shift: dict[str, Any] = {}
+    if maker.start_displacement_a > 0:
+        seed = start_displacement_seed(
+            material, facet_label(miller), ctx.get("termination"), ctx.get("sqs_seed"), site.label
+        )
+        with_li, vec = displace_adsorbate(
+            with_li, len(with_li) - 1, magnitude_a=maker.start_displacement_a, seed=seed
+        )
+        shift = {"start_displacement_a": vec, "start_displacement_seed": seed}
+    st = AseAtomsAdaptor.get_structure(with_li)
+    st.properties = {}
+    return st, shift
+
+
 @job
 def make_site_jobs(
     maker: LiSiteBindingMaker,
@@ -229,23 +253,20 @@ def make_site_jobs(
     clean.append_name(f" {label} clean {n1}x{n2}")
     jobs: list[Any] = [clean]
     docs = []
+    sub_maker, sub_ref = maker.li_relax_maker, None
+    if maker.check_substrate:
+        # the substrate test compares two tightly relaxed slabs: the clean supercell and each
+        # slab left by a Li, both relaxed to substrate_fmax_ev_per_a (a loose fmax alone
+        # leaves ~0.1 eV of relaxation noise on a soft 100-atom slab)
+        if hasattr(sub_maker, "fmax_ev_per_a"):
+            sub_maker = replace(
+                sub_maker, name="substrate relax", fmax_ev_per_a=maker.substrate_fmax_ev_per_a
+            )
+        sub_ref = make_calc_job(sub_maker, sup_struct, f"{label} clean {n1}x{n2} substrate")
+        sub_ref.append_name(f" {label} clean {n1}x{n2} substrate")
+        jobs.append(sub_ref)
     for site in sites:
-        with_li = place_adsorbate(sup, site, symbol="Li")
-        shift: dict[str, Any] = {}
-        if maker.start_displacement_a > 0:
-            seed = start_displacement_seed(
-                material,
-                facet_label(miller),
-                ctx.get("termination"),
-                ctx.get("sqs_seed"),
-                site.label,
-            )
-            with_li, vec = displace_adsorbate(
-                with_li, len(with_li) - 1, magnitude_a=maker.start_displacement_a, seed=seed
-            )
-            shift = {"start_displacement_a": vec, "start_displacement_seed": seed}
-        st = AseAtomsAdaptor.get_structure(with_li)
-        st.properties = {}
+        st, shift = _li_start(maker, sup, site, material, miller, ctx)
         rl = make_calc_job(maker.li_relax_maker, st, f"{label} Li@{site.label}")
         rl.append_name(f" {label} Li@{site.label}")
         jobs.append(rl)
@@ -253,9 +274,7 @@ def make_site_jobs(
         if maker.check_substrate:
             bare = remove_adsorbate(rl.output)
             bare.append_name(f" {label} Li@{site.label}")
-            sub = make_calc_job(
-                maker.li_relax_maker, bare.output, f"{label} Li@{site.label} substrate"
-            )
+            sub = make_calc_job(sub_maker, bare.output, f"{label} Li@{site.label} substrate")
             sub.append_name(f" {label} Li@{site.label} substrate")
             jobs += [bare, sub]
             substrate = sub.output
@@ -270,6 +289,7 @@ def make_site_jobs(
             [n1, n2],
             maker.reduce_by_environment,
             substrate=substrate,
+            substrate_reference=None if sub_ref is None else sub_ref.output,
             outcome_settings=maker.outcome_settings,
             extra={**shift, "termination": ctx.get("termination"), "sqs_seed": ctx.get("sqs_seed")},
         )
@@ -436,6 +456,7 @@ def li_site_result(
     substrate: AseCalcDoc | None = None,
     outcome_settings: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    substrate_reference: AseCalcDoc | None = None,
 ) -> LiSiteDoc:
     """Classify the relaxed Li and compute E_ads/E_b against both references; returns a LiSiteDoc.
 
@@ -443,7 +464,8 @@ def li_site_result(
     environment (:func:`adsorbate_environment`) and, with ``substrate`` (the slab re-relaxed
     without the Li), the substrate change; the outcome class is
     :func:`~lithiophilic.analysis.li_outcome.classify_li_outcome` with ``outcome_settings``.
-    ``extra``: start displacement, termination and SQS seed to record.
+    ``substrate_reference``: the clean slab relaxed like ``substrate`` (None: the clean
+    supercell's energy). ``extra``: start displacement, termination and SQS seed to record.
     """
     from lithiophilic.structures.sites import shortest_inplane_vector_a
 
@@ -462,7 +484,8 @@ def li_site_result(
     env = adsorbate_environment(atoms, li_index)
     settings = OutcomeSettings(**(outcome_settings or {}))
     sub = None if substrate is None else as_calc_doc(substrate)
-    change = None if sub is None else sub.energy_ev - clean.energy_ev
+    base = clean if substrate_reference is None else as_calc_doc(substrate_reference)
+    change = None if sub is None else sub.energy_ev - base.energy_ev
     outcome = classify_li_outcome(
         env["neighbor_distance_ratios"],
         env["local_height_a"],
@@ -506,6 +529,7 @@ def li_site_result(
         neighbor_symbols=env["neighbor_symbols"],
         local_height_a=env["local_height_a"],
         substrate_energy_ev=None if sub is None else sub.energy_ev,
+        substrate_reference_energy_ev=None if sub is None else base.energy_ev,
         substrate_change_ev=change,
         substrate_converged=None if sub is None else sub.converged,
         outcome_settings={**settings.as_dict(), "local_radius_a": env["local_radius_a"]},

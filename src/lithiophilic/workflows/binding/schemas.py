@@ -104,10 +104,14 @@ class LiSiteDoc(CalculatorProvenance):
     substrate_energy_ev: float | None = Field(
         None, description="E(slab re-relaxed from the relaxed geometry with the Li removed), eV."
     )
+    substrate_reference_energy_ev: float | None = Field(
+        None,
+        description="E(clean supercell relaxed like the substrate test, same fmax), eV.",
+    )
     substrate_change_ev: float | None = Field(
         None,
-        description="substrate_energy_ev - slab_energy_ev, eV; < -reconstruction threshold: "
-        "the site reconstructed the surface. None: not computed.",
+        description="substrate_energy_ev - substrate_reference_energy_ev, eV; < -reconstruction "
+        "threshold: the site reconstructed the surface. None: not computed.",
     )
     substrate_converged: bool | None = Field(
         None, description="The substrate re-relaxation converged."
