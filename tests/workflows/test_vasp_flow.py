@@ -174,6 +174,7 @@ def test_surface_and_binding_studies_get_vasp_slots():
     assert isinstance(site.li_relax_maker.vasp_maker, RelaxMaker)
     assert isinstance(site.atom_static_maker.vasp_maker, StaticMaker)
     assert isinstance(site.surface_maker.slab_relax_maker, VaspRunMaker)
+    assert site.spin_polarized  # the VASP Li atom is ISPIN 2 (recorded in the Li reference)
 
 
 def test_pdos_flow_static_then_nscf_uniform():

@@ -237,7 +237,9 @@ def with_vasp_makers(maker: Maker, spec: CalculatorSpec) -> Maker:
 
     Slots are the fields named in :data:`SLOT_ROLES` that hold one of our ASE Makers; a
     nested Maker field (a binding Maker's ``surface_maker``, ``site_maker``) is converted
-    the same way. Slots holding a foreign Maker (a user's atomate2 Maker) are kept.
+    the same way. Slots holding a foreign Maker (a user's atomate2 Maker) are kept. A Maker
+    with a ``spin_polarized`` field whose ``atom_static_maker`` becomes VASP records True
+    there: the input set makes the isolated Li atom spin-polarised (ISPIN 2).
 
     Raises
     ------
@@ -258,7 +260,11 @@ def with_vasp_makers(maker: Maker, spec: CalculatorSpec) -> Maker:
             templates[f.name] = value
         elif isinstance(value, Maker) and f.name not in SLOT_ROLES:
             nested[f.name] = with_vasp_makers(value, spec)
-    return replace(maker, **vasp_makers(spec, templates), **nested)  # type: ignore[type-var]
+    extra: dict[str, Any] = {}
+    names = {f.name for f in dataclasses.fields(maker)}
+    if "atom_static_maker" in templates and "spin_polarized" in names:
+        extra["spin_polarized"] = True
+    return replace(maker, **vasp_makers(spec, templates), **nested, **extra)  # type: ignore[type-var]
 
 
 def vasp_pdos_makers(
