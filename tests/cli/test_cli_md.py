@@ -51,7 +51,8 @@ def test_analyze_writes_per_frame_counts(tmp_path):
     assert [f["n_clusters"] for f in doc["frames"]] == [4, 3, 3]
     assert doc["frames"][1]["time_ps"] == pytest.approx(0.5)
     assert "rate" in doc
-    assert "first-order rate constant" in doc["definition"]
+    assert "phi_inf" in doc["definition"]  # the plateau fit (issue 19)
+    assert {"k_per_ps", "phi_inf", "t_half_ps", "r0_per_ps"} <= set(doc["rate"])
 
 
 def test_analyze_bad_trajectories_exit_2(tmp_path):

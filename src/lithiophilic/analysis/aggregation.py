@@ -15,10 +15,9 @@ Definitions (printed with the results, see :data:`RATE_DEFINITION`):
   the data (:func:`li_li_cutoff_a`); if that distribution has no clear first peak and minimum
   (e.g. the Li stay dispersed), the fallback :data:`FALLBACK_CUTOFF_A` = 3.3 Å is used and the
   reason recorded.
-* Aggregation rate k (1/ps): first-order rate constant of the isolated fraction,
-  φ(t) = φ(t0)·exp(−k (t − t0)), least-squares fit per replica (k ≥ 0); reported as the mean
-  over replicas with a two-sided 95 % Student-t confidence interval; two surfaces are compared
-  with Welch's unequal-variance t-test.  Secondary: slope of the mean cluster size (1/ps).
+* Kinetics (k, φ∞, t½, r0 with φ∞ free): :mod:`lithiophilic.analysis.aggregation_kinetics`
+  (:data:`RATE_DEFINITION`).  :func:`fit_aggregation_rate` and :func:`rate_over_replicas` keep
+  the zero-asymptote rate stored before issue 19 (:data:`LEGACY_RATE_DEFINITION`).
 """
 
 from __future__ import annotations
@@ -34,10 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from lithiophilic.analysis.aggregation_kinetics import KINETICS_DEFINITION, fit_relaxation
 from lithiophilic.errors import AnalysisError, ConfigurationError
 
 __all__ = [
     "FALLBACK_CUTOFF_A",
+    "LEGACY_RATE_DEFINITION",
     "RATE_DEFINITION",
     "ClusterFrame",
     "Frame",
@@ -71,13 +72,15 @@ _DENSE_MAX = 256
 #: Fewest Li–Li pairs below RDF_RMAX_A needed to trust a computed minimum.
 RDF_MIN_PAIRS = 50
 
-RATE_DEFINITION = (
+#: The zero-asymptote rate of the documents stored before issue 19 (depends on the run length).
+LEGACY_RATE_DEFINITION = (
     "aggregation rate k (1/ps) = first-order rate constant of the isolated-Li fraction "
     "phi(t) = N(Li with no Li neighbour within cutoff)/N_Li, fitted per replica as "
     "phi(t) = phi(t0)*exp(-k*(t - t0)) by least squares (k >= 0); mean over replicas with a "
     "two-sided 95% Student-t confidence interval; surfaces compared by Welch's t-test. "
     "Secondary: slope of the mean cluster size N_Li/N_clusters vs time (1/ps), same statistics."
 )
+RATE_DEFINITION = KINETICS_DEFINITION
 
 
 # --------------------------------------------------------------------------- frames and readers
@@ -621,8 +624,8 @@ def analyze_trajectory_rate(
 ) -> dict[str, Any]:
     """Return :func:`analyze_trajectory`'s metrics plus, when it can be fitted, its ``rate``.
 
-    ``rate`` (:func:`fit_aggregation_rate`; one trajectory: no confidence interval) needs ≥ 3
-    frames with times and isolated Li in the first frame.
+    ``rate`` (:func:`~lithiophilic.analysis.aggregation_kinetics.fit_relaxation`: k, φ∞, t½,
+    r0, R²; one trajectory: no confidence interval) needs ≥ 3 frames with times.
 
     Raises
     ------
@@ -635,8 +638,8 @@ def analyze_trajectory_rate(
     res = analyze_trajectory(path, cutoff_a=cutoff_a, type_map=type_map, timestep_fs=timestep_fs)
     rows = res["frames"]
     times = [f["time_ps"] for f in rows]
-    if len(rows) >= 3 and None not in times and rows[0]["isolated_fraction"] > 0:
-        res["rate"] = fit_aggregation_rate(times, [f["isolated_fraction"] for f in rows])
+    if len(rows) >= 3 and None not in times:
+        res["rate"] = fit_relaxation(times, [f["isolated_fraction"] for f in rows])
     return res
 
 
@@ -738,7 +741,7 @@ def rate_over_replicas(
         "cluster_growth_per_ps": _t_interval(growth, confidence),
         "cluster_growth_per_ps_replicas": growth,
         "confidence": confidence,
-        "definition": RATE_DEFINITION,
+        "definition": LEGACY_RATE_DEFINITION,
     }
 
 

@@ -36,7 +36,11 @@ class AggregationRateDoc(BaseModel):
     cluster_growth_per_ps: float | None = Field(
         None, description="Mean slope of the mean cluster size, 1/ps."
     )
-    statistics: dict[str, Any] | None = Field(None, description="rate_over_replicas output.")
+    statistics: dict[str, Any] | None = Field(
+        None,
+        description="surface_kinetics at cutoff_a over the whole run, plus cluster_growth_per_ps "
+        "(before issue 19: rate_over_replicas output).",
+    )
     cutoff_a: float | None = Field(
         None, description="Li-Li cluster cutoff of the rate (common to all replicas), Å."
     )
