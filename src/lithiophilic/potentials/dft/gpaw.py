@@ -284,7 +284,7 @@ def run_worker_task(
     if task == "pdos":
         return _pdos_inprocess(atoms, settings, options, run_dir)
     if task == "relax":
-        return relax_task(atoms, settings, options, run_dir)
+        return relax_task(atoms, settings, options, run_dir, GpawCalculator)
     msg = f"unknown GPAW task {task!r}"
     raise ConfigurationError(msg)
 

@@ -285,10 +285,16 @@ def run_optimizer(
 
 
 def relax_task(
-    atoms: Atoms, settings: Mapping[str, Any], options: Mapping[str, Any], run_dir: Path
+    atoms: Atoms,
+    settings: Mapping[str, Any],
+    options: Mapping[str, Any],
+    run_dir: Path,
+    calculator_class: Any,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Run a whole relaxation in this (MPI) process group: the worker side of ``"relax"``.
 
+    ``calculator_class`` is :class:`~.gpaw.GpawCalculator` (passed in by
+    :func:`~.gpaw.run_worker_task`; this module does not import :mod:`.gpaw`).
     One GPAW calculator serves every step, so each SCF starts from the previous step's wave
     functions and density.  Returns the optimizer record (:func:`run_optimizer`), the final
     ``energy`` and ``free_energy`` (eV), the GPAW choices (``summary``), and arrays
@@ -299,9 +305,7 @@ def relax_task(
     NotConvergedError
         If the SCF of any evaluation did not converge (the message names the evaluation).
     """
-    from lithiophilic.potentials.dft.gpaw import GpawCalculator
-
-    calc = GpawCalculator(
+    calc = calculator_class(
         directory=run_dir, **{**settings, "txt": options.get("txt", settings["txt"])}
     )
     calc.in_mpi_worker = True
