@@ -62,7 +62,7 @@ def test_panels_registry():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"stages": ["nope"]}, r"stages\.0: Input should be 'surface', 'pdos', 'binding' or 'md'"),
+        ({"stages": ["nope"]}, r"stages\.0: Input should be 'surface', 'pdos', 'binding', 'verify' or 'md'"),
         ({"stages": []}, "stages"),
         ({"nprocs": 0}, "nprocs: Input should be greater than or equal to 1"),
         ({"preset": "fast"}, "preset"),

@@ -63,6 +63,7 @@ PANEL_TITLES = {
     "5e": "Relaxed Li layers on (111)",
     "5f": "Li aggregation vs time (MD)",
     "5g": "Li distribution snapshots (MD)",
+    "verify": "DFT (GPAW) check of the MLIP numbers behind 5a and 5c: MLIP and DFT side by side",
 }
 
 

@@ -178,7 +178,7 @@ def paper(
     ] = defaults.MD_POTENTIAL,
     stage: Annotated[
         list[str] | None,
-        typer.Option("--stage", help="Run only these stages (surface, pdos, binding, md)."),
+        typer.Option("--stage", help="Run only these stages (surface, pdos, binding, verify, md)."),
     ] = None,
     nprocs: Annotated[
         int | None,
@@ -226,7 +226,8 @@ def paper(
 ) -> None:
     """All of Fig. 5 for Cu, Cu5Zn8 and Cu0.64Zn0.36, tracked and reused; a report with verdicts.
 
-    Each stage (surface, pdos, binding, md) runs in its own process against one database;
+    Each stage (surface, pdos, binding, verify, md) runs in its own process against one database
+    (verify: GPAW on the MLIP geometries of the surface and binding stages, read from it);
     a failed stage is reported, the others still run, and the command exits 1.
     With --submit slurm every stage's jobs go to Slurm (the binding stage after the surface
     stage, whose relaxed slabs it reuses), followed by a report job that runs the campaign

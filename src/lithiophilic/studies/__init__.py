@@ -25,7 +25,14 @@ from types import ModuleType
 __all__ = ["PANELS", "PANEL_STUDY", "STUDIES", "STUDY_NAMES", "panels_of", "study_name"]
 
 #: Study names, in the order of the paper's panels.
-STUDY_NAMES: tuple[str, ...] = ("surface", "pdos", "li_sites", "li_layers", "aggregation")
+STUDY_NAMES: tuple[str, ...] = (
+    "surface",
+    "pdos",
+    "li_sites",
+    "li_layers",
+    "aggregation",
+    "verify",
+)
 
 #: Panel id -> name of the study that computes it.
 PANEL_STUDY: Mapping[str, str] = {

@@ -1,6 +1,6 @@
 """The paper campaign: every study of Fig. 5 in turn, against one database, then a report.
 
-The campaign is made of the studies (:data:`lithiophilic.studies.STUDIES`), grouped in four
+The campaign is made of the studies (:data:`lithiophilic.studies.STUDIES`), grouped in five
 stages that run in this order:
 
 =========  =========================  ==========
@@ -9,6 +9,7 @@ stage      studies                    panels
 surface    surface                    5a
 pdos       pdos                       5b
 binding    li_sites, li_layers        5c, 5d, 5e
+verify     verify                     5a, 5c checked with DFT (GPAW)
 md         aggregation                5f, 5g
 =========  =========================  ==========
 
@@ -78,16 +79,17 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Stage = Literal["surface", "pdos", "binding", "md"]
+Stage = Literal["surface", "pdos", "binding", "verify", "md"]
 
 #: Stage names in the order they run.
-PAPER_STAGES: tuple[Stage, ...] = ("surface", "pdos", "binding", "md")
+PAPER_STAGES: tuple[Stage, ...] = ("surface", "pdos", "binding", "verify", "md")
 
 #: Stage -> the studies it runs, in order.
 STAGE_STUDIES: dict[str, tuple[str, ...]] = {
     "surface": ("surface",),
     "pdos": ("pdos",),
     "binding": ("li_sites", "li_layers"),
+    "verify": ("verify",),
     "md": ("aggregation",),
 }
 
@@ -129,7 +131,7 @@ class PaperOptions(StudyOptions):
     stages: list[Stage] = Field(
         default_factory=lambda: list(PAPER_STAGES),
         min_length=1,
-        description="Stages to run (surface, pdos, binding, md); they run in that order.",
+        description="Stages to run (surface, pdos, binding, verify, md); they run in that order.",
     )
     materials: list[MaterialInput] = Field(
         default_factory=list,
@@ -210,6 +212,14 @@ def _binding_stage(po: PaperOptions) -> list[StudyOptions]:
     return [sites, li_layers.Options.full(sites=sites, layers=PAPER_LI_LAYERS)]
 
 
+def _verify_stage(po: PaperOptions) -> list[StudyOptions]:
+    from lithiophilic.studies import verify
+
+    # GPAW on the MLIP geometries of the surface and binding stages (read from the store)
+    settings = {"calculator": po.calculator, "nprocs": po.nprocs, **_materials(po)}
+    return [_preset(verify, po.is_quick, **settings)]
+
+
 def _md_stage(po: PaperOptions) -> list[StudyOptions]:
     from lithiophilic.studies import aggregation
 
@@ -228,6 +238,7 @@ _STAGE_BUILDERS: dict[str, Callable[[PaperOptions], list[StudyOptions]]] = {
     "surface": _surface_stage,
     "pdos": _pdos_stage,
     "binding": _binding_stage,
+    "verify": _verify_stage,
     "md": _md_stage,
 }
 
@@ -334,6 +345,7 @@ def _not_run_claims(name: str) -> list[Claim]:
         "li_sites": [rep.claims_5c],
         "li_layers": [rep.claims_5d, rep.claims_5e],
         "aggregation": [rep.claims_5fg],
+        "verify": [],
     }
     return [c for fn in by_study[name] for c in fn(None)]
 
@@ -446,7 +458,7 @@ def build_report(
         if result is None:
             claims += _not_run_claims(name)
             continue
-        study, panel = STUDIES[name], panels_of(name)[0]
+        study, panel = STUDIES[name], (panels_of(name) or (name,))[0]
         data = out_dir / "data" / f"{name}.json"
         data.parent.mkdir(parents=True, exist_ok=True)
         data.write_text(result.model_dump_json(indent=1))
@@ -472,7 +484,7 @@ def build_report(
 
 
 #: Panel ids, in the report's order.
-PANEL_IDS = ("5a", "5b", "5c", "5d", "5e", "5f", "5g")
+PANEL_IDS = ("5a", "5b", "5c", "5d", "5e", "5f", "5g", "verify")
 
 
 def _stage_row(stage: StageRun, out_dir: Path) -> dict[str, Any]:
@@ -573,6 +585,8 @@ def submit(
     for stage, opts in per_stage.items():
         # binding reuses the relaxed bulk and clean slabs of the surface stage: wait for them
         after = [r["slurm_job_id"] for r in done.get("surface", []) if "slurm_job_id" in r]
+        if stage == "verify":  # reads the MLIP results of the surface and binding stages
+            after += [r["slurm_job_id"] for r in done.get("binding", []) if "slurm_job_id" in r]
         done[stage] = []
         try:
             for o in opts:
