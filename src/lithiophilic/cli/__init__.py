@@ -15,6 +15,7 @@ from lithiophilic.cli import (  # noqa: F401  (each module registers its command
     paper,
     pdos,
     potentials,
+    screen,
     structures,
     submit,
     surface,

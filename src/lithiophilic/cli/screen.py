@@ -1,0 +1,127 @@
+"""`lithiophilic screen`: rank skins by lithiophilicity (parse -> :mod:`lithiophilic.studies.screen` -> render)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
+from lithiophilic.cli.common import finish, parse_miller, register_study_command, run_command
+from lithiophilic.studies import screen as screen_study
+
+logger = logging.getLogger("lithiophilic")
+
+#: Table columns: (row key, header).
+_COLUMNS = (
+    ("rank", "rank"),
+    ("skin", "skin"),
+    ("facet", "facet"),
+    ("adsorption_binding_energy_ev", "E_b ads (eV)"),
+    ("first_layer_binding_energy_ev", "E_b(1) (eV/Li)"),
+    ("skin_dissolution_energy_ev", "E_sol (eV)"),
+    ("li_incorporation_energy_ev", "E_inc (eV)"),
+    ("score_ev", "score (eV)"),
+)
+
+
+def screen_options(
+    skin: list[str] | None = None,
+    facet: str = "111",
+    calculator: str = "sevenn",
+    quick: bool = False,
+) -> screen_study.Options:
+    """Return the screen's Options for the command's parameters.
+
+    Raises
+    ------
+    ConfigurationError
+        For a bad facet, skin or calculator (naming the field).
+    """
+    given: dict[str, Any] = {
+        "skins": skin or [],
+        "facet": list(parse_miller(facet)),
+        "calculator": calculator,
+    }
+    return screen_study.Options.quick(**given) if quick else screen_study.Options(**given)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:+.3f}"
+    return str(value)
+
+
+@app.command("screen")
+def screen(
+    ctx: typer.Context,
+    skin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skin",
+            "-s",
+            help="Skin (repeatable): an element, a catalogue compound, a solid-solution "
+            "formula (SQS) or a structure file.",
+        ),
+    ] = None,
+    facet: Annotated[
+        str,
+        typer.Option(
+            help="Facet; 111 = the close-packed one of each lattice (fcc 111, hcp 0001, "
+            "bcc 110, beta-Sn 100)."
+        ),
+    ] = "111",
+    calculator: Annotated[
+        str, typer.Option(help="Calculator registry name (must cover Li).")
+    ] = "sevenn",
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Thin slabs, <= 4 Li sites, 16-atom Li host: minutes."),
+    ] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write descriptors, scores, ranks as JSON.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Directory of the figure (default DATA_DIR/reports)."),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Rank current-collector skins by lithiophilicity descriptors (issue 20)."""
+    options, result = run_command(ctx)
+    table = Table(title=f"Skin screen ({options.calculator}, {result.rule_version})")
+    for _, header in _COLUMNS:
+        table.add_column(header)
+    for row in screen_study.table_rows(result):
+        table.add_row(*(_cell(row.get(key)) for key, _ in _COLUMNS))
+    out.print(table)
+    for row in screen_study.table_rows(result):
+        if row["tied_with"] or row["unranked_reason"]:
+            out.print(f"{row['skin']}: {row['unranked_reason'] or 'tied with ' + row['tied_with']}")
+    for name, why in result.dropped.items():
+        out.print(f"dropped from every score: {name} ({why})")
+    out.print(result.definition, markup=False, style="dim")
+    from lithiophilic.db import get_data_dir
+
+    paths = screen_study.figures(result, out_dir or get_data_dir(data_dir) / "reports")
+    if paths:
+        out.print(f"figure: {paths['screen']}")
+    payload = {
+        "rule_version": result.rule_version,
+        "definition": result.definition,
+        "facets": result.facets,
+        "skins": result.ranking,
+        "dropped": result.dropped,
+        "missing": result.missing,
+    }
+    finish(json_file, payload, result.failed)
+
+
+register_study_command("screen", screen_study, screen_options)

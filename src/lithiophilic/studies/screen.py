@@ -1,0 +1,519 @@
+"""Screen current-collector skins by lithiophilicity descriptors and rank them (issue 20).
+
+For each skin (anything ``structures build`` accepts: an element, a catalogue compound, a
+solid-solution formula as an SQS, or a structure file) the study stores, with one calculator:
+
+- **single-Li adsorption** (the 5c flows, :mod:`lithiophilic.studies.li_sites`): E_b of the
+  strongest *adsorbed* site vs bcc Li, ``adsorption_binding_energy_ev``, eV, larger = stronger;
+- **Li incorporation into the outermost layer / subsurface** (the same 5c flows, their
+  incorporated outcome class): ``li_incorporation_energy_ev`` = E(slab+Li) − E(slab) −
+  ε_Li(bcc) of the strongest incorporated site, eV, negative = Li prefers to enter the skin;
+  None when no Li was incorporated (a fact, not a failure);
+- **first Li layer** (the 5d Maker, one bcc Li(110) layer): E_b(1) = −[E(1) − E(0) −
+  N_layer ε_Li(bcc)]/N_layer, ``first_layer_binding_energy_ev``, eV/Li, > 0 = underpotential
+  deposition;
+- **skin atoms into Li** (:class:`~lithiophilic.workflows.screen.SkinDissolutionMaker`):
+  E_sol(X) = E(Li_{N−1}X) − E(Li_N) + ε_Li − ε_X, composition-weighted over the skin's
+  elements, ``skin_dissolution_energy_ev``, eV per skin atom, negative = dissolves.
+
+and ranks the skins with the rule fixed in advance in
+:mod:`lithiophilic.analysis.screen_rule` (``RULE_VERSION``).
+
+Facet (``facet``, default (111)): (111) means the close-packed facet of each skin's lattice:
+fcc (111); hcp (Zn, Mg) (0001), given as ``[0, 0, 1]`` of the hexagonal cell; bcc (110);
+β-Sn (bct, I4₁/amd) (100), the densest low-index plane of the conventional tetragonal cell.
+Complex compounds (γ-brass) and fcc SQS keep (111). Any other facet is used as given on every
+skin.
+
+Examples
+--------
+>>> from lithiophilic.studies import screen
+>>> options = screen.Options.quick(skins=["Cu", "Zn"])
+>>> [screen.skin_facet(options, s) for s in options.skins]
+[[1, 1, 1], [0, 0, 1]]
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from lithiophilic.analysis.screen_rule import RULE, RULE_TEXT, RULE_VERSION, rank_skins
+from lithiophilic.db import get_output_dict
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials import CalculatorSpec, ensure_available
+from lithiophilic.potentials.registry import check_elements
+from lithiophilic.studies import li_layers, li_sites
+from lithiophilic.studies.base import (
+    MaterialInput,
+    StudyOptions,
+    StudyResult,
+    build_and_run,
+    keep_relax_trajectories,
+    materials_of,
+)
+from lithiophilic.workflows.binding import substrate_bulk
+from lithiophilic.workflows.screen import DISSOLUTION_DEFINITION, SkinDissolutionMaker
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from ase import Atoms
+    from jobflow import Flow, JobStore
+
+    from lithiophilic.studies.base import JobEvent
+
+__all__ = [
+    "CLOSE_PACKED",
+    "DESCRIPTORS",
+    "FIGURE_NAME",
+    "Options",
+    "Result",
+    "build_flows",
+    "collect",
+    "figures",
+    "run",
+    "skin_facet",
+    "table_rows",
+]
+
+logger = logging.getLogger(__name__)
+
+#: File name of the descriptor figure written by :func:`figures`.
+FIGURE_NAME = "screen_descriptors.png"
+
+#: Lattice -> the facet ``facet=(111)`` means on it (close-packed, see the module docstring).
+CLOSE_PACKED: dict[str, list[int]] = {
+    "fcc": [1, 1, 1],
+    "hcp": [0, 0, 1],
+    "bcc": [1, 1, 0],
+    "bct": [1, 0, 0],
+}
+
+#: Descriptors this study computes (names of :data:`~lithiophilic.analysis.screen_rule.RULE`).
+DESCRIPTORS: tuple[str, ...] = (
+    "adsorption_binding_energy_ev",
+    "li_incorporation_energy_ev",
+    "first_layer_binding_energy_ev",
+    "skin_dissolution_energy_ev",
+)
+
+_SCREEN_DEFINITION = (
+    "adsorption_binding_energy_ev: E_b = -[E(slab+Li) - E(slab) - eps_Li(bcc)] of the strongest "
+    "adsorbed site, eV (larger = stronger). li_incorporation_energy_ev: E(slab+Li) - E(slab) - "
+    "eps_Li(bcc) of the strongest incorporated site (outermost layer / subsurface), eV "
+    "(negative = Li enters the skin; None: no Li was incorporated). "
+    "first_layer_binding_energy_ev: E_b(1) = -[E(1) - E(0) - N_layer eps_Li(bcc)]/N_layer of "
+    "one bcc Li(110) layer, eV/Li (> 0: underpotential deposition). skin_dissolution_energy_ev: "
+    "composition-weighted E_sol(X); " + DISSOLUTION_DEFINITION + " Ranking: " + RULE_TEXT
+)
+
+
+@lru_cache(maxsize=64)
+def _bulk_of_name(name: str) -> tuple[Atoms, str]:
+    atoms, _, kind = substrate_bulk(name)
+    return atoms, kind
+
+
+def _bulk(material: Any) -> tuple[Atoms, str]:
+    """Return (bulk Atoms, substrate kind) of a skin as the 5c flows build it (names cached)."""
+    if isinstance(material, str):
+        atoms, kind = _bulk_of_name(material)
+        return atoms.copy(), kind
+    atoms, _, kind = substrate_bulk(material)
+    return atoms, kind
+
+
+class Options(StudyOptions):
+    """Every setting of the skin screen.
+
+    The default is the production preset; :meth:`quick` is ``screen --quick`` (the quick 5c/5d
+    slabs, at most 4 Li sites per slab, a 16-atom Li host). A bad value raises
+    :class:`~lithiophilic.errors.ConfigurationError` naming the field.
+    """
+
+    study: ClassVar[str] = "screen"
+
+    skins: list[MaterialInput] = Field(
+        min_length=1,
+        description="Skins: elements, catalogue compounds, solid-solution formulas (SQS) or "
+        "structure files.",
+    )
+    facet: list[int] = Field(
+        default_factory=lambda: [1, 1, 1],
+        description="Facet; (111) = the close-packed facet of each lattice (fcc (111), hcp "
+        "(0001), bcc (110), beta-Sn (100)); any other facet is used as given.",
+    )
+    calculator: str = Field("sevenn", description="Calculator registry name (must cover Li).")
+    preset: Literal["full", "quick"] = Field(
+        "full", description="Slab, site and supercell settings: 'full' or 'quick'."
+    )
+    max_sites: int | None = Field(
+        None, ge=1, description="Li sites relaxed per slab (None: all; quick: 4)."
+    )
+    dissolution_supercell: int = Field(
+        3, ge=2, le=5, description="n of the n×n×n bcc Li host (N = 2n³ atoms; quick: 2)."
+    )
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> Self:
+        """Return ``screen --quick``: quick slabs, ≤ 4 Li sites, 16-atom Li host."""
+        return cls(**{"preset": "quick", "max_sites": 4, "dissolution_supercell": 2, **overrides})
+
+    @field_validator("facet", mode="after")
+    @classmethod
+    def _check_facet(cls, value: list[int]) -> list[int]:
+        if len(value) != 3 or not any(value) or max(abs(i) for i in value) > 3:
+            msg = f"{value} is not a low-index facet (three integers, not all 0, |h| <= 3)"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("calculator", mode="after")
+    @classmethod
+    def _check_calculator(cls, name: str) -> str:
+        try:
+            CalculatorSpec(name)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc).removeprefix("calculator: ")) from None
+        return name
+
+    @model_validator(mode="after")
+    def _check_skins(self) -> Self:
+        labels: set[str] = set()
+        for value in self.skins:
+            try:
+                ((label, material),) = materials_of([value])
+                atoms, _ = _bulk(material)
+            except ConfigurationError as exc:
+                msg = f"skins: {exc}"
+                raise ValueError(msg) from None
+            if label in labels:
+                msg = f"skins: {label!r} is given twice"
+                raise ValueError(msg)
+            labels.add(label)
+            elements = sorted({*atoms.get_chemical_symbols(), "Li"})
+            try:
+                check_elements(CalculatorSpec(self.calculator), elements)
+            except ConfigurationError as exc:
+                msg = f"calculator: {exc}"
+                raise ValueError(msg) from None
+        return self
+
+
+class Result(StudyResult):
+    """Stored descriptors, scores and ranks of the skins asked for."""
+
+    study: str = Field("screen", description="Study name.")
+    definition: str = Field(_SCREEN_DEFINITION, description="Descriptor and ranking conventions.")
+    rule_version: str = Field(RULE_VERSION, description="Version of the ranking rule.")
+    facets: dict[str, list[int]] = Field(
+        default_factory=dict, description="Skin -> facet used (Miller index of its cell)."
+    )
+    lattices: dict[str, str] = Field(default_factory=dict, description="Skin -> bulk lattice.")
+    descriptors: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict, description="Skin -> descriptor -> value (units in the names)."
+    )
+    reasons: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Skin -> descriptor -> why it is missing."
+    )
+    ranking: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Per skin: score (eV), rank (1 = most lithiophilic of this run, None: "
+        "unranked), rule_version, descriptors, contributions, tied_with.",
+    )
+    dropped: dict[str, str] = Field(
+        default_factory=dict, description="Descriptors dropped from every score, and why."
+    )
+    dissolution: list[dict[str, Any]] = Field(
+        default_factory=list, description="The SkinDissolutionDoc of each skin element."
+    )
+
+
+def _lattice(options: Options, material: Any) -> tuple[str, str]:
+    """Return (lattice name, substrate kind) of a skin's bulk."""
+    atoms, kind = _bulk(material)
+    if kind == "sqs":
+        return str(atoms.info.get("lattice", "fcc")), kind
+    if kind == "complex" and atoms.info.get("lattice") not in CLOSE_PACKED:
+        return str(atoms.info.get("lattice", "complex")), kind
+    from pymatgen.io.ase import AseAtomsAdaptor
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    number = SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(atoms)).get_space_group_number()
+    lattice = {225: "fcc", 194: "hcp", 229: "bcc", 141: "bct"}.get(number, f"sg{number}")
+    return lattice, kind
+
+
+def skin_facet(options: Options, skin: Any) -> list[int]:
+    """Return the facet of ``skin``: the close-packed one for ``facet=(111)``, else ``facet``."""
+    if list(options.facet) != [1, 1, 1]:
+        return list(options.facet)
+    ((_, material),) = materials_of([skin])
+    lattice, _ = _lattice(options, material)
+    return list(CLOSE_PACKED.get(lattice, [1, 1, 1]))
+
+
+def sites_options(options: Options, skin: Any) -> li_sites.Options:
+    """Return the 5c options of one skin (its facet, the preset's slabs, the site cap)."""
+    preset = li_sites.Options.quick if options.preset == "quick" else li_sites.Options.full
+    return preset(
+        materials=[skin],
+        millers=[skin_facet(options, skin)],
+        calculator=options.calculator,
+        max_sites=options.max_sites,
+        keep_trajectory=options.keep_trajectory,
+    )
+
+
+def layers_options(options: Options, skin: Any) -> li_layers.Options:
+    """Return the 5d options of one skin: one Li layer on its slab."""
+    preset = li_layers.Options.quick if options.preset == "quick" else li_layers.Options.full
+    return preset(sites=sites_options(options, skin), layers=1)
+
+
+def _elements(material: Any) -> dict[str, float]:
+    atoms, _ = _bulk(material)
+    symbols = atoms.get_chemical_symbols()
+    return {el: symbols.count(el) / len(symbols) for el in sorted(set(symbols))}
+
+
+def dissolution_maker(options: Options, skin: Any) -> SkinDissolutionMaker:
+    """Return the dissolution Maker: the surface study's bulk relaxation (reused bulks)."""
+    bulk = li_sites.site_maker(sites_options(options, skin)).surface_maker.bulk_relax_maker
+    return SkinDissolutionMaker(relax_maker=bulk, supercell=options.dissolution_supercell)
+
+
+def build_flows(options: Options) -> dict[str, Flow]:
+    """Return the flows of every skin: ``<skin> adsorption``, ``<skin> first layer``, ``<X> in Li``.
+
+    Each skin's flows are independent (resumable one by one; side by side on Slurm); an
+    element shared by several skins has one dissolution flow.
+
+    Raises
+    ------
+    ConfigurationError
+        For input the 5c/5d flows reject, or a calculator that is not installed.
+    """
+    flows: dict[str, Flow] = {}
+    for label, material in materials_of(options.skins):
+        facet = skin_facet(options, material)
+        for key, flow in li_sites.build_flows(sites_options(options, material)).items():
+            flows[f"{label} adsorption" + key.removeprefix(li_sites.flow_label(label, facet))] = (
+                flow
+            )
+        lo = layers_options(options, material)
+        layer = li_layers.layer_maker(lo)
+        flows[f"{label} first layer"] = layer.make(material, facet, name=label)
+        maker = dissolution_maker(options, material)
+        for element in _elements(material):
+            flows.setdefault(f"{element} in Li", maker.make(element))
+    ensure_available(CalculatorSpec(options.calculator))
+    return keep_relax_trajectories(flows, options.keep_trajectory)
+
+
+def run(
+    options: Options,
+    store: JobStore | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    on_job: Callable[[JobEvent], None] | None = None,
+    flows: Mapping[str, Flow] | None = None,
+) -> Result:
+    """Run the screen locally (skins one after another) and return the collected Result."""
+    store, flows, failed = build_and_run(
+        options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
+    )
+    result = collect(store, options, outputs={k: f.output.uuid for k, f in flows.items()})
+    result.failed.update(failed)
+    return result
+
+
+def _latest(store: JobStore, criteria: dict[str, Any]) -> dict[str, Any] | None:
+    return li_sites.latest_document(store, criteria)
+
+
+def _adsorption(
+    summaries: list[dict[str, Any]], values: dict[str, float | None], why: dict[str, str]
+) -> None:
+    """Fill the adsorption and surface-incorporation descriptors from 5c summaries."""
+    adsorbed = [
+        float(s["binding_energy_bcc_ev"])
+        for s in summaries
+        if s.get("lowest_outcome") in (None, "adsorbed") and s.get("n_valid", 1) > 0
+    ]
+    values["adsorption_binding_energy_ev"] = max(adsorbed) if adsorbed else None
+    if not summaries:
+        why["adsorption_binding_energy_ev"] = "5c flow missing or failed"
+    elif not adsorbed:
+        why["adsorption_binding_energy_ev"] = "no adsorbed site: every Li incorporated"
+    incorporated = [
+        -float(s["strongest_incorporated"]["binding_energy_bcc_ev"])
+        for s in summaries
+        if s.get("strongest_incorporated")
+    ]
+    values["li_incorporation_energy_ev"] = min(incorporated) if incorporated else None
+    if summaries and not incorporated:
+        why["li_incorporation_energy_ev"] = "no Li was incorporated on the sites relaxed"
+
+
+def _first_layer(
+    store: JobStore, label: str, facet: list[int], options: Options, uuid: str | None
+) -> dict[str, Any] | None:
+    if uuid is not None:
+        doc = get_output_dict(store, uuid)
+        return doc if doc is not None and "incremental_binding_energy_ev" in doc else None
+    return _latest(
+        store,
+        {
+            "output.doc_type": "li_multilayer",
+            "output.material": label,
+            "output.miller": facet,
+            "output.calculator_name": options.calculator,
+        },
+    )
+
+
+def _dissolution(
+    store: JobStore, element: str, options: Options, uuid: str | None
+) -> dict[str, Any] | None:
+    if uuid is not None:
+        doc = get_output_dict(store, uuid)
+        return doc if doc is not None and "dissolution_energy_ev" in doc else None
+    return _latest(
+        store,
+        {
+            "output.doc_type": "skin_dissolution",
+            "output.element": element,
+            "output.supercell": options.dissolution_supercell,
+            "output.calculator_name": options.calculator,
+        },
+    )
+
+
+def collect(
+    store: JobStore, options: Options, *, outputs: Mapping[str, str] | None = None
+) -> Result:
+    """Return the stored descriptors of the skins, scored and ranked (never raises when partial).
+
+    ``outputs``: flow label -> output uuid of a run just made (read exactly those); ``None``:
+    the newest stored documents for these skins, facets and calculator.
+    """
+    result = Result(options=options.model_dump(mode="json"))
+    docs: dict[str, dict[str, Any]] = {}
+    for label, material in materials_of(options.skins):
+        facet = skin_facet(options, material)
+        result.facets[label] = facet
+        result.lattices[label] = _lattice(options, material)[0]
+        values: dict[str, float | None] = dict.fromkeys(DESCRIPTORS)
+        why: dict[str, str] = {}
+        sub = sites_options(options, material)
+        picked = None
+        if outputs is not None:
+            picked = {k: v for k, v in outputs.items() if k.startswith(f"{label} adsorption")}
+            picked = {
+                li_sites.flow_label(label, facet) + k[len(f"{label} adsorption") :]: v
+                for k, v in picked.items()
+            }
+        sites = li_sites.collect(store, sub, outputs=picked)
+        _adsorption(sites.summaries, values, why)
+        uuid = None if outputs is None else outputs.get(f"{label} first layer")
+        layer = _first_layer(store, label, facet, options, uuid)
+        if layer is None:
+            why["first_layer_binding_energy_ev"] = "first-layer flow missing or failed"
+            result.missing.append(f"{label} first layer")
+        else:
+            values["first_layer_binding_energy_ev"] = float(
+                layer["incremental_binding_energy_ev"][0]
+            )
+        weights = _elements(material)
+        total, lacking = 0.0, []
+        for element, fraction in weights.items():
+            if element not in docs:
+                uuid = None if outputs is None else outputs.get(f"{element} in Li")
+                found = _dissolution(store, element, options, uuid)
+                if found is not None:
+                    docs[element] = found
+            if element in docs:
+                total += fraction * float(docs[element]["dissolution_energy_ev"])
+            else:
+                lacking.append(element)
+        if lacking:
+            why["skin_dissolution_energy_ev"] = f"missing for {', '.join(lacking)}"
+            result.missing += [f"{e} in Li" for e in lacking]
+        else:
+            values["skin_dissolution_energy_ev"] = total
+        result.missing += [f"{label} adsorption: {m}" for m in sites.missing]
+        result.descriptors[label] = values
+        if why:
+            result.reasons[label] = why
+    ranking = rank_skins(result.descriptors, reasons=result.reasons)
+    result.ranking = [r.as_dict() for r in ranking.skins]
+    result.dropped = dict(ranking.dropped)
+    result.dissolution = list(docs.values())
+    return result
+
+
+def table_rows(result: Result) -> list[dict[str, Any]]:
+    """Return the screen table: one row per skin in rank order (every descriptor, score, rank)."""
+    rows = []
+    for r in result.ranking:
+        row: dict[str, Any] = {
+            "skin": r["skin"],
+            "facet": "".join(str(i) for i in result.facets.get(r["skin"], [])),
+            "lattice": result.lattices.get(r["skin"]),
+        }
+        row.update(r["descriptors"])
+        row.update(
+            {
+                "score_ev": r["score"],
+                "rank": r["rank"],
+                "tied_with": ", ".join(r["tied_with"]),
+                "unranked_reason": r["unranked_reason"],
+                "rule_version": r["rule_version"],
+            }
+        )
+        rows.append(row)
+    return rows
+
+
+def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict[str, Path]:
+    """Draw the descriptors per skin side by side (one panel per descriptor); ``{"screen": PNG}``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lithiophilic.analysis.figures import figure_path
+
+    if not result.ranking:
+        return {}
+    skins = [r["skin"] for r in result.ranking]
+    names = [r.name for r in RULE if r.name in DESCRIPTORS]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4), sharey=False)
+    for ax, name in zip(axes, names, strict=True):
+        vals = [result.descriptors[s].get(name) for s in skins]
+        xs = range(len(skins))
+        shown = [(x, v) for x, v in zip(xs, vals, strict=True) if v is not None]
+        ax.bar([x for x, _ in shown], [v for _, v in shown], color="C0", edgecolor="k")
+        for x, v in zip(xs, vals, strict=True):
+            if v is None:
+                ax.text(x, 0.0, "n/a", ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(list(xs), skins, rotation=45, ha="right", fontsize=8)
+        ax.set_title(name.replace("_ev", " (eV)"), fontsize=8)
+        ax.axhline(0.0, color="k", lw=0.5)
+    fig.suptitle(f"skin screen, rank order left to right ({RULE_VERSION})", fontsize=9)
+    fig.tight_layout()
+    path = figure_path(Path(out_dir) / FIGURE_NAME, format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return {"screen": path}
+
+
+def claims(result: Result) -> list[Any]:
+    """Return no paper claims: the screen goes beyond the paper (the comparison is separate)."""
+    return []
