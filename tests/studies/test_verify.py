@@ -188,3 +188,27 @@ def test_quick_verify_of_cu111_then_resume(cu_mlip):
     assert {r["quantity"] for r in rows} == {"γ, J/m²", "E_b vs bcc Li, eV"}
     # one material: the 5a/5c verdicts are "not run" for both, so nothing survives or fails
     assert all(c.verdict == "not run" for c in verify.claims(rerun))
+
+
+def test_verify_without_mlip_results_names_what_is_missing(tmp_path):
+    """``verify`` before the MLIP stages: nothing computed, the reason and the gaps are named."""
+    res = verify.run(verify.Options.quick(materials=["Cu"]), data_dir=tmp_path / "data")
+    assert "run those stages first" in res.failed["verify"]
+    assert "MLIP surface energy Cu (111)" in res.missing
+    assert "MLIP Li sites Cu (111)" in res.missing
+    assert not res.gamma and not res.binding
+
+
+def test_paper_cli_verify_stage(tmp_path):
+    """``lithiophilic paper --stage verify`` runs the stage in its own process and reports it."""
+    from typer.testing import CliRunner
+
+    from lithiophilic.cli import app
+
+    out = tmp_path / "r"
+    args = ["paper", "--quick", "--stage", "verify", "--material", "Cu", "--out", str(out)]
+    res = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path / "data")])
+    assert res.exit_code == 1, res.output  # nothing to verify yet: the stage fails, reported
+    text = (out / "report.md").read_text()
+    assert "### verify: DFT (GPAW) check" in text
+    assert "run those stages first" in (out / "logs" / "verify.log").read_text()
