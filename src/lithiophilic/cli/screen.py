@@ -57,6 +57,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _print_comparison(comparison: dict[str, Any] | None) -> None:
+    """Print the score and each descriptor against the measured overpotentials."""
+    if not comparison:
+        return
+    measured = ", ".join(f"{k} {v} mV" for k, v in comparison["measured_overpotential_mv"].items())
+    out.print(f"measured Li nucleation overpotentials: {measured} ({comparison['caveat']})")
+    items = [("score", comparison["score"]), *comparison["descriptors"].items()]
+    for name, cmp in items:
+        if cmp is None:
+            out.print(f"  {name}: not available for two measured skins")
+            continue
+        rho = cmp["spearman_rho"]
+        verdicts = ", ".join(
+            f"{p['more_lithiophilic_measured']}>{p['other']}: {p['verdict']}" for p in cmp["pairs"]
+        )
+        shown = "undefined" if rho is None else f"{rho:+.2f}"
+        out.print(f"  {name}: rho {shown}; {verdicts}")
+
+
 @app.command("screen")
 def screen(
     ctx: typer.Context,
@@ -107,6 +126,7 @@ def screen(
             out.print(f"{row['skin']}: {row['unranked_reason'] or 'tied with ' + row['tied_with']}")
     for name, why in result.dropped.items():
         out.print(f"dropped from every score: {name} ({why})")
+    _print_comparison(result.comparison)
     out.print(result.definition, markup=False, style="dim")
     from lithiophilic.db import get_data_dir
 
@@ -120,6 +140,7 @@ def screen(
         "skins": result.ranking,
         "dropped": result.dropped,
         "missing": result.missing,
+        "comparison": result.comparison,
     }
     finish(json_file, payload, result.failed)
 

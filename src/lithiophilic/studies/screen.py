@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from lithiophilic.analysis.screen_compare import compare_with_overpotentials
 from lithiophilic.analysis.screen_rule import RULE, RULE_TEXT, RULE_VERSION, rank_skins
 from lithiophilic.db import get_output_dict
 from lithiophilic.errors import ConfigurationError
@@ -230,6 +231,11 @@ class Result(StudyResult):
     )
     dissolution: list[dict[str, Any]] = Field(
         default_factory=list, description="The SkinDissolutionDoc of each skin element."
+    )
+    comparison: dict[str, Any] | None = Field(
+        None,
+        description="Score and each descriptor vs the measured overpotentials of Cu, Cu5Zn8, "
+        "Cu0.64Zn0.36 (Spearman rho vs -eta, pairwise orderings); None: < 2 of them screened.",
     )
 
 
@@ -454,6 +460,7 @@ def collect(
     result.ranking = [r.as_dict() for r in ranking.skins]
     result.dropped = dict(ranking.dropped)
     result.dissolution = list(docs.values())
+    result.comparison = compare_with_overpotentials(result.ranking)
     return result
 
 
