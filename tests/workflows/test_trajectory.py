@@ -67,3 +67,27 @@ def test_no_trajectory_unless_asked(embedded_store, in_tmp):
     assert embedded_store.additional_stores["data"].count({"job_uuid": job.uuid}) == 0
     with pytest.raises(ValueError, match="load=True"):
         RelaxTrajectory.from_doc({"trajectory": {"blob_uuid": "x", "store": "data"}})
+
+
+def test_file_trajectory_matches_the_recorder(tmp_path):
+    """A relaxation read back from its ASE .traj (GPAW in one MPI launch) gives the same steps."""
+    from ase.build import fcc111
+    from ase.calculators.emt import EMT
+    from ase.constraints import FixAtoms
+    from ase.optimize import BFGS
+
+    from lithiophilic.workflows.trajectory import FileTrajectory, attach_trajectory
+
+    atoms = fcc111("Cu", size=(1, 1, 3), vacuum=6.0)
+    atoms.set_constraint(FixAtoms(indices=[0]))
+    atoms.positions[2, 2] += 0.15
+    atoms.calc = EMT()
+    opt = BFGS(atoms, logfile=None, trajectory=str(tmp_path / "relax.traj"))
+    recorder = attach_trajectory(opt, atoms)
+    opt.run(fmax=0.01, steps=50)
+    from_file = FileTrajectory(tmp_path / "relax.traj").as_dict()
+    from_recorder = recorder.as_dict()
+    assert from_file["n_frames"] == from_recorder["n_frames"] > 2
+    assert from_file["energies_ev"] == pytest.approx(from_recorder["energies_ev"], abs=1e-10)
+    np.testing.assert_allclose(from_file["positions_a"], from_recorder["positions_a"], atol=1e-10)
+    assert from_file["energies_ev"][-1] < from_file["energies_ev"][0]

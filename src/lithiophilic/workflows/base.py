@@ -31,7 +31,7 @@ from lithiophilic.potentials import (
     get_calculator,
 )
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
-from lithiophilic.workflows.trajectory import attach_trajectory
+from lithiophilic.workflows.trajectory import FileTrajectory, attach_trajectory
 
 __all__ = [
     "AseCalcDoc",
@@ -190,7 +190,8 @@ def run_ase_calc(
     With ``reuse`` (and when run as a job with its store exposed), a converged result stored
     under the same :func:`calc_cache_key` is returned instead of recomputing.
     With ``keep_trajectory`` a relaxation records its ionic steps in ``trajectory``
-    (:mod:`lithiophilic.workflows.trajectory`; not with a GPAW relaxation in one MPI launch).
+    (:mod:`lithiophilic.workflows.trajectory`; a GPAW relaxation in one MPI launch is read back
+    from its ``relax.traj``).
 
     Raises
     ------
@@ -237,6 +238,8 @@ def run_ase_calc(
             relax_cell=relax_cell,
             logfile="opt.log" if os.access(".", os.W_OK) else None,
         )
+        if keep_trajectory:
+            recorder = FileTrajectory(atoms.calc.last_relaxation["trajectory"])
     elif task == "relax":
         target = FrechetCellFilter(atoms) if relax_cell else atoms
         opt_cls = getattr(optimize, optimizer)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from ase import Atoms
 
-__all__ = ["RelaxTrajectory", "TrajectoryRecorder", "attach_trajectory"]
+__all__ = ["FileTrajectory", "RelaxTrajectory", "TrajectoryRecorder", "attach_trajectory"]
 
 
 class RelaxTrajectory(BaseModel):
@@ -109,3 +109,26 @@ def attach_trajectory(optimizer: Any, atoms: Atoms) -> TrajectoryRecorder:
     recorder = TrajectoryRecorder(atoms)
     optimizer.attach(recorder, interval=1)
     return recorder
+
+
+class FileTrajectory:
+    """Steps of a relaxation that ran elsewhere, read from its ASE trajectory file.
+
+    Used for a GPAW relaxation in one MPI launch; same ``as_dict`` as :class:`TrajectoryRecorder`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the file's steps as a :class:`RelaxTrajectory` dict."""
+        from ase.io import read
+
+        frames = read(self.path, index=":")
+        recorder = TrajectoryRecorder(frames[-1])
+        for atoms in frames:
+            recorder.energies.append(float(atoms.get_potential_energy()))
+            recorder.forces.append(np.array(atoms.get_forces(apply_constraint=False)))
+            recorder.positions.append(atoms.get_positions())
+            recorder.cells.append(np.array(atoms.cell))
+        return recorder.as_dict()
