@@ -207,6 +207,13 @@ def potentials_validate(
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the report here.")
     ] = None,
+    pairs: Annotated[
+        bool,
+        typer.Option(
+            help="Site-resolved Li-Li pair/trimer interactions vs the teacher on Cu(111) and "
+            "a Cu0.64Zn0.36(111) SQS (E(ij) - E(i) - E(j) + E(0), relaxed; ~1 h of teacher time)."
+        ),
+    ] = False,
 ) -> None:
     """Validate a LAMMPS potential against the teacher: held-out errors, physics, MD stability."""
     from lithiophilic.potentials.distill.models import load_fitted_potential
@@ -236,6 +243,7 @@ def potentials_validate(
             systems=systems,
             temperatures_k=temperatures or (300.0, 600.0),
             on_section=_show_section,
+            pair_interactions=_pair_interactions() if pairs else None,
         )
     except (ConfigurationError, ValueError) as exc:
         fail(exc, 2)
@@ -247,9 +255,38 @@ def potentials_validate(
         raise typer.Exit(1)
 
 
+def _pair_interactions() -> Any:
+    from lithiophilic.workflows.li_pair_validation import compare_pair_interactions
+
+    return compare_pair_interactions
+
+
+def _show_pairs(part: dict[str, Any]) -> None:
+    table = Table(
+        "surface", "placement", "Li-Li (Å)", "teacher (eV)", "model (eV)", "error (eV)",
+        title="Li-Li interactions E(ij) - E(i) - E(j) + E(0), relaxed",
+    )  # fmt: skip
+    for surf, r in part["substrates"].items():
+        for name, row in r["teacher"]["placements"].items():
+            m = r["model"]["placements"][name]
+            err = r["errors_ev"].get(name)
+            table.add_row(
+                surf,
+                name,
+                f"{row['li_li_distance_a']:.2f}",
+                "failed" if row["e_int_ev"] is None else f"{row['e_int_ev']:+.3f}",
+                "failed" if m["e_int_ev"] is None else f"{m['e_int_ev']:+.3f}",
+                "" if err is None else f"{err:+.3f}",
+            )
+    out.print(table)
+    out.print(f"max |model - teacher| = {part['max_abs_error_ev']:.3f} eV")
+
+
 def _show_section(kind: str, part: dict[str, Any]) -> None:
     """Print one finished section of ``potentials validate``."""
-    if kind == "held_out":
+    if kind == "li_pair_interactions":
+        _show_pairs(part)
+    elif kind == "held_out":
         pairing = part.get("held_out_li_pairing")
         if pairing:
             out.print(

@@ -367,6 +367,8 @@ MD_VISITED_FAMILIES = (
 )
 FORCE_TARGET_EV_PER_A = 0.05
 ENERGY_TARGET_MEV_PER_ATOM = 5.0
+#: Largest allowed |model - teacher| of a site-resolved Li pair/trimer interaction, eV.
+PAIR_TARGET_EV = 0.03
 
 
 def summarize_targets(report: dict[str, Any]) -> dict[str, Any]:
@@ -408,6 +410,14 @@ def summarize_targets(report: dict[str, Any]) -> dict[str, Any]:
                 for f, e in fams.items()
                 if e["energy_rmse_mev_per_atom"] > ENERGY_TARGET_MEV_PER_ATOM
             ),
+        }
+    pairs = report.get("li_pair_interactions")
+    if pairs:
+        worst = pairs["max_abs_error_ev"]
+        out["li_pair_interactions"] = {
+            "target_max_abs_error_ev": PAIR_TARGET_EV,
+            "max_abs_error_ev": worst,
+            "met": bool(worst <= PAIR_TARGET_EV),
         }
     runs = report.get("stability", [])
     if runs:
@@ -527,6 +537,7 @@ def validate_potential(
     systems: Mapping[str, Atoms] | None = None,
     temperatures_k: Sequence[float] = (300.0, 600.0),
     on_section: Callable[[str, dict[str, Any]], None] | None = None,
+    pair_interactions: Callable[[Calculator, Calculator], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Validate a LAMMPS potential against its teacher and write ``OUT/potential_validation.json``.
 
@@ -558,7 +569,12 @@ def validate_potential(
         Stability-run temperatures, K.
     on_section
         Called as each section completes: ``("held_out", part)``, ``("physical_checks",
-        part)``, ``("stability_run", run)`` (to show progress).
+        part)``, ``("li_pair_interactions", part)``, ``("stability_run", run)``.
+    pair_interactions
+        ``(model_calc, teacher_calc) -> section``: the site-resolved Li–Li pair/trimer
+        interactions, model vs teacher (issue 19 item 4; the caller passes
+        :func:`lithiophilic.workflows.li_pair_validation.compare_pair_interactions`, which
+        uses the analysis-layer definition this layer cannot import). ``None``: not run.
 
     Returns
     -------
@@ -586,6 +602,9 @@ def validate_potential(
     if physics:
         report["physical_checks"] = physical_checks(_lammps_calc(pot), teacher_calc)
         notify("physical_checks", report["physical_checks"])
+    if pair_interactions is not None:
+        report["li_pair_interactions"] = pair_interactions(_lammps_calc(pot), teacher_calc)
+        notify("li_pair_interactions", report["li_pair_interactions"])
     if stability_ps > 0:
         if systems is None:
             systems = stability_systems(None, size=(12, 12, 7), n_li=50)
