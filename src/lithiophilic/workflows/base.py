@@ -168,6 +168,40 @@ def _final_stress(atoms: Any) -> list[float] | None:
         return None
 
 
+def _relax(
+    atoms: Any,
+    relax_cell: bool,
+    fmax_ev_per_a: float,
+    max_steps: int,
+    optimizer: str,
+    keep_trajectory: bool,
+) -> tuple[bool, int, Any]:
+    """Relax ``atoms`` (calculator attached); return (converged, steps, trajectory or None)."""
+    from ase import optimize
+    from ase.filters import FrechetCellFilter
+
+    logfile = "opt.log" if os.access(".", os.W_OK) else None
+    if getattr(atoms.calc, "relaxes_in_one_launch", False):
+        # GPAW under MPI: the whole relaxation in one mpiexec launch (wave functions kept)
+        converged, n_steps = atoms.calc.relax_in_one_launch(
+            atoms,
+            optimizer=optimizer,
+            fmax_ev_per_a=fmax_ev_per_a,
+            max_steps=max_steps,
+            relax_cell=relax_cell,
+            logfile=logfile,
+        )
+        recorder = (
+            FileTrajectory(atoms.calc.last_relaxation["trajectory"]) if keep_trajectory else None
+        )
+        return bool(converged), int(n_steps), recorder
+    target = FrechetCellFilter(atoms) if relax_cell else atoms
+    opt = getattr(optimize, optimizer)(target, logfile=logfile)
+    recorder = attach_trajectory(opt, atoms) if keep_trajectory else None
+    converged = bool(opt.run(fmax=fmax_ev_per_a, steps=max_steps))
+    return converged, int(opt.get_number_of_steps()), recorder
+
+
 def run_ase_calc(
     structure: Structure,
     *,
@@ -202,9 +236,6 @@ def run_ase_calc(
     NotConvergedError
         If the relaxation did not converge and ``allow_unconverged`` is False.
     """
-    from ase import optimize
-    from ase.filters import FrechetCellFilter
-
     atoms = AseAtomsAdaptor.get_atoms(structure)
     check_elements(calculator, set(atoms.get_chemical_symbols()))
     input_hash = structure_hash(atoms)
@@ -228,26 +259,10 @@ def run_ase_calc(
     atoms.calc = get_calculator(calculator)
     t0 = time.perf_counter()
     n_steps, converged, recorder = 0, True, None
-    if task == "relax" and getattr(atoms.calc, "relaxes_in_one_launch", False):
-        # GPAW under MPI: the whole relaxation in one mpiexec launch (wave functions kept)
-        converged, n_steps = atoms.calc.relax_in_one_launch(
-            atoms,
-            optimizer=optimizer,
-            fmax_ev_per_a=fmax_ev_per_a,
-            max_steps=max_steps,
-            relax_cell=relax_cell,
-            logfile="opt.log" if os.access(".", os.W_OK) else None,
+    if task == "relax":
+        converged, n_steps, recorder = _relax(
+            atoms, relax_cell, fmax_ev_per_a, max_steps, optimizer, keep_trajectory
         )
-        if keep_trajectory:
-            recorder = FileTrajectory(atoms.calc.last_relaxation["trajectory"])
-    elif task == "relax":
-        target = FrechetCellFilter(atoms) if relax_cell else atoms
-        opt_cls = getattr(optimize, optimizer)
-        logfile = "opt.log" if os.access(".", os.W_OK) else None
-        opt = opt_cls(target, logfile=logfile)
-        recorder = attach_trajectory(opt, atoms) if keep_trajectory else None
-        converged = bool(opt.run(fmax=fmax_ev_per_a, steps=max_steps))
-        n_steps = int(opt.get_number_of_steps())
     energy = float(atoms.get_potential_energy())
     fmax_final = _max_free_force(atoms)
     if not (math.isfinite(energy) and math.isfinite(fmax_final)):
