@@ -396,12 +396,12 @@ def plan_verification(options: dict[str, Any]) -> Response:
         raise CalculationFailed(msg)
     maker = opts.maker()
     jobs: list[Any] = []
-    outputs = []
+    outputs: dict[str, Any] = {"doc_type": "verify_plan", "gamma": [], "binding": []}
     for t in gammas:
         target, slab, refs = _gamma_inputs(store, t)
         js = maker.gamma_jobs(target, slab, refs)
         jobs += js
-        outputs.append(js[-1].output)
+        outputs["gamma"].append(js[-1].output)
     if sites:
         li = maker.li_reference_job()
         jobs.append(li)
@@ -409,8 +409,9 @@ def plan_verification(options: dict[str, Any]) -> Response:
             target, with_li, clean = _binding_inputs(store, t)
             js = maker.binding_jobs(target, with_li, clean, li.output)
             jobs += js
-            outputs.append(js[-1].output)
+            outputs["binding"].append(js[-1].output)
     logger.info("verify: %d γ and %d E_b targets, %d jobs", len(gammas), len(sites), len(jobs))
+    # a dict output: the study runner reads a flow's output as a dict to know it completed
     return Response(replace=Flow(jobs, output=outputs, name="verify"))
 
 
