@@ -57,6 +57,17 @@ def test_presets_and_paper_stage():
     assert type(v).study == "verify" and v.mlip_preset == "quick" and v.calculator == "sevenn"
 
 
+def test_verify_option_of_the_5a_and_5c_studies():
+    s5a = surface.Options.quick(materials=["Cu"], millers=[[1, 0, 0]], calculator="emt")
+    v = verify.Options.of_study(s5a)
+    assert v.surface_options() == s5a and v.binding_millers == [] and v.calculator == "emt"
+    s5c = li_sites.Options.quick(materials=["Cu"], max_sites=2)
+    v = verify.Options.of_study(s5c, top_k=2)
+    assert v.sites_options() == s5c and v.gamma_millers == [] and v.top_k == 2
+    again = verify.Options(**v.model_dump(mode="json"))  # saved and loaded (stage process)
+    assert again.sites_options().max_sites == 2
+
+
 def test_reduced_slab_and_clean_slab_lose_the_same_atoms():
     clean = fcc111("Cu", size=(2, 2, 4), vacuum=7.5, a=3.61)
     with_li = clean.copy()

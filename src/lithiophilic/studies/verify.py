@@ -139,6 +139,16 @@ class Options(StudyOptions):
         "(4.5: three Cu(111) planes; None: full slabs).",
     )
     relax: bool = Field(False, description="Also relax with DFT from the MLIP geometries.")
+    surface_study: surface.Options | None = Field(
+        None,
+        description="The 5a study to verify, as run (None: its mlip_preset preset for "
+        "materials, calculator and gamma_millers).",
+    )
+    sites_study: li_sites.Options | None = Field(
+        None,
+        description="The 5c study to verify, as run (None: its mlip_preset preset for "
+        "materials, calculator and binding_millers).",
+    )
     fmax_ev_per_a: float = Field(
         defaults.SLAB_FMAX_EV_PER_A, gt=0, description="DFT relaxation force threshold, eV/Å."
     )
@@ -171,14 +181,31 @@ class Options(StudyOptions):
             kwargs["nprocs"] = self.nprocs
         return CalculatorSpec(self.dft, kwargs)
 
+    @classmethod
+    def of_study(cls, study: surface.Options | li_sites.Options, **overrides: Any) -> Self:
+        """Return the verification of one 5a (surface) or 5c (li_sites) study, as it was run.
+
+        Its materials, calculator and facets are the study's; only that panel is verified.
+        """
+        common = {"materials": list(study.materials), "calculator": study.calculator}
+        if isinstance(study, surface.Options):
+            picked = {"surface_study": study, "gamma_millers": study.millers, "binding_millers": []}
+        else:
+            picked = {"sites_study": study, "binding_millers": study.millers, "gamma_millers": []}
+        return cls(**{**common, **picked, **overrides})
+
     def surface_options(self) -> surface.Options:
         """Return the surface study's options whose results are verified."""
+        if self.surface_study is not None:
+            return self.surface_study
         preset = surface.Options.quick if self.mlip_preset == "quick" else surface.Options.full
         millers = self.gamma_millers or [list(m) for m in defaults.MILLERS]
         return preset(materials=list(self.materials), calculator=self.calculator, millers=millers)
 
     def sites_options(self) -> li_sites.Options:
         """Return the Li-site study's options whose results are verified."""
+        if self.sites_study is not None:
+            return self.sites_study
         preset = li_sites.Options.quick if self.mlip_preset == "quick" else li_sites.Options.full
         millers = self.binding_millers or [[1, 1, 1]]
         return preset(materials=list(self.materials), calculator=self.calculator, millers=millers)
