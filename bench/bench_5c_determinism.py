@@ -44,6 +44,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--parallel", action="store_true", help="run the repeats side by side")
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--compare-dbs",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="compare the single-Li sites already stored in these databases (one per run, "
+        "e.g. the runs of a bench cut short) instead of running",
+    )
+    p.add_argument("--labels", nargs="+", default=None, help="names of --compare-dbs runs")
     p.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -162,11 +171,103 @@ def compare(runs: list[dict[str, Any]], tol_ev: float) -> dict[str, Any]:
     }
 
 
+def stored_sites(data_dir: Path, material: str) -> dict[str, dict[str, Any]]:
+    """Return site label -> stored single-Li numbers of ``material`` in one database."""
+    from lithiophilic.db import get_store
+
+    store = get_store(data_dir=data_dir)
+    store.connect()
+    keys = (
+        "site_label",
+        "termination",
+        "binding_energy_bcc_ev",
+        "energy_ev",
+        "outcome",
+        "outcome_detail",
+        "coordination_number",
+        "local_height_a",
+        "substrate_change_ev",
+        "final_site_kind",
+        "start_displacement_a",
+        "converged",
+    )
+    props = ["completed_at", *[f"output.{k}" for k in keys]]
+    crit = {"output.doc_type": "li_site", "output.material": material}
+    out: dict[str, dict[str, Any]] = {}
+    for doc in store.query(criteria=crit, properties=props, sort={"completed_at": 1}):
+        row = {k: doc["output"].get(k) for k in keys}
+        if row["start_displacement_a"] is not None:  # sites of this code only
+            out[f"t{row['termination']} {row['site_label']}"] = row
+    calcs = {  # same cache key = same input structure, calculator and settings
+        f"{d['output'].get('label')} [{d['output'].get('cache_key')}]": d["output"].get("energy_ev")
+        for d in store.query(
+            criteria={"output.doc_type": "ase_calc", "output.task": "relax"},
+            properties=["output.label", "output.cache_key", "output.energy_ev"],
+        )
+        if " Li@" in str(d["output"].get("label"))
+    }
+    out["_li_relax_energies_ev"] = calcs
+    return out
+
+
+def compare_dbs(args: argparse.Namespace) -> dict[str, Any]:
+    """Compare per-site results (E_b, outcome) and Li relaxation energies across databases."""
+    labels = args.labels or [str(p) for p in args.compare_dbs]
+    runs = {
+        lab: stored_sites(p, args.material) for lab, p in zip(labels, args.compare_dbs, strict=True)
+    }
+    relax = {lab: r.pop("_li_relax_energies_ev") for lab, r in runs.items()}
+    sites = sorted({k for r in runs.values() for k in r})
+    per_site = {}
+    for k in sites:
+        got = {lab: r[k] for lab, r in runs.items() if k in r}
+        eb = [float(v["binding_energy_bcc_ev"]) for v in got.values()]
+        per_site[k] = {
+            "runs": sorted(got),
+            "binding_energy_bcc_ev": {lab: v["binding_energy_bcc_ev"] for lab, v in got.items()},
+            "spread_ev": max(eb) - min(eb) if len(eb) > 1 else None,
+            "outcomes": sorted({f"{v['outcome']} ({v['outcome_detail']})" for v in got.values()}),
+            "final_site_kinds": sorted({str(v["final_site_kind"]) for v in got.values()}),
+            "coordination_numbers": sorted({v["coordination_number"] for v in got.values()}),
+        }
+    names = sorted({n for r in relax.values() for n in r})
+    relax_cmp = {}
+    for n in names:
+        es = {lab: r[n] for lab, r in relax.items() if n in r}
+        if len(es) > 1:
+            relax_cmp[n] = {"energy_ev": es, "spread_ev": max(es.values()) - min(es.values())}
+    spreads = [v["spread_ev"] for v in per_site.values() if v["spread_ev"] is not None]
+    return {
+        "benchmark": "5c determinism: single-Li sites compared across fresh databases",
+        "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "material": args.material,
+        "databases": dict(zip(labels, map(str, args.compare_dbs), strict=True)),
+        "per_site": per_site,
+        "li_relaxations": relax_cmp,
+        "n_sites_compared": len(spreads),
+        "max_site_spread_ev": max(spreads) if spreads else None,
+        "same_outcomes": all(len(v["outcomes"]) == 1 for v in per_site.values()),
+        "within_tol": bool(spreads) and max(spreads) <= args.tol_ev,
+        "tol_ev": args.tol_ev,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the repeated study and write the JSON document."""
     args = parse_args(argv)
     if args.worker is not None:
         worker(args)
+        return
+    if args.compare_dbs is not None:
+        doc = compare_dbs(args)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(doc, indent=1, default=str))
+        print(
+            json.dumps(
+                {k: v for k, v in doc.items() if k not in ("per_site",)}, indent=1, default=str
+            )
+        )
         return
     runs: list[dict[str, Any]] = []
     if args.parallel:
