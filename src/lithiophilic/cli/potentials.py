@@ -341,3 +341,8 @@ def potentials_info(
     except LithiophilicError as exc:
         fail(exc, 2)
     out.print_json(json.dumps({**pot.info(), "commands": cmds}, default=str))
+    pairs = pot.directory / "li_pair_interactions.json" if pot.directory else None
+    if pairs is not None and pairs.is_file():
+        doc = json.loads(pairs.read_text())
+        out.print(f"site-resolved Li-Li interactions vs the teacher ({pairs}):")
+        _show_pairs(doc)

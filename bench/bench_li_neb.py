@@ -1,0 +1,144 @@
+"""Li adatom hop fcc -> hcp hollow (climbing-image NEB): SevenNet-0 (teacher) vs a distilled potential.
+
+Issue 19 item 3, the elementary quantity under the Li surface diffusion of the aggregation MD.
+On the 5x5x3 (111) slabs of ``lithiophilic.workflows.li_pair_validation`` (Cu a = 3.62 Å and a
+Cu0.64Zn0.36 SQS a = 3.69 Å, bottom plane fixed, the same geometry for both calculators): one
+Li relaxed freely in the reference fcc hollow ``A`` and in the adjacent hcp hollow (above the
+second-plane atom nearest to A, 1.5 Å away; on the alloy the first of the hollows A, B, E, C,
+D whose two end points both stay in their hollows, ``--site`` fixes it), then a climbing-image NEB (IDPP start,
+``--images`` moving images, FIRE to ``--fmax``) between them. Reports the barrier
+E_max - E(fcc), the reverse barrier and E(hcp) - E(fcc), eV; a relaxation or NEB that does not
+converge, or an end point whose Li leaves its hollow, is reported as such.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_neb.py --calculator sevenn --substrate Cu
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_neb.py --calculator lammps:licuzn-eam
+
+Writes into ``bench/results/li_neb.json`` (one entry per calculator and substrate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "li_neb.json"
+#: An end point whose Li moved further than this from its hollow (Å) is not that hollow.
+MAX_SHIFT_A = 0.7
+
+
+def _hcp_next_to(slab, p_fcc):
+    from ase.geometry import find_mic
+
+    from lithiophilic.workflows.li_pair_validation import _planes
+
+    second = _planes(slab.positions[:, 2])[1]
+    d = slab.positions[second] - np.array([p_fcc[0], p_fcc[1], slab.positions[second, 2][0]])
+    d[:, 2] = 0.0
+    vec, dist = find_mic(d, slab.cell, pbc=[True, True, False])
+    return np.asarray(p_fcc) + vec[int(np.argmin(dist))][:2], float(dist.min())
+
+
+def _endpoint(slab, xy, calc, fmax):
+    from ase import Atom
+    from ase.optimize import BFGS
+
+    a = slab.copy()
+    a.append(Atom("Li", (xy[0], xy[1], slab.positions[:, 2].max() + 1.9)))
+    a.calc = calc
+    opt = BFGS(a, logfile=None)
+    ok = bool(opt.run(fmax=fmax, steps=300))
+    shift = float(np.linalg.norm(a.positions[-1, :2] - xy))
+    return a, ok, shift
+
+
+def run(calculator: str, substrate: str, n_images: int, fmax: float, sites: list[str]) -> dict:
+    from ase.mep import NEB
+    from ase.optimize import FIRE
+
+    from lithiophilic.workflows.li_pair_validation import (
+        SITE_OFFSETS,
+        fcc_hollow_xy,
+        pair_substrate,
+    )
+    from lithiophilic.workflows.md_ase import make_calculator
+
+    calc = make_calculator(calculator)
+    t0 = time.perf_counter()
+    slab = pair_substrate(substrate)  # type: ignore[arg-type]
+    tried = []
+    for site in sites:
+        p_fcc = fcc_hollow_xy(slab, SITE_OFFSETS)[site]
+        p_hcp, d_hop = _hcp_next_to(slab, p_fcc)
+        ini, ok_i, sh_i = _endpoint(slab, p_fcc, calc, fmax)
+        fin, ok_f, sh_f = _endpoint(slab, p_hcp, calc, fmax)
+        e_i, e_f = float(ini.get_potential_energy()), float(fin.get_potential_energy())
+        out = {
+            "calculator": calculator,
+            "substrate": substrate,
+            "formula": slab.get_chemical_formula(),
+            "fcc_site": site,
+            "hop_length_a": d_hop,
+            "endpoints_converged": ok_i and ok_f,
+            "endpoint_li_shift_a": [sh_i, sh_f],
+            "e_hcp_minus_fcc_ev": e_f - e_i,
+        }
+        if ok_i and ok_f and max(sh_i, sh_f) <= MAX_SHIFT_A:
+            break
+        tried.append({**out, "failure": "an end point did not converge or its Li left the hollow"})
+    else:
+        return {"failure": "no candidate hollow pair holds both end points", "tried": tried}
+    out["sites_rejected"] = tried
+    images = [ini] + [ini.copy() for _ in range(n_images)] + [fin]
+    for im in images[1:-1]:
+        im.calc = calc
+    neb = NEB(images, climb=True, allow_shared_calculator=True)
+    neb.interpolate("idpp")
+    opt = FIRE(neb, logfile=None)
+    converged = bool(opt.run(fmax=fmax, steps=400))
+    energies = [e_i] + [float(im.get_potential_energy()) for im in images[1:-1]] + [e_f]
+    out.update(
+        {
+            "neb_converged": converged,
+            "neb_steps": int(opt.nsteps),
+            "n_moving_images": n_images,
+            "fmax_ev_per_a": fmax,
+            "profile_ev": [e - e_i for e in energies],
+            "barrier_fcc_to_hcp_ev": max(energies) - e_i,
+            "barrier_hcp_to_fcc_ev": max(energies) - e_f,
+            "wall_s": round(time.perf_counter() - t0, 1),
+        }
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calculator", default="sevenn")
+    parser.add_argument("--substrate", action="append", choices=["Cu", "CuZn"])
+    parser.add_argument("--images", type=int, default=5)
+    parser.add_argument("--fmax", type=float, default=0.05)
+    parser.add_argument(
+        "--site",
+        action="append",
+        help="fcc hollows to try in order (A B E C D of li_pair_validation; default all): the "
+        "first whose fcc and hcp end points both stay in their hollows is used",
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for substrate in args.substrate or ["Cu", "CuZn"]:
+        res = run(args.calculator, substrate, args.images, args.fmax, args.site or list("ABECD"))
+        print(json.dumps(res))
+        doc = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"definition": ""}
+        doc["definition"] = __doc__.split("\n\n")[1]
+        doc[f"{args.calculator}/{substrate}"] = res
+        RESULTS.write_text(json.dumps(doc, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
