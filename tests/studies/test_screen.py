@@ -51,6 +51,9 @@ def test_quick_preset_and_flows_per_skin():
         "Zn first layer",
         "Zn in Li",
     ]
+    # Cu's 5c flow carries the pair flow that reads its summary; hcp Zn (2-atom cell) has none
+    assert flows["Cu adsorption"].name == "Cu adsorption+pair"
+    assert flows["Zn adsorption"].name != "Zn adsorption+pair"
     # the 5c flow of a skin is the 5c study's flow on its facet (stored jobs reused)
     assert screen.sites_options(options, "Zn").millers == [[0, 0, 1]]
     assert screen.layers_options(options, "Zn").layers == 1
@@ -123,3 +126,32 @@ def test_dissolution_sign_ag_dissolves_in_li_cu_does_not(memory_jobstore):
     assert energies["Ag"] < 0.0 < energies["Cu"]
     with pytest.raises(ConfigurationError, match="element"):
         maker.make("Li")
+
+
+@pytest.mark.slow
+@pytest.mark.mlip
+def test_quick_screen_of_cu_descriptor_signs(in_tmp):
+    """SevenNet-0, quick Cu(111): the signs known for Li on Cu.
+
+    Li on Cu binds more strongly than in bcc Li (E_b > 0, the 5c convention E_b = -E_ads), a
+    first Li monolayer deposits at underpotential on Cu (E_b(1) > 0), Cu does not dissolve in
+    Li (E_sol > 0), alkali adatoms repel at the nearest-neighbour distance (parallel dipoles:
+    E_int > 0).
+    """
+    options = screen.Options.quick(skins=["Cu"], max_sites=2)
+    from lithiophilic.db import get_store
+
+    store = get_store(data_dir=in_tmp / "lithiophilic-data")
+    result = screen.run(options, store=store, data_dir=in_tmp / "lithiophilic-data")
+    assert not result.failed, result.failed
+    d = result.descriptors["Cu"]
+    print(d)
+    assert d["adsorption_binding_energy_ev"] > 0.0
+    assert d["first_layer_binding_energy_ev"] > 0.0
+    assert d["skin_dissolution_energy_ev"] > 0.0
+    assert d["pair_interaction_energy_ev"] > 0.0
+    (row,) = screen.table_rows(result)
+    assert row["rank"] == 1 and row["score_ev"] is not None
+    # collect from the store alone (no run outputs) finds the same documents
+    again = screen.collect(store, options)
+    assert again.descriptors["Cu"] == d

@@ -23,6 +23,7 @@ _COLUMNS = (
     ("adsorption_binding_energy_ev", "E_b ads (eV)"),
     ("first_layer_binding_energy_ev", "E_b(1) (eV/Li)"),
     ("skin_dissolution_energy_ev", "E_sol (eV)"),
+    ("pair_interaction_energy_ev", "E_int pair (eV)"),
     ("li_incorporation_energy_ev", "E_inc (eV)"),
     ("score_ev", "score (eV)"),
 )

@@ -40,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
+from jobflow import Flow
 from pydantic import Field, field_validator, model_validator
 
 from lithiophilic.analysis.screen_compare import compare_with_overpotentials
@@ -58,13 +59,17 @@ from lithiophilic.studies.base import (
     materials_of,
 )
 from lithiophilic.workflows.binding import substrate_bulk
-from lithiophilic.workflows.screen import DISSOLUTION_DEFINITION, SkinDissolutionMaker
+from lithiophilic.workflows.screen import (
+    DISSOLUTION_DEFINITION,
+    LiPairMaker,
+    SkinDissolutionMaker,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ase import Atoms
-    from jobflow import Flow, JobStore
+    from jobflow import JobStore
 
     from lithiophilic.studies.base import JobEvent
 
@@ -101,6 +106,7 @@ DESCRIPTORS: tuple[str, ...] = (
     "li_incorporation_energy_ev",
     "first_layer_binding_energy_ev",
     "skin_dissolution_energy_ev",
+    "pair_interaction_energy_ev",
 )
 
 _SCREEN_DEFINITION = (
@@ -110,7 +116,10 @@ _SCREEN_DEFINITION = (
     "(negative = Li enters the skin; None: no Li was incorporated). "
     "first_layer_binding_energy_ev: E_b(1) = -[E(1) - E(0) - N_layer eps_Li(bcc)]/N_layer of "
     "one bcc Li(110) layer, eV/Li (> 0: underpotential deposition). skin_dissolution_energy_ev: "
-    "composition-weighted E_sol(X); " + DISSOLUTION_DEFINITION + " Ranking: " + RULE_TEXT
+    "composition-weighted E_sol(X); " + DISSOLUTION_DEFINITION + " pair_interaction_energy_ev: "
+    "E_int(ij) = E(ij) - E(i) - E(j) + E(0), i the strongest adsorbed site, j the nearest site "
+    "of its kind >= 2 A away, eV per pair (negative = Li attract; skins with a multi-atom "
+    "primitive cell: not computed). Ranking: " + RULE_TEXT
 )
 
 
@@ -314,6 +323,14 @@ def build_flows(options: Options) -> dict[str, Flow]:
         lo = layers_options(options, material)
         layer = li_layers.layer_maker(lo)
         flows[f"{label} first layer"] = layer.make(material, facet, name=label)
+        if _bulk(material)[1] != "complex":
+            # one flow with the 5c flow it reads (run_locally resolves references within a flow)
+            sites_flow = flows[f"{label} adsorption"]
+            pair = LiPairMaker(site_maker=li_sites.site_maker(sites_options(options, material)))
+            pair_flow = pair.make(material, facet, sites_flow.output, name=label)
+            flows[f"{label} adsorption"] = Flow(
+                [sites_flow, pair_flow], output=sites_flow.output, name=f"{label} adsorption+pair"
+            )
         maker = dissolution_maker(options, material)
         for element in _elements(material):
             flows.setdefault(f"{element} in Li", maker.make(element))
@@ -400,6 +417,36 @@ def _dissolution(
     )
 
 
+def _pair(
+    store: JobStore,
+    label: str,
+    material: Any,
+    options: Options,
+    values: dict[str, float | None],
+    why: dict[str, str],
+) -> None:
+    """Fill the pair-interaction descriptor: the newest converged pair document."""
+    facet = skin_facet(options, material)
+    if _bulk(material)[1] == "complex":
+        why["pair_interaction_energy_ev"] = "not computed for a multi-atom primitive cell"
+        return
+    doc = _latest(
+        store,
+        {
+            "output.doc_type": "li_pair",
+            "output.material": label,
+            "output.miller": facet,
+            "output.calculator_name": options.calculator,
+        },
+    )
+    if doc is None:
+        why["pair_interaction_energy_ev"] = "pair flow missing or failed"
+    elif not doc["converged"]:
+        why["pair_interaction_energy_ev"] = "a pair relaxation did not converge"
+    else:
+        values["pair_interaction_energy_ev"] = float(doc["pair_interaction_energy_ev"])
+
+
 def collect(
     store: JobStore, options: Options, *, outputs: Mapping[str, str] | None = None
 ) -> Result:
@@ -453,6 +500,7 @@ def collect(
         else:
             values["skin_dissolution_energy_ev"] = total
         result.missing += [f"{label} adsorption: {m}" for m in sites.missing]
+        _pair(store, label, material, options, values, why)
         result.descriptors[label] = values
         if why:
             result.reasons[label] = why

@@ -7,6 +7,12 @@ combines the relaxations (:func:`skin_dissolution_result`), the Maker
 the same Maker and calculator (the skin element's ground state, e.g. fcc Cu of the surface
 study) is reused from the database through its cache key.
 
+The Li pair on the skin (clustering descriptor, :class:`LiPairMaker`) uses the one definition
+of :mod:`lithiophilic.analysis.pair_interaction`: E_int(ij) = E(ij) − E(i) − E(j) + E(0), site
+i the strongest adsorbed site of the 5c flow, j the nearest site of the same kind (an equivalent
+position, or on an alloy the nearest site of the same kind) at least :data:`MIN_PAIR_DISTANCE_A`
+away, all four configurations relaxed in the 5c supercell with the 5c Li relaxation.
+
 Definition (:data:`DISSOLUTION_DEFINITION`)::
 
     E_sol(X) = E(Li_{N-1} X) - E(Li_N) + eps_Li(bcc) - eps_X(ground state)
@@ -23,17 +29,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import numpy as np
 from ase.build import bulk as ase_bulk
-from jobflow import Flow, Maker, job
+from jobflow import Flow, Maker, Response, job
 from pydantic import Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from lithiophilic import defaults
+from lithiophilic.analysis.pair_interaction import (
+    PAIR_INTERACTION_DEFINITION,
+    pair_interaction_energy_ev,
+)
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec
 from lithiophilic.structures import make_bulk
+from lithiophilic.structures.sites import (
+    find_adsorption_sites,
+    lateral_supercell_for_spacing,
+    place_adsorbate,
+)
 from lithiophilic.workflows.base import AseRelaxMaker, CalculatorProvenance
+from lithiophilic.workflows.binding import LiSiteBindingMaker
 from lithiophilic.workflows.task_docs import (
     as_calc_doc,
     check_maker_elements,
@@ -43,9 +60,14 @@ from lithiophilic.workflows.task_docs import (
 
 __all__ = [
     "DISSOLUTION_DEFINITION",
+    "MIN_PAIR_DISTANCE_A",
+    "LiPairDoc",
+    "LiPairMaker",
     "SkinDissolutionDoc",
     "SkinDissolutionMaker",
     "li_host_structure",
+    "li_pair_jobs",
+    "li_pair_result",
     "skin_dissolution_result",
 ]
 
@@ -196,3 +218,183 @@ class SkinDissolutionMaker(Maker):
         return Flow(
             [host, solute, ref, result], output=result.output, name=f"{self.name} {element}"
         )
+
+
+#: The partner site j is at least this far (in plane) from site i, Å (no overlapping Li).
+MIN_PAIR_DISTANCE_A = 2.0
+
+
+class LiPairDoc(CalculatorProvenance):
+    """Two Li on neighbouring adsorbed sites of a skin: the pair interaction energy."""
+
+    doc_type: Literal["li_pair"] = Field("li_pair", description="Document family.")
+    material: str = Field(description="Skin label.")
+    miller: list[int] = Field(description="Facet.")
+    site_label: str = Field(description="Site i: the strongest adsorbed site of the 5c flow.")
+    site_kind: str = Field(description="Kind of sites i and j.")
+    partner_position_a: list[float] = Field(description="Cartesian position of site j, Å.")
+    start_pair_distance_a: float = Field(description="In-plane i-j distance at the start, Å.")
+    final_pair_distance_a: float = Field(description="Li-Li distance after relaxation, Å.")
+    supercell: list[int] = Field(description="Lateral repetition of the relaxed 1x1 slab.")
+    clean_energy_ev: float = Field(description="E(0), relaxed clean supercell, eV.")
+    site_i_energy_ev: float = Field(description="E(i), one Li on i, relaxed, eV.")
+    site_j_energy_ev: float = Field(description="E(j), one Li on j, relaxed, eV.")
+    pair_energy_ev: float = Field(description="E(ij), Li on i and j, relaxed, eV.")
+    pair_interaction_energy_ev: float = Field(
+        description="E_int = E(ij) - E(i) - E(j) + E(0), eV per pair; negative = attraction."
+    )
+    converged: bool = Field(description="All four relaxations converged.")
+    definition: str = Field(PAIR_INTERACTION_DEFINITION, description="Convention.")
+
+
+@job(output_schema=LiPairDoc)
+def li_pair_result(
+    clean: Any, single_i: Any, single_j: Any, pair: Any, context: dict[str, Any]
+) -> LiPairDoc:
+    """Combine the four relaxations into E_int(ij) (:func:`pair_interaction_energy_ev`)."""
+    docs = [as_calc_doc(d) for d in (clean, single_i, single_j, pair)]
+    atoms = AseAtomsAdaptor.get_atoms(docs[3].structure)
+    li = [a.index for a in atoms if a.symbol == "Li"][-2:]
+    return LiPairDoc(
+        **context,
+        final_pair_distance_a=float(atoms.get_distance(li[0], li[1], mic=True)),
+        clean_energy_ev=docs[0].energy_ev,
+        site_i_energy_ev=docs[1].energy_ev,
+        site_j_energy_ev=docs[2].energy_ev,
+        pair_energy_ev=docs[3].energy_ev,
+        pair_interaction_energy_ev=pair_interaction_energy_ev(
+            docs[3].energy_ev, docs[1].energy_ev, docs[2].energy_ev, docs[0].energy_ev
+        ),
+        converged=all(d.converged for d in docs),
+        calculator_name=docs[0].calculator_name,
+        calculator_version=docs[0].calculator_version,
+        calculator_model=docs[0].calculator_model,
+    )
+
+
+def _in_plane_distance_a(slab: Any, p: Any, q: Any) -> float:
+    """Shortest in-plane distance between two positions under the slab's periodicity, Å."""
+    cell = np.array(slab.cell)
+    frac = np.linalg.solve(cell.T, np.asarray(q, float) - np.asarray(p, float))
+    frac[:2] -= np.round(frac[:2])
+    vec = cell.T @ frac
+    return float(np.hypot(vec[0], vec[1]))
+
+
+def _partner(sup: Any, sites: list[Any], site: Any) -> tuple[np.ndarray, float]:
+    """Return site j (position) and its in-plane distance from ``site``: the nearest of its kind."""
+    candidates = [np.asarray(p, float) for p in site.equivalent_positions[1:]]
+    candidates += [
+        np.asarray(s.position, float) for s in sites if s.kind == site.kind and s is not site
+    ]
+    scored = [
+        (d, p)
+        for p in candidates
+        if (d := _in_plane_distance_a(sup, site.position, p)) >= MIN_PAIR_DISTANCE_A
+    ]
+    if not scored:
+        msg = f"site {site.label}: no other {site.kind} site at >= {MIN_PAIR_DISTANCE_A} Å"
+        raise ConfigurationError(msg)
+    d, p = min(scored, key=lambda x: x[0])
+    return p, d
+
+
+def _structure(atoms: Any) -> Structure:
+    st = AseAtomsAdaptor.get_structure(atoms)
+    st.properties = {}
+    return st
+
+
+@job
+def li_pair_jobs(
+    maker: LiSiteBindingMaker,
+    material: str,
+    miller: list[int],
+    relaxed_slab: Any,
+    summary: dict[str, Any],
+    reduce_by_environment: bool,
+) -> Response:
+    """Relax E(0), E(i), E(j), E(ij) on the 5c supercell; site i from the 5c ``summary``.
+
+    Raises
+    ------
+    ConfigurationError
+        If the strongest site is not adsorbed (no adsorbed site to pair) or has no partner.
+    """
+    if hasattr(summary, "model_dump"):  # the 5c output arrives as its LiSiteBindingDoc
+        summary = summary.model_dump()
+    if summary.get("lowest_outcome") not in (None, "adsorbed"):
+        msg = f"{material}: no adsorbed Li site (every Li incorporated): no pair to compute"
+        raise ConfigurationError(msg)
+    slab = AseAtomsAdaptor.get_atoms(as_calc_doc(relaxed_slab).structure)
+    n1, n2 = lateral_supercell_for_spacing(slab, min_image_distance_a=maker.min_li_distance_a)
+    sup = slab.repeat((n1, n2, 1))
+    sites = find_adsorption_sites(sup, reduce_by_environment=reduce_by_environment)
+    site = next((s for s in sites if s.label == summary["lowest_site_label"]), None)
+    if site is None:
+        msg = f"{material}: site {summary['lowest_site_label']!r} not found on the supercell"
+        raise ConfigurationError(msg)
+    p_j, d_ij = _partner(sup, sites, site)
+    starts = {
+        "i": place_adsorbate(sup, site, symbol="Li"),
+        "j": place_adsorbate(sup, p_j, symbol="Li"),
+    }
+    starts["ij"] = place_adsorbate(starts["i"], p_j, symbol="Li")
+    label = f"{material} {''.join(map(str, miller))} pair {site.label}"
+    relax = maker.li_relax_maker
+    clean = make_calc_job(relax, _structure(sup), f"{label} clean")
+    jobs = {k: make_calc_job(relax, _structure(a), f"{label} Li {k}") for k, a in starts.items()}
+    for k, j in [("clean", clean), *jobs.items()]:
+        j.append_name(f" {label} {k}")
+    context = {
+        "material": material,
+        "miller": list(miller),
+        "site_label": site.label,
+        "site_kind": site.kind,
+        "partner_position_a": [float(x) for x in p_j],
+        "start_pair_distance_a": d_ij,
+        "supercell": [n1, n2],
+    }
+    result = li_pair_result(
+        clean.output, jobs["i"].output, jobs["j"].output, jobs["ij"].output, context
+    )
+    result.append_name(f" {label}")
+    return Response(replace=Flow([clean, *jobs.values(), result], output=result.output))
+
+
+@dataclass
+class LiPairMaker(Maker):
+    """Pair interaction of two Li on the strongest adsorbed site kind of a skin (clustering).
+
+    The clean slab is the 5c flow's (``site_maker.clean_slab_jobs``, reused from the database);
+    site i is the strongest adsorbed site of the 5c summary given to :meth:`make`.
+    Multi-atom primitive cells (γ-brass, hcp, β-Sn), whose 5c slab is the lowest-γ termination
+    chosen at run time, are refused.
+    """
+
+    name: str = "Li pair"
+    site_maker: LiSiteBindingMaker = field(default_factory=LiSiteBindingMaker)
+
+    def make(
+        self, material: Any, miller: list[int], summary: Any, *, name: str | None = None
+    ) -> Flow:
+        """Build the flow of one skin and facet; ``summary`` is the 5c flow's output.
+
+        Raises
+        ------
+        ConfigurationError
+            For a skin whose bulk has several atoms per primitive cell, or bad input.
+        """
+        jobs, relax, _, kind = self.site_maker.clean_slab_jobs(material, miller, name=name)
+        if kind == "complex":
+            msg = (
+                f"{name or material}: the pair flow needs a one-atom lattice or an SQS (the 5c slab "
+                "of a multi-atom cell is the lowest-γ termination chosen at run time)"
+            )
+            raise ConfigurationError(msg)
+        reduce = self.site_maker.reduce_by_environment
+        reduce = kind == "sqs" if reduce is None else bool(reduce)
+        label = name or str(material)
+        pair = li_pair_jobs(self.site_maker, label, list(miller), relax.output, summary, reduce)
+        pair.append_name(f" {label}")
+        return Flow([*jobs, pair], output=pair.output, name=f"{self.name} {label}")
