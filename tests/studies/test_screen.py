@@ -105,6 +105,13 @@ def test_collect_on_an_empty_store_names_what_is_missing(memory_jobstore):
     assert row["rule_version"] == result.rule_version
 
 
+def test_figure_draws_every_descriptor_and_marks_missing(memory_jobstore, tmp_path):
+    result = screen.collect(memory_jobstore, screen.Options.quick(skins=["Cu", "Ag"]))
+    result.descriptors["Cu"]["adsorption_binding_energy_ev"] = 0.5  # plotted as given
+    paths = screen.figures(result, tmp_path)
+    assert paths["screen"].is_file() and paths["screen"].stat().st_size > 10_000
+
+
 @pytest.mark.slow
 @pytest.mark.mlip
 def test_dissolution_sign_ag_dissolves_in_li_cu_does_not(memory_jobstore):

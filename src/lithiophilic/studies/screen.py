@@ -558,6 +558,7 @@ def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict
             if v is None:
                 ax.text(x, 0.0, "n/a", ha="center", va="bottom", fontsize=7)
         ax.set_xticks(list(xs), skins, rotation=45, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, len(skins) - 0.4)
         ax.set_title(name.replace("_ev", " (eV)"), fontsize=8)
         ax.axhline(0.0, color="k", lw=0.5)
     fig.suptitle(f"skin screen, rank order left to right ({RULE_VERSION})", fontsize=9)
