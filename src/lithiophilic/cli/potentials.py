@@ -278,6 +278,15 @@ def _show_pairs(part: dict[str, Any]) -> None:
                 "failed" if m["e_int_ev"] is None else f"{m['e_int_ev']:+.3f}",
                 "" if err is None else f"{err:+.3f}",
             )
+            if row.get("three_body_ev") is not None and m.get("three_body_ev") is not None:
+                table.add_row(
+                    surf,
+                    f"{name} 3-body",
+                    "",
+                    f"{row['three_body_ev']:+.3f}",
+                    f"{m['three_body_ev']:+.3f}",
+                    f"{m['three_body_ev'] - row['three_body_ev']:+.3f}",
+                )
     out.print(table)
     out.print(f"max |model - teacher| = {part['max_abs_error_ev']:.3f} eV")
 
