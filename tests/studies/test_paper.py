@@ -23,6 +23,7 @@ from lithiophilic.studies import (
     surface,
 )
 from lithiophilic.studies.paper import (
+    DEFAULT_STAGES,
     PAPER_STAGES,
     PaperOptions,
     build_report,
@@ -77,7 +78,7 @@ def test_bad_paper_options_name_the_field(kwargs, match):
 
 def test_stages_run_in_paper_order_once():
     assert PaperOptions(stages=["md", "surface", "md"]).stages == ["surface", "md"]
-    assert PaperOptions().stages == list(PAPER_STAGES)
+    assert PaperOptions().stages == list(DEFAULT_STAGES) == [s for s in PAPER_STAGES if s != "verify"]
     assert not PaperOptions().is_quick and PaperOptions.quick().is_quick
 
 
@@ -91,7 +92,7 @@ def test_a_study_refusing_a_setting_is_a_configuration_error():
 def test_quick_stages_are_the_studies_quick_presets():
     options = PaperOptions.quick(nprocs=3, calculator="emt", md_potential="meam-library-licu")
     st = stage_options(options)
-    assert list(st) == list(PAPER_STAGES)
+    assert list(st) == list(DEFAULT_STAGES)  # verify (GPAW) is opt-in
     assert st["surface"] == [surface.Options.quick(calculator="emt")]
     assert st["pdos"] == [pdos.Options.paper(quick=True, nprocs=3)]
     assert st["pdos"][0].relax_max_atoms == 1

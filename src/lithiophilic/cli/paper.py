@@ -45,14 +45,14 @@ def paper_options(
 
     Also builds every stage's study Options, so a setting a study refuses is reported here.
     """
-    from lithiophilic.studies.paper import PAPER_STAGES, PaperOptions, stage_options
+    from lithiophilic.studies.paper import DEFAULT_STAGES, PaperOptions, stage_options
 
     options = PaperOptions(
         preset="quick" if quick else "full",
         calculator=calculator,
         dft=dft,
         md_potential=md_potential,
-        stages=stage or list(PAPER_STAGES),
+        stages=stage or list(DEFAULT_STAGES),
         nprocs=nprocs,
         out_dir=out_dir,
         materials=material or [],
@@ -178,7 +178,11 @@ def paper(
     ] = defaults.MD_POTENTIAL,
     stage: Annotated[
         list[str] | None,
-        typer.Option("--stage", help="Run only these stages (surface, pdos, binding, verify, md)."),
+        typer.Option(
+            "--stage",
+            help="Run only these stages (surface, pdos, binding, verify, md); default all but "
+            "verify (GPAW on the MLIP geometries, opt-in).",
+        ),
     ] = None,
     nprocs: Annotated[
         int | None,
