@@ -63,7 +63,10 @@ def test_panels_registry():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"stages": ["nope"]}, r"stages\.0: Input should be 'surface', 'pdos', 'binding', 'verify' or 'md'"),
+        (
+            {"stages": ["nope"]},
+            r"stages\.0: Input should be 'surface', 'pdos', 'binding', 'verify' or 'md'",
+        ),
         ({"stages": []}, "stages"),
         ({"nprocs": 0}, "nprocs: Input should be greater than or equal to 1"),
         ({"preset": "fast"}, "preset"),
@@ -78,7 +81,9 @@ def test_bad_paper_options_name_the_field(kwargs, match):
 
 def test_stages_run_in_paper_order_once():
     assert PaperOptions(stages=["md", "surface", "md"]).stages == ["surface", "md"]
-    assert PaperOptions().stages == list(DEFAULT_STAGES) == [s for s in PAPER_STAGES if s != "verify"]
+    assert (
+        PaperOptions().stages == list(DEFAULT_STAGES) == [s for s in PAPER_STAGES if s != "verify"]
+    )
     assert not PaperOptions().is_quick and PaperOptions.quick().is_quick
 
 
