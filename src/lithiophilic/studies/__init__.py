@@ -32,6 +32,7 @@ STUDY_NAMES: tuple[str, ...] = (
     "li_layers",
     "aggregation",
     "verify",
+    "screen",
 )
 
 #: Panel id -> name of the study that computes it.
