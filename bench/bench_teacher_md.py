@@ -156,7 +156,7 @@ def cmd_estimate(_: argparse.Namespace) -> None:
             "n_atoms": r["n_atoms"],
             "s_per_step": s,
             "full_steps": int(steps),
-            "full_cpu_hours_at_measured_threads": steps * s / 3600.0,
+            "full_wall_hours_at_measured_load": steps * s / 3600.0,
             "note": "5 ps x 3 replicas x 2 surfaces at 1 fs, assuming the same s/step on both "
             "surfaces and this machine's load (2 cores shared by several jobs)",
         }
