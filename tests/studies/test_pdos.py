@@ -267,3 +267,30 @@ def test_paper_campaign_uses_one_dos_mesh_and_broadening_for_every_material():
     # same k-point density for a 1-atom cell and the 25/26-atom alloy cells, one width, one grid
     assert paper.dos_kpt_density_for(1) == paper.dos_kpt_density_for(26) == 4.0
     assert paper.width_ev == 0.2
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: pdos.Options.quick(calculator="vasp"),
+        lambda: pdos.Options.paper(calculator="vasp"),
+        lambda: pdos.Options.paper(quick=True, calculator="vasp"),
+    ],
+)
+def test_presets_map_onto_vasp_settings(make):
+    """The presets' DFT settings reach VASP under its own names; GPAW-only ones are not passed."""
+    options = make()
+    spec = options.calculator_spec()
+    assert options.ecut_ev is None  # GPAW's preset cutoff does not carry over to VASP's PAWs
+    assert "ecut_ev" not in spec.kwargs and "encut_ev" not in spec.kwargs  # VASP preset: 520 eV
+    assert spec.kwargs["kpt_density_a"] == options.kpt_density_a
+    assert "eigenstates_tol_ev2_per_electron" not in spec.kwargs
+    flows = pdos.build_flows(options.model_copy(update={"materials": ["Cu"]}))
+    assert flows  # the VASP PDOS flow builds (VASP itself runs only where it is installed)
+
+
+def test_vasp_cutoff_option_maps_and_bad_one_names_the_option():
+    options = pdos.Options.quick(calculator="vasp", ecut_ev=600.0)
+    assert options.calculator_spec().kwargs["encut_ev"] == 600.0
+    with pytest.raises(ConfigurationError, match="ecut_ev"):
+        pdos.Options.quick(calculator="vasp", ecut_ev=-1.0)

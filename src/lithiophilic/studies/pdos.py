@@ -127,6 +127,23 @@ _SETTING_FIELDS = (
     "nprocs",
     "eigenstates_tol_ev2_per_electron",
 )
+#: Options whose VASP setting has another name, and GPAW-only options (not passed to VASP).
+_VASP_NAMES = {"ecut_ev": "encut_ev", "smearing_ev": "sigma_ev"}
+_NOT_VASP = ("eigenstates_tol_ev2_per_electron", "nprocs")
+
+
+def _preset_for(preset: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a preset's settings for the calculator in ``overrides``.
+
+    The presets' cutoff and eigensolver tolerance are GPAW's; a plane-wave cutoff does not
+    carry over to VASP's PAW set (VASP keeps its own preset ENCUT, one cutoff above the Li_sv
+    ENMAX for every compared energy), so with VASP they are left out unless given.
+    """
+    if overrides.get("calculator") != "vasp":
+        return preset
+    return {k: v for k, v in preset.items() if k not in ("ecut_ev", *_NOT_VASP)}
+
+
 #: Document fields of the table (everything but the arrays and the structure).
 _DOC_KEYS = tuple(k for k in PdosDoc.model_fields if k not in (*PDOS_DATA_KEYS, "structure"))
 
@@ -211,7 +228,12 @@ class Options(StudyOptions):
         calculator = info.data.get("calculator")
         if value is None or calculator is None:  # None: preset value; bad calculator: reported
             return value
-        setting = {str(info.field_name): value}
+        name = str(info.field_name)
+        if calculator == "vasp":
+            if name in _NOT_VASP:  # GPAW-only: not passed to VASP (see calculator_spec)
+                return value
+            name = _VASP_NAMES.get(name, name)
+        setting = {name: value}
         CalculatorSpec(calculator, setting)  # unknown preset
         check = REGISTRY[calculator].validate_settings
         if check is not None:
@@ -235,7 +257,7 @@ class Options(StudyOptions):
             "eigenstates_tol_ev2_per_electron": QUICK_EIGENSTATES_TOL,
             "n_points": QUICK_N_POINTS,
         }
-        return cls(**{**quick, **overrides})
+        return cls(**{**_preset_for(quick, overrides), **overrides})
 
     @classmethod
     def paper(cls, *, quick: bool = False, **overrides: Any) -> Self:
@@ -257,14 +279,20 @@ class Options(StudyOptions):
             "width_ev": 0.2,
             "relax_max_atoms": 1,
         }
-        return cls(**{**paper, **overrides})
+        return cls(**{**_preset_for(paper, overrides), **overrides})
 
     def calculator_spec(self) -> CalculatorSpec:
-        """Return the calculator spec of the SCF: the preset plus the settings given."""
+        """Return the calculator spec of the SCF: the preset plus the settings given.
+
+        With VASP the option names map onto its settings (``ecut_ev`` -> ``encut_ev``,
+        ``smearing_ev`` -> ``sigma_ev``); GPAW's eigensolver tolerance and rank count have no
+        VASP counterpart (INCAR EDIFF and the job's own ``srun`` decide) and are not passed.
+        """
         settings: dict[str, Any] = {} if self.preset is None else {"preset": self.preset}
-        settings.update(
-            {k: getattr(self, k) for k in _SETTING_FIELDS if getattr(self, k) is not None}
-        )
+        given = {k: getattr(self, k) for k in _SETTING_FIELDS if getattr(self, k) is not None}
+        if self.calculator == "vasp":
+            given = {_VASP_NAMES.get(k, k): v for k, v in given.items() if k not in _NOT_VASP}
+        settings.update(given)
         return CalculatorSpec(self.calculator, settings)
 
     def dos_kpt_density_for(self, n_atoms: int, spec: CalculatorSpec | None = None) -> float:
