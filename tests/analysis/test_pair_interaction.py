@@ -71,8 +71,8 @@ def test_bad_tables_name_what_is_missing():
 def test_real_li_pair_on_cu111_sevenn():
     """SevenNet-0 on Cu(111) 4x4x3 (substrate fixed): site-resolved pair energies, Li relaxed.
 
-    Li on two neighbouring fcc hollows (2.57 Å apart, bcc Li 3.0 Å) and on hollows 8.9 Å
-    apart; and, unrelaxed, Li on an fcc and the adjacent hcp hollow (1.48 Å): the overlap
+    Li on two neighbouring fcc hollows (2.57 Å apart, bcc Li 3.0 Å) and on hollows 5.1 Å
+    apart (2√3 Cu–Cu distances in the cell, but 2 via the nearest periodic image); and, unrelaxed, Li on an fcc and the adjacent hcp hollow (1.48 Å): the overlap
     must cost far more than either relaxed pair interaction.
     """
     from ase.build import add_adsorbate, fcc111
@@ -89,7 +89,7 @@ def test_real_li_pair_on_cu111_sevenn():
     sites = {
         "i": fcc0,
         "near": fcc0 + a1,  # the next fcc hollow, one Cu-Cu distance away
-        "far": fcc0 + 2 * a1 + 2 * a2,  # 2 sqrt(3) Cu-Cu distances away
+        "far": fcc0 + 2 * a1 + 2 * a2,  # nearest periodic image: 2 Cu-Cu distances (5.1 Å)
         "hcp": fcc0 + (a1 + a2) / 3.0,  # the adjacent hcp hollow
     }
 
@@ -122,5 +122,5 @@ def test_real_li_pair_on_cu111_sevenn():
     # two Li 1.48 Å apart overlap: strongly repulsive, an order beyond the relaxed pairs
     assert e_overlap > 1.0
     assert e_overlap > 10 * max(abs(e_near), abs(e_far))
-    # pairs 8.9 Å apart barely interact
+    # pairs 5.1 Å apart barely interact
     assert abs(e_far) < 0.05
