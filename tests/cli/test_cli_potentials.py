@@ -114,6 +114,8 @@ def test_info_shows_the_shipped_eam_with_its_pair_style():
     assert info["provenance"]["model_family"] == "eam"
     assert info["provenance"]["teacher"]["calculator_name"] == "sevenn"
     assert info["provenance"]["held_out_errors"]["md_cu111_li"]["n_frames"] > 0
+    # the shipped site-resolved Li-Li table is part of the JSON (stdout stays one document)
+    assert info["li_pair_interactions"]["max_abs_error_ev"] > 0
 
 
 def test_fit_unknown_model_family_exits_2(tmp_path):

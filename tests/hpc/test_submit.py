@@ -26,7 +26,7 @@ def _text(res) -> str:
 
 
 def test_every_study_command_is_registered_for_submit():
-    assert set(STUDY_COMMANDS) == {"surface-energy", "binding", "pdos", "md-aggregation"}
+    assert set(STUDY_COMMANDS) == {"surface-energy", "binding", "pdos", "md-aggregation", "screen"}
 
 
 def test_a_command_without_flows_is_refused_naming_the_allowed_ones():
@@ -34,7 +34,7 @@ def test_a_command_without_flows_is_refused_naming_the_allowed_ones():
     assert res.exit_code == 2
     text = _text(res)
     assert "'potentials' is not a command with flows to submit" in text
-    assert "allowed: binding, md-aggregation, pdos, surface-energy" in text
+    assert "allowed: binding, md-aggregation, pdos, screen, surface-energy" in text
     res = runner.invoke(app, ["submit", "--remote", "p"])
     assert res.exit_code == 2
     assert "name the command whose flows to submit" in res.output

@@ -76,7 +76,7 @@ def test_pdos_inputs_and_bad_input():
     assert len(gb) == 26 and gb.composition.as_dict() == {"Cu": 10, "Zn": 16}
     assert note.startswith("Cu5Zn8 26-atom primitive (bcc) cell of the I-43m structure")
     with pytest.raises(
-        ConfigurationError, match=r"'emt' cannot compute a PDOS; use one of \['gpaw'\]"
+        ConfigurationError, match=r"'emt' cannot compute a PDOS; use one of \['gpaw', 'vasp'\]"
     ):
         PdosCalcMaker(calculator=CalculatorSpec("emt"))
     with pytest.raises(ConfigurationError, match="width_ev must be > 0"):

@@ -261,7 +261,7 @@ def _pair_interactions() -> Any:
     return compare_pair_interactions
 
 
-def _show_pairs(part: dict[str, Any]) -> None:
+def _show_pairs(part: dict[str, Any], to: Any = None) -> None:
     table = Table(
         "surface", "placement", "Li-Li (Å)", "teacher (eV)", "model (eV)", "error (eV)",
         title="Li-Li interactions E(ij) - E(i) - E(j) + E(0), relaxed",
@@ -287,8 +287,9 @@ def _show_pairs(part: dict[str, Any]) -> None:
                     f"{m['three_body_ev']:+.3f}",
                     f"{m['three_body_ev'] - row['three_body_ev']:+.3f}",
                 )
-    out.print(table)
-    out.print(f"max |model - teacher| = {part['max_abs_error_ev']:.3f} eV")
+    to = to or out
+    to.print(table)
+    to.print(f"max |model - teacher| = {part['max_abs_error_ev']:.3f} eV")
 
 
 def _show_section(kind: str, part: dict[str, Any]) -> None:
@@ -349,9 +350,12 @@ def potentials_info(
         cmds = pot.commands()
     except LithiophilicError as exc:
         fail(exc, 2)
-    out.print_json(json.dumps({**pot.info(), "commands": cmds}, default=str))
+    info = {**pot.info(), "commands": cmds}
     pairs = pot.directory / "li_pair_interactions.json" if pot.directory else None
     if pairs is not None and pairs.is_file():
-        doc = json.loads(pairs.read_text())
-        out.print(f"site-resolved Li-Li interactions vs the teacher ({pairs}):")
-        _show_pairs(doc)
+        # stdout stays one JSON document; the table of the site-resolved Li-Li interactions
+        # vs the teacher goes to stderr for a reader
+        info["li_pair_interactions"] = json.loads(pairs.read_text())
+        console.print(f"site-resolved Li-Li interactions vs the teacher ({pairs}):")
+        _show_pairs(info["li_pair_interactions"], to=console)
+    out.print_json(json.dumps(info, default=str))
