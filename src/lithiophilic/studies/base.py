@@ -59,6 +59,7 @@ __all__ = [
     "StudyOptions",
     "StudyResult",
     "build_and_run",
+    "check_calculator_name",
     "default_store",
     "keep_relax_trajectories",
     "material_label",
@@ -166,6 +167,22 @@ def _format_validation_error(cls: type, exc: ValidationError) -> str:
         # a model-level validator names its field(s) in its own message
         parts.append(f"{loc}: {msg}{shown}" if loc else msg)
     return f"{cls.__name__}: " + "; ".join(parts)
+
+
+def check_calculator_name(name: str | None) -> str | None:
+    """Field check of a study's calculator name (None passes): a registered calculator.
+
+    Raises ``ValueError`` (pydantic turns it into the field's error) with the registry's message.
+    """
+    from lithiophilic.potentials import CalculatorSpec
+
+    if name is None:
+        return None
+    try:
+        CalculatorSpec(name)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc).removeprefix("calculator: ")) from None
+    return name
 
 
 class StudyOptions(BaseModel):

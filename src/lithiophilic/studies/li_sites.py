@@ -45,6 +45,7 @@ from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
     build_and_run,
+    check_calculator_name,
     keep_relax_trajectories,
     material_label,
     materials_of,
@@ -98,16 +99,6 @@ SLAB_FIELDS: tuple[str, ...] = (
     "max_terminations",
 )
 _SURFACE = surface.Options.model_fields
-
-
-def _check_calculator_name(name: str | None) -> str | None:
-    if name is None:
-        return None
-    try:
-        CalculatorSpec(name)
-    except ConfigurationError as exc:
-        raise ValueError(str(exc).removeprefix("calculator: ")) from None
-    return name
 
 
 _SITE_KEYS = (
@@ -264,7 +255,7 @@ class Options(StudyOptions):
     @field_validator("calculator", "refine_calculator", mode="after")
     @classmethod
     def _check_calculator(cls, name: str | None) -> str | None:
-        return _check_calculator_name(name)
+        return check_calculator_name(name)
 
     @model_validator(mode="after")
     def _check_slabs(self) -> Self:

@@ -55,6 +55,7 @@ from lithiophilic.studies.base import (
     StudyOptions,
     StudyResult,
     build_and_run,
+    check_calculator_name,
     keep_relax_trajectories,
     materials_of,
 )
@@ -185,11 +186,7 @@ class Options(StudyOptions):
     @field_validator("calculator", mode="after")
     @classmethod
     def _check_calculator(cls, name: str) -> str:
-        try:
-            CalculatorSpec(name)
-        except ConfigurationError as exc:
-            raise ValueError(str(exc).removeprefix("calculator: ")) from None
-        return name
+        return check_calculator_name(name)  # type: ignore[return-value]
 
     @model_validator(mode="after")
     def _check_skins(self) -> Self:
