@@ -40,6 +40,7 @@ def paper_options(
     nprocs: int | None = None,
     out_dir: Path = Path("lithiophilic-report"),
     material: list[str] | None = None,
+    stage_processes: bool = False,
 ) -> PaperOptions:
     """Return the campaign's :class:`~lithiophilic.studies.paper.PaperOptions` (no I/O).
 
@@ -56,6 +57,7 @@ def paper_options(
         nprocs=nprocs,
         out_dir=out_dir,
         materials=material or [],
+        stage_processes=stage_processes,
     )
     stage_options(options)
     return options
@@ -224,14 +226,23 @@ def paper(
     pre_run: Annotated[
         str, typer.Option("--pre-run", help="With --submit slurm: shell lines run before each job.")
     ] = "",
+    stage_processes: Annotated[
+        bool,
+        typer.Option(
+            "--stage-processes",
+            help="Run each stage in its own process (isolation; ~20 s more per stage); "
+            "default: one process, the model loaded once.",
+        ),
+    ] = False,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """All of Fig. 5 for Cu, Cu5Zn8 and Cu0.64Zn0.36, tracked and reused; a report with verdicts.
 
-    Each stage (surface, pdos, binding, verify, md) runs in its own process against one database
-    (verify: GPAW on the MLIP geometries of the surface and binding stages, read from it);
+    Each stage (surface, pdos, binding, verify, md) runs in turn against one database, in this
+    process (--stage-processes: each in its own; verify: GPAW on the MLIP geometries of the
+    surface and binding stages, read from it);
     a failed stage is reported, the others still run, and the command exits 1.
     With --submit slurm every stage's jobs go to Slurm (the binding stage after the surface
     stage, whose relaxed slabs it reuses), followed by a report job that runs the campaign
@@ -257,6 +268,7 @@ def paper(
         nprocs=nprocs,
         out_dir=out_dir,
         material=material,
+        stage_processes=stage_processes,
     )
     if submit_to is not None:
         resources = {

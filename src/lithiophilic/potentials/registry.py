@@ -50,6 +50,7 @@ __all__ = [
     "calculators_with",
     "check_elements",
     "check_installation",
+    "clear_calculator_cache",
     "ensure_available",
     "get_calculator",
     "register_calculator",
@@ -192,7 +193,9 @@ class CalculatorBackend:
         Name of the setting that identifies the model (for provenance), if any.
     cacheable
         Whether one live instance may be reused within a process for the same settings
-        (True for stateless ML potentials whose model load is expensive).
+        (True for stateless ML potentials whose model load is expensive): every job, and
+        every stage of a campaign run in one process, then shares one model load;
+        :func:`get_calculator` clears the instance's results before handing it out again.
     install_hint
         What to install when the package is missing.
     module
@@ -378,7 +381,10 @@ def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator
     Returns
     -------
     ase.calculators.calculator.Calculator
-        A calculator ready to attach to ``Atoms``.
+        A calculator ready to attach to ``Atoms``. A ``cacheable`` backend's instance is
+        built once per process and settings (name, model, device ...) and reused, its
+        results and last structure cleared (``Calculator.reset``) each time it is handed
+        out, so nothing computed for one job is read by the next.
 
     Raises
     ------
@@ -390,7 +396,9 @@ def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator
     settings = spec.settings()
     cache_key = json.dumps([spec.name, settings], sort_keys=True, default=str)
     if backend.cacheable and cache_key in _CACHE:
-        return _CACHE[cache_key]
+        cached = _CACHE[cache_key]
+        cached.reset()
+        return cached
     try:
         calc = backend.factory(**settings)
     except ImportError as exc:
@@ -403,6 +411,17 @@ def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator
     if backend.cacheable:
         _CACHE[cache_key] = calc
     return calc
+
+
+def clear_calculator_cache() -> int:
+    """Drop the live calculators :func:`get_calculator` keeps; return how many there were.
+
+    Frees their models' memory (once nothing else holds them); the next
+    :func:`get_calculator` loads the model again.
+    """
+    n = len(_CACHE)
+    _CACHE.clear()
+    return n
 
 
 def ensure_available(spec: CalculatorSpec | str | Mapping[str, Any]) -> None:

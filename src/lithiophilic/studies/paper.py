@@ -15,9 +15,10 @@ md         aggregation                5f, 5g
 
 :func:`stage_options` builds each study's ``Options`` from :class:`PaperOptions` (the quick
 or full presets of the studies themselves, the paper's PDOS settings, one MD cutoff for
-every surface). :func:`run` runs each stage in its own process (memory isolation; wall time
-and peak memory measured with ``os.wait4``) that receives the saved ``Options``, never
-command-line flags; a stage that fails is reported and the others still run. Every job is
+every surface). :func:`run` runs each stage from its saved ``Options``, never command-line
+flags, in this process (torch and the model loaded once; peak memory sampled per stage) or,
+with ``stage_processes``, each in its own process (isolation; ``os.wait4`` figures); a
+stage that fails is reported and the others still run. Every job is
 stored and reused, so a second campaign recomputes nothing. :func:`build_report` then reads
 each study's ``Result`` from the database (``collect``), draws its figures, sets the paper's
 claims against ours and writes ``report.md``, ``report.html`` (figures embedded) and
@@ -156,6 +157,14 @@ class PaperOptions(StudyOptions):
         description="Report directory (report.md/.html, claims.json, figures/, data/, logs/, "
         "options/).",
     )
+    stage_processes: bool = Field(
+        False,
+        description="Run each stage in its own Python process (a crash or a memory leak ends "
+        "with its stage; about 20 s of interpreter, imports and model load per stage). False: "
+        "every stage in this process, the study modules, torch and the MLIP loaded once "
+        "(bench/results/paper_quick.json); a study that raises is still reported and the "
+        "other stages run.",
+    )
 
     @classmethod
     def quick(cls, **overrides: Any) -> Self:
@@ -282,10 +291,10 @@ def run(
     options
         The campaign's settings.
     store
-        ``None`` (the embedded store of ``data_dir``) or a store choice as ``--store``
-        (a JobStore YAML, ``jobflow``, ``remote:PROJECT``): each stage runs in its own
-        process. A ``JobStore`` object: the stages run in this process (no per-stage memory
-        figure: peak RSS is this process's).
+        ``None`` (the embedded store of ``data_dir``), a store choice as ``--store``
+        (a JobStore YAML, ``jobflow``, ``remote:PROJECT``) or a ``JobStore`` object. The
+        stages run in this process unless ``options.stage_processes`` (then each in its own
+        process; a ``JobStore`` object cannot be handed over and keeps them here).
     data_dir
         Database directory (default ``$LITHIOPHILIC_DATA`` or ``./lithiophilic-data``).
     on_stage
@@ -310,7 +319,14 @@ def run(
     t0 = time.perf_counter()
     for stage, opts in per_stage.items():
         logger.info("stage %s: %s", stage, ", ".join(type(o).study for o in opts))
-        res = run_stage(stage, opts, out_dir=out_dir, data_dir=ddir, store=store)
+        res = run_stage(
+            stage,
+            opts,
+            out_dir=out_dir,
+            data_dir=ddir,
+            store=store,
+            own_process=options.stage_processes,
+        )
         runs.append(res)
         if on_stage is not None:
             on_stage(res)
@@ -319,9 +335,19 @@ def run(
         **describe_settings(options),
         "job database": describe_store(job_store),
         "total wall time (s)": round(time.perf_counter() - t0, 1),
+        "stages ran in": _stage_processes_note(runs),
     }
     results = collect_results(options, job_store)
     return build_report(options, results, stages=runs, settings=settings)
+
+
+def _stage_processes_note(runs: Sequence[StageRun]) -> str:
+    """Say where the stages ran and what their peak RSS measures."""
+    from lithiophilic.studies.runner import RSS_OWN_PROCESS, RSS_SAMPLED
+
+    if runs and all(r.own_process for r in runs):
+        return f"one process per stage; peak RSS: {RSS_OWN_PROCESS}"
+    return f"this process (torch and the model loaded once); peak RSS: {RSS_SAMPLED}"
 
 
 # --------------------------------------------------------------------------- the report

@@ -12,9 +12,11 @@ a flow failed or a study raised, 2 when the input was rejected before any job ra
 (:class:`~lithiophilic.errors.ConfigurationError`, nothing stored). Nothing here parses
 ``lithiophilic`` command-line flags: the settings are the files.
 
-:func:`run_stage` is how :func:`lithiophilic.studies.paper.run` runs a stage: in such a
-child process (wall time and peak memory from ``os.wait4``), or in this process for a
-``JobStore`` object; either way it returns a :class:`StageRun`.
+:func:`run_stage` is how :func:`lithiophilic.studies.paper.run` runs a stage: in this
+process (the default: the study modules, torch and the MLIP are loaded once for the whole
+campaign; peak memory sampled, :class:`RssSampler`), or in such a child process (isolation:
+a crash or a leak ends with the stage; wall time and peak memory from ``os.wait4``); either
+way it returns a :class:`StageRun`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -40,12 +43,19 @@ if TYPE_CHECKING:
 
     from lithiophilic.studies.base import StudyOptions
 
-__all__ = ["StageRun", "main", "run_saved", "run_stage"]
+__all__ = ["RssSampler", "StageRun", "main", "run_saved", "run_stage"]
 
 logger = logging.getLogger("lithiophilic.studies.runner")  # also when run as __main__
 
 #: Exit status of a study whose input was rejected before any job ran.
 EXIT_BAD_INPUT = 2
+
+#: What ``StageRun.peak_rss_mib`` measures, by how the stage ran.
+RSS_OWN_PROCESS = "high-water mark of the stage's process and its reaped children (os.wait4)"
+RSS_SAMPLED = (
+    "this process plus its child processes, sampled every 0.2 s during the stage, and the "
+    "process high-water mark if the stage raised it (includes what earlier stages still hold)"
+)
 
 
 def run_saved(
@@ -124,6 +134,8 @@ class StageRun:
 
     ``status`` is ``ok``, ``partly failed (exit 1; see log)`` (a flow failed, the rest is
     stored) or ``failed (exit N; see log)`` (exit 2: input rejected, nothing stored).
+    ``peak_rss_mib`` is what ``rss_measure`` says; ``start_rss_mib`` (in this process only)
+    what the process held when the stage started.
     """
 
     name: str
@@ -134,6 +146,9 @@ class StageRun:
     peak_rss_mib: float
     log: str
     options: list[str] = field(default_factory=list)
+    own_process: bool = True
+    rss_measure: str = RSS_OWN_PROCESS
+    start_rss_mib: float | None = None
 
     @property
     def panels(self) -> tuple[str, ...]:
@@ -155,9 +170,68 @@ class StageRun:
             "returncode": self.returncode,
             "wall_s": self.wall_s,
             "peak_rss_mib": self.peak_rss_mib,
+            "own_process": self.own_process,
+            "rss_measure": self.rss_measure,
+            "start_rss_mib": self.start_rss_mib,
             "log": self.log,
             "options": self.options,
         }
+
+
+class RssSampler:
+    """Peak resident memory (MiB) of this process and its child processes during a block.
+
+    A thread sums the RSS of this process and of all its live descendants (an MPI run,
+    LAMMPS) every ``interval_s``; on exit the process's own high-water mark (``ru_maxrss``)
+    is taken too when the block raised it, so a spike between two samples of this process is
+    not missed (a child's is). Linux ``VmHWM`` cannot be reset, hence the sampling.
+
+    Examples
+    --------
+    >>> with RssSampler() as rss:
+    ...     blob = bytearray(50 * 2**20)
+    >>> rss.peak_mib >= rss.start_mib > 0
+    True
+    """
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        self.interval_s = interval_s
+        self.start_mib = 0.0
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="rss-sampler", daemon=True)
+
+    @staticmethod
+    def sample_mib() -> float:
+        """Return the RSS of this process plus its live descendants now (MiB)."""
+        import psutil
+
+        me = psutil.Process()
+        total = me.memory_info().rss
+        for child in me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:  # ended between listing and reading
+                continue
+        return total / 2**20
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mib = max(self.peak_mib, self.sample_mib())
+
+    def __enter__(self) -> RssSampler:
+        self._hwm0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.start_mib = self.peak_mib = self.sample_mib()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mib = max(self.peak_mib, self.sample_mib())
+        hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if hwm > self._hwm0:  # this process's own peak was reached during the block
+            self.peak_mib = max(self.peak_mib, hwm)
 
 
 def _status(code: int, every_result: bool) -> str:
@@ -183,7 +257,7 @@ def _stage_files(
 
 
 def _stage_run(
-    stage: str, pairs: list[tuple[str, Path]], results: Path, log: Path, code: int, **usage: float
+    stage: str, pairs: list[tuple[str, Path]], results: Path, log: Path, code: int, **usage: Any
 ) -> StageRun:
     every = all((results / f"{name}.json").is_file() for name, _ in pairs)
     return StageRun(
@@ -204,6 +278,7 @@ def run_stage(
     out_dir: Path,
     data_dir: Path,
     store: JobStore | str | None = None,
+    own_process: bool = False,
 ) -> StageRun:
     """Run one campaign stage's studies; never raises for a failed study.
 
@@ -221,11 +296,17 @@ def run_stage(
     data_dir
         Database directory.
     store
-        ``None`` or a store choice as ``--store``: the studies run in a child process
-        (``python -m lithiophilic.studies.runner``; wall time and peak memory from
-        ``os.wait4``). A ``JobStore``: they run in this process (peak RSS is this process's).
+        A ``JobStore``, or ``None`` / a store choice as ``--store`` (opened here, or by the
+        child process).
+    own_process
+        Run the studies in a child process (``python -m lithiophilic.studies.runner``; wall
+        time and peak memory from ``os.wait4``): a crash or a leak ends with the stage, at
+        the price of an interpreter start, the imports and the model load (about 20 s per
+        stage, ``bench/results/paper_quick_startup.json``). False (default): in this process,
+        the loaded model reused (:func:`lithiophilic.potentials.get_calculator`), peak memory
+        sampled (:class:`RssSampler`). A ``JobStore`` object always runs here.
     """
-    if store is None or isinstance(store, str):
+    if own_process and (store is None or isinstance(store, str)):
         return _run_stage_process(stage, opts, out_dir=out_dir, data_dir=data_dir, store=store)
     return _run_stage_here(stage, opts, out_dir=out_dir, store=store, data_dir=data_dir)
 
@@ -254,23 +335,37 @@ def _run_stage_process(
     )
 
 
+#: Loggers whose records go to the stage's log when it runs in this process.
+_STAGE_LOGGERS = ("lithiophilic", "jobflow")
+
+
 def _run_stage_here(
-    stage: str, opts: Sequence[StudyOptions], *, out_dir: Path, store: JobStore, data_dir: Path
+    stage: str,
+    opts: Sequence[StudyOptions],
+    *,
+    out_dir: Path,
+    store: JobStore | str | None,
+    data_dir: Path,
 ) -> StageRun:
-    """Run one stage in this process (a store object cannot be handed to a child)."""
+    """Run one stage in this process; its log records and warnings go to the stage's log."""
     pairs, results, log = _stage_files(stage, opts, out_dir)
     handler = logging.FileHandler(log, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    watched = logging.getLogger("lithiophilic")
-    level = watched.level
-    watched.addHandler(handler)
-    watched.setLevel(min(level or logging.INFO, logging.INFO))
+    watched = [logging.getLogger(name) for name in _STAGE_LOGGERS]
+    levels = [lg.level for lg in watched]
+    for lg in watched:
+        lg.addHandler(handler)
+        lg.setLevel(min(lg.level or logging.INFO, logging.INFO))
     t0 = time.perf_counter()
     try:
-        code = run_saved(pairs, data_dir=data_dir, store=store, results_dir=results)
+        with RssSampler() as rss, warnings.catch_warnings():
+            for category in (UserWarning, FutureWarning, DeprecationWarning):
+                warnings.filterwarnings("ignore", category=category)  # as in the child process
+            code = run_saved(pairs, data_dir=data_dir, store=store, results_dir=results)
     finally:
-        watched.removeHandler(handler)
-        watched.setLevel(level)
+        for lg, level in zip(watched, levels, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
         handler.close()
     return _stage_run(
         stage,
@@ -279,7 +374,10 @@ def _run_stage_here(
         log,
         code,
         wall_s=round(time.perf_counter() - t0, 1),
-        peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        peak_rss_mib=round(rss.peak_mib, 1),
+        start_rss_mib=round(rss.start_mib, 1),
+        own_process=False,
+        rss_measure=RSS_SAMPLED,
     )
 
 
