@@ -1,0 +1,248 @@
+"""A Li–Li correction on top of a distilled EAM: UF3 2+3-body terms fitted to teacher residuals.
+
+The shipped ``licuzn-eam`` misplaces the Li–Li interactions the aggregation kinetics rest on
+(site-resolved pair and trimer interactions off by up to 0.19 eV, issue 19).  The correction
+adds, with LAMMPS ``pair_style hybrid/overlay eam/alloy uf3 3``,
+
+- a Li–Li pair term ``phi(r)`` (cubic B-splines, 1.4–5.5 Å), and
+- Li-centred three-body terms Li–Li–Li, Li–Li–Cu and Li–Li–Zn ``f(r_ij, r_ik, r_jk)``
+  (centre Li, one neighbour Li; cutoff 4 Å): the substrate-mediated part of the Li–Li
+  interaction, which differs between Cu and Cu–Zn hollows.
+
+Every term needs two Li within its cutoff, so the correction is exactly zero for the clean
+substrate and for a single Li: adsorption energies, the substrate and every stored result
+of the base potential without Li pairs are unchanged.  The coefficients are a linear
+least-squares fit (ridge) to the exact interaction residuals of
+:mod:`lithiophilic.potentials.distill.correction_data` (energies and forces).
+
+The corrected potential is a directory holding ``potential.eam.alloy`` (a byte copy of the
+base potential's file), ``li_correction.uf3`` and ``provenance.json``; :func:`load_corrected_potential`
+returns its :class:`~lithiophilic.potentials.lammps.LammpsPotential`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials.distill.uf3 import Uf3Basis, Uf3Term, uf3_features, write_uf3_file
+from lithiophilic.potentials.lammps import LammpsPotential, read_fitted_dir
+
+__all__ = [
+    "CORRECTION_FILE",
+    "CorrectionSettings",
+    "correction_terms",
+    "fit_correction",
+    "load_corrected_potential",
+    "predict_interaction",
+    "write_corrected_potential",
+]
+
+#: UF3 file of the correction, inside the potential directory.
+CORRECTION_FILE = "li_correction.uf3"
+#: Base EAM file (a copy of the base potential's), inside the potential directory.
+BASE_FILE = "potential.eam.alloy"
+ELEMENTS = ("Li", "Cu", "Zn")
+
+
+@dataclass(frozen=True)
+class CorrectionSettings:
+    """Basis and fit settings of the Li–Li correction (lengths in Å).
+
+    Parameters
+    ----------
+    pair_cutoff_a, pair_spacing_a, pair_min_a
+        Li–Li pair basis: cutoff, knot spacing, inner end of the fitted functions.
+    three_body_cutoff_a, three_body_spacing_a, three_body_min_a
+        Three-body bases along r_ij and r_ik (the r_jk basis spans twice the cutoff with
+        twice the spacing).
+    energy_weight_per_ev, force_weight_per_ev_per_a
+        Row weights of the least squares (inverse of the accuracy asked of each).
+    ridge
+        Ridge penalty on the coefficients (in units of the weighted rows).
+    substrate_elements
+        Neighbour elements of the Li–Li–X terms.
+    """
+
+    pair_cutoff_a: float = 5.5
+    pair_spacing_a: float = 0.25
+    pair_min_a: float = 1.4
+    three_body_cutoff_a: float = 4.0
+    three_body_spacing_a: float = 0.5
+    three_body_min_a: float = 1.5
+    energy_weight_per_ev: float = 200.0
+    force_weight_per_ev_per_a: float = 10.0
+    ridge: float = 1e-3
+    substrate_elements: tuple[str, ...] = ("Cu", "Zn")
+
+
+def correction_terms(settings: CorrectionSettings) -> list[Uf3Term]:
+    """Return the UF3 terms of the correction (pair Li–Li, then Li–Li–Li and Li–Li–X)."""
+    s = settings
+    pair = Uf3Basis(s.pair_cutoff_a, s.pair_spacing_a, s.pair_min_a)
+    b3 = Uf3Basis(s.three_body_cutoff_a, s.three_body_spacing_a, s.three_body_min_a)
+    bjk = Uf3Basis(2 * s.three_body_cutoff_a, 2 * s.three_body_spacing_a, s.three_body_min_a)
+    terms = [Uf3Term(("Li", "Li"), (pair,)), Uf3Term(("Li", "Li", "Li"), (b3, b3, bjk))]
+    terms += [Uf3Term(("Li", "Li", x), (b3, b3, bjk)) for x in s.substrate_elements]
+    return terms
+
+
+def _rows(items: Sequence[dict[str, Any]], terms: Sequence[Uf3Term]) -> tuple[list, list]:
+    """Energy and force design rows/targets (force rows of atoms with a feature only)."""
+    energy_rows, force_rows = [], []
+    for it in items:
+        fe, ff = uf3_features(it["atoms"], terms)
+        energy_rows.append((fe, it["de_int_ev"]))
+        n = ff.shape[0]
+        ff2 = ff.reshape(n * 3, -1)
+        target = np.asarray(it["df_int_ev_per_a"]).reshape(n * 3)
+        keep = np.abs(ff2).sum(axis=1) > 0
+        force_rows.append((ff2[keep], target[keep]))
+    return energy_rows, force_rows
+
+
+def fit_correction(
+    items: Sequence[dict[str, Any]], settings: CorrectionSettings | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Fit the correction coefficients to interaction residuals; return them and fit errors.
+
+    Parameters
+    ----------
+    items
+        From :func:`~lithiophilic.potentials.distill.correction_data.interaction_residuals`.
+    settings
+        Basis and weights.
+
+    Returns
+    -------
+    coefficients, info
+        ``info`` holds the number of rows and the training RMSE of ΔE_int (eV) and of the
+        interaction forces (eV/Å), before (base) and after (corrected).
+    """
+    settings = settings or CorrectionSettings()
+    if not items:
+        msg = "correction fit: no configurations with two or more Li"
+        raise ConfigurationError(msg)
+    terms = correction_terms(settings)
+    energy_rows, force_rows = _rows(items, terms)
+    we, wf = settings.energy_weight_per_ev, settings.force_weight_per_ev_per_a
+    a = np.vstack([we * np.array([r for r, _ in energy_rows])] + [wf * f for f, _ in force_rows])
+    b = np.concatenate(
+        [we * np.array([t for _, t in energy_rows])] + [wf * t for _, t in force_rows]
+    )
+    n = a.shape[1]
+    ata = a.T @ a + settings.ridge * np.trace(a.T @ a) / n * np.eye(n)
+    coeff = np.linalg.solve(ata, a.T @ b)
+    return coeff, {
+        "n_configs": len(items),
+        "n_force_rows": int(sum(len(t) for _, t in force_rows)),
+        "n_coefficients": int(n),
+        **interaction_errors(items, coeff, settings),
+    }
+
+
+def predict_interaction(
+    item: dict[str, Any], coeff: np.ndarray, settings: CorrectionSettings
+) -> tuple[float, np.ndarray]:
+    """Return the correction's energy (eV) and forces (eV/Å) on ``item["atoms"]``."""
+    fe, ff = uf3_features(item["atoms"], correction_terms(settings))
+    return float(fe @ coeff), ff @ coeff
+
+
+def interaction_errors(
+    items: Sequence[dict[str, Any]], coeff: np.ndarray, settings: CorrectionSettings
+) -> dict[str, float]:
+    """RMSE of ΔE_int (eV) and of the interaction forces (eV/Å), base vs corrected."""
+    de0, de1, df0, df1 = [], [], [], []
+    for it in items:
+        e, f = predict_interaction(it, coeff, settings)
+        de0.append(it["de_int_ev"])
+        de1.append(it["de_int_ev"] - e)
+        df0.append(np.ravel(it["df_int_ev_per_a"]))
+        df1.append(np.ravel(it["df_int_ev_per_a"] - f))
+
+    def rms(x: list) -> float:
+        return float(np.sqrt(np.mean(np.square(np.concatenate([np.ravel(v) for v in x])))))
+
+    return {
+        "e_int_rmse_base_ev": rms(de0),
+        "e_int_rmse_corrected_ev": rms(de1),
+        "e_int_max_abs_base_ev": float(np.max(np.abs(de0))),
+        "e_int_max_abs_corrected_ev": float(np.max(np.abs(de1))),
+        "f_int_rmse_base_ev_per_a": rms(df0),
+        "f_int_rmse_corrected_ev_per_a": rms(df1),
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_corrected_potential(
+    out_dir: str | Path,
+    *,
+    base_dir: str | Path,
+    coeff: np.ndarray,
+    settings: CorrectionSettings,
+    provenance: dict[str, Any],
+) -> Path:
+    """Write the corrected potential directory (EAM copy, UF3 file, provenance.json)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    base = Path(base_dir)
+    shutil.copyfile(base / BASE_FILE, out / BASE_FILE)
+    write_uf3_file(out / CORRECTION_FILE, correction_terms(settings), coeff, elements=ELEMENTS)
+    prov = {
+        "elements": list(ELEMENTS),
+        "model": "hybrid/overlay eam/alloy + uf3 (Li-Li pair, Li-Li-Li, Li-Li-Cu, Li-Li-Zn)",
+        "model_family": "eam+uf3-correction",
+        "base_potential_sha256": _sha256(base / BASE_FILE),
+        "correction_sha256": _sha256(out / CORRECTION_FILE),
+        "correction_settings": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()
+        },
+        "coefficients": [float(c) for c in coeff],
+        **provenance,
+    }
+    (out / "provenance.json").write_text(json.dumps(prov, indent=1, sort_keys=True) + "\n")
+    return out
+
+
+def load_corrected_potential(
+    directory: str | Path,
+    *,
+    name: str,
+    description: str = "",
+    validated_for_science: bool = True,
+) -> LammpsPotential:
+    """Return the ``hybrid/overlay eam/alloy uf3`` :class:`LammpsPotential` of a directory.
+
+    Raises
+    ------
+    ConfigurationError
+        If a file or ``provenance.json`` is missing.
+    """
+    d, prov = read_fitted_dir(directory, (BASE_FILE, CORRECTION_FILE), label="EAM+UF3")
+    return LammpsPotential(
+        name=name,
+        elements=tuple(prov["elements"]),
+        pair_style="hybrid/overlay eam/alloy uf3 3",
+        pair_coeff=(
+            f"* * eam/alloy {{dir}}/{BASE_FILE} {{types}}",
+            f"* * uf3 {{dir}}/{CORRECTION_FILE} {{types}}",
+        ),
+        directory=d,
+        files=(BASE_FILE, CORRECTION_FILE),
+        description=description or prov.get("model", "EAM + UF3"),
+        reference="Daw & Baskes PRB 29, 6443 (1984); Xie et al. npj Comput. Mater. 9, 87 (2023)",
+        validated_for_science=validated_for_science,
+        provenance=prov,
+    )

@@ -1,0 +1,291 @@
+"""Teacher-minus-base residuals of Li–Li interactions on (111) slabs: the data of the Li correction.
+
+A *group* is one (111) slab (Cu, or a Cu0.64Zn0.36 SQS of a given seed) with a fixed substrate
+geometry (relaxed with the base potential, then rattled) and a patch of Li positions: fcc and
+hcp hollows near a random centre, some shifted off the hollow, each at its own height. Every
+configuration of a group is a subset ``S`` of the patch on the same substrate, so the clean
+slab and every single Li are computed once and the interaction residual of ``S`` is exact:
+
+    ΔE_int(S) = Δ(S) − Σ_{i∈S} Δ({i}) + (|S| − 1) Δ(∅),    Δ = E_teacher − E_base
+
+(the same inclusion–exclusion for the forces on every atom).  A correction that vanishes
+for fewer than two Li (Li–Li pair and Li–Li–X three-body terms) must reproduce ΔE_int(S)
+and ΔF_int(S) exactly; nothing about single-Li or substrate energies leaks in.
+
+Subsets: pairs from 1.7 Å (below the nearest-neighbour hollow spacing) to 6 Å, compact
+trimers and 4–6 Li islands.  Static single points (no relaxation): the teacher is called
+once per configuration.  Plain functions; ``bench/bench_li_correction.py`` runs them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lithiophilic.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ase import Atoms
+    from ase.calculators.calculator import Calculator
+
+__all__ = [
+    "CorrectionGroupSpec",
+    "group_specs",
+    "interaction_residuals",
+    "label_group",
+    "make_group",
+    "read_group",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Closest Li–Li distance (Å) of a generated configuration.
+MIN_LI_LI_A = 1.7
+#: Largest Li–Li distance (Å) of a generated pair.
+MAX_PAIR_A = 6.0
+
+
+@dataclass(frozen=True)
+class CorrectionGroupSpec:
+    """One group: substrate, SQS seed, random seed and how many subsets of each kind.
+
+    Parameters
+    ----------
+    substrate
+        ``"Cu"`` or ``"CuZn"`` (Cu0.64Zn0.36 SQS, 5x5x3 (111), as in the pair validation).
+    sqs_seed
+        Seed of the alloy SQS (the validation uses 0; training groups use others).
+    seed
+        Seed of the patch, rattles and subset choice.
+    n_sites, n_pairs, n_trimers, n_clusters
+        Patch size and number of subsets of each kind.
+    """
+
+    substrate: str
+    sqs_seed: int = 1
+    seed: int = 0
+    n_sites: int = 12
+    n_pairs: int = 22
+    n_trimers: int = 10
+    n_clusters: int = 5
+
+    @property
+    def name(self) -> str:
+        """Group label (file stem)."""
+        return f"{self.substrate}-sqs{self.sqs_seed}-s{self.seed}"
+
+
+def _planes_xy(slab: Atoms) -> list[np.ndarray]:
+    z = slab.positions[:, 2]
+    order = np.argsort(-z)
+    planes: list[list[int]] = []
+    for i in order:
+        if planes and abs(z[planes[-1][0]] - z[i]) < 0.5:
+            planes[-1].append(int(i))
+        else:
+            planes.append([int(i)])
+    return [slab.positions[p, :2] for p in planes]
+
+
+def _min_image(atoms: Atoms, d: np.ndarray) -> np.ndarray:
+    cell2 = np.asarray(atoms.cell[:2, :2])
+    frac = np.linalg.solve(cell2.T, d.T).T
+    frac -= np.round(frac)
+    return frac @ cell2
+
+
+def make_group(spec: CorrectionGroupSpec, base: Calculator) -> tuple[Atoms, np.ndarray, list]:
+    """Return the substrate, the Li patch positions ``(n_sites, 3)`` and the subsets.
+
+    The substrate is relaxed with ``base`` (bottom plane fixed), then rattled by 0.02 Å.
+    """
+    from ase.optimize import BFGS
+
+    from lithiophilic.workflows.li_pair_validation import pair_substrate
+
+    if spec.substrate not in ("Cu", "CuZn"):
+        msg = f"substrate: {spec.substrate!r} not allowed; choose Cu or CuZn"
+        raise ConfigurationError(msg)
+    rng = np.random.default_rng(spec.seed)
+    slab = pair_substrate(spec.substrate, seed=spec.sqs_seed)  # type: ignore[arg-type]
+    slab.calc = base
+    BFGS(slab, logfile=None).run(fmax=0.05, steps=200)
+    slab = slab.copy()
+    slab.positions += rng.normal(0.0, 0.02, slab.positions.shape)
+    planes = _planes_xy(slab)
+    hollows = np.vstack([planes[2], planes[1]])  # fcc (above plane 3), hcp (above plane 2)
+    centre = hollows[rng.integers(len(hollows))]
+    dist = np.linalg.norm(_min_image(slab, hollows - centre), axis=1)
+    chosen = hollows[np.argsort(dist)[: spec.n_sites]]
+    shift = rng.normal(0.0, 0.25, chosen.shape) * (rng.random(len(chosen)) < 0.5)[:, None]
+    top = float(slab.positions[:, 2].max())
+    z = top + rng.uniform(1.75, 2.3, len(chosen))
+    sites = np.column_stack([chosen + shift, z])
+    return slab, sites, _subsets(slab, sites, spec, rng)
+
+
+def _subsets(slab: Atoms, sites: np.ndarray, spec: CorrectionGroupSpec, rng: Any) -> list:
+    n = len(sites)
+    d = np.zeros((n, n))
+    for i in range(n):
+        d[i] = np.linalg.norm(
+            np.column_stack(
+                [_min_image(slab, sites[:, :2] - sites[i, :2]), sites[:, 2] - sites[i, 2]]
+            ),
+            axis=1,
+        )
+    ok = (d >= MIN_LI_LI_A) | np.eye(n, dtype=bool)
+    pairs = [p for p in itertools.combinations(range(n), 2) if ok[p] and d[p] <= MAX_PAIR_A]
+    pairs.sort(key=lambda p: d[p])
+    pick = np.unique(np.linspace(0, len(pairs) - 1, min(spec.n_pairs, len(pairs))).astype(int))
+    out: list[tuple[int, ...]] = [pairs[i] for i in pick]
+    triples = [
+        t
+        for t in itertools.combinations(range(n), 3)
+        if all(ok[a, b] for a, b in itertools.combinations(t, 2))
+        and max(d[a, b] for a, b in itertools.combinations(t, 2)) <= 4.6
+    ]
+    for i in rng.permutation(len(triples))[: spec.n_trimers]:
+        out.append(triples[i])
+    for _ in range(spec.n_clusters):
+        size = int(rng.integers(4, 7))
+        members = [int(rng.integers(n))]
+        for j in rng.permutation(n):
+            if len(members) == size:
+                break
+            if j not in members and all(ok[j, m] for m in members) and min(d[j, members]) < 3.2:
+                members.append(int(j))
+        if len(members) >= 4:
+            out.append(tuple(sorted(members)))
+    return out
+
+
+def _with_li(slab: Atoms, sites: np.ndarray) -> Atoms:
+    from ase import Atom
+
+    a = slab.copy()
+    a.set_constraint()
+    for p in sites:
+        a.append(Atom("Li", tuple(float(x) for x in p)))
+    return a
+
+
+def _label(atoms: Atoms, teacher: Calculator, base: Calculator) -> dict[str, Any]:
+    from ase.calculators.calculator import all_changes
+
+    out: dict[str, Any] = {}
+    for key, calc in (("teacher", teacher), ("base", base)):
+        calc.calculate(atoms.copy(), ["energy", "forces"], all_changes)
+        out[f"energy_{key}_ev"] = float(calc.results["energy"])
+        out[f"forces_{key}_ev_per_a"] = np.array(calc.results["forces"], dtype=float)
+    return out
+
+
+def label_group(
+    spec: CorrectionGroupSpec, teacher: Calculator, base: Calculator, out_dir: str | Path
+) -> Path:
+    """Label a group (clean slab, every single Li, every subset) with teacher and base; save.
+
+    Written to ``out_dir/<group>.npz`` (skipped when it exists: groups are restartable units).
+    """
+    out = Path(out_dir) / f"{spec.name}.npz"
+    if out.is_file():
+        return out
+    t0 = time.perf_counter()
+    slab, sites, subsets = make_group(spec, base)
+    configs: list[tuple[int, ...]] = [(), *((i,) for i in range(len(sites))), *subsets]
+    rows = []
+    for occ in configs:
+        rows.append(_label(_with_li(slab, sites[list(occ)]), teacher, base))
+    np.savez_compressed(
+        out,
+        substrate_positions=slab.positions,
+        substrate_numbers=slab.numbers,
+        cell=np.asarray(slab.cell),
+        sites=sites,
+        occupations=np.array([",".join(map(str, o)) for o in configs], dtype=str),
+        energy_teacher_ev=np.array([r["energy_teacher_ev"] for r in rows]),
+        energy_base_ev=np.array([r["energy_base_ev"] for r in rows]),
+        forces_teacher_ev_per_a=_padded([r["forces_teacher_ev_per_a"] for r in rows]),
+        forces_base_ev_per_a=_padded([r["forces_base_ev_per_a"] for r in rows]),
+        time_s=time.perf_counter() - t0,
+    )
+    logger.info(
+        "%s: %d configurations in %.0f s", spec.name, len(configs), time.perf_counter() - t0
+    )
+    return out
+
+
+def _padded(forces: Sequence[np.ndarray]) -> np.ndarray:
+    """Stack force arrays of different lengths, zero-padded to the longest."""
+    n = max(len(f) for f in forces)
+    return np.array([np.pad(f, ((0, n - len(f)), (0, 0))) for f in forces])
+
+
+def read_group(path: str | Path) -> dict[str, Any]:
+    """Load a labelled group written by :func:`label_group`."""
+    with np.load(path, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    data["occupations"] = [
+        tuple(int(x) for x in s.split(",")) if s else () for s in data["occupations"]
+    ]
+    data["name"] = Path(path).stem
+    return data
+
+
+def interaction_residuals(group: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return, per subset of ≥ 2 Li, the structure and its exact interaction residuals.
+
+    Each item: ``atoms`` (substrate + the subset's Li), ``occupation``, ``de_int_ev`` and
+    ``df_int_ev_per_a`` (``(n_atoms, 3)``), see the module docstring.
+    """
+    from ase import Atoms
+
+    occ = group["occupations"]
+    index = {o: k for k, o in enumerate(occ)}
+    n_sub = len(group["substrate_numbers"])
+    de = group["energy_teacher_ev"] - group["energy_base_ev"]
+    df = group["forces_teacher_ev_per_a"] - group["forces_base_ev_per_a"]
+    clean = index[()]
+    out = []
+    for k, o in enumerate(occ):
+        if len(o) < 2:
+            continue
+        e = de[k] - sum(de[index[(i,)]] for i in o) + (len(o) - 1) * de[clean]
+        f = df[k, : n_sub + len(o)].copy()
+        f[:n_sub] -= sum(df[index[(i,)], :n_sub] for i in o) - (len(o) - 1) * df[clean, :n_sub]
+        for m, i in enumerate(o):
+            f[n_sub + m] -= df[index[(i,)], n_sub]
+        atoms = Atoms(
+            numbers=[*group["substrate_numbers"], *([3] * len(o))],
+            positions=np.vstack([group["substrate_positions"], group["sites"][list(o)]]),
+            cell=group["cell"],
+            pbc=True,
+        )
+        out.append({"atoms": atoms, "occupation": o, "de_int_ev": float(e), "df_int_ev_per_a": f})
+    return out
+
+
+def group_specs(quick: bool = False) -> list[CorrectionGroupSpec]:
+    """Return the training groups: Cu (two patches), alloy SQS seeds 1–4 (seed 0 held out)."""
+    specs = [
+        CorrectionGroupSpec("Cu", sqs_seed=0, seed=1),
+        CorrectionGroupSpec("CuZn", sqs_seed=1, seed=2),
+        CorrectionGroupSpec("CuZn", sqs_seed=2, seed=3),
+        CorrectionGroupSpec("Cu", sqs_seed=0, seed=4),
+        CorrectionGroupSpec("CuZn", sqs_seed=3, seed=5),
+        CorrectionGroupSpec("CuZn", sqs_seed=4, seed=6),
+    ]
+    return specs[:2] if quick else specs
+
+
+def specs_from_names(names: Sequence[str]) -> list[CorrectionGroupSpec]:
+    """Return the :func:`group_specs` whose names are in ``names``."""
+    return [s for s in group_specs() if s.name in set(names)]
