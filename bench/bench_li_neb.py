@@ -5,8 +5,9 @@ On the 5x5x3 (111) slabs of ``lithiophilic.workflows.li_pair_validation`` (Cu a 
 Cu0.64Zn0.36 SQS a = 3.69 Å, bottom plane fixed, the same geometry for both calculators): one
 Li relaxed freely in the reference fcc hollow ``A`` and in the adjacent hcp hollow (above the
 second-plane atom nearest to A, 1.5 Å away; on the alloy the first of the hollows A, B, E, C,
-D whose two end points both stay in their hollows, ``--site`` fixes it), then a climbing-image NEB (IDPP start,
-``--images`` moving images, FIRE to ``--fmax``) between them. Reports the barrier
+D whose two end points both stay in their hollows, ``--site`` fixes it), then a climbing-image
+NEB (the screen's ``lithiophilic.workflows.screen_neb.run_li_neb``: IDPP start, ``--images``
+moving images, FIRE to ``--fmax``) between them. Reports the barrier
 E_max - E(fcc), the reverse barrier and E(hcp) - E(fcc), eV; a relaxation or NEB that does not
 converge, or an end point whose Li leaves its hollow, is reported as such.
 
@@ -58,15 +59,13 @@ def _endpoint(slab, xy, calc, fmax):
 
 
 def run(calculator: str, substrate: str, n_images: int, fmax: float, sites: list[str]) -> dict:
-    from ase.mep import NEB
-    from ase.optimize import FIRE
-
     from lithiophilic.workflows.li_pair_validation import (
         SITE_OFFSETS,
         fcc_hollow_xy,
         pair_substrate,
     )
     from lithiophilic.workflows.md_ase import make_calculator
+    from lithiophilic.workflows.screen_neb import run_li_neb
 
     calc = make_calculator(calculator)
     t0 = time.perf_counter()
@@ -94,23 +93,18 @@ def run(calculator: str, substrate: str, n_images: int, fmax: float, sites: list
     else:
         return {"failure": "no candidate hollow pair holds both end points", "tried": tried}
     out["sites_rejected"] = tried
-    images = [ini] + [ini.copy() for _ in range(n_images)] + [fin]
-    for im in images[1:-1]:
-        im.calc = calc
-    neb = NEB(images, climb=True, allow_shared_calculator=True)
-    neb.interpolate("idpp")
-    opt = FIRE(neb, logfile=None)
-    converged = bool(opt.run(fmax=fmax, steps=400))
-    energies = [e_i] + [float(im.get_potential_energy()) for im in images[1:-1]] + [e_f]
+    res = run_li_neb(
+        ini, fin, calc, n_images=n_images, climb=True, fmax_ev_per_a=fmax, max_steps=400
+    )
     out.update(
         {
-            "neb_converged": converged,
-            "neb_steps": int(opt.nsteps),
+            "neb_converged": res["converged"],
+            "neb_steps": res["n_steps"],
             "n_moving_images": n_images,
             "fmax_ev_per_a": fmax,
-            "profile_ev": [e - e_i for e in energies],
-            "barrier_fcc_to_hcp_ev": max(energies) - e_i,
-            "barrier_hcp_to_fcc_ev": max(energies) - e_f,
+            "profile_ev": res["profile_ev"],
+            "barrier_fcc_to_hcp_ev": res["barrier_ev"],
+            "barrier_hcp_to_fcc_ev": res["reverse_barrier_ev"],
             "wall_s": round(time.perf_counter() - t0, 1),
         }
     )
