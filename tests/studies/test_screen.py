@@ -47,9 +47,11 @@ def test_quick_preset_and_flows_per_skin():
         "Cu adsorption",
         "Cu first layer",
         "Cu in Li",
+        "Cu wetting",
         "Zn adsorption",
         "Zn first layer",
         "Zn in Li",
+        "Zn wetting",
     ]
     # Cu's 5c flow carries the pair flow that reads its summary; hcp Zn (2-atom cell) has none
     assert flows["Cu adsorption"].name == "Cu adsorption+pair"

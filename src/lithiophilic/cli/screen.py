@@ -12,6 +12,7 @@ from rich.table import Table
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import finish, parse_miller, register_study_command, run_command
 from lithiophilic.studies import screen as screen_study
+from lithiophilic.studies import screen_wetting_neb
 
 logger = logging.getLogger("lithiophilic")
 
@@ -25,6 +26,8 @@ _COLUMNS = (
     ("skin_dissolution_energy_ev", "E_sol (eV)"),
     ("pair_interaction_energy_ev", "E_int pair (eV)"),
     ("li_incorporation_energy_ev", "E_inc (eV)"),
+    ("adhesion_energy_j_per_m2", "W_adh (J/m²)"),
+    ("diffusion_barrier_ev", "E_hop (eV)"),
     ("score_ev", "score (eV)"),
 )
 
@@ -34,6 +37,7 @@ def screen_options(
     facet: str = "111",
     calculator: str = "sevenn",
     quick: bool = False,
+    wetting_max_strain: float | None = None,
 ) -> screen_study.Options:
     """Return the screen's Options for the command's parameters.
 
@@ -46,6 +50,7 @@ def screen_options(
         "skins": skin or [],
         "facet": list(parse_miller(facet)),
         "calculator": calculator,
+        "wetting_max_strain": wetting_max_strain,
     }
     return screen_study.Options.quick(**given) if quick else screen_study.Options(**given)
 
@@ -106,6 +111,14 @@ def screen(
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write descriptors, scores, ranks as JSON.")
     ] = None,
+    wetting_max_strain: Annotated[
+        float | None,
+        typer.Option(
+            "--wetting-max-strain",
+            help="Largest principal strain of the Li(110) film's coincidence cell (fraction; "
+            "default: the first-layer bound, 0.05; quick hcp/gamma-brass 0.08).",
+        ),
+    ] = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Directory of the figure (default DATA_DIR/reports)."),
@@ -122,6 +135,8 @@ def screen(
     for row in screen_study.table_rows(result):
         table.add_row(*(_cell(row.get(key)) for key, _ in _COLUMNS))
     out.print(table)
+    for line in screen_wetting_neb.detail_lines(result):
+        out.print(line, markup=False)
     for row in screen_study.table_rows(result):
         if row["tied_with"] or row["unranked_reason"]:
             out.print(f"{row['skin']}: {row['unranked_reason'] or 'tied with ' + row['tied_with']}")
@@ -142,6 +157,8 @@ def screen(
         "dropped": result.dropped,
         "missing": result.missing,
         "comparison": result.comparison,
+        "wetting": result.wetting,
+        "mobility": result.mobility,
     }
     finish(json_file, payload, result.failed)
 

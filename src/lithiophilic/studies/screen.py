@@ -49,7 +49,7 @@ from lithiophilic.db import get_output_dict
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, ensure_available
 from lithiophilic.potentials.registry import check_elements
-from lithiophilic.studies import li_layers, li_sites
+from lithiophilic.studies import li_layers, li_sites, screen_wetting_neb
 from lithiophilic.studies.base import (
     MaterialInput,
     StudyOptions,
@@ -108,6 +108,8 @@ DESCRIPTORS: tuple[str, ...] = (
     "first_layer_binding_energy_ev",
     "skin_dissolution_energy_ev",
     "pair_interaction_energy_ev",
+    "adhesion_energy_j_per_m2",
+    "diffusion_barrier_ev",
 )
 
 _SCREEN_DEFINITION = (
@@ -120,7 +122,7 @@ _SCREEN_DEFINITION = (
     "composition-weighted E_sol(X); " + DISSOLUTION_DEFINITION + " pair_interaction_energy_ev: "
     "E_int(ij) = E(ij) - E(i) - E(j) + E(0), i the strongest adsorbed site, j the nearest site "
     "of its kind >= 2 A away, eV per pair (negative = Li attract; skins with a multi-atom "
-    "primitive cell: not computed). Ranking: " + RULE_TEXT
+    "primitive cell: not computed). " + screen_wetting_neb.DEFINITION + " Ranking: " + RULE_TEXT
 )
 
 
@@ -169,6 +171,20 @@ class Options(StudyOptions):
     dissolution_supercell: int = Field(
         3, ge=2, le=5, description="n of the n×n×n bcc Li host (N = 2n³ atoms; quick: 2)."
     )
+    wetting_layers: int | None = Field(
+        None, ge=1, le=10, description="Li(110) layers of the wetting film (None: 4; quick: 3)."
+    )
+    wetting_max_strain: float | None = Field(
+        None,
+        gt=0.0,
+        lt=0.5,
+        description="Largest principal strain of the wetting film's coincidence cell "
+        "(fraction; None: the first-layer bound, 5 %, quick gamma-brass/hcp 8 %).",
+    )
+    neb_images: int | None = Field(
+        None, ge=1, le=15, description="Moving NEB images (None: 5; quick: 3)."
+    )
+    neb_climb: bool | None = Field(None, description="Climbing-image NEB (None: yes; quick: no).")
 
     @classmethod
     def quick(cls, **overrides: Any) -> Self:
@@ -234,6 +250,16 @@ class Result(StudyResult):
     )
     dropped: dict[str, str] = Field(
         default_factory=dict, description="Descriptors dropped from every score, and why."
+    )
+    wetting: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Skin -> LiWettingDoc numbers: W_adh (J/m2, eV/A2), film strain energy (eV), "
+        "gamma_Li(110) (J/m2), cos(theta) raw, contact angle (deg), regime, cell, strain.",
+    )
+    mobility: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Skin -> LiHopDoc numbers: barrier, reverse barrier, sites, hop length "
+        "(A), profile (eV), NEB settings, converged, failure.",
     )
     dissolution: list[dict[str, Any]] = Field(
         default_factory=list, description="The SkinDissolutionDoc of each skin element."
@@ -328,6 +354,16 @@ def build_flows(options: Options) -> dict[str, Flow]:
             flows[f"{label} adsorption"] = Flow(
                 [sites_flow, pair_flow], output=sites_flow.output, name=f"{label} adsorption+pair"
             )
+        screen_wetting_neb.add_flows(
+            flows,
+            options,
+            label,
+            material,
+            facet,
+            sites_options=sites_options(options, material),
+            layers_options=layers_options(options, material),
+            bulk=_bulk(material),
+        )
         maker = dissolution_maker(options, material)
         for element in _elements(material):
             flows.setdefault(f"{element} in Li", maker.make(element))
@@ -498,6 +534,9 @@ def collect(
             values["skin_dissolution_energy_ev"] = total
         result.missing += [f"{label} adsorption: {m}" for m in sites.missing]
         _pair(store, label, material, options, values, why)
+        screen_wetting_neb.collect_skin(
+            store, options, label, facet, values, why, result, outputs=outputs
+        )
         result.descriptors[label] = values
         if why:
             result.reasons[label] = why

@@ -1,0 +1,88 @@
+"""The screen's wetting and mobility descriptors (issue 20): flows, bad input, collect, signs."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from lithiophilic.cli import app
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies import screen, screen_wetting_neb
+
+runner = CliRunner()
+
+
+def test_quick_and_default_settings():
+    quick = screen.Options.quick(skins=["Cu"], facet=[1, 1, 1])
+    full = screen.Options(skins=["Cu"], facet=[1, 1, 1])
+    assert screen_wetting_neb.wetting_layers(quick) == 3
+    assert screen_wetting_neb.wetting_layers(full) == 4
+    assert screen_wetting_neb.neb_settings(quick) == {
+        "n_images": 3,
+        "climb": False,
+        "fmax_ev_per_a": 0.1,
+    }
+    assert screen_wetting_neb.neb_settings(full)["climb"] is True
+    assert screen_wetting_neb.neb_settings(full)["n_images"] == 5
+
+
+def test_flows_wetting_per_skin_and_neb_inside_the_adsorption_flow():
+    options = screen.Options.quick(skins=["Cu"], facet=[1, 1, 1])
+    flows = screen.build_flows(options)
+    assert "Cu wetting" in flows
+    names = [j.name for j in flows["Cu adsorption"].jobs]
+    assert "Li hop Cu 111" in names  # reads the 5c summary of the same flow
+
+
+def test_default_bound_not_met_leaves_the_skin_without_wetting_and_says_why(memory_jobstore):
+    # hcp Zn(0001) has no Li(110) coincidence cell within the default 5 % (best 5.8 %)
+    options = screen.Options(skins=["Zn"], facet=[1, 1, 1])
+    flows = screen.build_flows(options)
+    assert "Zn wetting" not in flows and "Zn first layer" in flows
+    result = screen.collect(memory_jobstore, options)
+    why = result.reasons["Zn"]["adhesion_energy_j_per_m2"]
+    assert "no wetting flow" in why and "wetting_max_strain" in why
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"wetting_max_strain": 0.7}, "wetting_max_strain"),
+        ({"wetting_max_strain": 0.0}, "wetting_max_strain"),
+        ({"wetting_layers": 0}, "wetting_layers"),
+        ({"wetting_layers": 11}, "wetting_layers"),
+        ({"neb_images": 0}, "neb_images"),
+    ],
+)
+def test_bad_options_name_the_field(overrides, field):
+    with pytest.raises(ConfigurationError, match=field):
+        screen.Options(skins=["Cu"], **overrides)
+
+
+def test_strain_bound_given_and_not_met_is_bad_input():
+    options = screen.Options.quick(skins=["Cu"], facet=[1, 1, 1], wetting_max_strain=0.001)
+    with pytest.raises(ConfigurationError, match="wetting_max_strain: Cu 111"):
+        screen.build_flows(options)
+
+
+def test_cli_strain_bound_not_met_exits_2_and_stores_nothing(tmp_path):
+    data = tmp_path / "data"
+    args = ["screen", "--skin", "Cu", "--facet", "111", "--quick"]
+    res = runner.invoke(app, [*args, "--wetting-max-strain", "0.001", "--data-dir", str(data)])
+    assert res.exit_code == 2, res.output
+    assert "wetting_max_strain" in " ".join(res.output.split())
+    if data.exists():
+        from lithiophilic.db import get_store, list_results
+
+        assert not list_results(get_store(data_dir=data))
+
+
+def test_collect_on_an_empty_store_names_both_missing(memory_jobstore):
+    result = screen.collect(memory_jobstore, screen.Options.quick(skins=["Cu"], facet=[1, 1, 1]))
+    why = result.reasons["Cu"]
+    assert why["adhesion_energy_j_per_m2"] == "wetting flow missing or failed"
+    assert why["diffusion_barrier_ev"] == "NEB job missing or failed"
+    (row,) = screen.table_rows(result)
+    assert row["adhesion_energy_j_per_m2"] is None and row["diffusion_barrier_ev"] is None
+    lines = screen_wetting_neb.detail_lines(result)
+    assert any("diffusion_barrier_ev missing" in line for line in lines)
