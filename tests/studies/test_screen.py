@@ -40,14 +40,19 @@ def test_facet_111_means_the_close_packed_facet_of_each_lattice(skin, facet, lat
 
 
 def test_quick_preset_and_flows_per_skin():
-    options = screen.Options.quick(skins=["Cu", "Zn"])
+    options = screen.Options.quick(skins=["Cu", "Zn"], facet=[1, 1, 1])
     assert (options.preset, options.max_sites, options.dissolution_supercell) == ("quick", 4, 2)
     flows = screen.build_flows(options)
     assert sorted(flows) == [
+        "Cu Li in bulk",
+        "Cu Li incorporation",
         "Cu adsorption",
         "Cu first layer",
         "Cu in Li",
         "Cu wetting",
+        "LiZn (Li compound)",
+        "Zn Li in bulk",
+        "Zn Li incorporation",
         "Zn adsorption",
         "Zn first layer",
         "Zn in Li",

@@ -34,9 +34,10 @@ _COLUMNS = (
 
 def screen_options(
     skin: list[str] | None = None,
-    facet: str = "111",
+    facet: str | None = None,
     calculator: str = "sevenn",
     quick: bool = False,
+    li_compound: list[Path] | None = None,
     wetting_max_strain: float | None = None,
 ) -> screen_study.Options:
     """Return the screen's Options for the command's parameters.
@@ -48,8 +49,9 @@ def screen_options(
     """
     given: dict[str, Any] = {
         "skins": skin or [],
-        "facet": list(parse_miller(facet)),
+        "facet": None if facet is None else list(parse_miller(facet)),
         "calculator": calculator,
+        "li_compounds": [str(p) for p in li_compound or []],
         "wetting_max_strain": wetting_max_strain,
     }
     return screen_study.Options.quick(**given) if quick else screen_study.Options(**given)
@@ -82,6 +84,30 @@ def _print_comparison(comparison: dict[str, Any] | None) -> None:
         out.print(f"  {name}: rho {shown}; {verdicts}")
 
 
+#: Columns of the Li incorporation / alloying table: (descriptor, header).
+_LI_COLUMNS = (
+    ("li_substitution_surface_energy_ev", "E_sub s (eV)"),
+    ("li_substitution_subsurface_energy_ev", "E_sub ss (eV)"),
+    ("li_interstitial_surface_energy_ev", "E_int s (eV)"),
+    ("li_interstitial_subsurface_energy_ev", "E_int ss (eV)"),
+    ("li_substitution_bulk_energy_ev", "E_sub bulk (eV)"),
+    ("li_alloy_formation_energy_per_li_ev", "ΔE_f/Li alloy (eV)"),
+)
+
+
+def _print_li_descriptors(result: Any) -> None:
+    """Print the facet choice and the Li incorporation / alloying table (reported only)."""
+    for skin, choice in result.facet_choice.items():
+        out.print(f"{skin}: facet {choice['facet_name']} — {choice['reason']}", markup=False)
+    table = Table(title="Li incorporation and Li-skin alloying vs bcc Li (not in the score)")
+    table.add_column("skin")
+    for _, header in _LI_COLUMNS:
+        table.add_column(header)
+    for row in screen_study.table_rows(result):
+        table.add_row(row["skin"], *(_cell(row.get(key)) for key, _ in _LI_COLUMNS))
+    out.print(table)
+
+
 @app.command("screen")
 def screen(
     ctx: typer.Context,
@@ -95,12 +121,13 @@ def screen(
         ),
     ] = None,
     facet: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Facet; 111 = the close-packed one of each lattice (fcc 111, hcp 0001, "
+            help="Facet; default: the lowest-gamma low-index facet of each skin (same "
+            "calculator); 111 = the close-packed one of each lattice (fcc 111, hcp 0001, "
             "bcc 110, beta-Sn 100)."
         ),
-    ] = "111",
+    ] = None,
     calculator: Annotated[
         str, typer.Option(help="Calculator registry name (must cover Li).")
     ] = "sevenn",
@@ -110,6 +137,13 @@ def screen(
     ] = False,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write descriptors, scores, ranks as JSON.")
+    ] = None,
+    li_compound: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--li-compound",
+            help="Li-X compound structure file (CIF/POSCAR, repeatable) for the alloying hull.",
+        ),
     ] = None,
     wetting_max_strain: Annotated[
         float | None,
@@ -135,6 +169,7 @@ def screen(
     for row in screen_study.table_rows(result):
         table.add_row(*(_cell(row.get(key)) for key, _ in _COLUMNS))
     out.print(table)
+    _print_li_descriptors(result)
     for line in screen_wetting_neb.detail_lines(result):
         out.print(line, markup=False)
     for row in screen_study.table_rows(result):
@@ -147,8 +182,8 @@ def screen(
     from lithiophilic.db import get_data_dir
 
     paths = screen_study.figures(result, out_dir or get_data_dir(data_dir) / "reports")
-    if paths:
-        out.print(f"figure: {paths['screen']}")
+    for path in paths.values():
+        out.print(f"figure: {path}")
     payload = {
         "rule_version": result.rule_version,
         "definition": result.definition,
@@ -157,6 +192,8 @@ def screen(
         "dropped": result.dropped,
         "missing": result.missing,
         "comparison": result.comparison,
+        "facet_choice": result.facet_choice,
+        "li_details": result.li_details,
         "wetting": result.wetting,
         "mobility": result.mobility,
     }

@@ -19,7 +19,12 @@ solid-solution formula as an SQS, or a structure file) the study stores, with on
 and ranks the skins with the rule fixed in advance in
 :mod:`lithiophilic.analysis.screen_rule` (``RULE_VERSION``).
 
-Facet (``facet``, default (111)): (111) means the close-packed facet of each skin's lattice:
+Facet (``facet``): by default (``None``) the lowest-γ low-index facet of each skin computed
+with the same calculator (:mod:`lithiophilic.studies.screen_facet`): :func:`run` first runs the
+surface flows of the candidate facets (``"<skin> facets"``), chooses, then runs the rest;
+``Result.facet_choice`` says which facet and why. Li incorporation and Li–skin alloying
+descriptors (reported only): :mod:`lithiophilic.studies.screen_li`. Given ``facet=(111)``,
+(111) means the close-packed facet of each skin's lattice:
 fcc (111); hcp (Zn, Mg) (0001), given as ``[0, 0, 1]`` of the hexagonal cell; bcc (110);
 β-Sn (bct, I4₁/amd) (100), the densest low-index plane of the conventional tetragonal cell.
 Complex compounds (γ-brass) and fcc SQS keep (111). Any other facet is used as given on every
@@ -28,7 +33,7 @@ skin.
 Examples
 --------
 >>> from lithiophilic.studies import screen
->>> options = screen.Options.quick(skins=["Cu", "Zn"])
+>>> options = screen.Options.quick(skins=["Cu", "Zn"], facet=[1, 1, 1])
 >>> [screen.skin_facet(options, s) for s in options.skins]
 [[1, 1, 1], [0, 0, 1]]
 """
@@ -49,7 +54,7 @@ from lithiophilic.db import get_output_dict
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec, ensure_available
 from lithiophilic.potentials.registry import check_elements
-from lithiophilic.studies import li_layers, li_sites, screen_wetting_neb
+from lithiophilic.studies import li_layers, li_sites, screen_li, screen_wetting_neb
 from lithiophilic.studies.base import (
     MaterialInput,
     StudyOptions,
@@ -156,10 +161,21 @@ class Options(StudyOptions):
         description="Skins: elements, catalogue compounds, solid-solution formulas (SQS) or "
         "structure files.",
     )
-    facet: list[int] = Field(
-        default_factory=lambda: [1, 1, 1],
-        description="Facet; (111) = the close-packed facet of each lattice (fcc (111), hcp "
-        "(0001), bcc (110), beta-Sn (100)); any other facet is used as given.",
+    facet: list[int] | None = Field(
+        None,
+        description="Facet; None: the lowest-γ low-index facet of each skin computed with the "
+        "same calculator (studies.screen_facet); (111) = the close-packed facet of each lattice "
+        "(fcc (111), hcp (0001), bcc (110), beta-Sn (100)); any other facet is used as given.",
+    )
+    li_compounds: list[str] = Field(
+        default_factory=list,
+        description="Li-X compound structure files (CIF/POSCAR) added to the catalogue's "
+        "prototypes in the Li-skin alloying hull.",
+    )
+    facet_choice: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Skin -> the facet chosen by the facet stage (facet, termination, the "
+        "candidates' relaxed γ in J/m2, reason); filled by run/collect when facet is None.",
     )
     calculator: str = Field("sevenn", description="Calculator registry name (must cover Li).")
     preset: Literal["full", "quick"] = Field(
@@ -193,7 +209,9 @@ class Options(StudyOptions):
 
     @field_validator("facet", mode="after")
     @classmethod
-    def _check_facet(cls, value: list[int]) -> list[int]:
+    def _check_facet(cls, value: list[int] | None) -> list[int] | None:
+        if value is None:
+            return value
         if len(value) != 3 or not any(value) or max(abs(i) for i in value) > 3:
             msg = f"{value} is not a low-index facet (three integers, not all 0, |h| <= 3)"
             raise ValueError(msg)
@@ -224,6 +242,11 @@ class Options(StudyOptions):
             except ConfigurationError as exc:
                 msg = f"calculator: {exc}"
                 raise ValueError(msg) from None
+        if self.li_compounds:
+            try:
+                screen_li.check_li_compounds(self)
+            except ConfigurationError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
 
@@ -269,6 +292,16 @@ class Result(StudyResult):
         description="Score and each descriptor vs the measured overpotentials of Cu, Cu5Zn8, "
         "Cu0.64Zn0.36 (Spearman rho vs -eta, pairwise orderings); None: < 2 of them screened.",
     )
+    facet_choice: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Skin -> how its facet was chosen: facet, facet_name, chosen_by ('lowest "
+        "relaxed gamma', 'given', fallback), candidates' relaxed γ (J/m2), reason.",
+    )
+    li_details: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Skin -> Li incorporation documents (surface, bulk, 5c interstitials) and "
+        "the Li-compound convex hull (studies.screen_li).",
+    )
 
 
 def _lattice(options: Options, material: Any) -> tuple[str, str]:
@@ -287,10 +320,15 @@ def _lattice(options: Options, material: Any) -> tuple[str, str]:
 
 
 def skin_facet(options: Options, skin: Any) -> list[int]:
-    """Return the facet of ``skin``: the close-packed one for ``facet=(111)``, else ``facet``."""
-    if list(options.facet) != [1, 1, 1]:
+    """Return the facet of ``skin``: chosen (``facet=None``), close-packed (111), or ``facet``.
+
+    ``facet=None``: the lowest-γ facet of the facet stage (before it ran: the close-packed one).
+    """
+    ((label, material),) = materials_of([skin])
+    if options.facet is None and label in options.facet_choice:
+        return list(options.facet_choice[label]["facet"])
+    if options.facet is not None and list(options.facet) != [1, 1, 1]:
         return list(options.facet)
-    ((_, material),) = materials_of([skin])
     lattice, _ = _lattice(options, material)
     return list(CLOSE_PACKED.get(lattice, [1, 1, 1]))
 
@@ -337,8 +375,14 @@ def build_flows(options: Options) -> dict[str, Flow]:
         For input the 5c/5d flows reject, or a calculator that is not installed.
     """
     flows: dict[str, Flow] = {}
+    pending = screen_li.pending_facets(options)
     for label, material in materials_of(options.skins):
+        if label in pending:  # facet stage first: run() chooses the facet, then builds the rest
+            flows[f"{label} facets"] = screen_li.facet_stage_flows(options, label, material)
+            continue
         facet = skin_facet(options, material)
+        for key, flow in screen_li.li_flows(options, label, material, facet).items():
+            flows.setdefault(key, flow)
         for key, flow in li_sites.build_flows(sites_options(options, material)).items():
             flows[f"{label} adsorption" + key.removeprefix(li_sites.flow_label(label, facet))] = (
                 flow
@@ -383,6 +427,12 @@ def run(
     store, flows, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
+    if screen_li.pending_facets(options):  # the facet stage ran: choose, then run the rest
+        options = screen_li.resolve_facets(store, options)
+        store, more, failed_more = build_and_run(
+            options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job
+        )
+        flows, failed = {**flows, **more}, {**failed, **failed_more}
     result = collect(store, options, outputs={k: f.output.uuid for k, f in flows.items()})
     result.failed.update(failed)
     return result
@@ -488,7 +538,7 @@ def collect(
     ``outputs``: flow label -> output uuid of a run just made (read exactly those); ``None``:
     the newest stored documents for these skins, facets and calculator.
     """
-    result = Result(options=options.model_dump(mode="json"))
+    options, result = screen_li.resolved_result(store, options, Result)
     docs: dict[str, dict[str, Any]] = {}
     for label, material in materials_of(options.skins):
         facet = skin_facet(options, material)
@@ -537,11 +587,14 @@ def collect(
         screen_wetting_neb.collect_skin(
             store, options, label, facet, values, why, result, outputs=outputs
         )
+        screen_li.add_li_descriptors(
+            store, options, (label, material), sites.summaries, values, why, result, outputs
+        )
         result.descriptors[label] = values
         if why:
             result.reasons[label] = why
     ranking = rank_skins(result.descriptors, reasons=result.reasons)
-    result.ranking = [r.as_dict() for r in ranking.skins]
+    result.ranking = screen_li.annotated([r.as_dict() for r in ranking.skins], result.descriptors)
     result.dropped = dict(ranking.dropped)
     result.dissolution = list(docs.values())
     result.comparison = compare_with_overpotentials(result.ranking)
@@ -603,7 +656,7 @@ def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150)
     plt.close(fig)
-    return {"screen": path}
+    return {"screen": path, **screen_li.figures(result, out_dir, format=format)}
 
 
 def claims(result: Result) -> list[Any]:
