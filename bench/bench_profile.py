@@ -35,8 +35,10 @@ Writes ``bench/results/profile_paper_quick.json`` (``_full``, ``_smoke``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -95,6 +97,9 @@ class _Profiler:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.marks: list[dict] = []
+        self.current: dict | None = None  # the stage running now: name and snapshot before
+        self.dump_every_s = float(os.environ.get("LITHIO_PROFILE_DUMP_S", "60"))
+        self.finished = False
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -142,7 +147,12 @@ class _Profiler:
 
     # ---- sampling
     def run_sampler(self) -> None:
+        last_dump = time.time()
         while not self.stop.wait(self.interval_s):
+            if time.time() - last_dump > self.dump_every_s:  # a campaign cut short keeps its data
+                last_dump = time.time()
+                with contextlib.suppress(Exception):  # never disturb the profiled process
+                    self.dump(final=False)
             frame = sys._current_frames().get(self.main_ident)
             if frame is None:
                 continue
@@ -164,25 +174,34 @@ class _Profiler:
                 for k in keys:
                     self.incl_fn[k] = self.incl_fn.get(k, 0) + 1
 
-    def dump(self) -> None:
-        self.stop.set()
-        if self.region is not None:
-            self.leave()
+    def dump(self, final: bool = True) -> None:
+        if final:
+            self.stop.set()
+            if self.region is not None:
+                self.leave()
+            self.finished = True
         t_exit = time.time()
         try:
             argv = Path("/proc/self/cmdline").read_bytes().decode().split("\0")
         except OSError:
             argv = list(sys.argv)
-        marks = [_delta(m["stage"], m["before"], m["after"]) for m in self.marks]
+        marks = [_delta(m["stage"], m["before"], m["after"]) for m in list(self.marks)]
+        if not final and self.current is not None:
+            part = _delta(self.current["stage"], self.current["before"], self.snapshot())
+            marks.append({**part, "partial": True})
+        timed = dict(self.timed)
+        if not final and self.region is not None:  # the region running now, so far
+            timed[self.region] = timed.get(self.region, 0.0) + time.perf_counter() - self.region_t0
         doc = {
             "pid": os.getpid(),
+            "complete": final,
             "stage_marks": marks,
             "argv": [a for a in argv if a],
             "t_create": self.t_create,
             "t_site": self.t_site,
             "t_exit": t_exit,
             "interval_s": self.interval_s,
-            "timed_s": self.timed,
+            "timed_s": timed,
             "timed_calls": self.calls,
             "region_samples": self.region_samples,
             "untimed_samples": self.samples,
@@ -190,7 +209,10 @@ class _Profiler:
             "self_samples": dict(sorted(self.self_fn.items(), key=lambda kv: -kv[1])[:60]),
             "inclusive_samples": dict(sorted(self.incl_fn.items(), key=lambda kv: -kv[1])[:200]),
         }
-        (self.out_dir / f"proc-{os.getpid()}.json").write_text(json.dumps(doc))
+        path = self.out_dir / f"proc-{os.getpid()}.json"
+        tmp = path.with_suffix(f".tmp{threading.get_ident()}")
+        tmp.write_text(json.dumps(doc))
+        tmp.replace(path)
 
 
 def _delta(stage: str, a: dict, b: dict) -> dict:
@@ -294,9 +316,11 @@ def _patch_runner(prof: _Profiler, mod) -> None:  # type: ignore[no-untyped-def]
 
     def run_stage(stage, *args, **kwargs):  # type: ignore[no-untyped-def]
         before = prof.snapshot()
+        prof.current = {"stage": stage, "before": before}
         try:
             return orig(stage, *args, **kwargs)
         finally:
+            prof.current = None
             prof.marks.append({"stage": stage, "before": before, "after": prof.snapshot()})
 
     mod.run_stage = run_stage
@@ -406,6 +430,12 @@ def activate() -> None:
     threading.Thread(target=prof.run_sampler, daemon=True, name="bench-profile").start()
     atexit.register(prof.dump)
 
+    def on_term(signum, frame):  # type: ignore[no-untyped-def]
+        prof.dump(final=False)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+
 
 # =========================================================================== analysis
 def process_breakdown(doc: dict) -> dict:
@@ -483,7 +513,10 @@ def _split_stages(procs: list[dict]) -> tuple[dict[str, dict], dict | None]:
         else:
             driver = b
             for mark in doc.get("stage_marks", []):
-                in_process[mark["stage"]] = process_breakdown(mark)
+                in_process[mark["stage"]] = {
+                    **process_breakdown(mark),
+                    "partial": bool(mark.get("partial")),
+                }
     for name, b in in_process.items():  # stages run in the driver (the default since 0adb16c)
         if "stage_process" not in b["seconds"] or not b["seconds"]["stage_process"]:
             stages.setdefault(name, b)
@@ -511,6 +544,7 @@ def summarize(prof_dir: Path, total_wall: float) -> dict:
     out_stages = {}
     for name, b in stages.items():
         out_stages[name] = {
+            "partial": b.get("partial", False),
             "wall_s": round(b["wall_s"], 1),
             "interpreter_init_s": round(b["interpreter_init_s"], 2),
             "categories": _fractions(b["seconds"], b["wall_s"]),
@@ -689,8 +723,12 @@ def main() -> None:
         extra += ["--stage", "surface", "--material", "Cu"]
     with tempfile.TemporaryDirectory(prefix="lithio-profile-") as tmp:
         work = Path(args.analyze or args.work or tmp)
-        if args.analyze:
+        if args.analyze and (work / "run.json").is_file():
             run = json.loads((work / "run.json").read_text())
+        elif args.analyze:  # a campaign cut short: the instrumented processes' periodic dumps
+            docs = [json.loads(p.read_text()) for p in (work / "profile").glob("proc-*.json")]
+            t0 = min(d["t_create"] for d in docs)
+            run = {"partial": True, "wall_s": round(max(d["t_exit"] for d in docs) - t0, 1)}
         else:
             work.mkdir(parents=True, exist_ok=True)
             run = run_campaign(work, not args.full, extra, args.interval_ms / 1000)
