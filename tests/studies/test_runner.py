@@ -80,7 +80,7 @@ def test_a_failed_stage_in_this_process_leaves_the_next_one_runnable(tmp_path):
     """EMT has no Li: the binding study is refused; logging, warnings and cwd are restored."""
     lith = logging.getLogger("lithiophilic")
     handlers, level = list(lith.handlers), lith.level
-    filters, cwd = list(warnings.filters), os.getcwd()
+    filters, show, cwd = list(warnings.filters), warnings.showwarning, os.getcwd()
     data, out = tmp_path / "data", tmp_path / "r"
     bad = run_stage(
         "binding", [li_sites.Options.quick(calculator="emt")], out_dir=out, data_dir=data
@@ -88,7 +88,7 @@ def test_a_failed_stage_in_this_process_leaves_the_next_one_runnable(tmp_path):
     assert bad.status == "failed (exit 2; see log)" and not bad.ok
     assert "not valid for element" in " ".join((out / "logs/binding.log").read_text().split())
     assert (lith.handlers, lith.level) == (handlers, level)
-    assert warnings.filters == filters and os.getcwd() == cwd
+    assert warnings.filters == filters and warnings.showwarning is show and os.getcwd() == cwd
     good = run_stage(
         "surface",
         [surface.Options.quick(materials=["Cu"], calculator="emt")],

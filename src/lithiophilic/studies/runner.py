@@ -335,8 +335,9 @@ def _run_stage_process(
     )
 
 
-#: Loggers whose records go to the stage's log when it runs in this process.
-_STAGE_LOGGERS = ("lithiophilic", "jobflow")
+#: Loggers whose records go to the stage's log when it runs in this process (``py.warnings``:
+#: the warnings, as a child process writes them to its log).
+_STAGE_LOGGERS = ("lithiophilic", "jobflow", "py.warnings")
 
 
 def _run_stage_here(
@@ -361,7 +362,11 @@ def _run_stage_here(
         with RssSampler() as rss, warnings.catch_warnings():
             for category in (UserWarning, FutureWarning, DeprecationWarning):
                 warnings.filterwarnings("ignore", category=category)  # as in the child process
-            code = run_saved(pairs, data_dir=data_dir, store=store, results_dir=results)
+            logging.captureWarnings(True)
+            try:
+                code = run_saved(pairs, data_dir=data_dir, store=store, results_dir=results)
+            finally:
+                logging.captureWarnings(False)
     finally:
         for lg, level in zip(watched, levels, strict=True):
             lg.removeHandler(handler)
