@@ -86,3 +86,48 @@ def test_collect_on_an_empty_store_names_both_missing(memory_jobstore):
     assert row["adhesion_energy_j_per_m2"] is None and row["diffusion_barrier_ev"] is None
     lines = screen_wetting_neb.detail_lines(result)
     assert any("diffusion_barrier_ev missing" in line for line in lines)
+
+
+def _stored_hop_doc():
+    """A LiHopDoc as the NEB job stores it (band in the data store); plumbing only."""
+    from pymatgen.core import Lattice, Structure
+
+    from lithiophilic.workflows.screen_neb import LiHopDoc
+
+    band = [Structure(Lattice.cubic(3.0), ["Li"], [[0, 0, 0]])] * 3
+    return LiHopDoc(
+        material="Cu",
+        miller=[1, 1, 1],
+        initial_site_label="hcp-0",
+        final_site_label="fcc-0",
+        initial_site_kind="hcp",
+        final_site_kind="fcc",
+        hop_length_a=1.45,
+        diffusion_barrier_ev=0.02,
+        reverse_barrier_ev=0.019,
+        profile_ev=[0.0, 0.02, 0.001],
+        n_images=3,
+        climb=False,
+        fmax_ev_per_a=0.1,
+        max_steps=300,
+        converged=True,
+        band=band,
+        calculator_name="sevenn",
+        calculator_version=None,
+        calculator_model=None,
+    )
+
+
+def test_collect_reads_a_stored_hop_whose_band_is_in_the_data_store(memory_jobstore):
+    from jobflow import Flow, job, run_locally
+
+    from lithiophilic.workflows.screen_neb import LiHopDoc
+
+    stored = job(_stored_hop_doc, output_schema=LiHopDoc, data=["band"])()
+    run_locally(Flow([stored]), store=memory_jobstore, ensure_success=True, log=False)
+    result = screen.collect(memory_jobstore, screen.Options.quick(skins=["Cu"], facet=[1, 1, 1]))
+    assert result.descriptors["Cu"]["diffusion_barrier_ev"] == 0.02
+    assert result.mobility["Cu"]["final_site_kind"] == "fcc"
+    assert "diffusion_barrier_ev" not in result.reasons["Cu"]
+    lines = screen_wetting_neb.detail_lines(result)
+    assert any(line.startswith("Cu mobility: hcp-0 (hcp) -> fcc-0 (fcc)") for line in lines)

@@ -187,7 +187,11 @@ def add_flows(
 
 
 def _latest(store: JobStore, criteria: dict[str, Any]) -> dict[str, Any] | None:
-    return li_sites.latest_document(store, criteria)
+    """Return the newest matching output, its data-store fields (band, interface) loaded."""
+    docs = store.query(criteria=dict(criteria), sort={"completed_at": -1}, limit=1, load=True)
+    for doc in docs:
+        return li_sites.plain_document(doc["output"])
+    return None
 
 
 def collect_skin(
