@@ -71,7 +71,7 @@ def fit(args: argparse.Namespace) -> None:
         force_weight_per_ev_per_a=args.force_weight,
     )
     cv = {}
-    for held in groups:
+    for held in groups if len(groups) > 1 else ():
         train = [it for g, items in groups.items() if g != held for it in items]
         coeff, _ = fit_correction(train, settings)
         cv[held] = interaction_errors(groups[held], coeff, settings)

@@ -51,6 +51,9 @@ CORRECTION_FILE = "li_correction.uf3"
 #: Base EAM file (a copy of the base potential's), inside the potential directory.
 BASE_FILE = "potential.eam.alloy"
 ELEMENTS = ("Li", "Cu", "Zn")
+#: Configurations whose closest Li pair is at least this far apart (Å) are the ones MD at
+#: 300-600 K visits; their interaction error is reported on its own.
+NEAR_EQUILIBRIUM_MIN_LI_LI_A = 2.3
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class CorrectionSettings:
         twice the spacing).
     energy_weight_per_ev, force_weight_per_ev_per_a
         Row weights of the least squares (inverse of the accuracy asked of each).
+    energy_scale_ev, force_scale_ev_per_a
+        A row whose residual exceeds its scale is weighted down by ``1 + |residual| / scale``
+        (relative accuracy for the large short-range residuals, absolute for the small ones).
     ridge
         Ridge penalty on the coefficients (in units of the weighted rows).
     substrate_elements
@@ -80,6 +86,8 @@ class CorrectionSettings:
     three_body_min_a: float = 1.5
     energy_weight_per_ev: float = 200.0
     force_weight_per_ev_per_a: float = 10.0
+    energy_scale_ev: float = 0.2
+    force_scale_ev_per_a: float = 1.0
     ridge: float = 1e-3
     substrate_elements: tuple[str, ...] = ("Cu", "Zn")
 
@@ -95,11 +103,20 @@ def correction_terms(settings: CorrectionSettings) -> list[Uf3Term]:
     return terms
 
 
+def _features(item: dict[str, Any], terms: Sequence[Uf3Term]) -> tuple[np.ndarray, np.ndarray]:
+    """UF3 features of ``item["atoms"]``, cached in the item (a fit is repeated per CV fold)."""
+    cache = item.setdefault("_features", {})
+    key = tuple(terms)
+    if key not in cache:
+        cache[key] = uf3_features(item["atoms"], terms)
+    return cache[key]
+
+
 def _rows(items: Sequence[dict[str, Any]], terms: Sequence[Uf3Term]) -> tuple[list, list]:
     """Energy and force design rows/targets (force rows of atoms with a feature only)."""
     energy_rows, force_rows = [], []
     for it in items:
-        fe, ff = uf3_features(it["atoms"], terms)
+        fe, ff = _features(it, terms)
         energy_rows.append((fe, it["de_int_ev"]))
         n = ff.shape[0]
         ff2 = ff.reshape(n * 3, -1)
@@ -133,11 +150,14 @@ def fit_correction(
         raise ConfigurationError(msg)
     terms = correction_terms(settings)
     energy_rows, force_rows = _rows(items, terms)
-    we, wf = settings.energy_weight_per_ev, settings.force_weight_per_ev_per_a
-    a = np.vstack([we * np.array([r for r, _ in energy_rows])] + [wf * f for f, _ in force_rows])
-    b = np.concatenate(
-        [we * np.array([t for _, t in energy_rows])] + [wf * t for _, t in force_rows]
-    )
+    e_a = np.array([r for r, _ in energy_rows])
+    e_b = np.array([t for _, t in energy_rows])
+    f_a = np.vstack([f for f, _ in force_rows])
+    f_b = np.concatenate([t for _, t in force_rows])
+    we = settings.energy_weight_per_ev / (1.0 + np.abs(e_b) / settings.energy_scale_ev)
+    wf = settings.force_weight_per_ev_per_a / (1.0 + np.abs(f_b) / settings.force_scale_ev_per_a)
+    a = np.vstack([we[:, None] * e_a, wf[:, None] * f_a])
+    b = np.concatenate([we * e_b, wf * f_b])
     n = a.shape[1]
     ata = a.T @ a + settings.ridge * np.trace(a.T @ a) / n * np.eye(n)
     coeff = np.linalg.solve(ata, a.T @ b)
@@ -153,17 +173,26 @@ def predict_interaction(
     item: dict[str, Any], coeff: np.ndarray, settings: CorrectionSettings
 ) -> tuple[float, np.ndarray]:
     """Return the correction's energy (eV) and forces (eV/Å) on ``item["atoms"]``."""
-    fe, ff = uf3_features(item["atoms"], correction_terms(settings))
+    fe, ff = _features(item, correction_terms(settings))
     return float(fe @ coeff), ff @ coeff
+
+
+def _min_li_li_a(atoms: Any) -> float:
+    li = [i for i, s in enumerate(atoms.get_chemical_symbols()) if s == "Li"]
+    return min(atoms.get_distance(i, j, mic=True) for i in li for j in li if i < j)
 
 
 def interaction_errors(
     items: Sequence[dict[str, Any]], coeff: np.ndarray, settings: CorrectionSettings
 ) -> dict[str, float]:
-    """RMSE of ΔE_int (eV) and of the interaction forces (eV/Å), base vs corrected."""
-    de0, de1, df0, df1 = [], [], [], []
+    """RMSE of ΔE_int (eV) and of the interaction forces (eV/Å), base vs corrected.
+
+    ``e_int_rmse_above_2p3_a_*``: over the configurations whose Li are all ≥ 2.3 Å apart.
+    """
+    de0, de1, df0, df1, far = [], [], [], [], []
     for it in items:
         e, f = predict_interaction(it, coeff, settings)
+        far.append(_min_li_li_a(it["atoms"]) >= NEAR_EQUILIBRIUM_MIN_LI_LI_A)
         de0.append(it["de_int_ev"])
         de1.append(it["de_int_ev"] - e)
         df0.append(np.ravel(it["df_int_ev_per_a"]))
@@ -172,7 +201,10 @@ def interaction_errors(
     def rms(x: list) -> float:
         return float(np.sqrt(np.mean(np.square(np.concatenate([np.ravel(v) for v in x])))))
 
+    sel = np.array(far)
     return {
+        "e_int_rmse_above_2p3_a_base_ev": rms([np.array(de0)[sel]]),
+        "e_int_rmse_above_2p3_a_corrected_ev": rms([np.array(de1)[sel]]),
         "e_int_rmse_base_ev": rms(de0),
         "e_int_rmse_corrected_ev": rms(de1),
         "e_int_max_abs_base_ev": float(np.max(np.abs(de0))),

@@ -66,6 +66,9 @@ class CorrectionGroupSpec:
         Seed of the patch, rattles and subset choice.
     n_sites, n_pairs, n_trimers, n_clusters
         Patch size and number of subsets of each kind.
+    on_hollows
+        Li exactly on the hollows at 1.85–2.05 Å (near the relaxed height) and compact
+        trimers only (all sides ≤ 3 Å), instead of shifted Li at 1.75–2.3 Å.
     """
 
     substrate: str
@@ -75,11 +78,13 @@ class CorrectionGroupSpec:
     n_pairs: int = 22
     n_trimers: int = 10
     n_clusters: int = 5
+    on_hollows: bool = False
 
     @property
     def name(self) -> str:
         """Group label (file stem)."""
-        return f"{self.substrate}-sqs{self.sqs_seed}-s{self.seed}"
+        tail = "-hollows" if self.on_hollows else ""
+        return f"{self.substrate}-sqs{self.sqs_seed}-s{self.seed}{tail}"
 
 
 def _planes_xy(slab: Atoms) -> list[np.ndarray]:
@@ -127,6 +132,8 @@ def make_group(spec: CorrectionGroupSpec, base: Calculator) -> tuple[Atoms, np.n
     shift = rng.normal(0.0, 0.25, chosen.shape) * (rng.random(len(chosen)) < 0.5)[:, None]
     top = float(slab.positions[:, 2].max())
     z = top + rng.uniform(1.75, 2.3, len(chosen))
+    if spec.on_hollows:
+        shift, z = 0.0 * shift, top + rng.uniform(1.85, 2.05, len(chosen))
     sites = np.column_stack([chosen + shift, z])
     return slab, sites, _subsets(slab, sites, spec, rng)
 
@@ -150,7 +157,8 @@ def _subsets(slab: Atoms, sites: np.ndarray, spec: CorrectionGroupSpec, rng: Any
         t
         for t in itertools.combinations(range(n), 3)
         if all(ok[a, b] for a, b in itertools.combinations(t, 2))
-        and max(d[a, b] for a, b in itertools.combinations(t, 2)) <= 4.6
+        and max(d[a, b] for a, b in itertools.combinations(t, 2))
+        <= (3.0 if spec.on_hollows else 4.6)
     ]
     for i in rng.permutation(len(triples))[: spec.n_trimers]:
         out.append(triples[i])
@@ -274,7 +282,7 @@ def interaction_residuals(group: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def group_specs(quick: bool = False) -> list[CorrectionGroupSpec]:
-    """Return the training groups: Cu (two patches), alloy SQS seeds 1–4 (seed 0 held out)."""
+    """Return the training groups: Cu (three patches), alloy SQS seeds 1–5 (seed 0 held out)."""
     specs = [
         CorrectionGroupSpec("Cu", sqs_seed=0, seed=1),
         CorrectionGroupSpec("CuZn", sqs_seed=1, seed=2),
@@ -282,6 +290,8 @@ def group_specs(quick: bool = False) -> list[CorrectionGroupSpec]:
         CorrectionGroupSpec("Cu", sqs_seed=0, seed=4),
         CorrectionGroupSpec("CuZn", sqs_seed=3, seed=5),
         CorrectionGroupSpec("CuZn", sqs_seed=4, seed=6),
+        CorrectionGroupSpec("Cu", sqs_seed=0, seed=7, on_hollows=True, n_sites=14),
+        CorrectionGroupSpec("CuZn", sqs_seed=5, seed=8, on_hollows=True, n_sites=14),
     ]
     return specs[:2] if quick else specs
 
