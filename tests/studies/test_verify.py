@@ -51,7 +51,7 @@ def test_presets_and_paper_stage():
     assert (q.top_k, q.reduced_depth_a, q.relax, q.mlip_preset) == (1, 0.5, False, "quick")
     assert q.dft_spec().kwargs == verify.QUICK_DFT
     f = verify.Options()
-    assert (f.top_k, f.incorporated, f.gamma_millers) == (3, True, [[1, 1, 1], [1, 0, 0]])
+    assert (f.top_k, f.incorporated, f.gamma_millers) == (1, True, [[1, 1, 1], [1, 0, 0]])
     st = stage_options(PaperOptions.quick(stages=["binding", "verify"], materials=["Cu"]))
     (v,) = st["verify"]
     assert type(v).study == "verify" and v.mlip_preset == "quick" and v.calculator == "sevenn"

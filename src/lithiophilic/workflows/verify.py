@@ -55,7 +55,8 @@ VERIFY_DEFINITION = (
     "E_dft(MLIP elemental A bulk)/atom and x_A mu_A + x_B mu_B = E_dft(MLIP bulk)/atom (a skin on "
     "Cu: fcc Cu is gamma-brass's Cu-rich neighbour, as the MLIP's own hull says). "
     "E_b(vs bcc Li) = -[E(slab+Li) - E(clean supercell) - eps_Li(bcc)], larger = stronger; "
-    "eps_Li(bcc) of the DFT-relaxed bcc Li (cell relaxed). 'sp': single points on the MLIP "
+    "eps_Li(bcc) of the DFT-relaxed bcc Li (cell relaxed; DFT settings without a stress, "
+    "LCAO: DFT single point on the MLIP-relaxed bcc Li). 'sp': single points on the MLIP "
     "geometries; 'relaxed': DFT relaxation of positions started from them, cell kept. Reduced "
     "slabs: substrate atoms deeper than reduced_depth_a below the topmost substrate atom "
     "removed from slab+Li and clean supercell alike; mlip_binding_sp_reduced_ev - "
@@ -135,7 +136,9 @@ class VerifyBindingDoc(BaseModel):
     )
     dft_relax_converged: bool | None = Field(None, description="Both DFT relaxations converged.")
     dft_li_bcc_energy_per_atom_ev: float = Field(description="eps_Li(bcc), DFT, eV/atom.")
-    dft_li_bcc_lattice_a: float = Field(description="DFT-relaxed bcc Li lattice constant, Å.")
+    dft_li_bcc_lattice_a: float = Field(
+        description="bcc Li lattice constant of the reference (DFT-relaxed; LCAO: MLIP's), Å."
+    )
     dft_calculator_name: str = Field(description="DFT registry name.")
     dft_calculator_version: str | None = Field(description="DFT package version.")
     dft_settings: dict[str, Any] = Field(description="DFT settings (one for every calculation).")
@@ -404,9 +407,29 @@ class VerifyMaker:
     def _target(self, target: dict[str, Any]) -> dict[str, Any]:
         return {**target, "dft_name": self.dft.name, "dft_kwargs": dict(self.dft.kwargs)}
 
+    @property
+    def dft_has_stress(self) -> bool:
+        """Whether the DFT setting computes a stress (GPAW LCAO does not: no cell relaxation)."""
+        return calculator_provenance(self.dft)["settings"].get("mode", "pw") != "lcao"
+
+    def li_reference_jobs(self) -> list[Any]:
+        """Return the jobs of E_b's Li reference; the last one's output is the bcc Li document.
+
+        A DFT cell relaxation of bcc Li; for a DFT setting without a stress (LCAO) a DFT single
+        point on the MLIP-relaxed bcc Li instead (like every other verify number).
+        """
+        if self.dft_has_stress:
+            return [self._relax(li_bcc_structure(), "verify Li bcc", cell=True)]
+        maker = AseRelaxMaker(
+            name=f"{self.name} relax", calculator=self.mlip, relax_cell=True, max_steps=200
+        )
+        mlip = maker.make(li_bcc_structure(), label="verify mlip Li bcc")
+        mlip.append_name(" verify mlip Li bcc")
+        return [mlip, self._static(self.dft, mlip.output.structure, "verify dft Li bcc")]
+
     def li_reference_job(self) -> Any:
-        """Return the DFT cell relaxation of bcc Li (E_b's Li reference)."""
-        return self._relax(li_bcc_structure(), "verify Li bcc", cell=True)
+        """Return the job whose output is E_b's bcc Li reference (see :meth:`li_reference_jobs`)."""
+        return self.li_reference_jobs()[-1]
 
     def gamma_jobs(
         self, target: dict[str, Any], slab: Structure, refs: dict[str, Structure]

@@ -3,7 +3,8 @@
 The registry factory returns a :class:`GpawCalculator`, an ASE calculator that
 
 * builds GPAW's plane-wave calculator from a few named settings (cutoff, k-point density,
-  smearing, spin, dipole correction; presets ``fast`` and ``accurate``);
+  smearing, spin, dipole correction; presets ``fast`` and ``accurate``, and ``lcao-dzp``
+  for cheap single points of large cells);
 * runs in the calling process when ``nprocs`` is 1 (keeping GPAW's wave functions between
   the steps of a relaxation), or, when ``nprocs`` > 1, launches
   ``mpiexec -n N gpaw python _gpaw_worker.py RUN_DIR`` for an evaluation (energy, forces
@@ -96,7 +97,14 @@ GPAW_PRESETS: dict[str, dict[str, Any]] = {
     "fast": {"ecut_ev": 350.0, "kpt_density_a": 3.5, "smearing_ev": 0.1},
     # converged production settings (cutoff 500 eV, ~0.03 Å⁻¹ k-spacing)
     "accurate": {"ecut_ev": 500.0, "kpt_density_a": 6.0, "smearing_ev": 0.05},
+    # LCAO, double-zeta polarised atomic orbitals on a 0.2 Å real-space grid (ecut_ev unused):
+    # single points of 50-150-atom slabs in minutes, not days; no stress (no cell relaxation).
+    # Its difference from plane waves is measured in bench/results/verify.json.
+    "lcao-dzp": {"mode": "lcao", "basis": "dzp", "kpt_density_a": 3.5, "smearing_ev": 0.1},
 }
+
+#: Settings only a preset sets (absent from the other presets' settings and cache keys).
+PRESET_ONLY_KEYS = ("mode", "basis")
 
 #: Defaults of every setting (the ``fast`` preset's values are applied on top).
 GPAW_DEFAULTS: dict[str, Any] = {
@@ -138,6 +146,16 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         ("eigenstates_tol_ev2_per_electron", lambda v: 0 < v <= 1e-3, "in (0, 1e-3] eV²/electron"),
         ("nprocs", lambda v: v is None or int(v) >= 1, ">= 1 (or null: $SLURM_NTASKS or 1)"),
     ]
+    settings = dict(settings)
+    preset = GPAW_PRESETS.get(str(settings.get("preset", GPAW_DEFAULTS["preset"])), {})
+    for key in PRESET_ONLY_KEYS:  # resolved settings passed back in carry them
+        if key in settings and settings[key] != preset.get(key):
+            msg = (
+                f"calculator 'gpaw': {key}={settings[key]!r} is set by a preset only "
+                f"(preset 'lcao-dzp': mode 'lcao', basis 'dzp'; the others: plane waves)"
+            )
+            raise ConfigurationError(msg)
+        settings.pop(key, None)
     return resolve_dft_settings("gpaw", settings, GPAW_DEFAULTS, GPAW_PRESETS, checks)
 
 
@@ -169,8 +187,9 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
         calc_atoms.pbc = [True, True, False]
     width = float(settings["smearing_ev"])
     occupations: dict[str, Any] = {"name": "fermi-dirac", "width": width}
+    lcao = settings.get("mode", "pw") == "lcao"
     kwargs: dict[str, Any] = {
-        "mode": {"name": "pw", "ecut": float(settings["ecut_ev"])},
+        "mode": {"name": "lcao"} if lcao else {"name": "pw", "ecut": float(settings["ecut_ev"])},
         "xc": settings["xc"],
         "kpts": {"size": kpts, "gamma": True},
         "occupations": occupations,
@@ -182,6 +201,9 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
             "eigenstates": float(settings["eigenstates_tol_ev2_per_electron"]),
         },
     }
+    if lcao:
+        kwargs["basis"] = settings["basis"]
+        kwargs["convergence"].pop("eigenstates")  # no iterative eigensolver in LCAO
     if isolated_atom and spinpol:
         # Hund's-rule moment, integer occupations (a free atom is not a metal)
         kwargs["hund"] = True
@@ -327,7 +349,9 @@ class GpawCalculator(Calculator):
         """Compute energy and forces (and the stress of bulk cells) of ``atoms``."""
         kind = start_calculation(self, atoms, properties, system_changes, "GPAW")
         assert self.atoms is not None
-        wanted = ["energy", "forces"] + (["stress"] if kind == "bulk" else [])
+        # no stress in LCAO mode: a bulk single point gives energy and forces only
+        stress = kind == "bulk" and self.settings.get("mode", "pw") == "pw"
+        wanted = ["energy", "forces"] + (["stress"] if stress else [])
         run_dir = Path(self.directory)
         self.n_calculations += 1
         if needs_subprocess(self.nprocs) and not self.in_mpi_worker:

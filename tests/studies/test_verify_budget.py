@@ -1,0 +1,66 @@
+"""The default verify's budget settings (issue 18 item 5): the GPAW LCAO preset, its Li reference.
+
+The default verify computes GPAW LCAO (dzp) single points (``potentials.dft.gpaw`` preset
+``lcao-dzp``); LCAO has no stress, so E_b's bcc Li reference is a DFT single point on the
+MLIP-relaxed bcc Li. The slow test runs GPAW LCAO on bulk Cu (1 atom, seconds).
+"""
+
+from __future__ import annotations
+
+import pytest
+from ase.build import bulk
+from ase.calculators.calculator import PropertyNotImplementedError
+
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.potentials import CalculatorSpec, calculator_provenance
+from lithiophilic.potentials.dft.gpaw import resolve_gpaw_settings
+from lithiophilic.studies import verify
+from lithiophilic.workflows.verify import VerifyMaker
+
+
+def test_lcao_preset_is_its_own_setting_and_key():
+    lcao = resolve_gpaw_settings({"preset": "lcao-dzp"})
+    assert (lcao["mode"], lcao["basis"]) == ("lcao", "dzp")
+    # the plane-wave presets carry no mode/basis: their settings (and cache keys) are unchanged
+    assert "mode" not in resolve_gpaw_settings({"preset": "fast"})
+    keys = {p: CalculatorSpec("gpaw", {"preset": p}).key() for p in ("fast", "lcao-dzp")}
+    assert keys["fast"] != keys["lcao-dzp"]
+    # resolved settings passed back in (what get_calculator does) resolve to themselves
+    assert resolve_gpaw_settings(lcao) == lcao
+    with pytest.raises(ConfigurationError, match="mode='pw' is set by a preset only"):
+        resolve_gpaw_settings({"preset": "lcao-dzp", "mode": "pw"})
+    with pytest.raises(ConfigurationError, match="basis"):
+        resolve_gpaw_settings({"preset": "fast", "basis": "szp"})
+
+
+def test_default_verify_is_lcao_top1_reduced():
+    o = verify.Options()
+    assert calculator_provenance(o.dft_spec())["settings"]["mode"] == "lcao"
+    assert (o.top_k, o.incorporated, o.sqs_samples, o.relax) == (1, True, 1, False)
+    assert o.reduced_depth_a == verify.FULL_REDUCED_DEPTH_A
+
+
+def test_li_reference_without_stress_is_a_single_point_on_the_mlip_cell():
+    lcao = VerifyMaker(dft=CalculatorSpec("gpaw", {"preset": "lcao-dzp"}))
+    assert not lcao.dft_has_stress
+    relax, static = lcao.li_reference_jobs()
+    assert relax.function_args[0].composition.reduced_formula == "Li"
+    assert "mlip" in relax.name and "dft Li bcc" in static.name
+    assert static.function_args[0].uuid == relax.uuid  # the DFT runs on the MLIP-relaxed cell
+    pw = VerifyMaker(dft=CalculatorSpec("gpaw", {"preset": "fast"}))
+    assert pw.dft_has_stress and len(pw.li_reference_jobs()) == 1
+
+
+@pytest.mark.slow
+def test_gpaw_lcao_bulk_single_point_has_energy_and_no_stress(tmp_path):
+    from lithiophilic.potentials import get_calculator
+
+    atoms = bulk("Cu", "fcc", a=3.63)
+    calc = get_calculator(CalculatorSpec("gpaw", {"preset": "lcao-dzp", "kpts": [4, 4, 4]}))
+    calc.directory = str(tmp_path)
+    atoms.calc = calc
+    energy = atoms.get_potential_energy()
+    assert -5.0 < energy < -2.0  # GPAW-PBE Cu (reference: the PAW setup's atom), eV/atom
+    with pytest.raises(PropertyNotImplementedError):
+        atoms.get_stress()
+    assert "LCAO" in (tmp_path / "gpaw.txt").read_text()
