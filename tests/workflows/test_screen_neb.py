@@ -94,6 +94,7 @@ def test_li_hop_on_cu111_is_fcc_hcp_and_small(memory_jobstore):
     assert {doc["initial_site_kind"], doc["final_site_kind"]} == {"fcc", "hcp"}
     assert 0.0 <= doc["diffusion_barrier_ev"] < 0.1
     assert 1.2 < doc["hop_length_a"] < 1.8
+    assert doc["interior_maximum"] is True  # a saddle between the hollows
     assert doc["calculator_name"] == "sevenn" and doc["cache_key"]
     bad = memory_jobstore.get_output(job_stuck.uuid)
     assert bad["converged"] is False and bad["diffusion_barrier_ev"] is None

@@ -87,6 +87,7 @@ _HOP_KEYS = (
     "n_images",
     "climb",
     "fmax_ev_per_a",
+    "interior_maximum",
     "converged",
     "failure",
 )
@@ -267,6 +268,12 @@ def detail_lines(result: Any) -> list[str]:
             f"{h['final_site_label']} ({h['final_site_kind']}), {h['hop_length_a']:.2f} A: "
             f"barrier {h['diffusion_barrier_ev']:.3f} eV, reverse {h['reverse_barrier_ev']:.3f} eV "
             f"({h['n_images']} images, climbing image {'on' if h['climb'] else 'off'})"
+            + (
+                "; no interior maximum: the profile rises to the final site (no minimum there "
+                "along this path)"
+                if h.get("interior_maximum") is False
+                else ""
+            )
         )
     for skin, why in result.reasons.items():
         for name in ("adhesion_energy_j_per_m2", "diffusion_barrier_ev"):

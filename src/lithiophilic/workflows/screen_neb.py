@@ -226,6 +226,12 @@ class LiHopDoc(CalculatorProvenance):
         default_factory=list, description="E(image) - E(initial) along the band, eV."
     )
     max_image: int | None = Field(None, description="Index of the highest image (0 = initial).")
+    interior_maximum: bool | None = Field(
+        None,
+        description="The highest image is between the end points (a saddle); False: the "
+        "profile rises to the final site, the barrier is E(final) - E(initial) and the final "
+        "site is no minimum along this path.",
+    )
     initial_energy_ev: float | None = Field(None, description="E(initial end point), eV.")
     final_energy_ev: float | None = Field(None, description="E(final end point), eV.")
     n_images: int = Field(description="Moving images.")
@@ -385,6 +391,7 @@ def li_hop(maker: LiHopMaker, material: str, miller: list[int], summary: Any) ->
         reaction_energy_ev=res["reaction_energy_ev"],
         profile_ev=res["profile_ev"],
         max_image=res["max_image"],
+        interior_maximum=0 < res["max_image"] < len(res["energies_ev"]) - 1,
         initial_energy_ev=res["energies_ev"][0],
         final_energy_ev=res["energies_ev"][-1],
         n_steps=res["n_steps"],
