@@ -475,6 +475,12 @@ def _summarize_task(name: str, runs: dict[str, list[dict[str, Any]]], keys: list
         else None,
         "ours_wall_s": round(wall_o / len(ours), 2),
         "matcalc_wall_s": round(wall_m / len(mc), 2),
+        "ours_model_s_per_evaluation": round(
+            model_o / max(1, sum(r["n_model_evaluations"] for r in ours)), 3
+        ),
+        "matcalc_model_s_per_evaluation": round(
+            model_m / max(1, sum(r["n_model_evaluations"] for r in mc)), 3
+        ),
         "ours_n_model_evaluations": ours[0]["n_model_evaluations"],
         "matcalc_n_model_evaluations": mc[0]["n_model_evaluations"],
         "ours_outside_model_s": round(
@@ -491,67 +497,49 @@ def _summarize_task(name: str, runs: dict[str, list[dict[str, Any]]], keys: list
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="Cu(111) surface energy only")
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=2,
-        help="repeats per task (x3 for the seconds-long Cu surface tasks); every second "
-        "repeat swaps the order (ours first, then matcalc first); ratios of summed walls",
+def _run_task(
+    name: str, spec: dict[str, Any], repeats: int, calc: Any, evals: EvalMeter, db: StoreMeter
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run one task's sides (ABBA order) and its extra work; return (row, extra runs)."""
+    runs: dict[str, list[dict[str, Any]]] = {"ours": [], "matcalc": []}
+    for rep in range(repeats * spec.get("repeat_factor", 1)):
+        order = ("ours", "matcalc") if rep % 2 == 0 else ("matcalc", "ours")
+        for side in order:
+            r = _timed(spec[side], calc, evals, db)
+            r["order"] = rep * 2 + order.index(side)
+            runs[side].append(r)
+            print(
+                f"{name} {side}: {r['wall_s']:.1f} s, {r['n_model_evaluations']} evals",
+                flush=True,
+            )
+    row = _summarize_task(name, runs, spec["energies"])
+    extras = {}
+    for label, fn in spec.get("extra", {}).items():
+        r = _timed(fn, calc, evals, db)
+        extras[f"{name}: {label}"] = r
+        row[f"{label}_wall_s"] = r["wall_s"]
+        row[f"{label}_over_ours_minimal"] = round(r["wall_s"] / row["ours_wall_s"], 3)
+        print(f"{name} {label}: {r['wall_s']:.1f} s", flush=True)
+    print(
+        f"{name}: ours/matcalc = {row['ratio_wall_ours_over_matcalc']}, "
+        f"max |dE| = {row['max_abs_energy_difference_mev']} meV",
+        flush=True,
     )
-    parser.add_argument("--out", default=None, help="output JSON")
-    args = parser.parse_args()
-    out_path = Path(
-        args.out
-        or ROOT / "bench" / "results" / f"matcalc_peer{'_smoke' if args.smoke else ''}.json"
-    )
+    return row, extras
+
+
+def _meta(args: argparse.Namespace, calc: Any, load_s: float, warm_s: float) -> dict[str, Any]:
     import torch
 
-    from lithiophilic.potentials import get_calculator
     from lithiophilic.potentials.registry import _CACHE
 
-    t0 = time.perf_counter()
-    calc = get_calculator("sevenn")
-    load_s = time.perf_counter() - t0
-    evals, db = EvalMeter(calc), StoreMeter()
-    warm_s = warm_up(calc)
-    todo = tasks(calc, args.smoke)
-    summary = []
-    extras: dict[str, Any] = {}
-    for name, spec in todo.items():
-        runs: dict[str, list[dict[str, Any]]] = {"ours": [], "matcalc": []}
-        for rep in range(args.repeats * spec.get("repeat_factor", 1)):
-            order = ("ours", "matcalc") if rep % 2 == 0 else ("matcalc", "ours")
-            for side in order:
-                r = _timed(spec[side], calc, evals, db)
-                r["order"] = rep * 2 + order.index(side)
-                runs[side].append(r)
-                print(
-                    f"{name} {side}: {r['wall_s']:.1f} s, {r['n_model_evaluations']} evals",
-                    flush=True,
-                )
-        row = _summarize_task(name, runs, spec["energies"])
-        for label, fn in spec.get("extra", {}).items():
-            r = _timed(fn, calc, evals, db)
-            extras[f"{name}: {label}"] = r
-            row[f"{label}_wall_s"] = r["wall_s"]
-            row[f"{label}_over_ours_minimal"] = round(r["wall_s"] / row["ours_wall_s"], 3)
-            print(f"{name} {label}: {r['wall_s']:.1f} s", flush=True)
-        summary.append(row)
-        print(
-            f"{name}: ours/matcalc = {row['ratio_wall_ours_over_matcalc']}, "
-            f"max |dE| = {row['max_abs_energy_difference_mev']} meV",
-            flush=True,
-        )
-    same_object = any(c is calc for c in _CACHE.values())
-    doc = {
+    return {
         "benchmark": "matcalc peer: the same SevenNet-0 calculator object, same structures, "
         "fixed atoms, BFGS, fmax and references (issue 21 item 2)",
         "command": "bench/bench_matcalc.py"
         + (" --smoke" if args.smoke else "")
-        + f" --repeats {args.repeats}",
+        + f" --repeats {args.repeats}"
+        + (f" --tasks {' '.join(args.tasks)}" if args.tasks else ""),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "cores": os.cpu_count(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
@@ -564,7 +552,7 @@ def main() -> None:
         "calculator": f"{type(calc).__module__}.{type(calc).__name__} (registry 'sevenn')",
         "calculator_load_s": round(load_s, 2),
         "warm_up_s": round(warm_s, 2),
-        "same_calculator_object_in_our_registry_cache": same_object,
+        "same_calculator_object_in_our_registry_cache": any(c is calc for c in _CACHE.values()),
         "settings": {
             "optimizer": "BFGS",
             "bulk_fmax_ev_per_a": BULK_FMAX,
@@ -575,15 +563,60 @@ def main() -> None:
             "gamma_brass_slab": "Cu5Zn8 (111) termination 0, min thickness 8 A (catalogue bulk)",
             "li_reference": "bcc Li relaxed with the cell (both sides)",
         },
-        "tasks": summary,
-        "extra_work_runs": extras,
     }
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(doc, indent=1, default=str))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="Cu(111) surface energy only")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="repeats per task (x3 for the seconds-long Cu surface tasks); every second "
+        "repeat swaps the order (ours first, then matcalc first); ratios of summed walls",
+    )
+    parser.add_argument(
+        "--tasks", nargs="*", default=None, help="only tasks whose name contains one of these"
+    )
+    parser.add_argument("--out", default=None, help="output JSON (written after every task)")
+    args = parser.parse_args()
+    out_path = Path(
+        args.out
+        or ROOT / "bench" / "results" / f"matcalc_peer{'_smoke' if args.smoke else ''}.json"
+    )
+    from lithiophilic.potentials import get_calculator
+
+    t0 = time.perf_counter()
+    calc = get_calculator("sevenn")
+    load_s = time.perf_counter() - t0
+    evals, db = EvalMeter(calc), StoreMeter()
+    warm_s = warm_up(calc)
+    todo = {
+        k: v
+        for k, v in tasks(calc, args.smoke).items()
+        if not args.tasks or any(t in k for t in args.tasks)
+    }
+    summary: list[dict[str, Any]] = []
+    extras: dict[str, Any] = {}
+    for name, spec in todo.items():
+        row, extra = _run_task(name, spec, args.repeats, calc, evals, db)
+        summary.append(row)
+        extras.update(extra)
+        doc = {
+            **_meta(args, calc, load_s, warm_s),
+            "complete": len(summary) == len(todo),
+            "tasks": summary,
+            "extra_work_runs": extras,
+        }
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(doc, indent=1, default=str))
     for row in summary:
         print(
-            f"{row['task']:32s} ours {row['ours_wall_s']:7.1f} s  matcalc {row['matcalc_wall_s']:7.1f} s"
-            f"  ratio {row['ratio_wall_ours_over_matcalc']:.2f}  max|dE| {row['max_abs_energy_difference_mev']} meV"
+            f"{row['task']:32s} ours {row['ours_wall_s']:7.1f} s  "
+            f"matcalc {row['matcalc_wall_s']:7.1f} s  "
+            f"ratio {row['ratio_wall_ours_over_matcalc']:.2f}  "
+            f"max|dE| {row['max_abs_energy_difference_mev']} meV"
         )
     print(f"wrote {out_path}")
 

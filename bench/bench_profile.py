@@ -1,9 +1,11 @@
 """Profile the paper campaign: where the wall time goes, per stage and per category (issue 21).
 
-Runs ``lithiophilic paper [--quick]`` exactly as a user does (each stage in its own
-interpreter, ``lithiophilic.studies.runner``) in a fresh database, with an instrumentation
-loaded into the driver and every stage process through a ``sitecustomize`` (nothing in
-``src/lithiophilic`` changes). In each instrumented process:
+Runs ``lithiophilic paper [--quick]`` exactly as a user does, in a fresh database, with an
+instrumentation loaded through a ``sitecustomize`` into the ``paper`` process and, with
+``-- --stage-processes``, into every stage's own interpreter (``lithiophilic.studies.runner``)
+(nothing in ``src/lithiophilic`` changes). Stages run in the ``paper`` process (the default
+since one-process campaigns) are told apart by timing ``studies.runner.run_stage``. In each
+instrumented process:
 
 * timers (exclusive, outermost wins) around every ASE calculator evaluation
   (``Calculator.get_property`` and every subclass's ``calculate``: neighbour lists and graph
@@ -27,7 +29,12 @@ slowest imports of ``python -X importtime``.
 
     .venv/bin/python bench/bench_profile.py            # quick campaign (~8-15 min)
     .venv/bin/python bench/bench_profile.py --full     # full campaign (> 1 h)
-    .venv/bin/python bench/bench_profile.py --smoke    # surface stage of Cu only (< 1 min)
+    .venv/bin/python bench/bench_profile.py --smoke    # surface stage of Cu only (~1 min quiet)
+    .venv/bin/python bench/bench_profile.py --out X.json -- --stage binding -m Cu
+    .venv/bin/python bench/bench_profile.py --analyze WORK   # again, or a run cut short
+
+Every process dumps its profile every 60 s and on SIGTERM, so a campaign cut short still
+gives the stages it ran (flagged ``partial``).
 
 Writes ``bench/results/profile_paper_quick.json`` (``_full``, ``_smoke``).
 """
