@@ -77,6 +77,7 @@ def test_real_li_pair_on_cu111_sevenn():
     """
     from ase.build import add_adsorbate, fcc111
     from ase.constraints import FixAtoms
+    from ase.geometry import find_mic
     from ase.optimize import BFGS
 
     from lithiophilic.potentials import get_calculator
@@ -85,13 +86,19 @@ def test_real_li_pair_on_cu111_sevenn():
     slab = fcc111("Cu", size=(4, 4, 3), a=3.63, vacuum=7.0)
     slab.set_constraint(FixAtoms(indices=range(len(slab))))
     a1, a2 = np.array(slab.cell[0]) / 4.0, np.array(slab.cell[1]) / 4.0
-    fcc0 = (a1 + a2) / 3.0 + 0.5 * (a1 + a2)
+    # the hollows of the top plane (ASE's adsorbate sites, in units of the primitive cell): Li
+    # starts in them, so each relaxation takes a few steps (fcc0 was 0.74 Å off a hollow before)
+    hollow = slab.info["adsorbate_info"]["sites"]
+    fcc0 = hollow["fcc"][0] * a1 + hollow["fcc"][1] * a2 + a1 + a2
     sites = {
         "i": fcc0,
         "near": fcc0 + a1,  # the next fcc hollow, one Cu-Cu distance away
         "far": fcc0 + 2 * a1 + 2 * a2,  # nearest periodic image: 2 Cu-Cu distances (5.1 Å)
-        "hcp": fcc0 + (a1 + a2) / 3.0,  # the adjacent hcp hollow
+        "hcp": hollow["hcp"][0] * a1 + hollow["hcp"][1] * a2 + a1 + a2,  # adjacent hcp hollow
     }
+    lateral = find_mic(slab.positions[slab.get_tags() == 3] - fcc0, slab.cell, [1, 1, 0])[0]
+    assert np.linalg.norm(lateral[:, :2], axis=1).min() < 1e-6  # fcc: above a 3rd-plane Cu
+    assert np.linalg.norm(sites["hcp"] - fcc0) == pytest.approx(3.63 / np.sqrt(6), abs=1e-6)
 
     def energy(occupied, relax=True):
         atoms = slab.copy()
