@@ -58,15 +58,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         help="data dirs of quick binding runs kept with --keep-trajectory",
     )
-    p.add_argument("--parts", nargs="+", default=["optimizers", "start_height", "duplicates"])
+    p.add_argument(
+        "--parts", nargs="+", default=["optimizers", "start_height", "li_paths", "duplicates"]
+    )
     p.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
     p.add_argument("--li-per-material", type=int, default=2, help="slowest Li cases per material")
     p.add_argument("--max-steps", type=int, default=400)
+    p.add_argument(
+        "--extra-sites", nargs="*", default=["Cu:fcc"], help="MATERIAL:KIND Li starts built here"
+    )
+    p.add_argument("--only", nargs="*", default=[], help="keep cases whose label contains these")
     p.add_argument("--height-shifts-a", type=float, nargs="+", default=[-0.3, 0.3])
     p.add_argument("--dup-tol-a", type=float, default=0.2)
     p.add_argument("--dup-tol-ev", type=float, default=0.002)
     p.add_argument("--shared-db", type=Path, default=None, help="data dir of a paper --quick run")
     p.add_argument("--verdict-dbs", nargs="+", default=[], help="label=DATA_DIR of quick runs")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="JSON of earlier runs (e.g. one per "
+        "material, run side by side) whose cases are merged into --out, totals recomputed",
+    )
     p.add_argument("--out", type=Path, default=OUT)
     return p.parse_args(argv)
 
@@ -224,9 +238,39 @@ def inplane_distance_a(a: Any, b: Any) -> float:
     return float(np.linalg.norm(d))
 
 
+def extra_site_case(docs: list[dict[str, Any]], material: str, kind: str) -> dict[str, Any] | None:
+    """A Li start on the first ``kind`` site of ``material``'s stored Li supercell.
+
+    Built as ``make_site_jobs`` does (``place_adsorbate`` at the covalent contact, then the
+    seeded 0.03 Å lateral displacement); for a site the stored run did not relax (e.g. Cu fcc
+    with ``--max-sites 2``).
+    """
+    from lithiophilic.structures.sites import (
+        displace_adsorbate,
+        place_adsorbate,
+        start_displacement_seed,
+    )
+
+    doc = next(
+        (d for d in docs if _kind(d["label"]) == "li" and material_of(d["label"]) == material), None
+    )
+    if doc is None:
+        return None
+    clean = start_atoms(doc)[:-1]
+    site = next((s for s in li_sites_of(start_atoms(doc), doc["label"]) if s.kind == kind), None)
+    if site is None:
+        return None
+    atoms = place_adsorbate(clean, site, symbol="Li")
+    seed = start_displacement_seed(material, "(111)", 0, None, site.label)
+    atoms, _ = displace_adsorbate(atoms, len(atoms) - 1, magnitude_a=0.03, seed=seed)
+    label = doc["label"].split("Li@")[0] + f"Li@{site.label}"
+    extra = {"label": label, "n_steps": None, "optimizer": None, "built_here": True}
+    return {"kind": "li", "doc": {**doc, **extra}, "atoms": atoms}
+
+
 def run_case(case: dict[str, Any], counter: CountingCalc, optimizers: list[str], args: Any) -> dict:
     doc = case["doc"]
-    atoms = start_atoms(doc)
+    atoms = case["atoms"] if "atoms" in case else start_atoms(doc)
     fmax, label = float(doc["fmax_ev_per_a"]), doc["label"]
     sites = li_sites_of(atoms, label) if case["kind"] == "li" else None
     rows = []
@@ -348,6 +392,49 @@ def contact_ratio_of_minima(docs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _settled_step(values: np.ndarray, tol: float) -> int:
+    """First step from which every later value stays within ``tol`` of the last one."""
+    off = np.abs(values - values[-1]) > tol
+    return int(np.nonzero(off)[0][-1] + 1) if off.any() else 0
+
+
+def li_path_analysis(docs: list[dict[str, Any]], tol_a: float = 0.05) -> dict[str, Any]:
+    """Where the steps of the stored Li relaxations go: settling the height or gliding.
+
+    Per relaxation: the start height offset and lateral travel of the Li (start vs end), and the
+    step after which its height (resp. in-plane position) stays within ``tol_a`` of the end.
+    """
+    from lithiophilic.structures.site_geometry import inplane_mic
+
+    rows = []
+    for d in docs:
+        traj = d.get("trajectory")
+        if _kind(d["label"]) != "li" or not traj or "positions_a" not in traj:
+            continue
+        li = np.asarray([np.asarray(p)[-1] for p in traj["positions_a"]])
+        cell2d = np.asarray(traj["cells_a"][0], dtype=float)[:2, :2]
+        lateral = np.linalg.norm(inplane_mic(li[:, :2] - li[-1, :2], cell2d), axis=1)
+        rows.append(
+            {
+                "label": d["label"],
+                "n_steps": d["n_steps"],
+                "start_height_offset_a": float(li[0, 2] - li[-1, 2]),
+                "lateral_travel_a": float(lateral[0]),
+                "height_settled_step": _settled_step(li[:, 2], tol_a),
+                "lateral_settled_step": _settled_step(lateral, tol_a),
+            }
+        )
+    n = sum(r["n_steps"] for r in rows)
+    return {
+        "tol_a": tol_a,
+        "n_relaxations": len(rows),
+        "steps_total": n,
+        "steps_after_height_settled": sum(r["n_steps"] - r["height_settled_step"] for r in rows),
+        "steps_after_lateral_settled": sum(r["n_steps"] - r["lateral_settled_step"] for r in rows),
+        "rows": rows,
+    }
+
+
 def with_li_height(atoms: Any, height_a: float) -> Any:
     from lithiophilic.structures.sites import _top_layer_height_a
 
@@ -359,7 +446,7 @@ def with_li_height(atoms: Any, height_a: float) -> Any:
 def run_heights(case: dict, counter: CountingCalc, ratio: float, optimizer: str, args: Any) -> dict:
     """Relax one Li case from the stored start and from other start heights."""
     doc = case["doc"]
-    atoms = start_atoms(doc)
+    atoms = case["atoms"] if "atoms" in case else start_atoms(doc)
     fmax, label = float(doc["fmax_ev_per_a"]), doc["label"]
     sites = li_sites_of(atoms, label)
     xy = atoms.positions[-1, :2]
@@ -575,6 +662,9 @@ def main(argv: list[str] | None = None) -> int:
             "source": [str(p) for p in args.source],
         }
     )
+    if args.merge:
+        merge_runs(result, args.merge, args.optimizers)
+        _save(result, args.out)
     docs = [d for src in args.source for d in relax_docs(src, with_trajectory=True)]
     needs_calc = {"optimizers", "start_height"} & set(args.parts)
     counter = None
@@ -583,6 +673,13 @@ def main(argv: list[str] | None = None) -> int:
 
         counter = CountingCalc(get_calculator(CalculatorSpec("sevenn")))
     cases = pick_cases(docs, args.li_per_material)
+    for item in args.extra_sites:
+        material, kind = item.rsplit(":", 1)
+        extra = extra_site_case(docs, material, kind)
+        if extra is not None:
+            cases.append(extra)
+    if args.only:
+        cases = [c for c in cases if any(o in c["doc"]["label"] for o in args.only)]
     if "optimizers" in args.parts:
         rows = []
         for case in cases:
@@ -601,6 +698,9 @@ def main(argv: list[str] | None = None) -> int:
             result["start_height"] = {"contact_ratio_of_minima": ratio, "cases": rows}
             result["start_height"]["totals"] = _height_totals(rows)
             _save(result, args.out)
+    if "li_paths" in args.parts and docs:
+        result["li_paths"] = li_path_analysis(docs)
+        _save(result, args.out)
     if "duplicates" in args.parts and docs:
         result["duplicates"] = {
             "tol_a": args.dup_tol_a,
@@ -619,6 +719,30 @@ def main(argv: list[str] | None = None) -> int:
         _save(result, args.out)
     print(f"wrote {args.out}")
     return 0
+
+
+def merge_runs(result: dict[str, Any], paths: list[Path], optimizers: list[str]) -> None:
+    """Merge the optimizer and start-height cases of earlier runs into ``result``."""
+    opt_cases, height_cases, ratios, merged = [], [], [], []
+    for path in paths:
+        run = json.loads(path.read_text())
+        merged.append({"file": path.name, "command": run.get("command"), "date": run.get("date")})
+        opt_cases += run.get("optimizers", {}).get("cases", [])
+        if "start_height" in run:
+            height_cases += run["start_height"]["cases"]
+            ratios.append(run["start_height"]["contact_ratio_of_minima"])
+    result["merged_runs"] = merged
+    if opt_cases:
+        result["optimizers"] = {
+            "cases": opt_cases,
+            "totals": summarize_optimizers(opt_cases, optimizers),
+        }
+    if height_cases:
+        result["start_height"] = {
+            "contact_ratio_of_minima": ratios,
+            "cases": height_cases,
+            "totals": _height_totals(height_cases),
+        }
 
 
 def _height_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
