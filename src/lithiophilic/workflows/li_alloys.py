@@ -23,13 +23,12 @@ from pydantic import ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from lithiophilic import defaults
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials import CalculatorSpec
 from lithiophilic.structures.li_compounds import LI_COMPOUNDS, make_li_compound
-from lithiophilic.workflows.base import AseRelaxMaker, CalculatorProvenance
+from lithiophilic.workflows.base import CalculatorProvenance
 from lithiophilic.workflows.binding import li_bcc_structure
-from lithiophilic.workflows.screen_incorporation import element_structure
+from lithiophilic.workflows.screen_incorporation import bulk_relax_maker, element_structure
 from lithiophilic.workflows.task_docs import (
     as_calc_doc,
     check_maker_elements,
@@ -154,14 +153,7 @@ class LiCompoundMaker(Maker):
     """
 
     name: str = "Li compound"
-    relax_maker: Maker = field(
-        default_factory=lambda: AseRelaxMaker(
-            name="bulk relax",
-            relax_cell=True,
-            fmax_ev_per_a=defaults.BULK_FMAX_EV_PER_A,
-            max_steps=defaults.BULK_MAX_STEPS,
-        )
-    )
+    relax_maker: Maker = field(default_factory=lambda: bulk_relax_maker())
 
     def with_calculator(self, calculator: CalculatorSpec) -> LiCompoundMaker:
         """Return a copy whose relaxations use ``calculator``."""

@@ -65,6 +65,7 @@ __all__ = [
     "LiSurfaceIncorporationDoc",
     "LiSurfaceIncorporationMaker",
     "bulk_incorporation_result",
+    "bulk_relax_maker",
     "element_structure",
     "surface_incorporation_jobs",
     "surface_incorporation_result",
@@ -72,6 +73,16 @@ __all__ = [
 
 #: A Li whose depth changed by more than this fraction of the plane 1-2 spacing left its plane.
 LEFT_PLANE_FRACTION = 0.5
+
+
+def bulk_relax_maker() -> AseRelaxMaker:
+    """Return the cell-and-positions bulk relaxation of the surface study (its defaults)."""
+    return AseRelaxMaker(
+        name="bulk relax",
+        relax_cell=True,
+        fmax_ev_per_a=defaults.BULK_FMAX_EV_PER_A,
+        max_steps=defaults.BULK_MAX_STEPS,
+    )
 
 
 def element_structure(element: str) -> Structure:
@@ -379,14 +390,7 @@ class LiBulkIncorporationMaker(Maker):
     """
 
     name: str = "Li in skin bulk"
-    relax_maker: Maker = field(
-        default_factory=lambda: AseRelaxMaker(
-            name="bulk relax",
-            relax_cell=True,
-            fmax_ev_per_a=defaults.BULK_FMAX_EV_PER_A,
-            max_steps=defaults.BULK_MAX_STEPS,
-        )
-    )
+    relax_maker: Maker = field(default_factory=lambda: bulk_relax_maker())
     min_width_a: float = DILUTE_MIN_WIDTH_A
 
     def __post_init__(self) -> None:
