@@ -254,7 +254,11 @@ def probe(work: Path, kind: str = "alpha111", n_iter: int = 3) -> dict:
     from lithiophilic.potentials.dft.gpaw import _new_gpaw, _prepare, resolve_gpaw_settings
 
     rng = np.random.default_rng(0)
-    size = {"alpha111": (fcc111, (5, 5, 6)), "alpha100": (fcc100, (5, 5, 4))}[kind]
+    size = {
+        "alpha111": (fcc111, (5, 5, 6)),  # the γ slab (150 atoms)
+        "alpha100": (fcc100, (5, 5, 4)),
+        "alpha111_red": (fcc111, (5, 5, 3)),  # the reduced E_b slab (75 atoms)
+    }[kind]
     atoms = size[0]("Cu", size[1], a=3.69, vacuum=7.5)
     atoms.symbols[rng.choice(len(atoms), round(0.36 * len(atoms)), replace=False)] = "Zn"
     atoms.rattle(0.02, seed=1)
@@ -405,7 +409,8 @@ def _load(path: Path) -> dict | None:
 def calibrate(work: Path) -> dict:
     """Return the LCAO cost model from the measured runs (``pw-vs-lcao`` and ``probe``)."""
     eb = _load(work / "t1_lcao-dzp.json")
-    pr = _load(work / "probe_alpha111" / "probe.json")
+    probes = (_load(work / f"probe_{k}" / "probe.json") for k in ("alpha111", "alpha111_red"))
+    pr = next(x for x in probes if x is not None and len(x["stamps"]) >= 2)
     small = eb["with_li"]
     n_orb_small = 12 * DZP_ORBITALS["Cu"] + DZP_ORBITALS["Li"]
     per_iter_small = small["cpu_s"] / small["n_iterations"]
@@ -497,6 +502,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-verify"))
     parser.add_argument("--out", type=Path, default=Path("bench/results/verify.json"))
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--probe-kind", default="alpha111")
+    parser.add_argument("--probe-iterations", type=int, default=3)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if args.part == "quick":
@@ -509,7 +516,7 @@ def main() -> None:
             pw_vs_lcao(args.work, mode)
         return
     if args.part == "probe":
-        print(json.dumps(probe(args.work)))
+        print(json.dumps(probe(args.work, args.probe_kind, args.probe_iterations)))
         return
     old = _load(args.out) or {}
     quick = _load(args.work / "quick.json") or {
@@ -538,7 +545,9 @@ def main() -> None:
             },
             "calculations": {"binding": lcao, "gamma": gam},
         },
-        "lcao_probe": _load(args.work / "probe_alpha111" / "probe.json"),
+        "lcao_probe": {
+            k: _load(args.work / f"probe_{k}" / "probe.json") for k in ("alpha111", "alpha111_red")
+        },
         "default_estimate": est,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

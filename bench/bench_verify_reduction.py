@@ -94,8 +94,13 @@ def _relaxed_energy(atoms: Any, calc: Any, fmax: float = 0.05) -> tuple[float, b
     return float(atoms.get_potential_energy()), ok
 
 
-def binding_reductions(data: Path, options: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return, per verified Li site, E_b full / reduced single point / reduced relaxed."""
+def binding_reductions(
+    data: Path, options: dict[str, Any], on_row: Any = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return, per verified Li site, E_b full / reduced single point / reduced relaxed.
+
+    ``on_row(row)`` is called after each site (the JSON is written as the bench goes).
+    """
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from lithiophilic.db import get_store
@@ -149,6 +154,8 @@ def binding_reductions(data: Path, options: dict[str, Any]) -> list[dict[str, An
             }
         print(json.dumps(row), flush=True)
         out.append(row)
+        if on_row is not None:
+            on_row(row)
     return out, missing
 
 
@@ -198,6 +205,7 @@ def main() -> None:
         help="measure on the stored results of 'paper --quick' in --data-dir (run nothing)",
     )
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--from-log", type=Path, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     up = _uptime()
     if args.paper_quick:
@@ -205,26 +213,39 @@ def main() -> None:
     else:
         options = mlip_options(args.materials, args.max_sites)
         walls = run_mlip(args.data_dir, options)
-    gammas = gamma_reductions(args.data_dir, options)
-    sites, missing = binding_reductions(args.data_dir, options)
     doc = {
         "benchmark": "verify reductions measured with the MLIP (full vs reduced, same sites)",
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "calculator": "sevenn (SevenNet-0)",
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "uptime_before": up,
-        "uptime_after": _uptime(),
         "command": " ".join(["python", *sys.argv]),
         "mlip_studies_wall_s": walls,
         "mlip_options": {k: v.model_dump(mode="json") for k, v in options.items()},
         "depths_a": list(DEPTHS_A),
-        "gamma": gammas,
-        "binding": sites,
-        "missing": missing,
+        "gamma": gamma_reductions(args.data_dir, options),
+        "binding": [],
+        "complete": False,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=1, default=str))
-    print(json.dumps({k: doc[k] for k in ("gamma", "mlip_studies_wall_s")}, indent=1))
+
+    def write(row: dict[str, Any] | None = None) -> None:
+        if row is not None:
+            doc["binding"].append(row)
+        doc["uptime_after"] = _uptime()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(doc, indent=1, default=str))
+
+    if args.from_log is not None:  # rows printed by a run that was cut short
+        for line in args.from_log.read_text().splitlines():
+            if line.startswith('{"material"'):
+                doc["binding"].append(json.loads(line))
+        doc["note"] = f"binding rows read from the log of a run cut short ({args.from_log})"
+        write()
+        return
+    _, doc["missing"] = binding_reductions(args.data_dir, options, on_row=write)
+    doc["complete"] = True
+    write()
+    print(json.dumps({k: doc[k] for k in ("gamma", "complete")}, indent=1))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,15 @@ the MLIP geometries and one DFT setting for every calculation:
   strongest incorporated or reconstructed one (``incorporated``);
 - optionally (``relax``) DFT relaxations started from the MLIP geometries.
 
+The default (``Options()``) is sized for the ≤ 3 h budget of a 2-core workstation: GPAW
+LCAO single points (preset ``lcao-dzp``; plane waves make the 50-150-atom alloy slabs days of
+work), no DFT relaxation, the top-1 adsorbed and the strongest incorporated site per material,
+E_b on slabs reduced to the substrate within 4.5 Å of the top, one SQS sample. What the reduced
+slab changes is measured with the MLIP on the same site in every document
+(``reduction_change_ev``) and, with a relaxation of the reduced slab beside the single point,
+in ``bench/results/verify_reduction.json``; LCAO minus plane waves on Cu(111) and the cost
+estimate per calculation are in ``bench/results/verify.json``.
+
 What is verified is decided when the flow runs (its first job, :func:`plan_verification`,
 reads the store), so the flow can be built before the MLIP stages ran and submitted after
 them. Every DFT (and MLIP) calculation is its own cached job: a killed verification reruns
