@@ -37,11 +37,16 @@ def _merge(key: str, value: object) -> None:
 
 def label(args: argparse.Namespace) -> None:
     from lithiophilic.potentials import CalculatorSpec, get_calculator
-    from lithiophilic.potentials.distill.correction_data import group_specs, label_group
+    from lithiophilic.potentials.distill.correction_data import (
+        group_specs,
+        label_group,
+        label_li_only,
+    )
 
     teacher = get_calculator(CalculatorSpec("sevenn"))
     base = get_calculator(CalculatorSpec("lammps", {"potential": "licuzn-eam"}))
     args.data.mkdir(parents=True, exist_ok=True)
+    print(label_li_only(teacher, base, args.data), flush=True)
     for spec in group_specs(quick=args.quick):
         t0 = time.perf_counter()
         path = label_group(spec, teacher, base, args.data)
@@ -49,9 +54,15 @@ def label(args: argparse.Namespace) -> None:
 
 
 def _items(data: Path) -> dict[str, list]:
-    from lithiophilic.potentials.distill.correction_data import interaction_residuals, read_group
+    from lithiophilic.potentials.distill.correction_data import (
+        interaction_residuals,
+        read_group,
+        read_li_only,
+    )
 
-    return {p.stem: interaction_residuals(read_group(p)) for p in sorted(data.glob("*.npz"))}
+    out = {p.stem: interaction_residuals(read_group(p)) for p in sorted(data.glob("*.npz"))}
+    out |= {p.stem: read_li_only(p) for p in sorted(data.glob("li-only-*.extxyz"))}
+    return out
 
 
 def fit(args: argparse.Namespace) -> None:
@@ -230,6 +241,70 @@ def md_forces(args: argparse.Namespace) -> None:
     _merge("md_forces", out)
 
 
+def li_only(args: argparse.Namespace) -> None:
+    """Li clusters in vacuum and bulk bcc Li (not in the fit): teacher vs base vs corrected."""
+    import numpy as np
+    from ase import Atoms
+    from ase.build import bulk
+    from ase.calculators.calculator import all_changes
+
+    from lithiophilic.potentials import CalculatorSpec, get_calculator
+    from lithiophilic.potentials.distill.frames import _cluster_configs
+
+    rng = np.random.default_rng(3)
+    configs = [a for fam, a in _cluster_configs(rng, 8) if len(a) > 1 and fam == "li_clusters"]
+    configs = [a for a in configs if set(a.get_chemical_symbols()) == {"Li"}]
+    for a_a in (3.34, 3.44, 3.54):
+        b = bulk("Li", "bcc", a=a_a, cubic=True).repeat((2, 2, 2))
+        b.positions += rng.normal(0, 0.05, b.positions.shape)
+        configs.append(b)
+    atom = Atoms("Li", positions=[[7, 7, 7]], cell=[14] * 3, pbc=True)
+    calcs = {
+        "teacher": get_calculator(CalculatorSpec("sevenn")),
+        **{
+            n: get_calculator(CalculatorSpec("lammps", {"potential": n}))
+            for n in ("licuzn-eam", NAME)
+        },
+    }
+
+    def run(c, a):
+        c.calculate(a.copy(), ["energy", "forces"], all_changes)
+        return float(c.results["energy"]), np.array(c.results["forces"])
+
+    e_atom = {n: run(c, atom)[0] for n, c in calcs.items()}
+    rows = []
+    for a in configs:
+        res = {n: run(c, a) for n, c in calcs.items()}
+        row = {"formula": a.get_chemical_formula(), "bulk": bool(len(a) == 16)}
+        for n in calcs:
+            row[f"binding_{n}_ev_per_atom"] = (res[n][0] - len(a) * e_atom[n]) / len(a)
+            if n != "teacher":
+                row[f"force_rmse_{n}_ev_per_a"] = float(
+                    np.sqrt(np.mean((res[n][1] - res["teacher"][1]) ** 2))
+                )
+        rows.append(row)
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
+    summary = {}
+    for n in ("licuzn-eam", NAME):
+        summary[n] = {
+            "binding_rmse_ev_per_atom": float(
+                np.sqrt(
+                    np.mean(
+                        [
+                            (r[f"binding_{n}_ev_per_atom"] - r["binding_teacher_ev_per_atom"]) ** 2
+                            for r in rows
+                        ]
+                    )
+                )
+            ),
+            "force_rmse_ev_per_a": float(
+                np.sqrt(np.mean([r[f"force_rmse_{n}_ev_per_a"] ** 2 for r in rows]))
+            ),
+        }
+    print(summary)
+    _merge("li_only", {"configs": rows, "summary": summary})
+
+
 def speed(args: argparse.Namespace) -> None:
     """Atom-steps per CPU-second of licuzn-eam and the corrected potential, one run each."""
     from lithiophilic.potentials.distill.validation import make_stability_system, measure_speed
@@ -255,7 +330,7 @@ def main() -> None:
     p = sub.add_parser("fit")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--install", action="store_true")
-    p.add_argument("--ridge", type=float, default=1e-3)
+    p.add_argument("--ridge", type=float, default=1e-4)
     p.add_argument("--energy-weight", type=float, default=200.0)
     p.add_argument("--force-weight", type=float, default=10.0)
     p = sub.add_parser("pairs")
@@ -263,13 +338,14 @@ def main() -> None:
     p.add_argument("--install", action="store_true")
     p = sub.add_parser("surface-forces")
     p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--ridge", type=float, default=1e-3)
+    p.add_argument("--ridge", type=float, default=1e-4)
     p.add_argument("--energy-weight", type=float, default=200.0)
     p.add_argument("--force-weight", type=float, default=10.0)
     p = sub.add_parser("md-forces")
     p.add_argument("--n-li", type=int, default=8)
     p.add_argument("--time-ps", type=float, default=4.0)
     p.add_argument("--n-frames", type=int, default=4)
+    sub.add_parser("li-only")
     p = sub.add_parser("speed")
     p.add_argument("--steps", type=int, default=1000)
     args = parser.parse_args()
@@ -281,6 +357,7 @@ def main() -> None:
         "surface-forces": surface_forces,
         "md-forces": md_forces,
         "speed": speed,
+        "li-only": li_only,
     }
     commands[args.cmd](args)
 

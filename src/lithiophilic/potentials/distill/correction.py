@@ -88,7 +88,7 @@ class CorrectionSettings:
     force_weight_per_ev_per_a: float = 10.0
     energy_scale_ev: float = 0.2
     force_scale_ev_per_a: float = 1.0
-    ridge: float = 1e-3
+    ridge: float = 1e-4
     substrate_elements: tuple[str, ...] = ("Cu", "Zn")
 
 

@@ -40,6 +40,8 @@ __all__ = [
     "group_specs",
     "interaction_residuals",
     "label_group",
+    "label_li_only",
+    "read_li_only",
     "make_group",
     "read_group",
 ]
@@ -281,8 +283,79 @@ def interaction_residuals(group: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _li_only_configs(seed: int) -> list[Atoms]:
+    """Li dimers (1.7–5 Å), Li clusters of 3–12 atoms and rattled bcc Li (3.3–3.6 Å) in boxes."""
+    from ase import Atoms
+    from ase.build import bulk
+
+    from lithiophilic.potentials.distill.frames import _cluster_configs
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for r in np.linspace(1.7, 5.0, 9):
+        dimer = Atoms("Li2", positions=[[0, 0, 0], [r, 0, 0]], cell=[14.0] * 3, pbc=True)
+        dimer.center()
+        out.append(dimer)
+    out += [
+        a
+        for _, a in _cluster_configs(rng, 12)
+        if len(a) > 2 and a.get_chemical_symbols()[0] == "Li"
+    ]
+    for a_a in (3.30, 3.40, 3.48, 3.58):
+        b = bulk("Li", "bcc", a=a_a, cubic=True).repeat((2, 2, 2))
+        b.positions += rng.normal(0, 0.06, b.positions.shape)
+        out.append(b)
+    return out
+
+
+def label_li_only(
+    teacher: Calculator, base: Calculator, out_dir: str | Path, seed: int = 11
+) -> Path:
+    """Label Li-only systems; their residual relative to n isolated Li is the interaction.
+
+    ``ΔE_int = Δ(S) − n Δ(Li atom)``: the correction vanishes for one Li, so it must give
+    exactly this (the EAM's gas-phase and bulk Li, fitted before, must not be spoiled by a
+    correction that only saw Li on surfaces).  Written to ``out_dir/li-only-s<seed>.extxyz``.
+    """
+    from ase import Atoms
+    from ase.io import write
+
+    out = Path(out_dir) / f"li-only-s{seed}.extxyz"
+    if out.is_file():
+        return out
+    atom = Atoms("Li", positions=[[7.0, 7.0, 7.0]], cell=[14.0] * 3, pbc=True)
+    d_atom = _label(atom, teacher, base)
+    e_atom = d_atom["energy_teacher_ev"] - d_atom["energy_base_ev"]
+    frames = []
+    for a in _li_only_configs(seed):
+        d = _label(a, teacher, base)
+        a = a.copy()
+        a.info["de_int_ev"] = d["energy_teacher_ev"] - d["energy_base_ev"] - len(a) * e_atom
+        a.arrays["df_int_ev_per_a"] = d["forces_teacher_ev_per_a"] - d["forces_base_ev_per_a"]
+        frames.append(a)
+    write(out, frames, format="extxyz")
+    return out
+
+
+def read_li_only(path: str | Path) -> list[dict[str, Any]]:
+    """Return the items (as :func:`interaction_residuals`) of a :func:`label_li_only` file."""
+    from ase.io import read
+
+    items = []
+    for a in read(path, index=":", format="extxyz"):
+        items.append(
+            {
+                "atoms": a,
+                "occupation": tuple(range(len(a))),
+                "de_int_ev": float(a.info["de_int_ev"]),
+                "df_int_ev_per_a": np.array(a.arrays["df_int_ev_per_a"]),
+            }
+        )
+    return items
+
+
 def group_specs(quick: bool = False) -> list[CorrectionGroupSpec]:
-    """Return the training groups: Cu (three patches), alloy SQS seeds 1–5 (seed 0 held out)."""
+    """Return the training groups: Cu (three patches), alloy SQS seeds 1–6 (seed 0 held out)."""
     specs = [
         CorrectionGroupSpec("Cu", sqs_seed=0, seed=1),
         CorrectionGroupSpec("CuZn", sqs_seed=1, seed=2),
@@ -292,6 +365,7 @@ def group_specs(quick: bool = False) -> list[CorrectionGroupSpec]:
         CorrectionGroupSpec("CuZn", sqs_seed=4, seed=6),
         CorrectionGroupSpec("Cu", sqs_seed=0, seed=7, on_hollows=True, n_sites=14),
         CorrectionGroupSpec("CuZn", sqs_seed=5, seed=8, on_hollows=True, n_sites=14),
+        CorrectionGroupSpec("CuZn", sqs_seed=6, seed=9, on_hollows=True, n_sites=14),
     ]
     return specs[:2] if quick else specs
 
