@@ -103,9 +103,10 @@ def fit(args: argparse.Namespace) -> None:
                 "base_potential": "licuzn-eam",
                 "teacher": teacher,
                 "training_groups": sorted(groups),
-                "training_data": "correction_data.group_specs(): 5x5x3 (111) Cu and "
-                "Cu0.64Zn0.36 SQS seeds 1-4, Li pairs 1.7-6 A, trimers, 4-6 Li islands, static; "
-                "exact interaction residuals (teacher - licuzn-eam)",
+                "training_data": "correction_data.group_specs() + label_li_only(seed=11): 5x5x3 "
+                "(111) Cu (3 patches) and Cu0.64Zn0.36 SQS seeds 1-5 (seed 0, the validation "
+                "slab, held out), Li pairs 1.7-6 A, trimers, 4-6 Li islands, static; Li dimers, "
+                "clusters, bcc Li; exact interaction residuals (teacher - licuzn-eam)",
                 "fit": info,
                 "leave_one_group_out": cv,
                 "lithiophilic_version": __version__,
