@@ -418,6 +418,12 @@ def facet_stage_flows(options: Any, label: str, material: Any) -> Flow:
     """Return the surface flow over the candidate facets of one skin (the facet stage)."""
     _, candidates, _ = _candidates(options, material)
     sites = _screen().sites_options(options, material)
+    logger.info(
+        "%s: facet stage only (gamma of %d candidate facets); the descriptor flows are built "
+        "once it has run (screen.run does both; a submitted screen needs --facet)",
+        label,
+        len(candidates),
+    )
     return screen_facet.facet_flow(sites, label, candidates)
 
 
