@@ -42,6 +42,7 @@ def label(args: argparse.Namespace) -> None:
         label_group,
         label_li_only,
     )
+    from lithiophilic.workflows.li_pair_validation import pair_substrate
 
     teacher = get_calculator(CalculatorSpec("sevenn"))
     base = get_calculator(CalculatorSpec("lammps", {"potential": "licuzn-eam"}))
@@ -49,7 +50,7 @@ def label(args: argparse.Namespace) -> None:
     print(label_li_only(teacher, base, args.data), flush=True)
     for spec in group_specs(quick=args.quick):
         t0 = time.perf_counter()
-        path = label_group(spec, teacher, base, args.data)
+        path = label_group(spec, teacher, base, args.data, pair_substrate)
         print(f"{spec.name}: {path} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,20 +108,23 @@ def _min_image(atoms: Atoms, d: np.ndarray) -> np.ndarray:
     return frac @ cell2
 
 
-def make_group(spec: CorrectionGroupSpec, base: Calculator) -> tuple[Atoms, np.ndarray, list]:
+def make_group(
+    spec: CorrectionGroupSpec, base: Calculator, slab_factory: Callable[..., Atoms]
+) -> tuple[Atoms, np.ndarray, list]:
     """Return the substrate, the Li patch positions ``(n_sites, 3)`` and the subsets.
 
-    The substrate is relaxed with ``base`` (bottom plane fixed), then rattled by 0.02 Å.
+    ``slab_factory(substrate, seed=sqs_seed)`` builds the (111) slab (the pair validation's
+    :func:`lithiophilic.workflows.li_pair_validation.pair_substrate`, passed in by the caller:
+    this layer does not import workflows).  The substrate is relaxed with ``base`` (bottom
+    plane fixed), then rattled by 0.02 Å.
     """
     from ase.optimize import BFGS
-
-    from lithiophilic.workflows.li_pair_validation import pair_substrate
 
     if spec.substrate not in ("Cu", "CuZn"):
         msg = f"substrate: {spec.substrate!r} not allowed; choose Cu or CuZn"
         raise ConfigurationError(msg)
     rng = np.random.default_rng(spec.seed)
-    slab = pair_substrate(spec.substrate, seed=spec.sqs_seed)  # type: ignore[arg-type]
+    slab = slab_factory(spec.substrate, seed=spec.sqs_seed)
     slab.calc = base
     BFGS(slab, logfile=None).run(fmax=0.05, steps=200)
     slab = slab.copy()
@@ -199,7 +202,11 @@ def _label(atoms: Atoms, teacher: Calculator, base: Calculator) -> dict[str, Any
 
 
 def label_group(
-    spec: CorrectionGroupSpec, teacher: Calculator, base: Calculator, out_dir: str | Path
+    spec: CorrectionGroupSpec,
+    teacher: Calculator,
+    base: Calculator,
+    out_dir: str | Path,
+    slab_factory: Callable[..., Atoms],
 ) -> Path:
     """Label a group (clean slab, every single Li, every subset) with teacher and base; save.
 
@@ -209,7 +216,7 @@ def label_group(
     if out.is_file():
         return out
     t0 = time.perf_counter()
-    slab, sites, subsets = make_group(spec, base)
+    slab, sites, subsets = make_group(spec, base, slab_factory)
     configs: list[tuple[int, ...]] = [(), *((i,) for i in range(len(sites))), *subsets]
     rows = []
     for occ in configs:
