@@ -77,7 +77,9 @@ def main() -> None:
     for path in args.files:
         res = run_file(path, args.pytest_args.split())
         files.setdefault(path, {})[args.label] = res
-        print(f"{path}: {res['wall_s']} s wall, {res['cpu_s']} s CPU ({res['outcome']})", flush=True)
+        print(
+            f"{path}: {res['wall_s']} s wall, {res['cpu_s']} s CPU ({res['outcome']})", flush=True
+        )
         OUT.write_text(json.dumps(data, indent=1) + "\n")
 
 
