@@ -79,7 +79,11 @@ def test_stages_in_one_process_share_one_model_load(tmp_path, counted_emt):
 def test_a_failed_stage_in_this_process_leaves_the_next_one_runnable(tmp_path):
     """EMT has no Li: the binding study is refused; logging, warnings and cwd are restored."""
     lith = logging.getLogger("lithiophilic")
-    handlers, level = list(lith.handlers), lith.level
+    handlers, level, propagate = list(lith.handlers), lith.level, lith.propagate
+    seen = []
+    console = logging.Handler()  # stands for the CLI's console handler on the root logger
+    console.emit = seen.append
+    logging.getLogger().addHandler(console)
     filters, show, cwd = list(warnings.filters), warnings.showwarning, os.getcwd()
     data, out = tmp_path / "data", tmp_path / "r"
     bad = run_stage(
@@ -87,7 +91,9 @@ def test_a_failed_stage_in_this_process_leaves_the_next_one_runnable(tmp_path):
     )
     assert bad.status == "failed (exit 2; see log)" and not bad.ok
     assert "not valid for element" in " ".join((out / "logs/binding.log").read_text().split())
-    assert (lith.handlers, lith.level) == (handlers, level)
+    logging.getLogger().removeHandler(console)
+    assert not [r for r in seen if r.name.startswith(("lithiophilic", "jobflow"))]
+    assert (lith.handlers, lith.level, lith.propagate) == (handlers, level, propagate)
     assert warnings.filters == filters and warnings.showwarning is show and os.getcwd() == cwd
     good = run_stage(
         "surface",

@@ -348,15 +348,20 @@ def _run_stage_here(
     store: JobStore | str | None,
     data_dir: Path,
 ) -> StageRun:
-    """Run one stage in this process; its log records and warnings go to the stage's log."""
+    """Run one stage in this process; its log records and warnings go to the stage's log only.
+
+    As from a child process, they do not reach the root logger's handlers (the console of
+    ``lithiophilic paper``) while the stage runs.
+    """
     pairs, results, log = _stage_files(stage, opts, out_dir)
     handler = logging.FileHandler(log, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     watched = [logging.getLogger(name) for name in _STAGE_LOGGERS]
-    levels = [lg.level for lg in watched]
+    saved = [(lg.level, lg.propagate) for lg in watched]
     for lg in watched:
         lg.addHandler(handler)
         lg.setLevel(min(lg.level or logging.INFO, logging.INFO))
+        lg.propagate = False
     t0 = time.perf_counter()
     try:
         with RssSampler() as rss, warnings.catch_warnings():
@@ -368,9 +373,10 @@ def _run_stage_here(
             finally:
                 logging.captureWarnings(False)
     finally:
-        for lg, level in zip(watched, levels, strict=True):
+        for lg, (level, propagate) in zip(watched, saved, strict=True):
             lg.removeHandler(handler)
             lg.setLevel(level)
+            lg.propagate = propagate
         handler.close()
     return _stage_run(
         stage,
