@@ -208,7 +208,8 @@ def md_forces(args: argparse.Namespace) -> None:
     calcs = {
         n: get_calculator(CalculatorSpec("lammps", {"potential": n})) for n in ("licuzn-eam", NAME)
     }
-    out = {}
+    out: dict = {}
+    saved: list = []
     for substrate in ("Cu", "CuZn"):
         atoms = make_stability_system(substrate, size=(5, 5, 4), n_li=args.n_li, seed=21)
         run = run_stability(
@@ -226,6 +227,8 @@ def md_forces(args: argparse.Namespace) -> None:
             frame.set_constraint()
             teacher.calculate(frame, ["energy", "forces"], all_changes)
             ft = teacher.results["forces"].copy()
+            saved.append(frame.copy())
+            saved[-1].arrays["forces_teacher"] = ft
             li = [i for i, s in enumerate(frame.get_chemical_symbols()) if s == "Li"]
             for n, c in calcs.items():
                 c.calculate(frame.copy(), ["energy", "forces"], all_changes)
@@ -241,6 +244,10 @@ def md_forces(args: argparse.Namespace) -> None:
         }
         print(substrate, out[substrate], flush=True)
     _merge("md_forces", out)
+    if args.save:
+        from ase.io import write
+
+        write(args.save, saved, format="extxyz")
 
 
 def li_only(args: argparse.Namespace) -> None:
@@ -347,6 +354,7 @@ def main() -> None:
     p.add_argument("--n-li", type=int, default=8)
     p.add_argument("--time-ps", type=float, default=4.0)
     p.add_argument("--n-frames", type=int, default=4)
+    p.add_argument("--save", type=Path, help="Write the frames with teacher forces (extxyz).")
     sub.add_parser("li-only")
     p = sub.add_parser("speed")
     p.add_argument("--steps", type=int, default=1000)
