@@ -2,7 +2,8 @@
 
 ``tests/data/cli/parameters_before_issue16.json`` was written before the refactor by the same
 extraction as :func:`snapshot` (one entry per command path, its parameters sorted by name).
-The only change allowed is a ``--quiet/-q`` flag on the long commands (progress bar off).
+The only changes allowed are a ``--quiet/-q`` flag on the long commands (progress bar off)
+and the optional flags added since, listed in :data:`ADDED_SINCE` (no old invocation changes).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ LONG_COMMANDS = {
     "potentials data",
     "potentials fit",
     "potentials validate",
+}
+
+#: Optional flags added after issue 16, by command (an old command line means what it did).
+ADDED_SINCE: dict[str, set[str]] = {
+    "paper": {"stage_processes"},  # issue 21: each stage in its own process (default: one)
 }
 
 QUIET = {
@@ -88,6 +94,8 @@ def _differences(before: dict[str, list], now: dict[str, list]) -> list[str]:
             problems.append(f"{command!r}: parameter {name!r} removed")
         for name in sorted(set(new) - set(old)):
             if name == "quiet" and command in LONG_COMMANDS and new[name] == QUIET:
+                continue
+            if name in ADDED_SINCE.get(command, set()) and not new[name]["required"]:
                 continue
             problems.append(f"{command!r}: parameter {name!r} added: {new[name]}")
         for name in sorted(set(old) & set(new)):
