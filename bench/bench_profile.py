@@ -108,11 +108,14 @@ class _Profiler:
         self.dump_every_s = float(os.environ.get("LITHIO_PROFILE_DUMP_S", "60"))
         self.finished = False
 
-    def snapshot(self) -> dict:
+    def snapshot(self, in_flight: bool = False) -> dict:
+        timed = dict(self.timed)
+        if in_flight and self.region is not None:  # the region running now, so far
+            timed[self.region] = timed.get(self.region, 0.0) + time.perf_counter() - self.region_t0
         with self.lock:
             return {
                 "t": time.time(),
-                "timed_s": dict(self.timed),
+                "timed_s": timed,
                 "timed_calls": dict(self.calls),
                 "untimed_samples": dict(self.samples),
                 "n_untimed_samples": self.n_untimed,
@@ -194,8 +197,10 @@ class _Profiler:
             argv = list(sys.argv)
         marks = [_delta(m["stage"], m["before"], m["after"]) for m in list(self.marks)]
         if not final and self.current is not None:
-            part = _delta(self.current["stage"], self.current["before"], self.snapshot())
-            marks.append({**part, "partial": True})
+            part = _delta(
+                self.current["stage"], self.current["before"], self.snapshot(in_flight=True)
+            )
+            marks.append({**part, "partial": True, "in_flight_added": True})
         timed = dict(self.timed)
         if not final and self.region is not None:  # the region running now, so far
             timed[self.region] = timed.get(self.region, 0.0) + time.perf_counter() - self.region_t0
@@ -508,6 +513,23 @@ def _fractions(seconds: dict[str, float], wall: float) -> dict[str, dict[str, fl
     }
 
 
+def _add_in_flight(doc: dict) -> None:
+    """Give a partial stage the timed region that was still running at the dump.
+
+    (Dumps before this fix left it out of the stage, which then spread that time over
+    its samples.) The process's timers minus every stage's are that region's time so far.
+    """
+    marks = doc.get("stage_marks", [])
+    partial = [m for m in marks if m.get("partial")]
+    if not partial or partial[-1].get("in_flight_added"):
+        return
+    for cat, total in doc["timed_s"].items():
+        missing = total - sum(m["timed_s"].get(cat, 0.0) for m in marks)
+        if missing > 1.0:
+            partial[-1]["timed_s"][cat] = partial[-1]["timed_s"].get(cat, 0.0) + missing
+    partial[-1]["in_flight_added"] = True
+
+
 def _split_stages(procs: list[dict]) -> tuple[dict[str, dict], dict | None]:
     """Per-stage breakdowns (child processes or in-process marks) and the driver's own part."""
     stages: dict[str, dict] = {}
@@ -519,6 +541,7 @@ def _split_stages(procs: list[dict]) -> tuple[dict[str, dict], dict | None]:
             stages[_stage_name(doc["argv"])] = b
         else:
             driver = b
+            _add_in_flight(doc)
             for mark in doc.get("stage_marks", []):
                 in_process[mark["stage"]] = {
                     **process_breakdown(mark),
@@ -569,7 +592,9 @@ def summarize(prof_dir: Path, total_wall: float) -> dict:
             "process_wall_s": round(driver["wall_s"], 1),
             "waiting_for_stage_processes_s": round(driver["seconds"].get("stage_process", 0), 1),
             "outside_stages_s": round(sum(own.values()), 1),
-            "categories_s": {c: round(v, 2) for c, v in own.items() if abs(v) > 0.005},
+            "categories_s": {c: round(max(v, 0.0), 2) for c, v in own.items() if v > 0.005},
+            "categories_note": "process total minus its stages; sampled categories carry a "
+            "few seconds of sampling error (a slightly negative difference is shown as 0)",
             "top_inclusive_whole_process": driver["top_inclusive_outside_calculator"][:15],
         }
     accounted = sum(totals.values())
@@ -762,6 +787,12 @@ def main() -> None:
         "startup_measured_separately": startup,
         "summary": summary_line(breakdown["totals"]),
     }
+    if run.get("partial"):
+        done = [k for k, v in breakdown["stages"].items() if not v["partial"]]
+        doc["note"] = (
+            f"campaign cut short after {run['wall_s']:.0f} s (stages complete: {done}; the "
+            "partial stage counts up to the last dump): the fractions cover only what ran"
+        )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(doc, indent=1))
     print(doc["summary"])
