@@ -314,6 +314,25 @@ def li_only(args: argparse.Namespace) -> None:
     _merge("li_only", {"configs": rows, "summary": summary})
 
 
+def stability(args: argparse.Namespace) -> None:
+    """NVT (then 2 ps NVE) of 50 Li on 12x12x7 (111) slabs (1,058 atoms), both surfaces."""
+    from lithiophilic.potentials.distill.validation import run_stability, stability_systems
+    from lithiophilic.potentials.lammps import get_lammps_potential
+
+    pot = get_lammps_potential(NAME)
+    runs = []
+    for substrate, system in stability_systems(None, size=(12, 12, 7), n_li=50).items():
+        for t_k in (300.0, 600.0):
+            res = run_stability(system, pot, temperature_k=t_k, time_ps=args.time_ps, nve_ps=2.0)
+            res.pop("frames")
+            res["substrate"] = substrate
+            runs.append(res)
+            print(
+                {k: res[k] for k in ("substrate", "temperature_k", "stable", "failure")}, flush=True
+            )
+    _merge(f"stability_{args.time_ps:g}ps", runs)
+
+
 def speed(args: argparse.Namespace) -> None:
     """Atom-steps per CPU-second of licuzn-eam and the corrected potential, one run each."""
     from lithiophilic.potentials.distill.validation import make_stability_system, measure_speed
@@ -356,6 +375,8 @@ def main() -> None:
     p.add_argument("--n-frames", type=int, default=4)
     p.add_argument("--save", type=Path, help="Write the frames with teacher forces (extxyz).")
     sub.add_parser("li-only")
+    p = sub.add_parser("stability")
+    p.add_argument("--time-ps", type=float, default=100.0)
     p = sub.add_parser("speed")
     p.add_argument("--steps", type=int, default=1000)
     args = parser.parse_args()
@@ -368,6 +389,7 @@ def main() -> None:
         "md-forces": md_forces,
         "speed": speed,
         "li-only": li_only,
+        "stability": stability,
     }
     commands[args.cmd](args)
 
