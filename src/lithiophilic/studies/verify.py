@@ -10,8 +10,9 @@ the MLIP geometries and one DFT setting for every calculation:
   strongest incorporated or reconstructed one (``incorporated``);
 - optionally (``relax``) DFT relaxations started from the MLIP geometries.
 
-The default (``Options()``) is sized for the ≤ 3 h budget of a 2-core workstation: GPAW
-LCAO single points (preset ``lcao-dzp``; plane waves make the 50-150-atom alloy slabs days of
+The default (``Options()``) aims at the ≤ 3 h budget of a 2-core workstation (estimated at
+11 CPU-hours, ~5.5 h on two ranks, in bench/results/verify.json: not there yet): GPAW LCAO
+single points (preset ``lcao-dzp``; plane waves make the 50-150-atom alloy slabs weeks of
 work), no DFT relaxation, the top-1 adsorbed and the strongest incorporated site per material,
 E_b on slabs reduced to the substrate within 4.5 Å of the top, one SQS sample. What the reduced
 slab changes is measured with the MLIP on the same site in every document
@@ -101,9 +102,9 @@ QUICK_DFT: dict[str, Any] = {
 QUICK_REDUCED_DEPTH_A = 0.5
 
 #: Default DFT settings: GPAW's ``lcao-dzp`` preset (LCAO, dzp basis, 0.2 Å grid, 3.5 k-points
-#: per Å⁻¹, 0.1 eV), PBE: single points of the 50-150-atom alloy slabs fit the ≤ 3 h budget on
-#: a 2-core machine, plane waves do not; LCAO minus plane waves is measured on Cu(111) in
-#: bench/results/verify.json. Plane waves: ``dft_settings={"preset": "fast"}``.
+#: per Å⁻¹, 0.1 eV), PBE: ~11 CPU-hours for the default targets instead of ~1000 h with plane
+#: waves (bench/results/verify.json, where LCAO minus plane waves on Cu(111) is measured).
+#: Plane waves: ``dft_settings={"preset": "fast"}``.
 FULL_DFT: dict[str, Any] = {"preset": "lcao-dzp"}
 
 #: Default reduced slab for E_b: the substrate within 4.5 Å of its top (three Cu(111) planes).

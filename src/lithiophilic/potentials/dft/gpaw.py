@@ -98,8 +98,8 @@ GPAW_PRESETS: dict[str, dict[str, Any]] = {
     # converged production settings (cutoff 500 eV, ~0.03 Å⁻¹ k-spacing)
     "accurate": {"ecut_ev": 500.0, "kpt_density_a": 6.0, "smearing_ev": 0.05},
     # LCAO, double-zeta polarised atomic orbitals on a 0.2 Å real-space grid (ecut_ev unused):
-    # single points of 50-150-atom slabs in minutes, not days; no stress (no cell relaxation).
-    # Its difference from plane waves is measured in bench/results/verify.json.
+    # single points of 50-150-atom slabs in CPU-hours, not weeks (slower than plane waves on
+    # cells of a few atoms); no stress (no cell relaxation). bench/results/verify.json.
     "lcao-dzp": {"mode": "lcao", "basis": "dzp", "kpt_density_a": 3.5, "smearing_ev": 0.1},
 }
 
