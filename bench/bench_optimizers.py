@@ -706,6 +706,12 @@ def main(argv: list[str] | None = None) -> int:
             "tol_a": args.dup_tol_a,
             "tol_ev": args.dup_tol_ev,
             "flows": duplicate_minima(docs, args.dup_tol_a, args.dup_tol_ev),
+            # near-duplicates: the same shallow basin left at the loose quick fmax
+            "loose": {
+                "tol_a": 0.5,
+                "tol_ev": 0.015,
+                "flows": duplicate_minima(docs, 0.5, 0.015),
+            },
         }
         _save(result, args.out)
     if args.shared_db is not None:
