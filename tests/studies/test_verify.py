@@ -8,6 +8,7 @@ the MLIP geometries, E_b on the slab reduced to its top Cu(111) plane: 9 Cu + Li
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from ase.build import add_adsorbate, fcc111
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -223,3 +224,29 @@ def test_paper_cli_verify_stage(tmp_path):
     text = (out / "report.md").read_text()
     assert "### verify: DFT (GPAW) check" in text
     assert "run those stages first" in (out / "logs" / "verify.log").read_text()
+
+
+def test_reduced_pair_keeps_the_same_substrate_when_the_li_rumples_the_top():
+    """A Li that lifts one top atom above the rest (a rumpled alloy surface) moves the slab+Li's
+    own topmost atom: cut at its own top, the slab+Li loses a plane the clean slab keeps. The pair
+    cut keeps the same substrate atoms in both, and agrees with reduce_slab where that works."""
+    from lithiophilic.workflows.verify import reduce_slab_pair
+
+    clean = fcc111("Cu", size=(2, 2, 4), vacuum=7.5, a=3.61)
+    with_li = clean.copy()
+    add_adsorbate(with_li, "Li", 2.0, "fcc")
+    z = with_li.positions[:, 2]
+    top = int(np.argmax(np.where(with_li.numbers == 29, z, -np.inf)))
+    with_li.positions[top, 2] += 0.6  # pulled out by the Li
+    naive = reduce_slab(_struct(with_li), 2.5)
+    assert len(naive) != len(reduce_slab(_struct(clean), 2.5)) + 1  # the old failure
+    red_li, red = reduce_slab_pair(_struct(with_li), _struct(clean), 2.5)
+    assert len(red_li) == len(red) + 1 == 9
+    assert sorted(red_li.composition.as_dict().items()) == [("Cu", 8.0), ("Li", 1.0)]
+    # the kept Cu are the matches of the kept clean Cu (the pulled-out atom among them)
+    cu_z = [site.coords[2] for site in red_li if site.specie.symbol == "Cu"]
+    assert max(cu_z) == pytest.approx(max(red.cart_coords[:, 2]) + 0.6)
+    flat_li = clean.copy()
+    add_adsorbate(flat_li, "Li", 2.0, "fcc")
+    a, b = reduce_slab_pair(_struct(flat_li), _struct(clean), 2.5)
+    assert a == reduce_slab(_struct(flat_li), 2.5) and b == reduce_slab(_struct(clean), 2.5)

@@ -41,6 +41,7 @@ __all__ = [
     "VerifyGammaDoc",
     "VerifyMaker",
     "reduce_slab",
+    "reduce_slab_pair",
     "standard_cell",
     "verify_binding_result",
     "verify_gamma_result",
@@ -173,6 +174,60 @@ def reduce_slab(structure: Structure, depth_a: float, *, adsorbate: str = "Li") 
     out = AseAtomsAdaptor.get_structure(reduced)
     out.properties = {}
     return out
+
+
+def reduce_slab_pair(
+    with_li: Structure, clean: Structure, depth_a: float, *, adsorbate: str = "Li"
+) -> tuple[Structure, Structure]:
+    """Cut a relaxed slab+Li and its clean slab to the same substrate atoms.
+
+    The cut plane lies ``depth_a`` below the clean slab's topmost atom. Each substrate atom of
+    the slab+Li is matched to one clean-slab atom of the same element (minimum-image distance,
+    one-to-one assignment), and the slab+Li keeps exactly the matches of the clean atoms kept.
+    Cutting each structure at its own topmost atom (:func:`reduce_slab`) loses different atoms
+    when the Li rumples the surface (a random alloy); this does not. Where both cuts keep the
+    same atoms the two functions return the same structures.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``depth_a`` is not positive.
+    CalculationFailed
+        If the substrates differ in composition or an atom moved more than 2 Å from its match.
+    """
+    from ase.geometry import get_distances
+    from scipy.optimize import linear_sum_assignment
+
+    if not depth_a > 0:
+        msg = f"reduced_depth_a must be > 0 Å, got {depth_a}"
+        raise ConfigurationError(msg)
+    a = AseAtomsAdaptor.get_atoms(with_li)
+    b = AseAtomsAdaptor.get_atoms(clean)
+    a.constraints, b.constraints = [], []
+    sym_a, sym_b = np.array(a.get_chemical_symbols()), np.array(b.get_chemical_symbols())
+    sub_a = np.flatnonzero(sym_a != adsorbate)
+    if sorted(sym_a[sub_a]) != sorted(sym_b):
+        msg = "reduce_slab_pair: the slab+Li substrate and the clean slab differ in composition"
+        raise CalculationFailed(msg)
+    _, dist = get_distances(a.positions[sub_a], b.positions, cell=b.cell, pbc=b.pbc)
+    cost = np.where(sym_a[sub_a][:, None] == sym_b[None, :], dist, 1e6)
+    rows, cols = linear_sum_assignment(cost)
+    if cost[rows, cols].max() > 2.0:
+        msg = (
+            "reduce_slab_pair: a substrate atom of the slab+Li is "
+            f"{cost[rows, cols].max():.2f} Å from its clean-slab match (> 2 Å)"
+        )
+        raise CalculationFailed(msg)
+    zb = b.positions[:, 2]
+    keep_b = zb >= zb.max() - depth_a
+    keep_a = sym_a == adsorbate
+    keep_a[sub_a[rows[keep_b[cols]]]] = True
+    out = []
+    for atoms, keep in ((a, keep_a), (b, keep_b)):
+        s = AseAtomsAdaptor.get_structure(atoms[keep])
+        s.properties = {}
+        out.append(s)
+    return out[0], out[1]
 
 
 def standard_cell(structure: Structure, *, symprec: float = 1e-3) -> Structure:
@@ -472,13 +527,8 @@ class VerifyMaker:
             mlip[key] = j.output
         used = {"with_li": with_li, "clean": clean}
         if self.reduced_depth_a is not None:
-            used = {k: reduce_slab(v, self.reduced_depth_a) for k, v in used.items()}
-            if len(used["with_li"]) != len(used["clean"]) + 1:
-                msg = (
-                    f"{tag}: the reduced slab+Li ({len(used['with_li'])} atoms) and clean slab "
-                    f"({len(used['clean'])}) lost different atoms; use a larger reduced_depth_a"
-                )
-                raise CalculationFailed(msg)
+            red_li, red_clean = reduce_slab_pair(with_li, clean, self.reduced_depth_a)
+            used = {"with_li": red_li, "clean": red_clean}
             for key, struct in used.items():
                 j = self._static(self.mlip, struct, f"verify mlip {tag} {key} reduced")
                 jobs.append(j)
