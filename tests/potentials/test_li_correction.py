@@ -19,9 +19,9 @@ from lithiophilic.potentials.distill.correction import (
     predict_interaction,
 )
 from lithiophilic.potentials.distill.correction_data import interaction_residuals
-from lithiophilic.potentials.distill.shipped import shipped_potential_dir
+from lithiophilic.potentials.distill.shipped import LICUZN_EAM_LI3B, shipped_potential_dir
 from lithiophilic.potentials.distill.uf3 import Uf3Basis, Uf3Term, uf3_features, write_uf3_file
-from lithiophilic.potentials.lammps import LICUZN_EAM_LI3B, import_lammps
+from lithiophilic.potentials.lammps import import_lammps
 
 needs_fitted = pytest.mark.skipif(
     not (shipped_potential_dir(LICUZN_EAM_LI3B) / "li_correction.uf3").is_file(),

@@ -246,28 +246,6 @@ def _meam_library_licu() -> LammpsPotential:
 
 register_lammps_potential("meam-library-licu", _meam_library_licu)
 
-#: The shipped EAM plus the UF3 Li–Li correction (issue 19 item 5), package data.
-LICUZN_EAM_LI3B = "licuzn-eam-li3b"
-
-
-def _licuzn_eam_li3b() -> LammpsPotential:
-    from lithiophilic.potentials.distill.correction import load_corrected_potential
-
-    return load_corrected_potential(
-        Path(__file__).resolve().parent / "data" / LICUZN_EAM_LI3B,
-        name=LICUZN_EAM_LI3B,
-        description=(
-            "experimental: licuzn-eam + UF3 Li-Li correction (Li-Li pair, Li-Li-Li/Cu/Zn "
-            "3-body) fitted to SevenNet-0 interaction residuals, zero for < 2 Li; pair/trimer "
-            "interactions within 0.013 (Cu) / 0.039 eV (alloy) of the teacher, but Li forces in "
-            "600 K MD frames worse than licuzn-eam (0.10-0.13 vs 0.05-0.06 eV/A)"
-        ),
-        validated_for_science=False,
-    )
-
-
-register_lammps_potential(LICUZN_EAM_LI3B, _licuzn_eam_li3b)
-
 
 def make_lammps_calculator(potential: str, **kwargs: Any) -> Calculator:
     """Return an ASE :class:`~ase.calculators.lammpslib.LAMMPSlib` for a registered potential.

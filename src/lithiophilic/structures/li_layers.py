@@ -98,6 +98,7 @@ __all__ = [
     "grow_li_layer",
     "lattice_mismatch",
     "li_layer_distortion",
+    "search_bcc110",
 ]
 
 Construction = Literal["pseudomorphic", "bcc110"]

@@ -41,7 +41,6 @@ Examples
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -64,7 +63,14 @@ from lithiophilic.studies.base import (
     keep_relax_trajectories,
     materials_of,
 )
-from lithiophilic.workflows.binding import substrate_bulk
+from lithiophilic.studies.screen_skin import (
+    CLOSE_PACKED,
+    layers_options,
+    sites_options,
+    skin_bulk,
+    skin_facet,
+    skin_lattice,
+)
 from lithiophilic.workflows.screen import (
     DISSOLUTION_DEFINITION,
     LiPairMaker,
@@ -74,7 +80,6 @@ from lithiophilic.workflows.screen import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from ase import Atoms
     from jobflow import JobStore
 
     from lithiophilic.studies.base import JobEvent
@@ -97,14 +102,6 @@ logger = logging.getLogger(__name__)
 
 #: File name of the descriptor figure written by :func:`figures`.
 FIGURE_NAME = "screen_descriptors.png"
-
-#: Lattice -> the facet ``facet=(111)`` means on it (close-packed, see the module docstring).
-CLOSE_PACKED: dict[str, list[int]] = {
-    "fcc": [1, 1, 1],
-    "hcp": [0, 0, 1],
-    "bcc": [1, 1, 0],
-    "bct": [1, 0, 0],
-}
 
 #: Descriptors this study computes (names of :data:`~lithiophilic.analysis.screen_rule.RULE`).
 DESCRIPTORS: tuple[str, ...] = (
@@ -129,21 +126,6 @@ _SCREEN_DEFINITION = (
     "of its kind >= 2 A away, eV per pair (negative = Li attract; skins with a multi-atom "
     "primitive cell: not computed). " + screen_wetting_neb.DEFINITION + " Ranking: " + RULE_TEXT
 )
-
-
-@lru_cache(maxsize=64)
-def _bulk_of_name(name: str) -> tuple[Atoms, str]:
-    atoms, _, kind = substrate_bulk(name)
-    return atoms, kind
-
-
-def _bulk(material: Any) -> tuple[Atoms, str]:
-    """Return (bulk Atoms, substrate kind) of a skin as the 5c flows build it (names cached)."""
-    if isinstance(material, str):
-        atoms, kind = _bulk_of_name(material)
-        return atoms.copy(), kind
-    atoms, _, kind = substrate_bulk(material)
-    return atoms, kind
 
 
 class Options(StudyOptions):
@@ -304,51 +286,9 @@ class Result(StudyResult):
     )
 
 
-def _lattice(options: Options, material: Any) -> tuple[str, str]:
-    """Return (lattice name, substrate kind) of a skin's bulk."""
-    atoms, kind = _bulk(material)
-    if kind == "sqs":
-        return str(atoms.info.get("lattice", "fcc")), kind
-    if kind == "complex" and atoms.info.get("lattice") not in CLOSE_PACKED:
-        return str(atoms.info.get("lattice", "complex")), kind
-    from pymatgen.io.ase import AseAtomsAdaptor
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
-    number = SpacegroupAnalyzer(AseAtomsAdaptor.get_structure(atoms)).get_space_group_number()
-    lattice = {225: "fcc", 194: "hcp", 229: "bcc", 141: "bct"}.get(number, f"sg{number}")
-    return lattice, kind
-
-
-def skin_facet(options: Options, skin: Any) -> list[int]:
-    """Return the facet of ``skin``: chosen (``facet=None``), close-packed (111), or ``facet``.
-
-    ``facet=None``: the lowest-γ facet of the facet stage (before it ran: the close-packed one).
-    """
-    ((label, material),) = materials_of([skin])
-    if options.facet is None and label in options.facet_choice:
-        return list(options.facet_choice[label]["facet"])
-    if options.facet is not None and list(options.facet) != [1, 1, 1]:
-        return list(options.facet)
-    lattice, _ = _lattice(options, material)
-    return list(CLOSE_PACKED.get(lattice, [1, 1, 1]))
-
-
-def sites_options(options: Options, skin: Any) -> li_sites.Options:
-    """Return the 5c options of one skin (its facet, the preset's slabs, the site cap)."""
-    preset = li_sites.Options.quick if options.preset == "quick" else li_sites.Options.full
-    return preset(
-        materials=[skin],
-        millers=[skin_facet(options, skin)],
-        calculator=options.calculator,
-        max_sites=options.max_sites,
-        keep_trajectory=options.keep_trajectory,
-    )
-
-
-def layers_options(options: Options, skin: Any) -> li_layers.Options:
-    """Return the 5d options of one skin: one Li layer on its slab."""
-    preset = li_layers.Options.quick if options.preset == "quick" else li_layers.Options.full
-    return preset(sites=sites_options(options, skin), layers=1)
+#: Private names kept for callers of the earlier module layout.
+_bulk = skin_bulk
+_lattice = skin_lattice
 
 
 def _elements(material: Any) -> dict[str, float]:

@@ -38,7 +38,7 @@ from lithiophilic.errors import AnalysisError, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec
 from lithiophilic.potentials.registry import check_elements
 from lithiophilic.structures.li_compounds import LI_COMPOUNDS, NO_KNOWN_COMPOUND, li_compounds_of
-from lithiophilic.studies import li_sites, screen_facet
+from lithiophilic.studies import li_sites, screen_facet, screen_skin
 from lithiophilic.studies.base import materials_of
 from lithiophilic.workflows.li_alloys import LiCompoundMaker, compound_structure
 from lithiophilic.workflows.screen_incorporation import (
@@ -88,12 +88,6 @@ LI_DEFINITION = (
 )
 
 
-def _screen() -> Any:
-    from lithiophilic.studies import screen
-
-    return screen
-
-
 def _load_compound(path: str) -> Structure:
     from pymatgen.core import Structure
 
@@ -117,7 +111,7 @@ def check_li_compounds(options: Any) -> None:
     """
     skin_elements: set[str] = set()
     for _, material in materials_of(options.skins):
-        atoms, _ = _screen()._bulk(material)
+        atoms, _ = screen_skin.skin_bulk(material)
         skin_elements |= set(atoms.get_chemical_symbols())
     for path in options.li_compounds:
         if not Path(path).is_file():
@@ -158,11 +152,10 @@ def li_flows(options: Any, label: str, material: Any, facet: list[int]) -> dict[
     Keys: ``"<skin> Li incorporation"``, ``"<skin> Li in bulk"``, ``"<compound> (Li compound)"``
     (one flow per compound, shared by skins with the same element).
     """
-    screen = _screen()
-    sites = screen.sites_options(options, material)
+    sites = screen_skin.sites_options(options, material)
     site_maker = li_sites.site_maker(sites)
     choice = options.facet_choice.get(label) or {}
-    atoms, kind = screen._bulk(material)
+    atoms, kind = screen_skin.skin_bulk(material)
     if kind == "complex" and choice.get("termination") is not None:
         from dataclasses import replace
 
@@ -266,7 +259,7 @@ def _alloying(
     store: JobStore, options: Any, material: Any, outputs: Mapping[str, str] | None
 ) -> tuple[float | None, str | None, dict[str, Any]]:
     """Return the alloying descriptor of one skin, why it is missing, and its hull."""
-    atoms, _ = _screen()._bulk(material)
+    atoms, _ = screen_skin.skin_bulk(material)
     elements = set(atoms.get_chemical_symbols())
     compounds = _compounds(options, elements)
     if not compounds:
@@ -330,7 +323,7 @@ def collect_li_descriptors(
 
     Never raises for a half-finished run: a missing document is a reason.
     """
-    facet = _screen().skin_facet(options, material)
+    facet = screen_skin.skin_facet(options, material)
     values, why, docs = _incorporation(store, options, label, facet, summaries, outputs)
     value, reason, hull = _alloying(store, options, material, outputs)
     values["li_alloy_formation_energy_per_li_ev"] = value
@@ -394,7 +387,7 @@ def annotated(
 
 def _candidates(options: Any, material: Any) -> tuple[str, list[list[int]], str]:
     """Return (lattice, candidate facets, note) of one skin."""
-    lattice, kind = _screen()._lattice(options, material)
+    lattice, kind = screen_skin.skin_lattice(options, material)
     candidates, note = screen_facet.candidate_facets(lattice, kind, quick=options.preset == "quick")
     return lattice, candidates, note
 
@@ -417,7 +410,7 @@ def pending_facets(options: Any) -> list[str]:
 def facet_stage_flows(options: Any, label: str, material: Any) -> Flow:
     """Return the surface flow over the candidate facets of one skin (the facet stage)."""
     _, candidates, _ = _candidates(options, material)
-    sites = _screen().sites_options(options, material)
+    sites = screen_skin.sites_options(options, material)
     logger.info(
         "%s: facet stage only (gamma of %d candidate facets); the descriptor flows are built "
         "once it has run (screen.run does both; a submitted screen needs --facet)",
@@ -431,14 +424,13 @@ def resolve_facets(store: JobStore, options: Any) -> Any:
     """Return ``options`` with the lowest-γ facet of every pending skin chosen from the store."""
     if not pending_facets(options):
         return options
-    screen = _screen()
     choices = dict(options.facet_choice)
     pending = pending_facets(options)
     for label, material in materials_of(options.skins):
         if label not in pending:
             continue
         lattice, candidates, note = _candidates(options, material)
-        sites = screen.sites_options(options, material)
+        sites = screen_skin.sites_options(options, material)
         choices[label] = screen_facet.choose_facet(store, sites, label, lattice, candidates, note)
         logger.info(
             "%s: facet %s (%s)", label, choices[label]["facet_name"], choices[label]["reason"]
@@ -448,12 +440,11 @@ def resolve_facets(store: JobStore, options: Any) -> Any:
 
 def facet_choices(options: Any) -> dict[str, dict[str, Any]]:
     """Return, per skin, which facet is used and why (chosen by γ, given, or not chosen yet)."""
-    screen = _screen()
     out: dict[str, dict[str, Any]] = {}
     pending = pending_facets(options)
     for label, material in materials_of(options.skins):
-        lattice, _ = screen._lattice(options, material)
-        facet = screen.skin_facet(options, material)
+        lattice, _ = screen_skin.skin_lattice(options, material)
+        facet = screen_skin.skin_facet(options, material)
         if options.facet is None and label in options.facet_choice:
             out[label] = dict(options.facet_choice[label])
             continue

@@ -128,8 +128,7 @@ def check_coincidence_cell(
     from ase.build import bulk as ase_bulk
 
     from lithiophilic.structures import make_slabs
-    from lithiophilic.structures._li_overlayer import search_bcc110
-    from lithiophilic.structures.li_layers import bcc_li_nn_distance_a
+    from lithiophilic.structures.li_layers import bcc_li_nn_distance_a, search_bcc110
 
     sm = multilayer.site_maker.surface_maker
     atoms, kind = bulk if bulk is not None else substrate_bulk(material, sm, name=name)[::2]

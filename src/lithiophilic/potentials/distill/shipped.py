@@ -24,12 +24,20 @@ from pathlib import Path
 
 from lithiophilic.potentials.lammps import LammpsPotential, register_lammps_potential
 
-__all__ = ["LICUZN_EAM", "LICUZN_POD", "SHIPPED_POTENTIALS", "shipped_potential_dir"]
+__all__ = [
+    "LICUZN_EAM",
+    "LICUZN_EAM_LI3B",
+    "LICUZN_POD",
+    "SHIPPED_POTENTIALS",
+    "shipped_potential_dir",
+]
 
 #: Name of the accurate Li–Cu–Zn potential.
 LICUZN_POD = "licuzn-pod"
 #: Name of the fast Li–Cu–Zn potential.
 LICUZN_EAM = "licuzn-eam"
+#: The fast potential plus the UF3 Li–Li correction (issue 19 item 5); experimental.
+LICUZN_EAM_LI3B = "licuzn-eam-li3b"
 
 #: Shipped distilled potentials: name -> one-line description.
 SHIPPED_POTENTIALS: dict[str, str] = {
@@ -55,3 +63,22 @@ def _loader(name: str) -> LammpsPotential:
 
 for _name in SHIPPED_POTENTIALS:
     register_lammps_potential(_name, functools.partial(_loader, _name))
+
+
+def _licuzn_eam_li3b() -> LammpsPotential:
+    from lithiophilic.potentials.distill.correction import load_corrected_potential
+
+    return load_corrected_potential(
+        shipped_potential_dir(LICUZN_EAM_LI3B),
+        name=LICUZN_EAM_LI3B,
+        description=(
+            "experimental: licuzn-eam + UF3 Li-Li correction (Li-Li pair, Li-Li-Li/Cu/Zn "
+            "3-body) fitted to SevenNet-0 interaction residuals, zero for < 2 Li; pair/trimer "
+            "interactions within 0.013 (Cu) / 0.039 eV (alloy) of the teacher, but Li forces in "
+            "600 K MD frames worse than licuzn-eam (0.10-0.13 vs 0.05-0.06 eV/A)"
+        ),
+        validated_for_science=False,
+    )
+
+
+register_lammps_potential(LICUZN_EAM_LI3B, _licuzn_eam_li3b)
