@@ -88,9 +88,11 @@ def child() -> dict[str, float]:
     return phases
 
 
-def campaign(data_dir: Path, out_dir: Path, stage_processes: bool) -> dict[str, object]:
-    """Run ``lithiophilic paper --quick`` once; wall and CPU time, and its stage table."""
-    cmd = [sys.executable, "-m", "lithiophilic", "paper", "--quick", "-q"]
+def campaign(
+    data_dir: Path, out_dir: Path, stage_processes: bool, extra: list[str]
+) -> dict[str, object]:
+    """Run ``lithiophilic paper --quick [extra]`` once; wall and CPU time, its stage table."""
+    cmd = [sys.executable, "-m", "lithiophilic", "paper", "--quick", "-q", *extra]
     cmd += ["--data-dir", str(data_dir), "--out", str(out_dir)]
     cmd += ["--stage-processes"] if stage_processes else []
     t0 = time.perf_counter()
@@ -111,13 +113,13 @@ def campaign(data_dir: Path, out_dir: Path, stage_processes: bool) -> dict[str, 
     }
 
 
-def rerun_modes(data_dir: Path, repeat: int, out: Path) -> None:
+def rerun_modes(data_dir: Path, repeat: int, out: Path, extra: list[str]) -> None:
     """Re-run a finished quick campaign in both modes, alternating; write the comparison."""
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeat):
             for procs in (True, False):
-                run = campaign(data_dir, Path(tmp) / f"r{i}{procs}", procs)
+                run = campaign(data_dir, Path(tmp) / f"r{i}{procs}", procs, extra)
                 runs.append(run)
                 print(json.dumps(run), flush=True)
     med = {}
@@ -128,7 +130,8 @@ def rerun_modes(data_dir: Path, repeat: int, out: Path) -> None:
     doc = {
         "benchmark": "re-run of a finished paper --quick (every job reused): one process per "
         "stage vs one process for the campaign, alternating",
-        "command": "OMP_NUM_THREADS=1 .venv/bin/python bench/bench_stage_startup.py --rerun DATA",
+        "command": "OMP_NUM_THREADS=1 .venv/bin/python bench/bench_stage_startup.py --rerun "
+        f"DATA -- {' '.join(extra)}",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "cores": os.cpu_count(),
         "load_average_at_end": os.getloadavg(),
@@ -150,10 +153,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--rerun", type=Path, default=None, metavar="DATA_DIR")
+    parser.add_argument("extra", nargs="*", help="with --rerun: the campaign's paper options")
     args = parser.parse_args()
     if args.rerun is not None:
         out = args.out or RESULTS / "paper_quick_rerun_modes.json"
-        rerun_modes(args.rerun, args.repeat, out)
+        rerun_modes(args.rerun, args.repeat, out, args.extra)
         return
     args.out = args.out or RESULTS / "paper_quick_startup.json"
     with tempfile.TemporaryDirectory():
