@@ -104,9 +104,10 @@ def binding_reductions(
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from lithiophilic.db import get_store
+    from lithiophilic.errors import CalculationFailed
     from lithiophilic.potentials import CalculatorSpec, get_calculator
     from lithiophilic.studies import verify
-    from lithiophilic.workflows.verify import reduce_slab
+    from lithiophilic.workflows.verify import reduce_slab_pair
 
     store = get_store(data_dir=data)
     store.connect()
@@ -135,9 +136,10 @@ def binding_reductions(
             "reduced": {},
         }
         for depth in DEPTHS_A:
-            w, c = (ad(reduce_slab(s, depth)) for s in (with_li, clean))
-            if len(w) != len(c) + 1:
-                row["reduced"][str(depth)] = {"error": "slab+Li and clean slab lost other atoms"}
+            try:  # the cut the default verify makes (same substrate atoms in both)
+                w, c = (ad(s) for s in reduce_slab_pair(with_li, clean, depth))
+            except CalculationFailed as exc:
+                row["reduced"][str(depth)] = {"error": str(exc)}
                 continue
             sp = -(_energy(w, calc) - _energy(c, calc) - mu)
             t0 = time.perf_counter()
