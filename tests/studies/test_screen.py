@@ -34,7 +34,7 @@ def _db_has_results(data_dir):
 def test_facet_111_means_the_close_packed_facet_of_each_lattice(skin, facet, lattice):
     options = screen.Options.quick(skins=[skin], calculator="sevenn")
     assert screen.skin_facet(options, skin) == facet
-    assert screen._lattice(options, skin)[0] == lattice
+    assert screen.skin_lattice(options, skin)[0] == lattice
     # any other facet is used as given
     assert screen.skin_facet(options.updated(facet=[1, 0, 0]), skin) == [1, 0, 0]
 

@@ -210,7 +210,7 @@ class Options(StudyOptions):
         for value in self.skins:
             try:
                 ((label, material),) = materials_of([value])
-                atoms, _ = _bulk(material)
+                atoms, _ = skin_bulk(material)
             except ConfigurationError as exc:
                 msg = f"skins: {exc}"
                 raise ValueError(msg) from None
@@ -286,13 +286,8 @@ class Result(StudyResult):
     )
 
 
-#: Private names kept for callers of the earlier module layout.
-_bulk = skin_bulk
-_lattice = skin_lattice
-
-
 def _elements(material: Any) -> dict[str, float]:
-    atoms, _ = _bulk(material)
+    atoms, _ = skin_bulk(material)
     symbols = atoms.get_chemical_symbols()
     return {el: symbols.count(el) / len(symbols) for el in sorted(set(symbols))}
 
@@ -330,7 +325,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
         lo = layers_options(options, material)
         layer = li_layers.layer_maker(lo)
         flows[f"{label} first layer"] = layer.make(material, facet, name=label)
-        if _bulk(material)[1] != "complex":
+        if skin_bulk(material)[1] != "complex":
             # one flow with the 5c flow it reads (run_locally resolves references within a flow)
             sites_flow = flows[f"{label} adsorption"]
             pair = LiPairMaker(site_maker=li_sites.site_maker(sites_options(options, material)))
@@ -346,7 +341,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
             facet,
             sites_options=sites_options(options, material),
             layers_options=layers_options(options, material),
-            bulk=_bulk(material),
+            bulk=skin_bulk(material),
         )
         maker = dissolution_maker(options, material)
         for element in _elements(material):
@@ -450,7 +445,7 @@ def _pair(
 ) -> None:
     """Fill the pair-interaction descriptor: the newest converged pair document."""
     facet = skin_facet(options, material)
-    if _bulk(material)[1] == "complex":
+    if skin_bulk(material)[1] == "complex":
         why["pair_interaction_energy_ev"] = "not computed for a multi-atom primitive cell"
         return
     doc = _latest(
@@ -483,7 +478,7 @@ def collect(
     for label, material in materials_of(options.skins):
         facet = skin_facet(options, material)
         result.facets[label] = facet
-        result.lattices[label] = _lattice(options, material)[0]
+        result.lattices[label] = skin_lattice(options, material)[0]
         values: dict[str, float | None] = dict.fromkeys(DESCRIPTORS)
         why: dict[str, str] = {}
         sub = sites_options(options, material)
