@@ -107,7 +107,7 @@ SelectTypeParameters=CR_Core
 MpiDefault=none
 ReturnToService=2
 MinJobAge=3600
-KillWait=5
+KillWait=30
 OverTimeLimit=0
 InactiveLimit=0
 NodeName=localhost CPUs={self.cpus} RealMemory=4000 State=UNKNOWN

@@ -128,7 +128,7 @@ def test_twenty_jobs_packed_ten_per_allocation_run_as_two_slurm_jobs(
     assert sorted(e["slurm_job_id"] for e in finished) == sorted([first, second])
 
 
-def _wait_handed_over(sub_dir: Path, n: int, timeout_s: float = 30) -> list[dict]:
+def _wait_handed_over(sub_dir: Path, n: int, timeout_s: float = 90) -> list[dict]:
     """The pack log once all ``n`` allocations ran their exit trap (just after their last job)."""
     from lithiophilic.hpc.pack import read_pack_log
 

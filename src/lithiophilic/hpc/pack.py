@@ -521,13 +521,15 @@ def finish_allocation(plan_file: str | Path, index: int, exit_code: int) -> int:
             del os.environ[key]
     plan = json.loads(Path(plan_file).read_text())
     sub_dir = Path(plan["sub_dir"])
-    _, tracking = _open(plan)
     with _locked(sub_dir):
+        # the cheap bookkeeping first: after scancel, Slurm kills the trap KillWait seconds
+        # after SIGTERM, and opening the job store (maggma, jobflow) takes a second or more
         state = json.loads((sub_dir / STATE_FILE).read_text())
         mine = state["allocations"][index]
         mine.update(state="finished", finished_at=time.time(), exit_code=exit_code)
         _write_json(sub_dir / STATE_FILE, state)
         _log(sub_dir, event="finished", allocation=index, slurm_job_id=mine.get("slurm_job_id"))
+        _, tracking = _open(plan)
         if exit_code > 128:
             why = f"{_TERMINATED} (signal {exit_code - 128})"
         else:
