@@ -38,10 +38,70 @@ def test_default_bound_not_met_leaves_the_skin_without_wetting_and_says_why(memo
     # hcp Zn(0001) has no Li(110) coincidence cell within the default 5 % (best 5.8 %)
     options = screen.Options(skins=["Zn"], facet=[1, 1, 1])
     flows = screen.build_flows(options)
-    assert "Zn wetting" not in flows and "Zn first layer" in flows
+    assert "Zn wetting" not in flows and "Zn first layer" not in flows
     result = screen.collect(memory_jobstore, options)
     why = result.reasons["Zn"]["adhesion_energy_j_per_m2"]
     assert "no wetting flow" in why and "wetting_max_strain" in why
+    assert "within 5.0 %: best 5.8 %" in why
+
+
+def test_first_layer_without_a_cell_is_not_built_and_the_skin_is_unranked_with_the_reason(
+    memory_jobstore,
+):
+    # E_b(1) needs the same Li(110) coincidence cell: default Zn(0001) has none within 5 %
+    # (best 5.8 %), so the first-layer job is not built (it would fail at run time); E_b(1) is
+    # required by screen-rule-1, so Zn is unranked with that reason (never a zero)
+    options = screen.Options(skins=["Zn", "Cu"], facet=[1, 1, 1])
+    flows = screen.build_flows(options)
+    assert "Zn first layer" not in flows and "Cu first layer" in flows
+    result = screen.collect(memory_jobstore, options)
+    why = result.reasons["Zn"]["first_layer_binding_energy_ev"]
+    assert why.startswith("no first layer flow: no coincidence cell within 5.0 %: best 5.8 %")
+    assert result.descriptors["Zn"]["first_layer_binding_energy_ev"] is None
+    assert "Zn first layer" not in result.missing and "Cu first layer" in result.missing
+    row = next(r for r in screen.table_rows(result) if r["skin"] == "Zn")
+    assert row["rank"] is None and row["score_ev"] is None
+    assert "best 5.8 %" in row["unranked_reason"]
+    assert "best 5.8 %" in result.model_dump_json()
+    # --quick allows 8 % on multi-atom cells: the first layer is built (7.0 %)
+    quick = screen.build_flows(screen.Options.quick(skins=["Zn"], facet=[1, 1, 1]))
+    assert "Zn first layer" in quick and "Zn wetting" in quick
+
+
+def test_collect_in_a_fresh_process_states_the_no_cell_reasons():
+    # the reasons are derived from the skin in collect (no build-time state): a process that
+    # never built the flows (a collect after submit) gives the same text as build + collect
+    import subprocess
+    import sys
+
+    assert not hasattr(screen_wetting_neb, "_NO_CELL")
+    code = (
+        "import json\n"
+        "from jobflow import JobStore\n"
+        "from maggma.stores import MemoryStore\n"
+        "from lithiophilic.studies import screen\n"
+        "store = JobStore(MemoryStore())\n"
+        "store.connect()\n"
+        "r = screen.collect(store, screen.Options(skins=['Zn'], facet=[1, 1, 1]))\n"
+        "print(json.dumps(r.reasons['Zn']))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    import json
+
+    fresh = json.loads(out.stdout.strip().splitlines()[-1])
+    options = screen.Options(skins=["Zn"], facet=[1, 1, 1])
+    screen.build_flows(options)
+    from jobflow import JobStore
+    from maggma.stores import MemoryStore
+
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    store.connect()
+    here = screen.collect(store, options).reasons["Zn"]
+    for name in ("first_layer_binding_energy_ev", "adhesion_energy_j_per_m2"):
+        assert fresh[name] == here[name]
+        assert "no coincidence cell within 5.0 %: best 5.8 %" in fresh[name]
 
 
 @pytest.mark.parametrize(

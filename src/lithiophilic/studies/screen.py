@@ -323,8 +323,15 @@ def build_flows(options: Options) -> dict[str, Flow]:
                 flow
             )
         lo = layers_options(options, material)
-        layer = li_layers.layer_maker(lo)
-        flows[f"{label} first layer"] = layer.make(material, facet, name=label)
+        no_cell = screen_wetting_neb.no_cell_reason(
+            options, label, material, facet, "first layer", lo, bulk=skin_bulk(material)
+        )
+        if no_cell is None:
+            flows[f"{label} first layer"] = li_layers.layer_maker(lo).make(
+                material, facet, name=label
+            )
+        else:  # collect states the same reason (E_b(1) is required: the skin is unranked)
+            logger.warning("%s: %s", label, no_cell)
         if skin_bulk(material)[1] != "complex":
             # one flow with the 5c flow it reads (run_locally resolves references within a flow)
             sites_flow = flows[f"{label} adsorption"]
@@ -418,6 +425,23 @@ def _first_layer(
     )
 
 
+def _no_first_layer(
+    options: Options, skin: tuple[str, Any], facet: list[int], result: Result
+) -> str:
+    """Return why E_b(1) is missing; a flow that was built and is absent goes to ``missing``.
+
+    The no-coincidence-cell reason is derived here again from the skin (the same check as
+    :func:`build_flows`), so a collect in another process states it too.
+    """
+    label, material = skin
+    lo = layers_options(options, material)
+    no_cell = screen_wetting_neb.no_cell_reason(options, label, material, facet, "first layer", lo)
+    if no_cell is not None:  # never built: not missing; E_b(1) is required, the skin is unranked
+        return no_cell
+    result.missing.append(f"{label} first layer")
+    return "first-layer flow missing or failed"
+
+
 def _dissolution(
     store: JobStore, element: str, options: Options, uuid: str | None
 ) -> dict[str, Any] | None:
@@ -494,8 +518,9 @@ def collect(
         uuid = None if outputs is None else outputs.get(f"{label} first layer")
         layer = _first_layer(store, label, facet, options, uuid)
         if layer is None:
-            why["first_layer_binding_energy_ev"] = "first-layer flow missing or failed"
-            result.missing.append(f"{label} first layer")
+            why["first_layer_binding_energy_ev"] = _no_first_layer(
+                options, (label, material), facet, result
+            )
         else:
             values["first_layer_binding_energy_ev"] = float(
                 layer["incremental_binding_energy_ev"][0]
@@ -520,7 +545,16 @@ def collect(
         result.missing += [f"{label} adsorption: {m}" for m in sites.missing]
         _pair(store, label, material, options, values, why)
         screen_wetting_neb.collect_skin(
-            store, options, label, facet, values, why, result, outputs=outputs
+            store,
+            options,
+            label,
+            facet,
+            values,
+            why,
+            result,
+            outputs=outputs,
+            material=material,
+            layers_options=layers_options(options, material),
         )
         screen_li.add_li_descriptors(
             store, options, (label, material), sites.summaries, values, why, result, outputs

@@ -19,16 +19,18 @@ relaxation), never a number.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from jobflow import Flow
 
 from lithiophilic.db import get_output_dict
+from lithiophilic.defaults import QUICK_LI_MAX_STRAIN
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.studies import li_layers, li_sites
 from lithiophilic.workflows.screen_neb import HOP_DEFINITION, LiHopMaker
-from lithiophilic.workflows.screen_wetting import LiWettingMaker
+from lithiophilic.workflows.screen_wetting import LiWettingMaker, check_coincidence_cell
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,6 +45,8 @@ __all__ = [
     "detail_lines",
     "hop_maker",
     "neb_settings",
+    "no_cell_reason",
+    "strain_bound",
     "wetting_layers",
     "wetting_maker",
 ]
@@ -107,12 +111,10 @@ DEFINITION = (
 STRAIN_FIELD = "wetting_max_strain"
 
 
-#: Skins built without a wetting flow in this process (default bound not met) -> why.
-_NO_CELL: dict[tuple[Any, ...], str] = {}
+#: What the first-layer reason names as the bound (the screen has no option for it).
+FIRST_LAYER_FIELD = "first layer"
 
-
-def _no_cell_key(options: Any, label: str, facet: list[int]) -> tuple[Any, ...]:
-    return (label, tuple(facet), options.preset, options.calculator)
+_BEST = re.compile(r"best: (?P<best>[0-9.]+) with (?P<m>\d+) cell\(s\) and (?P<n>\d+) Li")
 
 
 def wetting_layers(options: Any) -> int:
@@ -180,11 +182,83 @@ def add_flows(
         if options.wetting_max_strain is not None or not str(exc).startswith(STRAIN_FIELD):
             raise
         logger.warning("%s: no wetting flow: %s", label, exc)
-        _NO_CELL[_no_cell_key(options, label, facet)] = f"no wetting flow: {exc}"
     key = f"{label} adsorption"
     sites = flows[key]
     hop = hop_maker(options, sites_options).make(label, facet, sites.output)
     flows[key] = Flow([sites, hop], output=sites.output, name=sites.name)
+
+
+def strain_bound(options: Any, what: str, layers_options: li_layers.Options, kind: str) -> float:
+    """Return the Li strain bound of the ``"wetting"`` or ``"first layer"`` flow on a ``kind`` skin."""
+    if what == "wetting":
+        return wetting_maker(options, layers_options).strain_bound(kind)
+    lm = li_layers.layer_maker(layers_options)
+    return float(
+        lm.complex_max_strain if kind == "complex" and lm.complex_max_strain else lm.max_strain
+    )
+
+
+def no_cell_reason(
+    options: Any,
+    label: str,
+    material: Any,
+    facet: list[int],
+    what: Literal["wetting", "first layer"],
+    layers_options: li_layers.Options,
+    *,
+    bulk: tuple[Any, str] | None = None,
+) -> str | None:
+    """Return why the ``what`` flow of a skin is not built, or ``None`` if its cell exists.
+
+    The check is :func:`~lithiophilic.workflows.screen_wetting.check_coincidence_cell` on the
+    unrelaxed slab with the flow's strain bound (:func:`strain_bound`): the wetting film's
+    (``wetting_max_strain``, default the 5d bound) or the first layer's (the 5d bound: 5 %,
+    ``--quick`` 8 % on multi-atom primitive cells). It is deterministic, so :func:`add_flows`
+    / the screen's ``build_flows`` and ``collect`` (any process) reach the same answer.
+
+    Returns
+    -------
+    str or None
+        ``"no <what> flow: no coincidence cell within X %: best Y % (...)"``.
+    """
+    from lithiophilic.workflows.binding import substrate_bulk
+
+    lm = li_layers.layer_maker(layers_options)
+    if bulk is None:
+        bulk = substrate_bulk(material, lm.site_maker.surface_maker, name=label)[::2]
+    bound = strain_bound(options, what, layers_options, bulk[1])
+    field = STRAIN_FIELD if what == "wetting" else FIRST_LAYER_FIELD
+    try:
+        check_coincidence_cell(
+            material,
+            facet,
+            max_strain=bound,
+            multilayer=lm,
+            name=label,
+            field_name=field,
+            bulk=bulk,
+        )
+    except ConfigurationError as exc:
+        if not str(exc).startswith(field):
+            raise
+        found = _BEST.search(str(exc))
+        best = (
+            f"best {100 * float(found['best']):.1f} % ({found['m']} slab cells, "
+            f"{found['n']} Li per layer)"
+            if found
+            else "no cell at all"
+        )
+        hint = (
+            f"raise {STRAIN_FIELD}"
+            if what == "wetting"
+            else "the first layer's bound is the preset's (--quick: "
+            f"{100 * QUICK_LI_MAX_STRAIN:.0f} % on multi-atom primitive cells)"
+        )
+        return (
+            f"no {what} flow: no coincidence cell within {100 * bound:.1f} %: {best} on "
+            f"{label} {''.join(map(str, facet))}; {hint}"
+        )
+    return None
 
 
 def _latest(store: JobStore, criteria: dict[str, Any]) -> dict[str, Any] | None:
@@ -205,9 +279,15 @@ def collect_skin(
     result: Any,
     *,
     outputs: Mapping[str, str] | None = None,
+    material: Any = None,
+    layers_options: li_layers.Options | None = None,
 ) -> None:
-    """Fill the wetting and mobility descriptors of one skin (and ``result.wetting/mobility``)."""
-    no_cell = _NO_CELL.get(_no_cell_key(options, label, facet))
+    """Fill the wetting and mobility descriptors of one skin (and ``result.wetting/mobility``).
+
+    A missing wetting document is explained from the skin itself (``material`` and
+    ``layers_options`` given): :func:`no_cell_reason` repeats the build-time cell search, so a
+    collect in another process (after ``submit``) states the same reason.
+    """
     base = {"output.material": label, "output.miller": facet}
     base["output.calculator_name"] = options.calculator
     uuid = None if outputs is None else outputs.get(f"{label} wetting")
@@ -221,6 +301,9 @@ def collect_skin(
         wet = _latest(store, crit)
     values["adhesion_energy_j_per_m2"] = values["contact_angle_deg"] = None
     if wet is None:
+        no_cell = None
+        if material is not None and layers_options is not None:
+            no_cell = no_cell_reason(options, label, material, facet, "wetting", layers_options)
         why["adhesion_energy_j_per_m2"] = no_cell or "wetting flow missing or failed"
     elif not wet["converged"]:
         why["adhesion_energy_j_per_m2"] = (
