@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -38,15 +39,31 @@ def _merge(key: str, value: object) -> None:
 def label(args: argparse.Namespace) -> None:
     from lithiophilic.potentials import CalculatorSpec, get_calculator
     from lithiophilic.potentials.distill.correction_data import (
+        MD_HELD_OUT_GROUPS,
+        MD_TRAINING_GROUPS,
         group_specs,
         label_group,
         label_li_only,
+        label_md_group,
     )
+    from lithiophilic.potentials.lammps import get_lammps_potential
     from lithiophilic.workflows.li_pair_validation import pair_substrate
 
     teacher = get_calculator(CalculatorSpec("sevenn"))
     base = get_calculator(CalculatorSpec("lammps", {"potential": "licuzn-eam"}))
     args.data.mkdir(parents=True, exist_ok=True)
+    if args.only in ("all", "md"):
+        held = args.data / "held-out"
+        for spec, where in [(s, args.data) for s in MD_TRAINING_GROUPS] + [
+            (s, held) for s in MD_HELD_OUT_GROUPS
+        ]:
+            t0 = time.perf_counter()
+            paths = label_md_group(spec, teacher, base, where, get_lammps_potential("licuzn-eam"))
+            print(
+                f"{spec.name}: {len(paths)} frames ({time.perf_counter() - t0:.0f} s)", flush=True
+            )
+    if args.only == "md":
+        return
     print(label_li_only(teacher, base, args.data), flush=True)
     for spec in group_specs(quick=args.quick):
         t0 = time.perf_counter()
@@ -54,67 +71,211 @@ def label(args: argparse.Namespace) -> None:
         print(f"{spec.name}: {path} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
+def _group_name(stem: str) -> str:
+    """Group of a labelled file: an MD frame file ``<group>-f<k>`` belongs to ``<group>``."""
+    return re.sub(r"-f\d+$", "", stem)
+
+
+def _raw(data: Path) -> dict[str, list]:
+    """Labelled files of ``data`` (not recursive: ``data/held-out`` stays out), by group."""
+    from lithiophilic.potentials.distill.correction_data import read_group
+
+    out: dict[str, list] = {}
+    for p in sorted(data.glob("*.npz")):
+        out.setdefault(_group_name(p.stem), []).append(read_group(p))
+    return out
+
+
 def _items(data: Path) -> dict[str, list]:
     from lithiophilic.potentials.distill.correction_data import (
         interaction_residuals,
-        read_group,
         read_li_only,
     )
 
-    out = {p.stem: interaction_residuals(read_group(p)) for p in sorted(data.glob("*.npz"))}
+    out = {
+        g: [it for d in files for it in interaction_residuals(d)] for g, files in _raw(data).items()
+    }
     out |= {p.stem: read_li_only(p) for p in sorted(data.glob("li-only-*.extxyz"))}
     return out
 
 
-def fit(args: argparse.Namespace) -> None:
-    from lithiophilic import __version__
-    from lithiophilic.potentials.distill.correction import (
-        CorrectionSettings,
-        fit_correction,
-        interaction_errors,
-        write_corrected_potential,
-    )
-    from lithiophilic.potentials.distill.shipped import shipped_potential_dir
+def _settings(args: argparse.Namespace, ridge: float):
+    from lithiophilic.potentials.distill.correction import CorrectionSettings
 
-    groups = _items(args.data)
-    settings = CorrectionSettings(
-        ridge=args.ridge,
+    return CorrectionSettings(
+        ridge=ridge,
         energy_weight_per_ev=args.energy_weight,
         force_weight_per_ev_per_a=args.force_weight,
     )
-    cv = {}
-    for held in groups if len(groups) > 1 else ():
-        train = [it for g, items in groups.items() if g != held for it in items]
-        coeff, _ = fit_correction(train, settings)
-        cv[held] = interaction_errors(groups[held], coeff, settings)
-        print(held, {k: round(v, 4) for k, v in cv[held].items()}, flush=True)
+
+
+def _cv_score(cv: dict[str, dict]) -> dict[str, float]:
+    """Pooled leave-one-group-out errors the ridge is chosen by (see ``fit``)."""
+    import numpy as np
+
+    def pooled(groups: list[str], key: str) -> float:
+        vals = [(cv[g][key], cv[g]["n_configs"]) for g in groups if cv[g][key] is not None]
+        return float(np.sqrt(sum(v * v * n for v, n in vals) / sum(n for _, n in vals)))
+
+    static = [g for g in cv if not g.startswith(("md-", "li-only"))]
+    md = [g for g in cv if g.startswith("md-")]
+    e = pooled(static, "e_int_rmse_above_2p3_a_corrected_ev")
+    f = pooled(md, "f_int_li_rmse_corrected_ev_per_a") if md else 0.0
+    return {
+        "static_e_int_rmse_above_2p3_a_ev": e,
+        "md_li_f_int_rmse_ev_per_a": f,
+        "score": e / 0.03 + f / 0.05,
+    }
+
+
+def _frame_force_errors(raw: list, coeff, settings, *, full_only: bool) -> dict[str, float]:
+    """Force RMSE (all atoms, Li atoms) of the base and base + correction vs the teacher.
+
+    ``full_only``: only the configuration holding every Li of a file (an MD frame itself).
+    """
+    from lithiophilic.potentials.distill.correction import predict_interaction
+    from lithiophilic.potentials.distill.correction_data import interaction_residuals
+
+    err: dict[str, list] = {k: [] for k in ("base", "corrected", "base_li", "corrected_li")}
+    for data in raw:
+        n_sub = len(data["substrate_numbers"])
+        index = {o: k for k, o in enumerate(data["occupations"])}
+        n_li_max = max(len(o) for o in data["occupations"])
+        for it in interaction_residuals(data):
+            if full_only and len(it["occupation"]) != n_li_max:
+                continue
+            k = index[it["occupation"]]
+            n = n_sub + len(it["occupation"])
+            ft, fb = data["forces_teacher_ev_per_a"][k, :n], data["forces_base_ev_per_a"][k, :n]
+            _, fc = predict_interaction(it, coeff, settings)
+            err["base"].append(fb - ft)
+            err["corrected"].append(fb + fc - ft)
+            err["base_li"].append((fb - ft)[n_sub:])
+            err["corrected_li"].append((fb + fc - ft)[n_sub:])
+    return {
+        "n_configs": len(err["base"]),
+        "force_rmse_base_ev_per_a": _rmse(err["base"]),
+        "force_rmse_corrected_ev_per_a": _rmse(err["corrected"]),
+        "li_force_rmse_base_ev_per_a": _rmse(err["base_li"]),
+        "li_force_rmse_corrected_ev_per_a": _rmse(err["corrected_li"]),
+    }
+
+
+def _held_out_md(data: Path, fits: dict[str, tuple]) -> dict:
+    """Held-out MD frame groups (``data/held-out``): errors of each fit in ``fits``."""
+    from lithiophilic.potentials.distill.correction import interaction_errors
+    from lithiophilic.potentials.distill.correction_data import interaction_residuals
+
+    out: dict = {}
+    for g, files in _raw(data / "held-out").items():
+        items = [it for d in files for it in interaction_residuals(d)]
+        md = [d for d in files if "-f1" not in d["name"]]  # odd frames have lifted Li
+        out[g] = {
+            name: {
+                "interaction": interaction_errors(items, coeff, settings),
+                "md_frames": _frame_force_errors(md, coeff, settings, full_only=True),
+                "all_frames_with_lifted": _frame_force_errors(
+                    files, coeff, settings, full_only=True
+                ),
+            }
+            for name, (coeff, settings) in fits.items()
+        }
+        print(g, json.dumps(out[g], default=lambda v: round(v, 4))[:600], flush=True)
+    return out
+
+
+def fit(args: argparse.Namespace) -> None:
+    """Leave-one-group-out CV per ridge, pick the ridge, fit all groups, check held-out MD.
+
+    The ridge is the one with the lowest score ``e / 0.03 eV + f / 0.05 eV/Å``: ``e`` the
+    pooled CV RMSE of ΔE_int over the static groups' configurations with Li ≥ 2.3 Å apart,
+    ``f`` the pooled CV RMSE of the Li interaction forces over the MD frame groups.
+    """
+    from lithiophilic.potentials.distill.correction import (
+        fit_correction,
+        interaction_errors,
+        read_correction,
+    )
+
+    groups = _items(args.data)
+    scan = {}
+    for ridge in args.ridge:
+        settings = _settings(args, ridge)
+        cv = {}
+        for held in groups:
+            train = [it for g, items in groups.items() if g != held for it in items]
+            coeff, _ = fit_correction(train, settings)
+            cv[held] = interaction_errors(groups[held], coeff, settings)
+        scan[f"{ridge:g}"] = {"leave_one_group_out": cv, **_cv_score(cv)}
+        print(ridge, {k: round(v, 4) for k, v in _cv_score(cv).items()}, flush=True)
+    best = min(scan, key=lambda r: scan[r]["score"])
+    settings = _settings(args, float(best))
     everything = [it for items in groups.values() for it in items]
     coeff, info = fit_correction(everything, settings)
-    print("all", {k: round(v, 4) if isinstance(v, float) else v for k, v in info.items()})
-    doc = {"groups": sorted(groups), "leave_one_group_out": cv, "train_all": info}
+    print(
+        "ridge",
+        best,
+        "all",
+        {k: round(v, 4) if isinstance(v, float) else v for k, v in info.items()},
+    )
+    fits = {"refit": (coeff, settings)}
+    if args.previous:
+        fits["previous"] = read_correction(args.previous)
+    doc = {
+        "groups": sorted(groups),
+        "ridge_scan": {
+            r: {k: v for k, v in s.items() if k != "leave_one_group_out"} for r, s in scan.items()
+        },
+        "ridge": float(best),
+        "leave_one_group_out": scan[best]["leave_one_group_out"],
+        "train_all": info,
+        "held_out_md_groups": _held_out_md(args.data, fits),
+        "command": "bench/bench_li_correction.py fit --data DIR --ridge "
+        + " ".join(f"{r:g}" for r in args.ridge),
+    }
     _merge("fit", doc)
     if args.install:
-        teacher = {"calculator_name": "sevenn", "calculator_model": "7net-0"}
-        out = write_corrected_potential(
-            ROOT / "src/lithiophilic/potentials/data" / NAME,
-            base_dir=shipped_potential_dir("licuzn-eam"),
-            coeff=coeff,
-            settings=settings,
-            provenance={
-                "base_potential": "licuzn-eam",
-                "teacher": teacher,
-                "training_groups": sorted(groups),
-                "training_data": "correction_data.group_specs() + label_li_only(seed=11): 5x5x3 "
-                "(111) Cu (3 patches) and Cu0.64Zn0.36 SQS seeds 1-5 (seed 0, the validation "
-                "slab, held out), Li pairs 1.7-6 A, trimers, 4-6 Li islands, static; Li dimers, "
-                "clusters, bcc Li; exact interaction residuals (teacher - licuzn-eam)",
-                "fit": info,
-                "leave_one_group_out": cv,
-                "lithiophilic_version": __version__,
-                "command": "bench/bench_li_correction.py fit --data DIR --install",
-            },
-        )
-        print(f"wrote {out}")
+        _install(args, coeff, settings, groups, doc)
+
+
+def _install(args: argparse.Namespace, coeff, settings, groups: dict, doc: dict) -> None:
+    from lithiophilic import __version__
+    from lithiophilic.potentials.distill.correction import write_corrected_potential
+    from lithiophilic.potentials.distill.shipped import (
+        LICUZN_EAM_LI3B_VERSION,
+        shipped_potential_dir,
+    )
+
+    target = ROOT / "src/lithiophilic/potentials/data" / NAME
+    old = json.loads((target / "provenance.json").read_text()) if target.is_dir() else {}
+    teacher = {"calculator_name": "sevenn", "calculator_model": "7net-0"}
+    out = write_corrected_potential(
+        target,
+        base_dir=shipped_potential_dir("licuzn-eam"),
+        coeff=coeff,
+        settings=settings,
+        provenance={
+            "version": LICUZN_EAM_LI3B_VERSION,
+            "previous_correction_sha256": old.get("correction_sha256"),
+            "base_potential": "licuzn-eam",
+            "teacher": teacher,
+            "training_groups": sorted(groups),
+            "training_data": "correction_data.group_specs() + MD_TRAINING_GROUPS + "
+            "label_li_only(seed=11): 5x5x3 (111) Cu (3 patches) and Cu0.64Zn0.36 SQS seeds 1-7 "
+            "(seed 0, the validation slab, held out), Li pairs 1.7-6 A, trimers, 4-6 Li islands, "
+            "static; frames of licuzn-eam Langevin MD (600 and 300 K, 6 Li on 5x5x4 (111) Cu "
+            "and random Cu0.64Zn0.36; every other frame with a third of the Li lifted by "
+            "0.4-1.3 A) with their clean substrate, single Li, closest pair and trimer; Li "
+            "dimers, clusters, bcc Li; exact interaction residuals (teacher - licuzn-eam)",
+            "held_out": "alloy SQS seed 0 (pairs check) and MD_HELD_OUT_GROUPS",
+            "fit": doc["train_all"],
+            "ridge_scan": doc["ridge_scan"],
+            "leave_one_group_out": doc["leave_one_group_out"],
+            "lithiophilic_version": __version__,
+            "command": doc["command"] + " --install",
+        },
+    )
+    print(f"wrote {out}")
 
 
 def pairs(args: argparse.Namespace) -> None:
@@ -154,81 +315,85 @@ def _rmse(x: list) -> float:
 
 def surface_forces(args: argparse.Namespace) -> None:
     """Full force RMSE of licuzn-eam and of the correction fitted without the group."""
-    from lithiophilic.potentials.distill.correction import (
-        CorrectionSettings,
-        fit_correction,
-        predict_interaction,
-    )
-    from lithiophilic.potentials.distill.correction_data import interaction_residuals, read_group
+    from lithiophilic.potentials.distill.correction import fit_correction
 
-    raw = {p.stem: read_group(p) for p in sorted(args.data.glob("*.npz"))}
-    groups = {g: interaction_residuals(d) for g, d in raw.items()}
-    settings = CorrectionSettings(
-        ridge=args.ridge,
-        energy_weight_per_ev=args.energy_weight,
-        force_weight_per_ev_per_a=args.force_weight,
-    )
+    raw = _raw(args.data)
+    groups = _items(args.data)
+    settings = _settings(args, args.ridge)
     out = {}
-    for held, data in raw.items():
-        coeff, _ = fit_correction(
-            [it for g, items in groups.items() if g != held for it in items], settings
-        )
-        n_sub = len(data["substrate_numbers"])
-        index = {o: k for k, o in enumerate(data["occupations"])}
-        base_err, corr_err, base_li, corr_li = [], [], [], []
-        for it in groups[held]:
-            k = index[it["occupation"]]
-            n = n_sub + len(it["occupation"])
-            ft, fb = data["forces_teacher_ev_per_a"][k, :n], data["forces_base_ev_per_a"][k, :n]
-            _, fc = predict_interaction(it, coeff, settings)
-            base_err.append(fb - ft)
-            corr_err.append(fb + fc - ft)
-            base_li.append((fb - ft)[n_sub:])
-            corr_li.append((fb + fc - ft)[n_sub:])
-        out[held] = {
-            "n_configs": len(groups[held]),
-            "force_rmse_base_ev_per_a": _rmse(base_err),
-            "force_rmse_corrected_ev_per_a": _rmse(corr_err),
-            "li_force_rmse_base_ev_per_a": _rmse(base_li),
-            "li_force_rmse_corrected_ev_per_a": _rmse(corr_li),
-        }
+    for held, files in raw.items():
+        train = [it for g, items in groups.items() if g != held for it in items]
+        coeff, _ = fit_correction(train, settings)
+        out[held] = _frame_force_errors(files, coeff, settings, full_only=False)
         print(held, {k: round(v, 4) for k, v in out[held].items()}, flush=True)
     _merge("li_on_surface_forces_leave_one_group_out", out)
 
 
-def md_forces(args: argparse.Namespace) -> None:
-    """Teacher vs licuzn-eam vs the corrected potential on frames of 600 K MD (6 Li, 5x5x4)."""
-    from ase.calculators.calculator import all_changes
+def _register_previous(directory: Path | None) -> list[str]:
+    """Register an earlier fit's directory as ``<NAME>-previous``; return the extra names."""
+    if directory is None:
+        return []
+    from lithiophilic.potentials.distill.correction import load_corrected_potential
+    from lithiophilic.potentials.lammps import register_lammps_potential
 
-    from lithiophilic.potentials import CalculatorSpec, get_calculator
+    name = f"{NAME}-previous"
+    register_lammps_potential(
+        name,
+        lambda: load_corrected_potential(directory, name=name, validated_for_science=False),
+    )
+    return [name]
+
+
+def _md_frames(args: argparse.Namespace, substrate: str, teacher) -> tuple[list, str]:
+    """Frames of 600 K MD with ``--md-potential`` (teacher forces in ``forces_teacher``)."""
+    from ase.calculators.calculator import all_changes
+    from ase.io import read
+
     from lithiophilic.potentials.distill.validation import make_stability_system, run_stability
     from lithiophilic.potentials.lammps import get_lammps_potential
 
+    if args.frames:
+        frames = read(args.frames, index=":", format="extxyz")
+        want = {"Cu": {"Cu"}, "CuZn": {"Cu", "Zn"}}[substrate]
+        frames = [f for f in frames if set(f.get_chemical_symbols()) - {"Li"} == want]
+        return frames, f"frames from {args.frames.name} (stored teacher forces)"
+    atoms = make_stability_system(substrate, size=(5, 5, 4), n_li=args.n_li, seed=21)
+    run = run_stability(
+        atoms,
+        get_lammps_potential(args.md_potential),
+        temperature_k=600.0,
+        time_ps=args.time_ps,
+        sample_every=int(args.time_ps * 500 / args.n_frames),
+    )
+    frames = []
+    for frame in run["frames"][-args.n_frames :]:
+        frame = frame.copy()
+        frame.set_constraint()
+        teacher.calculate(frame, ["energy", "forces"], all_changes)
+        frame.arrays["forces_teacher"] = teacher.results["forces"].copy()
+        frames.append(frame)
+    md = f"{args.time_ps} ps Langevin NVT 600 K with {args.md_potential}, last {len(frames)} frames"
+    return frames, md
+
+
+def md_forces(args: argparse.Namespace) -> None:
+    """Teacher vs licuzn-eam vs the corrected potential(s) on frames of 600 K MD (5x5x4 + Li)."""
+    from ase.calculators.calculator import all_changes
+
+    from lithiophilic.potentials import CalculatorSpec, get_calculator
+
+    names = ["licuzn-eam", NAME, *_register_previous(args.previous)]
     teacher = get_calculator(CalculatorSpec("sevenn"))
-    calcs = {
-        n: get_calculator(CalculatorSpec("lammps", {"potential": n})) for n in ("licuzn-eam", NAME)
-    }
+    calcs = {n: get_calculator(CalculatorSpec("lammps", {"potential": n})) for n in names}
     out: dict = {}
     saved: list = []
     for substrate in ("Cu", "CuZn"):
-        atoms = make_stability_system(substrate, size=(5, 5, 4), n_li=args.n_li, seed=21)
-        run = run_stability(
-            atoms,
-            get_lammps_potential(NAME),
-            temperature_k=600.0,
-            time_ps=args.time_ps,
-            sample_every=int(args.time_ps * 500 / args.n_frames),
-        )
-        frames = run["frames"][-args.n_frames :]
+        frames, md = _md_frames(args, substrate, teacher)
         errs: dict[str, list] = {n: [] for n in calcs}
         li_errs: dict[str, list] = {n: [] for n in calcs}
         for frame in frames:
-            frame = frame.copy()
-            frame.set_constraint()
-            teacher.calculate(frame, ["energy", "forces"], all_changes)
-            ft = teacher.results["forces"].copy()
+            ft = frame.arrays["forces_teacher"]
             saved.append(frame.copy())
-            saved[-1].arrays["forces_teacher"] = ft
             li = [i for i, s in enumerate(frame.get_chemical_symbols()) if s == "Li"]
             for n, c in calcs.items():
                 c.calculate(frame.copy(), ["energy", "forces"], all_changes)
@@ -236,14 +401,14 @@ def md_forces(args: argparse.Namespace) -> None:
                 li_errs[n].append((c.results["forces"] - ft)[li])
         out[substrate] = {
             "n_frames": len(frames),
-            "n_atoms": len(atoms),
-            "n_li": args.n_li,
-            "md": f"{args.time_ps} ps Langevin NVT 600 K with {NAME}, last {len(frames)} frames",
+            "n_atoms": len(frames[0]),
+            "n_li": len(li),
+            "md": md,
             **{f"force_rmse_{n}_ev_per_a": _rmse(e) for n, e in errs.items()},
             **{f"li_force_rmse_{n}_ev_per_a": _rmse(e) for n, e in li_errs.items()},
         }
         print(substrate, out[substrate], flush=True)
-    _merge("md_forces", out)
+    _merge(args.key, out)
     if args.save:
         from ase.io import write
 
@@ -355,10 +520,12 @@ def main() -> None:
     p = sub.add_parser("label")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--only", choices=("all", "md", "static"), default="all")
     p = sub.add_parser("fit")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--install", action="store_true")
-    p.add_argument("--ridge", type=float, default=1e-4)
+    p.add_argument("--ridge", type=float, nargs="+", default=[1e-4])
+    p.add_argument("--previous", type=Path, help="Earlier fit's directory, for comparison.")
     p.add_argument("--energy-weight", type=float, default=200.0)
     p.add_argument("--force-weight", type=float, default=10.0)
     p = sub.add_parser("pairs")
@@ -374,6 +541,10 @@ def main() -> None:
     p.add_argument("--time-ps", type=float, default=4.0)
     p.add_argument("--n-frames", type=int, default=4)
     p.add_argument("--save", type=Path, help="Write the frames with teacher forces (extxyz).")
+    p.add_argument("--md-potential", default=NAME, help="Potential that runs the MD.")
+    p.add_argument("--frames", type=Path, help="Stored frames (extxyz, forces_teacher) instead.")
+    p.add_argument("--previous", type=Path, help="Earlier fit's directory, also evaluated.")
+    p.add_argument("--key", default="md_forces", help="Key of the result in the JSON.")
     sub.add_parser("li-only")
     p = sub.add_parser("stability")
     p.add_argument("--time-ps", type=float, default=100.0)

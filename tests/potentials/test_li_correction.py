@@ -171,3 +171,39 @@ def test_correction_reduces_held_out_pair_interaction_error() -> None:
     err_base = base["substrates"]["CuZn"]["max_abs_error_ev"]
     err_corr = corr["substrates"]["CuZn"]["max_abs_error_ev"]
     assert err_corr < 0.5 * err_base
+
+
+@needs_fitted
+def test_md_frame_group_residuals_are_exact_and_restartable(tmp_path) -> None:
+    """MD frame groups (real LAMMPS MD): with licuzn-eam-li3b as the "teacher" of licuzn-eam
+    the interaction residual of every subset is exactly the shipped correction, lifted frames
+    hold Li above 2.3 Å, and a second call reuses the labelled files."""
+    from lithiophilic.potentials.distill.correction import read_correction
+    from lithiophilic.potentials.distill.correction_data import (
+        MdFrameGroupSpec,
+        label_md_group,
+        read_group,
+    )
+    from lithiophilic.potentials.lammps import get_lammps_potential
+
+    spec = MdFrameGroupSpec("Cu", 600.0, seed=5, n_li=3, size=(3, 3, 3), n_frames=2, time_ps=0.2)
+    teacher, base = _lammps(LICUZN_EAM_LI3B), _lammps("licuzn-eam")
+    paths = label_md_group(spec, teacher, base, tmp_path, get_lammps_potential("licuzn-eam"))
+    assert [p.name for p in paths] == [f"{spec.name}-f0.npz", f"{spec.name}-f1.npz"]
+    coeff, settings = read_correction(shipped_potential_dir(LICUZN_EAM_LI3B))
+    heights = []
+    for path in paths:
+        group = read_group(path)
+        assert group["occupations"][0] == () and (0, 1, 2) in group["occupations"]
+        top = group["substrate_positions"][:, 2].max()
+        heights.append(group["sites"][:, 2].max() - top)
+        items = interaction_residuals(group)
+        assert len(items) == 2  # the whole frame and its closest pair
+        for it in items:
+            e, f = predict_interaction(it, coeff, settings)
+            assert it["de_int_ev"] == pytest.approx(e, abs=1e-6)
+            assert np.abs(it["df_int_ev_per_a"] - f).max() < 1e-6
+    assert heights[1] > 2.3  # frame 1 has a lifted Li (0.4-1.3 Å up)
+    stamp = [p.stat().st_mtime_ns for p in paths]
+    again = label_md_group(spec, teacher, base, tmp_path, get_lammps_potential("licuzn-eam"))
+    assert [p.stat().st_mtime_ns for p in again] == stamp

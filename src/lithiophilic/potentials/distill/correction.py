@@ -43,6 +43,7 @@ __all__ = [
     "fit_correction",
     "load_corrected_potential",
     "predict_interaction",
+    "read_correction",
     "write_corrected_potential",
 ]
 
@@ -187,9 +188,10 @@ def interaction_errors(
 ) -> dict[str, float]:
     """RMSE of ΔE_int (eV) and of the interaction forces (eV/Å), base vs corrected.
 
-    ``e_int_rmse_above_2p3_a_*``: over the configurations whose Li are all ≥ 2.3 Å apart.
+    ``e_int_rmse_above_2p3_a_*``: over the configurations whose Li are all ≥ 2.3 Å apart;
+    ``f_int_li_rmse_*``: the interaction forces on the Li atoms only.
     """
-    de0, de1, df0, df1, far = [], [], [], [], []
+    de0, de1, df0, df1, far, li0, li1 = [], [], [], [], [], [], []
     for it in items:
         e, f = predict_interaction(it, coeff, settings)
         far.append(_min_li_li_a(it["atoms"]) >= NEAR_EQUILIBRIUM_MIN_LI_LI_A)
@@ -197,21 +199,37 @@ def interaction_errors(
         de1.append(it["de_int_ev"] - e)
         df0.append(np.ravel(it["df_int_ev_per_a"]))
         df1.append(np.ravel(it["df_int_ev_per_a"] - f))
+        li = it["atoms"].numbers == 3
+        li0.append(np.ravel(it["df_int_ev_per_a"][li]))
+        li1.append(np.ravel((it["df_int_ev_per_a"] - f)[li]))
 
     def rms(x: list) -> float:
         return float(np.sqrt(np.mean(np.square(np.concatenate([np.ravel(v) for v in x])))))
 
     sel = np.array(far)
     return {
-        "e_int_rmse_above_2p3_a_base_ev": rms([np.array(de0)[sel]]),
-        "e_int_rmse_above_2p3_a_corrected_ev": rms([np.array(de1)[sel]]),
+        "n_configs": len(items),
+        "e_int_rmse_above_2p3_a_base_ev": rms([np.array(de0)[sel]]) if sel.any() else None,
+        "e_int_rmse_above_2p3_a_corrected_ev": rms([np.array(de1)[sel]]) if sel.any() else None,
         "e_int_rmse_base_ev": rms(de0),
         "e_int_rmse_corrected_ev": rms(de1),
         "e_int_max_abs_base_ev": float(np.max(np.abs(de0))),
         "e_int_max_abs_corrected_ev": float(np.max(np.abs(de1))),
         "f_int_rmse_base_ev_per_a": rms(df0),
         "f_int_rmse_corrected_ev_per_a": rms(df1),
+        "f_int_li_rmse_base_ev_per_a": rms(li0),
+        "f_int_li_rmse_corrected_ev_per_a": rms(li1),
     }
+
+
+def read_correction(directory: str | Path) -> tuple[np.ndarray, CorrectionSettings]:
+    """Return the coefficients and settings stored in a corrected potential's provenance."""
+    prov = json.loads((Path(directory) / "provenance.json").read_text())
+    raw = prov["correction_settings"]
+    settings = CorrectionSettings(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    )
+    return np.array(prov["coefficients"], dtype=float), settings
 
 
 def _sha256(path: Path) -> str:

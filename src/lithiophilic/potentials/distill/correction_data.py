@@ -36,12 +36,17 @@ if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
 
 __all__ = [
+    "MD_HELD_OUT_GROUPS",
+    "MD_TRAINING_GROUPS",
     "CorrectionGroupSpec",
+    "MdFrameGroupSpec",
     "group_specs",
     "interaction_residuals",
     "label_group",
     "label_li_only",
+    "label_md_group",
     "make_group",
+    "make_md_frames",
     "read_group",
     "read_li_only",
 ]
@@ -218,9 +223,23 @@ def label_group(
     t0 = time.perf_counter()
     slab, sites, subsets = make_group(spec, base, slab_factory)
     configs: list[tuple[int, ...]] = [(), *((i,) for i in range(len(sites))), *subsets]
-    rows = []
-    for occ in configs:
-        rows.append(_label(_with_li(slab, sites[list(occ)]), teacher, base))
+    rows = [_label(_with_li(slab, sites[list(occ)]), teacher, base) for occ in configs]
+    _save_group(out, slab, sites, configs, rows, time.perf_counter() - t0)
+    logger.info(
+        "%s: %d configurations in %.0f s", spec.name, len(configs), time.perf_counter() - t0
+    )
+    return out
+
+
+def _save_group(
+    out: Path,
+    slab: Atoms,
+    sites: np.ndarray,
+    configs: Sequence[tuple[int, ...]],
+    rows: Sequence[dict[str, Any]],
+    time_s: float,
+) -> None:
+    """Write a labelled group (substrate, Li sites, subsets, teacher and base labels)."""
     np.savez_compressed(
         out,
         substrate_positions=slab.positions,
@@ -232,12 +251,8 @@ def label_group(
         energy_base_ev=np.array([r["energy_base_ev"] for r in rows]),
         forces_teacher_ev_per_a=_padded([r["forces_teacher_ev_per_a"] for r in rows]),
         forces_base_ev_per_a=_padded([r["forces_base_ev_per_a"] for r in rows]),
-        time_s=time.perf_counter() - t0,
+        time_s=time_s,
     )
-    logger.info(
-        "%s: %d configurations in %.0f s", spec.name, len(configs), time.perf_counter() - t0
-    )
-    return out
 
 
 def _padded(forces: Sequence[np.ndarray]) -> np.ndarray:
@@ -361,6 +376,155 @@ def read_li_only(path: str | Path) -> list[dict[str, Any]]:
     return items
 
 
+#: Heights (Å above the top substrate atom) a lifted Li is moved up by, in MD frame groups.
+LIFT_RANGE_A = (0.4, 1.3)
+
+
+@dataclass(frozen=True)
+class MdFrameGroupSpec:
+    """A group of MD frames: Li on a (111) slab after base-potential Langevin MD.
+
+    Every frame is its own restartable unit (one ``.npz`` in the :func:`label_group` format):
+    its substrate geometry (thermally displaced) with all its Li, the clean substrate, each
+    single Li, and the closest Li pair and trimer of the frame.  In every other frame a
+    fraction of the Li is lifted by 0.4–1.3 Å, so Li heights above the hollow (2.3–3.5 Å)
+    are in the data.
+
+    Parameters
+    ----------
+    substrate
+        ``"Cu"`` or ``"CuZn"`` (random Cu0.64Zn0.36, as the stability runs).
+    temperature_k
+        Langevin temperature of the base-potential MD, K.
+    seed
+        Seed of the system (decoration, Li placement), the MD and the lifting.
+    n_li, size
+        Li on the slab and lateral repeats / layers of the slab.
+    n_frames, time_ps
+        Frames kept (evenly spread over the second half of the run) and run length, ps.
+    lift_fraction
+        Fraction of the Li lifted in the odd frames.
+    """
+
+    substrate: str
+    temperature_k: float
+    seed: int
+    n_li: int = 6
+    size: tuple[int, int, int] = (5, 5, 4)
+    n_frames: int = 4
+    time_ps: float = 4.0
+    lift_fraction: float = 0.34
+
+    @property
+    def name(self) -> str:
+        """Group label (prefix of its frame files)."""
+        return f"md-{self.substrate}-{self.temperature_k:.0f}K-s{self.seed}"
+
+
+def make_md_frames(spec: MdFrameGroupSpec, base_potential: Any) -> list[Atoms]:
+    """Run the base-potential MD of ``spec`` in LAMMPS and return its frames (Li lifted in odd).
+
+    ``base_potential`` is the :class:`~lithiophilic.potentials.lammps.LammpsPotential` of the
+    base model (the one the correction is added to).
+    """
+    from lithiophilic.potentials.distill.stability import make_stability_system, run_stability
+
+    if spec.substrate not in ("Cu", "CuZn"):
+        msg = f"substrate: {spec.substrate!r} not allowed; choose Cu or CuZn"
+        raise ConfigurationError(msg)
+    atoms = make_stability_system(spec.substrate, size=spec.size, n_li=spec.n_li, seed=spec.seed)
+    n_steps = round(spec.time_ps * 500)  # 2 fs steps
+    every = max(1, n_steps // (2 * spec.n_frames))
+    run = run_stability(
+        atoms,
+        base_potential,
+        temperature_k=spec.temperature_k,
+        time_ps=spec.time_ps,
+        sample_every=every,
+        seed=spec.seed,
+    )
+    if run["failure"]:
+        msg = f"{spec.name}: base-potential MD failed ({run['failure']})"
+        raise ConfigurationError(msg)
+    frames = run["frames"][-spec.n_frames :]
+    rng = np.random.default_rng(spec.seed + 1000)
+    out = []
+    for k, frame in enumerate(frames):
+        frame = frame.copy()
+        li = np.flatnonzero(frame.numbers == 3)
+        if k % 2 == 1:
+            n_up = max(1, round(spec.lift_fraction * len(li)))
+            up = rng.choice(li, n_up, replace=False)
+            frame.positions[up, 2] += rng.uniform(*LIFT_RANGE_A, n_up)
+        out.append(frame)
+    return out
+
+
+def _frame_subsets(sites: np.ndarray, cell: np.ndarray) -> list[tuple[int, ...]]:
+    """Return the whole Li set of a frame, its closest pair and its most compact trimer."""
+    n = len(sites)
+    probe = np.zeros((n, n))
+    for i in range(n):
+        d = sites - sites[i]
+        frac = np.linalg.solve(cell[:2, :2].T, d[:, :2].T).T
+        frac -= np.round(frac)
+        probe[i] = np.linalg.norm(np.column_stack([frac @ cell[:2, :2], d[:, 2]]), axis=1)
+    out: list[tuple[int, ...]] = [tuple(range(n))]
+    if n > 2:
+        out.append(min(itertools.combinations(range(n), 2), key=lambda p: probe[p]))
+    if n > 3:
+        out.append(
+            min(
+                itertools.combinations(range(n), 3),
+                key=lambda t: max(probe[a, b] for a, b in itertools.combinations(t, 2)),
+            )
+        )
+    return out
+
+
+def label_md_group(
+    spec: MdFrameGroupSpec,
+    teacher: Calculator,
+    base: Calculator,
+    out_dir: str | Path,
+    base_potential: Any,
+) -> list[Path]:
+    """Label the frames of an MD group (see :class:`MdFrameGroupSpec`); return their files.
+
+    Frame ``k`` goes to ``out_dir/<group>-f<k>.npz``; frames already written are skipped, and
+    the frames themselves are cached in ``out_dir/<group>.frames.extxyz``, so a restart resumes
+    at the first missing frame without re-running the MD.
+    """
+    from ase.io import read, write
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = out / f"{spec.name}.frames.extxyz"
+    if cache.is_file():
+        frames = read(cache, index=":", format="extxyz")
+    else:
+        frames = make_md_frames(spec, base_potential)
+        write(cache, frames, format="extxyz")
+    paths = []
+    for k, frame in enumerate(frames):
+        path = out / f"{spec.name}-f{k}.npz"
+        paths.append(path)
+        if path.is_file():
+            continue
+        t0 = time.perf_counter()
+        li = frame.numbers == 3
+        slab = frame[~li]
+        sites = frame.positions[li]
+        subsets = _frame_subsets(sites, np.asarray(frame.cell))
+        configs = [(), *((i,) for i in range(len(sites))), *subsets]
+        rows = [_label(_with_li(slab, sites[list(o)]), teacher, base) for o in configs]
+        _save_group(path, slab, sites, configs, rows, time.perf_counter() - t0)
+        logger.info(
+            "%s: %d configurations in %.0f s", path.stem, len(configs), time.perf_counter() - t0
+        )
+    return paths
+
+
 def group_specs(quick: bool = False) -> list[CorrectionGroupSpec]:
     """Return the training groups: Cu (three patches), alloy SQS seeds 1–5 (seed 0 held out)."""
     specs = [
@@ -372,8 +536,43 @@ def group_specs(quick: bool = False) -> list[CorrectionGroupSpec]:
         CorrectionGroupSpec("CuZn", sqs_seed=4, seed=6),
         CorrectionGroupSpec("Cu", sqs_seed=0, seed=7, on_hollows=True, n_sites=14),
         CorrectionGroupSpec("CuZn", sqs_seed=5, seed=8, on_hollows=True, n_sites=14),
+        # alloy compact trimers on two more SQS (the held-out alloy trimer was the worst case)
+        CorrectionGroupSpec(
+            "CuZn",
+            sqs_seed=6,
+            seed=9,
+            on_hollows=True,
+            n_sites=12,
+            n_pairs=6,
+            n_trimers=16,
+            n_clusters=2,
+        ),
+        CorrectionGroupSpec(
+            "CuZn",
+            sqs_seed=7,
+            seed=10,
+            on_hollows=True,
+            n_sites=12,
+            n_pairs=6,
+            n_trimers=16,
+            n_clusters=2,
+        ),
     ]
     return specs[:2] if quick else specs
+
+
+#: MD frame groups of the fit (base-potential MD at 600 and 300 K on both surfaces).
+MD_TRAINING_GROUPS: tuple[MdFrameGroupSpec, ...] = (
+    MdFrameGroupSpec("Cu", 600.0, seed=31),
+    MdFrameGroupSpec("CuZn", 600.0, seed=32),
+    MdFrameGroupSpec("Cu", 300.0, seed=33),
+    MdFrameGroupSpec("CuZn", 300.0, seed=34),
+)
+#: MD frame groups held out of every fit (the held-out MD check of the refit).
+MD_HELD_OUT_GROUPS: tuple[MdFrameGroupSpec, ...] = (
+    MdFrameGroupSpec("Cu", 600.0, seed=41, n_frames=3),
+    MdFrameGroupSpec("CuZn", 600.0, seed=42, n_frames=3),
+)
 
 
 def specs_from_names(names: Sequence[str]) -> list[CorrectionGroupSpec]:
