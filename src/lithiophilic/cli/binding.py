@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from lithiophilic.analysis.binding import BINDING_DEFINITION
-from lithiophilic.analysis.surface import facet_label
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
     KeepTrajectoryOpt,
@@ -24,8 +22,10 @@ from lithiophilic.cli.common import (
     register_study_command,
     run_command,
 )
-from lithiophilic.studies import binding as binding_study
-from lithiophilic.studies import li_layers, li_sites
+
+if TYPE_CHECKING:
+    from lithiophilic.studies import binding as binding_study
+    from lithiophilic.studies import li_layers, li_sites
 
 logger = logging.getLogger("lithiophilic")
 
@@ -48,6 +48,8 @@ def binding_options(
     ConfigurationError
         For a bad Miller index or setting (naming the field).
     """
+    from lithiophilic.studies import li_sites
+
     settings: dict[str, Any] = {
         "calculator": calculator,
         "max_sites": max_sites,
@@ -83,6 +85,8 @@ def layer_options(
     ConfigurationError
         For a bad setting (naming the field).
     """
+    from lithiophilic.studies import li_layers
+
     settings: dict[str, Any] = {
         "sites": sites,
         "construction": construction,
@@ -113,6 +117,8 @@ def binding_study_options(
     refine_all: bool = False,
 ) -> binding_study.Options:
     """Return the ``binding`` command's Options: single Li and, with ``layers`` > 0, Li layers."""
+    from lithiophilic.studies import binding as binding_study
+
     sites = binding_options(
         material=material,
         miller=miller,
@@ -179,6 +185,8 @@ def _site_table(rows: list[dict[str, Any]], calculator: str) -> Table:
 
 
 def _prescreen_table(docs: list[dict[str, Any]], screen: str, refine: str) -> Table:
+    from lithiophilic.analysis.surface import facet_label
+
     table = Table(title=f"Prescreen: sites ranked with {screen}, refined with {refine}")
     for col in (
         "material",
@@ -234,6 +242,10 @@ def _layer_table(rows: list[dict[str, Any]]) -> Table:
 
 def render(result: binding_study.Result, report_dir: Path, json_file: Path | None) -> None:
     """Print the tables and figures of a binding result and write its ``--json``."""
+    from lithiophilic.analysis.binding import BINDING_DEFINITION
+    from lithiophilic.studies import binding as binding_study
+    from lithiophilic.studies import li_layers, li_sites
+
     sites = result.sites
     options = sites.options
     out.print(_site_table(li_sites.table_rows(sites), options["calculator"]))
@@ -352,4 +364,4 @@ def binding(
         raise typer.Exit(1)
 
 
-register_study_command("binding", binding_study, binding_study_options)
+register_study_command("binding", "lithiophilic.studies.binding", binding_study_options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import logging
@@ -101,11 +102,18 @@ class StudyCommand:
     such as ``--json`` or ``--data-dir``, are left out) and returns the study's ``Options``.
     ``lithiophilic submit COMMAND ...`` parses the arguments with the command's parser, builds
     the Options with ``options`` and submits ``study.build_flows(options)``: nothing runs here.
+    The study module is named (``study_module``) and imported on first use of :attr:`study`,
+    so ``import lithiophilic.cli`` and ``--help`` do not import the studies.
     """
 
     name: str
-    study: ModuleType
+    study_module: str
     options: Callable[..., Any]
+
+    @property
+    def study(self) -> ModuleType:
+        """The study module (imported on first use)."""
+        return importlib.import_module(self.study_module)
 
     def options_from_params(self, params: dict[str, Any]) -> Any:
         """Return the Options for parsed command parameters (extra parameters ignored)."""
@@ -136,9 +144,12 @@ class StudyCommand:
 STUDY_COMMANDS: dict[str, StudyCommand] = {}
 
 
-def register_study_command(name: str, study: ModuleType, options: Callable[..., Any]) -> None:
-    """Declare that command ``name`` runs ``study`` with the Options that ``options`` builds."""
-    STUDY_COMMANDS[name] = StudyCommand(name, study, options)
+def register_study_command(name: str, study_module: str, options: Callable[..., Any]) -> None:
+    """Declare that command ``name`` runs study ``study_module`` with the Options ``options`` builds.
+
+    ``study_module`` is the study's module name; it is imported when the command runs.
+    """
+    STUDY_COMMANDS[name] = StudyCommand(name, study_module, options)
 
 
 def run_command(ctx: typer.Context) -> tuple[Any, Any]:

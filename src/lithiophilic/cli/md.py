@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -20,7 +20,9 @@ from lithiophilic.cli.common import (
     run_command,
 )
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.studies import aggregation
+
+if TYPE_CHECKING:
+    from lithiophilic.studies import aggregation
 
 logger = logging.getLogger("lithiophilic")
 
@@ -52,6 +54,8 @@ def md_options(
     ConfigurationError
         For a bad ``lateral`` or any setting the Options refuse (naming the field).
     """
+    from lithiophilic.studies import aggregation
+
     settings = {
         "n_li": n_li,
         "coverage": coverage,
@@ -143,7 +147,7 @@ def md_aggregation(
     _render(result, out_dir=out_dir, data_dir=data_dir, json_file=json_file)
 
 
-register_study_command("md-aggregation", aggregation, md_options)
+register_study_command("md-aggregation", "lithiophilic.studies.aggregation", md_options)
 
 
 def _fmt(value: float | None, spec: str = ".4f") -> str:
@@ -159,6 +163,7 @@ def _render(
 ) -> None:
     """Print the rate table, warnings, comparisons and figures; write JSON; exit 1 on failure."""
     from lithiophilic.db import get_data_dir
+    from lithiophilic.studies import aggregation
 
     table = Table(
         title="Li aggregation on (111): rate k (1/ps), mean [95% t-interval] over replicas"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -20,7 +20,9 @@ from lithiophilic.cli.common import (
     run_command,
 )
 from lithiophilic.errors import LithiophilicError
-from lithiophilic.studies import pdos as pdos_study
+
+if TYPE_CHECKING:
+    from lithiophilic.studies import pdos as pdos_study
 
 logger = logging.getLogger("lithiophilic")
 
@@ -51,6 +53,8 @@ def pdos_options(
     ConfigurationError
         Naming the bad field.
     """
+    from lithiophilic.studies import pdos as pdos_study
+
     names = material or ([] if structure_file else list(defaults.PAPER_MATERIALS))
     given: dict[str, Any] = {
         "materials": [*names, *(str(f) for f in structure_file or [])],
@@ -74,6 +78,8 @@ def pdos_options(
 
 
 def _pdos_table(result: pdos_study.Result) -> Table:
+    from lithiophilic.studies import pdos as pdos_study
+
     table = Table(title=f"PDOS ({result.calculator}): per element, states/eV/atom")
     for col in (
         "material",
@@ -176,6 +182,7 @@ def pdos(
 ) -> None:
     """Projected DOS (Fig. 5b): per-element PDOS, DOS at E_F and d-band centre (GPAW)."""
     from lithiophilic.db import get_data_dir
+    from lithiophilic.studies import pdos as pdos_study
 
     _, result = run_command(ctx)
     out.print(_pdos_table(result))
@@ -195,7 +202,7 @@ def pdos(
         raise typer.Exit(1)
 
 
-register_study_command("pdos", pdos_study, pdos_options)
+register_study_command("pdos", "lithiophilic.studies.pdos", pdos_options)
 
 
 @app.command("dft-converge")

@@ -6,7 +6,7 @@ import inspect
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -20,7 +20,9 @@ from lithiophilic.cli.common import (
     run_command,
 )
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.studies import surface as surface_study
+
+if TYPE_CHECKING:
+    from lithiophilic.studies import surface as surface_study
 
 logger = logging.getLogger("lithiophilic")
 
@@ -89,6 +91,8 @@ def surface_options(
     ConfigurationError
         For a bad Miller index, thickness series or setting (naming the field).
     """
+    from lithiophilic.studies import surface as surface_study
+
     given: dict[str, Any] = {
         "materials": material or None,
         "millers": [list(parse_miller(m)) for m in miller] if miller else None,
@@ -214,6 +218,8 @@ def _render(
     json_file: Path | None,
 ) -> None:
     """Print the table and definition, write CSV/PNG and --json; exit 1 if a flow failed."""
+    from lithiophilic.studies import surface as surface_study
+
     rows = surface_study.table_rows(result)
     out.print(gamma_table(rows, f"Surface energies ({options.calculator})"))
     out.print(result.definition, markup=False, style="dim")
@@ -231,4 +237,4 @@ def _render(
         raise typer.Exit(1)
 
 
-register_study_command("surface-energy", surface_study, surface_options)
+register_study_command("surface-energy", "lithiophilic.studies.surface", surface_options)
