@@ -197,3 +197,19 @@ def test_facet_choice_for_cu_is_111(in_tmp):
     assert screen.skin_facet(resolved, "Cu") == [1, 1, 1]
     # collect from the store alone chooses the same facet
     assert screen.collect(store, options).facet_choice["Cu"]["facet"] == [1, 1, 1]
+
+
+def test_sn_without_a_catalogued_li_compound_says_so_in_reasons_json_and_report(memory_jobstore):
+    # Li-Sn compounds exist, but no checked coordinates were available: Sn gets no alloying
+    # value, and the reason names the missing prototype and --li-compound (never a zero)
+    from lithiophilic.structures.li_compounds import NOT_CATALOGUED, li_compounds_of
+
+    assert li_compounds_of(["Sn"]) == [] and "Sn" in NOT_CATALOGUED
+    result = screen.collect(memory_jobstore, screen.Options.quick(skins=["Sn"], facet=[1, 1, 1]))
+    name = "li_alloy_formation_energy_per_li_ev"
+    assert result.descriptors["Sn"][name] is None
+    why = result.reasons["Sn"][name]
+    assert "no Li-Sn prototype catalogued" in why and "--li-compound" in why
+    (entry,) = result.ranking
+    assert entry["reasons"][name] == why  # in the JSON's "skins"
+    assert f"Sn: {name} missing ({why})" in screen_li.reason_lines(result)

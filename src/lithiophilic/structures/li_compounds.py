@@ -13,8 +13,15 @@ relaxes cell and positions with its calculator):
   (a = 3.48 Å, between bcc Li and the bcc solid solution) is an ordered *approximant* of it,
   labelled as such.
 
-Elements with no entry (Cu: no Li–Cu compound exists; Sn, Au, Ni … not catalogued yet) get no
+Elements with no entry (Cu: no Li–Cu compound exists; Sn, Au … not catalogued) get no
 alloying descriptor, with that reason; a user's own compound enters as a CIF/POSCAR file.
+
+Sn is deliberately not catalogued (:data:`NOT_CATALOGUED`): Li–Sn compounds exist (Li2Sn5,
+P4/mbm, a = 10.274, c = 3.125 Å, Hansen & Chang, Acta Cryst. B 25, 2392 (1969); LiSn, P2/m,
+Müller & Schäfer, Z. Naturforsch. B 28, 246 (1973); Li7Sn3 … Li17Sn4), but no checked source
+of their atomic coordinates was available offline when this catalogue was written (no CIF in
+pymatgen/ASE data; the only public coordinates found were an unreferenced script's), and
+coordinates are not invented here. Give the compound's CIF with ``--li-compound``.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LI_COMPOUNDS",
+    "NOT_CATALOGUED",
     "NO_KNOWN_COMPOUND",
     "LiCompoundSpec",
     "li_compounds_of",
@@ -97,6 +105,13 @@ NO_KNOWN_COMPOUND: dict[str, str] = {
     "Cu": "Li and Cu form no compound (immiscible; Pelton, Bull. Alloy Phase Diagr. 7, 1986)",
     "Ni": "Li and Ni form no compound (immiscible)",
     "Fe": "Li and Fe form no compound (immiscible)",
+}
+
+
+#: Skin elements that do form Li compounds, none of them catalogued here (the reason says so).
+NOT_CATALOGUED: dict[str, str] = {
+    "Sn": "no Li-Sn prototype catalogued (LiSn P2/m, Li2Sn5 P4/mbm ...: no checked atomic "
+    "coordinates available offline); give --li-compound PATH (a CIF/POSCAR of the compound)",
 }
 
 

@@ -251,7 +251,8 @@ class Result(StudyResult):
     ranking: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Per skin: score (eV), rank (1 = most lithiophilic of this run, None: "
-        "unranked), rule_version, descriptors, contributions, tied_with.",
+        "unranked), rule_version, descriptors, contributions, tied_with, reasons (descriptor "
+        "-> why it is missing).",
     )
     dropped: dict[str, str] = Field(
         default_factory=dict, description="Descriptors dropped from every score, and why."
@@ -563,7 +564,9 @@ def collect(
         if why:
             result.reasons[label] = why
     ranking = rank_skins(result.descriptors, reasons=result.reasons)
-    result.ranking = screen_li.annotated([r.as_dict() for r in ranking.skins], result.descriptors)
+    result.ranking = screen_li.annotated(
+        [r.as_dict() for r in ranking.skins], result.descriptors, result.reasons
+    )
     result.dropped = dict(ranking.dropped)
     result.dissolution = list(docs.values())
     result.comparison = compare_with_overpotentials(result.ranking)

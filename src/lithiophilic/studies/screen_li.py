@@ -37,7 +37,12 @@ from lithiophilic.db import get_output_dict
 from lithiophilic.errors import AnalysisError, ConfigurationError
 from lithiophilic.potentials import CalculatorSpec
 from lithiophilic.potentials.registry import check_elements
-from lithiophilic.structures.li_compounds import LI_COMPOUNDS, NO_KNOWN_COMPOUND, li_compounds_of
+from lithiophilic.structures.li_compounds import (
+    LI_COMPOUNDS,
+    NO_KNOWN_COMPOUND,
+    NOT_CATALOGUED,
+    li_compounds_of,
+)
 from lithiophilic.studies import li_sites, screen_facet, screen_skin
 from lithiophilic.studies.base import materials_of
 from lithiophilic.workflows.li_alloys import LiCompoundMaker, compound_structure
@@ -65,6 +70,7 @@ __all__ = [
     "figures",
     "li_flows",
     "pending_facets",
+    "reason_lines",
     "resolve_facets",
     "resolved_result",
 ]
@@ -263,7 +269,8 @@ def _alloying(
     elements = set(atoms.get_chemical_symbols())
     compounds = _compounds(options, elements)
     if not compounds:
-        known = "; ".join(NO_KNOWN_COMPOUND[e] for e in sorted(elements) if e in NO_KNOWN_COMPOUND)
+        notes = {**NO_KNOWN_COMPOUND, **NOT_CATALOGUED}
+        known = "; ".join(notes[e] for e in sorted(elements) if e in notes)
         why = (
             f"no Li compound of {', '.join(sorted(elements))} in the catalogue "
             f"({', '.join(LI_COMPOUNDS)}) or given with --li-compound"
@@ -375,14 +382,32 @@ def _slim(doc: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def annotated(
-    ranking: list[dict[str, Any]], descriptors: Mapping[str, Mapping]
+    ranking: list[dict[str, Any]],
+    descriptors: Mapping[str, Mapping],
+    reasons: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Return ``ranking`` with this module's descriptors in each skin's ``descriptors`` (reported only)."""
+    """Return ``ranking`` with this module's descriptors in each skin's ``descriptors`` (reported only).
+
+    ``reasons`` (skin -> descriptor -> why it is missing) go into each entry's ``reasons``, so
+    the JSON states why every missing descriptor is missing, not only the score's.
+    """
     for entry in ranking:
         values = descriptors.get(entry["skin"], {})
         for name in LI_DESCRIPTORS:
             entry["descriptors"].setdefault(name, values.get(name))
+        if reasons is not None:
+            entry["reasons"] = dict(reasons.get(entry["skin"], {}))
     return ranking
+
+
+def reason_lines(result: Any) -> list[str]:
+    """Return one line per missing Li incorporation/alloying descriptor of a skin (CLI report)."""
+    return [
+        f"{skin}: {name} missing ({why[name]})"
+        for skin, why in result.reasons.items()
+        for name in LI_DESCRIPTORS
+        if name in why
+    ]
 
 
 def _candidates(options: Any, material: Any) -> tuple[str, list[list[int]], str]:
