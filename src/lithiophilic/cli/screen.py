@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import finish, parse_miller, register_study_command, run_command
-from lithiophilic.studies import screen as screen_study
-from lithiophilic.studies import screen_wetting_neb
+
+if TYPE_CHECKING:
+    from lithiophilic.studies import screen as screen_study
 
 logger = logging.getLogger("lithiophilic")
 
@@ -47,6 +48,8 @@ def screen_options(
     ConfigurationError
         For a bad facet, skin or calculator (naming the field).
     """
+    from lithiophilic.studies import screen as screen_study
+
     given: dict[str, Any] = {
         "skins": skin or [],
         "facet": None if facet is None else list(parse_miller(facet)),
@@ -97,6 +100,8 @@ _LI_COLUMNS = (
 
 def _print_li_descriptors(result: Any) -> None:
     """Print the facet choice and the Li incorporation / alloying table (reported only)."""
+    from lithiophilic.studies import screen as screen_study
+
     for skin, choice in result.facet_choice.items():
         out.print(f"{skin}: facet {choice['facet_name']} — {choice['reason']}", markup=False)
     table = Table(title="Li incorporation and Li-skin alloying vs bcc Li (not in the score)")
@@ -166,6 +171,10 @@ def screen(
     quiet: QuietOpt = False,
 ) -> None:
     """Rank current-collector skins by lithiophilicity descriptors (issue 20)."""
+    from lithiophilic.db import get_data_dir
+    from lithiophilic.studies import screen as screen_study
+    from lithiophilic.studies import screen_wetting_neb
+
     options, result = run_command(ctx)
     table = Table(title=f"Skin screen ({options.calculator}, {result.rule_version})")
     for _, header in _COLUMNS:
@@ -183,8 +192,6 @@ def screen(
         out.print(f"dropped from every score: {name} ({why})")
     _print_comparison(result.comparison)
     out.print(result.definition, markup=False, style="dim")
-    from lithiophilic.db import get_data_dir
-
     paths = screen_study.figures(result, out_dir or get_data_dir(data_dir) / "reports")
     for path in paths.values():
         out.print(f"figure: {path}")
@@ -204,4 +211,4 @@ def screen(
     finish(json_file, payload, result.failed)
 
 
-register_study_command("screen", screen_study, screen_options)
+register_study_command("screen", "lithiophilic.studies.screen", screen_options)
