@@ -15,6 +15,7 @@ References
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -271,6 +272,18 @@ def run_annealing(
     (cluster space, candidate cells, composition, seed, steps, icet version), so a re-run
     performs no search.
     """
+    return _annealing(cs, supercells, comp, seed=seed, n_steps=n_steps)[0]
+
+
+def _annealing(
+    cs: ClusterSpace,
+    supercells: list[Atoms],
+    comp: Mapping[str, float],
+    *,
+    seed: int,
+    n_steps: int,
+) -> tuple[Atoms, str]:
+    """Return :func:`run_annealing`'s result and its file-cache key."""
 
     def anneal() -> Atoms:
         from icet.tools.structure_generation import generate_sqs_from_supercells
@@ -293,7 +306,43 @@ def run_annealing(
         return best
 
     key = sqs_cache_key(cs, supercells, comp, seed=seed, n_steps=n_steps)
-    return cached_annealing(key, anneal)
+    return cached_annealing(key, anneal), key
+
+
+#: SQS made in this process: key of every input of :func:`make_sqs` -> (the SQS, the file-cache
+#: key of its annealing, the annealed cell). Kept in insertion order, at most ``_MEMO_SIZE``.
+_MEMO: dict[tuple[Any, ...], tuple[Atoms, str, Atoms]] = {}
+_MEMO_SIZE = 64
+
+
+def clear_sqs_memo() -> None:
+    """Forget the SQS :func:`make_sqs` made in this process (the next call builds again)."""
+    _MEMO.clear()
+
+
+def _memo_key(composition: Mapping[str, float], **inputs: Any) -> tuple[Any, ...] | None:
+    """Return the memo key of :func:`make_sqs`'s inputs; None if one is not hashable."""
+    supercell = inputs.pop("supercell")
+    cutoffs = inputs.pop("cutoffs_a")
+    try:
+        key = (
+            tuple(composition.items()),  # in the given order: info["composition"] keeps it
+            None if supercell is None else tuple(map(tuple, np.asarray(supercell).tolist())),
+            None if cutoffs is None else tuple(cutoffs),
+            *sorted(inputs.items()),
+            N_CANDIDATE_SUPERCELLS,
+        )
+        hash(key)
+    except (TypeError, ValueError):  # make_sqs reports a malformed input itself
+        return None
+    return key
+
+
+def _copy(atoms: Atoms) -> Atoms:
+    """Return a copy of ``atoms`` whose ``info`` (nested dicts too) is its own."""
+    out = atoms.copy()
+    out.info = copy.deepcopy(atoms.info)
+    return out
 
 
 def make_sqs(
@@ -347,7 +396,62 @@ def make_sqs(
     ------
     ConfigurationError
         For a bad composition, lattice or cutoff, or a size that cannot hold the composition.
+
+    Notes
+    -----
+    Identical inputs in one process return a copy of the SQS made the first time (the same
+    cell, bit for bit) without a new search; ``$LITHIOPHILIC_SQS_CACHE``, when set, is still
+    filled as without this memo. :func:`clear_sqs_memo` forgets them.
     """
+    key = _memo_key(
+        composition,
+        lattice=lattice,
+        a_a=a_a,
+        n_atoms=n_atoms,
+        seed=seed,
+        cutoffs_a=cutoffs_a,
+        supercell=supercell,
+        n_steps=n_steps,
+        c_over_a=c_over_a,
+    )
+    if key is not None and key in _MEMO:
+        atoms, cache_key, best = _MEMO[key]
+        cached_annealing(cache_key, lambda: best.copy())  # the file cache as without the memo
+        logger.info(
+            "SQS %s on %s, seed %d: made before in this process", dict(composition), lattice, seed
+        )
+        return _copy(atoms)
+    atoms, cache_key, best = _build_sqs(
+        composition,
+        lattice=lattice,
+        a_a=a_a,
+        n_atoms=n_atoms,
+        seed=seed,
+        cutoffs_a=cutoffs_a,
+        supercell=supercell,
+        n_steps=n_steps,
+        c_over_a=c_over_a,
+    )
+    if key is not None:
+        while len(_MEMO) >= _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[key] = (_copy(atoms), cache_key, best.copy())
+    return atoms
+
+
+def _build_sqs(
+    composition: Mapping[str, float],
+    *,
+    lattice: Lattice,
+    a_a: float,
+    n_atoms: int | None,
+    seed: int,
+    cutoffs_a: Sequence[float] | None,
+    supercell: Sequence[Sequence[int]] | np.ndarray | None,
+    n_steps: int | None,
+    c_over_a: float | None,
+) -> tuple[Atoms, str, Atoms]:
+    """Make the SQS of :func:`make_sqs`; also return its file-cache key and the annealed cell."""
     from ase.build import make_supercell
     from ase.geometry import minkowski_reduce
 
@@ -383,7 +487,7 @@ def make_sqs(
         )
         candidates = [make_supercell(prim, m) for m in matrices]
     steps = default_n_steps(n_atoms) if n_steps is None else int(n_steps)
-    best = run_annealing(cs, candidates, comp, seed=seed, n_steps=steps)
+    best, cache_key = _annealing(cs, candidates, comp, seed=seed, n_steps=steps)
     report = correlation_report(cs, best, comp)
 
     rcell, _ = minkowski_reduce(np.asarray(best.cell))
@@ -422,4 +526,4 @@ def make_sqs(
         seed,
         report["max_abs_delta_pair"],
     )
-    return atoms
+    return atoms, cache_key, best
