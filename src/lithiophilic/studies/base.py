@@ -44,6 +44,8 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     WithJsonSchema,
+    field_validator,
+    model_validator,
 )
 from pymatgen.core import Structure
 
@@ -204,6 +206,32 @@ class StudyOptions(BaseModel):
         description="Relaxations keep every ionic step (energy, positions, forces, cell) in the "
         "data store (AseCalcDoc.trajectory); output only, cache keys unchanged.",
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="Worker processes running the study's jobs side by side, one thread each "
+        "(MLIP and classical calculators; 1: one after another in this process, as before). "
+        "At most the number of cores; DFT (MPI over every core) and LAMMPS MD stay at 1. "
+        "Output only: results and cache keys do not depend on it.",
+    )
+
+    @field_validator("workers", mode="after")
+    @classmethod
+    def _at_most_cores(cls, workers: int) -> int:
+        cores = os.cpu_count() or 1
+        if workers > cores:
+            msg = f"at most the number of cores ({cores}) worker processes"
+            raise ValueError(msg)
+        return workers
+
+    @model_validator(mode="after")
+    def _workers_for_mlip_only(self) -> Self:
+        if self.workers > 1:
+            why = _serial_only(self)
+            if why:
+                msg = f"workers: {self.workers} worker processes, but {why}; use workers=1"
+                raise ValueError(msg)
+        return self
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -271,6 +299,39 @@ class StudyOptions(BaseModel):
             msg = f"path: {str(path)!r} does not hold a mapping of settings"
             raise ConfigurationError(msg)
         return cls(**data)
+
+
+#: Studies whose jobs run one after another (``workers`` must be 1), and why.
+SERIAL_STUDIES: dict[str, str] = {
+    "pdos": "the PDOS runs DFT, which uses every core through MPI",
+    "verify": "the verification runs GPAW (DFT), which uses every core through MPI",
+    "aggregation": "the aggregation MD runs LAMMPS, one run after another",
+}
+
+
+def _serial_only(options: BaseModel) -> str:
+    """Return why ``options`` cannot run jobs in parallel ('' if they can).
+
+    A study of :data:`SERIAL_STUDIES`, or a DFT calculator in a ``calculator`` or
+    ``refine_calculator`` field (nested study options too): two DFT jobs side by side
+    oversubscribe the cores.
+    """
+    from lithiophilic.potentials import REGISTRY
+
+    study = getattr(type(options), "study", "")
+    if study in SERIAL_STUDIES:
+        return SERIAL_STUDIES[study]
+    for name in type(options).model_fields:
+        value = getattr(options, name)
+        if isinstance(value, BaseModel):
+            nested = _serial_only(value)
+            if nested:
+                return nested
+        elif name in ("calculator", "refine_calculator") and isinstance(value, str):
+            backend = REGISTRY.get(value)
+            if backend is not None and backend.kind == "dft":
+                return f"{name} {value!r} is DFT, which uses every core through MPI"
+    return ""
 
 
 class StudyResult(BaseModel):
@@ -380,6 +441,7 @@ def run_flows_locally(
     *,
     data_dir: str | Path | None = None,
     on_job: Callable[[JobEvent], None] | None = None,
+    workers: int = 1,
 ) -> dict[str, str]:
     """Run ``flows`` one after the other with jobflow's ``run_locally`` into ``store``.
 
@@ -398,22 +460,34 @@ def run_flows_locally(
         Database directory (default ``$LITHIOPHILIC_DATA`` or ``./lithiophilic-data``).
     on_job
         Called with a :class:`JobEvent` as jobs start and finish (progress display).
+    workers
+        1: the flows run one after the other in this process (jobflow's ``run_locally``).
+        2 or more: their jobs, and the jobs they create when they run (one per Li site...),
+        run side by side in that many worker processes of one thread each, with the same
+        semantics, job folders, store and failure records (:mod:`lithiophilic.studies.parallel`).
 
     Returns
     -------
     dict
         Label -> why it failed (naming the failed job's uuid), for every flow whose output
         is missing; empty when everything ran.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``workers`` < 1, or ``workers`` > 1 with a store held in this process's memory.
     """
     from jobflow import run_locally
 
-    from lithiophilic.db import get_data_dir, get_output_dict
+    from lithiophilic.db import get_data_dir
 
     ddir = get_data_dir(data_dir)
     use_sqs_cache(ddir)
     runs = ddir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     failures = _FailureRecorder()
+    if workers != 1:
+        return _run_parallel(flows, store, runs, workers, failures.watch(on_job), failures)
     events: Callable[[JobEvent], None] = failures.watch(on_job)
     handler = _JobEventHandler(events, failures.error)
     watched = [logging.getLogger("jobflow"), logging.getLogger(PROGRESS_LOGGER)]
@@ -436,18 +510,59 @@ def run_flows_locally(
                 ensure_success=False,
                 log=False,
             )
-            if get_output_dict(store, flow.output.uuid) is None:
-                first = failures.current[0] if failures.current else None
-                why = "a job of this flow failed"
-                if first is not None:
-                    why = f"job {first[1]!r} ({first[0]}) failed: {first[2]}"
-                failed[label] = why
-                events(JobEvent("failed", label, first[0] if first else ""))
+            first = failures.current[0] if failures.current else None
+            _check_output(store, label, flow, first, failed, events)
             logger.info("%s finished in %.0f s", label, time.perf_counter() - t0)
     finally:
         for lg, level in zip(watched, levels, strict=True):
             lg.removeHandler(handler)
             lg.setLevel(level)
+    failures.record(store)
+    return failed
+
+
+def _check_output(
+    store: JobStore,
+    label: str,
+    flow: Flow,
+    first: tuple[str, str, str] | None,
+    failed: dict[str, str],
+    events: Callable[[JobEvent], None],
+) -> None:
+    """Name why flow ``label`` failed in ``failed`` if its output is missing."""
+    from lithiophilic.db import get_output_dict
+
+    if get_output_dict(store, flow.output.uuid) is None:
+        why = "a job of this flow failed"
+        if first is not None:
+            why = f"job {first[1]!r} ({first[0]}) failed: {first[2]}"
+        failed[label] = why
+        events(JobEvent("failed", label, first[0] if first else ""))
+
+
+def _run_parallel(
+    flows: Mapping[str, Flow],
+    store: JobStore,
+    runs: Path,
+    workers: int,
+    events: Callable[[JobEvent], None],
+    failures: _FailureRecorder,
+) -> dict[str, str]:
+    """Run the ``workers`` > 1 branch of :func:`run_flows_locally`."""
+    from lithiophilic.studies.parallel import run_flows_parallel
+
+    events(JobEvent("planned", total=sum(len(list(f.iterflow())) for f in flows.values())))
+    outcome = run_flows_parallel(
+        flows,
+        store,
+        runs_dir=runs,
+        workers=workers,
+        on_event=lambda kind, name, uuid: events(JobEvent(kind, name, uuid)),  # type: ignore[arg-type]
+        on_failure=failures.add,
+    )
+    failed: dict[str, str] = {}
+    for label, flow in flows.items():
+        _check_output(store, label, flow, outcome.first_failure.get(label), failed, events)
     failures.record(store)
     return failed
 
@@ -473,7 +588,9 @@ def build_and_run(
     """
     store = default_store(store, data_dir=data_dir)
     flows = flows if flows is not None else build_flows(options)
-    return store, flows, run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job)
+    workers = int(getattr(options, "workers", 1))
+    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job, workers=workers)
+    return store, flows, failed
 
 
 class _FailureRecorder:
@@ -499,10 +616,15 @@ class _FailureRecorder:
         if self._last is None:
             return
         uuid, name = self._last
+        self.add(uuid, name, text)
+
+    def add(self, uuid: str, name: str, text: str) -> str:
+        """Record job ``uuid`` as failed with ``text``; return the reason (its last line)."""
         lines = [ln for ln in text.splitlines() if ln.strip()]
         reason = lines[-1].strip() if lines else "failed"
         self.current.append((uuid, name, reason))
         self.all.append((uuid, name, reason, text))
+        return reason
 
     def record(self, store: JobStore) -> None:
         if not self.all:

@@ -1,0 +1,185 @@
+"""run_flows_locally(..., workers=N): jobflow's run_locally semantics in worker processes.
+
+The tiny jobs live in ``parallel_jobs`` (next to this file, importable by the spawned
+workers); the study test runs the single-Li binding study with SevenNet-0 both ways.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from jobflow import Flow
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import parallel_jobs as pj
+
+from lithiophilic.db import get_output_dict, get_store, get_tracking_store
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies.base import run_flows_locally
+
+
+def _run(ddir: Path, flows: dict[str, Flow], workers: int):
+    store = get_store(data_dir=ddir)
+    events: list = []
+    failed = run_flows_locally(flows, store, data_dir=ddir, workers=workers, on_job=events.append)
+    return store, failed, events
+
+
+def _named(store, name: str) -> dict:
+    doc = store.query_one({"name": name}, sort={"index": -1})
+    assert doc is not None, name
+    return doc["output"]
+
+
+def _diversion_flows() -> dict[str, Flow]:
+    fan = pj.fan_out(4, 10.0, seconds=1.5)
+    after_fan = pj.add(fan.output["value"], 1)
+    after_fan.name = "after fan"
+    grow = pj.with_addition(5.0, seconds=1.0)
+    after_grow = pj.add(grow.output["value"], 1)
+    after_grow.name = "after addition"
+    return {
+        "fan": Flow([fan, after_fan], output=after_fan.output),
+        "addition": Flow([grow, after_grow], output=after_grow.output),
+    }
+
+
+def _job_dirs(ddir: Path) -> int:
+    return len(list((ddir / "runs").glob("job_*")))
+
+
+def test_replace_and_addition_run_in_parallel_as_run_locally(tmp_path):
+    serial_flows, parallel_flows = _diversion_flows(), _diversion_flows()
+    serial, failed1, _ = _run(tmp_path / "serial", serial_flows, 1)
+    store, failed2, events = _run(tmp_path / "parallel", parallel_flows, 2)
+    assert failed1 == failed2 == {}
+    for label in serial_flows:
+        one = get_output_dict(serial, serial_flows[label].output.uuid)
+        two = get_output_dict(store, parallel_flows[label].output.uuid)
+        assert one["value"] == two["value"]
+    assert get_output_dict(store, parallel_flows["fan"].output.uuid)["value"] == 47.0
+    # the replacing jobs (created when 'fan_out' ran) ran side by side in two workers
+    parts = [_named(store, f"part {i}") for i in range(4)]
+    assert len({p["pid"] for p in parts}) == 2
+    assert any(
+        a["start"] < b["end"] and b["start"] < a["end"]
+        for a in parts
+        for b in parts
+        if a["pid"] != b["pid"]
+    )
+    # children start only when the job and its diversions are done
+    total = _named(store, "add_values")
+    assert _named(store, "after fan")["start"] >= max(p["end"] for p in parts)
+    assert _named(store, "after fan")["start"] >= total["end"]
+    assert _named(store, "after addition")["start"] >= _named(store, "addition")["end"]
+    # one job folder per job, as run_locally; a started and a finished event per job
+    assert _job_dirs(tmp_path / "parallel") == _job_dirs(tmp_path / "serial") > 6
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "planned"
+    assert events[0].total == 4
+    assert kinds.count("started") == kinds.count("finished") == _job_dirs(tmp_path / "parallel")
+
+
+def _failing_flows() -> dict[str, Flow]:
+    bad = pj.boom("kaput")
+    child = pj.add(bad.output, 1)
+    good = pj.add(1.0, 2.0)
+    stop = pj.stop_here(1.0)
+    stopped = pj.add(stop.output["value"], 1)
+    return {
+        "bad": Flow([bad, child], output=child.output),
+        "good": Flow([good], output=good.output),
+        "stop": Flow([stop, stopped], output=stopped.output),
+    }
+
+
+def test_failures_are_recorded_and_fail_children_only(tmp_path):
+    serial_flows, flows = _failing_flows(), _failing_flows()
+    _, failed1, _ = _run(tmp_path / "serial", serial_flows, 1)
+    store, failed, events = _run(tmp_path / "parallel", flows, 2)
+    bad_uuid = flows["bad"].jobs[0].uuid
+    assert failed["bad"] == f"job 'boom' ({bad_uuid}) failed: RuntimeError: kaput"
+    assert failed1["bad"].replace(serial_flows["bad"].jobs[0].uuid, bad_uuid) == failed["bad"]
+    assert set(failed) == set(failed1) == {"bad", "stop"}  # stop_children: no output either
+    record = get_tracking_store(store).query_one({"uuid": bad_uuid})
+    assert record["state"] == "FAILED"
+    assert record["reason"] == "RuntimeError: kaput"
+    assert "kaput" in record["traceback"]
+    assert get_output_dict(store, flows["bad"].jobs[1].uuid) is None  # its child did not run
+    assert get_output_dict(store, flows["stop"].jobs[1].uuid) is None  # stopped child
+    assert get_output_dict(store, flows["good"].output.uuid)["value"] == 3.0
+    assert [e.name for e in events if e.kind == "failed"] == ["bad", "stop"]
+
+
+def test_a_dying_worker_fails_its_job_not_the_run(tmp_path):
+    dead = pj.die()
+    child = pj.add(dead.output, 1)
+    good = pj.add(1.0, 2.0, seconds=1.0)
+    after = pj.add(good.output["value"], 1)
+    flows = {
+        "dies": Flow([dead, child], output=child.output),
+        "good": Flow([good, after], output=after.output),
+    }
+    store, failed, _ = _run(tmp_path, flows, 2)
+    assert list(failed) == ["dies"]
+    assert "WorkerDied" in failed["dies"]
+    assert "SIGKILL" in failed["dies"]
+    assert get_output_dict(store, flows["good"].output.uuid)["value"] == 4.0
+    record = get_tracking_store(store).query_one({"uuid": dead.uuid})
+    assert record["state"] == "FAILED"
+    assert record["reason"].startswith("WorkerDied: worker process")
+
+
+def test_memory_store_and_bad_worker_counts_are_refused(memory_jobstore, tmp_path):
+    from lithiophilic.studies import li_sites, pdos
+
+    flow = Flow([pj.add(1.0, 2.0)])
+    with pytest.raises(ConfigurationError, match="workers: the job store"):
+        run_flows_locally({"a": flow}, memory_jobstore, data_dir=tmp_path, workers=2)
+    with pytest.raises(ConfigurationError, match="workers: 0"):
+        run_flows_locally({"a": flow}, get_store(data_dir=tmp_path), data_dir=tmp_path, workers=0)
+    cores = os.cpu_count() or 1
+    with pytest.raises(ConfigurationError, match=r"workers: .*number of cores"):
+        li_sites.Options.quick(workers=cores + 1)
+    with pytest.raises(ConfigurationError, match="workers: "):
+        li_sites.Options.quick(workers=0)
+    if cores >= 2:
+        with pytest.raises(ConfigurationError, match=r"workers: 2 .*DFT"):
+            li_sites.Options.quick(calculator="gpaw", workers=2)
+        with pytest.raises(ConfigurationError, match=r"workers: 2 .*PDOS"):
+            pdos.Options.quick(workers=2)
+        assert li_sites.Options.quick(workers=2).workers == 2
+
+
+@pytest.mark.mlip
+@pytest.mark.slow
+def test_binding_study_same_documents_with_two_workers(tmp_path):
+    """Single Li on Cu(111) (quick, 2 sites: a fan-out created at run time) both ways."""
+    from lithiophilic.studies import li_sites
+
+    options = li_sites.Options.quick(materials=["Cu"], max_sites=2)
+    results, energies = {}, {}
+    for workers in (1, 2):
+        ddir = tmp_path / f"w{workers}"
+        opts = options.updated(workers=workers)
+        store = get_store(data_dir=ddir)
+        results[workers] = li_sites.run(opts, store, data_dir=ddir)
+        calcs = store.query(
+            {"output.doc_type": "ase_calc"}, properties=["output.cache_key", "output.energy_ev"]
+        )
+        energies[workers] = {d["output"]["cache_key"]: d["output"]["energy_ev"] for d in calcs}
+    assert results[1].complete and results[2].complete
+    assert set(energies[1]) == set(energies[2])
+    assert len(energies[1]) >= 4  # bulk, slab, Li reference, 2 sites (+ substrate checks)
+    for key, energy in energies[1].items():
+        assert energies[2][key] == pytest.approx(energy, abs=1e-4)
+    rows1 = sorted(results[1].site_rows, key=lambda r: str(r.get("site_label")))
+    rows2 = sorted(results[2].site_rows, key=lambda r: str(r.get("site_label")))
+    assert len(rows1) == len(rows2) == 2
+    for one, two in zip(rows1, rows2, strict=True):
+        for key, value in one.items():
+            if key.endswith("_ev") and isinstance(value, float):
+                assert two[key] == pytest.approx(value, abs=1e-4), key
