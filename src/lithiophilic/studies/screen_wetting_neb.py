@@ -221,11 +221,10 @@ def no_cell_reason(
     str or None
         ``"no <what> flow: no coincidence cell within X %: best Y % (...)"``.
     """
-    from lithiophilic.workflows.binding import substrate_bulk
+    from lithiophilic.studies.screen_skin import skin_bulk
 
     lm = li_layers.layer_maker(layers_options)
-    if bulk is None:
-        bulk = substrate_bulk(material, lm.site_maker.surface_maker, name=label)[::2]
+    bulk = bulk if bulk is not None else skin_bulk(material)  # as build_flows has it
     bound = strain_bound(options, what, layers_options, bulk[1])
     field = STRAIN_FIELD if what == "wetting" else FIRST_LAYER_FIELD
     try:
