@@ -183,3 +183,14 @@ def test_binding_study_same_documents_with_two_workers(tmp_path):
         for key, value in one.items():
             if key.endswith("_ev") and isinstance(value, float):
                 assert two[key] == pytest.approx(value, abs=1e-4), key
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores")
+def test_paper_gives_workers_to_the_mlip_stages_only():
+    from lithiophilic.studies.paper import PaperOptions, stage_options
+
+    options = PaperOptions.quick(workers=2, stages=["surface", "pdos", "binding", "md"])
+    got = {type(o).study: o.workers for opts in stage_options(options).values() for o in opts}
+    assert got == {"surface": 2, "pdos": 1, "li_sites": 2, "li_layers": 2, "aggregation": 1}
+    with pytest.raises(ConfigurationError, match=r"workers: 2 .*'gpaw' is DFT"):
+        PaperOptions.quick(workers=2, calculator="gpaw")

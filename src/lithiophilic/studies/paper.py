@@ -165,6 +165,14 @@ class PaperOptions(StudyOptions):
         "(bench/results/paper_quick.json); a study that raises is still reported and the "
         "other stages run.",
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="Worker processes of the MLIP stages (surface, binding): their jobs, the "
+        "per-site relaxations too, run side by side, one thread each (1: one after another). "
+        "At most the number of cores. The PDOS and verify (DFT, MPI) and MD (LAMMPS) stages "
+        "run their jobs one after another whatever this is.",
+    )
 
     @classmethod
     def quick(cls, **overrides: Any) -> Self:
@@ -205,7 +213,8 @@ def _materials(po: PaperOptions) -> dict[str, Any]:
 def _surface_stage(po: PaperOptions) -> list[StudyOptions]:
     from lithiophilic.studies import surface
 
-    return [_preset(surface, po.is_quick, calculator=po.calculator, **_materials(po))]
+    settings = {"calculator": po.calculator, "workers": po.workers, **_materials(po)}
+    return [_preset(surface, po.is_quick, **settings)]
 
 
 def _pdos_stage(po: PaperOptions) -> list[StudyOptions]:
@@ -220,12 +229,13 @@ def _pdos_stage(po: PaperOptions) -> list[StudyOptions]:
 def _binding_stage(po: PaperOptions) -> list[StudyOptions]:
     from lithiophilic.studies import li_layers, li_sites
 
-    common = {"calculator": po.calculator, **_materials(po)}
+    common = {"calculator": po.calculator, "workers": po.workers, **_materials(po)}
     if po.is_quick:
         sites = li_sites.Options.quick(max_sites=QUICK_MAX_SITES, **common)
-        return [sites, li_layers.Options.quick(sites=sites, layers=QUICK_LI_LAYERS)]
+        layers = QUICK_LI_LAYERS
+        return [sites, li_layers.Options.quick(sites=sites, layers=layers, workers=po.workers)]
     sites = li_sites.Options.full(**common)
-    return [sites, li_layers.Options.full(sites=sites, layers=PAPER_LI_LAYERS)]
+    return [sites, li_layers.Options.full(sites=sites, layers=PAPER_LI_LAYERS, workers=po.workers)]
 
 
 def _verify_stage(po: PaperOptions) -> list[StudyOptions]:

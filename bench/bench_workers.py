@@ -1,0 +1,203 @@
+"""Workers (issue 21): the quick binding study with 1 and with 2 worker processes.
+
+Runs the binding study (single Li on the sites of (111), ``--max-sites`` of them, a fan-out
+created at run time, then ``--layers`` Li layers; each study's ``quick()`` preset, SevenNet-0)
+for ``--materials`` with ``workers=1`` (jobflow's ``run_locally``, one process, torch's
+default threads) and ``workers=2`` (:mod:`lithiophilic.studies.parallel`: two spawned worker
+processes, one thread each), each in a fresh database and a fresh Python process (model load
+counted in both). Rounds alternate the order (1 then 2, then 2 then 1). Reported per run: wall
+time, CPU time of the process and its children, jobs stored; per round: the wall-time ratio
+and the largest |ΔE| between the two runs over every calculation (matched by cache key) and
+over the binding energies (``*_ev`` of the site rows and of the Li-layer results). Writes
+``bench/results/workers.json``. Usage::
+
+    nice -n 19 python bench/bench_workers.py --materials Cu5Zn8 --max-sites 4 --rounds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "workers.json"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--materials", nargs="+", default=["Cu5Zn8"])
+    p.add_argument("--max-sites", type=int, default=4)
+    p.add_argument("--layers", type=int, default=2, help="Li layers (0: single Li only)")
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument(
+        "--serial-threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch/OpenMP threads of the workers=1 run (default: every core, torch's default)",
+    )
+    p.add_argument("--note", default="")
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--run", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--run-workers", type=int, default=1, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def options(args: argparse.Namespace, workers: int) -> Any:
+    """The binding study's quick options for this benchmark."""
+    from lithiophilic.studies import binding, li_layers, li_sites
+
+    sites = li_sites.Options.quick(
+        materials=list(args.materials), max_sites=args.max_sites, workers=workers
+    )
+    layers = (
+        li_layers.Options.quick(sites=sites, layers=args.layers, workers=workers)
+        if args.layers
+        else None
+    )
+    return binding.Options.quick(sites=sites, layers=layers, workers=workers)
+
+
+def energies(result: Any, store: Any) -> dict[str, Any]:
+    """Every calculation's energy by cache key, and the binding energies by row identity."""
+    calcs = store.query(
+        {"output.doc_type": "ase_calc"}, properties=["output.cache_key", "output.energy_ev"]
+    )
+    by_key = {d["output"]["cache_key"]: d["output"]["energy_ev"] for d in calcs}
+    binding: dict[str, float] = {}
+    for row in result.sites.site_rows:
+        ident = "/".join(
+            str(row.get(k)) for k in ("material", "miller", "termination", "site_label")
+        )
+        for key, value in row.items():
+            if key.endswith("_ev") and isinstance(value, float):
+                binding[f"site {ident} {key}"] = value
+    for doc in result.layers.multilayers if result.layers else []:
+        for key, value in doc.items():
+            if key.endswith("_ev") and isinstance(value, float):
+                binding[f"layers {doc.get('material')} {key}"] = value
+            elif key.endswith("_ev") and isinstance(value, list):
+                for i, v in enumerate(value):
+                    if isinstance(v, float):
+                        binding[f"layers {doc.get('material')} {key}[{i}]"] = v
+    return {"calculations": by_key, "binding": binding}
+
+
+def run_once(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the study into the fresh database ``args.run`` (in this process); return timings."""
+    t0 = time.perf_counter()
+    from lithiophilic.db import get_store
+    from lithiophilic.studies import binding
+
+    opts = options(args, args.run_workers)
+    store = get_store(data_dir=args.run)
+    t1 = time.perf_counter()
+    import torch
+
+    threads = torch.get_num_threads()
+    result = binding.run(opts, store, data_dir=args.run)
+    t2 = time.perf_counter()
+    return {
+        "workers": args.run_workers,
+        "torch_threads_coordinator": threads,
+        "import_s": round(t1 - t0, 2),
+        "run_s": round(t2 - t1, 2),
+        "complete": result.complete,
+        "failed": result.failed,
+        "missing": result.missing,
+        "jobs_stored": store.count({}),
+        **energies(result, store),
+    }
+
+
+def run_config(args: argparse.Namespace, workers: int, base: Path) -> dict[str, Any]:
+    """Run one configuration in a fresh process and database; return its report."""
+    ddir = base / f"w{workers}-{time.time_ns()}"
+    cmd = [sys.executable, __file__, "--run", str(ddir), "--run-workers", str(workers)]
+    cmd += ["--materials", *args.materials, "--max-sites", str(args.max_sites)]
+    cmd += ["--layers", str(args.layers)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    threads = str(args.serial_threads if workers == 1 else 1)  # the workers set 1 themselves
+    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        return {"workers": workers, "error": f"exit {proc.returncode}", "wall_s": round(wall, 2)}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    shutil.rmtree(ddir, ignore_errors=True)
+    return {**out, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
+
+
+def compare(one: dict[str, Any], two: dict[str, Any]) -> dict[str, Any]:
+    """Largest differences between two runs' energies, and what only one of them has."""
+    out: dict[str, Any] = {}
+    for part in ("calculations", "binding"):
+        a, b = one.get(part, {}), two.get(part, {})
+        common = set(a) & set(b)
+        out[f"{part}_compared"] = len(common)
+        out[f"{part}_only_in_one_run"] = sorted(set(a) ^ set(b))
+        out[f"max_abs_delta_{part}_ev"] = max((abs(a[k] - b[k]) for k in common), default=None)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.run is not None:
+        print(json.dumps(run_once(args)))
+        return 0
+    result: dict[str, Any] = {
+        "benchmark": "quick binding study: workers=1 (run_locally) vs workers=2 (parallel runner)",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "note": args.note,
+        "materials": args.materials,
+        "max_sites": args.max_sites,
+        "layers": args.layers,
+        "serial_threads": args.serial_threads,
+        "rounds": [],
+    }
+    base = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    for k in range(args.rounds):
+        order = args.workers if k % 2 == 0 else list(reversed(args.workers))
+        runs = {}
+        for w in order:
+            runs[w] = run_config(args, w, base)
+            runs[w]["load_average_after"] = list(os.getloadavg())
+            print(f"round {k} workers={w}: wall {runs[w]['wall_s']} s", flush=True)
+        row: dict[str, Any] = {f"workers_{w}": _summary(r) for w, r in runs.items()}
+        if 1 in runs and 2 in runs and "error" not in runs[1] and "error" not in runs[2]:
+            row["ratio_wall_1_over_2"] = round(runs[1]["wall_s"] / runs[2]["wall_s"], 3)
+            row.update(compare(runs[1], runs[2]))
+        result["rounds"].append(row)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    shutil.rmtree(base, ignore_errors=True)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _summary(run: dict[str, Any]) -> dict[str, Any]:
+    """The run's report without the per-calculation energies (compared, not listed)."""
+    out = {k: v for k, v in run.items() if k not in ("calculations", "binding")}
+    out["calculations"] = len(run.get("calculations", {}))
+    out["binding_energies"] = len(run.get("binding", {}))
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
