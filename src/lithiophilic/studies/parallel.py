@@ -14,8 +14,10 @@ The scheduler mirrors jobflow's ``run_locally`` (``jobflow/managers/local.py``) 
 
 Ready jobs start in the serial order (earlier flows first, a job's diversions before the
 jobs after it), so the work and the store's reuse look-ups happen in about the order of a
-serial run. Each job runs in one of ``workers`` processes (``spawn``: never a fork of a
-process that loaded torch) with one thread (``OMP_NUM_THREADS=1`` before torch is imported,
+serial run; a job named as a running one waits for it (the flows of a study repeat the
+bulk and slab relaxations of a material, which the second then reuses instead of computing
+them twice side by side). Each job runs in one of ``workers`` processes (``spawn``: never
+a fork of a process that loaded torch) with one thread (``OMP_NUM_THREADS=1`` before torch is imported,
 ``torch.set_num_threads(1)``), its own connection to the same store (the embedded
 ``LockedMontyStore`` takes several writing processes; MongoDB does anyway), its own job folder
 under ``DATA_DIR/runs`` and this process's environment (the SQS cache directory too). Jobs go
@@ -266,6 +268,7 @@ class _Scheduler:
         self.stop_jobflow = False
         self.result = ParallelRun()
         self.started: dict[str, float] = {}
+        self.running_names: Counter[str] = Counter()
 
     # ---- the graph
     def add_flow(self, flow: Flow, group: _Group, key: tuple[int, ...]) -> None:
@@ -288,11 +291,16 @@ class _Scheduler:
         return all(self.incomplete[u] - chain[u] <= 0 for u in node.deps)
 
     def next_ready(self, *, force: bool = False) -> _Node | None:
-        """Return the first waiting job whose dependencies are done (``force``: the first)."""
+        """Return the first waiting job whose dependencies are done (``force``: the first).
+
+        A job named as a running one waits for it: flows of one study repeat calculations
+        (the bulk and slab relaxations of each material) that the store's reuse look-up
+        then takes from the first instead of computing them twice side by side.
+        """
         if self.stop_jobflow:
             return None
         for i, node in enumerate(self.waiting):
-            if force or self._ready(node):
+            if force or (self._ready(node) and not self.running_names[node.job.name]):
                 return self.waiting.pop(i)
         return None
 
@@ -330,11 +338,13 @@ class _Scheduler:
     # ---- outcomes
     def started_job(self, node: _Node) -> None:
         node.state = "running"
+        self.running_names[node.job.name] += 1
         self.started.setdefault(node.group.label, time.perf_counter())
         self.on_event("started", node.job.name, node.job.uuid)
 
     def failed_job(self, node: _Node, message: str) -> None:
         """Record a job that raised (or whose worker died); fail it."""
+        self._ended(node)
         uuid, name = node.job.uuid, node.job.name
         reason = self.on_failure(uuid, name, message)
         self.result.first_failure.setdefault(node.group.label, (uuid, name, reason))
@@ -345,6 +355,7 @@ class _Scheduler:
         """Take a worker's answer for a job that ran: stop flags, then its diversions."""
         from monty.json import MontyDecoder
 
+        self._ended(node)
         parts = json.loads(answer, cls=MontyDecoder)
         self.on_event("finished", node.job.name, node.job.uuid)
         if parts["stop_children"]:
@@ -368,6 +379,10 @@ class _Scheduler:
         chain = node.group.chain + Counter([node.job.uuid])
         node.diverted += 1
         self.add_flow(flow, _Group(node.group.label, node, chain), (*node.key, node.diverted))
+
+    def _ended(self, node: _Node) -> None:
+        """Count a running job as ended (it answered, raised or its worker died)."""
+        self.running_names[node.job.name] -= 1
 
     def _complete(self, node: _Node, *, ok: bool) -> None:
         node.state = "done"
