@@ -116,7 +116,11 @@ def _worker_main(conn: Connection, spec: str) -> None:
     """Worker process: open the store, then run the jobs sent over ``conn`` until told to stop."""
     _one_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the coordinator
-    store = _open_store(spec)
+    try:
+        store: JobStore | None = _open_store(spec)
+        broken = ""
+    except Exception:
+        store, broken = None, f"the worker could not open the job store:\n{traceback.format_exc()}"
     while True:
         try:
             message = conn.recv()
@@ -125,7 +129,10 @@ def _worker_main(conn: Connection, spec: str) -> None:
         if message is None:
             return
         job_json, job_dir = message
-        conn.send(_run_job(job_json, Path(job_dir), store))
+        if store is None:
+            conn.send(("failed", broken))
+        else:
+            conn.send(_run_job(job_json, Path(job_dir), store))
 
 
 # --------------------------------------------------------------------------- coordinator side
@@ -181,11 +188,11 @@ class _Worker:
         child.close()
         self.node: _Node | None = None
 
-    def send(self, node: _Node, job_dir: Path) -> None:
-        from monty.json import MontyEncoder
-
+    def send(self, node: _Node, job_json: str, job_dir: Path) -> None:
         self.node = node
-        self.conn.send((json.dumps(node.job, cls=MontyEncoder), str(job_dir)))
+        # a worker that died while idle: its sentinel tells the coordinator, which fails the job
+        with suppress(BrokenPipeError, OSError):
+            self.conn.send((job_json, str(job_dir)))
 
     def death(self) -> str:
         """Say how the process ended."""
@@ -405,6 +412,8 @@ class _Scheduler:
 
 def _dispatch(scheduler: _Scheduler, idle: list[_Worker], running: int) -> int:
     """Start ready jobs on idle workers; return how many jobs run now."""
+    from monty.json import MontyEncoder
+
     while idle:
         node = scheduler.next_ready()
         if node is None and running == 0 and scheduler.waiting and not scheduler.stop_jobflow:
@@ -415,9 +424,14 @@ def _dispatch(scheduler: _Scheduler, idle: list[_Worker], running: int) -> int:
         if scheduler.must_skip(node):
             scheduler.skipped_job(node)
             continue
-        worker = idle.pop()
         scheduler.started_job(node)
-        worker.send(node, scheduler.job_dir())
+        try:
+            job_json = json.dumps(node.job, cls=MontyEncoder)
+        except Exception:
+            text = f"{node.job.name} failed with exception:\n{traceback.format_exc()}"
+            scheduler.failed_job(node, text)
+            continue
+        idle.pop().send(node, job_json, scheduler.job_dir())
         running += 1
     return running
 
