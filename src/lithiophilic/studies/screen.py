@@ -123,8 +123,8 @@ _SCREEN_DEFINITION = (
     "one bcc Li(110) layer, eV/Li (> 0: underpotential deposition). skin_dissolution_energy_ev: "
     "composition-weighted E_sol(X); " + DISSOLUTION_DEFINITION + " pair_interaction_energy_ev: "
     "E_int(ij) = E(ij) - E(i) - E(j) + E(0), i the strongest adsorbed site, j the nearest site "
-    "of its kind >= 2 A away, eV per pair (negative = Li attract; skins with a multi-atom "
-    "primitive cell: not computed). " + screen_wetting_neb.DEFINITION + " Ranking: " + RULE_TEXT
+    "of its kind >= 2 A away, eV per pair (negative = Li attract; multi-atom primitive "
+    "cells: on the 5c flow's termination). " + screen_wetting_neb.DEFINITION + " Ranking: " + RULE_TEXT
 )
 
 
@@ -333,14 +333,14 @@ def build_flows(options: Options) -> dict[str, Flow]:
             )
         else:  # collect states the same reason (E_b(1) is required: the skin is unranked)
             logger.warning("%s: %s", label, no_cell)
-        if skin_bulk(material)[1] != "complex":
-            # one flow with the 5c flow it reads (run_locally resolves references within a flow)
-            sites_flow = flows[f"{label} adsorption"]
-            pair = LiPairMaker(site_maker=li_sites.site_maker(sites_options(options, material)))
-            pair_flow = pair.make(material, facet, sites_flow.output, name=label)
-            flows[f"{label} adsorption"] = Flow(
-                [sites_flow, pair_flow], output=sites_flow.output, name=f"{label} adsorption+pair"
-            )
+        # one flow with the 5c flow it reads (run_locally resolves references within a flow);
+        # on a multi-atom cell the pair job cuts the termination the 5c summary names
+        sites_flow = flows[f"{label} adsorption"]
+        pair = LiPairMaker(site_maker=li_sites.site_maker(sites_options(options, material)))
+        pair_flow = pair.make(material, facet, sites_flow.output, name=label)
+        flows[f"{label} adsorption"] = Flow(
+            [sites_flow, pair_flow], output=sites_flow.output, name=f"{label} adsorption+pair"
+        )
         screen_wetting_neb.add_flows(
             flows,
             options,
@@ -470,9 +470,6 @@ def _pair(
 ) -> None:
     """Fill the pair-interaction descriptor: the newest converged pair document."""
     facet = skin_facet(options, material)
-    if skin_bulk(material)[1] == "complex":
-        why["pair_interaction_energy_ev"] = "not computed for a multi-atom primitive cell"
-        return
     doc = _latest(
         store,
         {

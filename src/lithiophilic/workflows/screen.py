@@ -67,6 +67,7 @@ __all__ = [
     "SkinDissolutionMaker",
     "li_host_structure",
     "li_pair_jobs",
+    "li_pair_on_5c_termination",
     "li_pair_result",
     "skin_dissolution_result",
 ]
@@ -236,6 +237,9 @@ class LiPairDoc(CalculatorProvenance):
     start_pair_distance_a: float = Field(description="In-plane i-j distance at the start, Å.")
     final_pair_distance_a: float = Field(description="Li-Li distance after relaxation, Å.")
     supercell: list[int] = Field(description="Lateral repetition of the relaxed 1x1 slab.")
+    termination: int | None = Field(
+        None, description="Slab termination of the 5c flow the pair sits on (None: the only one)."
+    )
     clean_energy_ev: float = Field(description="E(0), relaxed clean supercell, eV.")
     site_i_energy_ev: float = Field(description="E(i), one Li on i, relaxed, eV.")
     site_j_energy_ev: float = Field(description="E(j), one Li on j, relaxed, eV.")
@@ -354,12 +358,54 @@ def li_pair_jobs(
         "partner_position_a": [float(x) for x in p_j],
         "start_pair_distance_a": d_ij,
         "supercell": [n1, n2],
+        "termination": summary.get("termination"),
     }
     result = li_pair_result(
         clean.output, jobs["i"].output, jobs["j"].output, jobs["ij"].output, context
     )
     result.append_name(f" {label}")
     return Response(replace=Flow([clean, *jobs.values(), result], output=result.output))
+
+
+@job
+def li_pair_on_5c_termination(
+    maker: LiSiteBindingMaker,
+    material: str,
+    miller: list[int],
+    bulk: Any,
+    summary: Any,
+    kind: str,
+    reduce_by_environment: bool,
+) -> Response:
+    """Cut and relax the 5c slab of a multi-atom cell again, then :func:`li_pair_jobs` on it.
+
+    The termination is the one the 5c ``summary`` was computed on (the lowest-γ one, chosen at
+    run time); the cut (:func:`~lithiophilic.workflows.binding.jobs.cut_first_slab`) and the
+    relaxation are the 5c flow's own, so the relaxed slab is reused from the database.
+
+    Raises
+    ------
+    ConfigurationError
+        If the summary names no termination.
+    """
+    from lithiophilic.analysis.surface import facet_label
+    from lithiophilic.workflows.binding.jobs import cut_first_slab
+
+    if hasattr(summary, "model_dump"):
+        summary = summary.model_dump()
+    termination = summary.get("termination")
+    if termination is None:
+        msg = f"{material}: the 5c summary names no slab termination: no pair to compute"
+        raise ConfigurationError(msg)
+    sm = maker.surface_maker
+    label = f"{material} {facet_label(miller)}"
+    cut = cut_first_slab(bulk, sm, list(miller), kind, int(termination))
+    cut.append_name(f" {label} t{termination}")
+    relax = make_calc_job(sm.slab_relax_maker, cut.output["structure"], f"{label} clean slab")
+    relax.append_name(f" {label} clean t{termination}")
+    pair = li_pair_jobs(maker, material, list(miller), relax.output, summary, reduce_by_environment)
+    pair.append_name(f" {material}")
+    return Response(replace=Flow([cut, relax, pair], output=pair.output))
 
 
 @dataclass
@@ -369,7 +415,8 @@ class LiPairMaker(Maker):
     The clean slab is the 5c flow's (``site_maker.clean_slab_jobs``, reused from the database);
     site i is the strongest adsorbed site of the 5c summary given to :meth:`make`.
     Multi-atom primitive cells (γ-brass, hcp, β-Sn), whose 5c slab is the lowest-γ termination
-    chosen at run time, are refused.
+    chosen at run time: the slab of the termination the 5c summary names is cut and relaxed
+    again at run time (:func:`li_pair_on_5c_termination`; the same jobs, reused).
     """
 
     name: str = "Li pair"
@@ -383,18 +430,24 @@ class LiPairMaker(Maker):
         Raises
         ------
         ConfigurationError
-            For a skin whose bulk has several atoms per primitive cell, or bad input.
+            For bad input (unknown material, Miller index, calculator without Li).
         """
-        jobs, relax, _, kind = self.site_maker.clean_slab_jobs(material, miller, name=name)
-        if kind == "complex":
-            msg = (
-                f"{name or material}: the pair flow needs a one-atom lattice or an SQS (the 5c slab "
-                "of a multi-atom cell is the lowest-γ termination chosen at run time)"
-            )
-            raise ConfigurationError(msg)
+        from lithiophilic.workflows.binding import substrate_bulk
+
+        sm = self.site_maker.surface_maker
+        complex_cell = substrate_bulk(material, sm, name=name)[2] == "complex"
+        jobs, relax, _, kind = self.site_maker.clean_slab_jobs(
+            material, miller, name=name, with_slab=not complex_cell
+        )
         reduce = self.site_maker.reduce_by_environment
         reduce = kind == "sqs" if reduce is None else bool(reduce)
         label = name or str(material)
+        if complex_cell:  # the 5c termination is known only at run time: read it from the summary
+            pair = li_pair_on_5c_termination(
+                self.site_maker, label, list(miller), jobs[0].output, summary, kind, reduce
+            )
+            pair.append_name(f" {label}")
+            return Flow([*jobs, pair], output=pair.output, name=f"{self.name} {label}")
         pair = li_pair_jobs(self.site_maker, label, list(miller), relax.output, summary, reduce)
         pair.append_name(f" {label}")
         return Flow([*jobs, pair], output=pair.output, name=f"{self.name} {label}")
