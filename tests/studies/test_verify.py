@@ -50,7 +50,7 @@ def test_bad_options_name_the_field(kwargs, match):
 def test_presets_and_paper_stage():
     q = verify.Options.quick()
     assert (q.top_k, q.reduced_depth_a, q.relax, q.mlip_preset) == (1, 0.5, False, "quick")
-    assert q.dft_spec().kwargs == verify.QUICK_DFT
+    assert q.dft_spec().kwargs == {**verify.QUICK_DFT, "nprocs": 1}
     f = verify.Options()
     assert (f.top_k, f.incorporated, f.gamma_millers) == (1, True, [[1, 1, 1], [1, 0, 0]])
     st = stage_options(PaperOptions.quick(stages=["binding", "verify"], materials=["Cu"]))

@@ -43,12 +43,56 @@ def test_default_verify_is_lcao_top1_reduced():
 def test_li_reference_without_stress_is_a_single_point_on_the_mlip_cell():
     lcao = VerifyMaker(dft=CalculatorSpec("gpaw", {"preset": "lcao-dzp"}))
     assert not lcao.dft_has_stress
-    relax, static = lcao.li_reference_jobs()
+    relax, std, static = lcao.li_reference_jobs()
     assert relax.function_args[0].composition.reduced_formula == "Li"
     assert "mlip" in relax.name and "dft Li bcc" in static.name
-    assert static.function_args[0].uuid == relax.uuid  # the DFT runs on the MLIP-relaxed cell
+    # the DFT runs on the MLIP-relaxed cell, put in its standard (exactly symmetric) setting
+    assert std.function_args[0].uuid == relax.uuid
+    assert static.function_args[0].uuid == std.uuid
     pw = VerifyMaker(dft=CalculatorSpec("gpaw", {"preset": "fast"}))
     assert pw.dft_has_stress and len(pw.li_reference_jobs()) == 1
+
+
+def test_li_reference_cell_gets_its_symmetry_back():
+    """An MLIP cell relaxation leaves bcc Li a little off cubic: GPAW found 2 symmetries and
+    ~500 irreducible k-points instead of 35; the standard cell has all 48 and the same volume."""
+    pytest.importorskip("gpaw")
+    import numpy as np
+    from gpaw.new.symmetry import create_symmetries_object
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.workflows.verify import standard_cell
+
+    li = bulk("Li", "bcc", a=3.43)
+    strain = np.array([[0, 2e-5, 0], [2e-5, 0, 0], [0, 0, 1e-5]])  # ~1e-4 Å, an MLIP's residue
+    li.set_cell(li.cell.array @ (np.eye(3) + strain), scale_atoms=True)
+    assert len(create_symmetries_object(li)) < 48
+    std = AseAtomsAdaptor.get_atoms(standard_cell(AseAtomsAdaptor.get_structure(li)))
+    assert len(create_symmetries_object(std)) == 48
+    assert std.get_volume() == pytest.approx(li.get_volume(), rel=1e-6)
+
+
+def test_default_verify_uses_every_core_the_quick_one_rank(monkeypatch):
+    monkeypatch.delenv("SLURM_NTASKS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    spec = verify.Options().dft_spec()
+    assert spec.kwargs["nprocs"] == 2
+    assert verify.Options(nprocs=1).dft_spec().kwargs["nprocs"] == 1
+    assert verify.Options.quick().dft_spec().kwargs["nprocs"] == 1
+    monkeypatch.setenv("SLURM_NTASKS", "4")
+    assert verify.Options().dft_nprocs() == 4
+    # ranks are a runtime setting: the cache key (stored results) does not depend on them
+    assert spec.key() == verify.Options(nprocs=1).dft_spec().key()
+
+
+def test_default_dft_setting_and_the_stored_lcao_key():
+    """The default verify stops the SCF at a density change of 1e-3 (a setting of its own);
+    the lcao-dzp preset's cache key (stored LCAO results) stays what it was."""
+    spec = verify.Options().dft_spec()
+    settings = calculator_provenance(spec)["settings"]
+    assert (settings["mode"], settings["density_tol"]) == ("lcao", 1e-3)
+    assert CalculatorSpec("gpaw", {"preset": "lcao-dzp"}).key() == "24dfca8c49d7b5f1"
+    assert spec.key() != CalculatorSpec("gpaw", {"preset": "lcao-dzp"}).key()
 
 
 @pytest.mark.slow

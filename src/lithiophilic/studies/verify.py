@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -102,10 +103,13 @@ QUICK_DFT: dict[str, Any] = {
 QUICK_REDUCED_DEPTH_A = 0.5
 
 #: Default DFT settings: GPAW's ``lcao-dzp`` preset (LCAO, dzp basis, 0.2 Å grid, 3.5 k-points
-#: per Å⁻¹, 0.1 eV), PBE: ~11 CPU-hours for the default targets instead of ~1000 h with plane
-#: waves (bench/results/verify.json, where LCAO minus plane waves on Cu(111) is measured).
-#: Plane waves: ``dft_settings={"preset": "fast"}``.
-FULL_DFT: dict[str, Any] = {"preset": "lcao-dzp"}
+#: per Å⁻¹, 0.1 eV), PBE, with the SCF stopped at a density change of 1e-3 electrons per
+#: valence electron (GPAW's energy criterion, 5e-4 eV per electron over three iterations, still
+#: applies): 2-3 fewer of 11-14 iterations, energies within 0.3 meV of the 1e-4 ones
+#: (bench/results/verify_levers.json). Plane waves would take ~1000 h for the default targets
+#: (bench/results/verify.json, where LCAO minus plane waves on Cu(111) is measured):
+#: ``dft_settings={"preset": "fast"}``.
+FULL_DFT: dict[str, Any] = {"preset": "lcao-dzp", "density_tol": 1e-3}
 
 #: Default reduced slab for E_b: the substrate within 4.5 Å of its top (three Cu(111) planes).
 FULL_REDUCED_DEPTH_A = 4.5
@@ -134,7 +138,12 @@ class Options(StudyOptions):
         default_factory=lambda: dict(FULL_DFT),
         description="DFT settings (one for every calculation; see potentials.dft.gpaw).",
     )
-    nprocs: int | None = Field(None, ge=1, description="MPI ranks of each DFT run (None: 1).")
+    nprocs: int | None = Field(
+        None,
+        ge=1,
+        description="MPI ranks of each DFT run (None: $SLURM_NTASKS, else every core of this "
+        "machine; the quick preset: 1).",
+    )
     gamma_millers: list[list[int]] = Field(
         default_factory=lambda: [list(m) for m in defaults.MILLERS],
         description="Facets whose lowest-γ slab is verified (empty: no γ).",
@@ -178,6 +187,7 @@ class Options(StudyOptions):
             "gamma_millers": [[1, 1, 1]],
             "top_k": 1,
             "reduced_depth_a": QUICK_REDUCED_DEPTH_A,
+            "nprocs": 1,
         }
         return cls(**{**quick, **overrides})
 
@@ -190,11 +200,25 @@ class Options(StudyOptions):
             raise ValueError(str(exc).removeprefix("calculator: ")) from None
         return name
 
+    def dft_nprocs(self) -> int:
+        """MPI ranks of each DFT run: ``nprocs``, else ``$SLURM_NTASKS``, else every core.
+
+        On 2 ranks GPAW splits the k-points; per SCF iteration the two ranks together use
+        1.08× the CPU time of one (28-atom E_b slab, 10 k-points), so a 2-core machine runs
+        the default verify ~1.85× faster (bench/results/verify_levers.json).
+        """
+        from lithiophilic.potentials.dft.gpaw_mpi import default_nprocs
+
+        if self.nprocs is not None:
+            return self.nprocs
+        return default_nprocs(fallback=os.cpu_count() or 1)
+
     def dft_spec(self) -> CalculatorSpec:
         """Return the DFT calculator spec (``nprocs`` is a runtime setting, not in the cache key)."""
         kwargs = dict(self.dft_settings)
-        if self.nprocs is not None:
-            kwargs["nprocs"] = self.nprocs
+        ranks = self.dft_nprocs()
+        if self.nprocs is not None or ranks > 1:
+            kwargs["nprocs"] = ranks
         return CalculatorSpec(self.dft, kwargs)
 
     @classmethod
