@@ -124,7 +124,10 @@ _SCREEN_DEFINITION = (
     "composition-weighted E_sol(X); " + DISSOLUTION_DEFINITION + " pair_interaction_energy_ev: "
     "E_int(ij) = E(ij) - E(i) - E(j) + E(0), i the strongest adsorbed site, j the nearest site "
     "of its kind >= 2 A away, eV per pair (negative = Li attract; multi-atom primitive "
-    "cells: on the 5c flow's termination). " + screen_wetting_neb.DEFINITION + " Ranking: " + RULE_TEXT
+    "cells: on the 5c flow's termination). "
+    + screen_wetting_neb.DEFINITION
+    + " Ranking: "
+    + RULE_TEXT
 )
 
 
