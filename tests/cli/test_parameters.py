@@ -34,7 +34,9 @@ LONG_COMMANDS = {
 
 #: Optional flags added after issue 16, by command (an old command line means what it did).
 ADDED_SINCE: dict[str, set[str]] = {
-    "paper": {"stage_processes"},  # issue 21: each stage in its own process (default: one)
+    "paper": {"stage_processes", "workers"},  # issue 21: stage processes; MLIP job workers
+    "surface-energy": {"workers"},  # issue 21: worker processes (default 1: as before)
+    "binding": {"workers"},  # issue 21: worker processes (default 1: as before)
     "screen": {"li_compound", "wetting_max_strain"},  # issue 20: Li-X hull input, wetting bound
 }
 

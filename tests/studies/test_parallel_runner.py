@@ -194,3 +194,36 @@ def test_paper_gives_workers_to_the_mlip_stages_only():
     assert got == {"surface": 2, "pdos": 1, "li_sites": 2, "li_layers": 2, "aggregation": 1}
     with pytest.raises(ConfigurationError, match=r"workers: 2 .*'gpaw' is DFT"):
         PaperOptions.quick(workers=2, calculator="gpaw")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["binding", "--quick", "-m", "Cu", "--workers", "0"],
+        ["surface-energy", "--quick", "-m", "Cu", "--workers", str((os.cpu_count() or 1) + 1)],
+        ["paper", "--quick", "--workers", "0"],
+    ],
+)
+def test_cli_workers_flag_is_checked_before_anything_runs(argv, in_tmp):
+    from typer.testing import CliRunner
+
+    from lithiophilic.cli import app
+
+    got = CliRunner().invoke(app, argv)
+    assert got.exit_code == 2, got.output
+    assert "workers" in got.output
+    assert not (in_tmp / "lithiophilic-data" / "runs").exists()
+
+
+def test_cli_workers_flag_reaches_the_options():
+    import lithiophilic.cli  # noqa: F401  (registers the commands)
+    from lithiophilic.cli.common import STUDY_COMMANDS
+    from lithiophilic.cli.paper import paper_options
+
+    command = STUDY_COMMANDS["surface-energy"]
+    params = {"quick": True, "material": ["Cu"], "workers": 1, "keep_trajectory": False}
+    assert command.options_from_params(params).workers == 1
+    if (os.cpu_count() or 1) >= 2:
+        params["workers"] = 2
+        assert command.options_from_params(params).workers == 2
+        assert paper_options(quick=True, workers=2).workers == 2

@@ -18,6 +18,7 @@ from rich.table import Table
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
     KeepTrajectoryOpt,
+    WorkersOpt,
     parse_miller,
     register_study_command,
     run_command,
@@ -351,6 +352,7 @@ def binding(
         typer.Option("--out", help="Directory for the Fig. 5c PNG (default DATA_DIR/reports)."),
     ] = None,
     keep_trajectory: KeepTrajectoryOpt = False,
+    workers: WorkersOpt = 1,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

@@ -33,6 +33,17 @@ KeepTrajectoryOpt = Annotated[
 ]
 
 
+#: ``--workers`` of the commands whose jobs run on an MLIP (applied by :meth:`StudyCommand.options_from_params`).
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        help="Worker processes running the jobs side by side, one thread each (the per-site "
+        "relaxations too); 1: one after another. At most the number of cores.",
+    ),
+]
+
+
 def parse_miller(text: str) -> tuple[int, int, int]:
     """Parse ``111``, ``1,1,1``, ``(1-10)`` or ``1 -1 0`` into a Miller index.
 
@@ -121,6 +132,8 @@ class StudyCommand:
         options = self.options(**{k: v for k, v in params.items() if k in accepted})
         if params.get("keep_trajectory") and "keep_trajectory" not in accepted:
             options = options.updated(keep_trajectory=True)
+        if params.get("workers", 1) != 1 and "workers" not in accepted:
+            options = options.updated(workers=params["workers"])
         return options
 
     def run(self, params: dict[str, Any]) -> tuple[Any, Any]:

@@ -41,6 +41,7 @@ def paper_options(
     out_dir: Path = Path("lithiophilic-report"),
     material: list[str] | None = None,
     stage_processes: bool = False,
+    workers: int = 1,
 ) -> PaperOptions:
     """Return the campaign's :class:`~lithiophilic.studies.paper.PaperOptions` (no I/O).
 
@@ -58,6 +59,7 @@ def paper_options(
         out_dir=out_dir,
         materials=material or [],
         stage_processes=stage_processes,
+        workers=workers,
     )
     stage_options(options)
     return options
@@ -234,6 +236,15 @@ def paper(
             "default: one process, the model loaded once.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Worker processes of the MLIP stages (surface, binding): their jobs, the "
+            "per-site relaxations too, side by side, one thread each; 1: one after another. "
+            "At most the number of cores; the DFT and MD stages run one job at a time.",
+        ),
+    ] = 1,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,
@@ -269,6 +280,7 @@ def paper(
         out_dir=out_dir,
         material=material,
         stage_processes=stage_processes,
+        workers=workers,
     )
     if submit_to is not None:
         resources = {

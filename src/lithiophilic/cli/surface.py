@@ -15,6 +15,7 @@ from lithiophilic import defaults
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, out
 from lithiophilic.cli.common import (
     KeepTrajectoryOpt,
+    WorkersOpt,
     parse_miller,
     register_study_command,
     run_command,
@@ -196,6 +197,7 @@ def surface_energy(
         ),
     ] = None,
     keep_trajectory: KeepTrajectoryOpt = False,
+    workers: WorkersOpt = 1,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,
