@@ -245,13 +245,9 @@ def pw_vs_lcao(work: Path, mode: str) -> None:
     (work / f"t2_gamma_{name}.json").write_text(json.dumps(g, indent=1))
 
 
-def probe(work: Path, kind: str = "alpha111", n_iter: int = 3) -> dict:
-    """CPU time of the LCAO set-up and of each SCF iteration on a full-size α-brass slab."""
-    import threading
-
+def probe_cell(kind: str = "alpha111"):
+    """Return the probe's α-brass slab (36 % Zn, random, rattled; the same atoms every call)."""
     from ase.build import fcc100, fcc111
-
-    from lithiophilic.potentials.dft.gpaw import _new_gpaw, _prepare, resolve_gpaw_settings
 
     rng = np.random.default_rng(0)
     size = {
@@ -262,6 +258,16 @@ def probe(work: Path, kind: str = "alpha111", n_iter: int = 3) -> dict:
     atoms = size[0]("Cu", size[1], a=3.69, vacuum=7.5)
     atoms.symbols[rng.choice(len(atoms), round(0.36 * len(atoms)), replace=False)] = "Zn"
     atoms.rattle(0.02, seed=1)
+    return atoms
+
+
+def probe(work: Path, kind: str = "alpha111", n_iter: int = 3) -> dict:
+    """CPU time of the LCAO set-up and of each SCF iteration on a full-size α-brass slab."""
+    import threading
+
+    from lithiophilic.potentials.dft.gpaw import _new_gpaw, _prepare, resolve_gpaw_settings
+
+    atoms = probe_cell(kind)
     settings = resolve_gpaw_settings({"preset": "lcao-dzp", "maxiter": n_iter})
     calc_atoms, prep = _prepare(atoms, settings)
     d = work / f"probe_{kind}"
@@ -321,6 +327,21 @@ def _ibz(atoms, kpt_density_a: float = 3.5) -> int:
 
 def lcao_plan() -> list[dict]:
     """Return the DFT single points of the default verify (sizes of the catalogue's slabs)."""
+    out = []
+    for label, atoms in lcao_plan_cells():
+        out.append(
+            {
+                "label": label,
+                "n_atoms": len(atoms),
+                "n_orbitals": sum(DZP_ORBITALS[x] for x in atoms.get_chemical_symbols()),
+                "n_ibz_kpts_max": _ibz(atoms),
+            }
+        )
+    return out
+
+
+def lcao_plan_cells() -> list[tuple[str, object]]:
+    """Return (label, Atoms) of the default verify's DFT single points (catalogue sizes)."""
     from ase.build import bulk as ase_bulk
     from ase.build import fcc100, fcc111
     from pymatgen.io.ase import AseAtomsAdaptor
@@ -393,17 +414,7 @@ def lcao_plan() -> list[dict]:
         ("E_b Cu0.64Zn0.36(111) strongest incorporated +Li", li(a_red)),
         ("Li bcc (DFT single point on the MLIP cell)", make_bulk("Li")),
     ]
-    out = []
-    for label, atoms in plan:
-        out.append(
-            {
-                "label": label,
-                "n_atoms": len(atoms),
-                "n_orbitals": sum(DZP_ORBITALS[x] for x in atoms.get_chemical_symbols()),
-                "n_ibz_kpts_max": _ibz(atoms),
-            }
-        )
-    return out
+    return plan
 
 
 def _load(path: Path) -> dict | None:
