@@ -2,16 +2,18 @@
 
 Runs the binding study (single Li on the sites of (111), ``--max-sites`` of them, a fan-out
 created at run time, then ``--layers`` Li layers; each study's ``quick()`` preset, SevenNet-0)
-for ``--materials`` with ``workers=1`` (jobflow's ``run_locally``, one process, torch's
-default threads) and ``workers=2`` (:mod:`lithiophilic.studies.parallel`: two spawned worker
-processes, one thread each), each in a fresh database and a fresh Python process (model load
-counted in both). Rounds alternate the order (1 then 2, then 2 then 1). Reported per run: wall
-time, CPU time of the process and its children, jobs stored; per round: the wall-time ratio
-and the largest |ΔE| between the two runs over every calculation (matched by cache key) and
-over the binding energies (``*_ev`` of the site rows and of the Li-layer results). Writes
-``bench/results/workers.json``. Usage::
+for ``--materials`` with ``workers=1`` (jobflow's ``run_locally``, one process) once per
+``--serial-threads`` (default: every core, torch's default, and 1) and with ``workers=2``
+(:mod:`lithiophilic.studies.parallel`: two spawned worker processes, one thread each), each in
+a fresh database and a fresh Python process (model load counted in all). Rounds alternate the
+order. Reported per run: wall time, CPU time of the process and its children, jobs stored; per
+round and (serial, parallel) pair: the wall-time ratio and the largest |ΔE| over every
+calculation (matched by cache key) and over the binding energies (``*_ev`` of the site rows
+and of the Li-layer results). Different thread counts round floats differently, so a later
+cache key (its input structure hashed at 1e-4 Å) can differ; with one thread both ways the runs
+are identical. Writes ``bench/results/workers.json``. Usage::
 
-    nice -n 19 python bench/bench_workers.py --materials Cu5Zn8 --max-sites 4 --rounds 1
+    python bench/bench_workers.py --materials Cu5Zn8 --max-sites 4 --layers 2 --rounds 2
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--serial-threads",
         type=int,
-        default=os.cpu_count() or 1,
-        help="torch/OpenMP threads of the workers=1 run (default: every core, torch's default)",
+        nargs="+",
+        default=sorted({os.cpu_count() or 1, 1}, reverse=True),
+        help="torch/OpenMP threads of the workers=1 runs, one run each (default: every core, "
+        "torch's default, and 1: the scheduler's gain alone, numerically identical runs)",
     )
     p.add_argument("--note", default="")
     p.add_argument("--out", type=Path, default=OUT)
@@ -121,7 +125,7 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_config(args: argparse.Namespace, workers: int, base: Path) -> dict[str, Any]:
+def run_config(args: argparse.Namespace, workers: int, threads: int, base: Path) -> dict[str, Any]:
     """Run one configuration in a fresh process and database; return its report."""
     ddir = base / f"w{workers}-{time.time_ns()}"
     cmd = [sys.executable, __file__, "--run", str(ddir), "--run-workers", str(workers)]
@@ -129,8 +133,8 @@ def run_config(args: argparse.Namespace, workers: int, base: Path) -> dict[str, 
     cmd += ["--layers", str(args.layers)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    threads = str(args.serial_threads if workers == 1 else 1)  # the workers set 1 themselves
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    # the worker processes set one thread themselves
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -172,17 +176,25 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": [],
     }
     base = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    configs = [
+        (w, t, f"workers_1_threads_{t}")
+        for w in args.workers
+        if w == 1
+        for t in args.serial_threads
+    ] + [(w, 1, f"workers_{w}") for w in args.workers if w > 1]
     for k in range(args.rounds):
-        order = args.workers if k % 2 == 0 else list(reversed(args.workers))
         runs = {}
-        for w in order:
-            runs[w] = run_config(args, w, base)
-            runs[w]["load_average_after"] = list(os.getloadavg())
-            print(f"round {k} workers={w}: wall {runs[w]['wall_s']} s", flush=True)
-        row: dict[str, Any] = {f"workers_{w}": _summary(r) for w, r in runs.items()}
-        if 1 in runs and 2 in runs and "error" not in runs[1] and "error" not in runs[2]:
-            row["ratio_wall_1_over_2"] = round(runs[1]["wall_s"] / runs[2]["wall_s"], 3)
-            row.update(compare(runs[1], runs[2]))
+        for w, t, name in configs if k % 2 == 0 else list(reversed(configs)):
+            runs[name] = run_config(args, w, t, base)
+            runs[name]["load_average_after"] = list(os.getloadavg())
+            print(f"round {k} {name}: wall {runs[name]['wall_s']} s", flush=True)
+        row: dict[str, Any] = {name: _summary(r) for name, r in runs.items()}
+        serial = [n for n in runs if n.startswith("workers_1_") and "error" not in runs[n]]
+        parallel = [n for n in runs if not n.startswith("workers_1_") and "error" not in runs[n]]
+        for s in serial:
+            for p in parallel:
+                row[f"ratio_wall_{s}_over_{p}"] = round(runs[s]["wall_s"] / runs[p]["wall_s"], 3)
+                row[f"{s}_vs_{p}"] = compare(runs[s], runs[p])
         result["rounds"].append(row)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1) + "\n")
