@@ -2,14 +2,22 @@
 
 Steps (each restartable; the teacher data are the expensive part):
 
-    # 1. teacher (SevenNet-0) and licuzn-eam on 6 groups of Li subsets on 5x5x3 (111) slabs
+    # 1. teacher (SevenNet-0) and licuzn-eam on the static groups (Li subsets on 5x5x3 (111)
+    #    slabs) and the MD frame groups (licuzn-eam MD frames, their clean substrate, single
+    #    Li, closest pair/trimer; held-out MD groups go to DIR/held-out); --only md|static
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py label --data DIR
-    # 2. fit (leave-one-group-out check, then all groups), write potentials/data/licuzn-eam-li3b
-    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py fit --data DIR --install
+    # 2. ridge scan by leave-one-group-out, fit all groups, held-out MD groups (vs --previous),
+    #    write potentials/data/licuzn-eam-li3b
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py fit --data DIR \
+        --force-weight 30 --ridge 1e-4 --three-body-ridge 3e-2 --previous OLD_DIR --install
     # 3. site-resolved pair/trimer interactions vs the stored teacher relaxations (item 4)
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py pairs
-    # 4. speed, force RMSE on held-out MD-like frames, stability
-    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py speed|forces|stability
+    # 4. leave-one-group-out forces, held-out 600 K MD frames, speed, stability
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py surface-forces --data DIR
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py md-forces \
+        --md-potential licuzn-eam --previous OLD_DIR
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py speed
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_li_correction.py stability --time-ps 20
 
 Results are merged into ``bench/results/li_correction.json``.
 """
@@ -104,6 +112,7 @@ def _settings(args: argparse.Namespace, ridge: float):
 
     return CorrectionSettings(
         ridge=ridge,
+        three_body_ridge=args.three_body_ridge,
         energy_weight_per_ev=args.energy_weight,
         force_weight_per_ev_per_a=args.force_weight,
     )
@@ -122,8 +131,12 @@ def _cv_score(cv: dict[str, dict]) -> dict[str, float]:
     e = pooled(static, "e_int_rmse_above_2p3_a_corrected_ev")
     f = pooled(md, "f_int_li_rmse_corrected_ev_per_a") if md else 0.0
     return {
+        "static_e_int_rmse_above_2p3_a_base_ev": pooled(static, "e_int_rmse_above_2p3_a_base_ev"),
         "static_e_int_rmse_above_2p3_a_ev": e,
+        "md_li_f_int_rmse_base_ev_per_a": pooled(md, "f_int_li_rmse_base_ev_per_a") if md else 0.0,
         "md_li_f_int_rmse_ev_per_a": f,
+        "md_e_int_rmse_ev": pooled(md, "e_int_rmse_corrected_ev") if md else 0.0,
+        "md_e_int_rmse_base_ev": pooled(md, "e_int_rmse_base_ev") if md else 0.0,
         "score": e / 0.03 + f / 0.05,
     }
 
@@ -231,7 +244,9 @@ def fit(args: argparse.Namespace) -> None:
         "train_all": info,
         "held_out_md_groups": _held_out_md(args.data, fits),
         "command": "bench/bench_li_correction.py fit --data DIR --ridge "
-        + " ".join(f"{r:g}" for r in args.ridge),
+        + " ".join(f"{r:g}" for r in args.ridge)
+        + f" --three-body-ridge {args.three_body_ridge:g}"
+        + f" --energy-weight {args.energy_weight:g} --force-weight {args.force_weight:g}",
     }
     _merge("fit", doc)
     if args.install:
@@ -525,17 +540,19 @@ def main() -> None:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--install", action="store_true")
     p.add_argument("--ridge", type=float, nargs="+", default=[1e-4])
+    p.add_argument("--three-body-ridge", type=float, default=3e-2)
     p.add_argument("--previous", type=Path, help="Earlier fit's directory, for comparison.")
     p.add_argument("--energy-weight", type=float, default=200.0)
-    p.add_argument("--force-weight", type=float, default=10.0)
+    p.add_argument("--force-weight", type=float, default=30.0)
     p = sub.add_parser("pairs")
     p.add_argument("--potential", default=NAME)
     p.add_argument("--install", action="store_true")
     p = sub.add_parser("surface-forces")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--ridge", type=float, default=1e-4)
+    p.add_argument("--three-body-ridge", type=float, default=3e-2)
     p.add_argument("--energy-weight", type=float, default=200.0)
-    p.add_argument("--force-weight", type=float, default=10.0)
+    p.add_argument("--force-weight", type=float, default=30.0)
     p = sub.add_parser("md-forces")
     p.add_argument("--n-li", type=int, default=8)
     p.add_argument("--time-ps", type=float, default=4.0)

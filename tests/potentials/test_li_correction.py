@@ -207,3 +207,21 @@ def test_md_frame_group_residuals_are_exact_and_restartable(tmp_path) -> None:
     stamp = [p.stat().st_mtime_ns for p in paths]
     again = label_md_group(spec, teacher, base, tmp_path, get_lammps_potential("licuzn-eam"))
     assert [p.stat().st_mtime_ns for p in again] == stamp
+
+
+@needs_fitted
+def test_shipped_correction_version_and_hash_match_its_files() -> None:
+    """The shipped fit's provenance names its version and the sha256 of its UF3 file (MD
+    documents store it, so documents of an earlier fit are told apart)."""
+    import hashlib
+
+    from lithiophilic.potentials.distill.shipped import LICUZN_EAM_LI3B_VERSION
+    from lithiophilic.potentials.lammps import get_lammps_potential
+
+    pot = get_lammps_potential(LICUZN_EAM_LI3B)
+    prov = pot.info()["provenance"]
+    uf3 = (pot.directory / "li_correction.uf3").read_bytes()
+    assert prov["version"] == LICUZN_EAM_LI3B_VERSION
+    assert prov["correction_sha256"] == hashlib.sha256(uf3).hexdigest()
+    assert prov["previous_correction_sha256"] != prov["correction_sha256"]
+    assert not pot.validated_for_science

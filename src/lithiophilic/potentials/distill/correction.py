@@ -75,6 +75,11 @@ class CorrectionSettings:
         (relative accuracy for the large short-range residuals, absolute for the small ones).
     ridge
         Ridge penalty on the coefficients (in units of the weighted rows).
+    three_body_ridge
+        Ridge penalty on the three-body coefficients (``None``: ``ridge``).  A larger one
+        keeps the Li–Li–X terms from fitting static energies with forces that thermal
+        substrate motion turns into noise, while the pair term stays free to follow the
+        short-range Li–Li residuals.
     substrate_elements
         Neighbour elements of the Li–Li–X terms.
     """
@@ -90,6 +95,7 @@ class CorrectionSettings:
     energy_scale_ev: float = 0.2
     force_scale_ev_per_a: float = 1.0
     ridge: float = 1e-4
+    three_body_ridge: float | None = None
     substrate_elements: tuple[str, ...] = ("Cu", "Zn")
 
 
@@ -160,7 +166,10 @@ def fit_correction(
     a = np.vstack([we[:, None] * e_a, wf[:, None] * f_a])
     b = np.concatenate([we * e_b, wf * f_b])
     n = a.shape[1]
-    ata = a.T @ a + settings.ridge * np.trace(a.T @ a) / n * np.eye(n)
+    n_pair = terms[0].n_free
+    three = settings.ridge if settings.three_body_ridge is None else settings.three_body_ridge
+    penalty = np.r_[np.full(n_pair, settings.ridge), np.full(n - n_pair, three)]
+    ata = a.T @ a + np.trace(a.T @ a) / n * np.diag(penalty)
     coeff = np.linalg.solve(ata, a.T @ b)
     return coeff, {
         "n_configs": len(items),

@@ -567,6 +567,8 @@ MD_TRAINING_GROUPS: tuple[MdFrameGroupSpec, ...] = (
     MdFrameGroupSpec("CuZn", 600.0, seed=32),
     MdFrameGroupSpec("Cu", 300.0, seed=33),
     MdFrameGroupSpec("CuZn", 300.0, seed=34),
+    MdFrameGroupSpec("Cu", 600.0, seed=35, n_li=8),
+    MdFrameGroupSpec("CuZn", 600.0, seed=36, n_li=8),
 )
 #: MD frame groups held out of every fit (the held-out MD check of the refit).
 MD_HELD_OUT_GROUPS: tuple[MdFrameGroupSpec, ...] = (

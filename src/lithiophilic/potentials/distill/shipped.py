@@ -27,6 +27,7 @@ from lithiophilic.potentials.lammps import LammpsPotential, register_lammps_pote
 __all__ = [
     "LICUZN_EAM",
     "LICUZN_EAM_LI3B",
+    "LICUZN_EAM_LI3B_VERSION",
     "LICUZN_POD",
     "SHIPPED_POTENTIALS",
     "shipped_potential_dir",
@@ -38,6 +39,10 @@ LICUZN_POD = "licuzn-pod"
 LICUZN_EAM = "licuzn-eam"
 #: The fast potential plus the UF3 Li–Li correction (issue 19 item 5); experimental.
 LICUZN_EAM_LI3B = "licuzn-eam-li3b"
+#: Version of the correction's coefficients (``provenance.json`` ``version``; 1 = the first fit
+#: on static pairs/trimers/islands, 2 = the refit with MD frames).  MD cache keys hash the
+#: potential's files, so documents of one fit are never reused for another.
+LICUZN_EAM_LI3B_VERSION = 2
 
 #: Shipped distilled potentials: name -> one-line description.
 SHIPPED_POTENTIALS: dict[str, str] = {
@@ -72,10 +77,12 @@ def _licuzn_eam_li3b() -> LammpsPotential:
         shipped_potential_dir(LICUZN_EAM_LI3B),
         name=LICUZN_EAM_LI3B,
         description=(
-            "experimental: licuzn-eam + UF3 Li-Li correction (Li-Li pair, Li-Li-Li/Cu/Zn "
-            "3-body) fitted to SevenNet-0 interaction residuals, zero for < 2 Li; pair/trimer "
-            "interactions within 0.013 (Cu) / 0.039 eV (alloy) of the teacher, but Li forces in "
-            "600 K MD frames worse than licuzn-eam (0.10-0.13 vs 0.05-0.06 eV/A)"
+            "experimental (v2): licuzn-eam + UF3 Li-Li correction (Li-Li pair, Li-Li-Li/Cu/Zn "
+            "3-body) fitted to SevenNet-0 interaction residuals of static Li pairs/trimers and "
+            "600/300 K MD frames, zero for < 2 Li; pairs and trimers within 0.021 eV (Cu) and "
+            "0.015 eV (held-out alloy) of the teacher (Cu irreducible 3-body term 0.060 eV); Li "
+            "forces in held-out 600 K MD frames 0.038-0.059 eV/A on Cu (licuzn-eam "
+            "0.049-0.054) and 0.055-0.081 on the alloy (licuzn-eam 0.051-0.069)"
         ),
         validated_for_science=False,
     )
