@@ -69,3 +69,13 @@ def die() -> float:
     """Kill the process running this job (a worker dying, e.g. out of memory)."""
     os.kill(os.getpid(), signal.SIGKILL)
     return 0.0
+
+
+@job
+def shout(message: str) -> dict[str, float]:
+    """Log ``message`` as a warning of logger ``lithiophilic.tests``; return 1, stamped."""
+    import logging
+
+    start = time.time()
+    logging.getLogger("lithiophilic.tests").warning("%s from %d", message, os.getpid())
+    return _stamp(1.0, start)

@@ -6,6 +6,7 @@ workers); the study test runs the single-Li binding study with SevenNet-0 both w
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -227,3 +228,18 @@ def test_cli_workers_flag_reaches_the_options():
         params["workers"] = 2
         assert command.options_from_params(params).workers == 2
         assert paper_options(quick=True, workers=2).workers == 2
+
+
+def test_worker_log_records_reach_this_process(tmp_path, caplog):
+    jobs = [pj.shout(f"hello {i}") for i in range(3)]
+    flows = {f"s{i}": Flow([j], output=j.output) for i, j in enumerate(jobs)}
+    with caplog.at_level(logging.WARNING, logger="lithiophilic.tests"):
+        _, failed, _ = _run(tmp_path, flows, 2)
+    assert failed == {}
+    got = [r for r in caplog.records if r.name == "lithiophilic.tests"]
+    assert sorted(r.getMessage().split(" from ")[0] for r in got) == [
+        "hello 0",
+        "hello 1",
+        "hello 2",
+    ]
+    assert all(int(r.getMessage().split(" from ")[1]) != os.getpid() for r in got)

@@ -22,9 +22,10 @@ a fork of a process that loaded torch) with one thread (``OMP_NUM_THREADS=1`` be
 ``LockedMontyStore`` takes several writing processes; MongoDB does anyway), its own job folder
 under ``DATA_DIR/runs`` and this process's environment (the SQS cache directory too). Jobs go
 to the workers as MSON JSON; a worker answers with the response's diversions (Flow JSON) and
-stop flags. A job that raises is failed with jobflow's message (recorded by the caller as in
-the serial path); a worker that dies (out of memory, a crash) fails its job with the reason
-and is replaced.
+stop flags, and sends its log records (at this process's logger levels) over the same pipe to
+this process's loggers, so a stage log holds them as in a serial run. A job that raises is
+failed with jobflow's message (recorded by the caller as in the serial path); a worker that
+dies (out of memory, a crash) fails its job with the reason and is replaced.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
@@ -60,6 +62,9 @@ logger = logging.getLogger(__name__)
 
 #: Environment variables set to 1 in every worker before torch (or NumPy's BLAS) is imported.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+#: Where jobflow's ``run_locally`` logs a failed job (the parallel runner logs it there too).
+_RUN_LOCALLY_LOGGER = logging.getLogger("jobflow.managers.local")
 
 #: Seconds a worker gets to leave after being told to, before it is terminated.
 _JOIN_TIMEOUT_S = 10.0
@@ -112,10 +117,53 @@ def _run_job(job_json: str, job_dir: Path, store: JobStore) -> tuple[str, str]:
         return "failed", traceback.format_exc()
 
 
-def _worker_main(conn: Connection, spec: str) -> None:
+#: A worker's threads send over its pipe one at a time (log records and the job's answer).
+_SEND_LOCK = threading.Lock()
+
+
+class _PipeLogHandler(logging.Handler):
+    """Send log records to the coordinator over the worker's own pipe.
+
+    No lock is shared between processes, so a worker killed while logging blocks no other.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from logging.handlers import QueueHandler
+
+        try:
+            record = QueueHandler.prepare(self, record)  # type: ignore[arg-type]
+            with _SEND_LOCK:
+                self.conn.send(("log", record))
+        except Exception:
+            self.handleError(record)
+
+
+def _log_to(conn: Connection, levels: Mapping[str, int]) -> None:
+    """Send this process's log records to the coordinator, at the coordinator's logger levels."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(_PipeLogHandler(conn))
+    for name, level in levels.items():
+        logging.getLogger(name or None).setLevel(level)
+
+
+def relay_log(record: logging.LogRecord) -> None:
+    """Hand a worker's log record to this process's logger of the same name."""
+    target = logging.getLogger(record.name)
+    if target.isEnabledFor(record.levelno):
+        target.handle(record)
+
+
+def _worker_main(conn: Connection, spec: str, levels: Mapping[str, int]) -> None:
     """Worker process: open the store, then run the jobs sent over ``conn`` until told to stop."""
     _one_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the coordinator
+    _log_to(conn, levels)
     try:
         store: JobStore | None = _open_store(spec)
         broken = ""
@@ -129,10 +177,9 @@ def _worker_main(conn: Connection, spec: str) -> None:
         if message is None:
             return
         job_json, job_dir = message
-        if store is None:
-            conn.send(("failed", broken))
-        else:
-            conn.send(_run_job(job_json, Path(job_dir), store))
+        answer = ("failed", broken) if store is None else _run_job(job_json, Path(job_dir), store)
+        with _SEND_LOCK:
+            conn.send(answer)
 
 
 # --------------------------------------------------------------------------- coordinator side
@@ -180,8 +227,13 @@ class _Worker:
 
     def __init__(self, ctx: SpawnContext, spec: str, number: int) -> None:
         self.conn, child = ctx.Pipe()
+        # the log levels the coordinator has now: a worker sends what it would have logged
+        names = ("", "jobflow", "lithiophilic")
+        levels = {name: logging.getLogger(name or None).getEffectiveLevel() for name in names}
         self.process: SpawnProcess = ctx.Process(
-            target=_worker_main, args=(child, spec), name=f"lithiophilic-worker-{number}"
+            target=_worker_main,
+            args=(child, spec, levels),
+            name=f"lithiophilic-worker-{number}",
         )
         with _single_thread_environment():
             self.process.start()
@@ -436,6 +488,19 @@ def _dispatch(scheduler: _Scheduler, idle: list[_Worker], running: int) -> int:
     return running
 
 
+def _answer(worker: _Worker) -> tuple[str, Any]:
+    """Read what ``worker`` sent, relaying log records; return its answer ('' if none yet)."""
+    while worker.conn.poll():
+        try:
+            status, text = worker.conn.recv()
+        except (EOFError, OSError):
+            return "died", ""
+        if status != "log":
+            return status, text
+        relay_log(text)
+    return "", ""
+
+
 def _collect(scheduler: _Scheduler, workers: list[_Worker], make: Callable[[], _Worker]) -> int:
     """Wait for answers (or deaths) of busy workers and apply them; return how many ended."""
     from multiprocessing.connection import wait
@@ -447,21 +512,19 @@ def _collect(scheduler: _Scheduler, workers: list[_Worker], make: Callable[[], _
     for worker in busy:
         node = worker.node
         assert node is not None
-        if worker.conn in ready or worker.conn.poll():
-            try:
-                status, text = worker.conn.recv()
-            except (EOFError, OSError):
-                status, text = "died", ""
-        elif worker.process.sentinel in ready:
-            status, text = "died", ""
-        else:
+        status, text = _answer(worker)
+        if not status and worker.process.sentinel in ready and not worker.conn.poll():
+            status = "died"
+        if not status:
             continue
         ended += 1
         worker.node = None
         if status == "ok":
             scheduler.finished_job(node, text)
         elif status == "failed":
-            scheduler.failed_job(node, f"{node.job.name} failed with exception:\n{text}")
+            message = f"{node.job.name} failed with exception:\n{text}"
+            _RUN_LOCALLY_LOGGER.info(message)
+            scheduler.failed_job(node, message)
         else:
             worker.process.join(1.0)
             why = worker.death()
