@@ -10,10 +10,12 @@ the MLIP geometries and one DFT setting for every calculation:
   strongest incorporated or reconstructed one (``incorporated``);
 - optionally (``relax``) DFT relaxations started from the MLIP geometries.
 
-The default (``Options()``) aims at the ≤ 3 h budget of a 2-core workstation (estimated at
-11 CPU-hours, ~5.5 h on two ranks, in bench/results/verify.json: not there yet): GPAW LCAO
-single points (preset ``lcao-dzp``; plane waves make the 50-150-atom alloy slabs weeks of
-work), no DFT relaxation, the top-1 adsorbed and the strongest incorporated site per material,
+The default (``Options()``) aims at the ≤ 3 h budget of a 2-core workstation and is not there
+yet: estimated from measured SCF timings at 9.0 CPU-hours, 5.1 h on the two MPI ranks it uses
+there (bench/results/verify.json; levers, their measurements and a real Cu chunk in
+bench/results/verify_levers.json). GPAW LCAO single points (preset ``lcao-dzp``, SCF density
+tolerance 1e-3; plane waves make the 50-150-atom alloy slabs weeks of work), no DFT
+relaxation, the top-1 adsorbed and the strongest incorporated site per material,
 E_b on slabs reduced to the substrate within 4.5 Å of the top, one SQS sample. What the reduced
 slab changes is measured with the MLIP on the same site in every document
 (``reduction_change_ev``) and, with a relaxation of the reduced slab beside the single point,
@@ -105,8 +107,8 @@ QUICK_REDUCED_DEPTH_A = 0.5
 #: Default DFT settings: GPAW's ``lcao-dzp`` preset (LCAO, dzp basis, 0.2 Å grid, 3.5 k-points
 #: per Å⁻¹, 0.1 eV), PBE, with the SCF stopped at a density change of 1e-3 electrons per
 #: valence electron (GPAW's energy criterion, 5e-4 eV per electron over three iterations, still
-#: applies): 2-3 fewer of 11-14 iterations, energies within 0.3 meV of the 1e-4 ones
-#: (bench/results/verify_levers.json). Plane waves would take ~1000 h for the default targets
+#: applies): 2-4 fewer of 11-16 slab iterations, energies within 0.3 meV (28-atom Cu slab) and
+#: 2.2 meV (75-atom α-brass slab) of the 1e-4 ones (bench/results/verify_levers.json). Plane waves would take ~1000 h for the default targets
 #: (bench/results/verify.json, where LCAO minus plane waves on Cu(111) is measured):
 #: ``dft_settings={"preset": "fast"}``.
 FULL_DFT: dict[str, Any] = {"preset": "lcao-dzp", "density_tol": 1e-3}
@@ -204,8 +206,8 @@ class Options(StudyOptions):
         """MPI ranks of each DFT run: ``nprocs``, else ``$SLURM_NTASKS``, else every core.
 
         On 2 ranks GPAW splits the k-points; per SCF iteration the two ranks together use
-        1.08× the CPU time of one (28-atom E_b slab, 10 k-points), so a 2-core machine runs
-        the default verify ~1.85× faster (bench/results/verify_levers.json).
+        1.05× the CPU time of one (28-atom E_b slab, 10 k-points: 25.2 vs 24.0 CPU s), so a
+        2-core machine runs the default verify ~1.9× faster (bench/results/verify_levers.json).
         """
         from lithiophilic.potentials.dft.gpaw_mpi import default_nprocs
 
