@@ -225,3 +225,29 @@ def test_shipped_correction_version_and_hash_match_its_files() -> None:
     assert prov["correction_sha256"] == hashlib.sha256(uf3).hexdigest()
     assert prov["previous_correction_sha256"] != prov["correction_sha256"]
     assert not pot.validated_for_science
+
+
+def test_refit_version_is_in_the_calculator_cache_key() -> None:
+    """A static/relax with v1 of licuzn-eam-li3b is not reused for v2; other potentials' keys stay."""
+    import hashlib
+    import json
+
+    from lithiophilic.potentials import distill  # noqa: F401  (registers the shipped potentials)
+    from lithiophilic.potentials.distill.shipped import LICUZN_EAM_LI3B, LICUZN_EAM_LI3B_VERSION
+    from lithiophilic.potentials.registry import CalculatorSpec, calculator_provenance
+
+    def key_without_extras(spec: CalculatorSpec) -> str:  # the key as computed before extras
+        prov = calculator_provenance(spec)
+        blob = json.dumps(
+            [prov["calculator_name"], prov["calculator_version"], prov["settings"]],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    li3b = CalculatorSpec("lammps", {"potential": LICUZN_EAM_LI3B})
+    assert LICUZN_EAM_LI3B_VERSION >= 2
+    assert li3b.key() != key_without_extras(li3b)
+    for name in ("licuzn-eam", "licuzn-pod", "meam-library-licu"):
+        spec = CalculatorSpec("lammps", {"potential": name})
+        assert spec.key() == key_without_extras(spec), name

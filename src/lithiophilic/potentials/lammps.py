@@ -28,7 +28,7 @@ import ctypes
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -186,9 +186,28 @@ class LammpsPotential:
 LAMMPS_POTENTIALS: dict[str, Callable[[], LammpsPotential]] = {}
 
 
-def register_lammps_potential(name: str, loader: Callable[[], LammpsPotential]) -> None:
-    """Register a LAMMPS potential under ``name`` (its loader runs on first use)."""
+#: Identity of a registered potential beyond its name, hashed into the calculator's cache key
+#: (e.g. ``{"potential_version": 2}`` for a refit shipped under the same name); potentials
+#: without an entry keep the keys they always had.
+LAMMPS_POTENTIAL_KEY_EXTRAS: dict[str, dict[str, Any]] = {}
+
+
+def register_lammps_potential(
+    name: str,
+    loader: Callable[[], LammpsPotential],
+    *,
+    key_extras: Mapping[str, Any] | None = None,
+) -> None:
+    """Register a LAMMPS potential under ``name`` (its loader runs on first use).
+
+    ``key_extras``: what tells this potential's results apart from an earlier fit with the
+    same name (added to the cache key of every calculation with it).
+    """
     LAMMPS_POTENTIALS[name] = loader
+    if key_extras:
+        LAMMPS_POTENTIAL_KEY_EXTRAS[name] = dict(key_extras)
+    else:
+        LAMMPS_POTENTIAL_KEY_EXTRAS.pop(name, None)
 
 
 def get_lammps_potential(name: str) -> LammpsPotential:
@@ -283,5 +302,6 @@ register_calculator(
         install_hint=INSTALL_HINT,
         module="lammps",
         elements_from_settings=lambda s: frozenset(get_lammps_potential(s["potential"]).elements),
+        key_extras=lambda s: LAMMPS_POTENTIAL_KEY_EXTRAS.get(str(s.get("potential")), {}),
     )
 )

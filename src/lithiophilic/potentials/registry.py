@@ -161,6 +161,9 @@ class CalculatorSpec(MSONable):
         """Return a short hash identifying name, package version and settings."""
         prov = calculator_provenance(self)
         settings = {k: v for k, v in prov["settings"].items() if k not in self.backend.runtime_keys}
+        extras = self.backend.key_extras(settings) if self.backend.key_extras else {}
+        if extras:  # only then: every other key stays what it was
+            settings = {**settings, **extras}
         blob = json.dumps(
             [prov["calculator_name"], prov["calculator_version"], settings],
             sort_keys=True,
@@ -230,6 +233,10 @@ class CalculatorBackend:
         atomate2 jobs under custodian, :func:`lithiophilic.workflows.vasp.vasp_makers`), not
         through :attr:`factory`'s ASE calculator; it may declare ``"pdos"`` without a
         ``pdos_runner``.
+    key_extras
+        Identity that is not in the settings but must be in :meth:`CalculatorSpec.key` (a
+        refitted model under the same name): a function of the effective settings returning
+        entries added to the hashed settings; an empty result leaves the key as it was.
 
     Raises
     ------
@@ -256,6 +263,7 @@ class CalculatorBackend:
     validate_settings: Callable[[Mapping[str, Any]], object] | None = None
     installation_check: Callable[[Mapping[str, Any]], object] | None = None
     native_makers: bool = False
+    key_extras: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.capabilities = frozenset(self.capabilities)

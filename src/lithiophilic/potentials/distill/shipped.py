@@ -88,4 +88,10 @@ def _licuzn_eam_li3b() -> LammpsPotential:
     )
 
 
-register_lammps_potential(LICUZN_EAM_LI3B, _licuzn_eam_li3b)
+# v1 results (static/relax with the ASE LAMMPS calculator) are not reused for v2: the version
+# is in the cache key (MD keys hash the files anyway)
+register_lammps_potential(
+    LICUZN_EAM_LI3B,
+    _licuzn_eam_li3b,
+    key_extras={"potential_version": LICUZN_EAM_LI3B_VERSION},
+)
