@@ -155,6 +155,13 @@ def compare(one: dict[str, Any], two: dict[str, Any]) -> dict[str, Any]:
         out[f"{part}_compared"] = len(common)
         out[f"{part}_only_in_one_run"] = sorted(set(a) ^ set(b))
         out[f"max_abs_delta_{part}_ev"] = max((abs(a[k] - b[k]) for k in common), default=None)
+        if part == "binding":  # which rows differ (> 1 meV), largest first
+            deltas = sorted(((abs(a[k] - b[k]), k) for k in common), reverse=True)
+            out["binding_rows_over_1_mev"] = [
+                {"row": k, "first_ev": a[k], "second_ev": b[k], "abs_delta_ev": d}
+                for d, k in deltas
+                if d > 1e-3
+            ]
     return out
 
 

@@ -36,3 +36,30 @@ def test_calculation_jobs_get_the_store_to_look_up_stored_results():
         job = maker.make(cu)
         assert job.config.expose_store, f"{type(maker).__name__} cannot reuse stored results"
         assert maker.reuse
+
+
+def test_documents_record_the_torch_threads_they_were_computed_with(tmp_path, monkeypatch):
+    """Thread counts round differently (a 0.02 eV E_b spread was measured): the document says."""
+    import sys
+
+    from ase.build import bulk
+    from jobflow import JobStore, run_locally
+    from maggma.stores import MemoryStore
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.potentials.registry import CalculatorSpec
+    from lithiophilic.workflows.base import AseCalcDoc, AseStaticMaker
+
+    monkeypatch.chdir(tmp_path)
+    store = JobStore(MemoryStore())
+    job = AseStaticMaker(calculator=CalculatorSpec("emt")).make(
+        AseAtomsAdaptor.get_structure(bulk("Cu", "fcc", a=3.6))
+    )
+    run_locally(job, store=store, log=False, ensure_success=True)
+    doc = store.query_one({"uuid": job.uuid})["output"]
+    torch = sys.modules.get("torch")
+    expected = None if torch is None else torch.get_num_threads()
+    assert doc["torch_threads"] == expected
+    # a document stored before the field existed still loads
+    old = {k: v for k, v in doc.items() if k != "torch_threads"}
+    assert AseCalcDoc.model_validate(old).torch_threads is None

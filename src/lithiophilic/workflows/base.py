@@ -90,6 +90,15 @@ class AseCalcDoc(CalculatorProvenance):
     calculator_settings: dict[str, Any] = Field(description="Effective calculator settings.")
     dir_name: str = Field(description="Directory the job ran in.")
     wall_time_s: float = Field(description="Wall time of the calculation, s.")
+    torch_threads: int | None = Field(
+        None,
+        description=(
+            "torch intra-op threads of the process that evaluated the model (None: torch not "
+            "loaded, or a document from before this field). Thread counts round floats "
+            "differently; a relaxation on a soft surface can end 0.02 eV apart "
+            "(bench/results/workers_quiet.json)."
+        ),
+    )
     cache_key: str = Field(
         description="Hash of what determines the result: input structure hash, calculator "
         "(name, package version, settings), task and relaxation settings."
@@ -315,9 +324,18 @@ def run_ase_calc(
         calculator_settings=prov["settings"],
         dir_name=str(Path.cwd()),
         wall_time_s=wall,
+        torch_threads=_torch_threads(),
         cache_key=cache_key,
         trajectory=recorder.as_dict() if recorder is not None else None,
     )
+
+
+def _torch_threads() -> int | None:
+    """Return torch's intra-op thread count if torch is loaded in this process."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else None
 
 
 def _check_spec(calculator: object) -> None:
