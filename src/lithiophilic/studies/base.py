@@ -212,7 +212,9 @@ class StudyOptions(BaseModel):
         description="Worker processes running the study's jobs side by side, one thread each "
         "(MLIP and classical calculators; 1: one after another in this process, as before). "
         "At most the number of cores; DFT (MPI over every core) and LAMMPS MD stay at 1. "
-        "Output only: results and cache keys do not depend on it.",
+        "Results equal a one-thread serial run bit for bit; a serial run with torch on more "
+        "threads rounds differently (a relaxation on a soft surface can end 0.02 eV apart, "
+        "bench/results/workers_quiet.json), so later cache keys can differ.",
     )
 
     @field_validator("workers", mode="after")
