@@ -403,17 +403,17 @@ def make_sqs(
     cell, bit for bit) without a new search; ``$LITHIOPHILIC_SQS_CACHE``, when set, is still
     filled as without this memo. :func:`clear_sqs_memo` forgets them.
     """
-    key = _memo_key(
-        composition,
-        lattice=lattice,
-        a_a=a_a,
-        n_atoms=n_atoms,
-        seed=seed,
-        cutoffs_a=cutoffs_a,
-        supercell=supercell,
-        n_steps=n_steps,
-        c_over_a=c_over_a,
-    )
+    inputs = {
+        "lattice": lattice,
+        "a_a": a_a,
+        "n_atoms": n_atoms,
+        "seed": seed,
+        "cutoffs_a": cutoffs_a,
+        "supercell": supercell,
+        "n_steps": n_steps,
+        "c_over_a": c_over_a,
+    }
+    key = _memo_key(composition, **inputs)
     if key is not None and key in _MEMO:
         atoms, cache_key, best = _MEMO[key]
         cached_annealing(cache_key, lambda: best.copy())  # the file cache as without the memo
@@ -421,17 +421,7 @@ def make_sqs(
             "SQS %s on %s, seed %d: made before in this process", dict(composition), lattice, seed
         )
         return _copy(atoms)
-    atoms, cache_key, best = _build_sqs(
-        composition,
-        lattice=lattice,
-        a_a=a_a,
-        n_atoms=n_atoms,
-        seed=seed,
-        cutoffs_a=cutoffs_a,
-        supercell=supercell,
-        n_steps=n_steps,
-        c_over_a=c_over_a,
-    )
+    atoms, cache_key, best = _build_sqs(composition, **inputs)
     if key is not None:
         while len(_MEMO) >= _MEMO_SIZE:
             del _MEMO[next(iter(_MEMO))]
