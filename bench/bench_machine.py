@@ -49,18 +49,15 @@ REFERENCES = {
 }
 
 _PROBES = {
-    "gpaw_bulk_cu_scf": """
-import time
+    "gpaw_bulk_cu_scf": f"""
+import sys, tempfile
+from pathlib import Path
 from ase.build import bulk
-from lithiophilic.potentials.dft.gpaw import GpawCalculator
-import tempfile
-cu = bulk("Cu", "fcc", a=3.63)
+sys.path.insert(0, {str(ROOT / "bench")!r})
+from bench_gpaw import A_CU, bulk_scf_case  # the reference's own case and settings
 with tempfile.TemporaryDirectory() as tmp:
-    cu.calc = GpawCalculator(directory=tmp, ecut_ev=400.0, kpts=[12, 12, 12])
-    t0, c0 = time.perf_counter(), time.process_time()
-    e = cu.get_potential_energy()
-    out = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-           "energy_ev": float(e)}
+    case = bulk_scf_case(bulk("Cu", "fcc", a=A_CU), Path(tmp))
+out = {{k: case[k] for k in ("wall_s", "cpu_s", "energy_ev")}}
 """,
     "lammps_eam": """
 from lithiophilic.potentials.distill.validation import make_stability_system, measure_speed

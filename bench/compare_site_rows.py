@@ -2,8 +2,8 @@
 
 Two ``paper`` runs in fresh databases with the same settings should give the same binding
 energy on every site (issue 18 item 2: within 1 meV). This reads ``report/data/li_sites.json``
-of each run and writes the per-site differences, the largest one, and whether the strongest
-adsorbed site and the verdict rows agree.
+of each run and writes the per-site differences (outcome class and E_b vs bcc Li), the
+largest one, how many sites are bit for bit equal, and whether the verdict rows agree.
 
     .venv/bin/python bench/compare_site_rows.py RUN_A/report RUN_B/report --out bench/results/X.json
 """
