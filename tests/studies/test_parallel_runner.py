@@ -19,7 +19,7 @@ import parallel_jobs as pj
 
 from lithiophilic.db import get_output_dict, get_store, get_tracking_store
 from lithiophilic.errors import ConfigurationError
-from lithiophilic.studies.base import run_flows_locally
+from lithiophilic.studies.base import effective_workers, run_flows_locally
 
 
 def _run(ddir: Path, flows: dict[str, Flow], workers: int):
@@ -159,42 +159,107 @@ def test_memory_store_and_bad_worker_counts_are_refused(memory_jobstore, tmp_pat
 @pytest.mark.slow
 def test_binding_study_same_documents_with_two_workers(tmp_path):
     """Single Li on Cu(111) (quick, 2 sites: a fan-out created at run time) both ways."""
+    import torch
+
     from lithiophilic.studies import li_sites
 
     options = li_sites.Options.quick(materials=["Cu"], max_sites=2)
-    results, energies = {}, {}
-    for workers in (1, 2):
-        ddir = tmp_path / f"w{workers}"
-        opts = options.updated(workers=workers)
-        store = get_store(data_dir=ddir)
-        results[workers] = li_sites.run(opts, store, data_dir=ddir)
-        calcs = store.query(
-            {"output.doc_type": "ase_calc"}, properties=["output.cache_key", "output.energy_ev"]
-        )
-        energies[workers] = {d["output"]["cache_key"]: d["output"]["energy_ev"] for d in calcs}
+    results, energies, threads = {}, {}, {}
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the serial run must still evaluate on one thread
+    try:
+        for workers in (1, 2):
+            ddir = tmp_path / f"w{workers}"
+            opts = options.updated(workers=workers)
+            store = get_store(data_dir=ddir)
+            results[workers] = li_sites.run(opts, store, data_dir=ddir)
+            calcs = store.query(
+                {"output.doc_type": "ase_calc"},
+                properties=["output.cache_key", "output.energy_ev", "output.torch_threads"],
+            )
+            calcs = list(calcs)
+            energies[workers] = {d["output"]["cache_key"]: d["output"]["energy_ev"] for d in calcs}
+            threads[workers] = {d["output"]["torch_threads"] for d in calcs}
+            if workers == 1:
+                assert torch.get_num_threads() == 2  # given back after the run
+    finally:
+        torch.set_num_threads(before)
     assert results[1].complete and results[2].complete
-    assert set(energies[1]) == set(energies[2])
+    assert threads[1] == threads[2] == {1}
+    # one thread both ways: the same inputs, the same bits (same cache keys, same energies)
+    assert energies[1] == energies[2]
     assert len(energies[1]) >= 4  # bulk, slab, Li reference, 2 sites (+ substrate checks)
-    for key, energy in energies[1].items():
-        assert energies[2][key] == pytest.approx(energy, abs=1e-4)
     rows1 = sorted(results[1].site_rows, key=lambda r: str(r.get("site_label")))
     rows2 = sorted(results[2].site_rows, key=lambda r: str(r.get("site_label")))
     assert len(rows1) == len(rows2) == 2
     for one, two in zip(rows1, rows2, strict=True):
         for key, value in one.items():
             if key.endswith("_ev") and isinstance(value, float):
-                assert two[key] == pytest.approx(value, abs=1e-4), key
+                assert two[key] == value, key
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores")
-def test_paper_gives_workers_to_the_mlip_stages_only():
+def test_paper_gives_workers_to_the_mlip_stages_only(tmp_path):
     from lithiophilic.studies.paper import PaperOptions, stage_options
 
-    options = PaperOptions.quick(workers=2, stages=["surface", "pdos", "binding", "md"])
-    got = {type(o).study: o.workers for opts in stage_options(options).values() for o in opts}
+    store = get_store(data_dir=tmp_path)
+    stages = ["surface", "pdos", "binding", "md"]
+    options = PaperOptions.quick(workers=2, stages=stages)
+    got = {
+        type(o).study: effective_workers(o, store)
+        for opts in stage_options(options).values()
+        for o in opts
+    }
     assert got == {"surface": 2, "pdos": 1, "li_sites": 2, "li_layers": 2, "aggregation": 1}
     with pytest.raises(ConfigurationError, match=r"workers: 2 .*'gpaw' is DFT"):
         PaperOptions.quick(workers=2, calculator="gpaw")
+
+
+def test_default_workers_are_the_usable_cores_where_the_store_allows(tmp_path, memory_jobstore):
+    from lithiophilic.studies.base import usable_cores
+    from lithiophilic.studies.paper import PaperOptions, stage_options
+
+    cores = usable_cores()
+    assert 1 <= cores <= (os.cpu_count() or 1)
+    options = PaperOptions.quick(stages=["surface", "pdos", "binding", "md"])
+    assert options.workers is None
+    staged = [o for opts in stage_options(options).values() for o in opts]
+    embedded = {type(o).study: effective_workers(o, get_store(data_dir=tmp_path)) for o in staged}
+    assert embedded == {
+        "surface": cores,
+        "pdos": 1,
+        "li_sites": cores,
+        "li_layers": cores,
+        "aggregation": 1,
+    }
+    # worker processes cannot reach a store in this process's memory: one process
+    assert {effective_workers(o, memory_jobstore) for o in staged} == {1}
+    # a DFT calculator runs serially by default (no error: nobody asked for workers)
+    from lithiophilic.studies import li_sites
+
+    assert (
+        effective_workers(li_sites.Options.quick(calculator="gpaw"), get_store(data_dir=tmp_path))
+        == 1
+    )
+
+
+def test_one_thread_pins_torch_and_blas_and_gives_them_back():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from lithiophilic.studies.base import one_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_thread():
+            assert torch.get_num_threads() == 1
+            assert {p["num_threads"] for p in threadpool_info()} == {1}
+        assert torch.get_num_threads() == 2
+        with one_thread(enabled=False):
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize(

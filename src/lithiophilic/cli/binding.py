@@ -352,7 +352,7 @@ def binding(
         typer.Option("--out", help="Directory for the Fig. 5c PNG (default DATA_DIR/reports)."),
     ] = None,
     keep_trajectory: KeepTrajectoryOpt = False,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

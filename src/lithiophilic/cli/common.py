@@ -35,11 +35,12 @@ KeepTrajectoryOpt = Annotated[
 
 #: ``--workers`` of the commands whose jobs run on an MLIP (applied by :meth:`StudyCommand.options_from_params`).
 WorkersOpt = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--workers",
         help="Worker processes running the jobs side by side, one thread each (the per-site "
-        "relaxations too); 1: one after another. At most the number of cores.",
+        "relaxations too); 1: one after another, also on one thread. Default: one per usable "
+        "core (a store in memory: 1). At most the number of cores.",
     ),
 ]
 
@@ -132,7 +133,7 @@ class StudyCommand:
         options = self.options(**{k: v for k, v in params.items() if k in accepted})
         if params.get("keep_trajectory") and "keep_trajectory" not in accepted:
             options = options.updated(keep_trajectory=True)
-        if params.get("workers", 1) != 1 and "workers" not in accepted:
+        if params.get("workers") is not None and "workers" not in accepted:
             options = options.updated(workers=params["workers"])
         return options
 

@@ -41,7 +41,7 @@ def paper_options(
     out_dir: Path = Path("lithiophilic-report"),
     material: list[str] | None = None,
     stage_processes: bool = False,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> PaperOptions:
     """Return the campaign's :class:`~lithiophilic.studies.paper.PaperOptions` (no I/O).
 
@@ -237,14 +237,15 @@ def paper(
         ),
     ] = False,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--workers",
             help="Worker processes of the MLIP stages (surface, binding): their jobs, the "
             "per-site relaxations too, side by side, one thread each; 1: one after another. "
-            "At most the number of cores; the DFT and MD stages run one job at a time.",
+            "Default: one per usable core (a store in memory: 1). At most the number of "
+            "cores; the DFT and MD stages run one job at a time.",
         ),
-    ] = 1,
+    ] = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

@@ -197,7 +197,7 @@ def surface_energy(
         ),
     ] = None,
     keep_trajectory: KeepTrajectoryOpt = False,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

@@ -31,7 +31,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
@@ -206,29 +207,32 @@ class StudyOptions(BaseModel):
         description="Relaxations keep every ionic step (energy, positions, forces, cell) in the "
         "data store (AseCalcDoc.trajectory); output only, cache keys unchanged.",
     )
-    workers: int = Field(
-        1,
+    workers: int | None = Field(
+        None,
         ge=1,
-        description="Worker processes running the study's jobs side by side, one thread each "
-        "(MLIP and classical calculators; 1: one after another in this process, as before). "
-        "At most the number of cores; DFT (MPI over every core) and LAMMPS MD stay at 1. "
-        "Results equal a one-thread serial run bit for bit; a serial run with torch on more "
+        description="Worker processes running the study's jobs side by side (MLIP and "
+        "classical calculators; 1: one after another in this process). None (default): one "
+        "per core this process may use, when the study can run in parallel and the store is "
+        "reachable from other processes (the embedded database or MongoDB), else 1. At most "
+        "the number of cores; DFT (MPI over every core) and LAMMPS MD stay at 1. Every MLIP "
+        "or classical job evaluates on one thread (torch and BLAS), whatever this is, so the "
+        "results are the same bit for bit with any workers or OMP_NUM_THREADS; torch on more "
         "threads rounds differently (a relaxation on a soft surface can end 0.02 eV apart, "
-        "bench/results/workers_quiet.json), so later cache keys can differ.",
+        "bench/results/workers_quiet.json).",
     )
 
     @field_validator("workers", mode="after")
     @classmethod
-    def _at_most_cores(cls, workers: int) -> int:
+    def _at_most_cores(cls, workers: int | None) -> int | None:
         cores = os.cpu_count() or 1
-        if workers > cores:
+        if workers is not None and workers > cores:
             msg = f"at most the number of cores ({cores}) worker processes"
             raise ValueError(msg)
         return workers
 
     @model_validator(mode="after")
     def _workers_for_mlip_only(self) -> Self:
-        if self.workers > 1:
+        if self.workers is not None and self.workers > 1:
             why = _serial_only(self)
             if why:
                 msg = f"workers: {self.workers} worker processes, but {why}; use workers=1"
@@ -590,9 +594,64 @@ def build_and_run(
     """
     store = default_store(store, data_dir=data_dir)
     flows = flows if flows is not None else build_flows(options)
-    workers = int(getattr(options, "workers", 1))
-    failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job, workers=workers)
+    workers = effective_workers(options, store)
+    with one_thread(enabled=workers == 1 and not _serial_only(options)):
+        failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job, workers=workers)
     return store, flows, failed
+
+
+def usable_cores() -> int:
+    """Return the cores this process may run on (its CPU affinity: a Slurm allocation's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def effective_workers(options: Any, store: JobStore) -> int:
+    """Return the worker processes ``options`` run with on ``store``.
+
+    An explicit ``workers`` wins. ``None`` (the default) means one per usable core when the
+    study can run jobs in parallel (:func:`_serial_only` says why not) and worker processes
+    can reach ``store`` (not a maggma ``MemoryStore``), else 1.
+    """
+    from lithiophilic.studies.parallel import shared_store
+
+    asked = getattr(options, "workers", 1)
+    if asked is not None:
+        return int(asked)
+    if _serial_only(options) or not shared_store(store):
+        return 1
+    return usable_cores()
+
+
+@contextmanager
+def one_thread(*, enabled: bool = True) -> Iterator[None]:
+    """Evaluate on one thread in this process (torch intra-op and BLAS) while inside.
+
+    A serial MLIP run then rounds exactly as a worker process does (those run on one thread):
+    the same inputs give the same bits with any ``workers`` or ``OMP_NUM_THREADS``. torch is
+    imported here if it is installed (the MLIP job would import it anyway) so its thread
+    count is set before the model loads; the previous counts come back on exit.
+    """
+    if not enabled:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    try:
+        import torch
+    except ImportError:  # a classical-only install
+        torch = None
+    before = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=1):
+        if torch is not None:
+            torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            if torch is not None and before is not None:
+                torch.set_num_threads(before)
 
 
 class _FailureRecorder:

@@ -165,13 +165,15 @@ class PaperOptions(StudyOptions):
         "(bench/results/paper_quick.json); a study that raises is still reported and the "
         "other stages run.",
     )
-    workers: int = Field(
-        1,
+    workers: int | None = Field(
+        None,
         ge=1,
         description="Worker processes of the MLIP stages (surface, binding): their jobs, the "
-        "per-site relaxations too, run side by side, one thread each (1: one after another). "
-        "At most the number of cores. The PDOS and verify (DFT, MPI) and MD (LAMMPS) stages "
-        "run their jobs one after another whatever this is.",
+        "per-site relaxations too, run side by side, one thread each (1: one after another, "
+        "also on one thread). None (default): one per usable core when the store is the "
+        "embedded database or MongoDB (a store in memory: 1). At most the number of cores. "
+        "The PDOS and verify (DFT, MPI) and MD (LAMMPS) stages run their jobs one after "
+        "another whatever this is.",
     )
 
     @classmethod

@@ -183,6 +183,21 @@ def _worker_main(conn: Connection, spec: str, levels: Mapping[str, int]) -> None
 
 
 # --------------------------------------------------------------------------- coordinator side
+def shared_store(store: JobStore) -> bool:
+    """Return whether other processes can reach ``store`` (none of its stores is in memory)."""
+    return _memory_store(store) is None
+
+
+def _memory_store(store: JobStore) -> object | None:
+    """Return the first of ``store``'s stores that lives in this process's memory, if any."""
+    from maggma.stores import MemoryStore, MontyStore
+
+    for sub in [store.docs_store, *(store.additional_stores or {}).values()]:
+        if isinstance(sub, MemoryStore) and not isinstance(sub, MontyStore):
+            return sub
+    return None
+
+
 def store_spec(store: JobStore) -> str:
     """Return ``store`` as MSON JSON that a worker process can open.
 
@@ -192,18 +207,16 @@ def store_spec(store: JobStore) -> str:
         If the store lives in this process's memory (a maggma ``MemoryStore``), which other
         processes cannot reach.
     """
-    from maggma.stores import MemoryStore, MontyStore
     from monty.json import MontyEncoder
 
-    stores = [store.docs_store, *(store.additional_stores or {}).values()]
-    for sub in stores:
-        if isinstance(sub, MemoryStore) and not isinstance(sub, MontyStore):
-            msg = (
-                f"workers: the job store ({type(sub).__name__}) lives in this process's memory "
-                "and worker processes cannot reach it; use the embedded store or MongoDB, "
-                "or workers=1"
-            )
-            raise ConfigurationError(msg)
+    sub = _memory_store(store)
+    if sub is not None:
+        msg = (
+            f"workers: the job store ({type(sub).__name__}) lives in this process's memory "
+            "and worker processes cannot reach it; use the embedded store or MongoDB, "
+            "or workers=1"
+        )
+        raise ConfigurationError(msg)
     return json.dumps(store, cls=MontyEncoder)
 
 
