@@ -1,11 +1,15 @@
-"""Compare the single-Li site rows (5c) of two campaign reports, site by site.
+"""Compare the single-Li site rows (5c) of two or more campaign reports, site by site.
 
-Two ``paper`` runs in fresh databases with the same settings should give the same binding
-energy on every site (issue 18 item 2: within 1 meV). This reads ``report/data/li_sites.json``
-of each run and writes the per-site differences (outcome class and E_b vs bcc Li), the
-largest one, how many sites are bit for bit equal, and whether the verdict rows agree.
+Runs of ``paper`` in fresh databases with the same settings should give the same binding
+energy on every site and the same strongest adsorbed site per material (issue 18 item 2:
+same label, E_b within 1 meV, with ``OMP_NUM_THREADS`` 1 and 2). This reads
+``report/data/li_sites.json`` and ``claims.json`` of each run and writes, against the first
+run: the per-site differences (outcome class and E_b vs bcc Li), the largest one, how many
+sites are bit for bit equal, the strongest adsorbed site per material of every run, and
+whether the verdict rows agree.
 
-    .venv/bin/python bench/compare_site_rows.py RUN_A/report RUN_B/report --out bench/results/X.json
+    .venv/bin/python bench/compare_site_rows.py RUN_A/report RUN_B/report [RUN_C/report ...] \
+        --label A --label B ... --out bench/results/X.json
 """
 
 from __future__ import annotations
@@ -27,19 +31,26 @@ def site_rows(report: Path) -> dict[str, dict]:
     return out
 
 
+def strongest_adsorbed(rows: dict[str, dict]) -> dict[str, dict]:
+    """Material -> the adsorbed site with the largest E_b vs bcc Li (what 5c compares)."""
+    best: dict[str, dict] = {}
+    for key, row in rows.items():
+        energy = row.get("binding_energy_bcc_ev")
+        if row.get("outcome") != "adsorbed" or energy is None:
+            continue
+        material = row["material"]
+        if material not in best or energy > best[material]["binding_energy_bcc_ev"]:
+            best[material] = {"site": key, "binding_energy_bcc_ev": energy}
+    return dict(sorted(best.items()))
+
+
 def verdicts(report: Path) -> list[dict]:
     claims = json.loads((report / "claims.json").read_text())["claims"]
     return [{k: c[k] for k in ("panel", "verdict", "ours")} for c in claims]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--note", default="")
-    args = parser.parse_args()
-    ra, rb = site_rows(args.a), site_rows(args.b)
+def compare(ra: dict[str, dict], rb: dict[str, dict]) -> dict:
+    """Site-by-site differences of run b against run a."""
     rows = []
     for key in sorted(set(ra) & set(rb)):
         ea, eb = ra[key]["binding_energy_bcc_ev"], rb[key]["binding_energy_bcc_ev"]
@@ -56,23 +67,65 @@ def main() -> None:
             }
         )
     diffs = [abs(r["difference_mev"]) for r in rows if r["difference_mev"] is not None]
-    va, vb = verdicts(args.a), verdicts(args.b)
-    result = {
-        "benchmark": "5c site rows of two paper runs (fresh databases), site by site",
-        "command": f"bench/compare_site_rows.py {args.a} {args.b} --out {args.out}",
-        "note": args.note,
+    return {
         "n_sites_compared": len(rows),
         "sites_only_in_one_run": sorted(set(ra) ^ set(rb)),
         "max_abs_difference_mev": max(diffs) if diffs else None,
         "n_bitwise_equal": sum(r["bitwise_equal"] for r in rows),
         "within_1_mev": all(d <= 1.0 for d in diffs),
-        "same_verdicts": [x["verdict"] for x in va] == [x["verdict"] for x in vb],
+        "same_outcomes": all(r["outcome_a"] == r["outcome_b"] for r in rows),
         "rows": rows,
-        "verdicts_a": va,
-        "verdicts_b": vb,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("reports", type=Path, nargs="+", help="two or more report folders")
+    parser.add_argument("--label", action="append", default=[], help="one per report")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--note", default="")
+    args = parser.parse_args()
+    if len(args.reports) < 2:
+        parser.error("give two or more report folders")
+    labels = args.label or [str(r) for r in args.reports]
+    if len(labels) != len(args.reports):
+        parser.error("give one --label per report (or none)")
+    rows = [site_rows(r) for r in args.reports]
+    claims = [verdicts(r) for r in args.reports]
+    strongest = {label: strongest_adsorbed(r) for label, r in zip(labels, rows, strict=True)}
+    first = next(iter(strongest.values()))
+    same_strongest = all(
+        {m: s["site"] for m, s in other.items()} == {m: s["site"] for m, s in first.items()}
+        for other in strongest.values()
+    )
+    against_first = {
+        label: compare(rows[0], r) for label, r in zip(labels[1:], rows[1:], strict=True)
+    }
+    result = {
+        "benchmark": "5c site rows of paper runs in fresh databases, site by site, against the first",
+        "command": "bench/compare_site_rows.py "
+        + " ".join(f"{r} --label {lab}" for r, lab in zip(args.reports, labels, strict=True))
+        + f" --out {args.out}",
+        "note": args.note,
+        "runs": labels,
+        "same_strongest_adsorbed_site": same_strongest,
+        "strongest_adsorbed": strongest,
+        "max_abs_difference_mev": max(
+            (c["max_abs_difference_mev"] or 0.0) for c in against_first.values()
+        ),
+        "within_1_mev": all(c["within_1_mev"] for c in against_first.values()),
+        "bitwise_equal_everywhere": all(
+            c["n_bitwise_equal"] == c["n_sites_compared"] and not c["sites_only_in_one_run"]
+            for c in against_first.values()
+        ),
+        "same_verdicts": all(
+            [x["verdict"] for x in v] == [x["verdict"] for x in claims[0]] for v in claims[1:]
+        ),
+        "against_first": against_first,
+        "verdicts": dict(zip(labels, claims, strict=True)),
     }
     args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(result["max_abs_difference_mev"], result["n_bitwise_equal"], len(rows))
+    print(result["same_strongest_adsorbed_site"], result["max_abs_difference_mev"])
 
 
 if __name__ == "__main__":
