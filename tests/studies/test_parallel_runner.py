@@ -243,6 +243,29 @@ def test_default_workers_are_the_usable_cores_where_the_store_allows(tmp_path, m
     )
 
 
+def test_default_workers_fit_in_the_available_memory(tmp_path, monkeypatch):
+    import psutil
+
+    from lithiophilic.studies import base, li_sites
+
+    store = get_store(data_dir=tmp_path)
+    options = li_sites.Options.quick()
+    real = psutil.virtual_memory()
+    gib = 2**30
+
+    def available(n_gib: float):
+        return lambda: real._replace(available=int(n_gib * gib))
+
+    monkeypatch.setattr(base, "usable_cores", lambda: 8)
+    monkeypatch.setattr(psutil, "virtual_memory", available(4.0))
+    assert effective_workers(options, store) == int(4.0 / base.WORKER_MEMORY_GIB)
+    monkeypatch.setattr(psutil, "virtual_memory", available(0.5))
+    assert effective_workers(options, store) == 1  # never 0
+    monkeypatch.setattr(psutil, "virtual_memory", available(64.0))
+    assert effective_workers(options, store) == 8  # the cores cap it
+    assert effective_workers(options.updated(workers=1), store) == 1  # asked: no cap applied
+
+
 def test_one_thread_pins_torch_and_blas_and_gives_them_back():
     import torch
     from threadpoolctl import threadpool_info

@@ -608,13 +608,22 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: Memory one MLIP worker process is allowed for when ``workers`` is chosen automatically,
+#: GiB: a SevenNet-0 worker held 0.9-1.1 GiB resident on the full campaign's surface stage
+#: (2026-12-05, ``ps``), plus a margin for the larger Li-layer slabs.
+WORKER_MEMORY_GIB = 1.5
+
+
 def effective_workers(options: Any, store: JobStore) -> int:
     """Return the worker processes ``options`` run with on ``store``.
 
     An explicit ``workers`` wins. ``None`` (the default) means one per usable core when the
     study can run jobs in parallel (:func:`_serial_only` says why not) and worker processes
-    can reach ``store`` (not a maggma ``MemoryStore``), else 1.
+    can reach ``store`` (not a maggma ``MemoryStore``), else 1; never more than the
+    available memory holds at :data:`WORKER_MEMORY_GIB` per worker (at least 1).
     """
+    import psutil
+
     from lithiophilic.studies.parallel import shared_store
 
     asked = getattr(options, "workers", 1)
@@ -622,7 +631,8 @@ def effective_workers(options: Any, store: JobStore) -> int:
         return int(asked)
     if _serial_only(options) or not shared_store(store):
         return 1
-    return usable_cores()
+    by_memory = int(psutil.virtual_memory().available / (WORKER_MEMORY_GIB * 2**30))
+    return max(1, min(usable_cores(), by_memory))
 
 
 @contextmanager
