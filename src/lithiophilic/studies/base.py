@@ -610,8 +610,8 @@ def usable_cores() -> int:
 
 #: Memory one MLIP worker process is allowed for when ``workers`` is chosen automatically,
 #: GiB: a SevenNet-0 worker held 0.9-1.1 GiB resident on the full campaign's surface stage
-#: (2026-12-05, ``ps``), plus a margin for the larger Li-layer slabs.
-WORKER_MEMORY_GIB = 1.5
+#: and up to 1.46 GiB on its binding stage (2026-12-05, ``ps``), plus a margin.
+WORKER_MEMORY_GIB = 2.0
 
 
 def effective_workers(options: Any, store: JobStore) -> int:
