@@ -6,6 +6,10 @@ import warnings
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# Under pytest-xdist each core already runs a test worker: a study runs its jobs in the test's
+# process unless the test asks for workers (studies.base.WORKERS_ENV; explicit workers win).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("LITHIOPHILIC_WORKERS", "1")
 warnings.filterwarnings("ignore", category=UserWarning)
 
 #: Work units started first under pytest-xdist: the longest (minutes each), so that no worker

@@ -215,7 +215,10 @@ def test_paper_gives_workers_to_the_mlip_stages_only(tmp_path):
         PaperOptions.quick(workers=2, calculator="gpaw")
 
 
-def test_default_workers_are_the_usable_cores_where_the_store_allows(tmp_path, memory_jobstore):
+def test_default_workers_are_the_usable_cores_where_the_store_allows(
+    tmp_path, memory_jobstore, monkeypatch
+):
+    monkeypatch.delenv("LITHIOPHILIC_WORKERS", raising=False)  # the suite sets it (conftest)
     from lithiophilic.studies.base import usable_cores
     from lithiophilic.studies.paper import PaperOptions, stage_options
 
@@ -256,6 +259,7 @@ def test_default_workers_fit_in_the_available_memory(tmp_path, monkeypatch):
     def available(n_gib: float):
         return lambda: real._replace(available=int(n_gib * gib))
 
+    monkeypatch.delenv(base.WORKERS_ENV, raising=False)  # the suite sets it (conftest)
     monkeypatch.setattr(base, "usable_cores", lambda: 8)
     monkeypatch.setattr(psutil, "virtual_memory", available(4.0))
     assert effective_workers(options, store) == int(4.0 / base.WORKER_MEMORY_GIB)
@@ -264,6 +268,23 @@ def test_default_workers_fit_in_the_available_memory(tmp_path, monkeypatch):
     monkeypatch.setattr(psutil, "virtual_memory", available(64.0))
     assert effective_workers(options, store) == 8  # the cores cap it
     assert effective_workers(options.updated(workers=1), store) == 1  # asked: no cap applied
+
+
+def test_workers_environment_variable_replaces_the_automatic_choice(tmp_path, monkeypatch):
+    from lithiophilic.studies import base, li_sites
+
+    store = get_store(data_dir=tmp_path)
+    options = li_sites.Options.quick()
+    monkeypatch.setenv(base.WORKERS_ENV, "1")
+    assert effective_workers(options, store) == 1
+    if (os.cpu_count() or 1) >= 2:
+        monkeypatch.setenv(base.WORKERS_ENV, "2")
+        assert effective_workers(options, store) == 2
+        assert effective_workers(options.updated(workers=1), store) == 1  # explicit wins
+    for bad in ("0", "two", str((os.cpu_count() or 1) + 1)):
+        monkeypatch.setenv(base.WORKERS_ENV, bad)
+        with pytest.raises(ConfigurationError, match="LITHIOPHILIC_WORKERS"):
+            effective_workers(options, store)
 
 
 def test_one_thread_pins_torch_and_blas_and_gives_them_back():

@@ -614,13 +614,25 @@ def usable_cores() -> int:
 WORKER_MEMORY_GIB = 2.0
 
 
+#: Environment variable that replaces the automatic choice of ``workers`` (an explicit
+#: ``workers`` still wins): e.g. 1 where something else already runs one process per core
+#: (the test suite's pytest-xdist workers, a packed Slurm job).
+WORKERS_ENV = "LITHIOPHILIC_WORKERS"
+
+
 def effective_workers(options: Any, store: JobStore) -> int:
     """Return the worker processes ``options`` run with on ``store``.
 
-    An explicit ``workers`` wins. ``None`` (the default) means one per usable core when the
-    study can run jobs in parallel (:func:`_serial_only` says why not) and worker processes
-    can reach ``store`` (not a maggma ``MemoryStore``), else 1; never more than the
-    available memory holds at :data:`WORKER_MEMORY_GIB` per worker (at least 1).
+    An explicit ``workers`` wins. ``None`` (the default) means 1 when the study cannot run
+    jobs in parallel (:func:`_serial_only` says why) or worker processes cannot reach
+    ``store`` (a maggma ``MemoryStore``); else ``$LITHIOPHILIC_WORKERS`` if set, else one per
+    usable core, never more than the available memory holds at :data:`WORKER_MEMORY_GIB`
+    per worker (at least 1).
+
+    Raises
+    ------
+    ConfigurationError
+        If ``$LITHIOPHILIC_WORKERS`` is not a whole number from 1 to the number of cores.
     """
     import psutil
 
@@ -631,6 +643,15 @@ def effective_workers(options: Any, store: JobStore) -> int:
         return int(asked)
     if _serial_only(options) or not shared_store(store):
         return 1
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if env:
+        cores = os.cpu_count() or 1
+        if not env.isdigit() or not 1 <= int(env) <= cores:
+            msg = (
+                f"{WORKERS_ENV}={env!r}: give a whole number of worker processes from 1 to {cores}"
+            )
+            raise ConfigurationError(msg)
+        return int(env)
     by_memory = int(psutil.virtual_memory().available / (WORKER_MEMORY_GIB * 2**30))
     return max(1, min(usable_cores(), by_memory))
 
