@@ -610,8 +610,9 @@ def usable_cores() -> int:
 
 #: Memory one MLIP worker process is allowed for when ``workers`` is chosen automatically,
 #: GiB: a SevenNet-0 worker held 0.9-1.1 GiB resident on the full campaign's surface stage
-#: and up to 1.46 GiB on its binding stage (2026-12-05, ``ps``), plus a margin.
-WORKER_MEMORY_GIB = 2.0
+#: and 2.2 GiB on its largest job, Cu5Zn8(111) with 5 Li layers (2026-12-05, ``top``), plus a
+#: margin.
+WORKER_MEMORY_GIB = 2.5
 
 
 #: Environment variable that replaces the automatic choice of ``workers`` (an explicit
