@@ -97,3 +97,47 @@ def test_prefiltered_queries_return_what_a_full_scan_returns(tmp_path):
         assert got == want, q
     assert _string_needles({"uuid": "u1", "index": 3, "$or": [{"a": "x"}]}) == [b"u1"]
     assert _string_needles({"$and": [{"a": {"$eq": "é"}}, {"b": {"$ne": "y"}}]}) == ["é".encode()]
+
+
+def test_embedded_upserts_replace_the_matching_document_and_decode_only_candidates(tmp_path):
+    """A write (jobflow's ``replace_one`` on uuid and index) must not decode every document.
+
+    It goes through the same prefilter as a query: among 42 stored documents, an upsert of
+    one uuid decodes only the documents whose bytes hold that uuid (none for a new uuid),
+    and replaces exactly the one with the same uuid and index (another index of the same uuid, or a document merely
+    naming the uuid elsewhere, is left alone).
+    """
+    from montydb.storage.sqlite import SQLiteCollection
+
+    js = get_store(data_dir=tmp_path)
+    docs = [{"uuid": f"uuid-{i:03d}", "index": 1, "output": {"e": i}} for i in range(40)]
+    docs.append({"uuid": "uuid-007", "index": 2, "output": {"e": 72}})
+    docs.append({"uuid": "other", "index": 1, "output": {"parent": "uuid-007"}})
+    js.docs_store.update(docs, key=["uuid", "index"])
+
+    decoded = []
+    cursor_cls = SQLiteCollection.contractor_cls
+    original = cursor_cls._decode_doc
+
+    def counting(self, raw):
+        doc = original(self, raw)
+        decoded.append(doc["uuid"])
+        return doc
+
+    cursor_cls._decode_doc = counting
+    try:
+        for doc in (
+            {"uuid": "uuid-007", "index": 1, "output": {"e": -7}},
+            {"uuid": "new-uuid", "index": 1, "output": {"e": 100}},  # an insert: a full scan
+        ):
+            js.docs_store.update(doc, key=["uuid", "index"])
+    finally:
+        cursor_cls._decode_doc = original
+    assert set(decoded) <= {"other", "uuid-007"}
+    got = {(d["uuid"], d["index"]): d["output"] for d in js.docs_store.query({})}
+    assert len(got) == 43
+    assert got[("new-uuid", 1)] == {"e": 100}
+    assert got[("uuid-007", 1)] == {"e": -7}
+    assert got[("uuid-007", 2)] == {"e": 72}
+    assert got[("other", 1)] == {"parent": "uuid-007"}
+    assert got[("uuid-006", 1)] == {"e": 6}

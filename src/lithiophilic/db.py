@@ -146,6 +146,7 @@ def _install_montydb_prefilter() -> None:
     decoding.  This is a necessary condition only, so the result set is unchanged (the
     decoded candidates still go through montydb's own filter).
     """
+    from montydb.collection import MontyCollection
     from montydb.storage.sqlite import SQLiteCollection, SQLiteCursor
 
     if getattr(SQLiteCollection.contractor_cls, "_lithiophilic_prefilter", False):
@@ -166,6 +167,33 @@ def _install_montydb_prefilter() -> None:
             )
 
     SQLiteCollection.contractor_cls = PrefilterCursor
+    MontyCollection._internal_scan_query = _filtered_internal_scan_query
+
+
+def _filtered_internal_scan_query(self: Any, query_spec: Mapping[str, Any]) -> Iterator[Any]:
+    """Return montydb 2.5's ``MontyCollection._internal_scan_query`` scan, with the cursor filtered.
+
+    The scan behind ``replace_one``/``update_one``/``update_many`` (every job output jobflow
+    writes is a ``replace_one`` on uuid and index) made its cursor without the filter, so the
+    prefilter had no needles and each write decoded every stored document (cProfile of a
+    reused quick binding stage: 118 writes, 21,000 decodes, 7 s). Same code otherwise.
+    """
+    from montydb.cursor import MontyCursor
+    from montydb.engine.queries import QueryFilter
+
+    queryfilter = QueryFilter(query_spec)
+    documents = self._storage.query(MontyCursor(self, filter=query_spec), 0)
+    first_matched = None
+    for doc in documents:
+        if queryfilter(doc):
+            first_matched = queryfilter.fieldwalker
+            break
+    if first_matched:
+        yield first_matched  # for the caller's test: update or insert
+        yield first_matched  # start update, yield again
+        for doc in documents:
+            if queryfilter(doc):
+                yield queryfilter.fieldwalker
 
 
 def _embedded_store(path: Path, collection: str, key: str) -> LockedMontyStore:
