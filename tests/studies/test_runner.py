@@ -135,3 +135,35 @@ def test_rss_sampler_sees_this_process_and_its_children():
     with RssSampler(interval_s=0.1) as rss:
         subprocess.run([sys.executable, "-c", child], check=True)
     assert rss.peak_mib - rss.start_mib > 0.8 * big  # the child's pages are counted
+
+
+def test_flows_built_by_a_stage_cache_their_sqs_in_the_data_directory(
+    tmp_path, monkeypatch, counted_emt
+):
+    """The SQS searched while a stage builds its flows goes to DATA_DIR/sqs-cache.
+
+    The flows are built before the study opens its store; the cache must already point at the
+    data directory then, or a re-run of the campaign searches every SQS again.
+    """
+    from lithiophilic.structures import SQS_CACHE_ENV
+    from lithiophilic.structures.sqs import clear_sqs_memo
+    from lithiophilic.studies import base
+
+    monkeypatch.setattr(base, "_USER_SQS_CACHE", None)
+    monkeypatch.setenv(SQS_CACHE_ENV, "restored-after-the-test")
+    monkeypatch.delenv(SQS_CACHE_ENV)
+    clear_sqs_memo()
+    data = tmp_path / "data"
+    opts = [surface.Options.quick(materials=["Cu0.64Ag0.36"], calculator="emt-shared")]
+    res = run_stage("surface-alloy", opts, out_dir=tmp_path / "r", data_dir=data)
+    assert not res.status.startswith("failed")  # (EMT may leave a slab unconverged: exit 1)
+    assert os.environ[SQS_CACHE_ENV] == str(data.resolve() / "sqs-cache")
+    assert list((data / "sqs-cache").glob("*.json")), (
+        "the SQS searched for the flows was not cached"
+    )
+    clear_sqs_memo()
+    again = run_stage("surface-alloy", opts, out_dir=tmp_path / "r2", data_dir=data)
+    assert not again.status.startswith("failed")
+    log = (tmp_path / "r2/logs/surface-alloy.log").read_text()
+    assert "SQS annealing: reused cached result" in log
+    assert "candidate cells" not in log  # no annealing ran
