@@ -164,6 +164,23 @@ def test_bcc110_on_cu111(cu111):
     assert z[6:].mean() - z[:6].mean() == pytest.approx(A_LI / np.sqrt(2))
 
 
+def test_bcc110_layer_series_searches_once_and_gets_identical_copies(cu111):
+    """A layer series reuses the coincidence search of its slab cell; callers get copies."""
+    from lithiophilic.structures import _li_overlayer
+
+    _li_overlayer._SEARCH_MEMO.clear()
+    one = add_li_layers(cu111, 1, construction="bcc110")
+    three = add_li_layers(cu111, 3, construction="bcc110")
+    assert len(_li_overlayer._SEARCH_MEMO) == 1
+    first_layer = slice(len(one) - one.info["li_layers"]["li_per_layer"], len(one))
+    assert np.array_equal(one.positions[first_layer], three.positions[first_layer])
+    cell2d = np.asarray(cu111.cell)[:2, :2]
+    found = _li_overlayer.search_bcc110(cell2d, 3.0, 3.44, 0.05, 12)
+    found["li_basis"][:] = 0.0  # a caller changing its copy changes nothing stored
+    again = _li_overlayer.search_bcc110(cell2d, 3.0, 3.44, 0.05, 12)
+    assert np.abs(again["li_basis"]).min() > 0.1
+
+
 def test_bcc110_same_lattice_keeps_cell(cu111):
     out = add_li_layers(cu111, 1, construction="bcc110", max_strain=0.3)
     assert out.info["li_layers"]["substrate_supercell_matrix"] == [[1, 0], [0, 1]]

@@ -9,6 +9,7 @@ and :func:`best_registry` (in-plane offset of the first layer).
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 #: Registry scan: grid points per Li lattice vector.
 REGISTRY_GRID = 24
+
+#: In-plane vectors per block of the registry scan (bounds its memory, ~16 B each).
+_REGISTRY_BLOCK_VECTORS = 500_000
 
 
 def hnf_2d(n: int) -> list[np.ndarray]:
@@ -127,10 +131,32 @@ def match_bcc110(lattice: np.ndarray, ideal: np.ndarray) -> tuple[float, np.ndar
     return worst, strains, basis
 
 
+#: Results of :func:`search_bcc110` made in this process, by their inputs (a layer series
+#: searches the same slab cell once per layer count).
+_SEARCH_MEMO: dict[tuple[Any, ...], dict[str, Any]] = {}
+_SEARCH_MEMO_SIZE = 64
+
+
 def search_bcc110(
     cell2d: np.ndarray, d_li: float, a_li: float, max_strain: float, max_cells: int
 ) -> dict[str, Any]:
-    """Smallest supercell of ``cell2d`` in which a strained Li(110) lattice fits."""
+    """Smallest supercell of ``cell2d`` in which a strained Li(110) lattice fits.
+
+    The same inputs give the same answer; it is remembered in this process (a copy is
+    returned), since the search takes ~0.4 s and a Li layer series repeats it per layer.
+    """
+    cell2d = np.ascontiguousarray(cell2d, dtype=float)
+    key = (cell2d.tobytes(), float(d_li), float(a_li), float(max_strain), int(max_cells))
+    if key not in _SEARCH_MEMO:
+        if len(_SEARCH_MEMO) >= _SEARCH_MEMO_SIZE:
+            _SEARCH_MEMO.pop(next(iter(_SEARCH_MEMO)))
+        _SEARCH_MEMO[key] = _search_bcc110(cell2d, d_li, a_li, max_strain, max_cells)
+    return copy.deepcopy(_SEARCH_MEMO[key])
+
+
+def _search_bcc110(
+    cell2d: np.ndarray, d_li: float, a_li: float, max_strain: float, max_cells: int
+) -> dict[str, Any]:
     theta = math.acos(-1.0 / 3.0)
     ideal = np.array([[d_li, 0.0], [d_li * math.cos(theta), d_li * math.sin(theta)]])
     area_li = a_li**2 / math.sqrt(2.0)
@@ -240,16 +266,28 @@ def best_registry(
     cell2d: np.ndarray,
     d_li_m: float,
 ) -> tuple[np.ndarray, float]:
-    """Offset of the Li layer (within one Li cell) that lets it sit lowest; and that height."""
+    """Offset of the Li layer (within one Li cell) that lets it sit lowest; and that height.
+
+    Scans a ``REGISTRY_GRID`` × ``REGISTRY_GRID`` grid of offsets (first index outer); for each,
+    a Li at in-plane distance r from its nearest top atom sits sqrt(d² − r²) above it, and
+    the layer sits at its highest Li. Lowest layer wins, then the largest mean r, then the
+    first offset. The offsets are evaluated in blocks of whole arrays.
+    """
     grid = np.arange(REGISTRY_GRID) / REGISTRY_GRID
-    options: list[tuple[tuple[float, float, int], np.ndarray, float]] = []
-    for f1 in grid:
-        for f2 in grid:
-            offset = f1 * li_basis[0] + f2 * li_basis[1]
-            diff = (points + offset)[:, None, :] - surface_xy[None, :, :]
-            r = np.linalg.norm(inplane_mic(diff.reshape(-1, 2), cell2d), axis=1)
-            r_min = r.reshape(len(points), len(surface_xy)).min(axis=1)
-            h = float(np.sqrt(np.clip(d_li_m**2 - r_min**2, 0.0, None)).max())
-            options.append(((round(h, 4), -round(float(r_min.mean()), 4), len(options)), offset, h))
-    _, offset, h = min(options, key=lambda o: o[0])
-    return offset, h
+    f1, f2 = (g.ravel() for g in np.meshgrid(grid, grid, indexing="ij"))
+    offsets = f1[:, None] * li_basis[0] + f2[:, None] * li_basis[1]
+    n_p, n_s = len(points), len(surface_xy)
+    block = max(1, _REGISTRY_BLOCK_VECTORS // max(1, n_p * n_s))
+    heights, mean_r = [], []
+    for start in range(0, len(offsets), block):
+        off = offsets[start : start + block]
+        diff = (points[None, :, :] + off[:, None, :])[:, :, None, :] - surface_xy[None, None]
+        r = np.linalg.norm(inplane_mic(diff.reshape(-1, 2), cell2d), axis=1)
+        r_min = r.reshape(len(off), n_p, n_s).min(axis=2)
+        heights.extend(np.sqrt(np.clip(d_li_m**2 - r_min**2, 0.0, None)).max(axis=1).tolist())
+        mean_r.extend(r_min.mean(axis=1).tolist())
+    keys = [
+        (round(h, 4), -round(m, 4), i) for i, (h, m) in enumerate(zip(heights, mean_r, strict=True))
+    ]
+    best = min(keys)[2]
+    return offsets[best], float(heights[best])
