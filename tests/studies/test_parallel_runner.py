@@ -352,3 +352,72 @@ def test_worker_log_records_reach_this_process(tmp_path, caplog):
         "hello 2",
     ]
     assert all(int(r.getMessage().split(" from ")[1]) != os.getpid() for r in got)
+
+
+def _emt_statics() -> dict[str, Flow]:
+    """Three EMT single points of Cu cells (lithiophilic jobs: tried in the coordinator first)."""
+    from ase.build import bulk
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.potentials import CalculatorSpec
+    from lithiophilic.workflows.base import AseStaticMaker
+
+    maker = AseStaticMaker(calculator=CalculatorSpec("emt"))
+    jobs = [
+        maker.make(AseAtomsAdaptor.get_structure(bulk("Cu", "fcc", a=a, cubic=True)))
+        for a in (3.55, 3.60, 3.65)
+    ]
+    for i, j in enumerate(jobs):
+        j.name = f"static {i}"  # (jobs of one name run one after the other)
+    return {f"static-{i}": Flow([j], output=j.output) for i, j in enumerate(jobs)}
+
+
+def test_stored_results_are_reused_here_without_starting_a_worker(tmp_path, monkeypatch):
+    """Jobs that compute go to workers; the same jobs again (reused) start no worker at all."""
+    from lithiophilic.studies import parallel
+
+    started: list[int] = []
+
+    class CountedWorker(parallel._Worker):
+        def __init__(self, *args, **kwargs):
+            started.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "_Worker", CountedWorker)
+    store, failed, _ = _run(tmp_path, _emt_statics(), workers=2)
+    assert not failed
+    assert len(started) == 2  # three computing jobs: two workers, started when needed
+    first = store.query({"output.doc_type": "ase_calc"}, properties=["uuid", "output"])
+    first = {d["output"]["cache_key"]: d for d in first}
+    assert len(first) == 3
+    assert all(d["output"].get("reused_from_uuid") is None for d in first.values())
+    assert {d["output"]["torch_threads"] for d in first.values()} <= {None, 1}  # in workers
+
+    started.clear()
+    store, failed, events = _run(tmp_path, _emt_statics(), workers=2)
+    assert not failed
+    assert started == []
+    docs = list(store.query({"output.doc_type": "ase_calc"}, properties=["uuid", "output"]))
+    reused = [d["output"] for d in docs if d["output"].get("reused_from_uuid")]
+    assert len(reused) == 3
+    for out in reused:
+        original = first[out["cache_key"]]
+        assert out["reused_from_uuid"] == original["uuid"]
+        assert out["energy_ev"] == original["output"]["energy_ev"]
+    assert [e.kind for e in events].count("finished") == 3
+
+
+def test_a_deferred_calculator_is_not_an_exception_a_job_can_swallow():
+    """Inside defer_calculators, get_calculator signals past ``except Exception``."""
+    from lithiophilic.potentials import get_calculator
+    from lithiophilic.potentials.registry import CalculatorDeferred, defer_calculators
+
+    def job_that_records_its_failures():
+        try:
+            return get_calculator("emt")
+        except Exception:  # e.g. a NEB job storing "failed" as its outcome
+            return "swallowed"
+
+    with defer_calculators(), pytest.raises(CalculatorDeferred):
+        job_that_records_its_failures()
+    assert job_that_records_its_failures() != "swallowed"  # outside: a calculator

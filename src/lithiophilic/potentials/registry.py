@@ -19,11 +19,13 @@ Makers of its own.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import importlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -43,6 +45,7 @@ __all__ = [
     "CAPABILITIES",
     "REGISTRY",
     "CalculatorBackend",
+    "CalculatorDeferred",
     "CalculatorSpec",
     "PdosRunner",
     "available_calculators",
@@ -51,6 +54,7 @@ __all__ = [
     "check_elements",
     "check_installation",
     "clear_calculator_cache",
+    "defer_calculators",
     "ensure_available",
     "get_calculator",
     "register_calculator",
@@ -378,6 +382,34 @@ def check_elements(spec: CalculatorSpec, elements: Iterable[str]) -> None:
         raise ConfigurationError(msg)
 
 
+class CalculatorDeferred(BaseException):
+    """Raised by :func:`get_calculator` inside :func:`defer_calculators`: the job must compute.
+
+    A ``BaseException``, so a job's own ``except Exception`` (recording a failed NEB, say)
+    does not take it for a failure of the calculation.
+    """
+
+
+_DEFER_CALCULATORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lithiophilic_defer_calculators", default=False
+)
+
+
+@contextmanager
+def defer_calculators() -> Iterator[None]:
+    """Inside, :func:`get_calculator` raises :class:`CalculatorDeferred` instead of building one.
+
+    The parallel runner tries a job here first, in its own process: a job whose result is
+    stored (reused by cache key) finishes without a worker process or a model load, and a
+    job that needs a calculator stops before computing anything and goes to a worker.
+    """
+    token = _DEFER_CALCULATORS.set(True)
+    try:
+        yield
+    finally:
+        _DEFER_CALCULATORS.reset(token)
+
+
 def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator:
     """Build (or reuse) the live ASE calculator described by ``spec``.
 
@@ -398,8 +430,12 @@ def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator
     ------
     CalculatorUnavailableError
         If the backend's package is not installed (the message says what to install).
+    CalculatorDeferred
+        Inside :func:`defer_calculators`.
     """
     spec = as_spec(spec)
+    if _DEFER_CALCULATORS.get():
+        raise CalculatorDeferred(spec.name)
     backend = spec.backend
     settings = spec.settings()
     cache_key = json.dumps([spec.name, settings], sort_keys=True, default=str)

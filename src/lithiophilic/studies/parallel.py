@@ -12,6 +12,13 @@ The scheduler mirrors jobflow's ``run_locally`` (``jobflow/managers/local.py``) 
   only when its diversions are, and the children of a replaced job read its output from the
   store by uuid (the newest index), as in ``run_locally``.
 
+A job of lithiophilic is first run in this process with calculators deferred
+(:func:`lithiophilic.potentials.registry.defer_calculators`): a job whose result the store
+already holds (reused by cache key), or that only builds structures or flows, finishes here;
+one that asks for a calculator stops before computing and goes to a worker. Workers start
+when the first job needs one, so a re-run whose every job is stored starts none (no
+interpreter start, no model load). Other jobs (any package) go straight to a worker.
+
 Ready jobs start in the serial order (earlier flows first, a job's diversions before the
 jobs after it), so the work and the store's reuse look-ups happen in about the order of a
 serial run; a job named as a running one waits for it (the flows of a study repeat the
@@ -94,16 +101,25 @@ def _open_store(spec: str) -> JobStore:
     return store
 
 
-def _run_job(job_json: str, job_dir: Path, store: JobStore) -> tuple[str, str]:
-    """Run one job in ``job_dir``: ``("ok", diversions JSON)`` or ``("failed", traceback)``."""
-    from contextlib import chdir
+def _run_job(
+    job_json: str, job_dir: Path, store: JobStore, *, here: bool = False
+) -> tuple[str, str]:
+    """Run one job in ``job_dir``: ``("ok", diversions JSON)`` or ``("failed", traceback)``.
+
+    ``here``: in the coordinator, without building a calculator: ``("deferred", "")`` if the
+    job asks for one (it computes: a worker runs it), else it ran as in a worker.
+    """
+    from contextlib import chdir, nullcontext
 
     from monty.json import MontyDecoder, MontyEncoder
 
+    from lithiophilic.potentials.registry import CalculatorDeferred, defer_calculators
+
     try:
         job = json.loads(job_json, cls=MontyDecoder)
-        _one_thread()
-        with chdir(job_dir):
+        if not here:
+            _one_thread()
+        with chdir(job_dir), defer_calculators() if here else nullcontext():
             response = job.run(store=store)
         parts = {
             "replace": response.replace,
@@ -113,8 +129,25 @@ def _run_job(job_json: str, job_dir: Path, store: JobStore) -> tuple[str, str]:
             "stop_jobflow": bool(response.stop_jobflow),
         }
         return "ok", json.dumps(parts, cls=MontyEncoder)
+    except CalculatorDeferred:
+        return "deferred", ""
     except Exception:
         return "failed", traceback.format_exc()
+
+
+#: Packages whose jobs the coordinator tries itself first (:func:`_try_here`): every job of
+#: lithiophilic that computes builds its calculator with ``get_calculator`` first.
+_TRIED_HERE = ("lithiophilic.",)
+
+
+def _runs_here_first(job: Job) -> bool:
+    """Return whether ``job``'s function belongs to :data:`_TRIED_HERE` (a Maker's too)."""
+    function = job.function
+    module = getattr(function, "__module__", "") or ""
+    owner = getattr(function, "__self__", None)
+    if owner is not None:
+        module = type(owner).__module__
+    return module.startswith(_TRIED_HERE)
 
 
 #: A worker's threads send over its pipe one at a time (log records and the job's answer).
@@ -475,17 +508,63 @@ class _Scheduler:
         self._next_diversion(owner)
 
 
-def _dispatch(scheduler: _Scheduler, idle: list[_Worker], running: int) -> int:
-    """Start ready jobs on idle workers; return how many jobs run now."""
+@dataclass(eq=False)
+class _Pool:
+    """The worker processes and the jobs waiting for one.
+
+    Workers start as jobs need them, at most ``size``; ``pending`` holds started jobs as
+    ``(node, job JSON, job folder)``, in order.
+    """
+
+    make: Callable[[], _Worker]
+    size: int
+    workers: list[_Worker] = field(default_factory=list)
+    pending: list[tuple[_Node, str, Path]] = field(default_factory=list)
+
+    def send_pending(self) -> int:
+        """Give waiting jobs to free workers (starting workers up to ``size``); return how many."""
+        sent = 0
+        while self.pending:
+            idle = [w for w in self.workers if w.node is None]
+            if idle:
+                worker = idle[0]
+            elif len(self.workers) < self.size:
+                worker = self.make()
+                self.workers.append(worker)
+            else:
+                break
+            worker.send(*self.pending.pop(0))
+            sent += 1
+        return sent
+
+
+def _job_failed(scheduler: _Scheduler, node: _Node, text: str) -> None:
+    """Fail ``node`` with the traceback ``text`` as run_locally reports it."""
+    message = f"{node.job.name} failed with exception:\n{text}"
+    _RUN_LOCALLY_LOGGER.info(message)
+    scheduler.failed_job(node, message)
+
+
+def _dispatch(scheduler: _Scheduler, pool: _Pool, store: JobStore, running: int) -> int:
+    """Start ready jobs; return how many jobs run in workers now.
+
+    A job of lithiophilic is tried here first, with calculators deferred
+    (:func:`_run_job` ``here``): a job whose result is stored, or that only builds
+    structures or flows, finishes without a worker; one that asks for a calculator goes to
+    a worker. Jobs are tried only while none waits for a worker, so workers stay busy.
+    """
     from monty.json import MontyEncoder
 
-    while idle:
+    while True:
+        running += pool.send_pending()
+        if pool.pending:
+            return running
         node = scheduler.next_ready()
         if node is None and running == 0 and scheduler.waiting and not scheduler.stop_jobflow:
             # nothing runs and nothing is ready: run_locally would run the next job in order
             node = scheduler.next_ready(force=True)
         if node is None:
-            break
+            return running
         if scheduler.must_skip(node):
             scheduler.skipped_job(node)
             continue
@@ -496,9 +575,16 @@ def _dispatch(scheduler: _Scheduler, idle: list[_Worker], running: int) -> int:
             text = f"{node.job.name} failed with exception:\n{traceback.format_exc()}"
             scheduler.failed_job(node, text)
             continue
-        idle.pop().send(node, job_json, scheduler.job_dir())
-        running += 1
-    return running
+        job_dir = scheduler.job_dir()
+        if _runs_here_first(node.job):
+            status, text = _run_job(job_json, job_dir, store, here=True)
+            if status == "ok":
+                scheduler.finished_job(node, text)
+                continue
+            if status == "failed":
+                _job_failed(scheduler, node, text)
+                continue
+        pool.pending.append((node, job_json, job_dir))
 
 
 def _answer(worker: _Worker) -> tuple[str, Any]:
@@ -535,9 +621,7 @@ def _collect(scheduler: _Scheduler, workers: list[_Worker], make: Callable[[], _
         if status == "ok":
             scheduler.finished_job(node, text)
         elif status == "failed":
-            message = f"{node.job.name} failed with exception:\n{text}"
-            _RUN_LOCALLY_LOGGER.info(message)
-            scheduler.failed_job(node, message)
+            _job_failed(scheduler, node, text)
         else:
             worker.process.join(1.0)
             why = worker.death()
@@ -602,17 +686,15 @@ def run_flows_parallel(
     def make() -> _Worker:
         return _Worker(ctx, spec, next(numbers))
 
-    pool: list[_Worker] = []
+    pool = _Pool(make, workers)
     try:
-        pool.extend(make() for _ in range(min(workers, max(1, len(scheduler.waiting)))))
         running = 0
         while True:
-            idle = [w for w in pool if w.node is None]
-            running = _dispatch(scheduler, idle, running)
+            running = _dispatch(scheduler, pool, store, running)
             if running == 0:
                 break
-            running -= _collect(scheduler, pool, make)
+            running -= _collect(scheduler, pool.workers, make)
     finally:
-        for worker in pool:
+        for worker in pool.workers:
             worker.close()
     return scheduler.result
