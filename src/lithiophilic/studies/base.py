@@ -55,6 +55,8 @@ from lithiophilic.errors import ConfigurationError
 if TYPE_CHECKING:
     from jobflow import Flow, JobStore
 
+    from lithiophilic.potentials import CalculatorSpec
+
 __all__ = [
     "STRUCTURE_SUFFIXES",
     "JobEvent",
@@ -740,6 +742,20 @@ class _FailureRecorder:
                 for uuid, name, reason, text in self.all
             ],
         )
+
+
+def with_native_makers(maker: Any, spec: CalculatorSpec) -> Any:
+    """Return ``maker``, its relax/static slots as VASP's atomate2 Makers if ``spec`` is VASP.
+
+    A backend that runs as workflow Makers of its own (``native_makers``: VASP under
+    custodian, one VASP run per relaxation) gets :func:`lithiophilic.workflows.vasp.with_vasp_makers`;
+    any other keeps ``maker``. atomate2's VASP modules (~2 s to import) load only then.
+    """
+    if not spec.backend.native_makers:
+        return maker
+    from lithiophilic.workflows.vasp import with_vasp_makers
+
+    return with_vasp_makers(maker, spec)
 
 
 def keep_relax_trajectories(flows: dict[str, Flow], keep: bool) -> dict[str, Flow]:

@@ -49,9 +49,9 @@ from lithiophilic.studies.base import (
     keep_relax_trajectories,
     material_label,
     materials_of,
+    with_native_makers,
 )
 from lithiophilic.workflows.binding import LiMultilayerMaker, has_fcc_111
-from lithiophilic.workflows.vasp import uses_vasp_makers, with_vasp_makers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -217,7 +217,7 @@ def layer_maker(options: Options) -> LiMultilayerMaker:
         ),
     )
     # VASP: atomate2 jobs under custodian (site_maker's slots are VASP already)
-    return with_vasp_makers(maker, spec) if uses_vasp_makers(spec) else maker
+    return with_native_makers(maker, spec)
 
 
 def build_flows(options: Options) -> dict[str, Flow]:

@@ -49,9 +49,9 @@ from lithiophilic.studies.base import (
     keep_relax_trajectories,
     material_label,
     materials_of,
+    with_native_makers,
 )
 from lithiophilic.workflows.binding import LOWEST_GAMMA, LiSiteBindingMaker, substrate_bulk
-from lithiophilic.workflows.vasp import uses_vasp_makers, with_vasp_makers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -345,7 +345,7 @@ def site_maker(options: Options) -> LiSiteBindingMaker:
         refine, top_k=options.refine_top_k, refine_all=options.refine_all
     )
     # VASP: atomate2 jobs under custodian in every relax/static slot (surface_maker's too)
-    return with_vasp_makers(maker, spec) if uses_vasp_makers(spec) else maker
+    return with_native_makers(maker, spec)
 
 
 def outcome_settings(options: Options) -> OutcomeSettings:

@@ -51,10 +51,10 @@ from lithiophilic.studies.base import (
     keep_relax_trajectories,
     material_label,
     materials_of,
+    with_native_makers,
 )
 from lithiophilic.workflows.base import AseRelaxMaker
 from lithiophilic.workflows.surface import SurfaceEnergyMaker
-from lithiophilic.workflows.vasp import uses_vasp_makers, with_vasp_makers
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -240,7 +240,7 @@ def surface_maker(options: Options) -> SurfaceEnergyMaker:
         ),
     ).with_calculator(spec)
     # VASP runs as atomate2 jobs under custodian (one VASP run per relaxation), not via ASE
-    return with_vasp_makers(maker, spec) if uses_vasp_makers(spec) else maker
+    return with_native_makers(maker, spec)
 
 
 def build_flows(options: Options) -> dict[str, Flow]:

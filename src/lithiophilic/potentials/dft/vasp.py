@@ -54,7 +54,6 @@ from lithiophilic.potentials.dft.common import (
     resolve_dft_settings,
     start_calculation,
 )
-from lithiophilic.potentials.dft.vasp_sets import POTCAR_CHOICES
 from lithiophilic.potentials.registry import CalculatorBackend, register_calculator
 
 if TYPE_CHECKING:
@@ -305,6 +304,8 @@ def _static_set(
     struct: Any, incar: dict[str, Any], kpoints: Any, functional: str, potcar: Mapping[str, str]
 ) -> VaspInputSet:
     from pymatgen.io.vasp.sets import MPStaticSet
+
+    from lithiophilic.potentials.dft.vasp_sets import POTCAR_CHOICES
 
     return MPStaticSet(
         struct,
