@@ -372,9 +372,15 @@ def _emt_statics() -> dict[str, Flow]:
     return {f"static-{i}": Flow([j], output=j.output) for i, j in enumerate(jobs)}
 
 
-def test_stored_results_are_reused_here_without_starting_a_worker(tmp_path, monkeypatch):
-    """Jobs that compute go to workers; the same jobs again (reused) start no worker at all."""
+def test_stored_results_are_reused_here_without_starting_a_worker(tmp_path, monkeypatch, caplog):
+    """Jobs that compute go to workers; the same jobs again (reused) start no worker at all.
+
+    Each job's start is logged once, whether it was tried here first and then ran in a
+    worker (first run) or ran here (second run).
+    """
     from lithiophilic.studies import parallel
+
+    caplog.set_level(logging.INFO)
 
     started: list[int] = []
 
@@ -392,7 +398,12 @@ def test_stored_results_are_reused_here_without_starting_a_worker(tmp_path, monk
     assert len(first) == 3
     assert all(d["output"].get("reused_from_uuid") is None for d in first.values())
     assert {d["output"]["torch_threads"] for d in first.values()} <= {None, 1}  # in workers
+    starts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Starting job")]
+    assert sorted(m.split(" (")[0] for m in starts) == [
+        f"Starting job - static {i}" for i in range(3)
+    ]
 
+    caplog.clear()
     started.clear()
     store, failed, events = _run(tmp_path, _emt_statics(), workers=2)
     assert not failed
@@ -405,6 +416,9 @@ def test_stored_results_are_reused_here_without_starting_a_worker(tmp_path, monk
         assert out["reused_from_uuid"] == original["uuid"]
         assert out["energy_ev"] == original["output"]["energy_ev"]
     assert [e.kind for e in events].count("finished") == 3
+    starts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Starting job")]
+    assert len(starts) == 3
+    assert any("reusing stored result" in r.getMessage() for r in caplog.records)
 
 
 def test_a_deferred_calculator_is_not_an_exception_a_job_can_swallow():

@@ -185,6 +185,53 @@ def _log_to(conn: Connection, levels: Mapping[str, int]) -> None:
         logging.getLogger(name or None).setLevel(level)
 
 
+class _HeldRecords(logging.Filter):
+    """Keep every log record (once, in order) instead of letting a handler emit it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self._ids: set[int] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if id(record) not in self._ids:
+            self._ids.add(id(record))
+            self.records.append(record)
+        return False
+
+
+@contextmanager
+def _held_log() -> Iterator[_HeldRecords]:
+    """Hold what a job tried in the coordinator logs, for :func:`_try_here` to keep or drop."""
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger(), *manager.loggerDict.values()]
+    handlers = {id(h): h for lg in loggers if isinstance(lg, logging.Logger) for h in lg.handlers}
+    if logging.lastResort is not None:
+        handlers[id(logging.lastResort)] = logging.lastResort
+    held = _HeldRecords()
+    for handler in handlers.values():
+        handler.addFilter(held)
+    try:
+        yield held
+    finally:
+        for handler in handlers.values():
+            handler.removeFilter(held)
+
+
+def _try_here(job_json: str, job_dir: Path, store: JobStore) -> tuple[str, str]:
+    """Run a job in the coordinator with calculators deferred (:func:`_run_job` ``here``).
+
+    Its log records are held: emitted if it ran here, dropped if it goes to a worker (which
+    logs the job's start again), so a log shows each job once.
+    """
+    with _held_log() as held:
+        status, text = _run_job(job_json, job_dir, store, here=True)
+    if status != "deferred":
+        for record in held.records:
+            relay_log(record)
+    return status, text
+
+
 def relay_log(record: logging.LogRecord) -> None:
     """Hand a worker's log record to this process's logger of the same name."""
     target = logging.getLogger(record.name)
@@ -577,7 +624,7 @@ def _dispatch(scheduler: _Scheduler, pool: _Pool, store: JobStore, running: int)
             continue
         job_dir = scheduler.job_dir()
         if _runs_here_first(node.job):
-            status, text = _run_job(job_json, job_dir, store, here=True)
+            status, text = _try_here(job_json, job_dir, store)
             if status == "ok":
                 scheduler.finished_job(node, text)
                 continue
