@@ -19,8 +19,13 @@ from lithiophilic.studies.runner import RSS_OWN_PROCESS, RSS_SAMPLED, RssSampler
 
 
 @pytest.fixture
-def counted_emt():
-    """EMT registered as a cacheable backend (like the MLIPs), counting how often it is built."""
+def counted_emt(monkeypatch):
+    """EMT registered as a cacheable backend (like the MLIPs), counting how often it is built.
+
+    Registered in this process only, so the stages run here (no worker processes, which
+    would not know the backend).
+    """
+    monkeypatch.setenv("LITHIOPHILIC_WORKERS", "1")
     built = []
 
     def factory(**kwargs):

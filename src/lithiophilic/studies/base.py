@@ -677,14 +677,14 @@ def one_thread(*, enabled: bool = True) -> Iterator[None]:
         import torch
     except ImportError:  # a classical-only install
         torch = None
-    before = torch.get_num_threads() if torch is not None else None
+    before = torch.get_num_threads() if torch is not None else 0
     with threadpool_limits(limits=1):
         if torch is not None:
             torch.set_num_threads(1)
         try:
             yield
         finally:
-            if torch is not None and before is not None:
+            if torch is not None:
                 torch.set_num_threads(before)
 
 
