@@ -46,16 +46,6 @@ from lithiophilic.workflows.task_docs import (
     make_calc_job,
     with_calculator_spec,
 )
-from lithiophilic.workflows.vasp import (
-    complete_dos_results,
-    read_complete_dos,
-    scf_mesh,
-    static_energy_ev,
-    task_dir,
-    uses_vasp_makers,
-    vasp_makers,
-    vasp_pdos_makers,
-)
 
 __all__ = ["PDOS_DATA_KEYS", "PdosCalcMaker", "PdosDoc", "PdosMaker", "pdos_input_structure"]
 
@@ -444,7 +434,7 @@ class PdosMaker(Maker):
             label = name or material
         elements = sorted({site.specie.symbol for site in struct})
         check_elements(self.pdos_maker.calculator, elements)
-        if uses_vasp_makers(self.pdos_maker.calculator):
+        if self.pdos_maker.calculator.backend.native_makers:  # VASP (atomate2 jobs)
             return self._vasp_flow(struct, label, note)
         jobs: list[Any] = []
         source: Any = struct
@@ -465,6 +455,8 @@ class PdosMaker(Maker):
 
     def _vasp_flow(self, struct: Structure, label: str, note: str) -> Flow:
         """VASP: [cell relax -> static] -> static (CHGCAR) -> non-SCF uniform DOS -> PdosDoc."""
+        from lithiophilic.workflows.vasp import vasp_makers, vasp_pdos_makers  # atomate2
+
         spec = self.pdos_maker.calculator
         jobs: list[Any] = []
         source: Any = struct
@@ -510,6 +502,14 @@ def vasp_pdos_document(
     document's energy, SCF mesh and E_F-independent settings come from the SCF, the DOS
     arrays from the DOS run's vasprun.xml.
     """
+    from lithiophilic.workflows.vasp import (
+        complete_dos_results,
+        read_complete_dos,
+        scf_mesh,
+        static_energy_ev,
+        task_dir,
+    )
+
     t0 = time.perf_counter()
     vasprun, dos = read_complete_dos(task_dir(nscf))
     results, arrays = complete_dos_results(
