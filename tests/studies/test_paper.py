@@ -359,3 +359,31 @@ def test_saved_campaign_runs_from_its_file(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"stages": ["nope"]}))
     assert paper.main([str(bad)]) == 2
+
+
+def test_report_again_keeps_unchanged_figures_and_redraws_changed_ones(tmp_path, caplog):
+    """Same Results into the same folder: figures kept; a changed Result is drawn again."""
+    import logging
+
+    options = PaperOptions.quick(out_dir=tmp_path / "rep", materials=[REF, IM, SS])
+    results = _hand_built_results()
+    first = build_report(options, results, settings={"calculator": "sevenn"})
+    fig_5a, fig_5d = first.figures["5a"], first.figures["5d"]
+    mtimes = {p: p.stat().st_mtime_ns for p in (fig_5a, fig_5d)}
+    caplog.set_level(logging.INFO, logger="lithiophilic")
+    again = build_report(options, results, settings={"calculator": "sevenn"})
+    assert again.figures == first.figures
+    assert {p: p.stat().st_mtime_ns for p in (fig_5a, fig_5d)} == mtimes
+    assert "surface: figures unchanged" in caplog.text
+    # a changed surface energy: 5a drawn again, 5d (another study's Result) kept
+    changed = dict(results)
+    rows = [dict(r) for r in results["surface"].rows]
+    rows[0]["gamma_relaxed_j_per_m2"] += 0.2
+    changed["surface"] = surface.Result(options={}, rows=rows)
+    build_report(options, changed, settings={"calculator": "sevenn"})
+    assert fig_5a.stat().st_mtime_ns != mtimes[fig_5a]
+    assert fig_5d.stat().st_mtime_ns == mtimes[fig_5d]
+    # a deleted figure file is drawn again
+    fig_5d.unlink()
+    build_report(options, changed, settings={"calculator": "sevenn"})
+    assert fig_5d.is_file()

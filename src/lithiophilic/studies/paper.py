@@ -507,7 +507,7 @@ def build_report(
         data = out_dir / "data" / f"{name}.json"
         data.parent.mkdir(parents=True, exist_ok=True)
         data.write_text(result.model_dump_json(indent=1))
-        figures.update({k: Path(v) for k, v in study.figures(result, out_dir / "figures").items()})
+        figures.update(_study_figures(study, name, result, out_dir / "figures"))
         claims += study.claims(result)
         tables[panel] = rows_table(study.table_rows(result))
         if note := _note(result):
@@ -526,6 +526,52 @@ def build_report(
     }
     paths = write_report(out_dir, text, claims, extra)
     return PaperReport(options, list(stages), dict(results), claims, figures, paths)
+
+
+def _figure_inputs_key(study: ModuleType, result: StudyResult) -> str:
+    """Hash of what a study's figures are drawn from: its Result and the drawing code."""
+    import hashlib
+
+    import lithiophilic.analysis
+
+    digest = hashlib.sha256(result.model_dump_json().encode())
+    code = [
+        Path(str(study.__file__)),
+        *sorted(Path(lithiophilic.analysis.__file__).parent.glob("*.py")),
+    ]
+    for path in code:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _study_figures(
+    study: ModuleType, name: str, result: StudyResult, fig_dir: Path
+) -> dict[str, Path]:
+    """``study.figures(result, fig_dir)``, unless the same Result and code drew them there already.
+
+    A re-run of a stored campaign into the same ``--out`` folder then keeps its figure files
+    (~5 s of a quick re-run, most of it the Li-film snapshots); a changed Result, a changed
+    drawing module or a missing file draws them again. The key is kept beside them
+    (``figures/.STUDY.key.json``).
+    """
+    import json
+
+    key = _figure_inputs_key(study, result)
+    record = fig_dir / f".{name}.key.json"
+    try:
+        stored = json.loads(record.read_text())
+    except (OSError, ValueError):
+        stored = {}
+    paths = {k: Path(v) for k, v in stored.get("figures", {}).items()}
+    if stored.get("key") == key and all(p.is_file() for p in paths.values()):
+        logger.info("%s: figures unchanged (same results and code), kept", name)
+        return paths
+    paths = {k: Path(v) for k, v in study.figures(result, fig_dir).items()}
+    if fig_dir.is_dir():
+        record.write_text(
+            json.dumps({"key": key, "figures": {k: str(v) for k, v in paths.items()}})
+        )
+    return paths
 
 
 #: Panel ids, in the report's order.
