@@ -141,3 +141,34 @@ def test_embedded_upserts_replace_the_matching_document_and_decode_only_candidat
     assert got[("uuid-007", 2)] == {"e": 72}
     assert got[("other", 1)] == {"parent": "uuid-007"}
     assert got[("uuid-006", 1)] == {"e": 6}
+
+
+def test_embedded_queries_see_every_write_whoever_made_it(tmp_path):
+    """The rows kept between queries are read again after any write, this process's or another's."""
+    import subprocess
+    import sys
+
+    from lithiophilic import db
+
+    key = ["uuid", "index"]
+    js = get_store(data_dir=tmp_path)
+    js.docs_store.update({"uuid": "a", "index": 1, "output": {"e": 1}}, key=key)
+    assert js.docs_store.query_one({"uuid": "a"})["output"]["e"] == 1
+    (path, (_, rows)), *_ = [(p, v) for p, v in db._ROWS.items() if p.startswith(str(tmp_path))]
+    assert js.docs_store.query_one({"uuid": "a"}) is not None
+    assert db._ROWS[path][1] is rows  # no write in between: the same rows, not read again
+
+    other = (
+        "from lithiophilic.db import get_store\n"
+        f"s = get_store(data_dir={str(tmp_path)!r})\n"
+        "s.docs_store.update({'uuid': 'b', 'index': 1, 'output': {'e': 5}}, key=['uuid', 'index'])\n"
+        "s.docs_store.update({'uuid': 'a', 'index': 1, 'output': {'e': 2}}, key=['uuid', 'index'])\n"
+    )
+    subprocess.run([sys.executable, "-c", other], check=True)
+    assert js.docs_store.query_one({"uuid": "b"})["output"]["e"] == 5
+    assert js.docs_store.query_one({"uuid": "a"})["output"]["e"] == 2
+    js.docs_store.update({"uuid": "c", "index": 1, "output": {"e": 3}}, key=key)
+    assert js.docs_store.query_one({"uuid": "c"})["output"]["e"] == 3
+    js.docs_store.remove_docs({"uuid": "b"})
+    assert js.docs_store.query_one({"uuid": "b"}) is None
+    assert sorted(d["uuid"] for d in js.docs_store.query({})) == ["a", "c"]

@@ -100,12 +100,61 @@ class LockedMontyStore(MontyStore):
     def update(self, docs: list[dict] | dict, key: list | str | None = None) -> None:
         """Upsert ``docs`` under the directory lock (see ``MontyStore.update``)."""
         with _file_lock(self.database_path):
-            super().update(docs, key=key)
+            try:
+                super().update(docs, key=key)
+            finally:
+                _count_write(self.database_path)
 
     def remove_docs(self, criteria: dict) -> None:
         """Remove documents matching ``criteria`` under the directory lock."""
         with _file_lock(self.database_path):
-            super().remove_docs(criteria)
+            try:
+                super().remove_docs(criteria)
+            finally:
+                _count_write(self.database_path)
+
+
+#: File in the database directory counting the writes made through :class:`LockedMontyStore`
+#: (the queries' kept rows, :func:`_stored_rows`, are read again when it changes).
+WRITES_FILE = ".lithiophilic.writes"
+
+
+def _count_write(directory: str | Path) -> None:
+    """Add one to the directory's write count (called under the directory lock, after a write)."""
+    path = Path(directory) / WRITES_FILE
+    try:
+        count = int(path.read_text() or 0)
+    except (OSError, ValueError):
+        count = 0
+    tmp = path.with_name(f"{WRITES_FILE}.{os.getpid()}")
+    tmp.write_text(str(count + 1))
+    os.replace(tmp, path)  # a reader sees the old or the new count, never a partial one
+
+
+def _write_stamp(col_path: str) -> tuple[Any, ...] | None:
+    """Return what changes whenever the collection file ``col_path`` may change (None: unknown).
+
+    The write count of its database directory (every write of this package), and the size,
+    modification time and inode of the sqlite file and its write-ahead log (any writer).
+    """
+    col = Path(col_path)
+    try:
+        count = (col.parent.parent / WRITES_FILE).read_text()
+    except FileNotFoundError:
+        count = ""
+    except OSError:
+        return None
+    stamp: list[Any] = [count]
+    for path in (col, col.with_name(col.name + "-wal")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            stamp.append(None)
+            continue
+        except OSError:
+            return None
+        stamp.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
 
 
 def _string_needles(spec: Any) -> list[bytes]:
@@ -160,14 +209,38 @@ def _install_montydb_prefilter() -> None:
             self._needles = _string_needles(getattr(subject, "_spec", None))
 
         def query(self, max_scan: int) -> Iterator[dict[str, Any]]:
-            rows = self._conn.read_all(self._col_path, max_scan)
+            if max_scan:
+                rows = [bytes(r[0]) for r in self._conn.read_all(self._col_path, max_scan)]
+            else:
+                rows = _stored_rows(self._conn, self._col_path)
             needles = self._needles
-            return (
-                self._decode_doc(row[0]) for row in rows if all(n in bytes(row[0]) for n in needles)
-            )
+            return (self._decode_doc(raw) for raw in rows if all(n in raw for n in needles))
 
     SQLiteCollection.contractor_cls = PrefilterCursor
     MontyCollection._internal_scan_query = _filtered_internal_scan_query
+
+
+#: Raw documents of each embedded collection file read in this process, with the
+#: :func:`_write_stamp` they were read at (:func:`_stored_rows`).
+_ROWS: dict[str, tuple[tuple[Any, ...], list[bytes]]] = {}
+
+
+def _stored_rows(engine: Any, path: str) -> list[bytes]:
+    """Return every stored document of the collection file ``path``, undecoded.
+
+    montydb reads the whole table for every query (a full campaign's 38 MB collection, once
+    per query). The rows are kept in this process and read again only when the file's
+    :func:`_write_stamp` changed. The stamp is taken before the rows are read, so a write
+    that lands after it changes the stamp the next query sees.
+    """
+    stamp = _write_stamp(path)
+    cached = _ROWS.get(path)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    rows = [bytes(r[0]) for r in engine.read_all(path, 0)]
+    if stamp is not None:
+        _ROWS[path] = (stamp, rows)
+    return rows
 
 
 def _filtered_internal_scan_query(self: Any, query_spec: Mapping[str, Any]) -> Iterator[Any]:
