@@ -435,3 +435,20 @@ def test_a_deferred_calculator_is_not_an_exception_a_job_can_swallow():
     with defer_calculators(), pytest.raises(CalculatorDeferred):
         job_that_records_its_failures()
     assert job_that_records_its_failures() != "swallowed"  # outside: a calculator
+
+
+def test_a_job_tried_here_holds_only_its_own_threads_log_records(caplog):
+    """Records of other threads (a progress display, a memory sampler) are never held back."""
+    import threading
+
+    from lithiophilic.studies import parallel
+
+    caplog.set_level(logging.INFO, logger="lithiophilic.tests")
+    log = logging.getLogger("lithiophilic.tests")
+    with parallel._held_log() as held:
+        log.info("from the job")
+        other = threading.Thread(target=log.info, args=("from another thread",))
+        other.start()
+        other.join()
+    assert [r.getMessage() for r in held.records] == ["from the job"]
+    assert [r.getMessage() for r in caplog.records] == ["from another thread"]

@@ -186,14 +186,17 @@ def _log_to(conn: Connection, levels: Mapping[str, int]) -> None:
 
 
 class _HeldRecords(logging.Filter):
-    """Keep every log record (once, in order) instead of letting a handler emit it."""
+    """Keep this thread's log records (once, in order) instead of letting a handler emit them."""
 
     def __init__(self) -> None:
         super().__init__()
         self.records: list[logging.LogRecord] = []
         self._ids: set[int] = set()
+        self._thread = threading.get_ident()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self._thread:
+            return True
         if id(record) not in self._ids:
             self._ids.add(id(record))
             self.records.append(record)
@@ -720,6 +723,8 @@ def run_flows_parallel(
     """
     import multiprocessing
 
+    from threadpoolctl import threadpool_limits
+
     if workers < 1:
         msg = f"workers: {workers} is not a number of worker processes; give 1 or more"
         raise ConfigurationError(msg)
@@ -734,6 +739,8 @@ def run_flows_parallel(
         return _Worker(ctx, spec, next(numbers))
 
     pool = _Pool(make, workers)
+    # jobs tried here evaluate numerics on one thread, as in the workers (same bits either way)
+    limits = threadpool_limits(limits=1)
     try:
         running = 0
         while True:
@@ -742,6 +749,7 @@ def run_flows_parallel(
                 break
             running -= _collect(scheduler, pool.workers, make)
     finally:
+        limits.restore_original_limits()
         for worker in pool.workers:
             worker.close()
     return scheduler.result
