@@ -90,6 +90,33 @@ def job_breakdown(data_dir: Path, top: int = 15, since: str | None = None) -> di
     }
 
 
+def rerun_only(args: argparse.Namespace) -> None:
+    """Re-run a finished campaign (``--work`` holding ``data/`` and ``report/``) N times.
+
+    The first re-run after a code change may redraw figures the second keeps; both are
+    recorded. ``--first-wall-s`` (the first run's wall time) gives the ratio.
+    """
+    work = Path(args.work)
+    runs = []
+    for _ in range(args.rerun_only):
+        runs.append(run_once(work, args.quick, args.extra))
+        print(json.dumps({k: runs[-1][k] for k in ("wall_s", "stages")}), flush=True)
+    doc = {
+        "benchmark": f"re-run of a stored lithiophilic paper{' --quick' if args.quick else ''}",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "work": str(work),
+        "cores": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "reruns": runs,
+    }
+    if args.first_wall_s:
+        doc["first_run_wall_s"] = args.first_wall_s
+        doc["rerun_ratios"] = [round(float(r["wall_s"]) / args.first_wall_s, 4) for r in runs]  # type: ignore[arg-type]
+    out = Path(args.out or ROOT / "bench" / "results" / "paper_rerun.json")
+    out.write_text(json.dumps(doc, indent=1))
+    print(f"wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -103,10 +130,21 @@ def main() -> None:
     )
     parser.add_argument("--since", default=None, help="with --breakdown: jobs completed after")
     parser.add_argument("--top", type=int, default=15, help="with --breakdown: slowest N jobs")
+    parser.add_argument(
+        "--rerun-only",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only re-run the finished campaign in --work (its data/ and report/) N times",
+    )
+    parser.add_argument("--first-wall-s", type=float, default=None, help="with --rerun-only")
     parser.add_argument("extra", nargs="*", help="more paper options (after --)")
     args = parser.parse_args()
     if args.breakdown:
         print(json.dumps(job_breakdown(Path(args.breakdown), args.top, args.since), indent=1))
+        return
+    if args.rerun_only:
+        rerun_only(args)
         return
     out_path = Path(
         args.out or ROOT / "bench" / "results" / f"paper{'_quick' if args.quick else ''}.json"

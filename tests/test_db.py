@@ -64,7 +64,7 @@ def test_prefiltered_queries_return_what_a_full_scan_returns(tmp_path):
     """The undecoded-bytes prefilter of the embedded store never changes a result set."""
     from maggma.stores import MemoryStore
 
-    from lithiophilic.db import _string_needles
+    from lithiophilic.db.embedded import _string_needles
 
     docs = [
         {"uuid": "u1", "index": 1, "output": {"cache_key": "k-α", "doc_type": "ase_calc"}},
@@ -148,7 +148,7 @@ def test_embedded_queries_see_every_write_whoever_made_it(tmp_path):
     import subprocess
     import sys
 
-    from lithiophilic import db
+    from lithiophilic.db import embedded as db
 
     key = ["uuid", "index"]
     js = get_store(data_dir=tmp_path)

@@ -11,7 +11,7 @@ they never run). The rules (issue 16, ../shared/style.md §1):
   the bottom layer (and jobflow/maggma). ``analysis`` imports neither db nor workflows.
 - No import of another package's private module (``lithiophilic.x._y`` from outside x).
 - No import cycle between lithiophilic modules.
-- jobflow (and jobflow-remote) is imported only in workflows/, studies/, hpc/ and db.py.
+- jobflow (and jobflow-remote) is imported only in workflows/, studies/, hpc/ and db/.
 
 Each test prints every violation with its file and line.
 """

@@ -94,7 +94,7 @@ def _open_store(spec: str) -> JobStore:
 
     store = json.loads(spec, cls=MontyDecoder)
     if isinstance(store.docs_store, MontyStore):
-        from lithiophilic.db import _install_montydb_prefilter
+        from lithiophilic.db.embedded import _install_montydb_prefilter
 
         _install_montydb_prefilter()
     store.connect()
