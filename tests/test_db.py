@@ -172,3 +172,17 @@ def test_embedded_queries_see_every_write_whoever_made_it(tmp_path):
     js.docs_store.remove_docs({"uuid": "b"})
     assert js.docs_store.query_one({"uuid": "b"}) is None
     assert sorted(d["uuid"] for d in js.docs_store.query({})) == ["a", "c"]
+
+
+def test_rows_are_kept_for_a_few_databases_only(tmp_path):
+    """A process that opens many databases (a notebook) keeps the rows of the last few."""
+    from lithiophilic.db import embedded
+
+    for i in range(embedded._ROWS_FILES + 3):
+        js = get_store(data_dir=tmp_path / f"db{i}")
+        js.docs_store.update({"uuid": f"u{i}", "index": 1}, key=["uuid", "index"])
+        assert js.docs_store.query_one({"uuid": f"u{i}"}) is not None
+    assert len(embedded._ROWS) <= embedded._ROWS_FILES
+    assert any(
+        p.startswith(str(tmp_path / f"db{embedded._ROWS_FILES + 2}")) for p in embedded._ROWS
+    )

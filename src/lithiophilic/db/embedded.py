@@ -20,7 +20,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-#: File in the database directory counting the writes made through :class:`LockedMontyStore`
+#: File in the database directory counting the writes made through
+#: :class:`lithiophilic.db.LockedMontyStore`
 #: (the queries' kept rows, :func:`_stored_rows`, are read again when it changes).
 WRITES_FILE = ".lithiophilic.writes"
 
@@ -129,6 +130,7 @@ def _install_montydb_prefilter() -> None:
 #: Raw documents of each embedded collection file read in this process, with the
 #: :func:`_write_stamp` they were read at (:func:`_stored_rows`).
 _ROWS: dict[str, tuple[tuple[Any, ...], list[bytes]]] = {}
+_ROWS_FILES = 8
 
 
 def _stored_rows(engine: Any, path: str) -> list[bytes]:
@@ -145,6 +147,9 @@ def _stored_rows(engine: Any, path: str) -> list[bytes]:
         return cached[1]
     rows = [bytes(r[0]) for r in engine.read_all(path, 0)]
     if stamp is not None:
+        _ROWS.pop(path, None)
+        while len(_ROWS) >= _ROWS_FILES:  # a notebook opening many databases keeps a few
+            _ROWS.pop(next(iter(_ROWS)))
         _ROWS[path] = (stamp, rows)
     return rows
 
