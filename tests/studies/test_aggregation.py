@@ -274,7 +274,7 @@ def test_verdict_table_reaches_the_claim_and_the_table():
 # --------------------------------------------------------------------------- real LAMMPS
 
 
-def test_run_stores_rates_frames_and_reuses_the_md(in_tmp, embedded_store):
+def test_run_stores_rates_frames_and_reuses_the_md(in_tmp, embedded_store, monkeypatch):
     """Cu and the user's own Cu structure (a CIF), 2 replicas each; run twice."""
     cif = in_tmp / "my_cu.cif"
     AseAtomsAdaptor.get_structure(bulk("Cu", "fcc", a=3.62)).to(filename=str(cif))
@@ -315,7 +315,9 @@ def test_run_stores_rates_frames_and_reuses_the_md(in_tmp, embedded_store):
         REF,
         "my_cu",
     ]
-    # the same study again: every MD replica is reused by its cache key, nothing recomputed
+    # the same study again, its complete-run record ignored: every MD replica is reused by
+    # its cache key, nothing recomputed
+    monkeypatch.setenv("LITHIOPHILIC_REUSE_COMPLETE_RUNS", "0")
     second = aggregation.run(options, embedded_store, data_dir=in_tmp)
     assert second.summaries.keys() == result.summaries.keys()
     for label in result.summaries:

@@ -155,6 +155,7 @@ def test_flows_built_by_a_stage_cache_their_sqs_in_the_data_directory(
     from lithiophilic.studies import base
 
     monkeypatch.setattr(base, "_USER_SQS_CACHE", None)
+    monkeypatch.setenv("LITHIOPHILIC_REUSE_COMPLETE_RUNS", "0")  # the re-run builds its flows
     monkeypatch.setenv(SQS_CACHE_ENV, "restored-after-the-test")
     monkeypatch.delenv(SQS_CACHE_ENV)
     clear_sqs_memo()

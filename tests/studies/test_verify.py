@@ -160,7 +160,7 @@ def cu_mlip(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.mlip
-def test_quick_verify_of_cu111_then_resume(cu_mlip):
+def test_quick_verify_of_cu111_then_resume(cu_mlip, monkeypatch):
     data, sites = cu_mlip
     # a subset first (γ only): then the full quick verify computes only the E_b jobs
     first = verify.run(verify.Options.quick(materials=["Cu"], binding_millers=[]), data_dir=data)
@@ -190,7 +190,11 @@ def test_quick_verify_of_cu111_then_resume(cu_mlip):
     assert b["n_atoms_used"] < b["n_atoms_full"]
     assert not b["reused"]["with_li"] and not b["reused"]["clean"]
 
-    # a rerun computes nothing: every calculation comes from the database
+    # a rerun of the complete run runs no job: the stored rows come back as they are
+    (same,) = verify.run(verify.Options.quick(materials=["Cu"]), data_dir=data).binding
+    assert same == b
+    # without the complete-run record, it runs its jobs, and each comes from the database
+    monkeypatch.setenv("LITHIOPHILIC_REUSE_COMPLETE_RUNS", "0")
     rerun = verify.run(verify.Options.quick(materials=["Cu"]), data_dir=data)
     (b2,) = rerun.binding
     assert all(b2["reused"].values()) and sum(b2["wall_time_s"].values()) == 0.0

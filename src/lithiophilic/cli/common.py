@@ -233,20 +233,22 @@ def run_study(
     """
     from lithiophilic.cli.progress import job_progress
     from lithiophilic.db import describe_store, get_data_dir
+    from lithiophilic.studies import complete_runs
     from lithiophilic.studies.base import use_sqs_cache as use_cache
 
-    use_cache(get_data_dir(data_dir))  # SQS searches while building the flows are cached there
+    ddir = get_data_dir(data_dir)
+    use_cache(ddir)  # SQS searches while building the flows are cached there
     try:
-        flows = study.build_flows(options)
+        # a recorded complete run of these options was checked when it ran; its flows are
+        # built only if the store no longer holds its outputs (studies.complete_runs)
+        flows = None if complete_runs.recorded(ddir, options) else study.build_flows(options)
         check_local_calculators(options)
     except (LithiophilicError, ValueError) as exc:
         fail(exc, 2)
     store = open_store(data_dir, store_opt)
     logger.info("job store: %s", describe_store(store))
     with job_progress(quiet=quiet) as on_job:
-        result = study.run(
-            options, store=store, data_dir=get_data_dir(data_dir), on_job=on_job, flows=flows
-        )
+        result = study.run(options, store=store, data_dir=ddir, on_job=on_job, flows=flows)
     for label, why in result.failed.items():
         uuid = re.search(r"\(([0-9a-f-]{36})\)", why)
         hint = f" — see: lithiophilic db show {uuid.group(1)}" if uuid else ""

@@ -326,7 +326,7 @@ def run(
     flows
         Flows already built by :func:`build_flows` for these options.
     """
-    store, flows, failed = build_and_run(
+    store, _outputs, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
     result = collect(store, options)

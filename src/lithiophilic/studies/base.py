@@ -583,23 +583,37 @@ def build_and_run(
     data_dir: str | Path | None = None,
     on_job: Callable[[JobEvent], None] | None = None,
     flows: Mapping[str, Flow] | None = None,
-) -> tuple[JobStore, Mapping[str, Flow], dict[str, str]]:
+) -> tuple[JobStore, dict[str, str], dict[str, str]]:
     """Open the store, build the flows (unless given) and run them: what every study's ``run`` does.
 
     The store comes first (:func:`default_store` points the SQS cache at the data directory),
-    so SQS searches made while building flows are cached there.
+    so SQS searches made while building flows are cached there. When the data directory
+    records a complete run of the same options with the same code whose outputs the store
+    still holds (:mod:`lithiophilic.studies.complete_runs`), nothing is built or run; a run
+    in which no flow failed is recorded.
 
     Returns
     -------
     tuple
-        The store, the flows that ran, and label -> why it failed (:func:`run_flows_locally`).
+        The store, label -> output uuid of each flow, and label -> why it failed
+        (:func:`run_flows_locally`).
     """
+    from lithiophilic.db import get_data_dir
+    from lithiophilic.studies import complete_runs
+
     store = default_store(store, data_dir=data_dir)
+    ddir = get_data_dir(data_dir)
+    stored = complete_runs.stored_outputs(store, ddir, options)
+    if stored is not None:
+        return store, stored, {}
     flows = flows if flows is not None else build_flows(options)
     workers = effective_workers(options, store)
     with one_thread(enabled=workers == 1 and not _serial_only(options)):
         failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job, workers=workers)
-    return store, flows, failed
+    outputs = {label: flow.output.uuid for label, flow in flows.items()}
+    if not failed:
+        complete_runs.record(ddir, options, outputs)
+    return store, outputs, failed
 
 
 def usable_cores() -> int:

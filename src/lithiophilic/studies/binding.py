@@ -162,10 +162,9 @@ def run(
 
     Parameters are those of :func:`li_sites.run <lithiophilic.studies.li_sites.run>`.
     """
-    store, flows, failed = build_and_run(
+    store, outputs, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
-    outputs = {k: f.output.uuid for k, f in flows.items()}
     layer_keys = _layer_labels(options)
     sites = li_sites.collect(store, options.sites, outputs=outputs)
     sites.failed.update({k: v for k, v in failed.items() if k not in layer_keys})

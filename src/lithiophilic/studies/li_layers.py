@@ -279,10 +279,10 @@ def run(
     Result
         The layer series of the flows just run; ``failed`` names the flows that failed.
     """
-    store, flows, failed = build_and_run(
+    store, outputs, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
-    result = collect(store, options, outputs={k: f.output.uuid for k, f in flows.items()})
+    result = collect(store, options, outputs=outputs)
     result.failed.update(failed)
     return result
 

@@ -424,7 +424,7 @@ def run(
     ConfigurationError, CalculatorUnavailableError
         From :func:`build_flows` (when ``flows`` is not given), before any job runs.
     """
-    store, flows, failed = build_and_run(
+    store, _outputs, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
     result = collect(store, options)

@@ -84,7 +84,7 @@ def run_saved(
         0 (all complete), 1 (a flow failed or a study raised) or 2 (input rejected).
     """
     from lithiophilic.db import get_data_dir, get_store
-    from lithiophilic.studies import STUDIES
+    from lithiophilic.studies import STUDIES, complete_runs
     from lithiophilic.studies.base import use_sqs_cache
 
     code = 0
@@ -102,7 +102,9 @@ def run_saved(
             continue
         try:
             options = study.Options.load(path)
-            flows = study.build_flows(options)  # input checks before the store is opened
+            # input checks before the store is opened; a recorded complete run of these
+            # options was checked when it ran, and its flows are built only if it is not stored
+            flows = None if complete_runs.recorded(ddir, options) else study.build_flows(options)
             if job_store is None:
                 job_store = (
                     get_store(data_dir=ddir, store=store)

@@ -370,7 +370,7 @@ def run(
     flows: Mapping[str, Flow] | None = None,
 ) -> Result:
     """Run the screen locally (skins one after another) and return the collected Result."""
-    store, flows, failed = build_and_run(
+    store, outputs, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
     if screen_li.pending_facets(options):  # the facet stage ran: choose, then run the rest
@@ -378,8 +378,8 @@ def run(
         store, more, failed_more = build_and_run(
             options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job
         )
-        flows, failed = {**flows, **more}, {**failed, **failed_more}
-    result = collect(store, options, outputs={k: f.output.uuid for k, f in flows.items()})
+        outputs, failed = {**outputs, **more}, {**failed, **failed_more}
+    result = collect(store, options, outputs=outputs)
     result.failed.update(failed)
     return result
 

@@ -292,7 +292,7 @@ def run(
     Result
         The stored rows; ``failed`` names the flows that failed.
     """
-    store, flows, failed = build_and_run(
+    store, _outputs, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
     result = collect(store, options)

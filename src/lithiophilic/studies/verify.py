@@ -511,7 +511,7 @@ def run(
     flows: Mapping[str, Flow] | None = None,
 ) -> Result:
     """Run the verification locally into ``store`` and return :func:`collect`'s result."""
-    store, flows, failed = build_and_run(
+    store, _outputs, failed = build_and_run(
         options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
     )
     result = collect(store, options)
