@@ -390,3 +390,22 @@ def test_report_again_keeps_unchanged_figures_and_redraws_changed_ones(tmp_path,
     fig_5d.unlink()
     build_report(options, changed, settings={"calculator": "sevenn"})
     assert fig_5d.is_file()
+
+
+def test_the_report_uses_the_results_the_stages_returned_here(tmp_path, monkeypatch):
+    """Stages run in this process hand their Results to the report: nothing is collected twice."""
+    from lithiophilic.studies import paper
+
+    collected_again = []
+    real = paper._collect
+    monkeypatch.setattr(
+        paper, "_collect", lambda *a, **k: collected_again.append(a) or real(*a, **k)
+    )
+    options = PaperOptions.quick(
+        stages=["surface"], materials=["Cu"], calculator="emt", out_dir=tmp_path / "r"
+    )
+    rep = run(options, data_dir=tmp_path / "data")
+    assert rep.stages[0].status == "ok" and collected_again == []
+    assert rep.results["surface"] is rep.stages[0].results["surface"]
+    assert {r["material"] for r in rep.results["surface"].rows} == {"Cu"}
+    assert set(rep.results) == {"surface"}

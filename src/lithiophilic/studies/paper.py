@@ -349,7 +349,9 @@ def run(
         "total wall time (s)": round(time.perf_counter() - t0, 1),
         "stages ran in": _stage_processes_note(runs),
     }
-    results = collect_results(options, job_store)
+    # a stage that ran in this process returned its studies' Results: not collected again
+    ran = {name: result for r in runs for name, result in r.results.items()}
+    results = collect_results(options, job_store, ran=ran)
     return build_report(options, results, stages=runs, settings=settings)
 
 
@@ -408,17 +410,22 @@ def _collect(
     return result
 
 
-def collect_results(options: PaperOptions, store: JobStore) -> dict[str, StudyResult]:
+def collect_results(
+    options: PaperOptions, store: JobStore, *, ran: Mapping[str, StudyResult] | None = None
+) -> dict[str, StudyResult]:
     """Return each study's Result for the campaign's stages, read from ``store``.
 
     Failures recorded by this campaign's stage processes (``out_dir/data/STUDY.json``) are
-    kept in ``Result.failed``. Never raises for a half-finished campaign (see each study's
-    ``collect``).
+    kept in ``Result.failed``. ``ran``: Results the stages returned in this process (study
+    name -> Result, failures included), used as they are. Never raises for a half-finished
+    campaign (see each study's ``collect``).
     """
     from lithiophilic.studies import STUDIES
 
+    ran = ran or {}
     return {
-        type(o).study: _collect(STUDIES[type(o).study], o, store, Path(options.out_dir))
+        type(o).study: ran.get(type(o).study)
+        or _collect(STUDIES[type(o).study], o, store, Path(options.out_dir))
         for opts in stage_options(options).values()
         for o in opts
     }

@@ -64,6 +64,7 @@ def run_saved(
     data_dir: Path | None = None,
     store: JobStore | str | None = None,
     results_dir: Path | None = None,
+    collected: dict[str, Any] | None = None,
 ) -> int:
     """Run each ``(study name, options file)`` in turn; return the exit status.
 
@@ -77,6 +78,8 @@ def run_saved(
         first study's input checks).
     results_dir
         Where each ``Result`` is written as ``STUDY.json`` (default: not written).
+    collected
+        If given, each study's ``Result`` object is put there under the study's name.
 
     Returns
     -------
@@ -125,6 +128,8 @@ def run_saved(
             logger.error("%s: %s failed: %s", name, label, why)
         if result.failed:
             code = max(code, 1)
+        if collected is not None:
+            collected[name] = result
         if results_dir is not None:
             results_dir.mkdir(parents=True, exist_ok=True)
             (results_dir / f"{name}.json").write_text(result.model_dump_json(indent=1))
@@ -155,6 +160,9 @@ class StageRun:
     own_process: bool = True
     rss_measure: str = RSS_OWN_PROCESS
     start_rss_mib: float | None = None
+    #: Study name -> its ``Result`` as the stage returned it, when the stage ran in this
+    #: process (not in :meth:`as_dict`; empty for a stage in its own process).
+    results: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def panels(self) -> tuple[str, ...]:
@@ -360,6 +368,7 @@ def _run_stage_here(
     ``lithiophilic paper``) while the stage runs.
     """
     pairs, results, log = _stage_files(stage, opts, out_dir)
+    collected: dict[str, Any] = {}
     handler = logging.FileHandler(log, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     watched = [logging.getLogger(name) for name in _STAGE_LOGGERS]
@@ -375,7 +384,13 @@ def _run_stage_here(
                 warnings.filterwarnings("ignore", category=category)  # as in the child process
             logging.captureWarnings(True)
             try:
-                code = run_saved(pairs, data_dir=data_dir, store=store, results_dir=results)
+                code = run_saved(
+                    pairs,
+                    data_dir=data_dir,
+                    store=store,
+                    results_dir=results,
+                    collected=collected,
+                )
             finally:
                 logging.captureWarnings(False)
     finally:
@@ -384,7 +399,7 @@ def _run_stage_here(
             lg.setLevel(level)
             lg.propagate = propagate
         handler.close()
-    return _stage_run(
+    run = _stage_run(
         stage,
         pairs,
         results,
@@ -396,6 +411,8 @@ def _run_stage_here(
         own_process=False,
         rss_measure=RSS_SAMPLED,
     )
+    run.results = collected
+    return run
 
 
 def _setup_logging() -> None:
