@@ -101,3 +101,19 @@ def test_a_saved_stage_with_a_stored_complete_run_builds_no_flows(tmp_path, opti
     first = json.loads((tmp_path / "r1/surface.json").read_text())
     second = json.loads((tmp_path / "r2/surface.json").read_text())
     assert second == first
+
+
+def test_flows_handed_to_run_are_run_and_not_recorded(tmp_path, options):
+    """Flows other than the study's own (e.g. atomate2 Makers composed in) are always run."""
+    data = tmp_path / "data"
+    _run(data, options)  # the study's own flows: recorded
+    started = []
+    result = surface.run(
+        options,
+        store=get_store(data_dir=data),
+        data_dir=data,
+        flows=surface.build_flows(options),  # not marked as built from these options
+        on_job=lambda e: started.append(e.name) if e.kind == "started" else None,
+    )
+    assert started and result.complete  # ran (its jobs reused by cache key), record not used
+    assert len(list((data / complete_runs.DIRECTORY).glob("*.json"))) == 1

@@ -241,7 +241,11 @@ def run_study(
     try:
         # a recorded complete run of these options was checked when it ran; its flows are
         # built only if the store no longer holds its outputs (studies.complete_runs)
-        flows = None if complete_runs.recorded(ddir, options) else study.build_flows(options)
+        flows = (
+            None
+            if complete_runs.recorded(ddir, options)
+            else complete_runs.built_from_options(study.build_flows(options), options)
+        )
         check_local_calculators(options)
     except (LithiophilicError, ValueError) as exc:
         fail(exc, 2)

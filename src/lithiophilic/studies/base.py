@@ -590,7 +590,8 @@ def build_and_run(
     so SQS searches made while building flows are cached there. When the data directory
     records a complete run of the same options with the same code whose outputs the store
     still holds (:mod:`lithiophilic.studies.complete_runs`), nothing is built or run; a run
-    in which no flow failed is recorded.
+    in which no flow failed is recorded. Both only for the study's own flows: none given, or
+    given as marked by ``complete_runs.built_from_options``.
 
     Returns
     -------
@@ -603,7 +604,8 @@ def build_and_run(
 
     store = default_store(store, data_dir=data_dir)
     ddir = get_data_dir(data_dir)
-    stored = complete_runs.stored_outputs(store, ddir, options)
+    own = complete_runs.own_flows(flows, options)  # other flows: no record used or written
+    stored = complete_runs.stored_outputs(store, ddir, options) if own else None
     if stored is not None:
         return store, stored, {}
     flows = flows if flows is not None else build_flows(options)
@@ -611,7 +613,7 @@ def build_and_run(
     with one_thread(enabled=workers == 1 and not _serial_only(options)):
         failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job, workers=workers)
     outputs = {label: flow.output.uuid for label, flow in flows.items()}
-    if not failed:
+    if own and not failed:
         complete_runs.record(ddir, options, outputs)
     return store, outputs, failed
 

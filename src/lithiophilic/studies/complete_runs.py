@@ -14,8 +14,9 @@ Anything that could change a result changes the key: an option (``workers`` asid
 results are the same for any number of workers), an edit of lithiophilic's code or package
 data (a development install too), an upgraded calculator, ASE or pymatgen, a changed
 potential or structure file. A record whose outputs are gone from the store (another store,
-a deleted document, a memory store) is ignored. ``LITHIOPHILIC_REUSE_COMPLETE_RUNS=0``
-ignores every record (each job's own cache-key reuse still applies).
+a deleted document, a memory store) is ignored, and so are runs of flows other than the
+study's own (:func:`own_flows`). ``LITHIOPHILIC_REUSE_COMPLETE_RUNS=0`` ignores every record
+(each job's own cache-key reuse still applies).
 """
 
 from __future__ import annotations
@@ -37,7 +38,17 @@ if TYPE_CHECKING:
     from jobflow import JobStore
     from pydantic import BaseModel
 
-__all__ = ["DIRECTORY", "ENV", "enabled", "record", "run_key", "stored_outputs"]
+__all__ = [
+    "DIRECTORY",
+    "ENV",
+    "built_from_options",
+    "enabled",
+    "own_flows",
+    "record",
+    "recorded",
+    "run_key",
+    "stored_outputs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +84,7 @@ def _distributions() -> tuple[str, ...]:
     """name==version of every installed distribution (calculators, ASE, pymatgen, GPAW...)."""
     found = set()
     for dist in importlib.metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata["Name"]  # None for a broken distribution
         if name:
             found.add(f"{name.lower()}=={dist.version}")
     return tuple(sorted(found))
@@ -127,6 +138,31 @@ def run_key(options: BaseModel) -> str:
         default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+#: Flows built by a study's ``build_flows`` from the options they are marked with
+#: (:func:`built_from_options`), until :func:`own_flows` takes them.
+_OWN: dict[int, tuple[Any, str]] = {}
+
+
+def built_from_options(flows: Mapping[str, Any], options: BaseModel) -> Mapping[str, Any]:
+    """Mark ``flows`` as the study's own ``build_flows(options)`` (a caller that builds first)."""
+    _OWN[id(flows)] = (flows, run_key(options))
+    return flows
+
+
+def own_flows(flows: Mapping[str, Any] | None, options: BaseModel) -> bool:
+    """Whether a run of ``flows`` is the run of ``options`` that records describe.
+
+    True for no flows (the study builds its own) and for flows marked by
+    :func:`built_from_options` with these options; False for any other flows handed to a
+    study's ``run`` (e.g. atomate2 Makers composed in), whose run is neither answered by nor
+    written to a record.
+    """
+    if flows is None:
+        return True
+    entry = _OWN.pop(id(flows), None)
+    return entry is not None and entry[0] is flows and entry[1] == run_key(options)
 
 
 def _study(options: BaseModel) -> str:

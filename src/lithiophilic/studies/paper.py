@@ -424,8 +424,9 @@ def collect_results(
 
     ran = ran or {}
     return {
-        type(o).study: ran.get(type(o).study)
-        or _collect(STUDIES[type(o).study], o, store, Path(options.out_dir))
+        type(o).study: ran[type(o).study]
+        if type(o).study in ran
+        else _collect(STUDIES[type(o).study], o, store, Path(options.out_dir))
         for opts in stage_options(options).values()
         for o in opts
     }

@@ -107,7 +107,11 @@ def run_saved(
             options = study.Options.load(path)
             # input checks before the store is opened; a recorded complete run of these
             # options was checked when it ran, and its flows are built only if it is not stored
-            flows = None if complete_runs.recorded(ddir, options) else study.build_flows(options)
+            flows = (
+                None
+                if complete_runs.recorded(ddir, options)
+                else complete_runs.built_from_options(study.build_flows(options), options)
+            )
             if job_store is None:
                 job_store = (
                     get_store(data_dir=ddir, store=store)
