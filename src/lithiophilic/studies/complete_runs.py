@@ -4,7 +4,7 @@ A study's ``run`` builds its flows and runs them; on a database that already hol
 result, each job finds its stored output by cache key, but every job still starts, reads the
 store, and writes a full copy of its output under a new uuid (the database grows with each
 re-run). After a run in which no flow failed, :func:`record` writes
-``DATA_DIR/complete-runs/<module>-<key>.json`` naming the output uuid of each flow. The next
+``DATA_DIR/complete-runs/<study>-<key>.json`` naming the output uuid of each flow. The next
 ``run`` with the same :func:`run_key` (the options, the content of every file they name, the
 package's own files and the installed distributions' versions) checks that the store still
 holds each of those outputs (:func:`stored_outputs`) and, if so, builds and runs nothing:
