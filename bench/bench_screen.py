@@ -27,7 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "screen_quick.json"
 TARGET_S = 20 * 60.0
-RESULT_KEYS = ("failed", "missing", "facet_choice", "descriptors", "reasons", "ranking", "li_hull")
+RESULT_KEYS = (
+    "failed",
+    "missing",
+    "facet_choice",
+    "descriptors",
+    "reasons",
+    "ranking",
+    "li_hull",
+    "comparison",
+)
 
 
 def _stored_job_span(store) -> dict:
@@ -145,6 +154,7 @@ def main() -> None:
             "reasons": result.reasons,
             "ranking": result.ranking,
             "rule_version": result.rule_version,
+            "comparison": result.comparison,
             "li_hull": {k: v.get("hull") for k, v in result.li_details.items()},
         }
     )
