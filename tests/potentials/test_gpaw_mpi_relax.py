@@ -125,3 +125,28 @@ def test_optimizer_not_converged_in_one_launch_as_in_process(tmp_path, monkeypat
     )
     assert not doc.converged and doc.n_steps == 1 and doc.max_force_ev_per_a > 0.05
     assert len(_launches(tmp_path)) == 1
+
+
+def test_lcao_bulk_static_is_one_launch_and_energy_only_skips_the_forces(tmp_path, monkeypatch):
+    """LCAO has no stress: asking for it after the energy must not start a second SCF launch.
+
+    (It did: run_ase_calc asks a bulk cell for its stress, and every LCAO bulk reference of the
+    default verify ran its SCF twice on 2 ranks.) ``forces=False`` asks the worker for the
+    energy alone: GPAW prints no forces, the energy is the same.
+    """
+    cu = AseAtomsAdaptor.get_structure(bulk("Cu", "fcc", a=A_CU))
+    spec = CalculatorSpec("gpaw", {"preset": "lcao-dzp", "kpts": [4, 4, 4], "nprocs": 2})
+    docs = {}
+    for forces in (True, False):
+        run_dir = tmp_path / f"forces-{forces}"
+        run_dir.mkdir()
+        monkeypatch.chdir(run_dir)
+        docs[forces] = run_ase_calc(cu, calculator=spec, task="static", forces=forces, reuse=False)
+        assert [run["task"] for run in _launches(run_dir)] == ["static"]  # one SCF
+        sent = json.loads((run_dir / "gpaw-mpi" / "input.json").read_text())["options"]
+        assert sent["properties"] == (["energy", "forces"] if forces else ["energy"])
+        log = (run_dir / "gpaw-mpi" / "step-001.txt").read_text()
+        assert ("Force computation time" in log) == forces
+    assert docs[True].stress_ev_per_a3 is None and docs[False].stress_ev_per_a3 is None
+    assert docs[True].max_force_ev_per_a < 1e-3 and docs[False].max_force_ev_per_a is None
+    assert docs[False].energy_ev == pytest.approx(docs[True].energy_ev, abs=1e-6)

@@ -144,3 +144,21 @@ def test_gpaw_lcao_bulk_single_point_has_energy_and_no_stress(tmp_path):
     # the text log is gpaw.txt in-process, gpaw-mpi/step-NNN.txt when it ran on MPI ranks
     logs = [p.read_text() for p in tmp_path.rglob("*.txt")]
     assert logs and all("LCAO" in text for text in logs)
+
+
+def test_default_verify_dft_single_points_are_energy_only():
+    """γ and E_b use energies: the default DFT single points skip the forces, the MLIP ones not."""
+    from pymatgen.core import Lattice, Structure
+
+    def forces_of(job) -> bool:
+        return job.function.__self__.forces
+
+    cu = Structure(Lattice.cubic(3.63), ["Cu"], [[0, 0, 0]])
+    slab = Structure(Lattice.tetragonal(2.57, 20.0), ["Cu"], [[0, 0, 0.5]])
+    target = {"material": "Cu", "facet": "(111)", "termination": 0}
+    for options, dft_forces in ((verify.Options(), False), (verify.Options(dft_forces=True), True)):
+        maker = options.maker()
+        jobs = maker.gamma_jobs(target, slab, {"bulk": cu})[:-1]
+        by_kind = {("dft" if "dft" in j.name else "mlip", forces_of(j)) for j in jobs}
+        assert by_kind == {("dft", dft_forces), ("mlip", True)}
+        assert forces_of(maker.li_reference_jobs()[-1]) is dft_forces

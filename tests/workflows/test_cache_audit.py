@@ -63,3 +63,40 @@ def test_documents_record_the_torch_threads_they_were_computed_with(tmp_path, mo
     # a document stored before the field existed still loads
     old = {k: v for k, v in doc.items() if k != "torch_threads"}
     assert AseCalcDoc.model_validate(old).torch_threads is None
+
+
+def test_energy_only_static_has_its_own_key_and_a_stored_static_answers_it(tmp_path, monkeypatch):
+    """``forces=False``: the energy alone, no max force; a stored static of the same input is reused."""
+    import pytest
+    from ase.build import bulk
+    from jobflow import JobStore, run_locally
+    from maggma.stores import MemoryStore
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.errors import ConfigurationError
+    from lithiophilic.potentials.registry import CalculatorSpec
+    from lithiophilic.workflows.base import AseCalcDoc, AseStaticMaker, run_ase_calc
+
+    monkeypatch.chdir(tmp_path)
+    emt = CalculatorSpec("emt")
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.positions[0] += [0.1, 0.0, 0.0]  # a force on every atom
+    cu = AseAtomsAdaptor.get_structure(atoms)
+
+    full = run_ase_calc(cu, calculator=emt, task="static")
+    energy = run_ase_calc(cu, calculator=emt, task="static", forces=False)
+    assert full.max_force_ev_per_a > 0.1 and energy.max_force_ev_per_a is None
+    assert energy.energy_ev == full.energy_ev
+    assert energy.cache_key != full.cache_key  # an energy-only document never answers a static
+    # an old document (a float max force) and a new one (None) both load
+    assert AseCalcDoc.model_validate(energy.model_dump()).max_force_ev_per_a is None
+    with pytest.raises(ConfigurationError, match="forces=False is for statics only"):
+        run_ase_calc(cu, calculator=emt, task="relax", forces=False)
+
+    store = JobStore(MemoryStore())
+    first = AseStaticMaker(calculator=emt).make(cu)
+    run_locally(first, store=store, log=False, ensure_success=True)
+    second = AseStaticMaker(calculator=emt, forces=False).make(cu)
+    run_locally(second, store=store, log=False, ensure_success=True)
+    out = store.query_one({"uuid": second.uuid})["output"]
+    assert out["reused_from_uuid"] == first.uuid and out["energy_ev"] == full.energy_ev

@@ -73,7 +73,10 @@ class AseCalcDoc(CalculatorProvenance):
     n_atoms: int = Field(description="Number of atoms.")
     energy_ev: float = Field(description="Total potential energy, eV.")
     energy_per_atom_ev: float = Field(description="Energy per atom, eV/atom.")
-    max_force_ev_per_a: float = Field(description="Largest force on a free atom at the end, eV/Å.")
+    max_force_ev_per_a: float | None = Field(
+        description="Largest force on a free atom at the end, eV/Å (None: an energy-only "
+        "static, forces not computed)."
+    )
     stress_ev_per_a3: list[float] | None = Field(
         None, description="Voigt stress at the end, eV/Å³ (if available)."
     )
@@ -224,6 +227,7 @@ def run_ase_calc(
     label: str = "",
     reuse: bool = True,
     keep_trajectory: bool = False,
+    forces: bool = True,
 ) -> AseCalcDoc:
     """Run a static or a relaxation of ``structure`` and return its document.
 
@@ -235,6 +239,10 @@ def run_ase_calc(
     With ``keep_trajectory`` a relaxation records its ionic steps in ``trajectory``
     (:mod:`lithiophilic.workflows.trajectory`; a GPAW relaxation in one MPI launch is read back
     from its ``relax.traj``).
+    ``forces=False`` (statics only) asks the calculator for the energy alone: a DFT code then
+    skips the forces after its SCF (GPAW LCAO: 3-6 SCF iterations' worth,
+    bench/results/verify_levers.json); ``max_force_ev_per_a`` is None. Its cache key differs
+    from a static's, and a stored static of the same input answers it too.
 
     Raises
     ------
@@ -258,23 +266,33 @@ def run_ase_calc(
         if task == "relax"
         else None
     )
-    cache_key = calc_cache_key(input_hash, calculator, task, relax_settings)
+    if not forces and task != "static":
+        msg = f"forces=False is for statics only (task {task!r} needs forces)"
+        raise ConfigurationError(msg)
+    cache_key = calc_cache_key(
+        input_hash, calculator, task, relax_settings if forces else {"forces": False}
+    )
     if reuse:
         found = _find_reusable(cache_key)
+        if found is None and not forces:  # a stored static (with forces) has the same energy
+            found = _find_reusable(calc_cache_key(input_hash, calculator, task))
         if found is not None:
             logger.info("%s %s: reusing stored result %s", task, label, found.reused_from_uuid)
             found.label = label
             return found
     atoms.calc = get_calculator(calculator)
+    # read by DFT calculators (GpawCalculator); set every time: MLIP instances are cached
+    atoms.calc.energy_only = not forces
     t0 = time.perf_counter()
     n_steps, converged, recorder = 0, True, None
     if task == "relax":
         converged, n_steps, recorder = _relax(
             atoms, relax_cell, fmax_ev_per_a, max_steps, optimizer, keep_trajectory
         )
+    # forces first: a calculator computing both in one evaluation answers the energy from it
+    fmax_final = _max_free_force(atoms) if forces else None
     energy = float(atoms.get_potential_energy())
-    fmax_final = _max_free_force(atoms)
-    if not (math.isfinite(energy) and math.isfinite(fmax_final)):
+    if not (math.isfinite(energy) and math.isfinite(fmax_final or 0.0)):
         msg = f"{label or structure.formula}: non-finite energy ({energy}) or forces from {calculator.name}"
         raise CalculationFailed(msg)
     stress = _final_stress(atoms)
@@ -357,11 +375,15 @@ class AseStaticMaker(Maker):
     reuse
         Return a stored converged result with the same input, calculator and settings
         instead of recomputing.
+    forces
+        Also compute the forces (False: the energy alone, ``max_force_ev_per_a`` None; a DFT
+        code skips its force calculation after the SCF).
     """
 
     name: str = "static"
     calculator: CalculatorSpec = field(default_factory=CalculatorSpec)
     reuse: bool = True
+    forces: bool = True
 
     def __post_init__(self) -> None:
         _check_spec(self.calculator)
@@ -375,7 +397,12 @@ class AseStaticMaker(Maker):
         ``prev_dir`` is accepted for atomate2's Maker contract and not used.
         """
         return run_ase_calc(
-            structure, calculator=self.calculator, task="static", label=label, reuse=self.reuse
+            structure,
+            calculator=self.calculator,
+            task="static",
+            label=label,
+            reuse=self.reuse,
+            forces=self.forces,
         )
 
 

@@ -436,6 +436,10 @@ class VerifyMaker:
         E_b on reduced slabs: keep substrate atoms within this depth of the top (None: full).
     relax
         Also relax with DFT from the MLIP geometries (positions; cell kept).
+    dft_forces
+        Also compute DFT forces in the single points (the residual force on each MLIP
+        geometry, ``max_force_ev_per_a``); off, GPAW LCAO skips 3-6 SCF iterations' worth of
+        work per calculation. γ and E_b use energies only.
     fmax_ev_per_a, max_steps
         DFT relaxation thresholds.
     """
@@ -444,6 +448,7 @@ class VerifyMaker:
     mlip: CalculatorSpec = field(default_factory=CalculatorSpec)
     reduced_depth_a: float | None = None
     relax: bool = False
+    dft_forces: bool = True
     fmax_ev_per_a: float = defaults.SLAB_FMAX_EV_PER_A
     max_steps: int = defaults.SLAB_MAX_STEPS
     name: str = "verify"
@@ -454,7 +459,9 @@ class VerifyMaker:
             raise ConfigurationError(msg)
 
     def _static(self, spec: CalculatorSpec, structure: Structure, label: str) -> Any:
-        j = AseStaticMaker(name=f"{self.name} static", calculator=spec).make(structure, label=label)
+        forces = self.dft_forces or spec != self.dft  # MLIP forces cost nothing extra
+        maker = AseStaticMaker(name=f"{self.name} static", calculator=spec, forces=forces)
+        j = maker.make(structure, label=label)
         j.append_name(f" {label}")
         return j
 

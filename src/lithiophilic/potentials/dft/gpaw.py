@@ -346,12 +346,28 @@ class GpawCalculator(Calculator):
         properties: Sequence[str] = ("energy",),
         system_changes: Sequence[str] = tuple(all_changes),
     ) -> None:
-        """Compute energy and forces (and the stress of bulk cells) of ``atoms``."""
+        """Compute energy and forces (and the stress of bulk cells) of ``atoms``.
+
+        With ``energy_only`` set (:func:`lithiophilic.workflows.base.run_ase_calc` with
+        ``forces=False``) and no forces asked for, the energy alone.
+
+        Raises
+        ------
+        ase.calculators.calculator.PropertyNotImplementedError
+            For a stress in LCAO mode (which has none) or of a cell that is not bulk, before
+            any SCF: asking for it after an energy must not start a second launch.
+        """
+        from ase.calculators.calculator import PropertyNotImplementedError
+
+        lcao = self.settings.get("mode", "pw") == "lcao"
+        if lcao and "stress" in properties:
+            msg = "GPAW LCAO computes no stress"
+            raise PropertyNotImplementedError(msg)
         kind = start_calculation(self, atoms, properties, system_changes, "GPAW")
         assert self.atoms is not None
-        # no stress in LCAO mode: a bulk single point gives energy and forces only
-        stress = kind == "bulk" and self.settings.get("mode", "pw") == "pw"
-        wanted = ["energy", "forces"] + (["stress"] if stress else [])
+        stress = kind == "bulk" and not lcao
+        forces = "forces" in properties or not getattr(self, "energy_only", False)
+        wanted = ["energy"] + (["forces"] if forces else []) + (["stress"] if stress else [])
         run_dir = Path(self.directory)
         self.n_calculations += 1
         if needs_subprocess(self.nprocs) and not self.in_mpi_worker:
