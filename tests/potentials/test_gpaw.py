@@ -72,6 +72,8 @@ def test_presets_recorded_in_provenance_and_runtime_keys_not_in_key():
         ({"spinpol": "yes"}, "spinpol='yes' is not allowed"),
         ({"kpts": [4, 4]}, "kpts=.* must be three integers"),
         ({"nprocs": 0}, "nprocs=0 is not allowed"),
+        ({"eigensolver": "rmm"}, r"eigensolver='rmm' is not allowed; must be one of"),
+        ({"preset": "lcao-dzp", "eigensolver": "dav"}, "eigensolver is for plane waves"),
     ],
 )
 def test_bad_settings_raise(kwargs, match):
@@ -79,6 +81,29 @@ def test_bad_settings_raise(kwargs, match):
         resolve_gpaw_settings(kwargs)
     with pytest.raises(ConfigurationError, match="gpaw"):
         get_calculator(CalculatorSpec("gpaw", kwargs))
+
+
+def test_eigensolver_is_in_the_settings_and_key_only_when_given():
+    """Stored results keep their keys: a spec without ``eigensolver`` hashes as before it existed."""
+    assert "eigensolver" not in CalculatorSpec("gpaw").settings()
+    assert CalculatorSpec("gpaw", {"ecut_ev": 300.0}).key() == "0961b322e7cd9820"
+    dav = CalculatorSpec("gpaw", {"ecut_ev": 300.0, "eigensolver": "dav"})
+    assert dav.settings()["eigensolver"] == "dav" and dav.key() != "0961b322e7cd9820"
+    assert resolve_gpaw_settings(dav.settings()) == dav.settings()  # resolved passed back in
+
+
+@pytest.mark.slow
+def test_davidson_gives_the_default_eigensolvers_energy(tmp_path):
+    """The PDOS study's eigensolver (Davidson, 2 iterations) converges to the same SCF energy."""
+    energies = {}
+    for name in (None, "dav"):
+        cu = bulk("Cu", "fcc", a=A_CU)
+        extra = {} if name is None else {"eigensolver": name}
+        cu.calc = _calc(tmp_path / str(name), ecut_ev=250.0, kpts=[4, 4, 4], **extra)
+        energies[name] = cu.get_potential_energy()
+        log = next((tmp_path / str(name)).rglob("*.txt")).read_text()
+        assert ("Davidson" in log) == (name == "dav")
+    assert energies["dav"] == pytest.approx(energies[None], abs=1e-3)
 
 
 def test_kpts_vacuum_axis_and_dipole_rule():

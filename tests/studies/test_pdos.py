@@ -23,6 +23,7 @@ QUICK_GPAW = {
     "kpt_density_a": 2.0,
     "nprocs": 1,
     "eigenstates_tol_ev2_per_electron": 1e-3,
+    "eigensolver": "dav",
 }
 
 
@@ -46,6 +47,7 @@ def _structure(atoms):
         ({"dos_kpt_density_a": 0.0}, "dos_kpt_density_a"),
         ({"relax_max_atoms": -1}, "relax_max_atoms"),
         ({"n_points": 10}, "n_points"),
+        ({"eigensolver": "rmm-diis"}, "eigensolver: .*must be one of"),
         ({"materials": []}, "materials"),
         ({"width": 0.1}, "width: Extra inputs are not permitted"),
     ],
@@ -67,7 +69,10 @@ def test_default_quick_and_paper_presets():
     full = pdos.Options()
     assert full.materials == list(defaults.PAPER_MATERIALS)
     assert (full.dos_kpt_density_a, full.width_ev, full.n_points) == (8.0, 0.1, 1501)
-    assert full.calculator_spec() == CalculatorSpec("gpaw", {"preset": "fast"})
+    # Davidson (bench/results/gpaw_eigensolver*.json); eigensolver None: GPAW's own default
+    assert full.calculator_spec() == CalculatorSpec("gpaw", {"preset": "fast", "eigensolver": "dav"})
+    plain = pdos.Options(eigensolver=None).calculator_spec()
+    assert plain == CalculatorSpec("gpaw", {"preset": "fast"})
     assert full.dos_kpt_density_for(1) == full.dos_kpt_density_for(26) == 8.0
 
     quick = pdos.Options.quick(nprocs=1)
@@ -285,6 +290,7 @@ def test_presets_map_onto_vasp_settings(make):
     assert "ecut_ev" not in spec.kwargs and "encut_ev" not in spec.kwargs  # VASP preset: 520 eV
     assert spec.kwargs["kpt_density_a"] == options.kpt_density_a
     assert "eigenstates_tol_ev2_per_electron" not in spec.kwargs
+    assert "eigensolver" not in spec.kwargs
     flows = pdos.build_flows(options.model_copy(update={"materials": ["Cu"]}))
     assert flows  # the VASP PDOS flow builds (VASP itself runs only where it is installed)
 
