@@ -74,6 +74,8 @@ def test_presets_recorded_in_provenance_and_runtime_keys_not_in_key():
         ({"nprocs": 0}, "nprocs=0 is not allowed"),
         ({"eigensolver": "rmm"}, r"eigensolver='rmm' is not allowed; must be one of"),
         ({"preset": "lcao-dzp", "eigensolver": "dav"}, "eigensolver is for plane waves"),
+        ({"grid_spacing_a": 0.25}, "grid_spacing_a=0.25 is not allowed; .*with an LCAO preset"),
+        ({"preset": "lcao-dzp", "grid_spacing_a": 0.5}, r"must be in \[0.1, 0.3\] Å"),
     ],
 )
 def test_bad_settings_raise(kwargs, match):
@@ -83,13 +85,18 @@ def test_bad_settings_raise(kwargs, match):
         get_calculator(CalculatorSpec("gpaw", kwargs))
 
 
-def test_eigensolver_is_in_the_settings_and_key_only_when_given():
-    """Stored results keep their keys: a spec without ``eigensolver`` hashes as before it existed."""
-    assert "eigensolver" not in CalculatorSpec("gpaw").settings()
+def test_optional_settings_are_in_the_settings_and_key_only_when_given():
+    """Stored results keep their keys: a spec without ``eigensolver`` or ``grid_spacing_a``
+    hashes as before those settings existed."""
+    assert not {"eigensolver", "grid_spacing_a"} & set(CalculatorSpec("gpaw").settings())
     assert CalculatorSpec("gpaw", {"ecut_ev": 300.0}).key() == "0961b322e7cd9820"
+    assert CalculatorSpec("gpaw", {"preset": "lcao-dzp"}).key() == "24dfca8c49d7b5f1"
     dav = CalculatorSpec("gpaw", {"ecut_ev": 300.0, "eigensolver": "dav"})
     assert dav.settings()["eigensolver"] == "dav" and dav.key() != "0961b322e7cd9820"
     assert resolve_gpaw_settings(dav.settings()) == dav.settings()  # resolved passed back in
+    coarse = CalculatorSpec("gpaw", {"preset": "lcao-dzp", "grid_spacing_a": 0.25})
+    assert coarse.settings()["grid_spacing_a"] == 0.25 and coarse.key() != "24dfca8c49d7b5f1"
+    assert resolve_gpaw_settings(coarse.settings()) == coarse.settings()
 
 
 @pytest.mark.slow

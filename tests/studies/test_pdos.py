@@ -70,7 +70,9 @@ def test_default_quick_and_paper_presets():
     assert full.materials == list(defaults.PAPER_MATERIALS)
     assert (full.dos_kpt_density_a, full.width_ev, full.n_points) == (8.0, 0.1, 1501)
     # Davidson (bench/results/gpaw_eigensolver*.json); eigensolver None: GPAW's own default
-    assert full.calculator_spec() == CalculatorSpec("gpaw", {"preset": "fast", "eigensolver": "dav"})
+    assert full.calculator_spec() == CalculatorSpec(
+        "gpaw", {"preset": "fast", "eigensolver": "dav"}
+    )
     plain = pdos.Options(eigensolver=None).calculator_spec()
     assert plain == CalculatorSpec("gpaw", {"preset": "fast"})
     assert full.dos_kpt_density_for(1) == full.dos_kpt_density_for(26) == 8.0

@@ -141,6 +141,11 @@ EIGENSOLVERS: dict[str, dict[str, Any]] = {
     "cg": {"name": "cg"},
 }
 
+#: Settings that enter a spec's settings (and cache key) only when given, so that the keys of
+#: stored results stay what they were: ``eigensolver`` (above) and ``grid_spacing_a``, the
+#: real-space grid spacing of LCAO in Å (absent: GPAW's default, 0.2 Å).
+OPTIONAL_KEYS = ("eigensolver", "grid_spacing_a")
+
 
 # --------------------------------------------------------------------------- settings
 def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,20 +173,27 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
             )
             raise ConfigurationError(msg)
         settings.pop(key, None)
-    eigensolver = settings.pop("eigensolver", None)
+    optional = {k: settings.pop(k) for k in OPTIONAL_KEYS if settings.get(k) is not None}
     out = resolve_dft_settings("gpaw", settings, GPAW_DEFAULTS, GPAW_PRESETS, checks)
-    if eigensolver is not None:
-        if eigensolver not in EIGENSOLVERS:
-            msg = (
-                f"calculator 'gpaw': eigensolver={eigensolver!r} is not allowed; must be one "
-                f"of {sorted(EIGENSOLVERS)} (or null: GPAW's default)"
-            )
-            raise ConfigurationError(msg)
-        if out.get("mode") == "lcao":
-            msg = "calculator 'gpaw': eigensolver is for plane waves (LCAO diagonalises directly)"
-            raise ConfigurationError(msg)
-        out["eigensolver"] = eigensolver
-    return out
+    lcao = out.get("mode") == "lcao"
+    eigensolver = optional.get("eigensolver")
+    if eigensolver is not None and eigensolver not in EIGENSOLVERS:
+        msg = (
+            f"calculator 'gpaw': eigensolver={eigensolver!r} is not allowed; must be one of "
+            f"{sorted(EIGENSOLVERS)} (or null: GPAW's default)"
+        )
+        raise ConfigurationError(msg)
+    if eigensolver is not None and lcao:
+        msg = "calculator 'gpaw': eigensolver is for plane waves (LCAO diagonalises directly)"
+        raise ConfigurationError(msg)
+    h = optional.get("grid_spacing_a")
+    if h is not None and not (lcao and 0.1 <= float(h) <= 0.3):
+        msg = (
+            f"calculator 'gpaw': grid_spacing_a={h!r} is not allowed; must be in [0.1, 0.3] Å, "
+            "with an LCAO preset (plane waves set their grid from ecut_ev)"
+        )
+        raise ConfigurationError(msg)
+    return {**out, **optional}
 
 
 def _check_installation_for(settings: Mapping[str, Any]) -> None:
@@ -228,6 +240,8 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
     }
     if settings.get("eigensolver"):
         kwargs["eigensolver"] = dict(EIGENSOLVERS[settings["eigensolver"]])
+    if settings.get("grid_spacing_a") is not None:
+        kwargs["h"] = float(settings["grid_spacing_a"])
     if lcao:
         kwargs["basis"] = settings["basis"]
         kwargs["convergence"].pop("eigenstates")  # no iterative eigensolver in LCAO
