@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import warnings
 
 import pytest
@@ -134,6 +135,9 @@ def test_rss_sampler_sees_this_process_and_its_children():
     with RssSampler(interval_s=0.05) as rss:
         blob = bytearray(big * 2**20)
         blob[::4096] = b"x" * len(blob[::4096])  # touch every page
+        # hold it for a few sampling intervals: filling it holds the GIL, so a sampler thread
+        # that has not run before the del never sees it (it failed so once in CI)
+        time.sleep(0.3)
         del blob
     assert rss.peak_mib - rss.start_mib > 0.8 * big
     child = f"b = bytearray({big} * 2**20); b[::4096] = b'x' * len(b[::4096]); import time; time.sleep(1.5)"
