@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _run_info import run_info
 from bench_pdos import EXE, ROOT, SETTINGS
 
 VARIANTS = ("default", "dav")
@@ -110,13 +110,7 @@ def main() -> None:
     result = {
         "benchmark": "PDOS study: GPAW default eigensolver vs Davidson (2 iterations), one run",
         "command": "bench/bench_pdos_eigensolver.py" + (" --full" if args.full else ""),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip(),
-        "cores": os.cpu_count(),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "load_average_at_end": list(os.getloadavg()),
+        **run_info(),
         "runs": runs,
         "comparison": compare(runs["default"], runs["dav"]),
     }

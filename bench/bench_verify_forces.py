@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_verify_levers as bvl
+from _run_info import run_info
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from lithiophilic.potentials import CalculatorSpec
@@ -161,14 +161,8 @@ def main() -> None:
     result = {
         "benchmark": "verify DFT single points: energy only vs energy + forces (issue 18 item 5)",
         "command": "OMP_NUM_THREADS=1 python bench/bench_verify_forces.py --work DIR",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip(),
+        **run_info(),
         "machine": platform.node(),
-        "cores": os.cpu_count(),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "load_average_at_end": list(os.getloadavg()),
         "dft_settings": verify.FULL_DFT,
         "runs": rows,
         "ratios": pairs,

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_verify_levers as bvl
+from _run_info import run_info
 from ase.build import bulk, fcc111
 from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -110,13 +110,7 @@ def main() -> None:
     result = {
         "benchmark": "verify LCAO grid spacing: 0.2 A (GPAW default) vs coarser (issue 18 item 5)",
         "command": f"OMP_NUM_THREADS=1 python bench/bench_verify_grid.py --work DIR --spacing {args.spacing}",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip(),
-        "cores": os.cpu_count(),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "load_average_at_end": list(os.getloadavg()),
+        **run_info(),
         "dft_settings": {**verify.FULL_DFT, "nprocs": args.ranks, "forces": False},
         "runs": rows,
         "wall_ratio_coarse_over_default": {
