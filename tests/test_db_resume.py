@@ -41,7 +41,14 @@ EMT.calculate = calculate
 
 def _env(hook_dir: Path | None = None) -> dict[str, str]:
     path = [str(ROOT / "src")] if hook_dir is None else [str(hook_dir), str(ROOT / "src")]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(path)}
+    # one process: the hook's kill -9 must hit the campaign itself, not a worker it spawned
+    # (conftest sets LITHIOPHILIC_WORKERS=1 only under pytest-xdist)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join(path),
+        "LITHIOPHILIC_WORKERS": "1",
+    }
     env.pop("LITHIOPHILIC_STORE", None)
     env.pop("LITHIOPHILIC_TEST_KILL_AT", None)
     if hook_dir is not None:
