@@ -45,6 +45,8 @@ def md_options(
     seed: int = 1,
     cutoff: float | None = None,
     n_mpi: int = 1,
+    engine: str = "lammps",
+    ase_calculator: str = "sevenn",
     quick: bool = False,
 ) -> aggregation.Options:
     """Map the ``md-aggregation`` parameters to the study's Options (no I/O).
@@ -69,6 +71,8 @@ def md_options(
         "seed": seed,
         "cutoff_a": cutoff,
         "n_mpi": n_mpi,
+        "engine": engine,
+        "ase_calculator": ase_calculator,
     }
     if material:
         settings["materials"] = list(material)
@@ -124,6 +128,20 @@ def md_aggregation(
         typer.Option("--cutoff", help="Li-Li cluster cutoff, Å (default: RDF minimum)."),
     ] = None,
     n_mpi: Annotated[int, typer.Option("--n-mpi", help="MPI ranks per MD (mpirun).")] = 1,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="'lammps' (the --potential) or 'ase' (--ase-calculator, restartable chunks)."
+        ),
+    ] = "lammps",
+    ase_calculator: Annotated[
+        str,
+        typer.Option(
+            "--ase-calculator",
+            help="With --engine ase: 'sevenn' (the teacher), another registry calculator, "
+            "or 'lammps:<potential>'.",
+        ),
+    ] = "sevenn",
     quick: Annotated[
         bool,
         typer.Option(

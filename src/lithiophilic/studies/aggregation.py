@@ -149,6 +149,24 @@ class Options(StudyOptions):
         f"hold; each below the Li placement spacing ({defaults.MD_LI_MIN_SPACING_A} Å).",
     )
     n_mpi: int = Field(1, ge=1, description="MPI ranks per MD run (mpirun).")
+    engine: Literal["lammps", "ase"] = Field(
+        "lammps",
+        description="MD engine: 'lammps' (the LAMMPS potential) or 'ase' (any calculator, "
+        "e.g. the SevenNet-0 teacher, in restartable chunks; same slab, Li placement and "
+        "start protocol).",
+    )
+    ase_calculator: str = Field(
+        "sevenn",
+        min_length=1,
+        description="engine='ase' only: registry calculator ('sevenn', 'chgnet') or "
+        "'lammps:<potential>' (the distilled potential in the same engine).",
+    )
+    ase_chunk_steps: int = Field(
+        200,
+        ge=1,
+        description="engine='ase' only: steps between stored states (a multiple of dump_every); "
+        "a stopped run continues from the last one.",
+    )
     n_layers: int = Field(defaults.MD_N_LAYERS, ge=2, description="Atomic planes of the slab.")
     n_fixed_layers: int = Field(
         defaults.MD_N_FIXED_LAYERS, ge=0, description="Fixed bottom planes."
@@ -174,10 +192,31 @@ class Options(StudyOptions):
                     f"Li placement spacing {spacing} Å (li_min_spacing_a), else Li start clustered"
                 )
                 raise ValueError(msg)
+        if self.engine == "ase":
+            self._check_ase_engine()
         if self.seed + self.replicas > _MAX_SEED:
             msg = f"seed + replicas must stay below {_MAX_SEED} (LAMMPS seeds)"
             raise ValueError(msg)
         return self
+
+    def _check_ase_engine(self) -> None:
+        if self.ase_chunk_steps % self.dump_every:
+            msg = (
+                f"ase_chunk_steps={self.ase_chunk_steps} must be a multiple of "
+                f"dump_every={self.dump_every} (engine='ase')"
+            )
+            raise ValueError(msg)
+        for name, value, allowed in (
+            ("thermostat", self.thermostat, "langevin"),
+            ("n_mpi", self.n_mpi, 1),
+        ):
+            if value != allowed:
+                msg = f"{name}={value!r} not allowed with engine='ase' (only {allowed!r})"
+                raise ValueError(msg)
+
+    def md_potential_label(self) -> str:
+        """Return the name stored rates carry: the LAMMPS potential, or ``ase:<calculator>``."""
+        return self.potential if self.engine == "lammps" else f"ase:{self.ase_calculator}"
 
     @classmethod
     def quick(cls, **overrides: Any) -> Self:
@@ -268,8 +307,18 @@ def build_flows(options: Options) -> dict[str, Flow]:
     """
     from lithiophilic.workflows.md import LiAggregationMaker
 
+    engine: dict[str, Any] = {}
+    if options.engine == "ase":
+        from lithiophilic.workflows.md_ase_job import AseLiAggregationMdMaker
+
+        engine = {
+            "md_maker_class": AseLiAggregationMdMaker,
+            "md_calculator": options.ase_calculator,
+            "md_chunk_steps": options.ase_chunk_steps,
+        }
     maker = LiAggregationMaker.with_potential(
         options.potential,
+        **engine,
         replicas=options.replicas,
         substrate_lateral_size=tuple(options.lateral_size),
         substrate_n_layers=options.n_layers,
@@ -344,12 +393,15 @@ def _close(a: Any, b: float) -> bool:
 def _md_matches(md: Mapping[str, Any], options: Options) -> bool:
     """Whether a stored MD replica document ran with these options' settings."""
     s = md.get("settings") or {}
+    ase = options.engine == "ase"
     if (
         md.get("doc_type") != "md_aggregation"
+        or s.get("engine", "lammps") != options.engine
+        or (ase and s.get("calculator") != options.ase_calculator)
         or s.get("potential") != options.potential
         or s.get("thermostat") != options.thermostat
         or s.get("dump_every") != options.dump_every
-        or s.get("check_every") != options.dump_every
+        or s.get("check_every") != (options.ase_chunk_steps if ase else options.dump_every)
         or md.get("seed") != options.seed + int(md.get("replica", -1))
         or not _close(s.get("temperature_k"), options.temperature_k)
         or not _close(s.get("timestep_fs"), options.timestep_fs)
@@ -405,7 +457,10 @@ def _substrate_matches(store: JobStore, structure_hash: str, options: Options) -
 
 
 def _rate_matches(out: Mapping[str, Any], options: Options) -> bool:
-    if out.get("n_replicas") != options.replicas or out.get("potential") != options.potential:
+    if (
+        out.get("n_replicas") != options.replicas
+        or out.get("potential") != options.md_potential_label()
+    ):
         return False
     if out.get("status") == "completed" and [
         round(c, 6) for c in out.get("analysis_cutoffs_a") or []
@@ -603,6 +658,8 @@ def figures(result: Result, out_dir: str | Path, *, format: str = "png") -> dict
     paths: dict[str, Path] = {}
     if any(result.frames.values()):
         potential = result.options.get("potential", "")
+        if result.options.get("engine") == "ase":
+            potential = f"{result.options.get('ase_calculator')} (ASE engine)"
         temperature_k = float(result.options.get("temperature_k", defaults.MD_TEMPERATURE_K))
         title = (
             f"{potential}, {temperature_k:.0f} K; cutoff = each surface's common cutoff; "

@@ -669,17 +669,24 @@ class LiAggregationMaker(Maker):
             raise ConfigurationError(msg)
 
     @classmethod
-    def with_potential(cls, potential: str, **kwargs: Any) -> LiAggregationMaker:
+    def with_potential(
+        cls,
+        potential: str,
+        md_maker_class: type[LiAggregationMdMaker] | None = None,
+        **kwargs: Any,
+    ) -> LiAggregationMaker:
         """Return a maker whose substrate and MD use ``potential``.
 
         ``kwargs`` prefixed ``substrate_`` / ``md_`` go to the sub-makers; others to this one.
+        ``md_maker_class``: the replica maker (default :class:`LiAggregationMdMaker`; e.g.
+        the ASE engine's :class:`~lithiophilic.workflows.md_ase_job.AseLiAggregationMdMaker`).
         """
         sub = {k[10:]: v for k, v in kwargs.items() if k.startswith("substrate_")}
         md = {k[3:]: v for k, v in kwargs.items() if k.startswith("md_")}
         rest = {k: v for k, v in kwargs.items() if not k.startswith(("substrate_", "md_"))}
         return cls(
             substrate_maker=MdSubstrateMaker(potential=potential, **sub),
-            md_maker=LiAggregationMdMaker(potential=potential, **md),
+            md_maker=(md_maker_class or LiAggregationMdMaker)(potential=potential, **md),
             **rest,
         )
 

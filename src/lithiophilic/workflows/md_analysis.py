@@ -183,11 +183,13 @@ def first_frame_min_distance_a(traj: Path, element: str = "Li") -> float | None:
 
 @contextlib.contextmanager
 def _trajectories(done: Sequence[Mapping[str, Any]]) -> Iterator[list[Path]]:
-    """Write the replicas' stored (base64 gzip) trajectories to temporary files."""
+    """Write the replicas' stored (base64 gzip) trajectories to temporary files (dump or extxyz)."""
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for d in done:
-            path = Path(tmp) / f"r{d['replica']}.lammpstrj.gz"
+            fmt = d["trajectory"].get("format", "lammps-dump")
+            suffix = "extxyz.gz" if fmt == "extxyz" else "lammpstrj.gz"
+            path = Path(tmp) / f"r{d['replica']}.{suffix}"
             path.write_bytes(base64.b64decode(d["trajectory"]["content"]))
             paths.append(path)
         yield paths
@@ -295,6 +297,18 @@ def _all_cutoffs(done: Sequence[Mapping[str, Any]], cutoffs_a: Sequence[float]) 
     return {"kinetics": kinetics, "window_checks": checks, **diffusion}
 
 
+def _engine_and_potential(md: Mapping[str, Any]) -> dict[str, str]:
+    """Return the engine and the potential name of a replica document.
+
+    LAMMPS runs: the potential's name, as always. ASE-engine runs: ``"ase:<calculator>"``
+    (``"ase:sevenn"``, ``"ase:lammps:licuzn-eam"``), so they are never taken for LAMMPS runs.
+    """
+    settings = md.get("settings") or {}
+    if settings.get("engine", "lammps") == "ase":
+        return {"engine": "ase", "potential": f"ase:{settings['calculator']}"}
+    return {"engine": "lammps", "potential": str(md["calculator_model"])}
+
+
 def rate_summary(
     material: str,
     docs: Sequence[Mapping[str, Any]],
@@ -323,7 +337,7 @@ def rate_summary(
         "n_replicas": len(docs),
         "n_completed": len(done),
         "failed_replicas": failed,
-        "potential": first["calculator_model"],
+        **_engine_and_potential(first),
         "validated_for_science": first["validated_for_science"],
         "warnings": sorted({w for d in docs for w in d.get("warnings", [])}),
         "replica_uuids": list(uuids or []),

@@ -45,11 +45,14 @@ if TYPE_CHECKING:
     from ase import Atoms
     from ase.calculators.calculator import Calculator
 
+    from lithiophilic.potentials import CalculatorSpec
+
 __all__ = [
     "ASE_MD_PROTOCOL",
     "AseMdSettings",
     "aggregation_system",
     "analyze_ase_md",
+    "ase_calculator_spec",
     "make_calculator",
     "run_ase_md",
     "trajectory_path",
@@ -128,13 +131,35 @@ class AseMdSettings:
                 raise ConfigurationError(msg)
 
 
-def make_calculator(name: str) -> Calculator:
-    """Return the calculator ``name`` (``"sevenn"``, another registry name, or ``"lammps:<pot>"``)."""
-    from lithiophilic.potentials import CalculatorSpec, get_calculator
+def ase_calculator_spec(name: str) -> CalculatorSpec:
+    """Return the spec of ``name`` (``"sevenn"``, another registry name, or ``"lammps:<pot>"``).
+
+    Raises
+    ------
+    ConfigurationError
+        If the name is not a registered calculator or ``lammps:`` names no registered potential.
+    """
+    from lithiophilic.potentials import CalculatorSpec
 
     if name.startswith("lammps:"):
-        return get_calculator(CalculatorSpec("lammps", {"potential": name.split(":", 1)[1]}))
-    return get_calculator(CalculatorSpec(name))
+        from lithiophilic.potentials.lammps import LAMMPS_POTENTIALS
+
+        pot = name.split(":", 1)[1]
+        if pot not in LAMMPS_POTENTIALS:
+            msg = (
+                f"calculator={name!r}: unknown LAMMPS potential {pot!r}; registered are "
+                f"{sorted(LAMMPS_POTENTIALS)}"
+            )
+            raise ConfigurationError(msg)
+        return CalculatorSpec("lammps", {"potential": pot})
+    return CalculatorSpec(name)
+
+
+def make_calculator(name: str) -> Calculator:
+    """Return the calculator ``name`` (``"sevenn"``, another registry name, or ``"lammps:<pot>"``)."""
+    from lithiophilic.potentials import get_calculator
+
+    return get_calculator(ase_calculator_spec(name))
 
 
 class _System:

@@ -85,7 +85,12 @@ class AggregationRateDoc(BaseModel):
     start_protocol: str | None = Field(
         None, description="What ran before the first analysed frame (from the MD documents)."
     )
-    potential: str = Field(description="LAMMPS potential.")
+    potential: str = Field(
+        description="LAMMPS potential; ASE-engine runs: 'ase:<calculator>' (e.g. 'ase:sevenn')."
+    )
+    engine: Literal["lammps", "ase"] = Field(
+        "lammps", description="MD engine of the replicas (documents before it: LAMMPS)."
+    )
     validated_for_science: bool = Field(description="The potential's validated_for_science.")
     warnings: list[str] = Field(default_factory=list, description="Warnings.")
     replica_uuids: list[str] = Field(default_factory=list, description="uuids of the MD jobs.")

@@ -1,0 +1,275 @@
+"""One Li-aggregation MD replica in the ASE engine, as a job of the aggregation flow (issue 19).
+
+:class:`AseLiAggregationMdMaker` is the ASE-engine twin of
+:class:`~lithiophilic.workflows.md.LiAggregationMdMaker`: same substrate document, same Li
+placement (``add_dispersed_li`` with seed + replica), same start protocol (Li held in-plane
+during the minimisation, substrate-only thermalisation with the Li frozen, then the thermostat
+on the substrate and the Li NVE; :mod:`~lithiophilic.workflows.md_ase`), same document
+(:class:`~lithiophilic.workflows.md.LiAggregationDoc`) and the same rate job after it. What it
+adds is the calculator: any registry calculator (``"sevenn"``: the teacher, which LAMMPS cannot
+run) or ``"lammps:<potential>"`` (the distilled potential in the same engine, for a like-for-like
+comparison with the teacher).
+
+The run advances in restartable chunks whose state lives in the data directory
+(``DATA_DIR/runs/ase-md/<cache key>``, next to the job folders): a run stopped by the end of a
+session, a wall-time limit or ``kill`` continues from its last stored chunk when the flow runs
+again, and gives the same trajectory as an uninterrupted run. A completed replica is stored
+like any other (cache key: input structure, calculator key, every MD setting; a stored one is
+reused); a failed run check is reported with its reason and never analysed.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from jobflow import JobConfig, job
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from lithiophilic.analysis.aggregation import analyze_trajectory
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.provenance import structure_hash
+from lithiophilic.structures.md_slab import add_dispersed_li, coverage_to_n_li
+from lithiophilic.workflows.base import calc_cache_key
+from lithiophilic.workflows.md import (
+    LiAggregationDoc,
+    LiAggregationMdMaker,
+    MdSubstrateDoc,
+    _find_reusable_md,
+    _plain,
+    _substrate_atoms,
+)
+from lithiophilic.workflows.md_analysis import first_frame_min_distance_a, trajectory_snapshots
+from lithiophilic.workflows.md_ase import (
+    ASE_MD_PROTOCOL,
+    AseMdSettings,
+    ase_calculator_spec,
+    run_ase_md,
+    trajectory_path,
+)
+
+__all__ = ["ASE_MD_DIR", "AseLiAggregationMdMaker", "ase_md_workdir"]
+
+logger = logging.getLogger(__name__)
+
+#: Directory (beside the job folders) that holds the chunk states of ASE-engine runs.
+ASE_MD_DIR = "ase-md"
+
+
+def ase_md_workdir(cache_key: str, job_dir: Path | None = None) -> Path:
+    """Return the chunk-state directory of the run with ``cache_key``.
+
+    It sits beside the job folders (``DATA_DIR/runs/ase-md/<key>`` for local runs), so a
+    rerun of the flow, which gets a new job folder, finds the state of the stopped run.
+    """
+    return (job_dir or Path.cwd()).parent / ASE_MD_DIR / cache_key
+
+
+@dataclass
+class AseLiAggregationMdMaker(LiAggregationMdMaker):
+    """One Li-aggregation replica run by ASE with any calculator, in restartable chunks.
+
+    Parameters
+    ----------
+    calculator
+        Registry name of the calculator (``"sevenn"``, ``"chgnet"``) or
+        ``"lammps:<potential>"``.
+    chunk_steps
+        Steps between stored states and run-time checks (a multiple of ``dump_every``).
+    minimize_fmax_ev_per_a
+        Force threshold of the start minimisation (Li held in-plane), eV/Å.
+
+    The other parameters are those of :class:`~lithiophilic.workflows.md.LiAggregationMdMaker`
+    (``potential`` is the substrate's: the slab and its lattice constant come from the same
+    substrate job as the LAMMPS runs'). The thermostat is Langevin (BAOAB) on the substrate
+    only, the Li NVE; ``thermostat``, ``li_start``, ``thermostat_li``, ``minimize``,
+    ``dump_all`` and ``n_mpi`` must keep that protocol's values.
+    """
+
+    name: str = "li aggregation md (ase)"
+    calculator: str = "sevenn"
+    chunk_steps: int = 200
+    minimize_fmax_ev_per_a: float = 0.05
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        fixed = {
+            "thermostat": "langevin",
+            "li_start": "held-apart",
+            "thermostat_li": False,
+            "minimize": True,
+            "dump_all": False,
+            "n_mpi": 1,
+        }
+        for name, value in fixed.items():
+            if getattr(self, name) != value:
+                msg = (
+                    f"{name}={getattr(self, name)!r} not allowed in the ASE engine (only "
+                    f"{value!r}: Langevin on the substrate, Li NVE, Li held apart at the start, "
+                    "Li-only frames, one process)"
+                )
+                raise ConfigurationError(msg)
+        ase_calculator_spec(self.calculator)
+        self.ase_settings(0)
+
+    def ase_settings(self, replica: int) -> AseMdSettings:
+        """Return the ASE run settings of ``replica`` (seed = ``seed + replica``).
+
+        Raises
+        ------
+        ConfigurationError
+            If ``chunk_steps`` is not a multiple of ``dump_every`` or a setting is out of range.
+        """
+        lmp = self.settings(replica)
+        return AseMdSettings(
+            calculator=self.calculator,
+            temperature_k=lmp.temperature_k,
+            timestep_fs=lmp.timestep_fs,
+            n_steps=lmp.n_steps,
+            chunk_steps=self.chunk_steps,
+            dump_every=lmp.dump_every,
+            seed=lmp.seed,
+            damping_ps=lmp.damping_ps,
+            equilibration_steps=lmp.equilibration_steps,
+            minimize_fmax_ev_per_a=self.minimize_fmax_ev_per_a,
+            max_temperature_factor=lmp.max_temperature_factor,
+            li_max_height_a=lmp.li_max_height_a,
+            li_max_depth_a=lmp.li_max_depth_a,
+        )
+
+    def settings_record(self, replica: int) -> dict[str, Any]:
+        """Return the settings stored in the document: the ASE run's plus the protocol's names."""
+        return {
+            **asdict(self.ase_settings(replica)),
+            "engine": "ase",
+            "potential": self.potential,
+            "thermostat": "langevin",
+            "check_every": self.chunk_steps,
+            "li_start": "held-apart",
+            "thermostat_li": False,
+        }
+
+    @job(
+        output_schema=LiAggregationDoc,
+        data=["structure", "trajectory", "thermo_log", "snapshots"],
+        config=JobConfig(expose_store=True),
+    )
+    def make(
+        self, substrate: MdSubstrateDoc | dict[str, Any], replica: int = 0
+    ) -> LiAggregationDoc:
+        """Place Li on ``substrate`` (as the LAMMPS path), run or continue the MD, analyse it."""
+        from lithiophilic.potentials import calculator_provenance, check_elements
+
+        t0 = time.perf_counter()
+        slab, sub = _substrate_atoms(substrate)
+        spec = ase_calculator_spec(self.calculator)
+        check_elements(spec, {*slab.get_chemical_symbols(), "Li"})
+        settings = self.ase_settings(replica)
+        n_li = self.n_li if self.n_li is not None else coverage_to_n_li(slab, self.coverage)
+        atoms = add_dispersed_li(
+            slab,
+            n_li,
+            min_spacing_a=self.li_min_spacing_a,
+            height_a=self.li_height_a,
+            seed=settings.seed,
+        )
+        record = self.settings_record(replica)
+        key = calc_cache_key(
+            structure_hash(atoms),
+            spec,
+            "ase-md-aggregation",
+            {**record, "time_ps": self.time_ps, "cutoff_a": self.cutoff_a},
+        )
+        reused = _find_reusable_md(key)
+        if reused is not None:
+            return reused
+        workdir = ase_md_workdir(key)
+        result = run_ase_md(atoms, settings, workdir)
+        status = "completed" if result["status"] == "completed" else "failed"
+        traj = trajectory_path(workdir)
+        cutoff, source, frames, snapshots, d_min = None, None, [], None, None
+        if status == "completed":
+            d_min = first_frame_min_distance_a(traj)
+            analysis = analyze_trajectory(
+                traj, cutoff_a=self.cutoff_a, timestep_fs=settings.timestep_fs
+            )
+            cutoff, source = analysis["cutoff_a"], analysis["cutoff_source"]
+            frames = analysis["frames"]
+            snapshots = trajectory_snapshots(traj, slab, cutoff, settings.timestep_fs, len(frames))
+        prov = calculator_provenance(spec)
+        pot_info, validated = _calculator_info(self.calculator)
+        steps = int(result["step"])
+        return LiAggregationDoc(
+            cache_key=key,
+            calculator_name=prov["calculator_name"],
+            calculator_version=str(prov["calculator_version"]),
+            calculator_model=prov["calculator_model"] or self.calculator,
+            material=sub["material"],
+            replica=replica,
+            seed=settings.seed,
+            status=status,
+            converged=status == "completed",
+            failure_reason=result.get("failure") if status == "failed" else None,
+            potential_info=pot_info,
+            validated_for_science=validated,
+            warnings=[] if validated else [f"{self.calculator} is not validated for science"],
+            settings=record,
+            temperature_k=settings.temperature_k,
+            timestep_fs=settings.timestep_fs,
+            time_ps=self.time_ps,
+            time_ps_done=steps * settings.timestep_fs / 1000.0,
+            n_steps_done=steps,
+            n_mpi=1,
+            wall_time_s=time.perf_counter() - t0,
+            md_wall_time_s=float(result.get("md_wall_s", 0.0)),
+            n_atoms=len(atoms),
+            n_li=n_li,
+            coverage=n_li / int(sub["n_top_atoms"]),
+            li_min_spacing_a=self.li_min_spacing_a,
+            li_height_a=self.li_height_a,
+            lattice_constant_a=sub["lattice_constant_a"],
+            area_a2=sub["area_a2"],
+            substrate_structure_hash=sub["structure_hash"],
+            input_structure_hash=structure_hash(atoms),
+            structure=AseAtomsAdaptor.get_structure(_plain(atoms)),
+            trajectory={
+                "format": "extxyz",
+                "compression": "gzip",
+                "encoding": "base64",
+                "columns": "Li positions; info step, time_ps",
+                "dump_every": settings.dump_every,
+                "timestep_fs": settings.timestep_fs,
+                "content": base64.b64encode(gzip.compress(traj.read_bytes())).decode("ascii"),
+            },
+            thermo_log=json.dumps(
+                {k: v for k, v in result.items() if k != "status"}, indent=1, default=str
+            ),
+            start_protocol=ASE_MD_PROTOCOL,
+            first_frame_min_li_li_a=d_min,
+            cutoff_a=cutoff,
+            cutoff_source=source,
+            frames=frames,
+            snapshots=snapshots,
+            dir_name=str(workdir),
+        )
+
+
+def _calculator_info(name: str) -> tuple[dict[str, Any], bool]:
+    """Return (info, validated_for_science) of an ASE-engine calculator.
+
+    A ``lammps:<potential>`` carries its potential's flag; a registry MLIP (the teacher) is the
+    reference the distilled potentials are judged against, so it counts as validated.
+    """
+    from lithiophilic.potentials.lammps import get_lammps_potential
+
+    if name.startswith("lammps:"):
+        pot = get_lammps_potential(name.split(":", 1)[1])
+        return pot.info() | {"directory": str(pot.directory)}, pot.validated_for_science
+    spec = ase_calculator_spec(name)
+    return {"calculator": name, "settings": spec.settings()}, True

@@ -1,0 +1,116 @@
+"""The aggregation study in the ASE engine (issue 19 item 3): a study option, stored, resumable.
+
+Real runs with the shipped EAM through ASE (``lammps:licuzn-eam``), a real database file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.io import read
+from typer.testing import CliRunner
+
+from lithiophilic.db import get_store
+from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies import aggregation
+from lithiophilic.workflows import md_ase_job
+
+EAM = "lammps:licuzn-eam"
+
+
+def _options(**over):
+    settings = {
+        "materials": ["Cu"],
+        "engine": "ase",
+        "ase_calculator": EAM,
+        "ase_chunk_steps": 20,
+        "lateral_size": (5, 5),
+        "n_layers": 3,
+        "n_fixed_layers": 1,
+        "vacuum_a": 15.0,
+        "n_li": 3,
+        "time_ps": 0.04,
+        "dump_every": 10,
+        "replicas": 1,
+        **over,
+    }
+    return aggregation.Options(**settings)
+
+
+def test_options_refuse_what_the_ase_engine_cannot_do():
+    with pytest.raises(ValueError, match="ase_chunk_steps=20 must be a multiple of dump_every=15"):
+        _options(dump_every=15)
+    with pytest.raises(ValueError, match="thermostat='nose-hoover' not allowed with engine='ase'"):
+        _options(thermostat="nose-hoover")
+    with pytest.raises(ConfigurationError, match="unknown LAMMPS potential 'nosuch'"):
+        aggregation.build_flows(_options(ase_calculator="lammps:nosuch"))
+    with pytest.raises(ConfigurationError, match="calculator: unknown name 'nosuch'"):
+        aggregation.build_flows(_options(ase_calculator="nosuch"))
+    # the LAMMPS engine ignores the ASE options, as before
+    aggregation.build_flows(_options(engine="lammps", dump_every=15))
+
+
+def test_cli_bad_ase_calculator_exits_2_and_stores_nothing(tmp_path):
+    from lithiophilic.cli import app
+
+    res = CliRunner().invoke(
+        app,
+        ["md-aggregation", "--quick", "-m", "Cu", "--engine", "ase", "--ase-calculator",
+         "nosuch", "--data-dir", str(tmp_path / "data")],
+    )  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "nosuch" in res.output
+    store = get_store(data_dir=tmp_path / "data")
+    store.connect()
+    assert store.count({}) == 0
+
+
+@pytest.mark.slow
+def test_ase_engine_run_is_stored_resumes_after_a_kill_and_matches_an_uninterrupted_run(
+    tmp_path, monkeypatch
+):
+    options = _options()
+    # uninterrupted
+    whole = aggregation.run(options, data_dir=tmp_path / "a")
+    s = whole.summaries["Cu"]
+    assert (s["status"], s["engine"], s["potential"]) == ("completed", "ase", f"ase:{EAM}")
+    frames = whole.replicas["Cu"][0]["frames"]
+    assert [f["time_ps"] for f in frames] == pytest.approx([0.0, 0.01, 0.02, 0.03, 0.04])
+    assert frames[0]["isolated_fraction"] == 1.0  # the first analysed frame is dispersed
+    store = get_store(data_dir=tmp_path / "a")
+    store.connect()
+    md = store.query_one({"output.doc_type": "md_aggregation"}, properties=["output"])["output"]
+    assert md["settings"]["engine"] == "ase" and md["settings"]["calculator"] == EAM
+    assert md["n_steps_done"] == 40 and md["status"] == "completed"
+    assert md["calculator_name"] == "lammps" and md["calculator_model"] == "licuzn-eam"
+    # the LAMMPS engine's options do not pick up the ASE run, and the reverse
+    assert aggregation.collect(store, _options(engine="lammps")).missing == ["Cu"]
+
+    # interrupted after the first chunk (a session that ends), then run again
+    real = md_ase_job.run_ase_md
+    workdirs = []
+
+    def killed(atoms, settings, workdir, **kw):
+        workdirs.append(workdir)
+        real(atoms, settings, workdir, max_chunks=1, **kw)
+        msg = "simulated end of session"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(md_ase_job, "run_ase_md", killed)
+    first = aggregation.run(options, data_dir=tmp_path / "b")
+    assert "Cu" in first.missing
+    assert np.load(workdirs[0] / "state.npz")["step"] == 20
+    assert workdirs[0].parent == (tmp_path / "b" / "runs" / "ase-md").resolve()
+    monkeypatch.setattr(md_ase_job, "run_ase_md", real)
+    resumed = aggregation.run(options, data_dir=tmp_path / "b")
+    assert resumed.summaries["Cu"]["status"] == "completed"
+    assert np.load(workdirs[0] / "state.npz")["step"] == 40
+    a = read(next((tmp_path / "a" / "runs" / "ase-md").glob("*/li_traj.extxyz")), ":")
+    b = read(workdirs[0] / "li_traj.extxyz", ":")
+    assert len(a) == len(b) == 5
+    assert max(np.abs(x.positions - y.positions).max() for x, y in zip(a, b, strict=True)) < 1e-6
+    assert resumed.replicas["Cu"][0]["frames"] == frames
+    # a third run reuses the stored replica: no new MD
+    monkeypatch.setattr(md_ase_job, "run_ase_md", killed)
+    again = aggregation.run(options, data_dir=tmp_path / "b")
+    assert again.summaries["Cu"]["status"] == "completed" and len(workdirs) == 1
