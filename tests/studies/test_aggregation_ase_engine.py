@@ -50,6 +50,14 @@ def test_options_refuse_what_the_ase_engine_cannot_do():
     aggregation.build_flows(_options(engine="lammps", dump_every=15))
 
 
+def test_cli_teacher_flag_builds_the_check():
+    from lithiophilic.cli.md import md_options
+
+    options = md_options(material=["Cu"], teacher="sevenn", quick=True)
+    assert options.teacher is not None and options.teacher.calculator == "sevenn"
+    assert md_options(material=["Cu"], quick=True).teacher is None
+
+
 def test_cli_bad_ase_calculator_exits_2_and_stores_nothing(tmp_path):
     from lithiophilic.cli import app
 
@@ -114,3 +122,53 @@ def test_ase_engine_run_is_stored_resumes_after_a_kill_and_matches_an_uninterrup
     monkeypatch.setattr(md_ase_job, "run_ase_md", killed)
     again = aggregation.run(options, data_dir=tmp_path / "b")
     assert again.summaries["Cu"]["status"] == "completed" and len(workdirs) == 1
+
+
+def test_teacher_check_options_are_validated_before_any_job():
+    from lithiophilic.studies.aggregation_teacher import TeacherCheck
+
+    with pytest.raises(ValueError, match="ase_chunk_steps=25 must be a multiple of dump_every"):
+        _options(engine="lammps", teacher=TeacherCheck(chunk_steps=25))
+    with pytest.raises(ValueError, match="replicas"):
+        TeacherCheck(replicas=1)
+    with pytest.raises(ConfigurationError, match="calculator: unknown name 'nosuch'"):
+        aggregation.build_flows(
+            _options(engine="lammps", teacher=TeacherCheck(calculator="nosuch"))
+        )
+
+
+@pytest.mark.slow
+def test_teacher_check_runs_both_sides_on_the_identical_system_and_gates_the_claim(tmp_path):
+    from lithiophilic.studies.aggregation_teacher import TeacherCheck
+
+    check = TeacherCheck(
+        calculator=EAM, lateral_size=(5, 5), n_layers=3, time_ps=0.2, replicas=2, chunk_steps=50
+    )
+    options = _options(engine="lammps", time_ps=0.2, replicas=2, teacher=check)
+    flows = aggregation.build_flows(options)
+    assert sorted(flows) == [
+        "Cu",
+        f"Cu [potential, ASE lammps:{options.potential}]",
+        f"Cu [teacher, ASE {EAM}]",
+    ]
+    result = aggregation.run(options, data_dir=tmp_path / "data", flows=flows)
+    t = result.teacher
+    assert (t["teacher"], t["potential"], t["missing"]) == (f"ase:{EAM}", f"ase:{EAM}", [])
+    assert len(t["rows"]) == len(options.analysis_cutoffs_a)
+    # the teacher here is the potential itself: the same system gives the same numbers
+    for row in t["rows"]:
+        for q in ("r0_per_ps", "k_per_ps", "phi_inf"):
+            assert row[f"teacher_{q}"] == row[f"potential_{q}"]
+    assert t["match"] is not False
+    assert t["settings"]["calculator"] == EAM
+    labels = {r["material"] for r in aggregation.table_rows(result)}
+    assert labels == {"Cu", f"Cu [teacher: ase:{EAM}]", f"Cu [potential: ase:{EAM}]"}
+    # the production rate (LAMMPS) is not mixed with the teacher check's (ASE)
+    assert result.summaries["Cu"]["engine"] == "lammps"
+    # another teacher is not in the store: the check is undecided and says what is missing
+    store = get_store(data_dir=tmp_path / "data")
+    store.connect()
+    sevenn = check.model_copy(update={"calculator": "sevenn"})
+    other = _options(engine="lammps", time_ps=0.2, replicas=2, teacher=sevenn)
+    t2 = aggregation.collect(store, other).teacher
+    assert t2["match"] is None and t2["missing"] == ["Cu (teacher)"]

@@ -685,7 +685,25 @@ def claims_5fg(
         v, reason = "disagree", f"{ss} faster, significant at α = {alpha}"
     if not (cu["validated_for_science"] and al["validated_for_science"]):
         v, reason = "inconclusive", reason + "; the MD potential is not validated for science"
+    v, reason = _teacher_gate(md.get("teacher"), v, reason)
     return [Claim("5f/g", claim, ours, v, reason)]
+
+
+def _teacher_gate(
+    teacher: Mapping[str, Any] | None, v: Verdict, reason: str
+) -> tuple[Verdict, str]:
+    """Apply the teacher check (issue 19): the verdict stands only if the potential matches.
+
+    No check: the verdict stands and the reason says it was not checked. A failed or undecided
+    check makes it "inconclusive"; the teacher's own verdict on the small system is quoted.
+    """
+    if not teacher:
+        return v, reason + "; not checked against the teacher (aggregation teacher check not run)"
+    own = teacher.get("teacher_verdict")
+    note = f" (teacher's own verdict on the small slab: {own})" if own else ""
+    if teacher.get("match") is True:
+        return v, reason + f"; teacher check passed: {teacher.get('reason')}{note}"
+    return "inconclusive", reason + f"; teacher check not passed: {teacher.get('reason')}{note}"
 
 
 def _claim_5fg_kinetics(md: Mapping[str, Any], ref: str, ss: str, claim: str) -> Claim:
@@ -708,6 +726,7 @@ def _claim_5fg_kinetics(md: Mapping[str, Any], ref: str, ss: str, claim: str) ->
     validated = all(summaries.get(m, {}).get("validated_for_science", True) for m in (ref, ss))
     if not validated:
         v, reason = "inconclusive", reason + "; the MD potential is not validated for science"
+    v, reason = _teacher_gate(md.get("teacher"), v, reason)
     return Claim("5f/g", claim, ours, v, reason)
 
 

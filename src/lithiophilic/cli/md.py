@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -47,6 +47,7 @@ def md_options(
     n_mpi: int = 1,
     engine: str = "lammps",
     ase_calculator: str = "sevenn",
+    teacher: str | None = None,
     quick: bool = False,
 ) -> aggregation.Options:
     """Map the ``md-aggregation`` parameters to the study's Options (no I/O).
@@ -58,7 +59,7 @@ def md_options(
     """
     from lithiophilic.studies import aggregation
 
-    settings = {
+    settings: dict[str, Any] = {
         "n_li": n_li,
         "coverage": coverage,
         "time_ps": time_ps,
@@ -74,6 +75,10 @@ def md_options(
         "engine": engine,
         "ase_calculator": ase_calculator,
     }
+    if teacher:
+        from lithiophilic.studies.aggregation_teacher import TeacherCheck
+
+        settings["teacher"] = TeacherCheck(calculator=teacher)
     if material:
         settings["materials"] = list(material)
     if lateral:
@@ -142,6 +147,15 @@ def md_aggregation(
             "or 'lammps:<potential>'.",
         ),
     ] = "sevenn",
+    teacher: Annotated[
+        str | None,
+        typer.Option(
+            "--teacher",
+            help="Also run this teacher (e.g. 'sevenn') and the potential in the ASE engine on a "
+            "5x5x4 slab, 3 replicas x 5 ps per surface, and compare (~10 CPU-h with SevenNet-0; "
+            "restartable).",
+        ),
+    ] = None,
     quick: Annotated[
         bool,
         typer.Option(

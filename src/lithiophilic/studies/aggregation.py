@@ -37,6 +37,7 @@ from lithiophilic.analysis.aggregation import compare_rates
 from lithiophilic.analysis.aggregation_kinetics import KINETICS_DEFINITION, verdict_table
 from lithiophilic.analysis.figures import figure_path
 from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies.aggregation_teacher import TeacherCheck, collect_teacher, teacher_flows
 from lithiophilic.studies.base import (
     JobEvent,
     MaterialInput,
@@ -173,6 +174,12 @@ class Options(StudyOptions):
     )
     vacuum_a: float = Field(defaults.MD_VACUUM_A, gt=0, description="Vacuum, Å.")
 
+    teacher: TeacherCheck | None = Field(
+        None,
+        description="Also run the teacher and the potential in the ASE engine on one small "
+        "slab and compare them (issue 19; ~10 CPU-h with SevenNet-0); None: no check.",
+    )
+
     @model_validator(mode="after")
     def _check_slab_and_seed(self) -> Self:
         if self.n_fixed_layers >= self.n_layers:
@@ -194,6 +201,11 @@ class Options(StudyOptions):
                 raise ValueError(msg)
         if self.engine == "ase":
             self._check_ase_engine()
+        if self.teacher is not None:
+            from lithiophilic.studies.aggregation_teacher import side_options
+
+            for side in ("teacher", "potential"):
+                side_options(self, side)  # type: ignore[arg-type]
         if self.seed + self.replicas > _MAX_SEED:
             msg = f"seed + replicas must stay below {_MAX_SEED} (LAMMPS seeds)"
             raise ValueError(msg)
@@ -291,6 +303,11 @@ class Result(StudyResult):
         "and window, window checks, verdict, reason); empty without both surfaces.",
     )
     warnings: list[str] = Field(default_factory=list, description="Problems the runs survived.")
+    teacher: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Teacher check (options.teacher): teacher_comparison output, settings, "
+        "missing sides, both sides' summaries and verdict tables; empty without the check.",
+    )
 
 
 # --------------------------------------------------------------------------- flows
@@ -346,6 +363,8 @@ def build_flows(options: Options) -> dict[str, Flow]:
             flows[label] = maker.make(material)
         else:
             flows[label] = maker.make(material, label=label)
+    if options.teacher is not None:
+        flows.update(teacher_flows(options))
     return flows
 
 
@@ -625,6 +644,8 @@ def collect(store: JobStore, options: Options) -> Result:
         )
     potential_warnings = sorted({w for s in result.summaries.values() for w in s["warnings"]})
     result.warnings = [*potential_warnings, *cutoff_warnings]
+    if options.teacher is not None:
+        result.teacher = collect_teacher(store, options)
     return result
 
 
@@ -640,6 +661,7 @@ def payload(result: Result) -> dict[str, Any]:
         "verdicts": result.verdicts,
         "replicas": result.replicas,
         "failed": result.failed,
+        "teacher": result.teacher,
     }
 
 
@@ -680,6 +702,7 @@ def claims(result: Result) -> list[Claim]:
             "summaries": result.summaries,
             "comparisons": result.comparisons,
             "verdicts": result.verdicts,
+            "teacher": result.teacher,
         }
     )
 
@@ -695,12 +718,30 @@ def table_rows(result: Result) -> list[dict[str, Any]]:
     Each row: k, φ∞, t½ and r0 with their 95 % intervals, the Li–Li coordination at the
     end, the Li diffusion coefficient (per surface, cutoff-independent), the window check
     of r0 and the verdict of that cutoff and window (reference vs solid solution). A stored
-    rate from before issue 19 (no kinetics rows) gives one row with its k only.
+    rate from before issue 19 (no kinetics rows) gives one row with its k only. With a
+    teacher check, the same rows follow for each side (material ``"<m> [teacher ...]"`` and
+    ``"<m> [potential ...]"``, the small slab in the ASE engine).
     """
-    cells = {(c["cutoff_a"], c["window"]): c for c in result.verdicts.get("cells", [])}
-    checks = {(c["material"], c["cutoff_a"]): c for c in result.verdicts.get("window_checks", [])}
+    rows = _rows(result.summaries, result.verdicts)
+    teacher = result.teacher or {}
+    for side, summaries in (teacher.get("summaries") or {}).items():
+        tables = (teacher.get("verdict_tables") or {}).get(side) or {}
+        named = {f"{m} [{side}: {s.get('potential')}]": s for m, s in summaries.items()}
+        rows += _rows(named, tables, materials=dict(zip(named, summaries, strict=True)))
+    return rows
+
+
+def _rows(
+    summaries: Mapping[str, Mapping[str, Any]],
+    verdicts: Mapping[str, Any],
+    materials: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Table rows of ``summaries`` (label -> rate summary); ``materials``: label -> material."""
+    cells = {(c["cutoff_a"], c["window"]): c for c in verdicts.get("cells", [])}
+    checks = {(c["material"], c["cutoff_a"]): c for c in verdicts.get("window_checks", [])}
     rows = []
-    for m, s in result.summaries.items():
+    for m, s in summaries.items():
+        material = (materials or {}).get(m, m)
         base = {
             "material": m,
             "n_completed": s["n_completed"],
@@ -744,7 +785,7 @@ def table_rows(result: Result) -> list[dict[str, Any]]:
                     "r0_per_ps": r["r0_per_ps"],
                     "r0_ci_per_ps": r.get("r0_per_ps_ci"),
                     "coordination_end": r["coordination_end"],
-                    "r0_window_check": (checks.get((m, r["cutoff_a"])) or {}).get("reason"),
+                    "r0_window_check": (checks.get((material, r["cutoff_a"])) or {}).get("reason"),
                     "verdict_here": (cells.get(key) or {}).get("verdict"),
                     **tail,
                 }

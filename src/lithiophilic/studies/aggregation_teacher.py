@@ -1,0 +1,137 @@
+"""The aggregation study's teacher check (issue 19 item 3): the teacher and the potential side by side.
+
+With ``aggregation.Options(teacher=TeacherCheck())`` the study also runs, per material, the
+teacher (SevenNet-0 by default) and the distilled potential (``lammps:<potential>``) in the ASE
+engine on one small slab with identical Li placement, seeds and start protocol
+(:mod:`lithiophilic.workflows.md_ase_job`; restartable chunks, so a run longer than a session
+continues where it stopped), and compares their kinetics
+(:func:`lithiophilic.analysis.aggregation_teacher.teacher_comparison`). The 5f/g claim keeps
+its verdict only when the potential matches the teacher.
+
+Cost: SevenNet-0 takes ~1-2 s per step on ~100 atoms on 2 cores, so the default (5x5x4 slab,
+3 replicas x 5 ps per surface) is ~10 CPU-hours; it is never part of a preset.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS
+
+if TYPE_CHECKING:
+    from jobflow import Flow, JobStore
+
+    from lithiophilic.studies.aggregation import Options
+
+__all__ = ["TeacherCheck", "collect_teacher", "side_options", "teacher_flows"]
+
+PositiveInt = Annotated[int, Field(ge=1)]
+Side = Literal["teacher", "potential"]
+
+
+class TeacherCheck(BaseModel):
+    """The small system on which the teacher and the distilled potential are compared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calculator: str = Field(
+        "sevenn", min_length=1, description="The teacher: a registry calculator (ASE engine)."
+    )
+    lateral_size: tuple[PositiveInt, PositiveInt] = Field(
+        (5, 5), description="Surface cells of the slab (alloys: multiples of the SQS tile, 5)."
+    )
+    n_layers: int = Field(4, ge=2, description="Atomic planes (5x5x4 fcc(111): 100 atoms).")
+    time_ps: float = Field(5.0, gt=0, description="MD length per replica, ps.")
+    replicas: int = Field(3, ge=2, description="Replicas per surface and side (≥ 2: intervals).")
+    timestep_fs: float = Field(
+        1.0, gt=0, le=MAX_TIMESTEP_FS, description=f"Time step, fs (≤ {MAX_TIMESTEP_FS:g})."
+    )
+    chunk_steps: int = Field(
+        200, ge=1, description="Steps between stored states (a multiple of dump_every)."
+    )
+
+
+def side_options(options: Options, side: Side) -> Options:
+    """Return the study options of one side of the teacher check (validated).
+
+    Both sides: ASE engine, the check's slab, length, replicas and time step, the study's
+    coverage, temperature, seeds, frames, cutoffs and substrate potential (so the slab and the
+    Li placement are identical). ``teacher``: the teacher calculator; ``potential``:
+    ``lammps:<potential>``.
+    """
+    check = options.teacher
+    if check is None:
+        msg = "options.teacher is None: no teacher check"
+        raise ValueError(msg)
+    calculator = check.calculator if side == "teacher" else f"lammps:{options.potential}"
+    fields = options.model_dump()
+    fields.update(
+        engine="ase",
+        ase_calculator=calculator,
+        ase_chunk_steps=check.chunk_steps,
+        lateral_size=check.lateral_size,
+        n_layers=check.n_layers,
+        time_ps=check.time_ps,
+        replicas=check.replicas,
+        timestep_fs=check.timestep_fs,
+        n_mpi=1,
+        teacher=None,
+    )
+    return type(options)(**fields)
+
+
+def teacher_flows(options: Options) -> dict[str, Flow]:
+    """Return the teacher check's flows, keyed ``"<material> [teacher|potential, ASE]"``."""
+    from lithiophilic.studies.aggregation import build_flows
+
+    flows: dict[str, Flow] = {}
+    for side in ("teacher", "potential"):
+        sub = side_options(options, side)
+        for label, flow in build_flows(sub).items():
+            flows[f"{label} [{side}, ASE {sub.ase_calculator}]"] = flow
+    return flows
+
+
+def collect_teacher(store: JobStore, options: Options) -> dict[str, Any]:
+    """Return the teacher check of ``options`` from ``store`` (see ``teacher_comparison``).
+
+    Sides or materials not in the store leave the check undecided (``match`` None) and are
+    named in ``missing``; never raises for a half-finished check.
+    """
+    from lithiophilic import defaults
+    from lithiophilic.analysis.aggregation_teacher import teacher_comparison
+    from lithiophilic.studies.aggregation import _find_rate, _summary, surface_verdicts
+    from lithiophilic.studies.base import material_label
+
+    labels = [material_label(m) for m in options.materials]
+    summaries: dict[str, dict[str, Any]] = {}
+    verdicts: dict[str, Any] = {}
+    missing: list[str] = []
+    for side in ("teacher", "potential"):
+        sub = side_options(options, side)
+        found = {}
+        for label in labels:
+            hit = _find_rate(store, label, sub)
+            if hit is None:
+                missing.append(f"{label} ({side})")
+            else:
+                found[label] = _summary(hit[1])
+        summaries[side] = found
+        verdicts[side] = surface_verdicts(found)
+    ref, ss = defaults.PAPER_ROLES["reference"], defaults.PAPER_ROLES["solid_solution"]
+    out = teacher_comparison(
+        summaries["teacher"],
+        summaries["potential"],
+        materials=labels,
+        verdicts=verdicts if ref in labels and ss in labels else None,
+    )
+    check = options.teacher
+    return {
+        **out,
+        "settings": check.model_dump(mode="json") if check is not None else None,
+        "missing": missing,
+        "summaries": summaries,
+        "verdict_tables": verdicts,
+    }
