@@ -498,14 +498,7 @@ class LiAggregationMdMaker(Maker):
         pot = resolve_md_potential(self.potential, set(slab.get_chemical_symbols()))
         warns = _potential_warnings(pot)
         settings = self.settings(replica)
-        n_li = self.n_li if self.n_li is not None else coverage_to_n_li(slab, self.coverage)
-        atoms = add_dispersed_li(
-            slab,
-            n_li,
-            min_spacing_a=self.li_min_spacing_a,
-            height_a=self.li_height_a,
-            seed=settings.seed,
-        )
+        atoms, n_li = self.place_li(slab, settings.seed)
         key = md_cache_key(atoms, pot, asdict(settings), self.time_ps, self.cutoff_a)
         reused = _find_reusable_md(key)
         if reused is not None:
@@ -516,15 +509,7 @@ class LiAggregationMdMaker(Maker):
         else:
             result = run_md(atoms, settings, workdir)
         traj = Path(result["trajectory"])
-        cutoff, source, frames, snapshots, d_min = None, None, [], None, None
-        if result["status"] == "completed":
-            d_min = first_frame_min_distance_a(traj)
-            analysis = analyze_trajectory(
-                traj, cutoff_a=self.cutoff_a, timestep_fs=settings.timestep_fs
-            )
-            cutoff, source = analysis["cutoff_a"], analysis["cutoff_source"]
-            frames = analysis["frames"]
-            snapshots = trajectory_snapshots(traj, slab, cutoff, settings.timestep_fs, len(frames))
+        analysis = self.analyze(traj, slab, settings.timestep_fs, result["status"] == "completed")
         return LiAggregationDoc(
             cache_key=key,
             calculator_name="lammps",
@@ -548,16 +533,7 @@ class LiAggregationMdMaker(Maker):
             n_mpi=result["n_mpi"],
             wall_time_s=result["wall_time_s"],
             md_wall_time_s=result["md_wall_time_s"],
-            n_atoms=len(atoms),
-            n_li=n_li,
-            coverage=n_li / int(sub["n_top_atoms"]),
-            li_min_spacing_a=self.li_min_spacing_a,
-            li_height_a=self.li_height_a,
-            lattice_constant_a=sub["lattice_constant_a"],
-            area_a2=sub["area_a2"],
-            substrate_structure_hash=sub["structure_hash"],
-            input_structure_hash=structure_hash(atoms),
-            structure=AseAtomsAdaptor.get_structure(_plain(atoms)),
+            **self.placement_fields(atoms, sub, n_li),
             trajectory={
                 "format": "lammps-dump",
                 "compression": "gzip",
@@ -571,13 +547,50 @@ class LiAggregationMdMaker(Maker):
             },
             thermo_log=Path(result["log"]).read_text(),
             start_protocol=describe_start(settings),
-            first_frame_min_li_li_a=d_min,
-            cutoff_a=cutoff,
-            cutoff_source=source,
-            frames=frames,
-            snapshots=snapshots,
+            **analysis,
             dir_name=str(Path.cwd()),
         )
+
+    def place_li(self, slab: Any, seed: int) -> tuple[Any, int]:
+        """Return the slab with the dispersed Li of a replica (seed) and the Li count."""
+        n_li = self.n_li if self.n_li is not None else coverage_to_n_li(slab, self.coverage)
+        atoms = add_dispersed_li(
+            slab, n_li, min_spacing_a=self.li_min_spacing_a, height_a=self.li_height_a, seed=seed
+        )
+        return atoms, n_li
+
+    def placement_fields(self, atoms: Any, sub: dict[str, Any], n_li: int) -> dict[str, Any]:
+        """Return the document fields of the MD input: sizes, Li placement, slab, hashes."""
+        return {
+            "n_atoms": len(atoms),
+            "n_li": n_li,
+            "coverage": n_li / int(sub["n_top_atoms"]),
+            "li_min_spacing_a": self.li_min_spacing_a,
+            "li_height_a": self.li_height_a,
+            "lattice_constant_a": sub["lattice_constant_a"],
+            "area_a2": sub["area_a2"],
+            "substrate_structure_hash": sub["structure_hash"],
+            "input_structure_hash": structure_hash(atoms),
+            "structure": AseAtomsAdaptor.get_structure(_plain(atoms)),
+        }
+
+    def analyze(self, traj: Path, slab: Any, timestep_fs: float, completed: bool) -> dict[str, Any]:
+        """Return the document's analysis fields (clusters, cutoff, snapshots) of a trajectory.
+
+        A run that did not complete is never analysed (the fields stay empty).
+        """
+        if not completed:
+            return {"first_frame_min_li_li_a": None, "cutoff_a": None, "cutoff_source": None,
+                    "frames": [], "snapshots": None}  # fmt: skip
+        analysis = analyze_trajectory(traj, cutoff_a=self.cutoff_a, timestep_fs=timestep_fs)
+        cutoff, frames = analysis["cutoff_a"], analysis["frames"]
+        return {
+            "first_frame_min_li_li_a": first_frame_min_distance_a(traj),
+            "cutoff_a": cutoff,
+            "cutoff_source": analysis["cutoff_source"],
+            "frames": frames,
+            "snapshots": trajectory_snapshots(traj, slab, cutoff, timestep_fs, len(frames)),
+        }
 
 
 def _find_reusable_md(cache_key: str) -> LiAggregationDoc | None:

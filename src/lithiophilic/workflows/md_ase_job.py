@@ -30,22 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from jobflow import JobConfig, job
-from pymatgen.io.ase import AseAtomsAdaptor
 
-from lithiophilic.analysis.aggregation import analyze_trajectory
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.provenance import structure_hash
-from lithiophilic.structures.md_slab import add_dispersed_li, coverage_to_n_li
 from lithiophilic.workflows.base import calc_cache_key
 from lithiophilic.workflows.md import (
     LiAggregationDoc,
     LiAggregationMdMaker,
     MdSubstrateDoc,
     _find_reusable_md,
-    _plain,
     _substrate_atoms,
 )
-from lithiophilic.workflows.md_analysis import first_frame_min_distance_a, trajectory_snapshots
 from lithiophilic.workflows.md_ase import (
     ASE_MD_PROTOCOL,
     AseMdSettings,
@@ -171,14 +166,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         spec = ase_calculator_spec(self.calculator)
         check_elements(spec, {*slab.get_chemical_symbols(), "Li"})
         settings = self.ase_settings(replica)
-        n_li = self.n_li if self.n_li is not None else coverage_to_n_li(slab, self.coverage)
-        atoms = add_dispersed_li(
-            slab,
-            n_li,
-            min_spacing_a=self.li_min_spacing_a,
-            height_a=self.li_height_a,
-            seed=settings.seed,
-        )
+        atoms, n_li = self.place_li(slab, settings.seed)
         record = self.settings_record(replica)
         key = calc_cache_key(
             structure_hash(atoms),
@@ -193,15 +181,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         result = run_ase_md(atoms, settings, workdir)
         status = "completed" if result["status"] == "completed" else "failed"
         traj = trajectory_path(workdir)
-        cutoff, source, frames, snapshots, d_min = None, None, [], None, None
-        if status == "completed":
-            d_min = first_frame_min_distance_a(traj)
-            analysis = analyze_trajectory(
-                traj, cutoff_a=self.cutoff_a, timestep_fs=settings.timestep_fs
-            )
-            cutoff, source = analysis["cutoff_a"], analysis["cutoff_source"]
-            frames = analysis["frames"]
-            snapshots = trajectory_snapshots(traj, slab, cutoff, settings.timestep_fs, len(frames))
+        analysis = self.analyze(traj, slab, settings.timestep_fs, status == "completed")
         prov = calculator_provenance(spec)
         pot_info, validated = _calculator_info(self.calculator)
         steps = int(result["step"])
@@ -228,16 +208,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
             n_mpi=1,
             wall_time_s=time.perf_counter() - t0,
             md_wall_time_s=float(result.get("md_wall_s", 0.0)),
-            n_atoms=len(atoms),
-            n_li=n_li,
-            coverage=n_li / int(sub["n_top_atoms"]),
-            li_min_spacing_a=self.li_min_spacing_a,
-            li_height_a=self.li_height_a,
-            lattice_constant_a=sub["lattice_constant_a"],
-            area_a2=sub["area_a2"],
-            substrate_structure_hash=sub["structure_hash"],
-            input_structure_hash=structure_hash(atoms),
-            structure=AseAtomsAdaptor.get_structure(_plain(atoms)),
+            **self.placement_fields(atoms, sub, n_li),
             trajectory={
                 "format": "extxyz",
                 "compression": "gzip",
@@ -251,11 +222,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
                 {k: v for k, v in result.items() if k != "status"}, indent=1, default=str
             ),
             start_protocol=ASE_MD_PROTOCOL,
-            first_frame_min_li_li_a=d_min,
-            cutoff_a=cutoff,
-            cutoff_source=source,
-            frames=frames,
-            snapshots=snapshots,
+            **analysis,
             dir_name=str(workdir),
         )
 
