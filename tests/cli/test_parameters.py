@@ -34,7 +34,8 @@ LONG_COMMANDS = {
 
 #: Optional flags added after issue 16, by command (an old command line means what it did).
 ADDED_SINCE: dict[str, set[str]] = {
-    "paper": {"stage_processes", "workers"},  # issue 21: stage processes; MLIP job workers
+    # issue 21: stage processes, MLIP job workers; issue 19: the MD teacher check
+    "paper": {"stage_processes", "workers", "md_teacher"},
     "surface-energy": {"workers"},  # issue 21: worker processes (default: one per usable core)
     "binding": {"workers"},  # issue 21: worker processes (default: one per usable core)
     "screen": {"li_compound", "wetting_max_strain"},  # issue 20: Li-X hull input, wetting bound

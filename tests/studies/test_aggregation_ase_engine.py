@@ -58,6 +58,23 @@ def test_cli_teacher_flag_builds_the_check():
     assert md_options(material=["Cu"], quick=True).teacher is None
 
 
+def test_paper_md_teacher_reaches_the_md_stage_and_bad_names_exit_2(tmp_path):
+    from lithiophilic.cli import app
+    from lithiophilic.cli.paper import paper_options
+    from lithiophilic.studies.paper import stage_options
+
+    (md,) = stage_options(paper_options(md_teacher="sevenn", stage=["md"]))["md"]
+    assert md.teacher is not None and md.teacher.calculator == "sevenn"
+    assert stage_options(paper_options(stage=["md"]))["md"][0].teacher is None
+    res = CliRunner().invoke(
+        app,
+        ["paper", "--quick", "--md-teacher", "nosuch", "--data-dir", str(tmp_path / "d"),
+         "--out", str(tmp_path / "r")],
+    )  # fmt: skip
+    assert res.exit_code == 2 and "nosuch" in res.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_cli_bad_ase_calculator_exits_2_and_stores_nothing(tmp_path):
     from lithiophilic.cli import app
 
@@ -131,10 +148,8 @@ def test_teacher_check_options_are_validated_before_any_job():
         _options(engine="lammps", teacher=TeacherCheck(chunk_steps=25))
     with pytest.raises(ValueError, match="replicas"):
         TeacherCheck(replicas=1)
-    with pytest.raises(ConfigurationError, match="calculator: unknown name 'nosuch'"):
-        aggregation.build_flows(
-            _options(engine="lammps", teacher=TeacherCheck(calculator="nosuch"))
-        )
+    with pytest.raises(ValueError, match="calculator: unknown name 'nosuch'"):
+        TeacherCheck(calculator="nosuch")
 
 
 @pytest.mark.slow

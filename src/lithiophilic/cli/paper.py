@@ -36,6 +36,7 @@ def paper_options(
     calculator: str = "sevenn",
     dft: str = "gpaw",
     md_potential: str = defaults.MD_POTENTIAL,
+    md_teacher: str | None = None,
     stage: list[str] | None = None,
     nprocs: int | None = None,
     out_dir: Path = Path("lithiophilic-report"),
@@ -54,6 +55,7 @@ def paper_options(
         calculator=calculator,
         dft=dft,
         md_potential=md_potential,
+        md_teacher=md_teacher,
         stages=stage or list(DEFAULT_STAGES),
         nprocs=nprocs,
         out_dir=out_dir,
@@ -180,6 +182,14 @@ def paper(
     md_potential: Annotated[
         str, typer.Option("--md-potential", help="LAMMPS potential for the aggregation MD.")
     ] = defaults.MD_POTENTIAL,
+    md_teacher: Annotated[
+        str | None,
+        typer.Option(
+            "--md-teacher",
+            help="Check the MD potential against this teacher (e.g. 'sevenn'; ~10 CPU-h, "
+            "restartable); the 5f/g verdict stands only if they match.",
+        ),
+    ] = None,
     stage: Annotated[
         list[str] | None,
         typer.Option(
@@ -276,6 +286,7 @@ def paper(
         calculator=calculator,
         dft=dft,
         md_potential=md_potential,
+        md_teacher=md_teacher,
         stage=stage,
         nprocs=nprocs,
         out_dir=out_dir,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lithiophilic.workflows.md_engine import MAX_TIMESTEP_FS
 
@@ -51,6 +51,14 @@ class TeacherCheck(BaseModel):
     chunk_steps: int = Field(
         200, ge=1, description="Steps between stored states (a multiple of dump_every)."
     )
+
+    @field_validator("calculator")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        from lithiophilic.workflows.md_ase import ase_calculator_spec
+
+        ase_calculator_spec(name)  # an unknown name is refused before any job
+        return name
 
 
 def side_options(options: Options, side: Side) -> Options:

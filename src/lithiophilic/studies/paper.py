@@ -135,6 +135,12 @@ class PaperOptions(StudyOptions):
     md_potential: str = Field(
         defaults.MD_POTENTIAL, description="LAMMPS potential of the aggregation MD (5f/5g)."
     )
+    md_teacher: str | None = Field(
+        None,
+        description="Teacher check of the MD (5f/5g): this calculator (e.g. 'sevenn') and the MD "
+        "potential on one small slab in the ASE engine (~10 CPU-h with SevenNet-0; "
+        "restartable); the 5f/g verdict stands only if they match. None: not checked.",
+    )
     stages: list[Stage] = Field(
         default_factory=lambda: list(DEFAULT_STAGES),
         min_length=1,
@@ -257,6 +263,10 @@ def _md_stage(po: PaperOptions) -> list[StudyOptions]:
         "cutoff_a": defaults.MD_COMPARISON_CUTOFF_A,
         "materials": list(po.materials or defaults.PAPER_MD_MATERIALS),
     }
+    if po.md_teacher is not None:
+        from lithiophilic.studies.aggregation_teacher import TeacherCheck
+
+        settings["teacher"] = TeacherCheck(calculator=po.md_teacher)
     if po.is_quick:
         return [aggregation.Options.quick(**settings)]
     return [aggregation.Options.full(n_mpi=po.dft_nprocs, **settings)]
@@ -468,6 +478,8 @@ def describe_settings(options: PaperOptions) -> dict[str, Any]:
         settings[key] = json.dumps(calculator_provenance(CalculatorSpec(name)), default=str)
     if "md" in options.stages:
         settings["MD potential"] = options.md_potential
+        if options.md_teacher is not None:
+            settings["MD teacher check"] = options.md_teacher
     settings.update(cores=os.cpu_count(), date=time.strftime("%Y-%m-%d %H:%M %Z"))
     return settings
 
