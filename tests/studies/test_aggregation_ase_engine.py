@@ -37,6 +37,13 @@ def _options(**over):
     return aggregation.Options(**settings)
 
 
+def test_chunk_states_go_where_the_environment_says(tmp_path, monkeypatch):
+    job = tmp_path / "runs" / "job_1"
+    assert md_ase_job.ase_md_workdir("k", job) == tmp_path / "runs" / "ase-md" / "k"
+    monkeypatch.setenv(md_ase_job.ASE_MD_DIR_ENV, str(tmp_path / "states"))
+    assert md_ase_job.ase_md_workdir("k", job) == (tmp_path / "states" / "k").resolve()
+
+
 def test_options_refuse_what_the_ase_engine_cannot_do():
     with pytest.raises(ValueError, match="ase_chunk_steps=20 must be a multiple of dump_every=15"):
         _options(dump_every=15)

@@ -11,7 +11,8 @@ run) or ``"lammps:<potential>"`` (the distilled potential in the same engine, fo
 comparison with the teacher).
 
 The run advances in restartable chunks whose state lives in the data directory
-(``DATA_DIR/runs/ase-md/<cache key>``, next to the job folders): a run stopped by the end of a
+(``DATA_DIR/runs/ase-md/<cache key>``, next to the job folders; ``$LITHIOPHILIC_ASE_MD_DIR``
+replaces the parent): a run stopped by the end of a
 session, a wall-time limit or ``kill`` continues from its last stored chunk when the flow runs
 again, and gives the same trajectory as an uninterrupted run. A completed replica is stored
 like any other (cache key: input structure, calculator key, every MD setting; a stored one is
@@ -24,6 +25,7 @@ import base64
 import gzip
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,7 +51,7 @@ from lithiophilic.workflows.md_ase import (
     trajectory_path,
 )
 
-__all__ = ["ASE_MD_DIR", "AseLiAggregationMdMaker", "ase_md_workdir"]
+__all__ = ["ASE_MD_DIR", "ASE_MD_DIR_ENV", "AseLiAggregationMdMaker", "ase_md_workdir"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +59,21 @@ logger = logging.getLogger(__name__)
 ASE_MD_DIR = "ase-md"
 
 
+#: Environment variable naming the directory of the chunk states (overrides the default).
+ASE_MD_DIR_ENV = "LITHIOPHILIC_ASE_MD_DIR"
+
+
 def ase_md_workdir(cache_key: str, job_dir: Path | None = None) -> Path:
     """Return the chunk-state directory of the run with ``cache_key``.
 
-    It sits beside the job folders (``DATA_DIR/runs/ase-md/<key>`` for local runs), so a
-    rerun of the flow, which gets a new job folder, finds the state of the stopped run.
+    ``$LITHIOPHILIC_ASE_MD_DIR/<key>`` if set, else beside the job folders
+    (``DATA_DIR/runs/ase-md/<key>`` for local runs), so a rerun of the flow, which gets a new
+    job folder, finds the state of the stopped run. Set the variable where job folders do not
+    share a parent (jobflow-remote nests them by uuid).
     """
+    root = os.environ.get(ASE_MD_DIR_ENV)
+    if root:
+        return Path(root).expanduser().resolve() / cache_key
     return (job_dir or Path.cwd()).parent / ASE_MD_DIR / cache_key
 
 
