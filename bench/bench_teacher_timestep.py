@@ -1,7 +1,7 @@
 """May the teacher check run at 2 fs? NVE energy conservation of SevenNet-0 at 1 and 2 fs.
 
 Issue 19 item 3 allows a 2 fs step for the teacher MD "if energy conservation shows that step
-safe". On the teacher check's own system (``aggregation_system``: 5x5x4 (111) slab, the
+safe". On the teacher check's own system (``aggregation_system``: 5x5x6 (111) slab, the
 production Li coverage, bottom plane fixed; Cu and the Cu0.64Zn0.36 SQS) this minimises the
 slab briefly, gives every mobile atom Maxwell-Boltzmann velocities at ``2 T`` (equipartition
 brings it to ~T), and integrates NVE (velocity Verlet) for the same physical time at each time
@@ -86,7 +86,7 @@ def main() -> None:
     calc = make_calculator("sevenn")
     rows = []
     for material in args.material or ["Cu", "Cu0.64Zn0.36"]:
-        atoms = aggregation_system(material, lateral_size=(5, 5), n_layers=4, seed=0)
+        atoms = aggregation_system(material, lateral_size=(5, 5), n_layers=6, seed=0)
         fixed = [i for c in atoms.constraints if isinstance(c, FixAtoms) for i in c.index]
         work = atoms.copy()
         work.calc = calc

@@ -148,6 +148,14 @@ def test_ase_engine_run_is_stored_resumes_after_a_kill_and_matches_an_uninterrup
     assert again.summaries["Cu"]["status"] == "completed" and len(workdirs) == 1
 
 
+def test_an_alloy_slab_must_be_whole_abc_periods_before_any_job():
+    with pytest.raises(ConfigurationError, match="n_layers=4 must be a positive multiple of 3"):
+        aggregation.build_flows(
+            _options(engine="lammps", materials=["Cu0.64Zn0.36"], n_layers=4, lateral_size=(5, 5))
+        )
+    aggregation.build_flows(_options(engine="lammps", materials=["Cu"], n_layers=4))  # Cu: any
+
+
 def test_teacher_check_options_are_validated_before_any_job():
     from lithiophilic.studies.aggregation_teacher import TeacherCheck
 

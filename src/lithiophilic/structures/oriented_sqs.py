@@ -37,10 +37,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIN_LATERAL_SIDE_A", "make_oriented_sqs"]
+__all__ = ["FCC111_STACKING", "MIN_LATERAL_SIDE_A", "check_n_layers", "make_oriented_sqs"]
 
 #: Smallest side (Å) of the lateral cell chosen by :func:`make_oriented_sqs`.
 MIN_LATERAL_SIDE_A = 5.0
+#: Atomic planes in one stacking period of fcc(111) (ABC): an oriented SQS tile has a multiple.
+FCC111_STACKING = 3
 
 
 def _conventional_cell(lattice: Lattice, prim: Atoms, a_a: float) -> np.ndarray:
@@ -158,7 +160,7 @@ def make_oriented_sqs(
     )
     basis, perp_row, perp_repeat, per_period = _oriented_basis(lattice, prim, a_a, hkl, layer_tol_a)
     repeat = perp_repeat * per_period
-    _check_n_layers(n_layers, repeat, lattice, hkl)
+    check_n_layers(n_layers, repeat, lattice, hkl)
     atoms_per_layer = len(prim) // per_period
     cell = np.asarray(prim.cell)
     v1, v2 = basis.matrix[0] @ cell, basis.matrix[1] @ cell
@@ -242,7 +244,7 @@ def _oriented_basis(
     return basis, basis.perp_row, basis.perp_repeat, per_period
 
 
-def _check_n_layers(n_layers: int, repeat: int, lattice: Lattice, hkl: tuple[int, ...]) -> None:
+def check_n_layers(n_layers: int, repeat: int, lattice: Lattice, hkl: tuple[int, ...]) -> None:
     """Raise unless ``n_layers`` is a positive multiple of the stacking repeat ``repeat``."""
     if not isinstance(n_layers, int | np.integer) or n_layers < 1 or n_layers % repeat:
         msg = (

@@ -8,8 +8,10 @@ continues where it stopped), and compares their kinetics
 (:func:`lithiophilic.analysis.aggregation_teacher.teacher_comparison`). The 5f/g claim keeps
 its verdict only when the potential matches the teacher.
 
-Cost: SevenNet-0 takes ~1-2 s per step on ~100 atoms on 2 cores, so the default (5x5x4 slab,
-3 replicas x 5 ps per surface) is ~10 CPU-hours; it is never part of a preset.
+Cost: SevenNet-0 takes ~1 s per step on 104 atoms on one thread here, ~1.5 s on the default
+5x5x6 slab (150 atoms + 4 Li; 6 planes because the alloy slab is an oriented SQS tile of
+whole ABC periods), so the default (3 replicas x 5 ps per surface, 1 fs) is ~15 CPU-hours;
+it is never part of a preset.
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ class TeacherCheck(BaseModel):
     lateral_size: tuple[PositiveInt, PositiveInt] = Field(
         (5, 5), description="Surface cells of the slab (alloys: multiples of the SQS tile, 5)."
     )
-    n_layers: int = Field(4, ge=2, description="Atomic planes (5x5x4 fcc(111): 100 atoms).")
+    n_layers: int = Field(
+        6,
+        ge=3,
+        description="Atomic planes: whole ABC periods (a multiple of 3: the alloy slab is an "
+        "oriented SQS tile); 5x5x6 fcc(111): 150 atoms.",
+    )
     time_ps: float = Field(5.0, gt=0, description="MD length per replica, ps.")
     replicas: int = Field(3, ge=2, description="Replicas per surface and side (≥ 2: intervals).")
     timestep_fs: float = Field(

@@ -658,13 +658,20 @@ class LiAggregationMaker(Maker):
             raise ConfigurationError(msg)
 
     def _check_li_fits(self, material: str) -> None:
-        """Refuse, before any job, a Li count that cannot fit (fcc (111): area from the registry a)."""
+        """Refuse, before any job, a Li count that cannot fit (fcc (111): area from the registry a).
+
+        A solid solution's slab is an oriented SQS tile: ``n_layers`` must be whole ABC periods.
+        """
         from lithiophilic.structures import MATERIALS
 
         spec = MATERIALS.get(material.strip())
         sub = self.substrate_maker
         if spec is None or spec.lattice != "fcc" or tuple(sub.miller) != (1, 1, 1):
             return
+        if spec.kind == "solid_solution":  # an oriented SQS tile: whole ABC periods
+            from lithiophilic.structures.oriented_sqs import FCC111_STACKING, check_n_layers
+
+            check_n_layers(sub.n_layers, FCC111_STACKING, "fcc", (1, 1, 1))
         lateral = (int(sub.lateral_size[0]), int(sub.lateral_size[1]))
         a_a = sub.lattice_constant_a or spec.a_a
         n_li = self.md_maker.n_li
