@@ -25,7 +25,6 @@ A smoke run of the reference metal with the MEAM plumbing potential::
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
@@ -33,10 +32,16 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from lithiophilic import defaults
-from lithiophilic.analysis.aggregation import compare_rates
-from lithiophilic.analysis.aggregation_kinetics import KINETICS_DEFINITION, verdict_table
+from lithiophilic.analysis.aggregation_kinetics import KINETICS_DEFINITION
 from lithiophilic.analysis.figures import figure_path
 from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies.aggregation_store import (
+    compare_surfaces,
+    find_rate,
+    rate_summary_dump,
+    snapshots,
+    surface_verdicts,
+)
 from lithiophilic.studies.aggregation_teacher import TeacherCheck, collect_teacher, teacher_flows
 from lithiophilic.studies.base import (
     JobEvent,
@@ -364,7 +369,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
         else:
             flows[label] = maker.make(material, label=label)
     if options.teacher is not None:
-        flows.update(teacher_flows(options))
+        flows.update(teacher_flows(options, build_flows))
     return flows
 
 
@@ -405,199 +410,6 @@ def run(
 # --------------------------------------------------------------------------- collect
 
 
-def _close(a: Any, b: float) -> bool:
-    return a is not None and math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def _md_matches(md: Mapping[str, Any], options: Options) -> bool:
-    """Whether a stored MD replica document ran with these options' settings."""
-    s = md.get("settings") or {}
-    ase = options.engine == "ase"
-    if (
-        md.get("doc_type") != "md_aggregation"
-        or s.get("engine", "lammps") != options.engine
-        or (ase and s.get("calculator") != options.ase_calculator)
-        or s.get("potential") != options.potential
-        or s.get("thermostat") != options.thermostat
-        or s.get("dump_every") != options.dump_every
-        or s.get("check_every") != (options.ase_chunk_steps if ase else options.dump_every)
-        or md.get("seed") != options.seed + int(md.get("replica", -1))
-        or not _close(s.get("temperature_k"), options.temperature_k)
-        or not _close(s.get("timestep_fs"), options.timestep_fs)
-        or not _close(md.get("time_ps"), options.time_ps)
-        or s.get("li_start", "minimized-free") != "held-apart"
-        or s.get("thermostat_li", True) is not False
-        or s.get("equilibration_steps", 0) != defaults.MD_EQUILIBRATION_STEPS
-    ):
-        return False
-    n_li = int(md["n_li"])
-    if options.n_li is not None:
-        if n_li != options.n_li:
-            return False
-    else:
-        n_top = round(n_li / float(md["coverage"]))
-        if n_li != max(1, round(options.coverage * n_top)):
-            return False
-    if md.get("status") == "completed":
-        given = md.get("cutoff_source") == "given"
-        if given != (options.cutoff_a is not None):
-            return False
-        if given and not _close(md.get("cutoff_a"), options.cutoff_a):  # type: ignore[arg-type]
-            return False
-    return True
-
-
-def _substrate_matches(store: JobStore, structure_hash: str, options: Options) -> bool:
-    """Whether the stored clean slab with this hash has the options' slab settings."""
-    doc = store.query_one(
-        {"output.doc_type": "md_substrate", "output.structure_hash": structure_hash},
-        properties=["output"],
-        load={"data": ["structure"]},
-    )
-    if doc is None:
-        return False
-    sub = doc["output"]
-    if (
-        list(sub.get("lateral_size", [])) != list(options.lateral_size)
-        or sub.get("n_layers") != options.n_layers
-        or sub.get("n_fixed_layers") != options.n_fixed_layers
-        or list(sub.get("miller", [])) != [1, 1, 1]
-    ):
-        return False
-    structure = sub.get("structure")
-    if not isinstance(structure, Mapping) or "lattice" not in structure:
-        return False
-    from pymatgen.core import Structure
-
-    slab = Structure.from_dict(dict(structure))
-    z = slab.cart_coords[:, 2]
-    vacuum_a = float(slab.lattice.matrix[2, 2]) - float(z.max() - z.min())
-    return math.isclose(vacuum_a, options.vacuum_a, abs_tol=1e-3)
-
-
-def _rate_matches(out: Mapping[str, Any], options: Options) -> bool:
-    if (
-        out.get("n_replicas") != options.replicas
-        or out.get("potential") != options.md_potential_label()
-    ):
-        return False
-    if out.get("status") == "completed" and [
-        round(c, 6) for c in out.get("analysis_cutoffs_a") or []
-    ] != sorted(round(c, 6) for c in options.analysis_cutoffs_a):
-        return False
-    if out.get("status") != "completed":
-        return True
-    given = out.get("cutoff_source") == "given"
-    if given != (options.cutoff_a is not None):
-        return False
-    return not given or _close(out.get("cutoff_a"), options.cutoff_a)  # type: ignore[arg-type]
-
-
-def _find_rate(
-    store: JobStore, label: str, options: Options
-) -> tuple[str, dict[str, Any], list[dict[str, Any]]] | None:
-    """Return the newest stored rate (uuid, output, replica outputs) run with ``options``."""
-    criteria = {"output.doc_type": "aggregation_rate", "output.material": label}
-    props = [
-        "uuid",
-        "completed_at",
-        *(f"output.{k}" for k in ("n_replicas", "potential", "status", "cutoff_source")),
-        "output.cutoff_a",
-        "output.analysis_cutoffs_a",
-        "output.replica_uuids",
-    ]
-    candidates = list(store.query(criteria=criteria, properties=props, sort={"completed_at": 1}))
-    for doc in reversed(candidates):
-        out = doc["output"]
-        uuids = list(out.get("replica_uuids") or [])
-        if not _rate_matches(out, options) or len(uuids) != options.replicas:
-            continue
-        mds = [store.query_one({"uuid": u}, properties=["uuid", "output"]) for u in uuids]
-        if any(m is None for m in mds):
-            continue
-        outs = [{**m["output"], "uuid": m["uuid"]} for m in mds]  # type: ignore[index]
-        if not all(_md_matches(md, options) for md in outs):
-            continue
-        if not _substrate_matches(store, outs[0]["substrate_structure_hash"], options):
-            continue
-        full = store.query_one({"uuid": doc["uuid"]}, properties=["output"])
-        return doc["uuid"], dict(full["output"]), outs  # type: ignore[index]
-    return None
-
-
-def _summary(output: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a stored rate output as ``AggregationRateDoc.model_dump()`` (today's JSON)."""
-    from lithiophilic.workflows.md import AggregationRateDoc
-
-    fields = {k: v for k, v in output.items() if not k.startswith("@")}
-    return AggregationRateDoc.model_validate(fields).model_dump()
-
-
-def _snapshots(store: JobStore, mds: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Return the snapshots (data store) of the first completed replica, if any."""
-    first = next((m for m in mds if m.get("status") == "completed"), None)
-    if first is None:
-        return None
-    doc = store.query_one(
-        {"uuid": first["uuid"]}, properties=["output"], load={"data": ["snapshots"]}
-    )
-    snaps = (doc or {}).get("output", {}).get("snapshots")
-    return snaps if isinstance(snaps, Mapping) and "frames" in snaps else None
-
-
-def compare_surfaces(
-    summaries: Mapping[str, Mapping[str, Any]],
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Compare the reference metal's rate with every other completed surface.
-
-    The reference is ``defaults.PAPER_ROLES["reference"]``; without it there is no
-    comparison. Rates fitted at different Li-Li cutoffs are not comparable: a warning says so.
-
-    Returns
-    -------
-    tuple
-        ``comparisons`` (``a``, ``b`` and :func:`~lithiophilic.analysis.aggregation.compare_rates`'s
-        output) and ``warnings``.
-    """
-    done = {m: s for m, s in summaries.items() if s.get("status") == "completed"}
-    warnings: list[str] = []
-    cutoffs = {round(s["cutoff_a"], 3) for s in done.values() if s.get("cutoff_a") is not None}
-    if len(cutoffs) > 1:
-        warnings.append(
-            "the surfaces were analysed at different Li-Li cutoffs "
-            f"({', '.join(f'{c:.2f}' for c in sorted(cutoffs))} Å, each its own RDF minimum); "
-            "their rates are not comparable: set cutoff_a (--cutoff) to compare them"
-        )
-    ref = defaults.PAPER_ROLES.get("reference")
-    comparisons: list[dict[str, Any]] = []
-    if ref in done:
-        for m, s in done.items():
-            if m != ref:
-                cmp = compare_rates(
-                    done[ref]["k_per_ps_replicas"], s["k_per_ps_replicas"], label_a=ref, label_b=m
-                )
-                comparisons.append({"a": ref, "b": m, **cmp})
-    return comparisons, warnings
-
-
-def surface_verdicts(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Return the reference metal vs solid solution verdict table (empty if one is missing).
-
-    See :func:`~lithiophilic.analysis.aggregation_kinetics.verdict_table` (r0 at every
-    analysis cutoff and window; window checks).
-    """
-    ref, ss = defaults.PAPER_ROLES["reference"], defaults.PAPER_ROLES["solid_solution"]
-    done = {m: s for m, s in summaries.items() if s.get("status") == "completed"}
-    if ref not in done or ss not in done:
-        return {}
-    return verdict_table(
-        ref,
-        ss,
-        {m: done[m].get("kinetics") or [] for m in (ref, ss)},
-        {m: done[m].get("window_checks") or [] for m in (ref, ss)},
-    )
-
-
 def collect(store: JobStore, options: Options) -> Result:
     """Return what ``store`` holds for ``options`` (the newest matching run per material).
 
@@ -610,12 +422,12 @@ def collect(store: JobStore, options: Options) -> Result:
     result = Result(options=options.model_dump(mode="json"))
     for material in options.materials:
         label = material_label(material)
-        found = _find_rate(store, label, options)
+        found = find_rate(store, label, options)
         if found is None:
             result.missing.append(label)
             continue
         uuid, output, mds = found
-        summary = _summary(output)
+        summary = rate_summary_dump(output)
         result.summaries[label] = summary
         result.uuids[label] = uuid
         result.frames[label] = summary["replica_frames"]
@@ -626,7 +438,7 @@ def collect(store: JobStore, options: Options) -> Result:
             }
             for md in mds
         ]
-        snaps = _snapshots(store, mds)
+        snaps = snapshots(store, mds)
         if snaps is not None:
             result.snapshots[label] = dict(snaps)
         by_replica = {str(md.get("replica")): md["uuid"] for md in mds}

@@ -16,6 +16,7 @@ it is never part of a preset.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -97,10 +98,13 @@ def side_options(options: Options, side: Side) -> Options:
     return type(options)(**fields)
 
 
-def teacher_flows(options: Options) -> dict[str, Flow]:
-    """Return the teacher check's flows, keyed ``"<material> [teacher|potential, ASE]"``."""
-    from lithiophilic.studies.aggregation import build_flows
+def teacher_flows(
+    options: Options, build_flows: Callable[[Options], Mapping[str, Flow]]
+) -> dict[str, Flow]:
+    """Return the teacher check's flows, keyed ``"<material> [teacher|potential, ASE]"``.
 
+    ``build_flows``: the study's own (:func:`lithiophilic.studies.aggregation.build_flows`).
+    """
     flows: dict[str, Flow] = {}
     for side in ("teacher", "potential"):
         sub = side_options(options, side)
@@ -117,7 +121,11 @@ def collect_teacher(store: JobStore, options: Options) -> dict[str, Any]:
     """
     from lithiophilic import defaults
     from lithiophilic.analysis.aggregation_teacher import teacher_comparison
-    from lithiophilic.studies.aggregation import _find_rate, _summary, surface_verdicts
+    from lithiophilic.studies.aggregation_store import (
+        find_rate,
+        rate_summary_dump,
+        surface_verdicts,
+    )
     from lithiophilic.studies.base import material_label
 
     labels = [material_label(m) for m in options.materials]
@@ -128,11 +136,11 @@ def collect_teacher(store: JobStore, options: Options) -> dict[str, Any]:
         sub = side_options(options, side)
         found = {}
         for label in labels:
-            hit = _find_rate(store, label, sub)
+            hit = find_rate(store, label, sub)
             if hit is None:
                 missing.append(f"{label} ({side})")
             else:
-                found[label] = _summary(hit[1])
+                found[label] = rate_summary_dump(hit[1])
         summaries[side] = found
         verdicts[side] = surface_verdicts(found)
     ref, ss = defaults.PAPER_ROLES["reference"], defaults.PAPER_ROLES["solid_solution"]
