@@ -152,7 +152,7 @@ def md_aggregation(
         typer.Option(
             "--teacher",
             help="Also run this teacher (e.g. 'sevenn') and the potential in the ASE engine on a "
-            "5x5x6 slab, 3 replicas x 5 ps per surface, and compare (~15 CPU-h with SevenNet-0; "
+            "5x5x6 slab, 3 replicas x 5 ps at 2 fs per surface, and compare (~8 CPU-h with SevenNet-0; "
             "restartable).",
         ),
     ] = None,

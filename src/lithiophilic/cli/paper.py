@@ -186,7 +186,7 @@ def paper(
         str | None,
         typer.Option(
             "--md-teacher",
-            help="Check the MD potential against this teacher (e.g. 'sevenn'; ~15 CPU-h, "
+            help="Check the MD potential against this teacher (e.g. 'sevenn'; ~8 CPU-h, "
             "restartable); the 5f/g verdict stands only if they match.",
         ),
     ] = None,

@@ -182,7 +182,7 @@ class Options(StudyOptions):
     teacher: TeacherCheck | None = Field(
         None,
         description="Also run the teacher and the potential in the ASE engine on one small "
-        "slab and compare them (issue 19; ~15 CPU-h with SevenNet-0); None: no check.",
+        "slab and compare them (issue 19; ~8 CPU-h with SevenNet-0); None: no check.",
     )
 
     @model_validator(mode="after")

@@ -138,7 +138,7 @@ class PaperOptions(StudyOptions):
     md_teacher: str | None = Field(
         None,
         description="Teacher check of the MD (5f/5g): this calculator (e.g. 'sevenn') and the MD "
-        "potential on one small slab in the ASE engine (~15 CPU-h with SevenNet-0; "
+        "potential on one small slab in the ASE engine (~8 CPU-h with SevenNet-0; "
         "restartable); the 5f/g verdict stands only if they match. None: not checked.",
     )
     stages: list[Stage] = Field(
