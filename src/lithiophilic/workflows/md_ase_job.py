@@ -149,10 +149,10 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
             li_max_depth_a=lmp.li_max_depth_a,
         )
 
-    def settings_record(self, replica: int) -> dict[str, Any]:
+    def settings_record(self, settings: AseMdSettings) -> dict[str, Any]:
         """Return the settings stored in the document: the ASE run's plus the protocol's names."""
         return {
-            **asdict(self.ase_settings(replica)),
+            **asdict(settings),
             "engine": "ase",
             "potential": self.potential,
             "thermostat": "langevin",
@@ -178,7 +178,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         check_elements(spec, {*slab.get_chemical_symbols(), "Li"})
         settings = self.ase_settings(replica)
         atoms, n_li = self.place_li(slab, settings.seed)
-        record = self.settings_record(replica)
+        record = self.settings_record(settings)
         key = calc_cache_key(
             structure_hash(atoms),
             spec,
@@ -194,7 +194,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         traj = trajectory_path(workdir)
         analysis = self.analyze(traj, slab, settings.timestep_fs, status == "completed")
         prov = calculator_provenance(spec)
-        pot_info, validated = _calculator_info(self.calculator)
+        pot_info, validated = _calculator_info(self.calculator, prov["settings"])
         steps = int(result["step"])
         return LiAggregationDoc(
             cache_key=key,
@@ -238,7 +238,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         )
 
 
-def _calculator_info(name: str) -> tuple[dict[str, Any], bool]:
+def _calculator_info(name: str, settings: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Return (info, validated_for_science) of an ASE-engine calculator.
 
     A ``lammps:<potential>`` carries its potential's flag; a registry MLIP (the teacher) is the
@@ -249,5 +249,4 @@ def _calculator_info(name: str) -> tuple[dict[str, Any], bool]:
     if name.startswith("lammps:"):
         pot = get_lammps_potential(name.split(":", 1)[1])
         return pot.info() | {"directory": str(pot.directory)}, pot.validated_for_science
-    spec = ase_calculator_spec(name)
-    return {"calculator": name, "settings": spec.settings()}, True
+    return {"calculator": name, "settings": settings}, True
