@@ -64,8 +64,12 @@ CATEGORIES = (
     "gpaw_scf",
     "lammps",
     "report_figures",
+    "worker_idle",
     "other",
 )
+
+#: The coordinator's time blocked on its workers; replaced by what the workers did meanwhile.
+WAITING = "waiting_for_workers"
 
 _DB_FLOW = (
     "/jobflow/",
@@ -237,6 +241,8 @@ def _delta(stage: str, a: dict, b: dict) -> dict:
     incl_d = sub(a["inclusive_samples"], b["inclusive_samples"])
     return {
         "stage": stage,
+        "t0": a["t"],
+        "t1": b["t"],
         "wall_s": b["t"] - a["t"],
         "timed_s": sub(a["timed_s"], b["timed_s"]),
         "timed_calls": sub(a["timed_calls"], b["timed_calls"]),
@@ -256,9 +262,23 @@ def _fn_key(frame: tuple[str, str, int]) -> str:
     return f"{filename}:{line}({name})"
 
 
+def _blocked_on_pipe(stack: list[tuple[str, str, int]]) -> str | None:
+    """``worker_idle`` (a worker without a job) or the coordinator waiting for its workers."""
+    inner = [f for f, _, _ in stack[:4]]
+    if not any(f.endswith(("multiprocessing/connection.py", "selectors.py")) for f in inner):
+        return None
+    for f, name, _ in stack:
+        if f.endswith("lithiophilic/studies/parallel.py"):
+            return {"_worker_main": "worker_idle", "_collect": WAITING}.get(name)
+    return None
+
+
 def classify_stack(stack: list[tuple[str, str, int]]) -> str:
     """Category of a sample outside every timed region; ``stack`` innermost first."""
     files = [s[0] for s in stack]
+    blocked = _blocked_on_pipe(stack)
+    if blocked:
+        return blocked
     if any("importlib._bootstrap" in f or "<frozen importlib" in f for f in files):
         return "startup_imports"
     for f in files:  # innermost categorising frame decides the flow/db part
@@ -422,7 +442,9 @@ def activate() -> None:
     except OSError:
         return
     if "lithiophilic.studies.runner" not in cmd and not (
-        "lithiophilic\0paper" in cmd or "lithiophilic/__main__" in cmd
+        "lithiophilic\0paper" in cmd
+        or "lithiophilic/__main__" in cmd
+        or "spawn_main" in cmd  # a worker process (studies.parallel), spawned by the above
     ):
         return
     prof = _Profiler(Path(out), float(os.environ.get("LITHIO_PROFILE_INTERVAL_S", "0.01")))
@@ -467,10 +489,12 @@ def process_breakdown(doc: dict) -> dict:
     for cat, k in doc["untimed_samples"].items():
         seconds[cat] = seconds.get(cat, 0.0) + untimed_wall * k / n
     per_sample = untimed_wall / n
+    idle = ("selectors.py", "multiprocessing/connection.py")  # waiting on a pipe, not work
     top_self = [
         {"function": f, "self_s": round(k * per_sample, 2)}
-        for f, k in list(doc["self_samples"].items())[:15]
-    ]
+        for f, k in doc["self_samples"].items()
+        if not any(s in f for s in idle)
+    ][:15]
     skip = ("bench_profile", "threading.py", "<frozen", "runpy.py")
     top_incl = [
         {"function": f, "inclusive_s": round(k * per_sample, 2)}
@@ -530,15 +554,84 @@ def _add_in_flight(doc: dict) -> None:
     partial[-1]["in_flight_added"] = True
 
 
+def _is_worker(doc: dict) -> bool:
+    return any("spawn_main" in a for a in doc["argv"])
+
+
+def _merge_top(lists: list[list[dict]], key: str, n: int) -> list[dict]:
+    acc: dict[str, float] = {}
+    for rows in lists:
+        for row in rows:
+            acc[row["function"]] = acc.get(row["function"], 0.0) + row[key]
+    top = sorted(acc.items(), key=lambda kv: -kv[1])[:n]
+    return [{"function": f, key: round(v, 2)} for f, v in top]
+
+
+def _with_workers(stage: dict, workers: list[dict]) -> dict:
+    """A stage's breakdown with the coordinator's waiting replaced by what its workers did.
+
+    The stage's process-seconds are the coordinator's own (its time blocked on the workers
+    left out) plus every worker's whole life (start-up, jobs, and ``worker_idle``: alive
+    without a job). Each category's share of those process-seconds, times the stage's wall,
+    is its wall-equivalent: on 2 cores with 2 workers this is the share of the machine.
+    """
+    if not workers:
+        return stage
+    process_s = {c: v for c, v in stage["seconds"].items() if c != WAITING}
+    for w in workers:
+        for c, v in w["seconds"].items():
+            process_s[c] = process_s.get(c, 0.0) + v
+    total = sum(max(v, 0.0) for v in process_s.values()) or 1.0
+    wall = stage["wall_s"]
+    calls = dict(stage["timed_calls"])
+    for w in workers:
+        for c, k in w["timed_calls"].items():
+            calls[c] = calls.get(c, 0) + k
+    return {
+        **stage,
+        "seconds": {c: wall * max(v, 0.0) / total for c, v in process_s.items()},
+        "process_seconds": {c: round(v, 2) for c, v in process_s.items()},
+        "coordinator_waiting_s": round(stage["seconds"].get(WAITING, 0.0), 1),
+        "n_worker_processes": len(workers),
+        "worker_process_s": round(sum(w["wall_s"] for w in workers), 1),
+        "timed_calls": calls,
+        "n_samples_outside_timers": stage["n_samples_outside_timers"]
+        + sum(w["n_samples_outside_timers"] for w in workers),
+        "top_self_outside_calculator": _merge_top(
+            [stage["top_self_outside_calculator"]]
+            + [w["top_self_outside_calculator"] for w in workers],
+            "self_s",
+            15,
+        ),
+        "top_inclusive_outside_calculator": _merge_top(
+            [stage["top_inclusive_outside_calculator"]]
+            + [w["top_inclusive_outside_calculator"] for w in workers],
+            "inclusive_s",
+            25,
+        ),
+    }
+
+
 def _split_stages(procs: list[dict]) -> tuple[dict[str, dict], dict | None]:
-    """Per-stage breakdowns (child processes or in-process marks) and the driver's own part."""
+    """Per-stage breakdowns (child processes or in-process marks) and the driver's own part.
+
+    Worker processes (``studies.parallel``, spawned) go to the stage whose time window holds
+    their midpoint; see :func:`_with_workers`.
+    """
     stages: dict[str, dict] = {}
     driver = None
     in_process: dict[str, dict] = {}
+    windows: dict[str, tuple[float, float]] = {}
+    workers: list[dict] = []
     for doc in procs:
+        if _is_worker(doc):
+            workers.append(doc)
+            continue
         b = process_breakdown(doc)
         if any("lithiophilic.studies.runner" in a for a in doc["argv"]):
-            stages[_stage_name(doc["argv"])] = b
+            name = _stage_name(doc["argv"])
+            stages[name] = b
+            windows[name] = (doc["t_create"], doc["t_exit"])
         else:
             driver = b
             _add_in_flight(doc)
@@ -547,6 +640,8 @@ def _split_stages(procs: list[dict]) -> tuple[dict[str, dict], dict | None]:
                     **process_breakdown(mark),
                     "partial": bool(mark.get("partial")),
                 }
+                if "t0" in mark:
+                    windows.setdefault(mark["stage"], (mark["t0"], mark["t1"]))
     for name, b in in_process.items():  # stages run in the driver (the default since 0adb16c)
         if "stage_process" not in b["seconds"] or not b["seconds"]["stage_process"]:
             stages.setdefault(name, b)
@@ -557,6 +652,16 @@ def _split_stages(procs: list[dict]) -> tuple[dict[str, dict], dict | None]:
                 for c, sec in b["seconds"].items():
                     own[c] = own.get(c, 0.0) - sec
         driver = {**driver, "seconds": own}
+    by_stage: dict[str, list[dict]] = {}
+    for doc in workers:
+        mid = 0.5 * (doc["t_create"] + doc["t_exit"])
+        name = next((n for n, (a, b) in windows.items() if a <= mid <= b), "unassigned")
+        by_stage.setdefault(name, []).append(process_breakdown(doc))
+    for name in list(stages):
+        stages[name] = _with_workers(stages[name], by_stage.pop(name, []))
+    if driver is not None and by_stage:  # workers outside every stage: count them as the driver's
+        extra = [w for ws in by_stage.values() for w in ws]
+        driver = _with_workers(driver, extra)
     return stages, driver
 
 
@@ -569,7 +674,7 @@ def summarize(prof_dir: Path, total_wall: float) -> dict:
             totals[c] = totals.get(c, 0.0) + sec
     if driver is not None:  # the driver's own work (waiting for stages excluded)
         for c, sec in driver["seconds"].items():
-            if c != "stage_process":
+            if c not in ("stage_process", WAITING):
                 totals[c] = totals.get(c, 0.0) + sec
     out_stages = {}
     for name, b in stages.items():
@@ -583,9 +688,19 @@ def summarize(prof_dir: Path, total_wall: float) -> dict:
             "top_self_outside_calculator": b["top_self_outside_calculator"],
             "top_inclusive_outside_calculator": b["top_inclusive_outside_calculator"],
         }
+        if "process_seconds" in b:
+            out_stages[name]["workers"] = {
+                "note": "categories above are wall-equivalents: each category's share of the "
+                "stage's process-seconds (the coordinator's own, without its waiting, plus "
+                "every worker's life) times the stage's wall",
+                "n_worker_processes": b["n_worker_processes"],
+                "worker_process_s": b["worker_process_s"],
+                "coordinator_waiting_s": b["coordinator_waiting_s"],
+                "process_seconds": b["process_seconds"],
+            }
     out_driver = None
     if driver is not None:
-        own = {c: s for c, s in driver["seconds"].items() if c != "stage_process"}
+        own = {c: s for c, s in driver["seconds"].items() if c not in ("stage_process", WAITING)}
         out_driver = {
             "note": "the 'lithiophilic paper' process outside its stages: interpreter, imports, "
             "options, opening the store, collecting results, figures and report",
@@ -609,12 +724,16 @@ def summarize(prof_dir: Path, total_wall: float) -> dict:
 def summary_line(totals: dict[str, dict[str, float]]) -> str:
     f = {c: 100 * v["fraction"] for c, v in totals.items()}
     start = f.get("startup_imports", 0) + f.get("model_load", 0)
+    inside = f.get("model_evaluation", 0) + f.get("gpaw_scf", 0) + f.get("lammps", 0)
     return (
-        f"{f.get('model_evaluation', 0):.0f} % of wall in model evaluation (SevenNet-0), "
+        f"{inside:.0f} % inside model or DFT evaluation (target 90 %): "
+        f"{f.get('model_evaluation', 0):.0f} % model evaluation (SevenNet-0), "
         f"{f.get('gpaw_scf', 0):.0f} % GPAW SCF, {f.get('lammps', 0):.0f} % LAMMPS, "
         f"{f.get('optimizer_ase', 0):.0f} % optimiser + ASE, {f.get('db_flow', 0):.0f} % "
         f"database/flow, {start:.0f} % process start-up, imports and model load, "
-        f"{f.get('report_figures', 0):.0f} % report figures, {f.get('other', 0):.0f} % other"
+        f"{f.get('report_figures', 0):.0f} % report figures, "
+        f"{f.get('worker_idle', 0):.0f} % workers idle (waiting for a job), "
+        f"{f.get('other', 0):.0f} % other"
     )
 
 
@@ -781,7 +900,11 @@ def main() -> None:
         "module commands and child processes (GPAW mpiexec, LAMMPS mpirun); interpreter "
         f"start from /proc; the rest split by {args.interval_ms:g} ms stack samples of the "
         "main thread (importlib -> startup_imports, jobflow/maggma/montydb/pydantic/monty.json "
-        "-> db_flow, ASE optimiser loop -> optimizer_ase, matplotlib -> report_figures)",
+        "-> db_flow, ASE optimiser loop -> optimizer_ase, matplotlib -> report_figures, a "
+        "worker blocked on its pipe -> worker_idle). The same instrumentation runs in the "
+        "spawned worker processes of studies.parallel; a stage's categories are "
+        "wall-equivalents: its coordinator's own seconds (its wait for the workers left out) "
+        "plus its workers' seconds, as shares of that sum, times the stage's wall",
         "campaign": run,
         **breakdown,
         "startup_measured_separately": startup,
