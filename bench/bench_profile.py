@@ -865,6 +865,9 @@ def main() -> None:
     parser.add_argument(
         "--analyze", default=None, metavar="WORK", help="only re-analyse an earlier --work dir"
     )
+    parser.add_argument(
+        "--note", default=None, help="what else ran on the machine meanwhile (stored as is)"
+    )
     parser.add_argument("extra", nargs="*", help="more 'paper' options (after --)")
     args = parser.parse_args()
     tag = "smoke" if args.smoke else ("full" if args.full else "quick")
@@ -905,6 +908,7 @@ def main() -> None:
         "spawned worker processes of studies.parallel; a stage's categories are "
         "wall-equivalents: its coordinator's own seconds (its wait for the workers left out) "
         "plus its workers' seconds, as shares of that sum, times the stage's wall",
+        "machine_note": args.note,
         "campaign": run,
         **breakdown,
         "startup_measured_separately": startup,
