@@ -38,9 +38,18 @@ def _small_maker(**md):
 
 
 @pytest.mark.slow
-def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
-    flow = _small_maker().make("Cu")
-    run_locally(flow, store=embedded_store, create_folders=True, ensure_success=True)
+def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store, monkeypatch):
+    import lithiophilic.workflows.md as md_module
+    from lithiophilic.workflows.md_engine import md_cache_key
+
+    # stored as before portable keys (the key held the potential's absolute path) ...
+    def legacy_keys(*args):
+        return (md_cache_key(*args, portable=False),)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(md_module, "md_cache_keys", legacy_keys)
+        flow = _small_maker().make("Cu")
+        run_locally(flow, store=embedded_store, create_folders=True, ensure_success=True)
     md_docs = list(embedded_store.query({"output.doc_type": "md_aggregation"}))
     assert len(md_docs) == 2
     main = md_docs[0]["output"]
@@ -78,7 +87,7 @@ def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
     sub = embedded_store.query_one({"output.doc_type": "md_substrate"})["output"]
     assert 3.55 < sub["lattice_constant_a"] < 3.7  # MEAM Cu
     assert sub["n_atoms"] == 6 * 6 * 4
-    # the same campaign again: both replicas are reused by cache key, no new MD
+    # ... the same campaign again: both replicas are reused by their old key, no new MD
     again = _small_maker().make("Cu")
     run_locally(again, store=embedded_store, create_folders=True, ensure_success=True)
     docs = [d["output"] for d in embedded_store.query({"output.doc_type": "md_aggregation"})]
@@ -87,6 +96,33 @@ def test_md_flow_stores_trajectory_in_data_store(in_tmp, embedded_store):
     assert len(reused) == 2
     assert {d["reused_from_uuid"] for d in reused} == {d["uuid"] for d in md_docs}
     assert len({d["cache_key"] for d in docs}) == 2
+
+
+def test_md_cache_key_does_not_depend_on_the_install_path(tmp_path):
+    """The portable key is the same for a copy of the potential elsewhere; the old key was not."""
+    import shutil
+
+    from lithiophilic.potentials.distill.models import load_fitted_potential
+    from lithiophilic.potentials.lammps import get_lammps_potential
+    from lithiophilic.workflows.md_engine import md_cache_key, md_cache_keys
+
+    atoms = _li_slab()
+    settings = {"temperature_k": 300.0, "timestep_fs": 1.0, "seed": 1, "n_mpi": 1}
+    keys = []
+    for where in ("a", "b"):
+        copy = tmp_path / where / "licuzn-eam"
+        shutil.copytree(get_lammps_potential("licuzn-eam").directory, copy)
+        pot = load_fitted_potential(copy, name="licuzn-eam")
+        keys.append(md_cache_keys(atoms, pot, settings, 5.0, 3.3))
+        assert keys[-1][0] == md_cache_key(atoms, pot, settings, 5.0, 3.3)
+    (portable_a, legacy_a), (portable_b, legacy_b) = keys
+    assert portable_a == portable_b
+    assert legacy_a != legacy_b != portable_a
+    # a file's contents still enter the key
+    edited = tmp_path / "b" / "licuzn-eam" / "potential.eam.alloy"
+    edited.write_text(edited.read_text() + "\n")
+    pot = load_fitted_potential(edited.parent, name="licuzn-eam")
+    assert md_cache_key(atoms, pot, settings, 5.0, 3.3) != portable_a
 
 
 def test_default_potential_is_the_shipped_distilled_one():

@@ -62,6 +62,7 @@ from lithiophilic.workflows.md_engine import (
     MAX_TIMESTEP_FS,
     MdSettings,
     md_cache_key,
+    md_cache_keys,
     run_md,
     run_md_mpi,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "fit_lattice_constant_a",
     "material_elements",
     "md_cache_key",
+    "md_cache_keys",
     "resolve_md_potential",
 ]
 
@@ -499,8 +501,9 @@ class LiAggregationMdMaker(Maker):
         warns = _potential_warnings(pot)
         settings = self.settings(replica)
         atoms, n_li = self.place_li(slab, settings.seed)
-        key = md_cache_key(atoms, pot, asdict(settings), self.time_ps, self.cutoff_a)
-        reused = _find_reusable_md(key)
+        keys = md_cache_keys(atoms, pot, asdict(settings), self.time_ps, self.cutoff_a)
+        key = keys[0]
+        reused = _find_reusable_md(*keys)
         if reused is not None:
             return reused
         workdir = Path.cwd() / f"lammps-{sub['material']}-r{replica}"
@@ -593,19 +596,22 @@ class LiAggregationMdMaker(Maker):
         }
 
 
-def _find_reusable_md(cache_key: str) -> LiAggregationDoc | None:
-    """Return a completed stored MD replica with this key from the running job's store."""
-    out = find_reusable_output(
-        {
-            "output.doc_type": "md_aggregation",
-            "output.cache_key": cache_key,
-            "output.status": "completed",
-        }
-    )
-    if out is None:
-        return None
-    logger.info("MD replica reused from job %s (cache key %s)", out["reused_from_uuid"], cache_key)
-    return LiAggregationDoc.model_validate(out)
+def _find_reusable_md(*cache_keys: str) -> LiAggregationDoc | None:
+    """Return a completed stored MD replica with one of these keys (first key first)."""
+    for cache_key in dict.fromkeys(cache_keys):
+        out = find_reusable_output(
+            {
+                "output.doc_type": "md_aggregation",
+                "output.cache_key": cache_key,
+                "output.status": "completed",
+            }
+        )
+        if out is not None:
+            logger.info(
+                "MD replica reused from job %s (cache key %s)", out["reused_from_uuid"], cache_key
+            )
+            return LiAggregationDoc.model_validate(out)
+    return None
 
 
 # --------------------------------------------------------------------------- summary

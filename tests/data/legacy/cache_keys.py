@@ -54,7 +54,13 @@ def cache_keys() -> dict[str, str]:
     shutil.copytree(get_lammps_potential("licuzn-eam").directory, fixed)
     pot = load_fitted_potential(fixed, name="licuzn-eam")
     settings = {"temperature_k": 300.0, "timestep_fs": 1.0, "seed": 1, "n_mpi": 1}
-    keys["md_licuzn_eam"] = md_cache_key(slab, pot, settings, 5.0, 3.3)
+    try:  # the key replicas were stored under before keys became portable
+        keys["md_licuzn_eam"] = md_cache_key(slab, pot, settings, 5.0, 3.3, portable=False)
+    except TypeError:  # before portable keys: the only key there was
+        keys["md_licuzn_eam"] = md_cache_key(slab, pot, settings, 5.0, 3.3)
+        return keys
+    # since portable keys (written into cache_keys.json then): the key new replicas get
+    keys["md_licuzn_eam_portable"] = md_cache_key(slab, pot, settings, 5.0, 3.3)
     return keys
 
 
