@@ -165,6 +165,20 @@ def test_teacher_check_options_are_validated_before_any_job():
         TeacherCheck(replicas=1)
     with pytest.raises(ValueError, match="calculator: unknown name 'nosuch'"):
         TeacherCheck(calculator="nosuch")
+    with pytest.raises(ValueError, match=r"lattice_calculator: .*'nosuch'"):
+        _options(lattice_calculator="nosuch")
+
+
+def test_teacher_check_puts_both_sides_on_the_teachers_lattice_by_default():
+    from lithiophilic.studies.aggregation_teacher import TeacherCheck, side_options
+
+    options = _options(engine="lammps", teacher=TeacherCheck())
+    for side in ("teacher", "potential"):
+        assert side_options(options, side).lattice_calculator == "sevenn"
+    own = _options(engine="lammps", teacher=TeacherCheck(lattice_from="potential"))
+    assert side_options(own, "teacher").lattice_calculator is None
+    # the production runs keep the potential's own lattice
+    assert options.lattice_calculator is None
 
 
 @pytest.mark.slow
@@ -195,10 +209,37 @@ def test_teacher_check_runs_both_sides_on_the_identical_system_and_gates_the_cla
     assert labels == {"Cu", f"Cu [teacher: ase:{EAM}]", f"Cu [potential: ase:{EAM}]"}
     # the production rate (LAMMPS) is not mixed with the teacher check's (ASE)
     assert result.summaries["Cu"]["engine"] == "lammps"
-    # another teacher is not in the store: the check is undecided and says what is missing
+    # another teacher is not in the store, nor the potential on that teacher's lattice: the
+    # check is undecided and says what is missing
     store = get_store(data_dir=tmp_path / "data")
     store.connect()
     sevenn = check.model_copy(update={"calculator": "sevenn"})
     other = _options(engine="lammps", time_ps=0.2, replicas=2, teacher=sevenn)
     t2 = aggregation.collect(store, other).teacher
-    assert t2["match"] is None and t2["missing"] == ["Cu (teacher)"]
+    assert t2["match"] is None and t2["missing"] == ["Cu (teacher)", "Cu (potential)"]
+    # another potential checked against the same teacher: the teacher's runs answer from the
+    # store (one slab, on the teacher's lattice, whichever potential), only its side runs
+    md_docs = {d["uuid"] for d in store.query({"output.doc_type": "md_aggregation"})}
+    subs = list(store.query({"output.doc_type": "md_substrate"}, properties=["output"]))
+    assert {d["output"]["lattice_constant_source"] for d in subs} >= {
+        f"E(V) scan with {EAM}",
+        f"E(V) scan with {options.potential}",
+    }
+    store.close()
+    li3b = _options(engine="lammps", time_ps=0.2, replicas=2, teacher=check)
+    li3b = li3b.model_copy(update={"potential": "licuzn-eam-li3b"})
+    flows = {k: v for k, v in aggregation.build_flows(li3b).items() if "ASE" in k}
+    again = aggregation.run(li3b, data_dir=tmp_path / "data", flows=flows).teacher
+    store.connect()
+    new = [
+        d["output"]
+        for d in store.query({"output.doc_type": "md_aggregation"}, properties=["uuid", "output"])
+        if d["uuid"] not in md_docs
+    ]
+    teacher_side = [d for d in new if d["settings"]["calculator"] == EAM]
+    assert len(teacher_side) == 2 and all(d["reused_from_uuid"] in md_docs for d in teacher_side)
+    assert [d["reused_from_uuid"] for d in new if d not in teacher_side] == [None, None]
+    assert again["potential"] == "ase:lammps:licuzn-eam-li3b" and again["missing"] == []
+    assert [r["teacher_k_per_ps"] for r in again["rows"]] == [
+        r["teacher_k_per_ps"] for r in t["rows"]
+    ]

@@ -173,6 +173,12 @@ class Options(StudyOptions):
         description="engine='ase' only: steps between stored states (a multiple of dump_every); "
         "a stopped run continues from the last one.",
     )
+    lattice_calculator: str | None = Field(
+        None,
+        description="Calculator ('sevenn', another registry name or 'lammps:<potential>') whose "
+        "energy-volume scan sets the slab's lattice constant; None: the LAMMPS potential's. "
+        "The teacher check uses the teacher's, so one slab serves every potential.",
+    )
     n_layers: int = Field(defaults.MD_N_LAYERS, ge=2, description="Atomic planes of the slab.")
     n_fixed_layers: int = Field(
         defaults.MD_N_FIXED_LAYERS, ge=0, description="Fixed bottom planes."
@@ -206,6 +212,14 @@ class Options(StudyOptions):
                 raise ValueError(msg)
         if self.engine == "ase":
             self._check_ase_engine()
+        if self.lattice_calculator is not None:
+            from lithiophilic.workflows.md_ase import ase_calculator_spec
+
+            try:
+                ase_calculator_spec(self.lattice_calculator)
+            except ConfigurationError as exc:
+                msg = f"lattice_calculator: {exc}"
+                raise ValueError(msg) from None
         if self.teacher is not None:
             from lithiophilic.studies.aggregation_teacher import side_options
 
@@ -346,6 +360,7 @@ def build_flows(options: Options) -> dict[str, Flow]:
         substrate_n_layers=options.n_layers,
         substrate_n_fixed_layers=options.n_fixed_layers,
         substrate_vacuum_a=options.vacuum_a,
+        substrate_lattice_calculator=options.lattice_calculator,
         md_n_li=options.n_li,
         md_coverage=options.coverage,
         md_time_ps=options.time_ps,

@@ -37,7 +37,7 @@ def _md_matches(md: Mapping[str, Any], options: Options) -> bool:
         md.get("doc_type") != "md_aggregation"
         or s.get("engine", "lammps") != options.engine
         or (ase and s.get("calculator") != options.ase_calculator)
-        or s.get("potential") != options.potential
+        or s.get("potential") not in _potentials_of(options)
         or s.get("thermostat") != options.thermostat
         or s.get("dump_every") != options.dump_every
         or s.get("check_every") != (options.ase_chunk_steps if ase else options.dump_every)
@@ -67,24 +67,48 @@ def _md_matches(md: Mapping[str, Any], options: Options) -> bool:
     return True
 
 
-def _substrate_matches(store: JobStore, structure_hash: str, options: Options) -> bool:
-    """Whether the stored clean slab with this hash has the options' slab settings."""
-    doc = store.query_one(
-        {"output.doc_type": "md_substrate", "output.structure_hash": structure_hash},
-        properties=["output"],
-        load={"data": ["structure"]},
+def _potentials_of(options: Options) -> tuple[str | None, ...]:
+    """Return the ``potential`` values a matching replica's settings may carry.
+
+    An ASE-engine run stores None (the study's LAMMPS potential plays no part in it; its
+    calculator is matched instead); ASE runs stored before that carry the potential.
+    """
+    if options.engine == "ase":
+        return (None, options.potential)
+    return (options.potential,)
+
+
+def _lattice_matches(sub: Mapping[str, Any], options: Options) -> bool:
+    """Whether a stored slab's lattice constant came from the scan ``options`` ask for."""
+    source = str(sub.get("lattice_constant_source") or "")
+    if options.lattice_calculator is not None:
+        return source == f"E(V) scan with {options.lattice_calculator}"
+    return source in ("", f"E(V) scan with {options.potential}")
+
+
+def _slab_settings_match(sub: Mapping[str, Any], options: Options) -> bool:
+    return (
+        list(sub.get("lateral_size", [])) == list(options.lateral_size)
+        and sub.get("n_layers") == options.n_layers
+        and sub.get("n_fixed_layers") == options.n_fixed_layers
+        and list(sub.get("miller", [])) == [1, 1, 1]
+        and _lattice_matches(sub, options)
     )
-    if doc is None:
+
+
+def _substrate_matches(store: JobStore, structure_hash: str, options: Options) -> bool:
+    """Whether a stored clean slab with this hash has the options' slab settings.
+
+    Several substrate jobs may have built the same slab (e.g. one lattice constant from two
+    scans); one whose settings match is enough.
+    """
+    crit = {"output.doc_type": "md_substrate", "output.structure_hash": structure_hash}
+    fields = ("lateral_size", "n_layers", "n_fixed_layers", "miller", "lattice_constant_source")
+    docs = store.query(crit, properties=[f"output.{k}" for k in fields])
+    if not any(_slab_settings_match(d["output"], options) for d in docs):
         return False
-    sub = doc["output"]
-    if (
-        list(sub.get("lateral_size", [])) != list(options.lateral_size)
-        or sub.get("n_layers") != options.n_layers
-        or sub.get("n_fixed_layers") != options.n_fixed_layers
-        or list(sub.get("miller", [])) != [1, 1, 1]
-    ):
-        return False
-    structure = sub.get("structure")
+    doc = store.query_one(crit, properties=["output"], load={"data": ["structure"]})
+    structure = (doc or {}).get("output", {}).get("structure")
     if not isinstance(structure, Mapping) or "lattice" not in structure:
         return False
     from pymatgen.core import Structure

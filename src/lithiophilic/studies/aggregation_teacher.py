@@ -2,7 +2,9 @@
 
 With ``aggregation.Options(teacher=TeacherCheck())`` the study also runs, per material, the
 teacher (SevenNet-0 by default) and the distilled potential (``lammps:<potential>``) in the ASE
-engine on one small slab with identical Li placement, seeds and start protocol
+engine on one small slab with identical Li placement, seeds and start protocol, at the
+teacher's own lattice constant (its E(V) scan; ``TeacherCheck.lattice_from``), so the teacher's
+runs do not depend on the potential and answer from the store for every potential checked
 (:mod:`lithiophilic.workflows.md_ase_job`; restartable chunks, so a run longer than a session
 continues where it stopped), and compares their kinetics
 (:func:`lithiophilic.analysis.aggregation_teacher.teacher_comparison`). The 5f/g claim keeps
@@ -63,6 +65,12 @@ class TeacherCheck(BaseModel):
     chunk_steps: int = Field(
         200, ge=1, description="Steps between stored states (a multiple of dump_every)."
     )
+    lattice_from: Literal["teacher", "potential"] = Field(
+        "teacher",
+        description="Whose energy-volume scan sets the slab's lattice constant, on both sides: "
+        "'teacher' (the teacher's own lattice; one set of teacher runs then serves every "
+        "potential checked) or 'potential' (the production potential's, as its LAMMPS runs).",
+    )
 
     @field_validator("calculator")
     @classmethod
@@ -77,9 +85,9 @@ def side_options(options: Options, side: Side) -> Options:
     """Return the study options of one side of the teacher check (validated).
 
     Both sides: ASE engine, the check's slab, length, replicas and time step, the study's
-    coverage, temperature, seeds, frames, cutoffs and substrate potential (so the slab and the
-    Li placement are identical). ``teacher``: the teacher calculator; ``potential``:
-    ``lammps:<potential>``.
+    coverage, temperature, seeds, frames and cutoffs, and one lattice constant (the teacher's
+    E(V) scan by default, ``TeacherCheck.lattice_from``), so the slab and the Li placement
+    are identical. ``teacher``: the teacher calculator; ``potential``: ``lammps:<potential>``.
     """
     check = options.teacher
     if check is None:
@@ -99,6 +107,8 @@ def side_options(options: Options, side: Side) -> Options:
         n_mpi=1,
         teacher=None,
     )
+    if check.lattice_from == "teacher":
+        fields["lattice_calculator"] = check.calculator
     return type(options)(**fields)
 
 

@@ -265,6 +265,10 @@ class MdSubstrateMaker(Maker):
         Lattice constant, Å; ``None``: energy–volume scan with ``potential``. For a bulk
         ``Structure`` given to :meth:`make`, the length of its cell vector ``a`` (the cell
         is scaled uniformly).
+    lattice_calculator
+        ASE-engine calculator (``"sevenn"``, another registry name or
+        ``"lammps:<potential>"``) whose energy–volume scan sets the lattice constant instead
+        of ``potential``'s (the teacher check: one slab for the teacher and every potential).
     """
 
     name: str = "md substrate"
@@ -277,6 +281,7 @@ class MdSubstrateMaker(Maker):
     sqs_seed: int = 0
     vacuum_a: float = defaults.MD_VACUUM_A
     lattice_constant_a: float | None = None
+    lattice_calculator: str | None = None
 
     @job(output_schema=MdSubstrateDoc, data=["structure"])
     def make(self, material: str | Structure, label: str | None = None) -> MdSubstrateDoc:
@@ -306,8 +311,8 @@ class MdSubstrateMaker(Maker):
             )
         scan = None
         if self.lattice_constant_a is None:
-            a_a, scan = fit_lattice_constant_a(bulk, self.potential)
-            source = f"E(V) scan with {self.potential}"
+            a_a, scan = fit_lattice_constant_a(bulk, self.potential, self.lattice_calculator)
+            source = f"E(V) scan with {self.lattice_calculator or self.potential}"
         else:
             a_a, source = float(self.lattice_constant_a), "given"
         bulk = scale_lattice(bulk, a_a)

@@ -60,11 +60,14 @@ __all__ = [
 _SCAN = np.linspace(0.96, 1.04, 9)
 
 
-def fit_lattice_constant_a(bulk: Any, potential: str) -> tuple[float, dict[str, list[float]]]:
+def fit_lattice_constant_a(
+    bulk: Any, potential: str, calculator: str | None = None
+) -> tuple[float, dict[str, list[float]]]:
     """Return the lattice constant minimising the potential energy of ``bulk`` (scaled uniformly).
 
     Nine energies between 0.96 and 1.04 × ``bulk.info["a_a"]``, quadratic fit around the
-    lowest point.
+    lowest point, with the LAMMPS ``potential`` or, if given, the ASE-engine ``calculator``
+    (``"sevenn"``, another registry name or ``"lammps:<potential>"``).
 
     Raises
     ------
@@ -73,7 +76,13 @@ def fit_lattice_constant_a(bulk: Any, potential: str) -> tuple[float, dict[str, 
     """
     from lithiophilic.potentials import CalculatorSpec, get_calculator
 
-    calc = get_calculator(CalculatorSpec("lammps", {"potential": potential}))
+    if calculator is not None:
+        from lithiophilic.workflows.md_ase import make_calculator
+
+        calc = make_calculator(calculator)
+        potential = calculator
+    else:
+        calc = get_calculator(CalculatorSpec("lammps", {"potential": potential}))
     a0 = float(bulk.info["a_a"])
     cell = bulk.copy()
     widths = abs(np.linalg.det(cell.cell)) / np.linalg.norm(

@@ -92,8 +92,9 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         Force threshold of the start minimisation (Li held in-plane), eV/Å.
 
     The other parameters are those of :class:`~lithiophilic.workflows.md.LiAggregationMdMaker`
-    (``potential`` is the substrate's: the slab and its lattice constant come from the same
-    substrate job as the LAMMPS runs'). The thermostat is Langevin (BAOAB) on the substrate
+    (``potential`` is the substrate's: the slab and its lattice constant come from the
+    substrate job, the potential's E(V) scan or its ``lattice_calculator``'s; it is not part of
+    the replica's key or settings). The thermostat is Langevin (BAOAB) on the substrate
     only, the Li NVE; ``thermostat``, ``li_start``, ``thermostat_li``, ``minimize``,
     ``dump_all`` and ``n_mpi`` must keep that protocol's values.
     """
@@ -150,11 +151,16 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         )
 
     def settings_record(self, settings: AseMdSettings) -> dict[str, Any]:
-        """Return the settings stored in the document: the ASE run's plus the protocol's names."""
+        """Return the settings stored in the document: the ASE run's plus the protocol's names.
+
+        ``potential`` is None: the study's LAMMPS potential plays no part in an ASE-engine run
+        (the calculator is ``calculator``; the slab's lattice is in the input structure), so a
+        teacher's run is one document whichever potential it is compared with.
+        """
         return {
             **asdict(settings),
             "engine": "ase",
-            "potential": self.potential,
+            "potential": None,
             "thermostat": "langevin",
             "check_every": self.chunk_steps,
             "li_start": "held-apart",
@@ -179,13 +185,13 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         settings = self.ase_settings(replica)
         atoms, n_li = self.place_li(slab, settings.seed)
         record = self.settings_record(settings)
-        key = calc_cache_key(
-            structure_hash(atoms),
-            spec,
-            "ase-md-aggregation",
-            {**record, "time_ps": self.time_ps, "cutoff_a": self.cutoff_a},
+        run = {**record, "time_ps": self.time_ps, "cutoff_a": self.cutoff_a}
+        key = calc_cache_key(structure_hash(atoms), spec, "ase-md-aggregation", run)
+        # runs stored before the record dropped the LAMMPS potential have it in their key
+        legacy = calc_cache_key(
+            structure_hash(atoms), spec, "ase-md-aggregation", run | {"potential": self.potential}
         )
-        reused = _find_reusable_md(key)
+        reused = _find_reusable_md(key, legacy)
         if reused is not None:
             return reused
         workdir = ase_md_workdir(key)
