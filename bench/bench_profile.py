@@ -167,11 +167,12 @@ class _Profiler:
                 last_dump = time.time()
                 with contextlib.suppress(Exception):  # never disturb the profiled process
                     self.dump(final=False)
+            region = self.region
+            if region is not None:  # inside a timer: no stack walk (the sampler's own cost)
+                self.region_samples[region] = self.region_samples.get(region, 0) + 1
+                continue
             frame = sys._current_frames().get(self.main_ident)
             if frame is None:
-                continue
-            if self.region is not None:
-                self.region_samples[self.region] = self.region_samples.get(self.region, 0) + 1
                 continue
             stack = []
             f = frame
