@@ -80,7 +80,7 @@ def measure(data_dir: Path) -> dict:
                 }
             rows.append(row)
     total += li_bcc
-    claims = [c.model_dump() if hasattr(c, "model_dump") else c for c in verify.claims(result)]
+    claims = [c.as_dict() for c in verify.claims(result)]
     estimate = json.loads((ROOT / "bench/results/verify.json").read_text())["default_estimate"]
     est_s = sum(c["estimated_wall_s"] for c in estimate["calculations"])
     return {
