@@ -79,10 +79,10 @@ def fit_lattice_constant_a(
     if calculator is not None:
         from lithiophilic.workflows.md_ase import make_calculator
 
-        calc = make_calculator(calculator)
-        potential = calculator
+        calc, scanned_with = make_calculator(calculator), calculator
     else:
         calc = get_calculator(CalculatorSpec("lammps", {"potential": potential}))
+        scanned_with = potential
     a0 = float(bulk.info["a_a"])
     cell = bulk.copy()
     widths = abs(np.linalg.det(cell.cell)) / np.linalg.norm(
@@ -99,7 +99,7 @@ def fit_lattice_constant_a(
     i = int(np.argmin(e))
     if i in (0, len(e) - 1):
         msg = (
-            f"lattice constant: the energy minimum of {potential!r} lies outside "
+            f"lattice constant: the energy minimum of {scanned_with!r} lies outside "
             f"{a_values[0]:.3f}-{a_values[-1]:.3f} Å; give lattice_constant_a"
         )
         raise CalculationFailed(msg)

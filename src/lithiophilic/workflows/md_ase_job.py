@@ -186,10 +186,11 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         atoms, n_li = self.place_li(slab, settings.seed)
         record = self.settings_record(settings)
         run = {**record, "time_ps": self.time_ps, "cutoff_a": self.cutoff_a}
-        key = calc_cache_key(structure_hash(atoms), spec, "ase-md-aggregation", run)
+        input_hash = structure_hash(atoms)
+        key = calc_cache_key(input_hash, spec, "ase-md-aggregation", run)
         # runs stored before the record dropped the LAMMPS potential have it in their key
         legacy = calc_cache_key(
-            structure_hash(atoms), spec, "ase-md-aggregation", run | {"potential": self.potential}
+            input_hash, spec, "ase-md-aggregation", run | {"potential": self.potential}
         )
         reused = _find_reusable_md(key, legacy)
         if reused is not None:

@@ -387,36 +387,8 @@ def md_cache_key(
     commands with the directory's absolute path; it answers only at the same path
     (:func:`md_cache_keys`).
     """
-    import hashlib
-
-    from lithiophilic.provenance import structure_hash
-
-    files = {
-        name: hashlib.sha256((pot.directory / name).read_bytes()).hexdigest()[:16]
-        for name in pot.files
-    }
-    fixed = sorted(
-        int(i) for c in atoms.constraints if hasattr(c, "get_indices") for i in c.get_indices()
-    )
-    version = _lammps_version()
-    commands = pot.commands()
-    if portable and pot.directory is not None:
-        commands = [c.replace(str(pot.directory), "{dir}") for c in commands]
-    blob = json.dumps(
-        [
-            structure_hash(atoms),
-            fixed,
-            commands,
-            files,
-            version,
-            {k: v for k, v in legacy_settings_key(settings).items() if k != "n_mpi"},
-            time_ps,
-            cutoff_a,
-        ],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+    portable_key, legacy_key = md_cache_keys(atoms, pot, settings, time_ps, cutoff_a)
+    return portable_key if portable else legacy_key
 
 
 @functools.cache
@@ -439,10 +411,38 @@ def md_cache_keys(
     """Return the replica's key and the key it had before keys became portable.
 
     A new result is stored under the first; a look-up tries both, so a database written by
-    earlier versions (at the same install path) keeps answering.
+    earlier versions (at the same install path) keeps answering. The structure, the
+    potential's files and the settings are hashed once for both (see :func:`md_cache_key`).
     """
-    args = (atoms, pot, settings, time_ps, cutoff_a)
-    return md_cache_key(*args), md_cache_key(*args, portable=False)
+    import hashlib
+
+    from lithiophilic.provenance import structure_hash
+
+    files = {
+        name: hashlib.sha256((pot.directory / name).read_bytes()).hexdigest()[:16]
+        for name in pot.files
+    }
+    fixed = sorted(
+        int(i) for c in atoms.constraints if hasattr(c, "get_indices") for i in c.get_indices()
+    )
+    absolute = pot.commands()
+    portable = absolute
+    if pot.directory is not None:
+        portable = [c.replace(str(pot.directory), "{dir}") for c in absolute]
+    rest = [
+        files,
+        _lammps_version(),
+        {k: v for k, v in legacy_settings_key(settings).items() if k != "n_mpi"},
+        time_ps,
+        cutoff_a,
+    ]
+    head = [structure_hash(atoms), fixed]
+
+    def key(commands: list[str]) -> str:
+        blob = json.dumps([*head, commands, *rest], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+    return key(portable), key(absolute)
 
 
 def _check(lmp: Any, settings: MdSettings, n_atoms: int, n_li: int) -> str | None:
