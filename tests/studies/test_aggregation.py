@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from ase.build import bulk
@@ -330,3 +331,39 @@ def test_run_stores_rates_frames_and_reuses_the_md(in_tmp, embedded_store, monke
     ]
     assert len(new) == 4
     assert all(d["reused_from_uuid"] for d in new)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores")
+def test_one_rank_replicas_run_in_worker_processes_with_the_same_results(tmp_path, monkeypatch):
+    """workers=2: each LAMMPS replica runs in a worker (never in this process), same bits."""
+    from lithiophilic.db import get_store
+    from lithiophilic.workflows import md
+
+    serial = aggregation.run(
+        _small(workers=1), get_store(data_dir=tmp_path / "a"), data_dir=tmp_path / "a"
+    )
+    assert serial.complete, (serial.missing, serial.failed)
+
+    def not_here(*args, **kwargs):
+        msg = "LAMMPS MD ran in the coordinating process"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(md, "run_md", not_here)  # spawned workers import the real one
+    store = get_store(data_dir=tmp_path / "b")
+    parallel = aggregation.run(_small(workers=2), store, data_dir=tmp_path / "b")
+    assert parallel.complete, (parallel.missing, parallel.failed)
+    one, two = serial.summaries[REF], parallel.summaries[REF]
+    assert one["n_completed"] == two["n_completed"] == 2
+
+    def numbers(summary):
+        return json.dumps(
+            {k: v for k, v in summary.items() if k != "replica_uuids"}, sort_keys=True
+        )
+
+    assert one["kinetics"] and one["k_per_ps_replicas"]
+    assert numbers(one) == numbers(two)  # k, φ∞, D, per-frame clusters: identical
+    assert serial.frames == parallel.frames
+    # a stored replica is reused in this process: no worker, no LAMMPS
+    monkeypatch.setenv("LITHIOPHILIC_REUSE_COMPLETE_RUNS", "0")
+    again = aggregation.run(_small(workers=2), store, data_dir=tmp_path / "b")
+    assert json.dumps(again.summaries[REF]["k_per_ps"]) == json.dumps(two["k_per_ps"])

@@ -5,6 +5,8 @@ Real runs with the shipped EAM through ASE (``lammps:licuzn-eam``), a real datab
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from ase.io import read
@@ -101,7 +103,7 @@ def test_cli_bad_ase_calculator_exits_2_and_stores_nothing(tmp_path):
 def test_ase_engine_run_is_stored_resumes_after_a_kill_and_matches_an_uninterrupted_run(
     tmp_path, monkeypatch
 ):
-    options = _options()
+    options = _options(workers=1)  # the kill below is patched into this process
     # uninterrupted
     whole = aggregation.run(options, data_dir=tmp_path / "a")
     s = whole.summaries["Cu"]
@@ -188,7 +190,10 @@ def test_teacher_check_runs_both_sides_on_the_identical_system_and_gates_the_cla
     check = TeacherCheck(
         calculator=EAM, lateral_size=(5, 5), n_layers=3, time_ps=0.2, replicas=2, chunk_steps=50
     )
-    options = _options(engine="lammps", time_ps=0.2, replicas=2, teacher=check)
+    # 2 workers: the production replicas, then the check's ASE replicas, side by side
+    options = _options(
+        engine="lammps", time_ps=0.2, replicas=2, teacher=check, workers=min(2, os.cpu_count() or 1)
+    )
     flows = aggregation.build_flows(options)
     assert sorted(flows) == [
         "Cu",

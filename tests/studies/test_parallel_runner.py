@@ -199,7 +199,9 @@ def test_binding_study_same_documents_with_two_workers(tmp_path):
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores")
-def test_paper_gives_workers_to_the_mlip_stages_only(tmp_path):
+def test_paper_gives_workers_to_the_mlip_and_one_rank_md_stages(tmp_path, monkeypatch):
+    monkeypatch.delenv("LITHIOPHILIC_WORKERS", raising=False)  # the suite sets it (conftest)
+    from lithiophilic.studies.aggregation_teacher import flow_groups
     from lithiophilic.studies.paper import PaperOptions, stage_options
 
     store = get_store(data_dir=tmp_path)
@@ -210,7 +212,22 @@ def test_paper_gives_workers_to_the_mlip_stages_only(tmp_path):
         for opts in stage_options(options).values()
         for o in opts
     }
-    assert got == {"surface": 2, "pdos": 1, "li_sites": 2, "li_layers": 2, "aggregation": 1}
+    assert got == {"surface": 2, "pdos": 1, "li_sites": 2, "li_layers": 2, "aggregation": 2}
+    # full: the production MD runs on 2 MPI ranks, one replica at a time; the teacher
+    # check's one-thread ASE replicas run side by side after it
+    full = PaperOptions(stages=["md"], md_teacher="sevenn", nprocs=2)
+    (md,) = stage_options(full)["md"]
+    assert md.n_mpi == 2 and effective_workers(md, store) == 1
+    with pytest.raises(ConfigurationError, match=r"workers: 2 .*n_mpi=2"):
+        md.updated(workers=2)
+    groups = flow_groups(
+        md, {"Cu": "own", "Cu [teacher, ASE sevenn]": "t", "Cu [potential, ASE x]": "p"}
+    )
+    assert [dict(g) for _, g in groups] == [
+        {"Cu": "own"},
+        {"Cu [teacher, ASE sevenn]": "t", "Cu [potential, ASE x]": "p"},
+    ]
+    assert [effective_workers(o, store) for o, _ in groups] == [1, 2]
     with pytest.raises(ConfigurationError, match=r"workers: 2 .*'gpaw' is DFT"):
         PaperOptions.quick(workers=2, calculator="gpaw")
 
@@ -233,7 +250,7 @@ def test_default_workers_are_the_usable_cores_where_the_store_allows(
         "pdos": 1,
         "li_sites": cores,
         "li_layers": cores,
-        "aggregation": 1,
+        "aggregation": cores,
     }
     # worker processes cannot reach a store in this process's memory: one process
     assert {effective_workers(o, memory_jobstore) for o in staged} == {1}
@@ -249,7 +266,8 @@ def test_default_workers_are_the_usable_cores_where_the_store_allows(
 def test_default_workers_fit_in_the_available_memory(tmp_path, monkeypatch):
     import psutil
 
-    from lithiophilic.studies import base, li_sites
+    from lithiophilic.studies import li_sites
+    from lithiophilic.studies import workers as w
 
     store = get_store(data_dir=tmp_path)
     options = li_sites.Options.quick()
@@ -259,10 +277,10 @@ def test_default_workers_fit_in_the_available_memory(tmp_path, monkeypatch):
     def available(n_gib: float):
         return lambda: real._replace(available=int(n_gib * gib))
 
-    monkeypatch.delenv(base.WORKERS_ENV, raising=False)  # the suite sets it (conftest)
-    monkeypatch.setattr(base, "usable_cores", lambda: 8)
+    monkeypatch.delenv(w.WORKERS_ENV, raising=False)  # the suite sets it (conftest)
+    monkeypatch.setattr(w, "usable_cores", lambda: 8)
     monkeypatch.setattr(psutil, "virtual_memory", available(4.0))
-    assert effective_workers(options, store) == int(4.0 / base.WORKER_MEMORY_GIB)
+    assert effective_workers(options, store) == int(4.0 / w.WORKER_MEMORY_GIB)
     monkeypatch.setattr(psutil, "virtual_memory", available(0.5))
     assert effective_workers(options, store) == 1  # never 0
     monkeypatch.setattr(psutil, "virtual_memory", available(64.0))
@@ -271,18 +289,19 @@ def test_default_workers_fit_in_the_available_memory(tmp_path, monkeypatch):
 
 
 def test_workers_environment_variable_replaces_the_automatic_choice(tmp_path, monkeypatch):
-    from lithiophilic.studies import base, li_sites
+    from lithiophilic.studies import li_sites
+    from lithiophilic.studies import workers as w
 
     store = get_store(data_dir=tmp_path)
     options = li_sites.Options.quick()
-    monkeypatch.setenv(base.WORKERS_ENV, "1")
+    monkeypatch.setenv(w.WORKERS_ENV, "1")
     assert effective_workers(options, store) == 1
     if (os.cpu_count() or 1) >= 2:
-        monkeypatch.setenv(base.WORKERS_ENV, "2")
+        monkeypatch.setenv(w.WORKERS_ENV, "2")
         assert effective_workers(options, store) == 2
         assert effective_workers(options.updated(workers=1), store) == 1  # explicit wins
     for bad in ("0", "two", str((os.cpu_count() or 1) + 1)):
-        monkeypatch.setenv(base.WORKERS_ENV, bad)
+        monkeypatch.setenv(w.WORKERS_ENV, bad)
         with pytest.raises(ConfigurationError, match="LITHIOPHILIC_WORKERS"):
             effective_workers(options, store)
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from lithiophilic import defaults
 from lithiophilic.cli.app import DataDirOpt, QuietOpt, StoreOpt, app, console, out
 from lithiophilic.cli.common import (
+    WorkersOpt,
     fail,
     parse_lateral,
     register_study_command,
@@ -152,8 +153,8 @@ def md_aggregation(
         typer.Option(
             "--teacher",
             help="Also run this teacher (e.g. 'sevenn') and the potential in the ASE engine on a "
-            "5x5x6 slab, 3 replicas x 5 ps at 2 fs per surface, and compare (~8 CPU-h with SevenNet-0; "
-            "restartable).",
+            "5x5x6 slab, 3 replicas x 5 ps at 2 fs per surface, and compare (~8 CPU-h with SevenNet-0, "
+            "one replica per worker; restartable).",
         ),
     ] = None,
     quick: Annotated[
@@ -170,6 +171,7 @@ def md_aggregation(
         Path | None,
         typer.Option("--out", help="Directory for Fig. 5f/5g (default DATA_DIR/reports)."),
     ] = None,
+    workers: WorkersOpt = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
     quiet: QuietOpt = False,

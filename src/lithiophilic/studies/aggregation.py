@@ -42,7 +42,12 @@ from lithiophilic.studies.aggregation_store import (
     snapshots,
     surface_verdicts,
 )
-from lithiophilic.studies.aggregation_teacher import TeacherCheck, collect_teacher, teacher_flows
+from lithiophilic.studies.aggregation_teacher import (
+    TeacherCheck,
+    collect_teacher,
+    flow_groups,
+    teacher_flows,
+)
 from lithiophilic.studies.base import (
     JobEvent,
     MaterialInput,
@@ -415,7 +420,13 @@ def run(
         Flows already built by :func:`build_flows` for these options.
     """
     store, _outputs, failed = build_and_run(
-        options, store, build_flows=build_flows, data_dir=data_dir, on_job=on_job, flows=flows
+        options,
+        store,
+        build_flows=build_flows,
+        data_dir=data_dir,
+        on_job=on_job,
+        flows=flows,
+        groups=lambda fl: flow_groups(options, fl),
     )
     result = collect(store, options)
     result.failed.update(failed)

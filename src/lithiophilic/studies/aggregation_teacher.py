@@ -14,6 +14,8 @@ Cost: SevenNet-0 takes ~1 s per step on 104 atoms on one thread here, ~1.5 s on 
 5x5x6 slab (150 atoms + 4 Li; 6 planes because the alloy slab is an oriented SQS tile of
 whole ABC periods). The default (3 replicas x 5 ps per surface at 2 fs, which conserves the
 energy: ``bench/bench_teacher_timestep.py``) is ~8 CPU-hours; it is never part of a preset.
+Its replicas run one per worker process, side by side (one thread each, the same bits as one
+after another: :func:`flow_groups`), after the study's own runs.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
     from lithiophilic.studies.aggregation import Options
 
-__all__ = ["TeacherCheck", "collect_teacher", "side_options", "teacher_flows"]
+__all__ = ["TeacherCheck", "collect_teacher", "flow_groups", "side_options", "teacher_flows"]
 
 PositiveInt = Annotated[int, Field(ge=1)]
 Side = Literal["teacher", "potential"]
@@ -125,6 +127,27 @@ def teacher_flows(
         for label, flow in build_flows(sub).items():
             flows[f"{label} [{side}, ASE {sub.ase_calculator}]"] = flow
     return flows
+
+
+def flow_groups(
+    options: Options, flows: Mapping[str, Flow]
+) -> list[tuple[Any, Mapping[str, Flow]]]:
+    """Split the study's flows: its own runs first, then the teacher check's (if any).
+
+    Each group runs with the workers its options allow
+    (:func:`lithiophilic.studies.base.build_and_run`): the production runs as they always
+    did (one after another on ``n_mpi`` > 1 ranks), the teacher check's one-thread ASE
+    replicas side by side, one per core, with the teacher side's options (``n_mpi`` 1).
+    """
+    if options.teacher is None:
+        return [(options, flows)]
+    marks = tuple(f" [{side}, ASE " for side in ("teacher", "potential"))
+    check = {k: f for k, f in flows.items() if any(m in k for m in marks)}
+    own = {k: f for k, f in flows.items() if k not in check}
+    groups: list[tuple[Any, Mapping[str, Flow]]] = [(options, own)] if own else []
+    if check:
+        groups.append((side_options(options, "teacher"), check))
+    return groups
 
 
 def collect_teacher(store: JobStore, options: Options) -> dict[str, Any]:

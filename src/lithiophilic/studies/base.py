@@ -51,6 +51,14 @@ from pydantic import (
 from pymatgen.core import Structure
 
 from lithiophilic.errors import ConfigurationError
+from lithiophilic.studies.workers import (  # noqa: F401  (re-exported: studies.base API)
+    WORKER_MEMORY_GIB,
+    WORKERS_ENV,
+    effective_workers,
+    one_thread,
+    serial_only,
+    usable_cores,
+)
 
 if TYPE_CHECKING:
     from jobflow import Flow, JobStore
@@ -216,7 +224,7 @@ class StudyOptions(BaseModel):
         "classical calculators; 1: one after another in this process). None (default): one "
         "per core this process may use, when the study can run in parallel and the store is "
         "reachable from other processes (the embedded database or MongoDB), else 1. At most "
-        "the number of cores; DFT (MPI over every core) and LAMMPS MD stay at 1. Every MLIP "
+        "the number of cores; DFT and MD on several MPI ranks (n_mpi > 1) stay at 1. Every MLIP "
         "or classical job evaluates on one thread (torch and BLAS), whatever this is, so the "
         "results are the same bit for bit with any workers or OMP_NUM_THREADS; torch on more "
         "threads rounds differently (a relaxation on a soft surface can end 0.02 eV apart, "
@@ -235,7 +243,7 @@ class StudyOptions(BaseModel):
     @model_validator(mode="after")
     def _workers_for_mlip_only(self) -> Self:
         if self.workers is not None and self.workers > 1:
-            why = _serial_only(self)
+            why = serial_only(self)
             if why:
                 msg = f"workers: {self.workers} worker processes, but {why}; use workers=1"
                 raise ValueError(msg)
@@ -309,39 +317,6 @@ class StudyOptions(BaseModel):
         return cls(**data)
 
 
-#: Studies whose jobs run one after another (``workers`` must be 1), and why.
-SERIAL_STUDIES: dict[str, str] = {
-    "pdos": "the PDOS runs DFT, which uses every core through MPI",
-    "verify": "the verification runs GPAW (DFT), which uses every core through MPI",
-    "aggregation": "the aggregation MD runs LAMMPS, one run after another",
-}
-
-
-def _serial_only(options: BaseModel) -> str:
-    """Return why ``options`` cannot run jobs in parallel ('' if they can).
-
-    A study of :data:`SERIAL_STUDIES`, or a DFT calculator in a ``calculator`` or
-    ``refine_calculator`` field (nested study options too): two DFT jobs side by side
-    oversubscribe the cores.
-    """
-    from lithiophilic.potentials import REGISTRY
-
-    study = getattr(type(options), "study", "")
-    if study in SERIAL_STUDIES:
-        return SERIAL_STUDIES[study]
-    for name in type(options).model_fields:
-        value = getattr(options, name)
-        if isinstance(value, BaseModel):
-            nested = _serial_only(value)
-            if nested:
-                return nested
-        elif name in ("calculator", "refine_calculator") and isinstance(value, str):
-            backend = REGISTRY.get(value)
-            if backend is not None and backend.kind == "dft":
-                return f"{name} {value!r} is DFT, which uses every core through MPI"
-    return ""
-
-
 class StudyResult(BaseModel):
     """Base of every study's ``Result``: what the database holds for the options asked.
 
@@ -410,15 +385,20 @@ class _JobEventHandler(logging.Handler):
         self,
         callback: Callable[[JobEvent], None],
         on_error: Callable[[str], None] | None = None,
+        *,
+        steps_only: bool = False,
     ) -> None:
         super().__init__(level=logging.INFO)
         self.callback = callback
         self.on_error = on_error or (lambda text: None)
+        self.steps_only = steps_only  # the parallel runner reports jobs itself
 
     def emit(self, record: logging.LogRecord) -> None:
         step = getattr(record, "progress", None)
         if step is not None:
             self.callback(JobEvent("step", record.getMessage(), done=step[0], total=step[1]))
+            return
+        if self.steps_only:
             return
         text = record.getMessage()
         if " failed with exception:" in text.split("\n", 1)[0]:
@@ -497,15 +477,8 @@ def run_flows_locally(
     if workers != 1:
         return _run_parallel(flows, store, runs, workers, failures.watch(on_job), failures)
     events: Callable[[JobEvent], None] = failures.watch(on_job)
-    handler = _JobEventHandler(events, failures.error)
-    watched = [logging.getLogger("jobflow"), logging.getLogger(PROGRESS_LOGGER)]
-    levels = [lg.level for lg in watched]
-    for lg in watched:
-        lg.addHandler(handler)
-        if lg.getEffectiveLevel() > logging.INFO:
-            lg.setLevel(logging.INFO)
     failed: dict[str, str] = {}
-    try:
+    with _watched_logs(_JobEventHandler(events, failures.error)):
         events(JobEvent("planned", total=sum(len(list(f.iterflow())) for f in flows.values())))
         for label, flow in flows.items():
             t0 = time.perf_counter()
@@ -521,12 +494,28 @@ def run_flows_locally(
             first = failures.current[0] if failures.current else None
             _check_output(store, label, flow, first, failed, events)
             logger.info("%s finished in %.0f s", label, time.perf_counter() - t0)
+    failures.record(store)
+    return failed
+
+
+@contextmanager
+def _watched_logs(handler: logging.Handler) -> Iterator[None]:
+    """Attach ``handler`` to jobflow's and the progress loggers, at INFO at least, while inside.
+
+    Worker processes take the levels they start with, so their step records reach it too.
+    """
+    watched = [logging.getLogger("jobflow"), logging.getLogger(PROGRESS_LOGGER)]
+    levels = [lg.level for lg in watched]
+    for lg in watched:
+        lg.addHandler(handler)
+        if lg.getEffectiveLevel() > logging.INFO:
+            lg.setLevel(logging.INFO)
+    try:
+        yield
     finally:
         for lg, level in zip(watched, levels, strict=True):
             lg.removeHandler(handler)
             lg.setLevel(level)
-    failures.record(store)
-    return failed
 
 
 def _check_output(
@@ -560,14 +549,15 @@ def _run_parallel(
     from lithiophilic.studies.parallel import run_flows_parallel
 
     events(JobEvent("planned", total=sum(len(list(f.iterflow())) for f in flows.values())))
-    outcome = run_flows_parallel(
-        flows,
-        store,
-        runs_dir=runs,
-        workers=workers,
-        on_event=lambda kind, name, uuid: events(JobEvent(kind, name, uuid)),  # type: ignore[arg-type]
-        on_failure=failures.add,
-    )
+    with _watched_logs(_JobEventHandler(events, steps_only=True)):  # workers' MD steps
+        outcome = run_flows_parallel(
+            flows,
+            store,
+            runs_dir=runs,
+            workers=workers,
+            on_event=lambda kind, name, uuid: events(JobEvent(kind, name, uuid)),  # type: ignore[arg-type]
+            on_failure=failures.add,
+        )
     failed: dict[str, str] = {}
     for label, flow in flows.items():
         _check_output(store, label, flow, outcome.first_failure.get(label), failed, events)
@@ -583,9 +573,12 @@ def build_and_run(
     data_dir: str | Path | None = None,
     on_job: Callable[[JobEvent], None] | None = None,
     flows: Mapping[str, Flow] | None = None,
+    groups: Callable[[Mapping[str, Flow]], list[tuple[Any, Mapping[str, Flow]]]] | None = None,
 ) -> tuple[JobStore, dict[str, str], dict[str, str]]:
     """Open the store, build the flows (unless given) and run them: what every study's ``run`` does.
 
+    ``groups`` splits the flows into groups run one after another, each with the workers of
+    its own options (:func:`effective_workers`; default: one group, ``options``).
     The store comes first (:func:`default_store` points the SQS cache at the data directory),
     so SQS searches made while building flows are cached there. When the data directory
     records a complete run of the same options with the same code whose outputs the store
@@ -609,99 +602,17 @@ def build_and_run(
     if stored is not None:
         return store, stored, {}
     flows = flows if flows is not None else build_flows(options)
-    workers = effective_workers(options, store)
-    with one_thread(enabled=workers == 1 and not _serial_only(options)):
-        failed = run_flows_locally(flows, store, data_dir=data_dir, on_job=on_job, workers=workers)
+    failed: dict[str, str] = {}
+    for group_options, group in groups(flows) if groups is not None else [(options, flows)]:
+        workers = effective_workers(group_options, store)
+        with one_thread(enabled=workers == 1 and not serial_only(group_options)):
+            failed |= run_flows_locally(
+                group, store, data_dir=data_dir, on_job=on_job, workers=workers
+            )
     outputs = {label: flow.output.uuid for label, flow in flows.items()}
     if own and not failed:
         complete_runs.record(ddir, options, outputs)
     return store, outputs, failed
-
-
-def usable_cores() -> int:
-    """Return the cores this process may run on (its CPU affinity: a Slurm allocation's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-#: Memory one MLIP worker process is allowed for when ``workers`` is chosen automatically,
-#: GiB: a SevenNet-0 worker held 0.9-1.1 GiB resident on the full campaign's surface stage
-#: and 2.2 GiB on its largest job, Cu5Zn8(111) with 5 Li layers (2026-12-05, ``top``), plus a
-#: margin.
-WORKER_MEMORY_GIB = 2.5
-
-
-#: Environment variable that replaces the automatic choice of ``workers`` (an explicit
-#: ``workers`` still wins): e.g. 1 where something else already runs one process per core
-#: (the test suite's pytest-xdist workers, a packed Slurm job).
-WORKERS_ENV = "LITHIOPHILIC_WORKERS"
-
-
-def effective_workers(options: Any, store: JobStore) -> int:
-    """Return the worker processes ``options`` run with on ``store``.
-
-    An explicit ``workers`` wins. ``None`` (the default) means 1 when the study cannot run
-    jobs in parallel (:func:`_serial_only` says why) or worker processes cannot reach
-    ``store`` (a maggma ``MemoryStore``); else ``$LITHIOPHILIC_WORKERS`` if set, else one per
-    usable core, never more than the available memory holds at :data:`WORKER_MEMORY_GIB`
-    per worker (at least 1).
-
-    Raises
-    ------
-    ConfigurationError
-        If ``$LITHIOPHILIC_WORKERS`` is not a whole number from 1 to the number of cores.
-    """
-    import psutil
-
-    from lithiophilic.studies.parallel import shared_store
-
-    asked = getattr(options, "workers", 1)
-    if asked is not None:
-        return int(asked)
-    if _serial_only(options) or not shared_store(store):
-        return 1
-    env = os.environ.get(WORKERS_ENV, "").strip()
-    if env:
-        cores = os.cpu_count() or 1
-        if not env.isdigit() or not 1 <= int(env) <= cores:
-            msg = (
-                f"{WORKERS_ENV}={env!r}: give a whole number of worker processes from 1 to {cores}"
-            )
-            raise ConfigurationError(msg)
-        return int(env)
-    by_memory = int(psutil.virtual_memory().available / (WORKER_MEMORY_GIB * 2**30))
-    return max(1, min(usable_cores(), by_memory))
-
-
-@contextmanager
-def one_thread(*, enabled: bool = True) -> Iterator[None]:
-    """Evaluate on one thread in this process (torch intra-op and BLAS) while inside.
-
-    A serial MLIP run then rounds exactly as a worker process does (those run on one thread):
-    the same inputs give the same bits with any ``workers`` or ``OMP_NUM_THREADS``. torch is
-    imported here if it is installed (the MLIP job would import it anyway) so its thread
-    count is set before the model loads; the previous counts come back on exit.
-    """
-    if not enabled:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    try:
-        import torch
-    except ImportError:  # a classical-only install
-        torch = None
-    before = torch.get_num_threads() if torch is not None else 0
-    with threadpool_limits(limits=1):
-        if torch is not None:
-            torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            if torch is not None:
-                torch.set_num_threads(before)
 
 
 class _FailureRecorder:

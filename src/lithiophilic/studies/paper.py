@@ -178,8 +178,9 @@ class PaperOptions(StudyOptions):
         "per-site relaxations too, run side by side, one thread each (1: one after another, "
         "also on one thread). None (default): one per usable core when the store is the "
         "embedded database or MongoDB (a store in memory: 1). At most the number of cores. "
-        "The PDOS and verify (DFT, MPI) and MD (LAMMPS) stages run their jobs one after "
-        "another whatever this is.",
+        "The PDOS and verify (DFT, MPI) stages run their jobs one after another whatever "
+        "this is, and so do the MD replicas on several MPI ranks (full); one-rank MD replicas "
+        "(quick, and the teacher check's ASE runs) run side by side like the MLIP jobs.",
     )
 
     @classmethod
@@ -263,6 +264,8 @@ def _md_stage(po: PaperOptions) -> list[StudyOptions]:
         "cutoff_a": defaults.MD_COMPARISON_CUTOFF_A,
         "materials": list(po.materials or defaults.PAPER_MD_MATERIALS),
     }
+    if po.is_quick or po.workers == 1:  # full: MPI replicas run one at a time anyway
+        settings["workers"] = po.workers
     if po.md_teacher is not None:
         from lithiophilic.studies.aggregation_teacher import TeacherCheck
 

@@ -39,6 +39,7 @@ from lithiophilic import defaults
 from lithiophilic.analysis.aggregation import analyze_trajectory
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.potentials.lammps import LAMMPS_POTENTIALS, LammpsPotential, get_lammps_potential
+from lithiophilic.potentials.registry import deferred_here
 from lithiophilic.provenance import LITHIOPHILIC_VERSION, structure_hash
 from lithiophilic.structures import parse_composition, to_builtin
 from lithiophilic.structures.md_slab import (
@@ -511,6 +512,7 @@ class LiAggregationMdMaker(Maker):
         reused = _find_reusable_md(*keys)
         if reused is not None:
             return reused
+        deferred_here("lammps")  # the parallel runner computes this in a worker
         workdir = Path.cwd() / f"lammps-{sub['material']}-r{replica}"
         if self.n_mpi > 1:
             result = run_md_mpi(atoms, settings, workdir, n_mpi=self.n_mpi)

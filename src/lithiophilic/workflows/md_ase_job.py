@@ -177,6 +177,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
     ) -> LiAggregationDoc:
         """Place Li on ``substrate`` (as the LAMMPS path), run or continue the MD, analyse it."""
         from lithiophilic.potentials import calculator_provenance, check_elements
+        from lithiophilic.potentials.registry import deferred_here
 
         t0 = time.perf_counter()
         slab, sub = _substrate_atoms(substrate)
@@ -195,6 +196,7 @@ class AseLiAggregationMdMaker(LiAggregationMdMaker):
         reused = _find_reusable_md(key, legacy)
         if reused is not None:
             return reused
+        deferred_here(spec.name)  # the parallel runner computes this in a worker
         workdir = ase_md_workdir(key)
         result = run_ase_md(atoms, settings, workdir)
         status = "completed" if result["status"] == "completed" else "failed"
