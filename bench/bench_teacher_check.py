@@ -1,0 +1,140 @@
+"""Run (or continue) the paper's MD teacher check alone and set candidate potentials against it.
+
+Issue 19 items 3 and 5. The check is the one ``paper --stage md --md-teacher sevenn`` runs
+(:mod:`lithiophilic.studies.aggregation_teacher`: both surfaces, 5x5x6 slab, 3 replicas x
+5 ps at 2 fs, the teacher's own lattice), without the production LAMMPS replicas: only the
+check's flows run, one replica per worker process. The teacher's runs do not depend on the
+potential checked, so each further ``--potential`` runs only its own (cheap) side against the
+stored teacher runs. The runs advance in restartable chunks stored in the data directory: a
+run stopped by the end of a session continues where it stopped.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_teacher_check.py --data-dir DIR --run \
+        --potential licuzn-eam --potential licuzn-eam-li3b --potential licuzn-pod
+    .venv/bin/python bench/bench_teacher_check.py --data-dir DIR --potential ...   # measure only
+
+Writes ``bench/results/teacher_check.json``: per potential the check's rows (k, phi_inf and
+their intervals per surface and cutoff), match and reason, both sides' verdict tables, and
+the measured cost of every stored run (s per MD step, from the replica documents).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "teacher_check.json"
+
+
+def check_options(potential: str, teacher: str) -> Any:
+    """The full campaign's MD-stage options with the teacher check, for ``potential``."""
+    from lithiophilic.studies.paper import PaperOptions, stage_options
+
+    (md,) = stage_options(PaperOptions(stages=["md"], md_teacher=teacher))["md"]
+    return md.updated(potential=potential)
+
+
+def check_flows(options: Any) -> dict[str, Any]:
+    """The teacher check's flows of ``options`` (both sides), without the production runs."""
+    from lithiophilic.studies import aggregation
+    from lithiophilic.studies.aggregation_teacher import flow_groups
+
+    groups = flow_groups(options, aggregation.build_flows(options))
+    return dict(groups[-1][1])
+
+
+def run_check(options: Any, data_dir: Path) -> dict[str, Any]:
+    """Run (or continue) the check's flows of ``options``; return wall time and failures."""
+    from lithiophilic.studies import aggregation
+
+    t0 = time.perf_counter()
+    result = aggregation.run(options, data_dir=data_dir, flows=check_flows(options))
+    return {"wall_s": time.perf_counter() - t0, "failed": dict(result.failed)}
+
+
+def replica_costs(data_dir: Path) -> list[dict[str, Any]]:
+    """Every stored ASE-engine replica: calculator, material, steps, MD wall, s per step."""
+    from lithiophilic.db import get_store
+
+    store = get_store(data_dir=data_dir)
+    store.connect()
+    rows = []
+    query = {"output.doc_type": "md_aggregation", "output.settings.engine": "ase"}
+    props = ["output.settings", "output.material", "output.replica", "output.status"]
+    props += ["output.n_steps_done", "output.md_wall_time_s", "output.n_atoms"]
+    for d in store.query(query, properties=props):
+        o = d["output"]
+        steps = int(o.get("n_steps_done") or 0)
+        wall = float(o.get("md_wall_time_s") or 0.0)
+        rows.append(
+            {
+                "calculator": o["settings"].get("calculator"),
+                "material": o.get("material"),
+                "replica": o.get("replica"),
+                "status": o.get("status"),
+                "n_atoms": o.get("n_atoms"),
+                "n_steps": steps,
+                "md_wall_s": wall,
+                "s_per_step": wall / steps if steps else None,
+            }
+        )
+    store.close()
+    return sorted(rows, key=lambda r: (str(r["calculator"]), str(r["material"]), r["replica"]))
+
+
+def measure(options: Any, data_dir: Path) -> dict[str, Any]:
+    """The stored check of ``options``: rows, match, reason, verdict tables, what is missing."""
+    from lithiophilic.db import get_store
+    from lithiophilic.studies.aggregation_teacher import collect_teacher
+
+    store = get_store(data_dir=data_dir)
+    store.connect()
+    try:
+        check = collect_teacher(store, options)
+    finally:
+        store.close()
+    return json.loads(json.dumps(check, default=str))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--run", action="store_true", help="run or continue the check first")
+    parser.add_argument("--teacher", default="sevenn")
+    parser.add_argument("--potential", action="append", help="LAMMPS potential (repeatable)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    from lithiophilic import defaults
+
+    potentials = args.potential or [defaults.MD_POTENTIAL]
+    out: dict[str, Any] = {
+        "benchmark": "teacher_check",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "cores": os.cpu_count(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "teacher": args.teacher,
+        "uptime": Path("/proc/loadavg").read_text().strip(),
+        "potentials": {},
+    }
+    if args.out.is_file():
+        out["potentials"] = json.loads(args.out.read_text()).get("potentials", {})
+    for potential in potentials:
+        options = check_options(potential, args.teacher)
+        entry: dict[str, Any] = {"settings": options.teacher.model_dump(mode="json")}
+        if args.run:
+            entry["run"] = run_check(options, args.data_dir)
+        entry["check"] = measure(options, args.data_dir)
+        out["potentials"][potential] = entry
+        print(potential, entry["check"]["match"], entry["check"]["reason"], flush=True)
+    out["replicas"] = replica_costs(args.data_dir)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1, default=str))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
