@@ -253,7 +253,8 @@ def paper(
             help="Worker processes of the MLIP stages (surface, binding): their jobs, the "
             "per-site relaxations too, side by side, one thread each; 1: one after another. "
             "Default: one per usable core (a store in memory: 1). At most the number of "
-            "cores; the DFT and MD stages run one job at a time.",
+            "cores; the DFT stages, and MD replicas on several MPI ranks (full), run one job "
+            "at a time; one-rank MD replicas (quick, the teacher check) run side by side.",
         ),
     ] = None,
     data_dir: DataDirOpt = None,
