@@ -39,7 +39,8 @@ ADDED_SINCE: dict[str, set[str]] = {
     "surface-energy": {"workers"},  # issue 21: worker processes (default: one per usable core)
     "binding": {"workers"},  # issue 21: worker processes (default: one per usable core)
     "screen": {"li_compound", "wetting_max_strain"},  # issue 20: Li-X hull input, wetting bound
-    "md-aggregation": {"engine", "ase_calculator", "teacher"},  # issue 19: ASE engine, teacher
+    # issue 19: ASE engine, teacher, worker processes for one-rank replicas
+    "md-aggregation": {"engine", "ase_calculator", "teacher", "workers"},
     "pdos": {"eigensolver"},  # issue 21: GPAW's plane-wave eigensolver (default Davidson)
 }
 
