@@ -41,10 +41,9 @@ def check_options(potential: str, teacher: str) -> Any:
 def check_flows(options: Any) -> dict[str, Any]:
     """The teacher check's flows of ``options`` (both sides), without the production runs."""
     from lithiophilic.studies import aggregation
-    from lithiophilic.studies.aggregation_teacher import flow_groups
+    from lithiophilic.studies.aggregation_teacher import teacher_flows
 
-    groups = flow_groups(options, aggregation.build_flows(options))
-    return dict(groups[-1][1])
+    return teacher_flows(options, aggregation.build_flows)
 
 
 def run_check(options: Any, data_dir: Path) -> dict[str, Any]:

@@ -446,8 +446,7 @@ def get_calculator(spec: CalculatorSpec | str | Mapping[str, Any]) -> Calculator
         Inside :func:`defer_calculators`.
     """
     spec = as_spec(spec)
-    if _DEFER_CALCULATORS.get():
-        raise CalculatorDeferred(spec.name)
+    deferred_here(spec.name)
     backend = spec.backend
     settings = spec.settings()
     cache_key = json.dumps([spec.name, settings], sort_keys=True, default=str)

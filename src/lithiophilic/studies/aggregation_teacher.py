@@ -125,8 +125,13 @@ def teacher_flows(
     for side in ("teacher", "potential"):
         sub = side_options(options, side)
         for label, flow in build_flows(sub).items():
-            flows[f"{label} [{side}, ASE {sub.ase_calculator}]"] = flow
+            flows[f"{label}{_side_mark(side)}{sub.ase_calculator}]"] = flow
     return flows
+
+
+def _side_mark(side: Side) -> str:
+    """Return the part of a teacher-check flow label that names its side (:func:`teacher_flows`)."""
+    return f" [{side}, ASE "
 
 
 def flow_groups(
@@ -141,7 +146,7 @@ def flow_groups(
     """
     if options.teacher is None:
         return [(options, flows)]
-    marks = tuple(f" [{side}, ASE " for side in ("teacher", "potential"))
+    marks = (_side_mark("teacher"), _side_mark("potential"))
     check = {k: f for k, f in flows.items() if any(m in k for m in marks)}
     own = {k: f for k, f in flows.items() if k not in check}
     groups: list[tuple[Any, Mapping[str, Flow]]] = [(options, own)] if own else []

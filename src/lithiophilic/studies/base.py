@@ -579,6 +579,7 @@ def build_and_run(
 
     ``groups`` splits the flows into groups run one after another, each with the workers of
     its own options (:func:`effective_workers`; default: one group, ``options``).
+
     The store comes first (:func:`default_store` points the SQS cache at the data directory),
     so SQS searches made while building flows are cached there. When the data directory
     records a complete run of the same options with the same code whose outputs the store
