@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -45,6 +46,8 @@ def test_two_chunks_equal_one_run_and_a_rerun_continues(system, tmp_path):
     assert r1["status"] == "completed"
     # two sessions: the first stops after one chunk, the second (new calculator) continues
     first = run_ase_md(system, two, tmp_path / "two", max_chunks=1)
+    while first["step"] == 0:  # start-protocol pieces, then step 0 stored
+        first = run_ase_md(system, two, tmp_path / "two", max_chunks=1)
     assert (first["status"], first["step"]) == ("running", 20)
     second = run_ase_md(system, two, tmp_path / "two", calc=make_calculator(EAM))
     assert (second["status"], second["step"]) == ("completed", 40)
@@ -66,6 +69,39 @@ def test_two_chunks_equal_one_run_and_a_rerun_continues(system, tmp_path):
     assert [f["time_ps"] for f in frames] == pytest.approx([0.0, 0.01, 0.02, 0.03, 0.04])
     assert frames[0]["isolated_fraction"] == 1.0
     assert res["kinetics"]["n_frames"] == 5
+
+
+@pytest.mark.slow
+def test_the_start_protocol_continues_from_stored_pieces(system, tmp_path):
+    """A start cut after any piece (minimiser or thermalisation) continues with the same bits."""
+    one = AseMdSettings(EAM, n_steps=10, chunk_steps=10, dump_every=5, equilibration_steps=12)
+    pieces = dataclasses.replace(one, chunk_steps=3, dump_every=1)
+    run_ase_md(system, one, tmp_path / "one")
+    seen = []
+    while True:  # every call is a new session: one piece, a new calculator
+        r = run_ase_md(system, pieces, tmp_path / "two", max_chunks=1, calc=make_calculator(EAM))
+        seen.append((r["status"], r["step"], (tmp_path / "two" / "prep.npz").is_file()))
+        if r["status"] != "starting" and r["step"] == 10:
+            break
+    start = [s for s in seen if s[0] == "starting"]
+    extra = np.load(tmp_path / "two" / "state.npz")["extra"]
+    info = json.loads(str(extra))
+    # the minimiser needed several pieces (so its Hessian was restored), then 4 of thermalisation
+    assert info["minimization_steps"] > 3
+    assert len(start) >= info["minimization_steps"] // 3 + 3
+    assert all(s[2] for s in start)  # each unfinished start is stored ...
+    assert not (tmp_path / "two" / "prep.npz").exists()  # ... and removed once step 0 is
+    assert seen[len(start)] == ("running", 0, False)
+    info_one = json.loads(str(np.load(tmp_path / "one" / "state.npz")["extra"]))
+    for k in ("minimization_steps", "minimization_converged"):
+        assert info[k] == info_one[k]
+    assert info["substrate_temperature_after_equilibration_k"] == pytest.approx(
+        info_one["substrate_temperature_after_equilibration_k"], abs=1e-6
+    )
+    x1, v1, _ = _final(tmp_path / "one")
+    x2, v2, _ = _final(tmp_path / "two")
+    assert np.abs(x1 - x2).max() < 1e-6
+    assert np.abs(v1 - v2).max() < 1e-9
 
 
 @pytest.mark.slow

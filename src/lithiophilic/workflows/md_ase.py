@@ -19,7 +19,11 @@ positions, velocities, the random generator's state) is written atomically to
 ``WORKDIR/state.npz`` together with that chunk's frames (``frames_NNNNN.extxyz``, Li only, with
 ``step`` and ``time_ps``); a rerun continues from the last stored chunk, so a run survives the
 end of a session. The stored state is exact (float64, the generator's full state): two chunks
-of N steps give the same trajectory as one run of 2N steps with the same seed.
+of N steps give the same trajectory as one run of 2N steps with the same seed. The start
+protocol (steps 1–2, ~1100 force calls, half an hour with SevenNet-0 on 154 atoms) is stored in
+pieces of ``chunk_steps`` optimiser or MD steps too (``WORKDIR/prep.npz``: positions, the BFGS
+Hessian and last step, or the velocities and the generator's state), and removed once step 0
+is stored.
 
 Checks after every chunk (a failed run is reported with its reason and never analysed): the
 mobile-atom temperature is finite and below ``max_temperature_factor`` × ``temperature_k``, no
@@ -61,6 +65,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 STATE_NAME = "state.npz"
+PREP_NAME = "prep.npz"
 SETTINGS_NAME = "settings.json"
 FRAMES_GLOB = "frames_*.extxyz"
 
@@ -235,31 +240,144 @@ def _baoab(
     return v, f
 
 
-def _prepare(atoms: Atoms, calc: Calculator, s: AseMdSettings, sysm: _System) -> dict[str, Any]:
-    """Minimise (Li held in-plane), thermalise the substrate (Li frozen), give the Li velocities."""
-    from ase.constraints import FixCartesian
+MINIMIZE_MAX_STEPS = 300
+
+
+def _bfgs(work: Atoms, piece: dict[str, Any]) -> Any:
+    """Return a BFGS on ``work`` that continues the stored one (Hessian, last step, count)."""
+    import tempfile
+
+    from ase.io.jsonio import write_json
     from ase.optimize import BFGS
 
-    info: dict[str, Any] = {"protocol": ASE_MD_PROTOCOL}
-    if s.minimize_fmax_ev_per_a > 0:
-        work = atoms.copy()
-        li = np.flatnonzero(sysm.li).tolist()
-        work.set_constraint([*atoms.constraints, FixCartesian(li, mask=(True, True, False))])
-        work.calc = calc
-        opt = BFGS(work, logfile=None)
-        info["minimization_converged"] = bool(opt.run(fmax=s.minimize_fmax_ev_per_a, steps=300))
-        info["minimization_steps"] = int(opt.nsteps)
-        atoms.positions = work.positions
+    if piece.get("bfgs_hessian") is None:
+        return BFGS(work, logfile=None)
+    with tempfile.TemporaryDirectory() as tmp:  # BFGS's own restart file, read once
+        path = Path(tmp) / "bfgs.json"
+        with path.open("w") as fd:
+            write_json(
+                fd,
+                (
+                    piece["bfgs_hessian"],
+                    piece["bfgs_pos0"],
+                    piece["bfgs_forces0"],
+                    float(piece["bfgs_maxstep"]),
+                ),
+            )
+        opt = BFGS(work, restart=str(path), logfile=None)
+    opt.restart = None  # no per-step restart file: the piece is stored at its end
+    opt.nsteps = int(piece["bfgs_nsteps"])
+    return opt
+
+
+def _minimize_piece(
+    atoms: Atoms, calc: Calculator, s: AseMdSettings, sysm: _System, piece: dict[str, Any]
+) -> None:
+    """Up to ``chunk_steps`` BFGS steps with the Li held in-plane; update ``piece`` in place."""
+    from ase.constraints import FixCartesian
+
+    work = atoms.copy()
+    li = np.flatnonzero(sysm.li).tolist()
+    work.set_constraint([*atoms.constraints, FixCartesian(li, mask=(True, True, False))])
+    work.calc = calc
+    opt = _bfgs(work, piece)
+    n = min(s.chunk_steps, MINIMIZE_MAX_STEPS - opt.nsteps)
+    converged = bool(opt.run(fmax=s.minimize_fmax_ev_per_a, steps=n))
+    atoms.positions = work.positions
+    if opt.state is not None:
+        piece.update(
+            bfgs_hessian=opt.H.copy(),
+            bfgs_pos0=np.asarray(opt.pos0).copy(),
+            bfgs_forces0=np.asarray(opt.forces0).copy(),
+            bfgs_maxstep=float(opt.maxstep),
+            bfgs_nsteps=int(opt.nsteps),
+        )
+    if converged or opt.nsteps >= MINIMIZE_MAX_STEPS:
+        piece["info"].update(minimization_converged=converged, minimization_steps=int(opt.nsteps))
+        piece["phase"] = "thermalize"
+        for k in ("bfgs_hessian", "bfgs_pos0", "bfgs_forces0", "bfgs_maxstep", "bfgs_nsteps"):
+            piece.pop(k, None)
+
+
+def _thermalize_piece(
+    atoms: Atoms, calc: Calculator, s: AseMdSettings, sysm: _System, piece: dict[str, Any]
+) -> None:
+    """Up to ``chunk_steps`` substrate-only Langevin steps (Li frozen); update ``piece``."""
     atoms.calc = calc
-    rng = np.random.default_rng(s.seed)
-    v = _maxwell(rng, sysm.masses, s.temperature_k, sysm.bath)
+    if "rng" not in piece:  # the thermalisation starts: substrate velocities
+        piece["rng"] = np.random.default_rng(s.seed)
+        piece["v"] = _maxwell(piece["rng"], sysm.masses, s.temperature_k, sysm.bath)
+        piece["eq_steps"] = 0
+    v, rng = piece["v"], piece["rng"]
     f = atoms.get_forces(apply_constraint=False)
-    moving = sysm.bath
-    for _ in range(s.equilibration_steps):
-        v, f = _baoab(atoms, v, f, sysm, s, rng, bath=sysm.bath, moving=moving)
-    info["substrate_temperature_after_equilibration_k"] = _temperature_k(v, sysm.masses, sysm.bath)
-    v += _maxwell(rng, sysm.masses, s.temperature_k, sysm.li)
-    return {"v": v, "rng": rng, "info": info}
+    n = min(s.chunk_steps, s.equilibration_steps - piece["eq_steps"])
+    for _ in range(n):
+        v, f = _baoab(atoms, v, f, sysm, s, rng, bath=sysm.bath, moving=sysm.bath)
+    piece["v"], piece["eq_steps"] = v, piece["eq_steps"] + n
+    if piece["eq_steps"] >= s.equilibration_steps:
+        t_k = _temperature_k(v, sysm.masses, sysm.bath)
+        piece["info"]["substrate_temperature_after_equilibration_k"] = t_k
+        piece["phase"] = "done"
+
+
+def _save_prep(workdir: Path, atoms: Atoms, piece: dict[str, Any]) -> None:
+    """Store the start protocol's progress atomically (exact: float64, the generator's state)."""
+    arrays: dict[str, Any] = {k: v for k, v in piece.items() if isinstance(v, np.ndarray)}
+    meta = {k: v for k, v in piece.items() if k not in arrays and k != "rng"}
+    if "rng" in piece:
+        meta["rng_state"] = piece["rng"].bit_generator.state
+    tmp = workdir / f".{PREP_NAME}.tmp.npz"
+    arrays["positions"] = atoms.positions
+    np.savez(tmp, meta=np.array(json.dumps(meta, default=int)), **arrays)
+    os.replace(tmp, workdir / PREP_NAME)
+
+
+def _load_prep(workdir: Path, atoms: Atoms) -> dict[str, Any]:
+    with np.load(workdir / PREP_NAME) as d:
+        atoms.positions = d["positions"].copy()
+        piece = json.loads(str(d["meta"]))
+        piece.update({k: d[k].copy() for k in d.files if k not in ("positions", "meta")})
+    if "rng_state" in piece:
+        piece["rng"] = np.random.default_rng()
+        piece["rng"].bit_generator.state = piece.pop("rng_state")
+    return piece
+
+
+def _prepare(
+    atoms: Atoms,
+    calc: Calculator,
+    s: AseMdSettings,
+    sysm: _System,
+    workdir: Path,
+    max_pieces: int | None,
+) -> tuple[dict[str, Any] | None, int]:
+    """Run the start protocol in stored pieces; return (its end state or ``None``, pieces run).
+
+    Minimise (Li held in-plane, ≤ ``MINIMIZE_MAX_STEPS`` BFGS steps), thermalise the substrate
+    (Li frozen), give the Li velocities. Each piece (``chunk_steps`` optimiser or MD steps) is
+    stored in ``WORKDIR/prep.npz`` with the optimiser's Hessian or the velocities and the
+    generator's state, so a start cut by the end of a session continues with the same bits.
+    ``None``: ``max_pieces`` ran out before the protocol ended.
+    """
+    if (workdir / PREP_NAME).is_file():
+        piece = _load_prep(workdir, atoms)
+    else:
+        first = "minimize" if s.minimize_fmax_ev_per_a > 0 else "thermalize"
+        piece = {"phase": first, "info": {"protocol": ASE_MD_PROTOCOL}, "start_wall_s": 0.0}
+    runs = {"minimize": _minimize_piece, "thermalize": _thermalize_piece}
+    n = 0
+    while piece["phase"] != "done":
+        if max_pieces is not None and n >= max_pieces:
+            return None, n
+        t0 = time.perf_counter()
+        runs[piece["phase"]](atoms, calc, s, sysm, piece)
+        piece["start_wall_s"] += time.perf_counter() - t0
+        _save_prep(workdir, atoms, piece)
+        n += 1
+        logger.info("ASE MD %s: start protocol, %s", workdir, piece["phase"])
+    v = piece["v"] + _maxwell(piece["rng"], sysm.masses, s.temperature_k, sysm.li)
+    info = {**piece["info"], "start_wall_s": round(piece["start_wall_s"], 1)}
+    return {"v": v, "rng": piece["rng"], "info": info}, n
 
 
 def _check(atoms: Atoms, v: np.ndarray, sysm: _System, s: AseMdSettings) -> str | None:
@@ -316,10 +434,15 @@ def _li_frame(atoms: Atoms, sysm: _System, step: int, s: AseMdSettings) -> Atoms
     return frame
 
 
-def _start(atoms: Atoms, s: AseMdSettings, workdir: Path, calc: Calculator) -> dict[str, Any]:
-    """Return the state to continue from: the stored one, or a fresh start (stored at once)."""
+def _start(
+    atoms: Atoms, s: AseMdSettings, workdir: Path, calc: Calculator, max_pieces: int | None
+) -> tuple[dict[str, Any] | None, int]:
+    """Return (the state to continue from or ``None`` if the start is unfinished, pieces run).
+
+    The stored state, or the start protocol continued or begun (its end stored at once).
+    """
     stored_settings = workdir / SETTINGS_NAME
-    if (workdir / STATE_NAME).is_file():
+    if stored_settings.is_file():
         old = json.loads(stored_settings.read_text())
         if old != asdict(s):
             msg = (
@@ -327,21 +450,25 @@ def _start(atoms: Atoms, s: AseMdSettings, workdir: Path, calc: Calculator) -> d
                 "directory or the same settings"
             )
             raise ConfigurationError(msg)
+    if (workdir / STATE_NAME).is_file():
         state = _load_state(workdir)
         for p in workdir.glob(FRAMES_GLOB):  # frames written after the stored chunk
             if int(p.stem.split("_")[1]) > state["step"]:
                 p.unlink()
-        return state
+        return state, 0
     sysm = _System(atoms)
-    prep = _prepare(atoms, calc, s, sysm)
     stored_settings.write_text(json.dumps(asdict(s), indent=1))
+    prep, n = _prepare(atoms, calc, s, sysm, workdir, max_pieces)
+    if prep is None:
+        return None, n
     from ase.io import write
 
     write(workdir / "start.extxyz", atoms, format="extxyz")
     _write_frames(workdir / "frames_00000.extxyz", [_li_frame(atoms, sysm, 0, s)])
     extra = {**prep["info"], "z_top_a": sysm.z_top_a, "md_wall_s": 0.0, "status": "running"}
     _save_state(workdir, 0, atoms, prep["v"], prep["rng"], extra)
-    return _load_state(workdir)
+    (workdir / PREP_NAME).unlink(missing_ok=True)
+    return _load_state(workdir), n
 
 
 def run_ase_md(
@@ -364,14 +491,16 @@ def run_ase_md(
     workdir
         Run directory: state, frames, settings.
     max_chunks
-        Stop after this many chunks in this call (``None``: until done); a later call continues.
+        Stop after this many stored pieces in this call, start-protocol pieces included
+        (``None``: until done); a later call continues.
     calc
         Calculator (default: :func:`make_calculator` of ``settings.calculator``).
 
     Returns
     -------
     dict
-        ``status`` ("running", "completed" or "failed"), ``step``, ``failure``,
+        ``status`` ("starting": the start protocol is unfinished, "running", "completed" or
+        "failed"), ``step``, ``failure``,
         ``s_per_step`` (wall time per MD step in this call), the start-protocol info.
 
     Raises
@@ -384,7 +513,9 @@ def run_ase_md(
     out.mkdir(parents=True, exist_ok=True)
     calc = calc or make_calculator(s.calculator)
     t0 = time.perf_counter()
-    state = _start(atoms.copy(), s, out, calc)
+    state, done_chunks = _start(atoms.copy(), s, out, calc, max_chunks)
+    if state is None:
+        return {"status": "starting", "step": 0, "wall_s_this_call": time.perf_counter() - t0}
     extra = state["extra"]
     if extra["status"] != "running":
         return {**extra, "step": state["step"]}
@@ -394,7 +525,7 @@ def run_ase_md(
     sysm = _System(work, extra["z_top_a"])
     v, rng, step = state["velocities"], state["rng"], state["step"]
     f = work.get_forces(apply_constraint=False)
-    done_chunks, md_steps, t_md = 0, 0, 0.0
+    md_steps, t_md = 0, 0.0
     while step < s.n_steps and (max_chunks is None or done_chunks < max_chunks):
         n = min(s.chunk_steps, s.n_steps - step)
         frames = []
