@@ -12,6 +12,9 @@ run stopped by the end of a session continues where it stopped.
         --potential licuzn-eam --potential licuzn-eam-li3b --potential licuzn-pod
     .venv/bin/python bench/bench_teacher_check.py --data-dir DIR --potential ...   # measure only
 
+``--side potential`` runs only the candidates' replicas (LAMMPS calculators, minutes), e.g.
+beside another long job, before the teacher's have run.
+
 Writes ``bench/results/teacher_check.json``: per potential the check's rows (k, phi_inf and
 their intervals per surface and cutoff), match and reason, both sides' verdict tables, and
 the measured cost of every stored run (s per MD step, from the replica documents).
@@ -38,21 +41,25 @@ def check_options(potential: str, teacher: str) -> Any:
     return md.updated(potential=potential)
 
 
-def check_flows(options: Any) -> dict[str, Any]:
-    """The teacher check's flows of ``options`` (both sides), without the production runs."""
+def check_flows(options: Any, side: str = "both") -> dict[str, Any]:
+    """The teacher check's flows of ``options`` (``side``: both, teacher or potential)."""
     from lithiophilic.studies import aggregation
     from lithiophilic.studies.aggregation_teacher import teacher_flows
 
-    return teacher_flows(options, aggregation.build_flows)
+    flows = teacher_flows(options, aggregation.build_flows)
+    if side == "both":
+        return flows
+    return {k: f for k, f in flows.items() if f" [{side}, ASE " in k}
 
 
-def run_check(options: Any, data_dir: Path) -> dict[str, Any]:
+def run_check(options: Any, data_dir: Path, side: str = "both") -> dict[str, Any]:
     """Run (or continue) the check's flows of ``options``; return wall time and failures."""
     from lithiophilic.studies import aggregation
 
     t0 = time.perf_counter()
-    result = aggregation.run(options, data_dir=data_dir, flows=check_flows(options))
-    return {"wall_s": time.perf_counter() - t0, "failed": dict(result.failed)}
+    flows = check_flows(options, side)
+    result = aggregation.run(options, data_dir=data_dir, flows=flows)
+    return {"wall_s": time.perf_counter() - t0, "side": side, "failed": dict(result.failed)}
 
 
 def replica_costs(data_dir: Path) -> list[dict[str, Any]]:
@@ -105,6 +112,12 @@ def main() -> None:
     parser.add_argument("--run", action="store_true", help="run or continue the check first")
     parser.add_argument("--teacher", default="sevenn")
     parser.add_argument("--potential", action="append", help="LAMMPS potential (repeatable)")
+    parser.add_argument(
+        "--side",
+        choices=["both", "teacher", "potential"],
+        default="both",
+        help="with --run: run only this side's replicas (the candidates' are cheap)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     from lithiophilic import defaults
@@ -125,7 +138,7 @@ def main() -> None:
         options = check_options(potential, args.teacher)
         entry: dict[str, Any] = {"settings": options.teacher.model_dump(mode="json")}
         if args.run:
-            entry["run"] = run_check(options, args.data_dir)
+            entry["run"] = run_check(options, args.data_dir, args.side)
         entry["check"] = measure(options, args.data_dir)
         out["potentials"][potential] = entry
         print(potential, entry["check"]["match"], entry["check"]["reason"], flush=True)
