@@ -76,6 +76,7 @@ def test_presets_recorded_in_provenance_and_runtime_keys_not_in_key():
         ({"preset": "lcao-dzp", "eigensolver": "dav"}, "eigensolver is for plane waves"),
         ({"grid_spacing_a": 0.25}, "grid_spacing_a=0.25 is not allowed; .*with an LCAO preset"),
         ({"preset": "lcao-dzp", "grid_spacing_a": 0.5}, r"must be in \[0.1, 0.3\] Å"),
+        ({"kpts_gamma": [True, False]}, r"kpts_gamma=\[True, False\] is not allowed; .*three"),
     ],
 )
 def test_bad_settings_raise(kwargs, match):
@@ -97,6 +98,12 @@ def test_optional_settings_are_in_the_settings_and_key_only_when_given():
     coarse = CalculatorSpec("gpaw", {"preset": "lcao-dzp", "grid_spacing_a": 0.25})
     assert coarse.settings()["grid_spacing_a"] == 0.25 and coarse.key() != "24dfca8c49d7b5f1"
     assert resolve_gpaw_settings(coarse.settings()) == coarse.settings()
+    # kpts_gamma: all true resolves to the default; one axis off Γ is a new setting and key
+    assert "kpts_gamma" not in resolve_gpaw_settings({"kpts_gamma": [True] * 3})
+    mp_z = CalculatorSpec("gpaw", {"preset": "lcao-dzp", "kpts_gamma": [True, True, False]})
+    assert mp_z.settings()["kpts_gamma"] == [True, True, False]
+    assert mp_z.key() != "24dfca8c49d7b5f1"
+    assert resolve_gpaw_settings(mp_z.settings()) == mp_z.settings()
 
 
 @pytest.mark.slow

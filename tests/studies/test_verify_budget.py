@@ -162,3 +162,41 @@ def test_default_verify_dft_single_points_are_energy_only():
         by_kind = {("dft" if "dft" in j.name else "mlip", forces_of(j)) for j in jobs}
         assert by_kind == {("dft", dft_forces), ("mlip", True)}
         assert forces_of(maker.li_reference_jobs()[-1]) is dft_forces
+
+
+def test_an_oriented_alloy_reference_is_sampled_off_gamma_along_its_stacking_axis_only():
+    """The oriented bulk cell of an SQS slab keeps the slab's Γ-centred in-plane mesh and is
+    sampled off Γ along the stacking axis (half the irreducible k-points of a P1 cell); a
+    primitive cell, which no axis relates to the slab, keeps today's setting and key."""
+    import numpy as np
+    from ase.build import fcc100, fcc111
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from lithiophilic.potentials.dft.common import kpts_from_density
+    from lithiophilic.workflows.verify import stacking_axis, standard_cell
+
+    rng = np.random.default_rng(0)
+    lcao = CalculatorSpec("gpaw", {"preset": "lcao-dzp"})
+    maker = VerifyMaker(dft=lcao)
+    for build in (fcc111, fcc100):
+        oriented = build("Cu", (3, 3, 3), a=3.7, periodic=True)
+        symbols = np.array(oriented.get_chemical_symbols())
+        symbols[rng.choice(len(symbols), 10, replace=False)] = "Zn"
+        oriented.set_chemical_symbols(symbols.tolist())
+        slab = oriented.copy()
+        slab.center(vacuum=8.0, axis=2)
+        slab.pbc = [True, True, False]
+        ref = standard_cell(AseAtomsAdaptor.get_structure(oriented))  # reoriented, P1
+        s_slab = AseAtomsAdaptor.get_structure(slab)
+        axis = stacking_axis(ref, s_slab)
+        assert axis is not None
+        # the stacking axis is the one whose length is the oriented cell's c
+        assert ref.lattice.abc[axis] == pytest.approx(oriented.cell.lengths()[2], rel=1e-6)
+        assert kpts_from_density(AseAtomsAdaptor.get_atoms(ref), 3.5)[axis] % 2 == 0
+        spec = maker.reference_spec(ref, s_slab)
+        assert spec.settings()["kpts_gamma"] == [k != axis for k in range(3)]
+        assert maker.reference_spec(s_slab, s_slab) is not None  # the slab itself: no crash
+    cu = standard_cell(AseAtomsAdaptor.get_structure(bulk("Cu", "fcc", a=3.62)))
+    one_by_one = AseAtomsAdaptor.get_structure(fcc111("Cu", (1, 1, 4), a=3.62, vacuum=8.0))
+    assert stacking_axis(cu, one_by_one) is None  # every pair of fcc vectors spans (111)
+    assert maker.reference_spec(cu, one_by_one).key() == lcao.key()

@@ -132,7 +132,7 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
     kwargs: dict[str, Any] = {
         "mode": {"name": "lcao"} if lcao else {"name": "pw", "ecut": float(settings["ecut_ev"])},
         "xc": settings["xc"],
-        "kpts": {"size": kpts, "gamma": True},
+        "kpts": _kpts(kpts, settings.get("kpts_gamma")),
         "occupations": occupations,
         "spinpol": spinpol,
         "maxiter": int(settings["maxiter"]),
@@ -160,6 +160,16 @@ def _prepare(atoms: Atoms, settings: Mapping[str, Any]) -> tuple[Atoms, dict[str
         "hund": bool(kwargs.get("hund", False)),
     }
     return calc_atoms, {"kwargs": kwargs, "summary": summary}
+
+
+def _kpts(size: list[int], gamma: list[bool] | None) -> dict[str, Any]:
+    """Return GPAW's k-points: Γ-centred, or per axis (``kpts_gamma``) Γ-centred or Monkhorst-Pack."""
+    if gamma is None or all(gamma):
+        return {"size": size, "gamma": True}
+    from ase.dft.kpoints import monkhorst_pack
+
+    offset = [0.5 / n if g and n % 2 == 0 else 0.0 for n, g in zip(size, gamma, strict=True)]
+    return {"kpts": monkhorst_pack(size) + np.array(offset)}
 
 
 def _new_gpaw(kwargs: Mapping[str, Any], txt: str | Path) -> Any:

@@ -72,9 +72,13 @@ EIGENSOLVERS: dict[str, dict[str, Any]] = {
 }
 
 #: Settings that enter a spec's settings (and cache key) only when given, so that the keys of
-#: stored results stay what they were: ``eigensolver`` (above) and ``grid_spacing_a``, the
-#: real-space grid spacing of LCAO in Å (absent: GPAW's default, 0.2 Å).
-OPTIONAL_KEYS = ("eigensolver", "grid_spacing_a")
+#: stored results stay what they were: ``eigensolver`` (above); ``grid_spacing_a``, the
+#: real-space grid spacing of LCAO in Å (absent: GPAW's default, 0.2 Å); ``kpts_gamma``, three
+#: booleans, whether the mesh along each axis is Γ-centred (absent, or all true: every axis is;
+#: false on an axis with an even number of points: Monkhorst-Pack there, the points off Γ at
+#: ±1/(2n), ... so time reversal pairs them: a 2x2x2 mesh of a cell without symmetry has 4
+#: irreducible points instead of 8).
+OPTIONAL_KEYS = ("eigensolver", "grid_spacing_a", "kpts_gamma")
 
 
 def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,7 +106,10 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
             )
             raise ConfigurationError(msg)
         settings.pop(key, None)
-    optional = {k: settings.pop(k) for k in OPTIONAL_KEYS if settings.get(k) is not None}
+    if settings.get("kpts_gamma") is not None:
+        settings["kpts_gamma"] = _kpts_gamma(settings["kpts_gamma"])
+    optional = {k: settings.pop(k) for k in OPTIONAL_KEYS if k in settings}
+    optional = {k: v for k, v in optional.items() if v is not None}
     out = resolve_dft_settings("gpaw", settings, GPAW_DEFAULTS, GPAW_PRESETS, checks)
     lcao = out.get("mode") == "lcao"
     eigensolver = optional.get("eigensolver")
@@ -123,3 +130,18 @@ def resolve_gpaw_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         )
         raise ConfigurationError(msg)
     return {**out, **optional}
+
+
+def _kpts_gamma(value: Any) -> list[bool] | None:
+    """Return ``kpts_gamma`` checked: three booleans (``None`` if all true: the default)."""
+    if not (
+        isinstance(value, list | tuple)
+        and len(value) == 3
+        and all(isinstance(v, bool) for v in value)
+    ):
+        msg = (
+            f"calculator 'gpaw': kpts_gamma={value!r} is not allowed; must be three booleans "
+            "(per axis: Γ-centred mesh, or false: Monkhorst-Pack, off Γ when even)"
+        )
+        raise ConfigurationError(msg)
+    return None if all(value) else list(value)
