@@ -420,7 +420,9 @@ def _pdos_inprocess(
     # metal); the few extra bands only help the eigensolver.
     n_extra_conv = max(4, len(atoms))
     n_pad = max(4, len(atoms) // 2)
-    same_mesh = [int(n) for n in dos_kpts] == [int(n) for n in prep["summary"]["kpts"]]
+    same_mesh = [int(n) for n in dos_kpts] == [int(n) for n in prep["summary"]["kpts"]] and (
+        not settings.get("kpts_gamma")  # the DOS mesh is Γ-centred
+    )
     kwargs = dict(prep["kwargs"])
     if same_mesh:
         # the DOS mesh is the SCF mesh: converge the extra bands in the SCF itself and take
