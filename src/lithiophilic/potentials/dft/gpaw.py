@@ -169,7 +169,7 @@ def _kpts(size: list[int], gamma: list[bool] | None) -> dict[str, Any]:
     from ase.dft.kpoints import monkhorst_pack
 
     offset = [0.5 / n if g and n % 2 == 0 else 0.0 for n, g in zip(size, gamma, strict=True)]
-    return {"kpts": monkhorst_pack(size) + np.array(offset)}
+    return {"kpts": (monkhorst_pack(size) + np.array(offset)).tolist()}
 
 
 def _new_gpaw(kwargs: Mapping[str, Any], txt: str | Path) -> Any:
