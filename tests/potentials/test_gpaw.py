@@ -107,6 +107,29 @@ def test_optional_settings_are_in_the_settings_and_key_only_when_given():
 
 
 @pytest.mark.slow
+def test_kpts_gamma_samples_one_axis_off_gamma_with_half_the_irreducible_points(tmp_path):
+    """A cell without symmetry on 2x2x2: Γ-centred, all 8 points are their own time-reversed
+    partners; off Γ along z (±1/4) they pair up: 4 irreducible points, in-plane the same."""
+    import re
+
+    cell = fcc111("Cu", (1, 1, 3), a=A_CU, periodic=True)
+    cell.positions[0] += [0.05, 0.02, 0.03]  # no symmetry
+    points = {}
+    for name, extra in (("gamma", {}), ("mp_z", {"kpts_gamma": [True, True, False]})):
+        atoms = cell.copy()
+        atoms.calc = _calc(tmp_path / name, preset="lcao-dzp", nprocs=1, kpts=[2, 2, 2], **extra)
+        atoms.get_potential_energy()
+        log = next((tmp_path / name).rglob("*.txt")).read_text()
+        n_ibz = int(re.search(r"Number of IBZ points: (\d+)", log).group(1))
+        kz = {round(float(k), 6) for k in atoms.calc._gpaw.get_ibz_k_points()[:, 2]}
+        kxy = {tuple(np.round(k[:2], 6)) for k in atoms.calc._gpaw.get_ibz_k_points()}
+        points[name] = (n_ibz, kz, kxy)
+    assert points["gamma"][0] == 8 and points["mp_z"][0] == 4
+    assert points["gamma"][1] == {0.0, 0.5} and points["mp_z"][1] == {0.25}
+    assert points["gamma"][2] == points["mp_z"][2]  # the slab's in-plane mesh
+
+
+@pytest.mark.slow
 def test_davidson_gives_the_default_eigensolvers_energy(tmp_path):
     """The PDOS study's eigensolver (Davidson, 2 iterations) converges to the same SCF energy."""
     energies = {}
