@@ -97,6 +97,12 @@ class VerifyGammaDoc(BaseModel):
     dft_calculator_name: str = Field(description="DFT registry name.")
     dft_calculator_version: str | None = Field(description="DFT package version.")
     dft_settings: dict[str, Any] = Field(description="DFT settings (one for every calculation).")
+    dft_reference_settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Bulk references computed with other DFT settings than dft_settings: "
+        "reference -> its settings (an oriented α-brass cell: kpts_gamma, off Γ along the "
+        "stacking axis; see VerifyMaker).",
+    )
     dft_energies_ev: dict[str, float] = Field(
         description="DFT energies used, eV (per atom: eV/atom)."
     )
@@ -360,6 +366,11 @@ def verify_gamma_result(
         dft_calculator_name=prov["calculator_name"],
         dft_calculator_version=prov["calculator_version"],
         dft_settings=prov["settings"],
+        dft_reference_settings={
+            k: v.calculator_settings
+            for k, v in d.items()
+            if k != "slab" and v.calculator_settings.get("kpts_gamma")
+        },
         dft_energies_ev=energies,
         wall_time_s=times,
         reused=reused,
