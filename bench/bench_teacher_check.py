@@ -46,10 +46,8 @@ def check_flows(options: Any, side: str = "both") -> dict[str, Any]:
     from lithiophilic.studies import aggregation
     from lithiophilic.studies.aggregation_teacher import teacher_flows
 
-    flows = teacher_flows(options, aggregation.build_flows)
-    if side == "both":
-        return flows
-    return {k: f for k, f in flows.items() if f" [{side}, ASE " in k}
+    sides = ("teacher", "potential") if side == "both" else (side,)
+    return teacher_flows(options, aggregation.build_flows, sides)
 
 
 def run_check(options: Any, data_dir: Path, side: str = "both") -> dict[str, Any]:

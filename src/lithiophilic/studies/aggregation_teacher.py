@@ -115,14 +115,17 @@ def side_options(options: Options, side: Side) -> Options:
 
 
 def teacher_flows(
-    options: Options, build_flows: Callable[[Options], Mapping[str, Flow]]
+    options: Options,
+    build_flows: Callable[[Options], Mapping[str, Flow]],
+    sides: tuple[Side, ...] = ("teacher", "potential"),
 ) -> dict[str, Flow]:
     """Return the teacher check's flows, keyed ``"<material> [teacher|potential, ASE]"``.
 
-    ``build_flows``: the study's own (:func:`lithiophilic.studies.aggregation.build_flows`).
+    ``build_flows``: the study's own (:func:`lithiophilic.studies.aggregation.build_flows`);
+    ``sides``: the sides whose flows are built (both by default).
     """
     flows: dict[str, Flow] = {}
-    for side in ("teacher", "potential"):
+    for side in sides:
         sub = side_options(options, side)
         for label, flow in build_flows(sub).items():
             flows[f"{label}{_side_mark(side)}{sub.ase_calculator}]"] = flow

@@ -598,13 +598,11 @@ class VerifyMaker:
         axis = stacking_axis(bulk, slab)
         if axis is None:
             return self.dft
-        from lithiophilic.potentials.dft.common import kpts_from_density
+        from lithiophilic.potentials.dft.common import dft_choices
 
-        settings = self.dft.settings()
-        mesh = settings.get("kpts") or kpts_from_density(
-            AseAtomsAdaptor.get_atoms(bulk), float(settings["kpt_density_a"])
-        )
-        if int(mesh[axis]) % 2:
+        atoms = AseAtomsAdaptor.get_atoms(bulk)
+        mesh = dft_choices(atoms, self.dft.settings(), self.dft.name)["kpts"]  # GPAW's own
+        if mesh[axis] % 2:
             return self.dft  # odd: the mesh holds Γ either way
         gamma = [k != axis for k in range(3)]
         return CalculatorSpec(self.dft.name, {**self.dft.kwargs, "kpts_gamma": gamma})
