@@ -22,7 +22,7 @@ from lithiophilic.analysis.verify import (
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.studies import li_sites, surface, verify
 from lithiophilic.studies.paper import PaperOptions, stage_options
-from lithiophilic.workflows.verify import reduce_slab, standard_cell
+from lithiophilic.workflows.verify import reduce_slab, standard_cell, verify_cost_s
 
 
 def _struct(atoms):
@@ -199,11 +199,35 @@ def test_quick_verify_of_cu111_then_resume(cu_mlip, monkeypatch):
     (b2,) = rerun.binding
     assert all(b2["reused"].values()) and sum(b2["wall_time_s"].values()) == 0.0
     assert b2["dft_binding_sp_ev"] == pytest.approx(b["dft_binding_sp_ev"], abs=1e-9)
+    # the cost stays the one of the run that computed them: a verify over several runs is
+    # counted once, not as its last run's share
+    assert b2["computed_wall_time_s"] == b["computed_wall_time_s"]
+    assert b2["cache_keys"] == b["cache_keys"]
+    cost, n = verify_cost_s([*rerun.gamma, *rerun.binding])
+    assert (cost, n) == verify_cost_s([g, b]) and cost > 0.0
 
     rows = verify.table_rows(rerun)
     assert {r["quantity"] for r in rows} == {"γ, J/m²", "E_b vs bcc Li, eV"}
     # one material: the 5a/5c verdicts are "not run" for both, so nothing survives or fails
     assert all(c.verdict == "not run" for c in verify.claims(rerun))
+
+
+def test_verify_cost_counts_each_calculation_once_where_it_was_computed():
+    """A shared calculation (the bcc Li of every E_b) counts once; an old document (no
+    computed_wall_time_s) contributes its own run's wall times."""
+    b1 = {
+        "wall_time_s": {"dft with_li": 0.0, "dft Li bcc relax": 0.0},
+        "computed_wall_time_s": {"dft with_li": 100.0, "dft Li bcc relax": 13.0},
+        "cache_keys": {"dft with_li": "a", "dft Li bcc relax": "li"},
+    }
+    b2 = {
+        "wall_time_s": {"dft with_li": 50.0, "dft Li bcc relax": 0.0},
+        "computed_wall_time_s": {"dft with_li": 50.0, "dft Li bcc relax": 13.0},
+        "cache_keys": {"dft with_li": "b", "dft Li bcc relax": "li"},
+    }
+    old = {"wall_time_s": {"dft slab": 7.0, "dft bulk": 0.0}}
+    assert verify_cost_s([b1, b2]) == (163.0, 3)
+    assert verify_cost_s([b1, b2, old]) == (170.0, 5)
 
 
 def test_verify_without_mlip_results_names_what_is_missing(tmp_path):

@@ -18,6 +18,7 @@ one target come from :meth:`VerifyMaker.gamma_jobs` / :meth:`VerifyMaker.binding
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -108,6 +109,17 @@ class VerifyGammaDoc(BaseModel):
     )
     wall_time_s: dict[str, float] = Field(description="Wall time per calculation, s (0: reused).")
     reused: dict[str, bool] = Field(description="Calculation -> reused from the database.")
+    computed_wall_time_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="Wall time each calculation took where it was computed, s, also when this "
+        "run reused it: the cost of the verify, however many runs it took ({}: a document "
+        "from before this field).",
+    )
+    cache_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Calculation -> its cache key: a calculation shared by several documents "
+        "(a bulk reference, bcc Li, a clean slab) is counted once by verify_cost_s.",
+    )
     definition: str = Field(VERIFY_DEFINITION, description="Formulas used.")
 
 
@@ -154,6 +166,17 @@ class VerifyBindingDoc(BaseModel):
     dft_energies_ev: dict[str, float] = Field(description="DFT energies used, eV.")
     wall_time_s: dict[str, float] = Field(description="Wall time per calculation, s (0: reused).")
     reused: dict[str, bool] = Field(description="Calculation -> reused from the database.")
+    computed_wall_time_s: dict[str, float] = Field(
+        default_factory=dict,
+        description="Wall time each calculation took where it was computed, s, also when this "
+        "run reused it: the cost of the verify, however many runs it took ({}: a document "
+        "from before this field).",
+    )
+    cache_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Calculation -> its cache key: a calculation shared by several documents "
+        "(a bulk reference, bcc Li, a clean slab) is counted once by verify_cost_s.",
+    )
     definition: str = Field(VERIFY_DEFINITION, description="Formulas used.")
 
 
@@ -312,6 +335,30 @@ def _time(d: AseCalcDoc) -> float:
     return 0.0 if d.reused_from_uuid else float(d.wall_time_s)
 
 
+def _costs(named: dict[str, AseCalcDoc]) -> dict[str, Any]:
+    """Return the ``computed_wall_time_s`` and ``cache_keys`` fields of ``named``."""
+    return {
+        "computed_wall_time_s": {k: float(v.wall_time_s) for k, v in named.items()},
+        "cache_keys": {k: v.cache_key for k, v in named.items()},
+    }
+
+
+def verify_cost_s(docs: Iterable[Mapping[str, Any]]) -> tuple[float, int]:
+    """Return the wall time the calculations of verify documents took, s, and their number.
+
+    Each calculation counts once (by cache key) at the wall time it took where it was
+    computed, whichever run computed it. Documents from before ``computed_wall_time_s``
+    contribute their ``wall_time_s`` (this run's calculations only).
+    """
+    seen: dict[str, float] = {}
+    for i, d in enumerate(docs):
+        keys = d.get("cache_keys") or {}
+        walls = d.get("computed_wall_time_s") or d.get("wall_time_s") or {}
+        for name, wall in walls.items():
+            seen[keys.get(name) or f"{i} {name}"] = float(wall)
+    return sum(seen.values()), len(seen)
+
+
 # --------------------------------------------------------------------------- result jobs
 @job(output_schema=VerifyGammaDoc)
 def verify_gamma_result(
@@ -342,9 +389,11 @@ def verify_gamma_result(
         f"mlip {k}": _time(v) for k, v in m.items()
     }
     reused = {f"dft {k}": bool(v.reused_from_uuid) for k, v in d.items()}
+    named = {f"dft {k}": v for k, v in d.items()} | {f"mlip {k}": v for k, v in m.items()}
     if relaxed is not None:
         times["dft slab relax"] = _time(relaxed)
         reused["dft slab relax"] = bool(relaxed.reused_from_uuid)
+        named["dft slab relax"] = relaxed
         energies["slab_relaxed"] = relaxed.energy_ev
     return VerifyGammaDoc(
         material=target["material"],
@@ -374,6 +423,7 @@ def verify_gamma_result(
         dft_energies_ev=energies,
         wall_time_s=times,
         reused=reused,
+        **_costs(named),
     )
 
 
@@ -431,6 +481,8 @@ def verify_binding_result(
     times |= {f"dft {k} relax": _time(v) for k, v in rel_docs.items()}
     reused = {k: bool(v.reused_from_uuid) for k, v in {**d, "Li bcc": li}.items()}
     reused |= {f"{k} relax": bool(v.reused_from_uuid) for k, v in rel_docs.items()}
+    named = {f"dft {k}": v for k, v in d.items()} | {f"mlip {k}": v for k, v in m.items()}
+    named |= {"dft Li bcc relax": li} | {f"dft {k} relax": v for k, v in rel_docs.items()}
     energies = {k: v.energy_ev for k, v in d.items()} | {"li_bcc_per_atom": eps_li}
     energies |= {f"{k}_relaxed": v.energy_ev for k, v in rel_docs.items()}
     return VerifyBindingDoc(
@@ -461,6 +513,7 @@ def verify_binding_result(
         dft_energies_ev=energies,
         wall_time_s=times,
         reused=reused,
+        **_costs(named),
     )
 
 
