@@ -13,6 +13,7 @@ import pytest
 from ase.build import add_adsorbate, fcc111
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from lithiophilic.analysis.claims import claims_5a
 from lithiophilic.analysis.verify import (
     dft_binding_summaries,
     dft_gamma_rows,
@@ -127,6 +128,10 @@ def test_gamma_verdict_flips_when_dft_reorders_the_materials():
     )
     assert claim.panel == "5a" and claim.verdict == "disagree"  # MLIP agrees, DFT disagrees
     assert "survives DFT: no" in claim.ours
+    # each side's own reason (which rule decided, what flips it) is in the row
+    (m5a,) = claims_5a({"rows": rows})[:1]
+    (d5a,) = claims_5a({"rows": d_rows})[:1]
+    assert f"MLIP: {m5a.reason}; DFT: {d5a.reason}" in claim.reason
 
 
 def test_binding_summaries_take_the_dft_numbers_of_the_verified_sites_only():

@@ -151,7 +151,8 @@ def _pair_claims(
                 f"(DFT check, {mode}) the MLIP verdict on “{m.claim}” survives DFT",
                 f"survives DFT: {s} — MLIP: {m.verdict} ({m.ours}); DFT: {d.verdict} ({d.ours})",
                 _SURVIVES_AS_VERDICT.get(s, "not run"),  # type: ignore[arg-type]
-                f"same rule on the verified slabs/sites, MLIP vs DFT numbers; {settings}; {times}",
+                f"same rule on the verified slabs/sites, MLIP vs DFT numbers — MLIP: {m.reason}; "
+                f"DFT: {d.reason}; {settings}; {times}",
             )
         )
     return out
