@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from jobflow import job
@@ -68,6 +68,25 @@ VERIFY_DEFINITION = (
 )
 
 
+ComputedWallTimes = Annotated[
+    dict[str, float],
+    Field(
+        default_factory=dict,
+        description="Wall time each calculation took where it was computed, s, also when this "
+        "run reused it: the cost of the verify, however many runs it took ({}: a document "
+        "from before this field).",
+    ),
+]
+CalculationKeys = Annotated[
+    dict[str, str],
+    Field(
+        default_factory=dict,
+        description="Calculation -> its cache key: a calculation shared by several documents "
+        "(a bulk reference, bcc Li, a clean slab) is counted once by verify_cost_s.",
+    ),
+]
+
+
 class VerifyGammaDoc(BaseModel):
     """γ of one slab: the MLIP's stored value beside DFT on the same geometry."""
 
@@ -109,17 +128,8 @@ class VerifyGammaDoc(BaseModel):
     )
     wall_time_s: dict[str, float] = Field(description="Wall time per calculation, s (0: reused).")
     reused: dict[str, bool] = Field(description="Calculation -> reused from the database.")
-    computed_wall_time_s: dict[str, float] = Field(
-        default_factory=dict,
-        description="Wall time each calculation took where it was computed, s, also when this "
-        "run reused it: the cost of the verify, however many runs it took ({}: a document "
-        "from before this field).",
-    )
-    cache_keys: dict[str, str] = Field(
-        default_factory=dict,
-        description="Calculation -> its cache key: a calculation shared by several documents "
-        "(a bulk reference, bcc Li, a clean slab) is counted once by verify_cost_s.",
-    )
+    computed_wall_time_s: ComputedWallTimes
+    cache_keys: CalculationKeys
     definition: str = Field(VERIFY_DEFINITION, description="Formulas used.")
 
 
@@ -166,17 +176,8 @@ class VerifyBindingDoc(BaseModel):
     dft_energies_ev: dict[str, float] = Field(description="DFT energies used, eV.")
     wall_time_s: dict[str, float] = Field(description="Wall time per calculation, s (0: reused).")
     reused: dict[str, bool] = Field(description="Calculation -> reused from the database.")
-    computed_wall_time_s: dict[str, float] = Field(
-        default_factory=dict,
-        description="Wall time each calculation took where it was computed, s, also when this "
-        "run reused it: the cost of the verify, however many runs it took ({}: a document "
-        "from before this field).",
-    )
-    cache_keys: dict[str, str] = Field(
-        default_factory=dict,
-        description="Calculation -> its cache key: a calculation shared by several documents "
-        "(a bulk reference, bcc Li, a clean slab) is counted once by verify_cost_s.",
-    )
+    computed_wall_time_s: ComputedWallTimes
+    cache_keys: CalculationKeys
     definition: str = Field(VERIFY_DEFINITION, description="Formulas used.")
 
 
