@@ -10,7 +10,7 @@ from lithiophilic.analysis.report import evaluate_claims
 CUTOFFS = (3.0, 3.6)
 
 
-def _summary(k, phi_inf, half_width=0.1, n=3):
+def _summary(k, phi_inf, half_width=0.1, n=3, bounds=None):
     rows = []
     for c in CUTOFFS:
         for window in ("whole", "first-half"):
@@ -24,6 +24,7 @@ def _summary(k, phi_inf, half_width=0.1, n=3):
                     "phi_inf_ci": [phi_inf - 0.05, phi_inf + 0.05] if n > 1 else None,
                     "r0_per_ps": k * (1 - phi_inf),
                     "r0_per_ps_ci": None,
+                    "k_at_bound": list(bounds or [None] * n),
                 }
             )
     return {
@@ -69,6 +70,39 @@ def test_no_interval_or_a_missing_side_leaves_it_undecided():
         {"Cu": _summary(1.0, 0.3)}, {"Cu": _summary(2.0, 0.3)}, materials=["Cu", "CuZn"]
     )
     assert out["match"] is False
+
+
+def test_a_k_at_a_fit_bound_is_censored_not_a_value():
+    # the teacher's phi drops within one frame in one replica: its k is only a lower bound, so k
+    # is not tested (a potential far from the teacher's "interval" of k is no miss) ...
+    fast = _summary(40.0, 0.8, half_width=5.0, bounds=["upper", None, None])
+    out = teacher_comparison({"Cu": fast}, {"Cu": _summary(4.0, 0.8)}, materials=["Cu"])
+    assert out["match"] is None
+    assert all(r["k_per_ps_inside"] is None and r["phi_inf_inside"] for r in out["rows"])
+    assert "k fitted at a bound" in out["reason"] and "Cu 3 Å (teacher upper" in out["reason"]
+    assert "too wide" not in out["reason"]
+    # ... but phi_inf still is: outside its interval is a miss
+    out = teacher_comparison({"Cu": fast}, {"Cu": _summary(40.0, 0.3)}, materials=["Cu"])
+    assert out["match"] is False and "Cu 3 Å (phi_inf)" in out["reason"]
+    # at the lower bound (no decay resolvable) phi_inf is an extrapolation: not tested either
+    flat = _summary(1.0, 0.3, bounds=["lower", None, None])
+    out = teacher_comparison({"Cu": flat}, {"Cu": _summary(1.0, 0.9)}, materials=["Cu"])
+    assert out["match"] is None
+    assert all(r["phi_inf_inside"] is None for r in out["rows"])
+
+
+def test_a_potential_k_at_a_bound_misses_only_where_the_direction_makes_it_certain():
+    teacher = {"Cu": _summary(1.0, 0.3)}  # k in [0.9, 1.1]
+    # its k is at least 2.0 (upper bound): above the interval whatever it really is
+    out = teacher_comparison(
+        teacher, {"Cu": _summary(2.0, 0.3, bounds=["upper", None, None])}, materials=["Cu"]
+    )
+    assert out["match"] is False and "(k_per_ps)" in out["reason"]
+    # at least 1.0, inside: its true k may be larger, so undecided, not a match
+    out = teacher_comparison(
+        teacher, {"Cu": _summary(1.0, 0.3, bounds=["upper", None, None])}, materials=["Cu"]
+    )
+    assert out["match"] is None and "potential upper" in out["reason"]
 
 
 def _md_with_verdict(verdict):

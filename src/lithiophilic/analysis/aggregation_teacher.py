@@ -9,7 +9,14 @@ the teacher when, on every surface and at every analysis cutoff, the potential's
 mean k and φ∞ lie inside the teacher's 95 % t-intervals. Those intervals must resolve
 something: a teacher interval of k wider than ±50 % of its mean, or of φ∞ wider than ±0.25,
 would let almost any potential in, so it leaves the check undecided (``match`` None), as does a
-teacher with fewer than two completed replicas (no interval). The two
+teacher with fewer than two completed replicas (no interval). A fitted k at a bound of its range
+(``k_at_bound``: "upper", φ drops within one frame; "lower", no decay resolvable) is censored, not
+a value: where a teacher replica's k sits at a bound, k is not tested at that cutoff (neither
+match nor miss), and at the lower bound φ∞ is not tested either (it is then an extrapolation far
+past the run); a potential whose k sits at a bound misses only where the censoring direction
+makes it certain (at the upper bound with its mean above the teacher's interval, at the lower
+bound below it). A row with a quantity outside the teacher's interval is a miss whatever the
+other quantity. The two
 verdicts of "the reference aggregates faster" (teacher's, potential's; same verdict table as
 the production runs) are reported beside it; the rule does not use them, since two
 "inconclusive" verdicts would agree without either showing anything.
@@ -40,7 +47,10 @@ TEACHER_MATCH_RULE = (
     "(identical slab, Li placement, seeds and start protocol, both in the ASE engine); the "
     f"check is undecided where a teacher interval is wider than +/-"
     f"{TEACHER_MAX_K_RELATIVE_HALF_WIDTH:.0%} of k or +/-{TEACHER_MAX_PHI_INF_HALF_WIDTH} in "
-    "phi_inf (it would let almost any potential in) or has fewer than 2 completed replicas"
+    "phi_inf (it would let almost any potential in) or has fewer than 2 completed replicas; a "
+    "k fitted at a bound of its range is censored: a teacher replica's k at a bound leaves k "
+    "untested at that cutoff (at the lower bound phi_inf too), a potential's k at a bound "
+    "misses only where the censoring direction makes it certain"
 )
 
 
@@ -68,15 +78,43 @@ def _row(
         row[f"potential_{q}"] = p.get(q)
         row[f"potential_{q}_ci"] = p.get(f"{q}_ci")
         row[f"{q}_inside"] = _inside(p.get(q), t.get(f"{q}_ci"))
+    row["teacher_k_at_bound"] = _bounds(t)
+    row["potential_k_at_bound"] = _bounds(p)
+    row["k_per_ps_inside"] = _censored_inside(
+        row["k_per_ps_inside"], p.get("k_per_ps"), t.get("k_per_ps_ci"), row
+    )
+    if "lower" in row["teacher_k_at_bound"] or "lower" in row["potential_k_at_bound"]:
+        row["phi_inf_inside"] = None  # phi_inf extrapolated past the run: not a value
     row["teacher_resolved"] = _resolved(t)
     flags = [row[f"{q}_inside"] for q in TEACHER_MATCH_QUANTITIES]
-    if None in flags:
-        row["match"] = None
-    elif not all(flags):
+    if False in flags:
         row["match"] = False  # outside even a wide interval is a miss
+    elif None in flags:
+        row["match"] = None
     else:
         row["match"] = True if row["teacher_resolved"] else None
     return row
+
+
+def _bounds(summary: Mapping[str, Any]) -> list[str]:
+    """Return the fit bounds at which the replicas' k sit ("upper"/"lower"), sorted, once each."""
+    return sorted({str(b) for b in summary.get("k_at_bound") or [] if b})
+
+
+def _censored_inside(
+    inside: bool | None, k: Any, ci: Sequence[Any] | None, row: Mapping[str, Any]
+) -> bool | None:
+    """Return whether k is inside once censoring is accounted for (see the module docstring)."""
+    if inside is None or row["teacher_k_at_bound"]:
+        return None
+    bounds = row["potential_k_at_bound"]
+    if not bounds or not ci:
+        return inside
+    if bounds == ["upper"] and float(k) > float(ci[1]):
+        return False  # its true mean is larger still
+    if bounds == ["lower"] and float(k) < float(ci[0]):
+        return False  # its true mean is smaller still
+    return None
 
 
 def _resolved(t: Mapping[str, Any]) -> bool:
@@ -84,6 +122,8 @@ def _resolved(t: Mapping[str, Any]) -> bool:
     k, k_ci, phi_ci = t.get("k_per_ps"), t.get("k_per_ps_ci"), t.get("phi_inf_ci")
     if k is None or not k_ci or not phi_ci or None in (*k_ci, *phi_ci) or k == 0:
         return False
+    if _bounds(t):
+        return False  # a censored k has no interval
     k_half = (float(k_ci[1]) - float(k_ci[0])) / 2.0
     phi_half = (float(phi_ci[1]) - float(phi_ci[0])) / 2.0
     return (
@@ -167,10 +207,22 @@ def teacher_comparison(
         reason = "potential outside the teacher's 95% intervals at " + "; ".join(outside)
     elif problems or not rows or any(r["match"] is None for r in rows):
         match = None
+        undecided = [r for r in rows if r["match"] is None]
+        censored = [
+            f"{r['material']} {r['cutoff_a']:g} Å (teacher {'/'.join(r['teacher_k_at_bound']) or '-'}"
+            f", potential {'/'.join(r['potential_k_at_bound']) or '-'})"
+            for r in undecided
+            if r["teacher_k_at_bound"] or r["potential_k_at_bound"]
+        ]
+        if censored:
+            problems.append(
+                "k fitted at a bound of its range (upper: phi drops within one frame; lower: no "
+                f"decay resolvable), so not tested, at {', '.join(censored)}"
+            )
         wide = [
             f"{r['material']} {r['cutoff_a']:g} Å"
-            for r in rows
-            if r["match"] is None and not r["teacher_resolved"]
+            for r in undecided
+            if not r["teacher_resolved"] and not r["teacher_k_at_bound"]
         ]
         if wide:
             problems.append(
