@@ -45,9 +45,16 @@ ADDED_SINCE: dict[str, set[str]] = {
 }
 
 #: Defaults changed on purpose, (command, parameter) -> why. Only while the command's own issue
-#: is open: ``screen`` (issue 20) asks for the lowest-γ facet unless ``--facet`` is given.
+#: is open: ``screen`` (issue 20) asks for the lowest-γ facet unless ``--facet`` is given; the
+#: aggregation MD (issue 19) runs ``licuzn-eam-li3b`` with 5 replicas.
 DEFAULT_CHANGED: dict[tuple[str, str], str] = {
     ("screen", "facet"): "issue 20: no --facet means the lowest-gamma low-index facet",
+    # issue 19 item 5: the aggregation MD runs licuzn-eam + its UF3 Li-Li correction; item 1:
+    # 5 replicas per surface for the window test
+    ("md-aggregation", "potential"): "issue 19: licuzn-eam-li3b",
+    ("md-aggregation", "replicas"): "issue 19: 5 replicas",
+    ("paper", "md_potential"): "issue 19: licuzn-eam-li3b",
+    ("potentials validate", "name"): "issue 19: licuzn-eam-li3b",
 }
 
 QUIET = {

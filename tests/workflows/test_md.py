@@ -128,7 +128,7 @@ def test_md_cache_key_does_not_depend_on_the_install_path(tmp_path):
 def test_default_potential_is_the_shipped_distilled_one():
     from lithiophilic.potentials.lammps import get_lammps_potential
 
-    assert defaults.MD_POTENTIAL == "licuzn-eam"
+    assert defaults.MD_POTENTIAL == "licuzn-eam-li3b"  # licuzn-eam + UF3 Li-Li (issue 19)
     pot = get_lammps_potential(defaults.MD_POTENTIAL)
     assert set(pot.elements) == {"Li", "Cu", "Zn"}
     LiAggregationMaker().make("Cu0.64Zn0.36")  # alloy elements are covered
