@@ -34,6 +34,8 @@ def _options(**over):
         "time_ps": 0.04,
         "dump_every": 10,
         "replicas": 1,
+        # the potential EAM (the stand-in teacher) runs: checked against itself, same numbers
+        "potential": "licuzn-eam",
         **over,
     }
     return aggregation.Options(**settings)
