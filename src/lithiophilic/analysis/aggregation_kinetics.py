@@ -372,6 +372,8 @@ def overall_verdict(
         return "agree", f"holds at every cutoff and window ({len(cells)} cells)"
     if verdicts == {"disagree"}:
         return "disagree", f"holds at every cutoff and window ({len(cells)} cells)"
+    if verdicts == {"inconclusive"}:
+        return "inconclusive", f"no cutoff or window gives a verdict ({len(cells)} cells)"
     counts = ", ".join(f"{v} {sum(c['verdict'] == v for c in cells)}" for v in sorted(verdicts))
     return "inconclusive", f"cutoff/window cells differ ({counts})"
 
