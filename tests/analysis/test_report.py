@@ -289,8 +289,14 @@ def test_html_report_embeds_its_figures(tmp_path):
         {},
         {},
         notes={"5a": "_missing: Cu (100)_"},
+        extra_tables={
+            "5a": {"Side by side": [{"material": "Cu", "match": None}], "Empty": []},
+        },
     )
     assert "`options/surface.json`, `logs/surface.log`" in text
+    # a study's further tables follow its own, titled; an empty one is left out
+    section = text.split("### 5a")[1].split("### 5b")[0]
+    assert "**Side by side**\n\n| material | match |" in section and "Empty" not in section
     assert "_missing: Cu (100)_" in text
     paths = write_report(tmp_path, text, evaluate_claims({}))
     page = paths["html"].read_text()

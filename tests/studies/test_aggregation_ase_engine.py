@@ -213,6 +213,11 @@ def test_teacher_check_runs_both_sides_on_the_identical_system_and_gates_the_cla
             assert row[f"teacher_{q}"] == row[f"potential_{q}"]
     assert t["match"] is not False
     assert t["settings"]["calculator"] == EAM
+    # the report shows the check side by side (one row per cutoff) and the diffusion beside
+    (check_rows, diffusion) = aggregation.extra_tables(result).values()
+    assert [r["cutoff_a"] for r in check_rows] == list(options.analysis_cutoffs_a)
+    assert all(r["teacher_phi_inf"] == r["potential_phi_inf"] for r in check_rows)
+    assert [d["material"] for d in diffusion] == ["Cu"]
     labels = {r["material"] for r in aggregation.table_rows(result)}
     assert labels == {"Cu", f"Cu [teacher: ase:{EAM}]", f"Cu [potential: ase:{EAM}]"}
     # the production rate (LAMMPS) is not mixed with the teacher check's (ASE)

@@ -125,6 +125,7 @@ def _panel_sections(
     figures: Mapping[str, str],
     tables: Mapping[str, tuple[Sequence[str], Sequence[Sequence[Any]]]],
     notes: Mapping[str, str],
+    extra_tables: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
 ) -> list[str]:
     out: list[str] = []
     for panel, title in PANEL_TITLES.items():
@@ -137,6 +138,9 @@ def _panel_sections(
             out += ["", notes[panel]]
         if panel in tables and tables[panel][1]:
             out += ["", _md_table(*tables[panel])]
+        for title, rows in (extra_tables.get(panel) or {}).items():
+            if rows:
+                out += ["", f"**{title}**", "", _md_table(*rows_table(rows))]
         out.append("")
     return out
 
@@ -149,6 +153,7 @@ def render_markdown(
     definitions: Mapping[str, str],
     tables: Mapping[str, tuple[Sequence[str], Sequence[Sequence[Any]]]] | None = None,
     notes: Mapping[str, str] | None = None,
+    extra_tables: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
 ) -> str:
     """Return the report as Markdown.
 
@@ -169,6 +174,9 @@ def render_markdown(
         Panel -> (header, rows) of numbers shown under the figure (see :func:`rows_table`).
     notes
         Panel -> a line printed under the figure (what is missing or failed).
+    extra_tables
+        Panel -> {title: rows (dicts)}: further tables after the panel's own (a study's
+        ``extra_tables``, e.g. the 5f/g teacher check side by side).
     """
     out = ["# lithiophilic — Fig. 5 of Wang et al., EES 18, 2622 (2025), recomputed", ""]
     counts = {
@@ -192,7 +200,11 @@ def render_markdown(
         + ", ".join(f"{k} = {v}" for k, v in THRESHOLDS.items()),
         "",
     ]
-    out += ["## Panels", "", *_panel_sections(figures, tables or {}, notes or {})]
+    out += [
+        "## Panels",
+        "",
+        *_panel_sections(figures, tables or {}, notes or {}, extra_tables or {}),
+    ]
     out += ["## Stages", "", _stage_table(stages)]
     out += ["", "## Settings and provenance", ""]
     out += [f"- **{k}**: {v}" for k, v in settings.items()]

@@ -72,6 +72,7 @@ __all__ = [
     "claims",
     "collect",
     "compare_surfaces",
+    "extra_tables",
     "figures",
     "payload",
     "run",
@@ -548,6 +549,44 @@ def claims(result: Result) -> list[Claim]:
 def _ci(row: Mapping[str, Any], name: str) -> tuple[Any, Any]:
     ci = row.get(f"{name}_ci") or [None, None]
     return ci[0], ci[1]
+
+
+def extra_tables(result: Result) -> dict[str, list[dict[str, Any]]]:
+    """Return the teacher check side by side (issue 19 item 3), titled, if it ran.
+
+    One row per material and analysis cutoff (whole run): the teacher's φ∞ and k with their
+    95 % intervals and the replicas' fit bounds, the potential's, whether each lies inside
+    the teacher's interval (None: not tested) and the row's match; then the Li diffusion
+    coefficients, which the rule does not use.
+    """
+    t = result.teacher
+    if not t:
+        return {}
+    quantities = ("phi_inf", "k_per_ps")
+    rows = [
+        {
+            "material": r["material"],
+            "cutoff_a": r["cutoff_a"],
+            **{
+                f"{side}_{q}{suffix}": r.get(f"{side}_{q}{suffix}")
+                for q in quantities
+                for side in ("teacher", "potential")
+                for suffix in ("", "_ci")
+            },
+            "phi_inf_inside": r.get("phi_inf_inside"),
+            "k_per_ps_inside": r.get("k_per_ps_inside"),
+            "teacher_k_at_bound": ", ".join(r.get("teacher_k_at_bound") or []) or None,
+            "potential_k_at_bound": ", ".join(r.get("potential_k_at_bound") or []) or None,
+            "match": r.get("match"),
+        }
+        for r in t.get("rows") or []
+    ]
+    title = (
+        f"Teacher check: {t.get('teacher')} vs {t.get('potential')} on the same small slab "
+        f"(whole run, 95 % t-intervals over replicas) — match: {t.get('match')}; {t.get('reason')}"
+    )
+    diffusion = "Li diffusion (Å²/ps), teacher vs potential (reported, not used by the rule)"
+    return {title: rows, diffusion: list(t.get("diffusion") or [])}
 
 
 def table_rows(result: Result) -> list[dict[str, Any]]:

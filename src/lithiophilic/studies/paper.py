@@ -520,6 +520,7 @@ def build_report(
     figures: dict[str, Path] = {}
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
     notes: dict[str, str] = {}
+    extra_tables: dict[str, dict[str, list[dict[str, Any]]]] = {}
     definitions: dict[str, str] = {}
     for name in (n for stage in PAPER_STAGES for n in STAGE_STUDIES[stage]):
         result = results.get(name)
@@ -533,6 +534,8 @@ def build_report(
         figures.update(_study_figures(study, name, result, out_dir / "figures"))
         claims += study.claims(result)
         tables[panel] = rows_table(study.table_rows(result))
+        if hasattr(study, "extra_tables"):  # e.g. 5f/g: the teacher check side by side
+            extra_tables[panel] = study.extra_tables(result)
         if note := _note(result):
             notes[panel] = note
         if result.definition:
@@ -540,7 +543,7 @@ def build_report(
     shown = {k: _relative(v, out_dir) for k, v in figures.items() if k in PANEL_IDS}
     settings = dict(describe_settings(options) if settings is None else settings)
     rows = [_stage_row(s, out_dir) for s in stages]
-    text = render_markdown(claims, shown, rows, settings, definitions, tables, notes)
+    text = render_markdown(claims, shown, rows, settings, definitions, tables, notes, extra_tables)
     extra = {
         "stages": [s.as_dict() for s in stages],
         "settings": settings,
