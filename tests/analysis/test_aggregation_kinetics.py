@@ -209,14 +209,12 @@ def test_verdict_agrees_only_if_every_cutoff_and_window_does():
     assert table["verdict"] == "inconclusive"
     assert "cells differ" in table["reason"]
     # the same rates everywhere: no cell gives a verdict, and the reason says so
-    table = verdict_table(
-        "Cu",
-        "CuZn",
-        {"Cu": _rows(dict.fromkeys(CUTS, slow)), "CuZn": _rows(dict.fromkeys(CUTS, slow))},
-        {"Cu": _stable(CUTS), "CuZn": _stable(CUTS)},
+    same = {m: _rows(dict.fromkeys(CUTS, slow)) for m in ("Cu", "CuZn")}
+    table = verdict_table("Cu", "CuZn", same, {m: _stable(CUTS) for m in same})
+    assert (table["verdict"], table["reason"]) == (
+        "inconclusive",
+        "no cutoff or window gives a verdict (8 cells)",
     )
-    assert table["verdict"] == "inconclusive"
-    assert table["reason"] == "no cutoff or window gives a verdict (8 cells)"
     # every cell agrees but one surface's rate depends on the window: inconclusive
     table = verdict_table(
         "Cu",
