@@ -23,6 +23,9 @@ A study module (one per Fig. 5 panel family) exposes the same small protocol:
     The panel's figures (panel id -> PNG), the paper's claims for it set against ours
     (thresholds fixed in advance, :data:`lithiophilic.analysis.report.THRESHOLDS`) and the
     rows of its table.
+``extra_tables(result) -> dict[str, list[dict]]`` (optional)
+    Further titled tables shown after the panel's own in the report (the aggregation study's
+    teacher check side by side).
 """
 
 from __future__ import annotations
