@@ -16,8 +16,10 @@ run stopped by the end of a session continues where it stopped.
 beside another long job, before the teacher's have run.
 
 Writes ``bench/results/teacher_check.json``: per potential the check's rows (k, phi_inf and
-their intervals per surface and cutoff), match and reason, both sides' verdict tables, and
-the measured cost of every stored run (s per MD step, from the replica documents).
+their intervals per surface and cutoff), match and reason, both sides' verdict tables and the
+potential's rate summaries; the teacher's rate summaries once (``teacher_summaries``: the same
+for every potential checked); the measured cost of every stored run (s per MD step, from the
+replica documents). Per-frame series (``replica_frames``) stay in the database.
 """
 
 from __future__ import annotations
@@ -90,6 +92,11 @@ def replica_costs(data_dir: Path) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (str(r["calculator"]), str(r["material"]), r["replica"]))
 
 
+def _without_frames(summaries: dict[str, Any]) -> dict[str, Any]:
+    """Material -> rate summary without its per-frame series (they stay in the database)."""
+    return {m: {k: v for k, v in s.items() if k != "replica_frames"} for m, s in summaries.items()}
+
+
 def measure(options: Any, data_dir: Path) -> dict[str, Any]:
     """The stored check of ``options``: rows, match, reason, verdict tables, what is missing."""
     from lithiophilic.db import get_store
@@ -137,7 +144,10 @@ def main() -> None:
         entry: dict[str, Any] = {"settings": options.teacher.model_dump(mode="json")}
         if args.run:
             entry["run"] = run_check(options, args.data_dir, args.side)
-        entry["check"] = measure(options, args.data_dir)
+        entry["check"] = check = measure(options, args.data_dir)
+        sides = check.pop("summaries")
+        check["potential_summaries"] = _without_frames(sides["potential"])
+        out["teacher_summaries"] = _without_frames(sides["teacher"])  # one teacher for all
         out["potentials"][potential] = entry
         print(potential, entry["check"]["match"], entry["check"]["reason"], flush=True)
     out["replicas"] = replica_costs(args.data_dir)
