@@ -42,7 +42,12 @@ ADDED_SINCE: dict[str, set[str]] = {
     # issue 19: ASE engine, teacher, worker processes for one-rank replicas
     "md-aggregation": {"engine", "ase_calculator", "teacher", "workers"},
     "pdos": {"eigensolver"},  # issue 21: GPAW's plane-wave eigensolver (default Davidson)
+    # issue 19: self-contained archives (results carried to another database), by cache key
+    "db export": {"archive", "cache_keys"},
 }
+
+#: Commands added after issue 16 (no old command line changes meaning).
+ADDED_COMMANDS = {"db import"}  # issue 19: load an archive written by 'db export --archive'
 
 #: Defaults changed on purpose, (command, parameter) -> why. Only while the command's own issue
 #: is open: ``screen`` (issue 20) asks for the lowest-γ facet unless ``--facet`` is given; the
@@ -105,7 +110,7 @@ def _differences(before: dict[str, list], now: dict[str, list]) -> list[str]:
     problems = []
     for command in sorted(set(before) - set(now)):
         problems.append(f"{command!r}: command removed")
-    for command in sorted(set(now) - set(before)):
+    for command in sorted(set(now) - set(before) - ADDED_COMMANDS):
         problems.append(f"{command!r}: command added")
     for command in sorted(set(before) & set(now)):
         old = {p["name"]: p for p in before[command]}

@@ -147,6 +147,18 @@ def db_export(
             "--format", help="Structure file format with --structures: cif, poscar or extxyz."
         ),
     ] = "extxyz",
+    archive: Annotated[
+        bool,
+        typer.Option(
+            "--archive",
+            help="Write a self-contained archive (.json: large arrays included) that "
+            "'lithiophilic db import' loads into another database.",
+        ),
+    ] = False,
+    cache_keys: Annotated[
+        list[str] | None,
+        typer.Option("--cache-key", help="Only documents with this cache key (repeatable)."),
+    ] = None,
     data_dir: DataDirOpt = None,
     store_opt: StoreOpt = None,
 ) -> None:
@@ -154,7 +166,8 @@ def db_export(
 
     Structure files are named KIND_MATERIAL_FACET_TERMINATION_SITE_CALCULATOR-MODEL_HASH8 and
     carry energy_ev, calculator, model, cache_key and uuid in their header; DIR/manifest.json
-    lists them. An empty database writes nothing and exits 0.
+    lists them. An empty database writes nothing and exits 0. ``--archive`` writes documents
+    that ``lithiophilic db import`` can load elsewhere: a run whose inputs match reuses them.
     """
     from lithiophilic.db import (
         STRUCTURE_FORMATS,
@@ -171,12 +184,19 @@ def db_export(
         fail(ConfigurationError(f"export: unsupported suffix {suffix!r}; use .json or .csv"), 2)
     if fmt not in STRUCTURE_FORMATS:
         fail(ConfigurationError(f"format: {fmt!r} is not one of {', '.join(STRUCTURE_FORMATS)}"), 2)
+    if (archive or cache_keys) and suffix != ".json":
+        fail(ConfigurationError("export: --archive and --cache-key need an output file .json"), 2)
     store = open_store(data_dir, store_opt)
-    if out_file is not None:
+    if archive:
+        from lithiophilic.db.archive import export_archive
+
+        n = export_archive(store, out_file, doc_type=doc_type, cache_keys=cache_keys)  # type: ignore[arg-type]
+        out.print(f"archived {n} documents to {out_file}")
+    elif out_file is not None:
         if suffix == ".csv":
             export_results_csv(store, out_file, doc_type=doc_type)
         else:
-            export_results(store, out_file, doc_type=doc_type)
+            export_results(store, out_file, doc_type=doc_type, cache_keys=cache_keys)
         out.print(f"exported to {out_file}")
     if structures is not None:
         paths = export_structures(store, structures, fmt=fmt)
@@ -187,6 +207,34 @@ def db_export(
             )
             return
         out.print(f"wrote {len(paths)} {fmt} files and manifest.json to {structures}")
+
+
+@db_app.command("import")
+def db_import(
+    archive_file: Annotated[
+        Path, typer.Argument(help="An archive written by 'lithiophilic db export --archive'.")
+    ],
+    data_dir: DataDirOpt = None,
+    store_opt: StoreOpt = None,
+) -> None:
+    """Load an archive's documents into this database (documents already present are skipped).
+
+    The documents keep their uuid and cache key, so a run whose inputs match reuses them
+    instead of recomputing. A file that is not an archive is refused with nothing written.
+    """
+    from lithiophilic.db.archive import import_archive
+
+    if not archive_file.is_file():
+        fail(ConfigurationError(f"archive_file: {archive_file} does not exist"), 2)
+    store = open_store(data_dir, store_opt)
+    try:
+        counts = import_archive(store, archive_file)
+    except ConfigurationError as exc:
+        fail(exc, 2)
+    out.print(
+        f"imported {counts['imported']} documents from {archive_file} "
+        f"({counts['already_present']} already present)"
+    )
 
 
 @app.command()

@@ -299,11 +299,23 @@ def latest_rows(
     return list(latest.values())
 
 
-def export_results(store: JobStore, path: str | Path, *, doc_type: str | None = None) -> Path:
-    """Export lithiophilic documents (outputs with a ``doc_type``) to a JSON file."""
+def export_results(
+    store: JobStore,
+    path: str | Path,
+    *,
+    doc_type: str | None = None,
+    cache_keys: list[str] | None = None,
+) -> Path:
+    """Export lithiophilic documents (outputs with a ``doc_type``) to a JSON file.
+
+    ``doc_type`` / ``cache_keys``: only documents of this type / with one of these cache keys.
+    Large arrays stay references into this database (``db.archive`` writes them out).
+    """
     criteria: dict[str, Any] = (
         {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
     )
+    if cache_keys:
+        criteria["output.cache_key"] = {"$in": list(cache_keys)}
     docs = []
     for doc in store.query(criteria=criteria, sort={"completed_at": 1}):
         doc.pop("_id", None)
