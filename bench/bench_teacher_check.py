@@ -15,6 +15,12 @@ run stopped by the end of a session continues where it stopped.
 ``--side potential`` runs only the candidates' replicas (LAMMPS calculators, minutes), e.g.
 beside another long job, before the teacher's have run.
 
+The teacher's completed replicas (about 105 CPU-min each) are archived in
+``bench/results/teacher_check_runs.json`` (``--archive``: a ``lithiophilic db export --archive``
+of their documents) and loaded into the data directory before the check (``db import``): a run
+whose inputs match (same key) reuses them, so the check carries over to a new machine or
+database without rerunning the teacher.
+
 Writes ``bench/results/teacher_check.json``: per potential the check's rows (k, phi_inf and
 their intervals per surface and cutoff), match and reason, both sides' verdict tables and the
 potential's rate summaries; the teacher's rate summaries once (``teacher_summaries``: the same
@@ -33,6 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "teacher_check.json"
+RUNS = ROOT / "bench" / "results" / "teacher_check_runs.json"
 
 
 def check_options(potential: str, teacher: str) -> Any:
@@ -111,6 +118,40 @@ def measure(options: Any, data_dir: Path) -> dict[str, Any]:
     return json.loads(json.dumps(check, default=str))
 
 
+def teacher_runs_query(teacher: str) -> dict[str, Any]:
+    """The stored documents of the teacher's completed check replicas (ASE engine)."""
+    return {
+        "output.doc_type": "md_aggregation",
+        "output.settings.engine": "ase",
+        "output.settings.calculator": teacher,
+        "output.status": "completed",
+    }
+
+
+def archive_teacher_runs(data_dir: Path, teacher: str, path: Path) -> int:
+    """Archive the teacher's completed replicas of ``data_dir`` into ``path``; return how many."""
+    from lithiophilic.db import get_store
+    from lithiophilic.db.archive import export_archive
+
+    store = get_store(data_dir=data_dir)
+    try:
+        return export_archive(store, path, criteria=teacher_runs_query(teacher))
+    finally:
+        store.close()
+
+
+def import_teacher_runs(data_dir: Path, path: Path) -> dict[str, int]:
+    """Load archived teacher replicas into ``data_dir`` (those present are skipped)."""
+    from lithiophilic.db import get_store
+    from lithiophilic.db.archive import import_archive
+
+    store = get_store(data_dir=data_dir)
+    try:
+        return import_archive(store, path)
+    finally:
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True)
@@ -124,7 +165,18 @@ def main() -> None:
         help="with --run: run only this side's replicas (the candidates' are cheap)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=RUNS,
+        help="archive of the teacher's completed replicas: imported first if it exists",
+    )
+    parser.add_argument(
+        "--archive", action="store_true", help="write the teacher's completed replicas to --runs"
+    )
     args = parser.parse_args()
+    if args.runs.is_file():
+        print("teacher runs imported:", import_teacher_runs(args.data_dir, args.runs), flush=True)
     from lithiophilic import defaults
 
     potentials = args.potential or [defaults.MD_POTENTIAL]
@@ -154,6 +206,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1, default=str))
     print(f"wrote {args.out}")
+    if args.archive:
+        n = archive_teacher_runs(args.data_dir, args.teacher, args.runs)
+        print(f"archived {n} teacher replicas to {args.runs}")
 
 
 if __name__ == "__main__":

@@ -26,10 +26,18 @@ _TORCH_HINT = (
 
 
 def make_sevennet(*, model: str = "7net-0", device: str = "cpu", **kwargs: Any) -> Calculator:
-    """Return a SevenNet calculator (default model SevenNet-0, weights in the wheel)."""
+    """Return a SevenNet calculator (default model SevenNet-0, weights in the wheel).
+
+    The tensor products' weight slices are fused (:mod:`lithiophilic.potentials.e3nn_speed`):
+    bit-identical energies and forces, faster force calls on the CPU.
+    """
     from sevenn.calculator import SevenNetCalculator
 
-    return SevenNetCalculator(model, device=device, **kwargs)
+    from lithiophilic.potentials.e3nn_speed import fuse_weight_slices
+
+    calc = SevenNetCalculator(model, device=device, **kwargs)
+    fuse_weight_slices(calc.model)
+    return calc
 
 
 def make_chgnet(*, model: str = "0.3.0", device: str = "cpu", **kwargs: Any) -> Calculator:
