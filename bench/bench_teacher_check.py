@@ -119,12 +119,17 @@ def measure(options: Any, data_dir: Path) -> dict[str, Any]:
 
 
 def teacher_runs_query(teacher: str) -> dict[str, Any]:
-    """The stored documents of the teacher's completed check replicas (ASE engine)."""
+    """The stored documents of the teacher's completed check replicas (ASE engine).
+
+    Only the computed ones: a later run's document that reused one (``reused_from_uuid``) is a
+    copy of it and stays out of the archive.
+    """
     return {
         "output.doc_type": "md_aggregation",
         "output.settings.engine": "ase",
         "output.settings.calculator": teacher,
         "output.status": "completed",
+        "output.reused_from_uuid": None,
     }
 
 
