@@ -32,6 +32,7 @@ __all__ = [
     "STRUCTURE_FORMATS",
     "LockedMontyStore",
     "describe_store",
+    "document_query",
     "export_results",
     "export_results_csv",
     "export_structures",
@@ -299,6 +300,18 @@ def latest_rows(
     return list(latest.values())
 
 
+def document_query(
+    doc_type: str | None = None, cache_keys: list[str] | None = None
+) -> dict[str, Any]:
+    """Query for lithiophilic documents (outputs with a ``doc_type``), of this type and keys."""
+    query: dict[str, Any] = (
+        {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
+    )
+    if cache_keys:
+        query["output.cache_key"] = {"$in": list(cache_keys)}
+    return query
+
+
 def export_results(
     store: JobStore,
     path: str | Path,
@@ -311,13 +324,9 @@ def export_results(
     ``doc_type`` / ``cache_keys``: only documents of this type / with one of these cache keys.
     Large arrays stay references into this database (``db.archive`` writes them out).
     """
-    criteria: dict[str, Any] = (
-        {"output.doc_type": doc_type} if doc_type else {"output.doc_type": {"$exists": True}}
-    )
-    if cache_keys:
-        criteria["output.cache_key"] = {"$in": list(cache_keys)}
     docs = []
-    for doc in store.query(criteria=criteria, sort={"completed_at": 1}):
+    query = document_query(doc_type, cache_keys)
+    for doc in store.query(criteria=query, sort={"completed_at": 1}):
         doc.pop("_id", None)
         docs.append(doc)
     path = Path(path)

@@ -65,12 +65,9 @@ def export_archive(
     criteria
         A further query on the stored documents (e.g. ``{"output.status": "completed"}``).
     """
-    query: dict[str, Any] = {"output.doc_type": {"$exists": True}}
-    if doc_type:
-        query["output.doc_type"] = doc_type
-    if cache_keys:
-        query["output.cache_key"] = {"$in": list(cache_keys)}
-    query.update(criteria or {})
+    from lithiophilic.db import document_query
+
+    query = {**document_query(doc_type, cache_keys), **(criteria or {})}
     entries = []
     for raw in store.query(criteria=query, sort={"completed_at": 1}):
         loaded = store.query_one({"uuid": raw["uuid"], "index": raw["index"]}, load=True) or {}
