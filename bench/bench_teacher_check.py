@@ -70,13 +70,17 @@ def run_check(options: Any, data_dir: Path, side: str = "both") -> dict[str, Any
 
 
 def replica_costs(data_dir: Path) -> list[dict[str, Any]]:
-    """Every stored ASE-engine replica: calculator, material, steps, MD wall, s per step."""
+    """Every computed ASE-engine replica: calculator, material, steps, MD wall, s per step."""
     from lithiophilic.db import get_store
 
     store = get_store(data_dir=data_dir)
     store.connect()
     rows = []
-    query = {"output.doc_type": "md_aggregation", "output.settings.engine": "ase"}
+    query = {
+        "output.doc_type": "md_aggregation",
+        "output.settings.engine": "ase",
+        "output.reused_from_uuid": None,  # a later run's copy of a replica is not a cost
+    }
     props = ["output.settings", "output.material", "output.replica", "output.status"]
     props += ["output.n_steps_done", "output.md_wall_time_s", "output.n_atoms"]
     for d in store.query(query, properties=props):
