@@ -69,6 +69,19 @@ def run_check(options: Any, data_dir: Path, side: str = "both") -> dict[str, Any
     return {"wall_s": time.perf_counter() - t0, "side": side, "failed": dict(result.failed)}
 
 
+def computed_replicas_query() -> dict[str, Any]:
+    """The stored ASE-engine replicas that were computed, not reused.
+
+    A later run's document that reused a replica (``reused_from_uuid``) is a copy of it: it
+    is neither a cost nor a run to archive.
+    """
+    return {
+        "output.doc_type": "md_aggregation",
+        "output.settings.engine": "ase",
+        "output.reused_from_uuid": None,
+    }
+
+
 def replica_costs(data_dir: Path) -> list[dict[str, Any]]:
     """Every computed ASE-engine replica: calculator, material, steps, MD wall, s per step."""
     from lithiophilic.db import get_store
@@ -76,11 +89,7 @@ def replica_costs(data_dir: Path) -> list[dict[str, Any]]:
     store = get_store(data_dir=data_dir)
     store.connect()
     rows = []
-    query = {
-        "output.doc_type": "md_aggregation",
-        "output.settings.engine": "ase",
-        "output.reused_from_uuid": None,  # a later run's copy of a replica is not a cost
-    }
+    query = computed_replicas_query()
     props = ["output.settings", "output.material", "output.replica", "output.status"]
     props += ["output.n_steps_done", "output.md_wall_time_s", "output.n_atoms"]
     for d in store.query(query, properties=props):
@@ -123,17 +132,11 @@ def measure(options: Any, data_dir: Path) -> dict[str, Any]:
 
 
 def teacher_runs_query(teacher: str) -> dict[str, Any]:
-    """The stored documents of the teacher's completed check replicas (ASE engine).
-
-    Only the computed ones: a later run's document that reused one (``reused_from_uuid``) is a
-    copy of it and stays out of the archive.
-    """
+    """The stored documents of the teacher's completed, computed check replicas."""
     return {
-        "output.doc_type": "md_aggregation",
-        "output.settings.engine": "ase",
+        **computed_replicas_query(),
         "output.settings.calculator": teacher,
         "output.status": "completed",
-        "output.reused_from_uuid": None,
     }
 
 
