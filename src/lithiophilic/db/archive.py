@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lithiophilic.db import document_query
 from lithiophilic.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -65,8 +66,6 @@ def export_archive(
     criteria
         A further query on the stored documents (e.g. ``{"output.status": "completed"}``).
     """
-    from lithiophilic.db import document_query
-
     query = {**document_query(doc_type, cache_keys), **(criteria or {})}
     entries = []
     for raw in store.query(criteria=query, sort={"completed_at": 1}):
