@@ -140,14 +140,29 @@ def teacher_runs_query(teacher: str) -> dict[str, Any]:
     }
 
 
+def teacher_archive_query(teacher: str) -> dict[str, Any]:
+    """The teacher's completed replicas and the check's slabs they ran on.
+
+    The slabs (``md_substrate`` documents with the teacher's E(V) scan) come along so that the
+    substrate jobs reuse them on another machine: rebuilt there, their site order and lattice
+    constant may differ in the last bits, and with them every replica's cache key.
+    """
+    substrates = {
+        "output.doc_type": "md_substrate",
+        "output.lattice_constant_source": f"E(V) scan with {teacher}",
+        "output.cache_key": {"$ne": None},
+    }
+    return {"$or": [teacher_runs_query(teacher), substrates]}
+
+
 def archive_teacher_runs(data_dir: Path, teacher: str, path: Path) -> int:
-    """Archive the teacher's completed replicas of ``data_dir`` into ``path``; return how many."""
+    """Archive the teacher's replicas and slabs of ``data_dir`` into ``path``; return how many."""
     from lithiophilic.db import get_store
     from lithiophilic.db.archive import export_archive
 
     store = get_store(data_dir=data_dir)
     try:
-        return export_archive(store, path, criteria=teacher_runs_query(teacher))
+        return export_archive(store, path, criteria=teacher_archive_query(teacher))
     finally:
         store.close()
 

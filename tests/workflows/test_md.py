@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from lithiophilic import defaults
 from lithiophilic.analysis.aggregation import iter_frames
 from lithiophilic.errors import ConfigurationError
 from lithiophilic.structures.md_slab import add_dispersed_li, make_md_bulk, make_md_slab
-from lithiophilic.workflows.md import LiAggregationMaker, LiAggregationMdMaker
+from lithiophilic.workflows.md import LiAggregationMaker, LiAggregationMdMaker, MdSubstrateMaker
 from lithiophilic.workflows.md_engine import MdSettings, run_md
 
 POT = "meam-library-licu"
@@ -381,3 +382,33 @@ def test_placement_spacing_must_exceed_every_analysis_cutoff():
     # production coverage on the production slab fits at the production spacing
     LiAggregationMaker()._check_li_fits("Cu")
     LiAggregationMaker()._check_li_fits("Cu0.64Zn0.36")
+
+
+def test_substrate_is_reused_whole_by_its_cache_key(in_tmp, embedded_store):
+    """A stored slab is reused, not rebuilt: rebuilt on another machine, float noise may
+    reorder the sites of a plane or move the scanned lattice constant in its last bits,
+    which would change the slab's hash and every MD cache key built on it."""
+
+    def run(maker):
+        job = maker.make("Cu")
+        run_locally(job, store=embedded_store, create_folders=False, ensure_success=True)
+        return embedded_store.query_one({"uuid": job.uuid})["output"]
+
+    maker = MdSubstrateMaker(potential=POT, lateral_size=(3, 3), n_layers=4, vacuum_a=20.0)
+    first = run(maker)
+    assert first["cache_key"] and first["reused_from_uuid"] is None
+    assert first["lattice_constant_source"] == f"E(V) scan with {POT}"
+    again = run(maker)
+    assert again["reused_from_uuid"] is not None
+    assert (again["cache_key"], again["structure_hash"]) == (
+        first["cache_key"],
+        first["structure_hash"],
+    )
+    assert again["lattice_constant_a"] == first["lattice_constant_a"]
+    # another slab setting or a given lattice constant is another substrate
+    wider = run(replace(maker, lateral_size=(4, 3)))
+    given = run(replace(maker, lattice_constant_a=first["lattice_constant_a"]))
+    for other in (wider, given):
+        assert other["reused_from_uuid"] is None
+        assert other["cache_key"] != first["cache_key"]
+    assert given["lattice_constant_source"] == "given"

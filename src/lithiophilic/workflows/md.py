@@ -57,6 +57,7 @@ from lithiophilic.workflows.md_analysis import (
     describe_start,
     first_frame_min_distance_a,
     fit_lattice_constant_a,
+    md_substrate_cache_key,
     trajectory_snapshots,
 )
 from lithiophilic.workflows.md_engine import (
@@ -164,6 +165,12 @@ class MdSubstrateDoc(BaseModel):
         None, description="a_a (Å) and energy per atom (eV/atom) of the scan."
     )
     potential: str = Field(description="LAMMPS potential of the lattice-constant scan.")
+    cache_key: str | None = Field(
+        None, description="Hash of bulk, E(V) scan and slab settings; a stored slab is reused."
+    )
+    reused_from_uuid: str | None = Field(
+        None, description="uuid of the stored substrate that was reused (no new build)."
+    )
     sqs: dict[str, Any] | None = Field(None, description="SQS tile report (random alloys).")
     structure_hash: str = Field(description="Hash of the clean slab.")
     lithiophilic_version: str = Field(LITHIOPHILIC_VERSION, description="lithiophilic version.")
@@ -270,6 +277,10 @@ class MdSubstrateMaker(Maker):
         ASE-engine calculator (``"sevenn"``, another registry name or
         ``"lammps:<potential>"``) whose energy–volume scan sets the lattice constant instead
         of ``potential``'s (the teacher check: one slab for the teacher and every potential).
+
+    A stored slab with the same cache key (bulk, scan calculator, slab settings:
+    :func:`~lithiophilic.workflows.md_analysis.md_substrate_cache_key`) is reused whole, so
+    the MD replicas built on it keep their keys on another machine.
     """
 
     name: str = "md substrate"
@@ -284,7 +295,7 @@ class MdSubstrateMaker(Maker):
     lattice_constant_a: float | None = None
     lattice_calculator: str | None = None
 
-    @job(output_schema=MdSubstrateDoc, data=["structure"])
+    @job(output_schema=MdSubstrateDoc, data=["structure"], config=JobConfig(expose_store=True))
     def make(self, material: str | Structure, label: str | None = None) -> MdSubstrateDoc:
         """Build the slab of ``material`` (see the class docstring).
 
@@ -310,6 +321,20 @@ class MdSubstrateMaker(Maker):
                 sqs_tile=self.sqs_tile,
                 seed=self.sqs_seed,
             )
+        slab_settings = {
+            "label": label,
+            "miller": self.miller,
+            "lateral_size": self.lateral_size,
+            "n_layers": self.n_layers,
+            "n_fixed_layers": self.n_fixed_layers,
+            "vacuum_a": self.vacuum_a,
+            "lattice_constant_a": self.lattice_constant_a,
+        }
+        key = md_substrate_cache_key(bulk, self.potential, self.lattice_calculator, slab_settings)
+        stored = find_reusable_output({"output.doc_type": "md_substrate", "output.cache_key": key})
+        if stored is not None:
+            stored["structure"] = Structure.from_dict(stored["structure"])
+            return MdSubstrateDoc.model_validate(stored)
         scan = None
         if self.lattice_constant_a is None:
             a_a, scan = fit_lattice_constant_a(bulk, self.potential, self.lattice_calculator)
@@ -347,6 +372,7 @@ class MdSubstrateMaker(Maker):
             lattice_constant_source=source,
             lattice_scan=scan,
             potential=self.potential,
+            cache_key=key,
             sqs=to_builtin(sqs) if sqs else None,  # type: ignore[arg-type]
             structure_hash=structure_hash(slab),
         )

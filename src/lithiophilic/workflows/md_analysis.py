@@ -52,12 +52,40 @@ __all__ = [
     "describe_start",
     "first_frame_min_distance_a",
     "fit_lattice_constant_a",
+    "md_substrate_cache_key",
     "rate_summary",
     "trajectory_snapshots",
 ]
 
 #: Relative lattice-constant range of the energy–volume scan.
 _SCAN = np.linspace(0.96, 1.04, 9)
+
+
+def md_substrate_cache_key(
+    bulk: Any, potential: str, calculator: str | None, slab: Mapping[str, Any]
+) -> str:
+    """Cache key of an MD substrate: the bulk, the E(V) scan and the slab settings.
+
+    The bulk's structure hash and starting lattice constant, the scan's calculator key (name,
+    version, model or potential files: ``calculator`` or else the LAMMPS ``potential``) and
+    points, and ``slab`` (label, Miller index, sizes, vacuum, a given lattice constant). A
+    stored substrate with this key is reused whole: built again elsewhere, a float32 MLIP's
+    E(V) energies and the slab's site order (sorted by height, so float noise reorders atoms
+    of one plane) may differ in the last bits, which changes the slab's hash and every MD
+    cache key built on it.
+    """
+    from lithiophilic.potentials import CalculatorSpec
+    from lithiophilic.provenance import structure_hash
+    from lithiophilic.workflows.base import calc_cache_key
+
+    if calculator is not None:
+        from lithiophilic.workflows.md_ase import ase_calculator_spec
+
+        spec = ase_calculator_spec(calculator)
+    else:
+        spec = CalculatorSpec("lammps", {"potential": potential})
+    settings = {"a0_a": float(bulk.info["a_a"]), "scan": _SCAN.tolist(), **slab}
+    return calc_cache_key(structure_hash(bulk), spec, "md-substrate", settings)
 
 
 def fit_lattice_constant_a(
