@@ -151,6 +151,7 @@ def teacher_archive_query(teacher: str) -> dict[str, Any]:
         "output.doc_type": "md_substrate",
         "output.lattice_constant_source": f"E(V) scan with {teacher}",
         "output.cache_key": {"$ne": None},
+        "output.reused_from_uuid": None,
     }
     return {"$or": [teacher_runs_query(teacher), substrates]}
 
