@@ -78,7 +78,8 @@ def test_archive_round_trip_is_reused_not_recomputed(legacy, tmp_path):
     rows = json.loads((tmp_path / "surface.json").read_text())["rows"]
     got = {tuple(r["miller"]): r["gamma_relaxed_j_per_m2"] for r in rows}
     want = {tuple(r["miller"]): r["gamma_relaxed_j_per_m2"] for r in expected["surface_rows"]}
-    assert got == want
+    # from the stored energies; the arithmetic (cell area) may round differently on another CPU
+    assert got == pytest.approx(want, rel=1e-12, abs=0)
 
     # a second import writes nothing
     res = _cli("db", "import", str(archive), "--data-dir", str(target))
