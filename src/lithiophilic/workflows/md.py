@@ -331,16 +331,21 @@ class MdSubstrateMaker(Maker):
             "lattice_constant_a": self.lattice_constant_a,
         }
         key = md_substrate_cache_key(bulk, self.potential, self.lattice_calculator, slab_settings)
+        if self.lattice_constant_a is None:
+            source = f"E(V) scan with {self.lattice_calculator or self.potential}"
+        else:
+            source = "given"
         stored = find_reusable_output({"output.doc_type": "md_substrate", "output.cache_key": key})
         if stored is not None:
+            # one key, one slab: the copy names this job's own potential and scan ("lammps:X" = "X")
             stored["structure"] = Structure.from_dict(stored["structure"])
+            stored.update(potential=self.potential, lattice_constant_source=source)
             return MdSubstrateDoc.model_validate(stored)
         scan = None
         if self.lattice_constant_a is None:
             a_a, scan = fit_lattice_constant_a(bulk, self.potential, self.lattice_calculator)
-            source = f"E(V) scan with {self.lattice_calculator or self.potential}"
         else:
-            a_a, source = float(self.lattice_constant_a), "given"
+            a_a = float(self.lattice_constant_a)
         bulk = scale_lattice(bulk, a_a)
         slab = make_md_slab(
             bulk,
