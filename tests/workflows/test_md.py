@@ -412,3 +412,9 @@ def test_substrate_is_reused_whole_by_its_cache_key(in_tmp, embedded_store):
         assert other["reused_from_uuid"] is None
         assert other["cache_key"] != first["cache_key"]
     assert given["lattice_constant_source"] == "given"
+    # the same scan named as the ASE engine names it is the same slab; the copy states this
+    # job's own scan (the teacher check's collect matches on it)
+    via_ase = run(replace(maker, lattice_calculator=f"lammps:{POT}"))
+    assert via_ase["reused_from_uuid"] is not None
+    assert via_ase["structure_hash"] == first["structure_hash"]
+    assert via_ase["lattice_constant_source"] == f"E(V) scan with lammps:{POT}"
